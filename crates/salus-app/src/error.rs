@@ -1,0 +1,51 @@
+//! The errors a use case can end in. Each door maps them once: the JSON API to
+//! problem+json, pages to a message (beside the field for `Invalid`), the CLI to a line
+//! on stderr. `Internal` carries the cause for the log and is never shown to a client.
+
+use salus_core::FieldError;
+use salus_db::{DbErr, DbError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that parsed as JSON or a form but breaks a rule; one entry per field.
+    #[error("invalid input: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// Login failed. Deliberately the same for an unknown user, a wrong password and a
+    /// disabled account, so the answer does not tell which usernames exist.
+    #[error("invalid username or password")]
+    BadCredentials,
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        Self::Invalid(vec![e])
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}

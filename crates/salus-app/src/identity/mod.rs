@@ -1,0 +1,68 @@
+//! Identity and access: user accounts, roles, login and sessions.
+//!
+//! Who may do what is answered by [`Permission`] and [`Actor::require`]; the matrix grows
+//! in the access-control issue, but every use case already states what it needs.
+
+pub mod password;
+pub mod session;
+pub mod users;
+
+use salus_core::{Role, UserId, Username};
+
+pub use session::{ClientInfo, NewSession, SessionUser};
+pub use users::{NewUser, User};
+
+use crate::AppError;
+
+/// Things a use case may need to be allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create users, change roles, disable accounts, reset passwords.
+    UsersManage,
+}
+
+impl Permission {
+    /// The role → permission matrix, in one place.
+    pub fn granted_to(self, role: Role) -> bool {
+        match self {
+            Permission::UsersManage => role == Role::Admin,
+        }
+    }
+}
+
+/// Who is acting: a signed-in user, or the operator at the server's console (the `salus`
+/// CLI, which has the database in hand anyway and so is allowed everything).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(CurrentUser),
+    Operator,
+}
+
+impl Actor {
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        match self {
+            Actor::Operator => Ok(()),
+            Actor::User(u) if u.roles.iter().any(|r| permission.granted_to(*r)) => Ok(()),
+            Actor::User(_) => Err(AppError::Forbidden),
+        }
+    }
+}
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub username: Username,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+}
+
+impl CurrentUser {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn may(&self, permission: Permission) -> bool {
+        self.roles.iter().any(|r| permission.granted_to(*r))
+    }
+}

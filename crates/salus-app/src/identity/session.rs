@@ -1,0 +1,171 @@
+//! Login, sessions and logout.
+//!
+//! A session is a row keyed by the SHA-256 of a random 256-bit secret that only the
+//! browser's cookie holds. Sessions live in the database, so every instance behind a load
+//! balancer sees the same ones. A session ends when idle for `idle_timeout` or at its
+//! absolute expiry, whichever comes first; activity is written at most once a minute so a
+//! busy page does not turn every read into a write.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use rand::RngCore;
+use salus_core::{Role, SessionId, UserId, Username};
+use salus_db::entity::session;
+use salus_db::identity as q;
+use sha2::{Digest, Sha256};
+
+use super::{CurrentUser, password};
+use crate::{App, AppError};
+
+/// How often `last_seen_at` is written while a session is in use.
+const TOUCH_EVERY: ChronoDuration = ChronoDuration::seconds(60);
+
+/// A session just created by a login: `token` goes into the cookie and is not kept.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub user: CurrentUser,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A live session with its user, as found from a cookie.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_id: SessionId,
+    pub csrf_token: String,
+    pub user: CurrentUser,
+}
+
+/// Where a login or request came from, for the session list and (later) the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn to_chrono(d: std::time::Duration) -> ChronoDuration {
+    ChronoDuration::from_std(d).unwrap_or(ChronoDuration::MAX)
+}
+
+fn truncate(s: Option<String>, max: usize) -> Option<String> {
+    s.map(|s| s.chars().take(max).collect())
+}
+
+impl App {
+    /// Checks a username and password and opens a session. Unknown user, wrong password
+    /// and disabled account all give `BadCredentials`, in about the same time.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<NewSession, AppError> {
+        let found = match Username::parse(username) {
+            Ok(u) => q::find_user_by_username(self.db.reader(), u.as_str()).await?,
+            Err(_) => None,
+        };
+        let hash = found.as_ref().map(|f| f.user.password_hash.clone());
+        let ok = password::verify(password.to_owned(), hash).await?;
+        let row = match found {
+            Some(row) if ok && row.user.active => row,
+            _ => return Err(AppError::BadCredentials),
+        };
+        let now = Utc::now();
+        let token = random_token();
+        let csrf_token = random_token();
+        let expires_at = now + to_chrono(self.sessions.absolute_timeout);
+        let user_id = row.user.id;
+        q::insert_session(
+            self.db.writer(),
+            session::Model {
+                id: SessionId::new().as_uuid(),
+                token_hash: token_hash(&token),
+                user_id,
+                csrf_token: csrf_token.clone(),
+                created_at: now,
+                last_seen_at: now,
+                expires_at,
+                client_ip: truncate(client.ip, 64),
+                user_agent: truncate(client.user_agent, 255),
+            },
+        )
+        .await?;
+        let user = current_user(row)?;
+        Ok(NewSession { token, csrf_token, user, expires_at })
+    }
+
+    /// The live session and user for a cookie's token, if any. An expired session is
+    /// deleted on sight; a disabled user has no session.
+    pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
+        let Some(s) = q::find_session(self.db.reader(), &token_hash(token)).await? else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        let idle_deadline = s.last_seen_at + to_chrono(self.sessions.idle_timeout);
+        if now >= s.expires_at || now >= idle_deadline {
+            q::delete_session(self.db.writer(), s.id).await?;
+            return Ok(None);
+        }
+        let Some(row) = q::find_user(self.db.reader(), s.user_id).await? else { return Ok(None) };
+        if !row.user.active {
+            return Ok(None);
+        }
+        if now - s.last_seen_at >= TOUCH_EVERY {
+            q::touch_session(self.db.writer(), s.id, now).await?;
+        }
+        Ok(Some(SessionUser {
+            session_id: SessionId::from_uuid(s.id),
+            csrf_token: s.csrf_token,
+            user: current_user(row)?,
+        }))
+    }
+
+    pub async fn logout(&self, session_id: SessionId) -> Result<(), AppError> {
+        q::delete_session(self.db.writer(), session_id.as_uuid()).await?;
+        Ok(())
+    }
+
+    /// Deletes expired sessions; run periodically by the server.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, AppError> {
+        let now = Utc::now();
+        Ok(q::delete_expired_sessions(self.db.writer(), now, now - to_chrono(self.sessions.idle_timeout))
+            .await?)
+    }
+}
+
+fn current_user(row: q::UserRow) -> Result<CurrentUser, AppError> {
+    Ok(CurrentUser {
+        id: UserId::from_uuid(row.user.id),
+        username: Username::parse(&row.user.username)?,
+        display_name: row.user.display_name,
+        roles: row.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashes_stable() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "32 bytes in unpadded base64url");
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

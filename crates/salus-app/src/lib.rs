@@ -1,0 +1,38 @@
+//! Use cases: one function per thing a user does. Permissions, rules, transactions (and,
+//! from the next issue on, audit events) happen here, once, whichever door — page, JSON
+//! API, FHIR or CLI — the request came through.
+
+pub mod error;
+pub mod identity;
+
+use std::time::Duration;
+
+pub use error::AppError;
+use salus_db::Db;
+
+/// Session lifetimes. A session ends when idle for `idle_timeout` or, whatever the
+/// activity, `absolute_timeout` after login.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub idle_timeout: Duration,
+    pub absolute_timeout: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self { idle_timeout: Duration::from_secs(30 * 60), absolute_timeout: Duration::from_secs(12 * 3600) }
+    }
+}
+
+/// The application: the database and the settings use cases need. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub db: Db,
+    pub sessions: SessionSettings,
+}
+
+impl App {
+    pub fn new(db: Db, sessions: SessionSettings) -> Self {
+        Self { db, sessions }
+    }
+}

@@ -1,0 +1,24 @@
+//! The hospital's language: identifiers, value types and pure rules. No I/O lives here, so
+//! every other crate can trust a value of these types without checking it again
+//! ("parse, don't validate": a `Username` is valid because it could be built).
+
+pub mod id;
+pub mod identity;
+pub mod page;
+
+pub use id::{SessionId, UserId};
+pub use identity::{DisplayName, Password, Role, Username};
+
+/// A value that failed to parse at a door, with a message fit to show beside its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}

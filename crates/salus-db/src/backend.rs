@@ -1,0 +1,271 @@
+//! The one place where SQLite and PostgreSQL differ: how a connection is opened and
+//! tuned, how a write transaction begins, and how concurrent migrators are kept apart.
+//! Everything here is an exhaustive `match` on [`Backend`], so adding a backend is a
+//! compile error in each spot that must decide.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::error::DbError;
+use crate::migration::{self, MigrationState, Migrator};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Pool sizing and timeouts, from the configuration file.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Reader connections on SQLite, all connections on PostgreSQL.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+    /// How long SQLite waits for another process's write lock (e.g. a `salus user`
+    /// command run beside the server).
+    pub busy_timeout: Duration,
+    /// Open connections on first use instead of at start (used to start with a database
+    /// that is down, so readiness can report it).
+    pub lazy: bool,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
+            lazy: false,
+        }
+    }
+}
+
+/// Connection counts for the metrics endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// The database handle shared by every request. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    backend: Backend,
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+    max_connections: u32,
+}
+
+impl Db {
+    /// Opens `url` (`sqlite:…` or `postgres://…`).
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, DbError> {
+        match backend_of(url)? {
+            Backend::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(e.to_string()))?;
+                Self::open_sqlite(opts, settings).await
+            }
+            Backend::Postgres => {
+                let opts = PgConnectOptions::from_str(url).map_err(|e| DbError::BadUrl(e.to_string()))?;
+                let pool_opts = PgPoolOptions::new()
+                    .max_connections(settings.max_connections)
+                    .acquire_timeout(settings.acquire_timeout);
+                let pool = if settings.lazy {
+                    pool_opts.connect_lazy_with(opts)
+                } else {
+                    pool_opts.connect_with(opts).await.map_err(|e| DbError::Connect(e.to_string()))?
+                };
+                let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+                Ok(Self {
+                    backend: Backend::Postgres,
+                    read: conn.clone(),
+                    write: conn,
+                    max_connections: settings.max_connections,
+                })
+            }
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite file `path`.
+    pub async fn open_sqlite_file(path: &Path, settings: &PoolSettings) -> Result<Self, DbError> {
+        Self::open_sqlite(SqliteConnectOptions::new().filename(path), settings).await
+    }
+
+    async fn open_sqlite(opts: SqliteConnectOptions, settings: &PoolSettings) -> Result<Self, DbError> {
+        // WAL: readers never wait for the writer. synchronous=NORMAL in WAL mode loses no
+        // committed transaction on a process crash; on power loss the last commits before
+        // the last checkpoint-sync could be lost, the usual SQLite server trade-off.
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(settings.busy_timeout);
+        let connect = |pool: SqlitePoolOptions, opts: SqliteConnectOptions| async move {
+            if settings.lazy {
+                Ok(pool.connect_lazy_with(opts))
+            } else {
+                pool.connect_with(opts).await.map_err(|e| DbError::Connect(e.to_string()))
+            }
+        };
+        // The writer is opened first: it creates the file and switches it to WAL.
+        let writer = connect(
+            SqlitePoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(30)),
+            opts.clone(),
+        )
+        .await?;
+        let reader = connect(
+            SqlitePoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout),
+            opts.read_only(true),
+        )
+        .await?;
+        Ok(Self {
+            backend: Backend::Sqlite,
+            read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+            write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+            max_connections: settings.max_connections,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// For queries that only read.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// For a single write statement outside a transaction.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes can fail
+    /// with "database is locked" when another connection wrote in between, and no busy
+    /// timeout helps with that.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.write
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await
+            }
+            Backend::Postgres => self.write.begin().await,
+        }
+    }
+
+    /// Answers whether the database can be reached.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.read.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        match self.backend {
+            Backend::Sqlite => {
+                let r = self.read.get_sqlite_connection_pool();
+                let w = self.write.get_sqlite_connection_pool();
+                PoolStats {
+                    size: r.size() + w.size(),
+                    idle: (r.num_idle() + w.num_idle()) as u32,
+                    max: self.max_connections + 1,
+                }
+            }
+            Backend::Postgres => {
+                let p = self.read.get_postgres_connection_pool();
+                PoolStats { size: p.size(), idle: p.num_idle() as u32, max: self.max_connections }
+            }
+        }
+    }
+
+    /// Applies pending migrations, refusing a database migrated by a newer binary. Several
+    /// instances starting at once on PostgreSQL take turns on an advisory lock held for
+    /// the migration's transaction; DDL is transactional there, so a failed migration
+    /// leaves nothing behind.
+    pub async fn migrate(&self) -> Result<Vec<String>, DbError> {
+        let txn = self.begin_write().await?;
+        match self.backend {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                // An arbitrary constant naming "Salus migrations" among advisory locks.
+                txn.execute_unprepared("SELECT pg_advisory_xact_lock(7_361_535_455_232)").await?;
+            }
+        }
+        let pending = match state_of(&txn).await? {
+            MigrationState::Newer(name) => return Err(DbError::NewerSchema(name)),
+            MigrationState::Current => Vec::new(),
+            MigrationState::Pending(names) => names,
+        };
+        if !pending.is_empty() {
+            Migrator::up(&txn, None).await.map_err(|e| DbError::Migration(e.to_string()))?;
+        }
+        txn.commit().await?;
+        Ok(pending)
+    }
+
+    /// Where the schema stands, without changing it (for readiness and `migrate --check`).
+    pub async fn migration_state(&self) -> Result<MigrationState, DbErr> {
+        state_of(&self.read).await
+    }
+}
+
+async fn state_of<C: ConnectionTrait>(conn: &C) -> Result<MigrationState, DbErr> {
+    let known = migration::known_names();
+    let applied: Vec<String> = if has_migration_table(conn).await? {
+        let rows = conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                "SELECT version FROM seaql_migrations ORDER BY version",
+            ))
+            .await?;
+        rows.iter().map(|r| r.try_get::<String>("", "version")).collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    if let Some(newer) = applied.iter().find(|a| !known.contains(a)) {
+        return Ok(MigrationState::Newer(newer.clone()));
+    }
+    let pending: Vec<String> = known.into_iter().filter(|k| !applied.contains(k)).collect();
+    Ok(if pending.is_empty() { MigrationState::Current } else { MigrationState::Pending(pending) })
+}
+
+async fn has_migration_table<C: ConnectionTrait>(conn: &C) -> Result<bool, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'"
+        }
+        DbBackend::Postgres => {
+            "SELECT 1 AS x FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'seaql_migrations'"
+        }
+        _ => return Err(DbErr::Custom("unsupported database backend".into())),
+    };
+    Ok(conn.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await?.is_some())
+}
+
+/// Which backend a URL names, or a message saying what is accepted.
+pub fn backend_of(url: &str) -> Result<Backend, DbError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(DbError::BadUrl(format!("`{url}` is neither `sqlite:<path>` nor `postgres://user@host/db`")))
+    }
+}

@@ -1,0 +1,6 @@
+//! SeaORM entities: one module a table. Rows hold plain `Uuid`s and UTC times; the query
+//! modules convert them to the domain types of `salus-core`.
+
+pub mod session;
+pub mod user;
+pub mod user_role;

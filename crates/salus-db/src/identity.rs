@@ -1,0 +1,229 @@
+//! Queries for users, roles and sessions. Permissions are decided by the caller; these
+//! functions only read and write rows, on whatever connection or transaction they get.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::entity::{session, user, user_role};
+
+/// A user row with its roles (as stored strings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub user: user::Model,
+    pub roles: Vec<String>,
+}
+
+pub async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    row: user::Model,
+    roles: &[String],
+) -> Result<(), DbErr> {
+    let id = row.id;
+    user::ActiveModel {
+        id: Set(row.id),
+        username: Set(row.username),
+        display_name: Set(row.display_name),
+        password_hash: Set(row.password_hash),
+        active: Set(row.active),
+        created_at: Set(row.created_at),
+        updated_at: Set(row.updated_at),
+    }
+    .insert(conn)
+    .await?;
+    insert_roles(conn, id, roles).await
+}
+
+async fn insert_roles<C: ConnectionTrait>(conn: &C, user_id: Uuid, roles: &[String]) -> Result<(), DbErr> {
+    if roles.is_empty() {
+        return Ok(());
+    }
+    user_role::Entity::insert_many(
+        roles.iter().map(|r| user_role::ActiveModel { user_id: Set(user_id), role: Set(r.clone()) }),
+    )
+    .exec(conn)
+    .await
+    .map(|_| ())
+}
+
+async fn with_roles<C: ConnectionTrait>(conn: &C, users: Vec<user::Model>) -> Result<Vec<UserRow>, DbErr> {
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+    let roles = if ids.is_empty() {
+        Vec::new()
+    } else {
+        user_role::Entity::find()
+            .filter(user_role::Column::UserId.is_in(ids))
+            .order_by_asc(user_role::Column::Role)
+            .all(conn)
+            .await?
+    };
+    Ok(users
+        .into_iter()
+        .map(|u| {
+            let roles = roles.iter().filter(|r| r.user_id == u.id).map(|r| r.role.clone()).collect();
+            UserRow { user: u, roles }
+        })
+        .collect())
+}
+
+pub async fn find_user_by_username<C: ConnectionTrait>(
+    conn: &C,
+    username: &str,
+) -> Result<Option<UserRow>, DbErr> {
+    let found = user::Entity::find().filter(user::Column::Username.eq(username)).one(conn).await?;
+    Ok(with_roles(conn, found.into_iter().collect()).await?.pop())
+}
+
+pub async fn find_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<UserRow>, DbErr> {
+    let found = user::Entity::find_by_id(id).one(conn).await?;
+    Ok(with_roles(conn, found.into_iter().collect()).await?.pop())
+}
+
+/// Users in id (creation) order after `after`, at most `limit`; two queries in all.
+pub async fn list_users<C: ConnectionTrait>(
+    conn: &C,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<UserRow>, DbErr> {
+    let mut q = user::Entity::find().order_by_asc(user::Column::Id).limit(limit);
+    if let Some(after) = after {
+        q = q.filter(user::Column::Id.gt(after));
+    }
+    let users = q.all(conn).await?;
+    with_roles(conn, users).await
+}
+
+pub async fn count_users<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    user::Entity::find().count(conn).await
+}
+
+pub async fn usernames_present<C: ConnectionTrait>(conn: &C, names: &[&str]) -> Result<Vec<String>, DbErr> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.is_in(names.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| u.username)
+        .collect())
+}
+
+pub async fn replace_roles<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    roles: &[String],
+) -> Result<(), DbErr> {
+    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user_id)).exec(conn).await?;
+    insert_roles(conn, user_id, roles).await
+}
+
+/// Returns whether a row was changed.
+pub async fn set_active<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::Active, Expr::value(active))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+pub async fn set_password_hash<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+pub async fn insert_session<C: ConnectionTrait>(conn: &C, row: session::Model) -> Result<(), DbErr> {
+    session::ActiveModel {
+        id: Set(row.id),
+        token_hash: Set(row.token_hash),
+        user_id: Set(row.user_id),
+        csrf_token: Set(row.csrf_token),
+        created_at: Set(row.created_at),
+        last_seen_at: Set(row.last_seen_at),
+        expires_at: Set(row.expires_at),
+        client_ip: Set(row.client_ip),
+        user_agent: Set(row.user_agent),
+    }
+    .insert(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn find_session<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<Option<session::Model>, DbErr> {
+    session::Entity::find().filter(session::Column::TokenHash.eq(token_hash)).one(conn).await
+}
+
+pub async fn touch_session<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .filter(session::Column::Id.eq(id))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn delete_session<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(), DbErr> {
+    session::Entity::delete_by_id(id).exec(conn).await.map(|_| ())
+}
+
+pub async fn delete_sessions_of_user<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Removes sessions past their absolute expiry or idle since before `idle_cutoff`.
+pub async fn delete_expired_sessions<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    idle_cutoff: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(now).or(session::Column::LastSeenAt.lt(idle_cutoff)))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Active users holding `role`, other than `except`.
+pub async fn count_active_with_role_except<C: ConnectionTrait>(
+    conn: &C,
+    role: &str,
+    except: Uuid,
+) -> Result<u64, DbErr> {
+    let holders = sea_orm::sea_query::Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::Role.eq(role))
+        .to_owned();
+    user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Id.ne(except))
+        .filter(user::Column::Id.in_subquery(holders))
+        .count(conn)
+        .await
+}

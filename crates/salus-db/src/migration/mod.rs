@@ -1,0 +1,31 @@
+//! Schema migrations, written in Rust so one definition serves SQLite and PostgreSQL.
+//!
+//! Rules that keep upgrades safe: a migration is never edited once released (add a new
+//! one); each is named `mYYYYMMDD_NNNNNN_what`; a database that has a migration this binary
+//! does not know was upgraded by a newer Salus and is refused rather than half-understood.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_identity;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_identity::Migration)]
+    }
+}
+
+/// Where a database stands against this binary's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationState {
+    Current,
+    /// Migrations this binary would apply.
+    Pending(Vec<String>),
+    /// A migration applied by a newer binary.
+    Newer(String),
+}
+
+pub(crate) fn known_names() -> Vec<String> {
+    Migrator::migrations().iter().map(|m| m.name().to_owned()).collect()
+}
