@@ -1,1 +1,57 @@
+//! The three thin doors of Salus — `api` (JSON + OpenAPI), `views` (HTML + htmx) and,
+//! later, `fhir` — plus the middleware they share, the embedded assets, the operations
+//! endpoints and the HTTP server. A door parses a request into domain types, calls one use
+//! case of `salus-app`, and turns the result into a response; it never talks SQL and never
+//! decides a permission.
 
+pub mod api;
+mod assets;
+mod cookies;
+pub mod error;
+mod middleware;
+pub mod ops;
+pub mod server;
+pub mod views;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use salus_app::App;
+
+/// Settings of the HTTP layer, taken from the configuration file.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Set the `Secure` flag on cookies and send HSTS (true when serving TLS).
+    pub secure_cookies: bool,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+    /// A request still running after this gets 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self { secure_cookies: false, body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub web: WebSettings,
+}
+
+/// The whole HTTP surface: pages, API, docs, assets and operations endpoints, with the
+/// middleware stack. Tests drive exactly this router.
+pub fn router(app: App, web: WebSettings) -> Router {
+    let state = AppState { app, web: web.clone() };
+    let routes = Router::new()
+        .merge(views::router())
+        .merge(api::router())
+        .merge(ops::router())
+        .merge(assets::router())
+        .fallback(views::not_found);
+    middleware::wrap(routes, state.clone()).layer(DefaultBodyLimit::max(web.body_limit)).with_state(state)
+}

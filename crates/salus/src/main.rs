@@ -1,1 +1,151 @@
-fn main() {}
+//! `salus`: the one binary. It serves the hospital (`serve`, `demo`), manages the schema
+//! (`migrate`) and accounts (`user`), and checks its configuration (`config check`).
+
+mod config;
+mod demo;
+mod run;
+mod users;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use salus_core::Role;
+
+use crate::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(name = "salus", version, about = "Salus hospital information system")]
+struct Cli {
+    /// Configuration file (default: ./salus.toml if present).
+    #[arg(long, global = true, env = "SALUS_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder for the embedded SQLite database (default: ./salus-data).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL, `postgres://…` or `sqlite:…`; overrides --data-dir.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve(Listen),
+    /// Run the demo hospital: SQLite in the data folder, one user per role (passwords
+    /// printed on the first run only), served on 127.0.0.1.
+    Demo(Listen),
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Only report whether migrations are pending; exit 1 if they are.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Args, Clone, Copy)]
+struct Listen {
+    /// Port to listen on (default 8080).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on (default 127.0.0.1).
+    #[arg(long)]
+    bind: Option<IpAddr>,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints a generated password unless --password-stdin is given.
+    Create {
+        username: String,
+        /// The name shown on pages.
+        #[arg(long = "name")]
+        display_name: String,
+        /// A role (repeat for several): admin, doctor, nurse, receptionist,
+        /// lab_technician, pharmacist, billing, patient.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Replace a user's roles (ends their sessions).
+    SetRoles {
+        username: String,
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+    },
+    /// Disable a user (ends their sessions).
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Give a user a new generated password (ends their sessions) and print it.
+    ResetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the configuration, print the effective settings, exit non-zero on
+    /// a mistake.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let started = std::time::Instant::now();
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve(l) | Command::Demo(l) => *l,
+        _ => Listen { port: None, bind: None },
+    };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        bind: listen.bind,
+        port: listen.port,
+    };
+    let config = match Config::load(cli.config.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(_) => run::serve(config, started, false).await,
+            Command::Demo(_) => run::serve(config, started, true).await,
+            Command::Migrate { check } => run::migrate(config, check).await,
+            Command::User { command } => users::run(config, command).await,
+            Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -45,7 +45,8 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
-fn random_token() -> String {
+/// 256 random bits as unpadded base64url: session secrets and anti-forgery tokens.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

@@ -1,0 +1,140 @@
+//! Extractors of the JSON API: bodies, query strings and the signed-in user, each failing
+//! with a problem+json that says what was wrong.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use salus_app::identity::CurrentUser;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, FieldProblem, ProblemKind};
+use crate::middleware::Auth;
+
+/// A JSON request body. Malformed JSON is 400; JSON of the wrong shape (missing or
+/// unknown field, wrong type) is 422 naming the field; a body over the limit is 413; a
+/// body that is not `application/json` is 415.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            let mime = v.split(';').next().unwrap_or("").trim();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+        if !json {
+            return Err(ApiError::new(
+                ProblemKind::UnsupportedMediaType,
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::bare(ProblemKind::PayloadTooLarge)
+            } else {
+                ApiError::new(ProblemKind::MalformedRequest, e.body_text())
+            }
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(v) => Ok(ApiJson(v)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    Err(ApiError::new(
+                        ProblemKind::MalformedRequest,
+                        format!("the body is not valid JSON: {inner}"),
+                    ))
+                } else {
+                    let message = inner.to_string();
+                    // serde names an unknown or missing field in its message; report it as the field.
+                    let field = named_field(&message)
+                        .map(|f| if path == "." { f } else { format!("{path}.{f}") })
+                        .unwrap_or(path);
+                    Err(ApiError::fields(vec![FieldProblem { field, message }]))
+                }
+            }
+        }
+    }
+}
+
+fn named_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `"))?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// Query parameters; a parameter of the wrong form is 400 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::new(ProblemKind::MalformedRequest, e.body_text()))
+    }
+}
+
+/// The signed-in user; 401 when there is none.
+pub struct ApiUser(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Auth>() {
+            Some(Auth(Some(s))) => Ok(ApiUser(s.user.clone())),
+            _ => Err(ApiError::bare(ProblemKind::Unauthenticated)),
+        }
+    }
+}
+
+/// `?limit=&cursor=` of a paged list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Cursor {
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Cursor {
+    /// Decodes the cursor into the position type of the list.
+    pub fn position<P: std::str::FromStr>(&self) -> Result<Option<P>, ApiError> {
+        let Some(raw) = &self.cursor else { return Ok(None) };
+        let bad = || {
+            ApiError::fields(vec![FieldProblem {
+                field: "cursor".into(),
+                message: "is not a cursor this API gave out".into(),
+            }])
+        };
+        let text =
+            URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+        text.parse().map(Some).map_err(|_| bad())
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    pub fn new<P: std::fmt::Display>(items: Vec<T>, next: Option<P>) -> Self {
+        Self { items, next_cursor: next.map(|p| URL_SAFE_NO_PAD.encode(p.to_string())) }
+    }
+}

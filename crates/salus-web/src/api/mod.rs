@@ -1,0 +1,44 @@
+//! The JSON API under `/api/v1`, its OpenAPI 3.1 document at `/api/openapi.json` and the
+//! interactive docs at `/api/docs`. Each handler's doc comment is its OpenAPI text; routes
+//! are registered with their docs by `utoipa_axum::routes!`, so the two cannot drift.
+//!
+//! Conventions every endpoint follows:
+//! - errors are problem+json (see `crate::error`);
+//! - bodies are read by [`ApiJson`], which rejects unknown fields and names the field at fault;
+//! - lists are paged by cursor: `?limit=&cursor=` in, `{ "items": [...], "next_cursor": … }`
+//!   out, `next_cursor` absent on the last page.
+
+mod extract;
+mod me;
+mod users;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged};
+
+use crate::AppState;
+use crate::error::{FieldProblem, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Salus API", description = "The REST API of the Salus hospital information system."),
+    components(schemas(Problem, FieldProblem)),
+    tags((name = "identity", description = "Users, roles and the signed-in user"))
+)]
+struct ApiDoc;
+
+/// The API routes and the spec built from them.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(me::routes())
+        .merge(users::routes())
+        .split_for_parts()
+}
+
+pub fn router() -> Router<AppState> {
+    let (api, spec) = routes();
+    api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", spec))
+}

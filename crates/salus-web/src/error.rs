@@ -1,0 +1,263 @@
+//! One error policy for the HTTP doors.
+//!
+//! - Use cases return [`AppError`]; a door returns [`ApiError`] (JSON API) or
+//!   [`PageError`] (pages), each built from an `AppError` by `?`.
+//! - The JSON API answers every error with RFC 9457 problem+json. Its `type` is stable per
+//!   kind of error (`urn:salus:problem:<kind>`), so clients branch on `type`, never on
+//!   `detail`. Validation problems list each failing field in `errors`.
+//! - A 500's cause goes to the log with the request's id and is never shown to the client.
+//! - Errors made outside any handler (no route, wrong method, body too large, timeout)
+//!   are rewritten into the same shape by `middleware::problem_details`.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use salus_app::AppError;
+use salus_core::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The kinds of error a client can tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    MalformedRequest,
+    Validation,
+    Unauthenticated,
+    BadCredentials,
+    Forbidden,
+    CsrfRejected,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Timeout,
+    TooManyRequests,
+    Unavailable,
+    Internal,
+}
+
+impl ProblemKind {
+    pub const fn slug(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "malformed-request",
+            Self::Validation => "validation",
+            Self::Unauthenticated => "unauthenticated",
+            Self::BadCredentials => "bad-credentials",
+            Self::Forbidden => "forbidden",
+            Self::CsrfRejected => "csrf-rejected",
+            Self::NotFound => "not-found",
+            Self::MethodNotAllowed => "method-not-allowed",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "payload-too-large",
+            Self::UnsupportedMediaType => "unsupported-media-type",
+            Self::Timeout => "timeout",
+            Self::TooManyRequests => "too-many-requests",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub const fn status(self) -> StatusCode {
+        match self {
+            Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::Validation => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The kind for a bare status made outside a handler.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::BAD_REQUEST => Self::MalformedRequest,
+            StatusCode::UNAUTHORIZED => Self::Unauthenticated,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::CONFLICT => Self::Conflict,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::REQUEST_TIMEOUT => Self::Timeout,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Validation,
+            StatusCode::TOO_MANY_REQUESTS => Self::TooManyRequests,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            _ if status.is_client_error() => Self::MalformedRequest,
+            _ => Self::Internal,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "The request could not be read",
+            Self::Validation => "Some fields are not valid",
+            Self::Unauthenticated => "Sign in first",
+            Self::BadCredentials => "Invalid username or password",
+            Self::Forbidden => "You are not allowed to do this",
+            Self::CsrfRejected => "The anti-forgery token is missing or wrong",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "This method is not allowed here",
+            Self::Conflict => "The request conflicts with the current state",
+            Self::PayloadTooLarge => "The request body is too large",
+            Self::UnsupportedMediaType => "Unsupported media type",
+            Self::Timeout => "The request took too long",
+            Self::TooManyRequests => "Too many requests",
+            Self::Unavailable => "The service is not available",
+            Self::Internal => "Something went wrong on our side",
+        }
+    }
+}
+
+/// One field that failed, in a validation problem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field's path in the request, e.g. `roles` or `address.city`.
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of error, `urn:salus:problem:<kind>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// An error answered as problem+json.
+#[derive(Debug)]
+pub struct ApiError {
+    pub kind: ProblemKind,
+    pub detail: Option<String>,
+    pub errors: Vec<FieldProblem>,
+}
+
+impl ApiError {
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        Self { kind, detail: Some(detail.into()), errors: Vec::new() }
+    }
+
+    pub fn bare(kind: ProblemKind) -> Self {
+        Self { kind, detail: None, errors: Vec::new() }
+    }
+
+    pub fn fields(errors: Vec<FieldProblem>) -> Self {
+        Self { kind: ProblemKind::Validation, detail: None, errors }
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("urn:salus:problem:{}", self.kind.slug()),
+            title: self.kind.title().to_owned(),
+            status: self.kind.status().as_u16(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.kind.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Session realm=\"salus\""));
+        }
+        res
+    }
+}
+
+fn field_problems(errors: Vec<FieldError>) -> Vec<FieldProblem> {
+    errors.into_iter().map(|e| FieldProblem { field: e.field.to_owned(), message: e.message }).collect()
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(errors) => Self::fields(field_problems(errors)),
+            AppError::BadCredentials => Self::bare(ProblemKind::BadCredentials),
+            AppError::Unauthenticated => Self::bare(ProblemKind::Unauthenticated),
+            AppError::Forbidden => Self::bare(ProblemKind::Forbidden),
+            AppError::NotFound(what) => Self::new(ProblemKind::NotFound, format!("{what} not found")),
+            AppError::Conflict(msg) => Self::new(ProblemKind::Conflict, msg),
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                Self::bare(ProblemKind::Internal)
+            }
+        }
+    }
+}
+
+/// The page shown for an error on the HTML side.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    status: u16,
+}
+
+/// An error answered as an HTML page (form validation errors are not this: the form is
+/// shown again with messages beside its fields).
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        let api = ApiError::from(e);
+        let message = api.detail.clone().unwrap_or_else(|| api.kind.title().to_owned());
+        Self { status: api.kind.status(), message }
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        tracing::error!(cause = %e, "template error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ProblemKind::Internal.title())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(self.status, &self.message)
+    }
+}
+
+/// A complete HTML error page for `status`.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let page =
+        ErrorPage { title: status.canonical_reason().unwrap_or("Error"), message, status: status.as_u16() };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, message.to_owned()).into_response(),
+    }
+}

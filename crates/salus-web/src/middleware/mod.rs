@@ -1,0 +1,47 @@
+//! The middleware stack, outermost first:
+//! request id → trace span → panic catcher → timeout → security headers →
+//! problem details (API) → session, anti-forgery and flash → route metrics → handler.
+
+mod headers;
+mod metrics;
+mod problems;
+pub mod session;
+
+use axum::Router;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+pub use metrics::prometheus;
+pub use session::{Auth, Flash};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Paths whose errors are answered as problem+json (the JSON API and its spec).
+pub fn is_api_path(path: &str) -> bool {
+    (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/docs")
+}
+
+pub fn wrap(routes: Router<AppState>, state: AppState) -> Router<AppState> {
+    let timeout = state.web.request_timeout;
+    routes
+        .route_layer(from_fn(metrics::track))
+        .layer(from_fn_with_state(state.clone(), session::session))
+        .layer(from_fn(problems::problem_details))
+        .layer(from_fn_with_state(state, headers::security_headers))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // The path only, never the query string: a search for a patient's name must
+            // not end up in the log.
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

@@ -1,0 +1,136 @@
+//! Finds the request's session from its cookie, enforces the anti-forgery token on every
+//! state-changing request, and hands the one-time flash message to the page.
+//!
+//! Anti-forgery (CSRF): a signed-in user's session row holds a random token; every
+//! POST/PUT/PATCH/DELETE that rides on the session cookie must carry it, in the
+//! `csrf_token` form field or the `X-CSRF-Token` header (htmx sends the header on every
+//! request from `hx-headers` on `<body>`). Before sign-in, the login form uses a
+//! double-submit token: a random value in a cookie and in the form. A request with
+//! neither a session nor a form (an API client without a cookie) has no ambient
+//! credential to forge, so the check does not apply to it.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use salus_app::identity::SessionUser;
+use subtle::ConstantTimeEq;
+
+use super::is_api_path;
+use crate::AppState;
+use crate::cookies;
+use crate::error::{ApiError, ProblemKind, error_page};
+
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The request's session, if it has a live one.
+#[derive(Clone, Debug)]
+pub struct Auth(pub Option<SessionUser>);
+
+/// The one-time message for this page, if any.
+#[derive(Clone, Debug, Default)]
+pub struct Flash(pub Option<String>);
+
+fn changes_state(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+fn reject(api: bool, status: StatusCode, kind: ProblemKind, page_message: &str) -> Response {
+    if api { ApiError::bare(kind).into_response() } else { error_page(status, page_message) }
+}
+
+pub async fn session(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let api = is_api_path(req.uri().path());
+    let token = cookies::get(req.headers(), cookies::SESSION);
+    let session = match &token {
+        Some(t) => match state.app.session(t).await {
+            Ok(s) => s,
+            Err(e) => {
+                return if api {
+                    ApiError::from(e).into_response()
+                } else {
+                    crate::error::PageError::from(e).into_response()
+                };
+            }
+        },
+        None => None,
+    };
+    let stale_cookie = token.is_some() && session.is_none();
+
+    let mut req = req;
+    if changes_state(req.method()) {
+        let expected = match &session {
+            Some(s) => Some(s.csrf_token.clone()),
+            None if !api => Some(cookies::get(req.headers(), cookies::PRE_SESSION_CSRF).unwrap_or_default()),
+            None => None,
+        };
+        if let Some(expected) = expected {
+            let (provided, rebuilt) = match provided_token(req, state.web.body_limit).await {
+                Ok(found) => found,
+                Err(res) => return res,
+            };
+            req = rebuilt;
+            let ok = !expected.is_empty()
+                && provided.as_deref().is_some_and(|p| bool::from(p.as_bytes().ct_eq(expected.as_bytes())));
+            if !ok {
+                tracing::warn!("anti-forgery token missing or wrong");
+                return reject(
+                    api,
+                    StatusCode::FORBIDDEN,
+                    ProblemKind::CsrfRejected,
+                    "This form has expired or did not come from Salus. Go back, reload the page and try again.",
+                );
+            }
+        }
+    }
+
+    let flash = cookies::get(req.headers(), cookies::FLASH);
+    let is_htmx = req.headers().contains_key("hx-request");
+    req.extensions_mut().insert(Flash(flash.as_deref().and_then(cookies::decode_flash)));
+    req.extensions_mut().insert(Auth(session));
+    let mut res = next.run(req).await;
+
+    let secure = state.web.secure_cookies;
+    if stale_cookie {
+        append_cookie(&mut res, &cookies::clear(cookies::SESSION, secure));
+    }
+    // The flash was shown if a full page was rendered; keep it across redirects.
+    let html =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if flash.is_some() && html && !is_htmx && !res.status().is_redirection() {
+        append_cookie(&mut res, &cookies::clear(cookies::FLASH, secure));
+    }
+    res
+}
+
+pub fn append_cookie(res: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The token the request carries: the header, or else the form field of a urlencoded
+/// body (which is read here and put back for the handler).
+async fn provided_token(req: Request, limit: usize) -> Result<(Option<String>, Request), Response> {
+    if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return Ok((Some(v.to_owned()), req));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((None, req));
+    }
+    let api = is_api_path(req.uri().path());
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        reject(api, StatusCode::PAYLOAD_TOO_LARGE, ProblemKind::PayloadTooLarge, "The form is too large.")
+    })?;
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}

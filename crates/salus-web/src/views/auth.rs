@@ -1,0 +1,118 @@
+//! Sign in and sign out.
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use salus_app::AppError;
+use salus_app::identity::ClientInfo;
+use salus_app::identity::session::random_token;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use super::{PageCtx, render, safe_next};
+use crate::AppState;
+use crate::cookies;
+use crate::error::PageError;
+use crate::middleware::session::append_cookie;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", get(login_page).post(login)).route("/logout", post(logout))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: PageCtx,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    Query(q): Query<NextQuery>,
+    mut page: PageCtx,
+) -> Response {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    if page.user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let mut fresh = None;
+    if page.csrf.is_empty() {
+        page.csrf = random_token();
+        fresh = Some(page.csrf.clone());
+    }
+    let mut res = render(StatusCode::OK, &LoginPage { page, username: String::new(), next, error: None });
+    if let Some(token) = fresh {
+        append_cookie(
+            &mut res,
+            &cookies::set(cookies::PRE_SESSION_CSRF, &token, None, state.web.secure_cookies),
+        );
+    }
+    res
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    page: PageCtx,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let client = ClientInfo {
+        ip: Some(addr.ip().to_string()),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    };
+    match state.app.login(&form.username, &form.password, client).await {
+        Ok(session) => {
+            let secure = state.web.secure_cookies;
+            let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
+            let mut res = Redirect::to(&next).into_response();
+            append_cookie(&mut res, &cookies::set(cookies::SESSION, &session.token, Some(max_age), secure));
+            append_cookie(&mut res, &cookies::clear(cookies::PRE_SESSION_CSRF, secure));
+            Ok(res)
+        }
+        Err(AppError::BadCredentials) => Ok(render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                page,
+                username: form.username,
+                next,
+                error: Some("Invalid username or password.".into()),
+            },
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn logout(State(state): State<AppState>, page: PageCtx) -> Result<Response, PageError> {
+    if let Some(id) = page.session_id {
+        state.app.logout(id).await?;
+    }
+    let secure = state.web.secure_cookies;
+    let mut res = Redirect::to("/login").into_response();
+    append_cookie(&mut res, &cookies::clear(cookies::SESSION, secure));
+    append_cookie(
+        &mut res,
+        &cookies::set(cookies::FLASH, &cookies::encode_flash("You have signed out."), None, secure),
+    );
+    Ok(res)
+}

@@ -1,0 +1,90 @@
+//! The home page: for each of the user's roles, what that role does in Salus — linked
+//! where the feature is built, marked "not yet available" where it is still to come.
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use salus_core::Role;
+
+use super::{PageCtx, SignedIn, render};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+pub struct Task {
+    pub label: &'static str,
+    pub href: Option<&'static str>,
+}
+
+pub struct RoleSection {
+    pub title: &'static str,
+    pub tasks: Vec<Task>,
+}
+
+const fn built(label: &'static str, href: &'static str) -> Task {
+    Task { label, href: Some(href) }
+}
+
+const fn coming(label: &'static str) -> Task {
+    Task { label, href: None }
+}
+
+fn tasks(role: Role) -> Vec<Task> {
+    match role {
+        Role::Admin => vec![
+            built("Users and roles", "/admin/users"),
+            built("API documentation", "/api/docs/"),
+            coming("Departments, doctors and schedules"),
+            coming("Price list, wards and beds"),
+            coming("Audit log and quality indicators"),
+        ],
+        Role::Doctor => vec![
+            coming("Today's worklist"),
+            coming("Patient charts"),
+            coming("Encounters, prescriptions and orders"),
+        ],
+        Role::Nurse => {
+            vec![coming("Triage vitals"), coming("Ward bed board"), coming("Medication administration")]
+        }
+        Role::Receptionist => vec![
+            coming("Find or register a patient"),
+            coming("Book and check in appointments"),
+            coming("Walk-in queue and payments"),
+        ],
+        Role::LabTechnician => vec![
+            coming("Order worklist"),
+            coming("Sample collection"),
+            coming("Result entry and verification"),
+        ],
+        Role::Pharmacist => vec![
+            coming("Dispense prescriptions"),
+            coming("Stock by batch and expiry"),
+            coming("Counter sales"),
+        ],
+        Role::Billing => {
+            vec![coming("Invoices and payments"), coming("Insurance claims"), coming("Daily cash report")]
+        }
+        Role::Patient => vec![
+            coming("My appointments"),
+            coming("My prescriptions and results"),
+            coming("Messages to my care team"),
+        ],
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: PageCtx,
+    name: String,
+    sections: Vec<RoleSection>,
+}
+
+async fn home(SignedIn(user, page): SignedIn) -> Response {
+    let sections = user.roles.iter().map(|r| RoleSection { title: r.label(), tasks: tasks(*r) }).collect();
+    render(StatusCode::OK, &HomePage { page, name: user.display_name.clone(), sections })
+}

@@ -1,0 +1,149 @@
+//! HTML pages, rendered on the server with askama and made lively with htmx. Templates
+//! live in `templates/`; htmx fragments are `*_partial.html`. Every page extends
+//! `base.html`, which carries the navigation for the user's roles, the flash message and
+//! the anti-forgery token htmx sends with each request.
+
+mod auth;
+mod home;
+mod users;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use salus_app::identity::{CurrentUser, Permission};
+use salus_core::SessionId;
+
+use crate::AppState;
+use crate::cookies;
+use crate::error::error_page;
+use crate::middleware::{Auth, Flash};
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(auth::router()).merge(home::router()).merge(users::router())
+}
+
+pub async fn not_found() -> Response {
+    error_page(StatusCode::NOT_FOUND, "There is no page at this address.")
+}
+
+/// A link in the navigation bar.
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub current: bool,
+}
+
+/// What every page's layout needs.
+pub struct PageCtx {
+    pub user: Option<CurrentUser>,
+    pub session_id: Option<SessionId>,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub nav: Vec<NavItem>,
+}
+
+impl PageCtx {
+    pub fn roles_label(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    }
+}
+
+fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
+    let Some(user) = user else { return Vec::new() };
+    let mut items = vec![("Home", "/")];
+    if user.may(Permission::UsersManage) {
+        items.push(("Users", "/admin/users"));
+        items.push(("API docs", "/api/docs/"));
+    }
+    items
+        .into_iter()
+        .map(|(label, href)| NavItem {
+            label,
+            href,
+            current: if href == "/" { path == "/" } else { path.starts_with(href) },
+        })
+        .collect()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<Auth>().and_then(|a| a.0.clone());
+        let flash = parts.extensions.get::<Flash>().and_then(|f| f.0.clone());
+        let path = parts.uri.path().to_owned();
+        let csrf = match &session {
+            Some(s) => s.csrf_token.clone(),
+            None => cookies::get(&parts.headers, cookies::PRE_SESSION_CSRF).unwrap_or_default(),
+        };
+        let user = session.as_ref().map(|s| s.user.clone());
+        Ok(Self {
+            nav: nav_for(user.as_ref(), &path),
+            user,
+            session_id: session.map(|s| s.session_id),
+            csrf,
+            flash,
+        })
+    }
+}
+
+/// A page that needs a signed-in user: without one, the browser is sent to the login
+/// page and brought back afterwards.
+pub struct SignedIn(pub CurrentUser, pub PageCtx);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(ctx) = PageCtx::from_request_parts(parts, state).await;
+        match ctx.user.clone() {
+            Some(user) => Ok(SignedIn(user, ctx)),
+            None => {
+                let uri =
+                    OriginalUri::from_request_parts(parts, state).await.map(|u| u.0).unwrap_or_default();
+                let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let target = format!("/login?next={}", urlencode(next));
+                Err(Redirect::to(&target).into_response())
+            }
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_owned()).unwrap_or_default()
+}
+
+/// Only a local path is followed after login (never `//evil.example` or `https://…`).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/",
+    }
+}
+
+/// Renders an askama template into a response with `status`.
+pub fn render<T: askama::Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(e) => crate::error::PageError::from(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/admin/users?x=1")), "/admin/users?x=1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

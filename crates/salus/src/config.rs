@@ -1,0 +1,244 @@
+//! The configuration: one typed struct, layered defaults → `salus.toml` → `SALUS_…`
+//! environment variables (`SALUS_SERVER__PORT=9000` sets `server.port`) → command-line
+//! flags, and validated before anything starts, so each mistake is one clear message.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Top-level sections; environment variables naming anything else (such as
+/// `SALUS_TEST_POSTGRES_URL`, which the tests use) are not configuration.
+const SECTIONS: [&str; 6] = ["data_dir", "database", "server", "tls", "session", "log"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite database lives when no database URL is given.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub session: SessionConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://user@host/db` or `sqlite:path`; unset means `<data_dir>/salus.db`.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+    pub busy_timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    pub port: u16,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    /// How long requests in flight may take to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_timeout_mins: u64,
+    pub absolute_timeout_hours: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when the output is not a terminal, else human-readable.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `salus=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("salus-data"),
+            database: DatabaseConfig::default(),
+            server: ServerConfig::default(),
+            tls: TlsConfig::default(),
+            session: SessionConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: None, max_connections: 8, acquire_timeout_secs: 5, busy_timeout_secs: 5 }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            request_timeout_secs: 30,
+            body_limit_bytes: 1024 * 1024,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { idle_timeout_mins: 30, absolute_timeout_hours: 12 }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Auto, level: "info".into() }
+    }
+}
+
+/// Values given on the command line, which override the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub bind: Option<IpAddr>,
+    pub port: Option<u16>,
+}
+
+/// Where the database is.
+pub enum DatabaseLocation {
+    Url(String),
+    SqliteFile(PathBuf),
+}
+
+impl Config {
+    /// Loads the configuration. `file` given explicitly must exist; otherwise
+    /// `salus.toml` in the working directory is read if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, String> {
+        let mut figment = Figment::new();
+        match file {
+            Some(path) if !path.is_file() => {
+                return Err(format!("config file {} does not exist", path.display()));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("salus.toml").is_file() => {
+                figment = figment.merge(Toml::file_exact("salus.toml"))
+            }
+            None => {}
+        }
+        let env = Env::prefixed("SALUS_")
+            .filter(|key| {
+                SECTIONS.iter().any(|s| key.as_str() == *s || key.as_str().starts_with(&format!("{s}__")))
+            })
+            .split("__");
+        let mut config: Config = figment.merge(env).extract().map_err(|e| {
+            // figment lists every error; one clear line each.
+            e.into_iter().map(|e| format!("configuration: {e}")).collect::<Vec<_>>().join("\n")
+        })?;
+        if let Some(d) = &overrides.data_dir {
+            config.data_dir = d.clone();
+        }
+        if let Some(u) = &overrides.database_url {
+            config.database.url = Some(SecretString::from(u.clone()));
+        }
+        if let Some(b) = overrides.bind {
+            config.server.bind = b;
+        }
+        if let Some(p) = overrides.port {
+            config.server.port = p;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if let Some(url) = &self.database.url {
+            if let Err(e) = salus_db::backend::backend_of(url.expose_secret()) {
+                problems.push(format!("database.url: {e}"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections: must be at least 1".into());
+        }
+        match (&self.tls.cert, &self.tls.key) {
+            (Some(_), None) | (None, Some(_)) => {
+                problems.push("tls: set both tls.cert and tls.key, or neither".into());
+            }
+            (Some(cert), Some(key)) => {
+                if let Err(e) = salus_web::server::load_tls(cert, key) {
+                    problems.push(format!("tls: {e}"));
+                }
+            }
+            (None, None) => {}
+        }
+        if self.session.idle_timeout_mins == 0 || self.session.absolute_timeout_hours == 0 {
+            problems.push("session: timeouts must be at least 1".into());
+        }
+        if self.server.body_limit_bytes < 1024 {
+            problems.push("server.body_limit_bytes: must be at least 1024".into());
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    }
+
+    pub fn database(&self) -> DatabaseLocation {
+        match &self.database.url {
+            Some(url) => DatabaseLocation::Url(url.expose_secret().to_owned()),
+            None => DatabaseLocation::SqliteFile(self.data_dir.join("salus.db")),
+        }
+    }
+
+    pub fn tls_enabled(&self) -> bool {
+        self.tls.cert.is_some()
+    }
+
+    pub fn pool_settings(&self) -> salus_db::PoolSettings {
+        salus_db::PoolSettings {
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
+            busy_timeout: Duration::from_secs(self.database.busy_timeout_secs),
+            lazy: false,
+        }
+    }
+
+    pub fn session_settings(&self) -> salus_app::SessionSettings {
+        salus_app::SessionSettings {
+            idle_timeout: Duration::from_secs(self.session.idle_timeout_mins * 60),
+            absolute_timeout: Duration::from_secs(self.session.absolute_timeout_hours * 3600),
+        }
+    }
+
+    pub fn web_settings(&self) -> salus_web::WebSettings {
+        salus_web::WebSettings {
+            secure_cookies: self.tls_enabled(),
+            body_limit: self.server.body_limit_bytes,
+            request_timeout: Duration::from_secs(self.server.request_timeout_secs),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Starting the server, migrating, and checking the configuration.
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use salus_app::App;
+use salus_db::{Db, MigrationState};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, DatabaseLocation, LogFormat};
+
+/// Logs go to standard error, JSON unless it is a terminal; standard output is kept for
+/// what a command prints for its user (the demo's passwords, `user list`).
+pub fn init_logging(config: &Config) {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let json = match config.log.format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
+    } else {
+        builder.compact().try_init()
+    };
+}
+
+/// Opens the configured database (creating the data folder for SQLite).
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let settings = config.pool_settings();
+    match config.database() {
+        DatabaseLocation::Url(url) => Ok(Db::connect(&url, &settings).await?),
+        DatabaseLocation::SqliteFile(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create data folder {}", dir.display()))?;
+            }
+            Ok(Db::open_sqlite_file(&path, &settings)
+                .await
+                .with_context(|| format!("cannot open {}", path.display()))?)
+        }
+    }
+}
+
+/// Opens and migrates the database.
+pub async fn open_app(config: &Config) -> anyhow::Result<App> {
+    let db = open_db(config).await?;
+    let applied = db.migrate().await?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "database migrated");
+    }
+    Ok(App::new(db, config.session_settings()))
+}
+
+pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Result<ExitCode> {
+    init_logging(&config);
+    let tls = match (&config.tls.cert, &config.tls.key) {
+        (Some(c), Some(k)) => Some(salus_web::server::load_tls(c, k).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
+    let addr = SocketAddr::new(config.server.bind, config.server.port);
+    let listener = TcpListener::bind(addr).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: the port is already in use (choose another with --port)"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {addr}: {e}"),
+    })?;
+    let local = listener.local_addr()?;
+    let app = open_app(&config).await?;
+    if demo {
+        crate::demo::ensure_demo(&app).await?;
+    }
+    spawn_session_purge(app.clone());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let router = salus_web::router(app, config.web_settings());
+    tracing::info!(address = %local, ready_ms = started.elapsed().as_millis() as u64, "Salus is ready");
+    if demo {
+        println!("Salus demo is running at {scheme}://{local}  (Ctrl-C to stop)");
+    } else {
+        eprintln!("Salus listening on {scheme}://{local}");
+    }
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    salus_web::server::serve(listener, router, tls, salus_web::server::shutdown_signal(), grace).await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes expired sessions every ten minutes (any instance may; the delete is idempotent).
+fn spawn_session_purge(app: App) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match app.purge_expired_sessions().await {
+                Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(cause = %e, "could not remove expired sessions"),
+            }
+        }
+    });
+}
+
+pub async fn migrate(config: Config, check: bool) -> anyhow::Result<ExitCode> {
+    init_logging(&config);
+    let db = open_db(&config).await?;
+    if check {
+        return Ok(match db.migration_state().await? {
+            MigrationState::Current => {
+                println!("the database schema is current");
+                ExitCode::SUCCESS
+            }
+            MigrationState::Pending(p) => {
+                println!("{} migration(s) pending: {}", p.len(), p.join(", "));
+                ExitCode::FAILURE
+            }
+            MigrationState::Newer(n) => bail!("the database was migrated by a newer Salus (it has `{n}`)"),
+        });
+    }
+    let applied = db.migrate().await?;
+    if applied.is_empty() {
+        println!("the database schema is already current");
+    } else {
+        println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn config_check(config: &Config) -> anyhow::Result<ExitCode> {
+    let database = match config.database() {
+        DatabaseLocation::Url(url) => {
+            let scheme = url.split(':').next().unwrap_or("");
+            format!("{scheme} (URL from configuration)")
+        }
+        DatabaseLocation::SqliteFile(p) => format!("sqlite at {}", p.display()),
+    };
+    println!("configuration is valid");
+    println!("  database: {database}");
+    println!(
+        "  listen:   {}:{}{}",
+        config.server.bind,
+        config.server.port,
+        if config.tls_enabled() { " (TLS)" } else { "" }
+    );
+    println!(
+        "  sessions: idle {} min, absolute {} h",
+        config.session.idle_timeout_mins, config.session.absolute_timeout_hours
+    );
+    Ok(ExitCode::SUCCESS)
+}
