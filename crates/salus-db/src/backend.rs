@@ -204,7 +204,7 @@ impl Db {
             Backend::Sqlite => {}
             Backend::Postgres => {
                 // An arbitrary constant naming "Salus migrations" among advisory locks.
-                txn.execute_unprepared("SELECT pg_advisory_xact_lock(7_361_535_455_232)").await?;
+                txn.execute_unprepared("SELECT pg_advisory_xact_lock(7361535455232)").await?;
             }
         }
         let pending = match state_of(&txn).await? {

@@ -46,6 +46,8 @@ pub struct AppState {
 /// The whole HTTP surface: pages, API, docs, assets and operations endpoints, with the
 /// middleware stack. Tests drive exactly this router.
 pub fn router(app: App, web: WebSettings) -> Router {
+    // Install the metrics recorder before the first request records anything.
+    middleware::prometheus();
     let state = AppState { app, web: web.clone() };
     let routes = Router::new()
         .merge(views::router())

@@ -55,9 +55,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 } else {
                     let message = inner.to_string();
                     // serde names an unknown or missing field in its message; report it as the field.
-                    let field = named_field(&message)
-                        .map(|f| if path == "." { f } else { format!("{path}.{f}") })
-                        .unwrap_or(path);
+                    let field = match named_field(&message) {
+                        Some(f) if path == "." => f,
+                        Some(f) if !path.ends_with(&f) => format!("{path}.{f}"),
+                        _ => path,
+                    };
                     Err(ApiError::fields(vec![FieldProblem { field, message }]))
                 }
             }

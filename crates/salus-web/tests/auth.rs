@@ -1,0 +1,239 @@
+//! Sign-in, sessions and the anti-forgery rules, through the real pages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::csrf_in;
+use salus_core::Role;
+use sea_orm::{ConnectionTrait, Statement};
+
+fn set_cookie_names(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split('=').next().unwrap().to_owned())
+        .collect()
+}
+
+/// Moves every session's clock: `last_seen_at` and `expires_at` to the given times.
+async fn age_sessions(app: &common::TestApp, last_seen: chrono::DateTime<Utc>, expires: chrono::DateTime<Utc>) {
+    let db = app.app.db.writer();
+    let backend = db.get_database_backend();
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            sea_orm::DbBackend::Postgres => "UPDATE sessions SET last_seen_at = $1, expires_at = $2",
+            _ => "UPDATE sessions SET last_seen_at = ?, expires_at = ?",
+        },
+        [last_seen.into(), expires.into()],
+    ))
+    .await
+    .unwrap();
+}
+
+db_test!(login_opens_a_session_and_shows_the_role_home, |t| {
+    t.login_as("dr.rao", &[Role::Doctor]).await;
+    let home = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Welcome, Test dr.rao"));
+    assert!(html.contains("worklist"), "the doctor's tasks are shown");
+    assert!(!html.contains("href=\"/admin/users\""), "no admin link for a doctor");
+    let me: serde_json::Value = t.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], "dr.rao");
+    assert_eq!(me["roles"], serde_json::json!(["doctor"]));
+});
+
+db_test!(session_cookie_is_http_only_and_same_site, |t| {
+    let password = t.user("nurse.amina", &[Role::Nurse]).await;
+    let page = t.client.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    let res = t
+        .client
+        .post(t.url("/login"))
+        .form(&[("username", "nurse.amina"), ("password", password.as_str()), ("csrf_token", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("salus_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "no Secure flag without TLS");
+});
+
+db_test!(wrong_password_and_unknown_user_get_the_same_answer, |t| {
+    t.user("reception.kofi", &[Role::Receptionist]).await;
+    for (user, pass) in [("reception.kofi", "wrong-password-1234"), ("nobody.here", "wrong-password-1234")] {
+        let page = t.client.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+        let res = t
+            .client
+            .post(t.url("/login"))
+            .form(&[("username", user), ("password", pass), ("csrf_token", &csrf_in(&page))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        assert!(!set_cookie_names(&res).contains(&"salus_session".to_owned()));
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Invalid username or password."), "{user}");
+        assert!(html.contains("aria-invalid=\"true\""));
+    }
+    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
+});
+
+db_test!(disabled_user_cannot_sign_in_and_loses_sessions, |t| {
+    let password = t.user("lab.mei", &[Role::LabTechnician]).await;
+    t.login_with(&t.client, "lab.mei", &password).await;
+    let user = t.app.find_user_by_username(&salus_app::identity::Actor::Operator, "lab.mei").await.unwrap();
+    t.app.set_user_active(&salus_app::identity::Actor::Operator, user.id, false).await.unwrap();
+    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
+    let other = t.new_client();
+    let page = other.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    let res = other
+        .post(t.url("/login"))
+        .form(&[("username", "lab.mei"), ("password", password.as_str()), ("csrf_token", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+});
+
+db_test!(idle_session_expires, |t| {
+    t.login_as("pharm.omar", &[Role::Pharmacist]).await;
+    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 200);
+    age_sessions(&t, Utc::now() - Duration::hours(2), Utc::now() + Duration::hours(1)).await;
+    let res = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=%2F");
+    assert!(set_cookie_names(&res).contains(&"salus_session".to_owned()), "the stale cookie is cleared");
+});
+
+db_test!(absolute_expiry_ends_an_active_session, |t| {
+    t.login_as("billing.sara", &[Role::Billing]).await;
+    age_sessions(&t, Utc::now(), Utc::now() - Duration::seconds(1)).await;
+    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
+});
+
+db_test!(logout_ends_the_session, |t| {
+    let csrf = t.login_as("patient.ravi", &[Role::Patient]).await;
+    let res = t.client.post(t.url("/logout")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
+    let login = t.client.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(login.contains("You have signed out."), "flash shown once");
+    let again = t.client.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("You have signed out."), "and not twice");
+});
+
+db_test!(forms_without_the_csrf_token_are_refused, |t| {
+    // The login form: no token, or a token that is not the cookie's.
+    let password = t.user("admin", &[Role::Admin]).await;
+    t.client.get(t.url("/login")).send().await.unwrap();
+    for token in [None, Some("forged")] {
+        let mut form = vec![("username", "admin"), ("password", password.as_str())];
+        if let Some(tok) = token {
+            form.push(("csrf_token", tok));
+        }
+        let res = t.client.post(t.url("/login")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 403, "token {token:?}");
+        assert!(!set_cookie_names(&res).contains(&"salus_session".to_owned()));
+    }
+    // Signed in: a form post and a JSON call riding on the cookie need the session's token.
+    let csrf = t.login_with(&t.client, "admin", &password).await;
+    let form = [("username", "forged.user"), ("display_name", "Forged"), ("roles", "admin")];
+    let res = t.client.post(t.url("/admin/users")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = t
+        .client
+        .post(t.url("/api/v1/users"))
+        .json(&serde_json::json!({"username": "forged.api", "display_name": "Forged", "roles": ["admin"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:salus:problem:csrf-rejected");
+    let res = t.client.post(t.url("/logout")).header("x-csrf-token", "wrong").send().await.unwrap();
+    assert_eq!(res.status(), 403, "a wrong header token is refused too");
+    // Nothing was created, and the real token works.
+    let page = t.client.get(t.url("/admin/users")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("forged.user") && !page.contains("forged.api"));
+    let res = t.client.post(t.url("/logout")).header("x-csrf-token", csrf).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+});
+
+db_test!(pages_need_sign_in_and_return_to_where_they_were, |t| {
+    let res = t.client.get(t.url("/admin/users?after=x")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=%2Fadmin%2Fusers%3Fafter%3Dx");
+    let password = t.user("admin", &[Role::Admin]).await;
+    let page = t.client.get(t.url("/login?next=%2Fadmin%2Fusers")).send().await.unwrap().text().await.unwrap();
+    let res = t
+        .client
+        .post(t.url("/login"))
+        .form(&[("username", "admin"), ("password", password.as_str()), ("csrf_token", &csrf_in(&page)), ("next", "/admin/users")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/admin/users");
+});
+
+db_test!(admin_creates_users_through_the_form, |t| {
+    let csrf = t.login_as("admin", &[Role::Admin]).await;
+    // Bad input: each message beside its field, nothing created.
+    let res = t
+        .client
+        .post(t.url("/admin/users"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "x"), ("display_name", ""), ("password", "short")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"username-error\""), "username error beside its field");
+    assert!(html.contains("id=\"display_name-error\""));
+    assert!(html.contains("id=\"roles-error\""));
+    assert_eq!(salus_db::identity::count_users(t.app.db.reader()).await.unwrap(), 1);
+    // Good input: created, generated password shown once.
+    let res = t
+        .client
+        .post(t.url("/admin/users"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "Nurse.Joy"), ("display_name", "Joy Okafor"), ("roles", "nurse")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("User <strong>nurse.joy</strong> created"));
+    assert_eq!(salus_db::identity::count_users(t.app.db.reader()).await.unwrap(), 2);
+    // The same username again is refused beside the field.
+    let res = t
+        .client
+        .post(t.url("/admin/users"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "nurse.joy"), ("display_name", "Joy"), ("roles", "nurse")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("is already taken"));
+});
+
+db_test!(non_admins_cannot_open_user_administration, |t| {
+    let csrf = t.login_as("dr.rao", &[Role::Doctor]).await;
+    let res = t.client.get(t.url("/admin/users")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = t
+        .client
+        .post(t.url("/admin/users"))
+        .form(&[("csrf_token", csrf.as_str()), ("username", "sneaky"), ("display_name", "S"), ("roles", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(salus_db::identity::count_users(t.app.db.reader()).await.unwrap(), 1);
+});

@@ -1,0 +1,186 @@
+//! The test harness: a real Salus router served on a real socket, over SQLite (a fresh
+//! file) or PostgreSQL (a fresh database on the server named by
+//! `SALUS_TEST_POSTGRES_URL`). `db_test!` writes one test body that runs on both.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::{SocketAddr, TcpListener};
+
+use salus_app::identity::{Actor, NewUser};
+use salus_app::{App, SessionSettings};
+use salus_core::Role;
+use salus_db::{Db, PoolSettings};
+use salus_web::WebSettings;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub app: App,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The PostgreSQL server for tests, or `None` (with the reason printed) outside CI. In
+/// CI a missing server fails the test instead of skipping it.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("SALUS_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("SALUS_TEST_POSTGRES_URL is not set; in CI the PostgreSQL tests must run")
+        }
+        _ => {
+            eprintln!("SKIPPED on PostgreSQL: SALUS_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+/// A new, empty database on the test server.
+pub async fn fresh_postgres_db(base: &str) -> String {
+    let admin = Db::connect(base, &PoolSettings { max_connections: 1, ..Default::default() }).await.unwrap();
+    let name = format!("salus_t_{}", uuid::Uuid::now_v7().simple());
+    sea_orm::ConnectionTrait::execute_unprepared(admin.writer(), &format!("CREATE DATABASE {name}")).await.unwrap();
+    let (head, query) = base.split_once('?').map_or((base, None), |(h, q)| (h, Some(q)));
+    let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+pub async fn open_db(backend: Backend) -> Option<(Db, Option<tempfile::TempDir>)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = Db::open_sqlite_file(&dir.path().join("salus.db"), &PoolSettings::default()).await.unwrap();
+            Some((db, Some(dir)))
+        }
+        Backend::Postgres => {
+            let url = fresh_postgres_db(&postgres_url()?).await;
+            Some((Db::connect(&url, &PoolSettings::default()).await.unwrap(), None))
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Option<Self> {
+        let (db, dir) = open_db(backend).await?;
+        db.migrate().await.unwrap();
+        Some(Self::serve(db, dir, WebSettings::default()).await)
+    }
+
+    /// Serves `db` as is (not migrated): for tests of a broken or down database.
+    pub async fn serve(db: Db, dir: Option<tempfile::TempDir>, web: WebSettings) -> Self {
+        let app = App::new(db, SessionSettings::default());
+        let router = salus_web::router(app.clone(), web);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(salus_web::server::serve(
+            listener,
+            router,
+            None,
+            async move {
+                let _ = rx.await;
+            },
+            std::time::Duration::from_secs(5),
+        ));
+        Self { addr, client: client(), app, shutdown: Some(tx), _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A new client with its own cookie jar (another browser).
+    pub fn new_client(&self) -> reqwest::Client {
+        client()
+    }
+
+    /// Creates a user directly through the use case; returns the password.
+    pub async fn user(&self, username: &str, roles: &[Role]) -> String {
+        let password = format!("{username}-password-123");
+        self.app
+            .create_user(
+                &Actor::Operator,
+                NewUser {
+                    username: username.into(),
+                    display_name: format!("Test {username}"),
+                    password: Some(password.clone()),
+                    roles: roles.to_vec(),
+                },
+            )
+            .await
+            .unwrap();
+        password
+    }
+
+    /// Signs `client` in through the real login page; returns the session's CSRF token.
+    pub async fn login_with(&self, client: &reqwest::Client, username: &str, password: &str) -> String {
+        let page = client.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let token = csrf_in(&page);
+        let res = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", password), ("csrf_token", &token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "login of {username} should redirect");
+        let home = client.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        csrf_in(&home)
+    }
+
+    /// Creates a user with `roles`, signs the default client in; returns the CSRF token.
+    pub async fn login_as(&self, username: &str, roles: &[Role]) -> String {
+        let password = self.user(username, roles).await;
+        self.login_with(&self.client, username, &password).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// The anti-forgery token in a page's hidden field.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).expect("page has a csrf_token field");
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// One test body, run on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = common::TestApp::start(common::Backend::Sqlite).await.unwrap();
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = common::TestApp::start(common::Backend::Postgres).await else { return };
+                $body
+            }
+        }
+    };
+}
