@@ -43,7 +43,8 @@ db_test!(errors_are_problem_json, |t| {
     let body = problem(post_users(&t, &csrf, "{\"username\": ").await, 400, "malformed-request").await;
     assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
     // 415: not declared as JSON.
-    let res = t.client.post(t.url("/api/v1/users")).header("x-csrf-token", &csrf).body("{}").send().await.unwrap();
+    let res =
+        t.client.post(t.url("/api/v1/users")).header("x-csrf-token", &csrf).body("{}").send().await.unwrap();
     problem(res, 415, "unsupported-media-type").await;
     // 422: an unknown field, a missing field, a wrong type — each named.
     let cases = [
@@ -59,7 +60,8 @@ db_test!(errors_are_problem_json, |t| {
     // 422 from the rules of the domain, one entry per field.
     let body = json!({"username": "x", "display_name": " ", "password": "short", "roles": []});
     let p = problem(post_users(&t, &csrf, body.to_string()).await, 422, "validation").await;
-    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["username", "display_name", "roles"]);
     // 413: a body over the limit (1 MiB by default).
     let big = format!("{{\"username\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
@@ -70,12 +72,22 @@ db_test!(errors_are_problem_json, |t| {
 
 db_test!(users_api_creates_and_pages_by_cursor, |t| {
     let csrf = t.login_as("admin", &[Role::Admin]).await;
-    let res = post_users(&t, &csrf, json!({"username": "Dr.Chen", "display_name": "Dr Wei Chen", "roles": ["doctor"]}).to_string()).await;
+    let res = post_users(
+        &t,
+        &csrf,
+        json!({"username": "Dr.Chen", "display_name": "Dr Wei Chen", "roles": ["doctor"]}).to_string(),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     assert_eq!(created["user"]["username"], "dr.chen");
     assert_eq!(created["generated_password"].as_str().unwrap().len(), 20);
-    let res = post_users(&t, &csrf, json!({"username": "dr.chen", "display_name": "Again", "roles": ["doctor"]}).to_string()).await;
+    let res = post_users(
+        &t,
+        &csrf,
+        json!({"username": "dr.chen", "display_name": "Again", "roles": ["doctor"]}).to_string(),
+    )
+    .await;
     problem(res, 422, "validation").await;
     for name in ["n.one", "n.two", "n.three"] {
         let body = json!({"username": name, "display_name": name, "password": "a long enough password", "roles": ["nurse"]});
@@ -94,8 +106,10 @@ db_test!(users_api_creates_and_pages_by_cursor, |t| {
         }
     }
     assert_eq!(seen, ["admin", "dr.chen", "n.one", "n.two", "n.three"], "creation order, nothing twice");
-    problem(t.client.get(t.url("/api/v1/users?cursor=garbage")).send().await.unwrap(), 422, "validation").await;
-    problem(t.client.get(t.url("/api/v1/users?limit=many")).send().await.unwrap(), 400, "malformed-request").await;
+    problem(t.client.get(t.url("/api/v1/users?cursor=garbage")).send().await.unwrap(), 422, "validation")
+        .await;
+    problem(t.client.get(t.url("/api/v1/users?limit=many")).send().await.unwrap(), 400, "malformed-request")
+        .await;
 });
 
 db_test!(users_api_is_for_administrators, |t| {

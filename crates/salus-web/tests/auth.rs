@@ -17,7 +17,11 @@ fn set_cookie_names(res: &reqwest::Response) -> Vec<String> {
 }
 
 /// Moves every session's clock: `last_seen_at` and `expires_at` to the given times.
-async fn age_sessions(app: &common::TestApp, last_seen: chrono::DateTime<Utc>, expires: chrono::DateTime<Utc>) {
+async fn age_sessions(
+    app: &common::TestApp,
+    last_seen: chrono::DateTime<Utc>,
+    expires: chrono::DateTime<Utc>,
+) {
     let db = app.app.db.writer();
     let backend = db.get_database_backend();
     db.execute_raw(Statement::from_sql_and_values(
@@ -51,7 +55,11 @@ db_test!(session_cookie_is_http_only_and_same_site, |t| {
     let res = t
         .client
         .post(t.url("/login"))
-        .form(&[("username", "nurse.amina"), ("password", password.as_str()), ("csrf_token", &csrf_in(&page))])
+        .form(&[
+            ("username", "nurse.amina"),
+            ("password", password.as_str()),
+            ("csrf_token", &csrf_in(&page)),
+        ])
         .send()
         .await
         .unwrap();
@@ -172,11 +180,17 @@ db_test!(pages_need_sign_in_and_return_to_where_they_were, |t| {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login?next=%2Fadmin%2Fusers%3Fafter%3Dx");
     let password = t.user("admin", &[Role::Admin]).await;
-    let page = t.client.get(t.url("/login?next=%2Fadmin%2Fusers")).send().await.unwrap().text().await.unwrap();
+    let page =
+        t.client.get(t.url("/login?next=%2Fadmin%2Fusers")).send().await.unwrap().text().await.unwrap();
     let res = t
         .client
         .post(t.url("/login"))
-        .form(&[("username", "admin"), ("password", password.as_str()), ("csrf_token", &csrf_in(&page)), ("next", "/admin/users")])
+        .form(&[
+            ("username", "admin"),
+            ("password", password.as_str()),
+            ("csrf_token", &csrf_in(&page)),
+            ("next", "/admin/users"),
+        ])
         .send()
         .await
         .unwrap();
@@ -189,7 +203,12 @@ db_test!(admin_creates_users_through_the_form, |t| {
     let res = t
         .client
         .post(t.url("/admin/users"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "x"), ("display_name", ""), ("password", "short")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "x"),
+            ("display_name", ""),
+            ("password", "short"),
+        ])
         .send()
         .await
         .unwrap();
@@ -203,7 +222,12 @@ db_test!(admin_creates_users_through_the_form, |t| {
     let res = t
         .client
         .post(t.url("/admin/users"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "Nurse.Joy"), ("display_name", "Joy Okafor"), ("roles", "nurse")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "Nurse.Joy"),
+            ("display_name", "Joy Okafor"),
+            ("roles", "nurse"),
+        ])
         .send()
         .await
         .unwrap();
@@ -215,7 +239,12 @@ db_test!(admin_creates_users_through_the_form, |t| {
     let res = t
         .client
         .post(t.url("/admin/users"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "nurse.joy"), ("display_name", "Joy"), ("roles", "nurse")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "nurse.joy"),
+            ("display_name", "Joy"),
+            ("roles", "nurse"),
+        ])
         .send()
         .await
         .unwrap();
@@ -230,7 +259,12 @@ db_test!(non_admins_cannot_open_user_administration, |t| {
     let res = t
         .client
         .post(t.url("/admin/users"))
-        .form(&[("csrf_token", csrf.as_str()), ("username", "sneaky"), ("display_name", "S"), ("roles", "admin")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "sneaky"),
+            ("display_name", "S"),
+            ("roles", "admin"),
+        ])
         .send()
         .await
         .unwrap();

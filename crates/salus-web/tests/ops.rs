@@ -30,7 +30,9 @@ db_test!(a_database_from_a_newer_binary_is_refused, |t| {
     t.app
         .db
         .writer()
-        .execute_unprepared("INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000001_future', 0)")
+        .execute_unprepared(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000001_future', 0)",
+        )
         .await
         .unwrap();
     let err = t.app.db.migrate().await.unwrap_err();
@@ -81,7 +83,9 @@ async fn check_database_down(backend: Backend) {
     let res = t.client.get(t.url("/api/v1/me")).header("cookie", "salus_session=abc").send().await.unwrap();
     assert_eq!(res.status(), 500);
     let body = res.text().await.unwrap();
-    assert!(body.contains("urn:salus:problem:internal") && !body.contains("127.0.0.1") && !body.contains("gone"));
+    assert!(
+        body.contains("urn:salus:problem:internal") && !body.contains("127.0.0.1") && !body.contains("gone")
+    );
 }
 
 #[tokio::test]
@@ -113,7 +117,9 @@ db_test!(security_headers_on_pages_api_and_assets, |t| {
 });
 
 db_test!(assets_are_embedded_with_etags, |t| {
-    for path in ["/assets/vendor/htmx.min.js", "/assets/vendor/pico.min.css", "/assets/app.css", "/assets/print.css"] {
+    for path in
+        ["/assets/vendor/htmx.min.js", "/assets/vendor/pico.min.css", "/assets/app.css", "/assets/print.css"]
+    {
         let res = t.client.get(t.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let etag = res.headers()["etag"].to_str().unwrap().to_owned();
@@ -132,7 +138,10 @@ db_test!(metrics_count_requests_by_route, |t| {
         t.client.get(t.url("/health/live")).send().await.unwrap();
     }
     let text = t.client.get(t.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(text.contains("http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"}"), "{text}");
+    assert!(
+        text.contains("http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"}"),
+        "{text}"
+    );
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("db_pool_max_connections"));
 });

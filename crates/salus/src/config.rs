@@ -154,7 +154,8 @@ impl Config {
         }
         let env = Env::prefixed("SALUS_")
             .filter(|key| {
-                SECTIONS.iter().any(|s| key.as_str() == *s || key.as_str().starts_with(&format!("{s}__")))
+                let key = key.as_str().to_ascii_lowercase();
+                SECTIONS.iter().any(|s| key == *s || key.starts_with(&format!("{s}__")))
             })
             .split("__");
         let mut config: Config = figment.merge(env).extract().map_err(|e| {
@@ -179,10 +180,10 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         let mut problems = Vec::new();
-        if let Some(url) = &self.database.url {
-            if let Err(e) = salus_db::backend::backend_of(url.expose_secret()) {
-                problems.push(format!("database.url: {e}"));
-            }
+        if let Some(url) = &self.database.url
+            && let Err(e) = salus_db::backend::backend_of(url.expose_secret())
+        {
+            problems.push(format!("database.url: {e}"));
         }
         if self.database.max_connections == 0 {
             problems.push("database.max_connections: must be at least 1".into());

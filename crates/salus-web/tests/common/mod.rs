@@ -45,7 +45,9 @@ pub fn postgres_url() -> Option<String> {
 pub async fn fresh_postgres_db(base: &str) -> String {
     let admin = Db::connect(base, &PoolSettings { max_connections: 1, ..Default::default() }).await.unwrap();
     let name = format!("salus_t_{}", uuid::Uuid::now_v7().simple());
-    sea_orm::ConnectionTrait::execute_unprepared(admin.writer(), &format!("CREATE DATABASE {name}")).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(admin.writer(), &format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let (head, query) = base.split_once('?').map_or((base, None), |(h, q)| (h, Some(q)));
     let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
     match query {
@@ -58,7 +60,8 @@ pub async fn open_db(backend: Backend) -> Option<(Db, Option<tempfile::TempDir>)
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
-            let db = Db::open_sqlite_file(&dir.path().join("salus.db"), &PoolSettings::default()).await.unwrap();
+            let db =
+                Db::open_sqlite_file(&dir.path().join("salus.db"), &PoolSettings::default()).await.unwrap();
             Some((db, Some(dir)))
         }
         Backend::Postgres => {

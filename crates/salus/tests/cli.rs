@@ -1,0 +1,260 @@
+//! The `salus` binary as an operator meets it: broken configurations, the demo run twice,
+//! account commands, help on every subcommand.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn salus(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_salus"));
+    c.current_dir(dir).env("SALUS_LOG__FORMAT", "json").env_remove("RUST_LOG");
+    // The configuration under test comes from the test, not from the developer's shell.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SALUS_") && k != "SALUS_TEST_POSTGRES_URL" && k != "SALUS_LOG__FORMAT" {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    salus(dir).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// Runs `config check` and expects a failure whose message contains `expected`.
+fn refused(dir: &Path, args: &[&str], expected: &str) {
+    let o = run(dir, args);
+    assert!(!o.status.success(), "{args:?} should fail");
+    let err = stderr(&o);
+    assert!(err.contains(expected), "{args:?}: expected {expected:?} in {err:?}");
+    assert!(err.lines().count() <= 3, "a short, clear message: {err}");
+}
+
+#[test]
+fn broken_configurations_are_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "unknown-key.toml", "[server]\nprot = 9000\n");
+    refused(d, &["--config", "unknown-key.toml", "config", "check"], "unknown field: found `prot`");
+    write(d, "unknown-section.toml", "[sever]\nport = 9000\n");
+    refused(d, &["--config", "unknown-section.toml", "config", "check"], "sever");
+    write(d, "bad-type.toml", "[server]\nport = \"eighty\"\n");
+    refused(d, &["--config", "bad-type.toml", "config", "check"], "port");
+    refused(d, &["--config", "missing.toml", "config", "check"], "does not exist");
+    refused(d, &["--database-url", "mysql://root@localhost/salus", "config", "check"], "database.url");
+    write(d, "tls.toml", "[tls]\ncert = \"nope.pem\"\nkey = \"nope.key\"\n");
+    refused(d, &["--config", "tls.toml", "config", "check"], "cannot read nope.pem");
+    write(d, "cert.pem", "not a certificate\n");
+    write(d, "tls2.toml", "[tls]\ncert = \"cert.pem\"\nkey = \"cert.pem\"\n");
+    refused(d, &["--config", "tls2.toml", "config", "check"], "holds no certificate");
+    write(d, "half-tls.toml", "[tls]\ncert = \"cert.pem\"\n");
+    refused(d, &["--config", "half-tls.toml", "config", "check"], "both tls.cert and tls.key");
+    // The environment is checked the same way.
+    let o = salus(d).args(["config", "check"]).env("SALUS_SERVER__PORT", "many").output().unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).to_lowercase().contains("server.port"), "{}", stderr(&o));
+    // salus.toml in the working directory is read without --config.
+    write(d, "salus.toml", "[server]\nport = 9123\n");
+    let o = run(d, &["config", "check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(":9123"));
+    // Environment over file, flag over environment.
+    let o = salus(d).args(["config", "check"]).env("SALUS_SERVER__PORT", "9200").output().unwrap();
+    assert!(stdout(&o).contains(":9200"));
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let o = run(dir.path(), &["serve", "--port", &port]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("already in use"), "{}", stderr(&o));
+}
+
+/// Starts `salus demo` on a free port and returns it with its first stdout lines, up to
+/// the "running at" line.
+fn start_demo(dir: &Path) -> (Child, Vec<String>) {
+    let mut child = salus(dir)
+        .args(["demo", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let done = line.contains("running at");
+        lines.push(line.trim_end().to_owned());
+        if done {
+            return (child, lines);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("demo did not start: {lines:?}");
+}
+
+fn stop(mut child: Child) {
+    // SIGTERM, as an operator's service manager would; the server shuts down gracefully.
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "graceful exit: {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("demo did not stop on SIGTERM");
+}
+
+#[test]
+fn demo_twice_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, lines) = start_demo(dir.path());
+    let address =
+        lines.last().unwrap().split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{address}");
+    let passwords: Vec<&String> = lines.iter().filter(|l| l.trim_start().starts_with("doctor ")).collect();
+    assert_eq!(passwords.len(), 1, "one doctor with a password: {lines:?}");
+    for role in ["admin", "nurse", "receptionist", "lab_technician", "pharmacist", "billing", "patient"] {
+        assert!(lines.iter().any(|l| l.trim_start().starts_with(&format!("{role} "))), "{role}: {lines:?}");
+    }
+    let body = reqwest::blocking_get(&format!("{address}/health/ready"));
+    assert!(body.contains("\"pass\""), "{body}");
+    stop(first);
+    assert!(dir.path().join("salus-data/salus.db").is_file(), "SQLite in ./salus-data");
+
+    let (second, lines) = start_demo(dir.path());
+    assert!(lines.iter().any(|l| l.contains("already exist")), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.trim_start().starts_with("doctor ")), "no new passwords: {lines:?}");
+    stop(second);
+    let list = stdout(&run(dir.path(), &["user", "list"]));
+    assert_eq!(list.lines().count(), 9, "a header and eight demo users: {list}");
+}
+
+#[test]
+fn user_commands_manage_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = run(
+        d,
+        &["user", "create", "Dr.Osei", "--name", "Dr Kwame Osei", "--role", "doctor", "--role", "nurse"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("created dr.osei (doctor,nurse)"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("password: ") && l.len() == "password: ".len() + 20));
+
+    let mut child = salus(d)
+        .args(["user", "create", "admin2", "--name", "Second Admin", "--role", "admin", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long typed password\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("password:"), "a typed password is not echoed");
+
+    refused(
+        d,
+        &["user", "create", "dr.osei", "--name", "Again", "--role", "doctor"],
+        "username: is already taken",
+    );
+    refused(d, &["user", "create", "x", "--name", "X", "--role", "doctor"], "username");
+    refused(d, &["user", "create", "someone", "--name", "X", "--role", "surgeon"], "unknown role");
+
+    let o = run(d, &["user", "set-roles", "dr.osei", "--role", "doctor"]);
+    assert!(stdout(&o).contains("dr.osei now has: doctor"), "{}", stderr(&o));
+    let o = run(d, &["user", "disable", "dr.osei"]);
+    assert!(o.status.success());
+    let o = run(d, &["user", "reset-password", "dr.osei"]);
+    assert!(stdout(&o).starts_with("new password for dr.osei: "));
+    refused(d, &["user", "disable", "nobody"], "user not found");
+    // The last active administrator cannot be removed.
+    refused(d, &["user", "disable", "admin2"], "last active administrator");
+
+    let list = stdout(&run(d, &["user", "list"]));
+    assert!(
+        list.lines().any(|l| l.starts_with("dr.osei") && l.contains("disabled") && l.contains("doctor")),
+        "{list}"
+    );
+    assert!(list.lines().any(|l| l.starts_with("admin2") && l.contains("active")), "{list}");
+}
+
+#[test]
+fn migrate_applies_then_reports_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["migrate", "--check"]);
+    assert!(!o.status.success(), "pending on an empty database");
+    assert!(stdout(&o).contains("pending"));
+    let o = run(dir.path(), &["migrate"]);
+    assert!(stdout(&o).contains("applied 1 migration(s)"), "{}", stderr(&o));
+    let o = run(dir.path(), &["migrate", "--check"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("current"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "create", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["user", "set-roles", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["user", "reset-password", "--help"],
+        vec!["config", "check", "--help"],
+    ] {
+        let o = run(dir.path(), &args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(stdout(&o).contains("Usage: salus"), "{args:?}");
+    }
+    let o = run(dir.path(), &["serve", "--port", "http"]);
+    assert!(!o.status.success());
+}
+
+/// A tiny blocking GET, enough for a health check, without another HTTP client.
+mod reqwest {
+    use std::io::{Read, Write};
+
+    pub fn blocking_get(url: &str) -> String {
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+}

@@ -1,0 +1,92 @@
+// Browser test: starts `salus demo` on a free port in a fresh data folder, signs in
+// through the real login page in Debian's Chromium (driven by playwright-core; never
+// `playwright install`), and checks the home page, keyboard access, the Content Security
+// Policy (no violations) and sign-out.
+//
+//   node web/e2e/login.mjs path/to/salus
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import readline from 'node:readline';
+import assert from 'node:assert/strict';
+
+const bin = process.argv[2];
+assert.ok(bin, 'usage: node login.mjs path/to/salus');
+const shots = process.env.E2E_SCREENSHOTS || 'target/e2e';
+const dataDir = mkdtempSync(join(tmpdir(), 'salus-e2e-'));
+
+const server = spawn(bin, ['demo', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'ignore'] });
+const users = {};
+const address = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('salus demo did not start within 60 s')), 60_000);
+  server.on('exit', (code) => reject(new Error(`salus demo exited with ${code}`)));
+  readline.createInterface({ input: server.stdout }).on('line', (line) => {
+    const user = line.trim().split(/\s+/);
+    if (user.length === 3) users[user[0]] = { username: user[1], password: user[2] };
+    const m = line.match(/running at (http:\/\/\S+)/);
+    if (m) { clearTimeout(timer); resolve(m[1]); }
+  });
+});
+
+let browser;
+try {
+  assert.ok(users.admin, 'the demo printed an admin password');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+  const problems = [];
+  // Console errors, but not the 401 the wrong password below answers with on purpose.
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('(Unauthorized)')) problems.push(m.text()); });
+  page.on('response', (r) => { if (r.status() === 404) problems.push(`404 for ${r.url()}`); });
+  page.on('pageerror', (e) => problems.push(e.message));
+
+  // Signed out, the home page sends us to the login page.
+  await page.goto(address + '/');
+  assert.match(page.url(), /\/login\?next=%2F$/);
+
+  // A wrong password: an error beside the form, still on the login page.
+  await page.getByLabel('Username').fill(users.admin.username);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Invalid username or password.').waitFor();
+
+  // The username field has the focus; Tab goes on to the password. From the top of the
+  // page, the keyboard reaches the skip link first.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'username');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
+  const first = await page.evaluate(() => document.querySelector('a[href], button, input:not([type=hidden])').textContent.trim());
+  assert.equal(first, 'Skip to main content');
+
+  // The right password, typed and submitted with Enter.
+  await page.getByLabel('Username').fill(users.admin.username);
+  await page.getByLabel('Password').fill(users.admin.password);
+  await page.getByLabel('Password').press('Enter');
+  await page.waitForURL(address + '/');
+  await page.getByRole('heading', { name: 'Welcome, Asha Menon' }).waitFor();
+  await page.getByRole('link', { name: 'Users and roles' }).waitFor();
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, 'home-admin.png'), fullPage: true });
+
+  // The admin opens user administration; htmx and the styles loaded from the binary.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => typeof window.htmx), 'object', 'htmx loaded from /assets');
+  await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
+
+  // Sign out: back to the login page with a message.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+
+  assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
+  console.log(`browser test passed against ${address}`);
+} finally {
+  if (browser) await browser.close();
+  server.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
