@@ -19,7 +19,7 @@ pub const DEMO_USERS: [(&str, &str, Role); 8] = [
 
 pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     let names: Vec<&str> = DEMO_USERS.iter().map(|(u, _, _)| *u).collect();
-    let present = salus_db::identity::usernames_present(app.db.reader(), &names).await?;
+    let present = app.existing_usernames(&Actor::Operator, &names).await?;
     let mut created = Vec::new();
     for (username, name, role) in DEMO_USERS {
         if present.iter().any(|p| p == username) {

@@ -19,7 +19,10 @@ fn browser_signs_in_through_the_real_login_page() {
     .filter_map(|(absent, what)| absent.then_some(what))
     .collect();
     if !missing.is_empty() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must run the browser test; missing: {missing:?}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run the browser test; missing: {missing:?}"
+        );
         println!("browser test: SKIPPED — missing {}", missing.join(", "));
         return;
     }

@@ -258,3 +258,66 @@ mod reqwest {
         out
     }
 }
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
+        || Command::new(tool).arg("version").output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn tls_serves_https_with_hsts_and_secure_cookies() {
+    if !(have("openssl") && have("curl")) {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must run the TLS test (openssl and curl)");
+        println!("TLS test: SKIPPED — openssl or curl missing");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let made = Command::new("openssl")
+        .current_dir(d)
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem"])
+        .args(["-days", "1", "-subj", "/CN=localhost"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    write(d, "no-key.toml", "[tls]\ncert = \"cert.pem\"\nkey = \"missing.key\"\n");
+    refused(d, &["--config", "no-key.toml", "config", "check"], "cannot read missing.key");
+    write(d, "wrong-key.toml", "[tls]\ncert = \"cert.pem\"\nkey = \"cert.pem\"\n");
+    refused(d, &["--config", "wrong-key.toml", "config", "check"], "holds no private key");
+    write(d, "tls.toml", "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n");
+
+    let mut child = salus(d)
+        .args(["--config", "tls.toml", "serve", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut address = None;
+    for _ in 0..200 {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            address = Some(rest.trim().to_owned());
+            break;
+        }
+    }
+    let Some(address) = address else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the TLS server did not start");
+    };
+    assert!(address.starts_with("https://127.0.0.1:"), "{address}");
+    let out = Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-D", "-", &format!("{address}/login")])
+        .output()
+        .unwrap();
+    let headers = stdout(&out).to_lowercase();
+    stop(child);
+    assert!(headers.starts_with("http/"), "{headers}");
+    assert!(headers.contains("strict-transport-security: max-age="), "{headers}");
+    let cookie = headers.lines().find(|l| l.starts_with("set-cookie: salus_csrf=")).unwrap_or_default();
+    assert!(cookie.contains("; secure") && cookie.contains("httponly"), "{headers}");
+}

@@ -131,6 +131,12 @@ impl App {
         Ok(Page::from_overfetch(rows.into_iter().map(User::from).collect(), page.limit, |u| u.id))
     }
 
+    /// Which of `names` are taken.
+    pub async fn existing_usernames(&self, actor: &Actor, names: &[&str]) -> Result<Vec<String>, AppError> {
+        actor.require(Permission::UsersManage)?;
+        Ok(q::usernames_present(self.db.reader(), names).await?)
+    }
+
     pub async fn find_user_by_username(&self, actor: &Actor, username: &str) -> Result<User, AppError> {
         actor.require(Permission::UsersManage)?;
         let username = Username::parse(username)?;
