@@ -20,7 +20,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo "binary:  $(stat -c %s "$bin" | awk '{printf "%.1f MiB", $1/1048576}') ($bin)"
-"$bin" --data-dir "$dir" "$@" migrate >/dev/null
+"$bin" --data-dir "$dir" "$@" migrate >/dev/null 2>&1
 
 # Start to ready: from exec to the first 200 of /health/ready, best of 5.
 best=999999
@@ -46,4 +46,14 @@ for path in /health/live /login; do
   wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port$path" |
     grep -E 'Requests/sec|^ +(50|90|99)%|Non-2xx|Socket errors'
 done
+# A signed-in page: the session lookup (session row, user, roles) on every request.
+echo "a long enough bench password" | "$bin" --data-dir "$dir" "$@" user create bench.user --name Bench --role doctor --password-stdin >/dev/null 2>&1 || true
+jar="$dir/cookies"
+csrf=$(curl -s -c "$jar" "http://127.0.0.1:$port/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=bench.user" \
+  --data-urlencode "password=a long enough bench password" --data-urlencode "csrf_token=$csrf" "http://127.0.0.1:$port/login"
+session=$(awk '$6 == "salus_session" {print $7}' "$jar")
+echo "--- wrk -t$threads -c$conns -d${secs}s --latency -H 'Cookie: salus_session=…' http://127.0.0.1:$port/ (signed-in home page)"
+wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -H "Cookie: salus_session=$session" "http://127.0.0.1:$port/" |
+  grep -E 'Requests/sec|^ +(50|90|99)%|Non-2xx|Socket errors'
 echo "RSS after load: $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$pid/status)"

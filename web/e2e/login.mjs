@@ -79,6 +79,11 @@ try {
   assert.equal(await page.evaluate(() => typeof window.htmx), 'object', 'htmx loaded from /assets');
   await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
 
+  // Down to a tablet: the page reflows without sideways scrolling.
+  await page.setViewportSize({ width: 768, height: 1024 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll at 768 px');
+  await page.screenshot({ path: join(shots, 'users-tablet.png'), fullPage: true });
+
   // Sign out: back to the login page with a message.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You have signed out.').waitFor();

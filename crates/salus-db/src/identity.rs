@@ -168,13 +168,6 @@ pub async fn insert_session<C: ConnectionTrait>(conn: &C, row: session::Model) -
     .map(|_| ())
 }
 
-pub async fn find_session<C: ConnectionTrait>(
-    conn: &C,
-    token_hash: &str,
-) -> Result<Option<session::Model>, DbErr> {
-    session::Entity::find().filter(session::Column::TokenHash.eq(token_hash)).one(conn).await
-}
-
 pub async fn touch_session<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::LastSeenAt, Expr::value(now))
@@ -226,4 +219,75 @@ pub async fn count_active_with_role_except<C: ConnectionTrait>(
         .filter(user::Column::Id.in_subquery(holders))
         .count(conn)
         .await
+}
+
+/// A session with its user and the user's roles, in one round trip: this runs on every
+/// signed-in request. One row comes back per role (or one with no role).
+pub async fn find_session_with_user<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<Option<(session::Model, UserRow)>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr as E, JoinType, Query};
+    let s = |c: session::Column| E::col((session::Entity, c));
+    let u = |c: user::Column| E::col((user::Entity, c));
+    let stmt = Query::select()
+        .expr_as(s(session::Column::Id), Alias::new("s_id"))
+        .expr_as(s(session::Column::UserId), Alias::new("s_user_id"))
+        .expr_as(s(session::Column::TokenHash), Alias::new("s_token_hash"))
+        .expr_as(s(session::Column::CsrfToken), Alias::new("s_csrf_token"))
+        .expr_as(s(session::Column::CreatedAt), Alias::new("s_created_at"))
+        .expr_as(s(session::Column::LastSeenAt), Alias::new("s_last_seen_at"))
+        .expr_as(s(session::Column::ExpiresAt), Alias::new("s_expires_at"))
+        .expr_as(s(session::Column::ClientIp), Alias::new("s_client_ip"))
+        .expr_as(s(session::Column::UserAgent), Alias::new("s_user_agent"))
+        .expr_as(u(user::Column::Username), Alias::new("u_username"))
+        .expr_as(u(user::Column::DisplayName), Alias::new("u_display_name"))
+        .expr_as(u(user::Column::Active), Alias::new("u_active"))
+        .expr_as(u(user::Column::CreatedAt), Alias::new("u_created_at"))
+        .expr_as(u(user::Column::UpdatedAt), Alias::new("u_updated_at"))
+        .expr_as(E::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
+        .from(session::Entity)
+        .join(
+            JoinType::InnerJoin,
+            user::Entity,
+            u(user::Column::Id).equals((session::Entity, session::Column::UserId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            user_role::Entity,
+            E::col((user_role::Entity, user_role::Column::UserId)).equals((user::Entity, user::Column::Id)),
+        )
+        .and_where(s(session::Column::TokenHash).eq(token_hash))
+        .to_owned();
+    let rows = conn.query_all(&stmt).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let session = session::Model {
+        id: first.try_get("", "s_id")?,
+        token_hash: first.try_get("", "s_token_hash")?,
+        user_id: first.try_get("", "s_user_id")?,
+        csrf_token: first.try_get("", "s_csrf_token")?,
+        created_at: first.try_get("", "s_created_at")?,
+        last_seen_at: first.try_get("", "s_last_seen_at")?,
+        expires_at: first.try_get("", "s_expires_at")?,
+        client_ip: first.try_get("", "s_client_ip")?,
+        user_agent: first.try_get("", "s_user_agent")?,
+    };
+    let user = user::Model {
+        id: session.user_id,
+        username: first.try_get("", "u_username")?,
+        display_name: first.try_get("", "u_display_name")?,
+        // Never needed by a request's session; the hash stays in the database.
+        password_hash: String::new(),
+        active: first.try_get("", "u_active")?,
+        created_at: first.try_get("", "u_created_at")?,
+        updated_at: first.try_get("", "u_updated_at")?,
+    };
+    let mut roles = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(role) = row.try_get::<Option<String>>("", "r_role")? {
+            roles.push(role);
+        }
+    }
+    roles.sort();
+    Ok(Some((session, UserRow { user, roles })))
 }

@@ -271,3 +271,13 @@ db_test!(non_admins_cannot_open_user_administration, |t| {
     assert_eq!(res.status(), 403);
     assert_eq!(salus_db::identity::count_users(t.app.db.reader()).await.unwrap(), 1);
 });
+
+db_test!(a_session_carries_every_role_and_role_changes_end_it, |t| {
+    t.login_as("dr.nurse", &[Role::Nurse, Role::Doctor]).await;
+    let me: serde_json::Value = t.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["roles"], serde_json::json!(["doctor", "nurse"]));
+    let op = salus_app::identity::Actor::Operator;
+    let user = t.app.find_user_by_username(&op, "dr.nurse").await.unwrap();
+    t.app.set_roles(&op, user.id, &[Role::Doctor]).await.unwrap();
+    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401, "signed out by the change");
+});

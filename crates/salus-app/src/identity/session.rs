@@ -111,7 +111,7 @@ impl App {
     /// The live session and user for a cookie's token, if any. An expired session is
     /// deleted on sight; a disabled user has no session.
     pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
-        let Some(s) = q::find_session(self.db.reader(), &token_hash(token)).await? else {
+        let Some((s, row)) = q::find_session_with_user(self.db.reader(), &token_hash(token)).await? else {
             return Ok(None);
         };
         let now = Utc::now();
@@ -120,7 +120,6 @@ impl App {
             q::delete_session(self.db.writer(), s.id).await?;
             return Ok(None);
         }
-        let Some(row) = q::find_user(self.db.reader(), s.user_id).await? else { return Ok(None) };
         if !row.user.active {
             return Ok(None);
         }

@@ -41,7 +41,17 @@ fn reject(api: bool, status: StatusCode, kind: ProblemKind, page_message: &str) 
     if api { ApiError::bare(kind).into_response() } else { error_page(status, page_message) }
 }
 
+/// Paths that never need to know who is asking (and take no state-changing requests), so
+/// the session lookup is skipped for them: every page loads several assets with the
+/// cookie attached, and a load balancer polls health often.
+fn needs_no_session(path: &str) -> bool {
+    path.starts_with("/assets/") || path.starts_with("/health/") || path == "/metrics"
+}
+
 pub async fn session(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if needs_no_session(req.uri().path()) && !changes_state(req.method()) {
+        return next.run(req).await;
+    }
     let api = is_api_path(req.uri().path());
     let token = cookies::get(req.headers(), cookies::SESSION);
     let session = match &token {
