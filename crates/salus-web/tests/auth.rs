@@ -279,5 +279,9 @@ db_test!(a_session_carries_every_role_and_role_changes_end_it, |t| {
     let op = salus_app::identity::Actor::Operator;
     let user = t.app.find_user_by_username(&op, "dr.nurse").await.unwrap();
     t.app.set_roles(&op, user.id, &[Role::Doctor]).await.unwrap();
-    assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401, "signed out by the change");
+    assert_eq!(
+        t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(),
+        401,
+        "signed out by the change"
+    );
 });
