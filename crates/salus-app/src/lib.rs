@@ -2,11 +2,13 @@
 //! from the next issue on, audit events) happen here, once, whichever door — page, JSON
 //! API, FHIR or CLI — the request came through.
 
+pub mod audit;
 pub mod error;
 pub mod identity;
 
 use std::time::Duration;
 
+pub use audit::Ctx;
 pub use error::AppError;
 use salus_db::Db;
 

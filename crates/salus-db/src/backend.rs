@@ -269,3 +269,21 @@ pub fn backend_of(url: &str) -> Result<Backend, DbError> {
         Err(DbError::BadUrl(format!("`{url}` is neither `sqlite:<path>` nor `postgres://user@host/db`")))
     }
 }
+
+/// Takes a transaction-scoped exclusive lock named by `key`, without waiting; false when
+/// another transaction holds it. On SQLite a write transaction is already exclusive.
+pub async fn try_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> Result<bool, DbErr> {
+    match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                    [key.into()],
+                ))
+                .await?;
+            Ok(row.map(|r| r.try_get::<bool>("", "locked")).transpose()?.unwrap_or(false))
+        }
+        _ => Ok(true),
+    }
+}

@@ -7,6 +7,7 @@
 //! racing for SQLite's single write lock, so the server never sees "database is locked",
 //! while readers (WAL mode) never wait for a writer.
 
+pub mod audit;
 pub mod backend;
 pub mod entity;
 pub mod error;
@@ -16,4 +17,4 @@ pub mod migration;
 pub use backend::{Backend, Db, PoolSettings, PoolStats};
 pub use error::{DbError, ResultExt};
 pub use migration::MigrationState;
-pub use sea_orm::{DatabaseTransaction, DbErr};
+pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};

@@ -149,7 +149,7 @@ db_test!(metrics_count_requests_by_route, |t| {
 db_test!(concurrent_writes_never_fail, |t| {
     // Transactions that read and then write, many at once: on SQLite the pattern that
     // fails with "database is locked" under deferred transactions.
-    let op = salus_app::identity::Actor::Operator;
+    let op = salus_app::Ctx::operator();
     t.user("admin", &[salus_core::Role::Admin]).await;
     t.user("target", &[salus_core::Role::Nurse]).await;
     let target = t.app.find_user_by_username(&op, "target").await.unwrap();
@@ -157,7 +157,7 @@ db_test!(concurrent_writes_never_fail, |t| {
     for i in 0..60 {
         let app = t.app.clone();
         tasks.push(tokio::spawn(async move {
-            app.set_user_active(&salus_app::identity::Actor::Operator, target.id, i % 2 == 0).await
+            app.set_user_active(&salus_app::Ctx::operator(), target.id, i % 2 == 0).await
         }));
     }
     for task in tasks {

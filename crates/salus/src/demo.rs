@@ -2,7 +2,8 @@
 //! generated password printed once. A later run finds them and prints no passwords.
 
 use salus_app::App;
-use salus_app::identity::{Actor, NewUser};
+use salus_app::Ctx;
+use salus_app::identity::NewUser;
 use salus_core::Role;
 
 /// Username, display name and role of each demo account.
@@ -19,7 +20,7 @@ pub const DEMO_USERS: [(&str, &str, Role); 8] = [
 
 pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     let names: Vec<&str> = DEMO_USERS.iter().map(|(u, _, _)| *u).collect();
-    let present = app.existing_usernames(&Actor::Operator, &names).await?;
+    let present = app.existing_usernames(&Ctx::operator(), &names).await?;
     let mut created = Vec::new();
     for (username, name, role) in DEMO_USERS {
         if present.iter().any(|p| p == username) {
@@ -31,7 +32,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
             password: None,
             roles: vec![role],
         };
-        let (user, password) = app.create_user(&Actor::Operator, new).await?;
+        let (user, password) = app.create_user(&Ctx::operator(), new).await?;
         created.push((user.username, role, password.unwrap_or_default()));
     }
     if created.is_empty() {

@@ -1,6 +1,7 @@
 //! `salus`: the one binary. It serves the hospital (`serve`, `demo`), manages the schema
 //! (`migrate`) and accounts (`user`), and checks its configuration (`config check`).
 
+mod audit;
 mod config;
 mod demo;
 mod run;
@@ -48,6 +49,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Verify or export the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Inspect the configuration.
     Config {
@@ -99,6 +105,22 @@ pub enum UserCommand {
 }
 
 #[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Seal what is pending, then walk the hash chain; exit 1 naming the first broken,
+    /// missing or changed link.
+    Verify,
+    /// Write the events of a period as JSON lines to standard output.
+    Export {
+        /// First day or instant included (2026-11-01 or RFC 3339).
+        #[arg(long)]
+        from: String,
+        /// First day or instant excluded.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Load and validate the configuration, print the effective settings, exit non-zero on
     /// a mistake.
@@ -138,6 +160,7 @@ fn main() -> ExitCode {
             Command::Demo(_) => run::serve(config, started, true).await,
             Command::Migrate { check } => run::migrate(config, check).await,
             Command::User { command } => users::run(config, command).await,
+            Command::Audit { command } => audit::run(config, command).await,
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
         }
     });

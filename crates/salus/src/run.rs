@@ -75,6 +75,8 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
         crate::demo::ensure_demo(&app).await?;
     }
     spawn_session_purge(app.clone());
+    spawn_audit_sealer(app.clone());
+    let shutdown = salus_web::server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let router = salus_web::router(app, config.web_settings());
     tracing::info!(address = %local, ready_ms = started.elapsed().as_millis() as u64, "Salus is ready");
@@ -84,9 +86,24 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
         eprintln!("Salus listening on {scheme}://{local}");
     }
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-    salus_web::server::serve(listener, router, tls, salus_web::server::shutdown_signal(), grace).await?;
+    salus_web::server::serve(listener, router, tls, shutdown, grace).await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seals new audit events into the hash chain every second. Every instance runs one; only
+/// one seals at a time, the others find the lock taken and wait for the next tick.
+fn spawn_audit_sealer(app: App) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(e) = app.seal_all_audit().await {
+                tracing::warn!(cause = %e, "could not seal audit events");
+            }
+        }
+    });
 }
 
 /// Deletes expired sessions every ten minutes (any instance may; the delete is idempotent).

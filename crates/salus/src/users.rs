@@ -4,7 +4,8 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use salus_app::identity::{Actor, NewUser};
+use salus_app::Ctx;
+use salus_app::identity::NewUser;
 use salus_core::page::PageRequest;
 
 use crate::UserCommand;
@@ -14,7 +15,7 @@ use crate::run::{init_logging, open_app};
 pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCode> {
     init_logging(&config);
     let app = open_app(&config).await?;
-    let op = Actor::Operator;
+    let op = Ctx::operator();
     match command {
         UserCommand::Create { username, display_name, roles, password_stdin } => {
             let password = if password_stdin {

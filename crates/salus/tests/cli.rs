@@ -205,6 +205,25 @@ fn user_commands_manage_accounts() {
         "{list}"
     );
     assert!(list.lines().any(|l| l.starts_with("admin2") && l.contains("active")), "{list}");
+
+    // Every change above is in the audit trail, sealed and intact.
+    let o = run(d, &["audit", "verify"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("the audit chain is intact"), "{}", stdout(&o));
+    let o = run(d, &["audit", "export", "--from", "2000-01-01", "--to", "2100-01-01"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> =
+        stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let actions: Vec<&str> = lines.iter().map(|l| l["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["user.create", "user.create", "user.roles_change", "user.disable", "user.password_reset"],
+        "in time order; refused commands changed nothing and left no change event"
+    );
+    assert!(lines.iter().all(|l| l["actor"] == "operator"));
+    let o = run(d, &["audit", "export", "--from", "2100-01-01", "--to", "2000-01-01"]);
+    assert!(!o.status.success());
+    refused(d, &["audit", "export", "--from", "yesterday", "--to", "2100-01-01"], "neither a date");
 }
 
 #[test]
@@ -214,7 +233,11 @@ fn migrate_applies_then_reports_current() {
     assert!(!o.status.success(), "pending on an empty database");
     assert!(stdout(&o).contains("pending"));
     let o = run(dir.path(), &["migrate"]);
-    assert!(stdout(&o).contains("applied 1 migration(s)"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("applied ") && stdout(&o).contains("m20261123_000001_identity"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(dir.path(), &["migrate", "--check"]);
     assert!(o.status.success());
     assert!(stdout(&o).contains("current"));

@@ -22,10 +22,37 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The name in the audit trail and in API token scopes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Permission::UsersManage => "users.manage",
+        }
+    }
+}
+
+impl Permission {
     /// The role → permission matrix, in one place.
     pub fn granted_to(self, role: Role) -> bool {
         match self {
             Permission::UsersManage => role == Role::Admin,
+        }
+    }
+}
+
+impl crate::App {
+    /// Checks `permission` for the caller; a refusal is itself an audit event.
+    pub async fn authorize(&self, ctx: &crate::Ctx, permission: Permission) -> Result<(), AppError> {
+        match ctx.actor.require(permission) {
+            Ok(()) => Ok(()),
+            Err(refused) => {
+                let txn = self.db.begin_write().await?;
+                let event =
+                    crate::audit::Event::new("access.denied", "permission", Some(permission.name().into()))
+                        .outcome(crate::audit::Outcome::Denied);
+                crate::audit::record(&txn, ctx, event).await?;
+                txn.commit().await?;
+                Err(refused)
+            }
         }
     }
 }
@@ -36,6 +63,8 @@ impl Permission {
 pub enum Actor {
     User(CurrentUser),
     Operator,
+    /// Nobody signed in (a login attempt).
+    Anonymous,
 }
 
 impl Actor {
@@ -43,7 +72,7 @@ impl Actor {
         match self {
             Actor::Operator => Ok(()),
             Actor::User(u) if u.roles.iter().any(|r| permission.granted_to(*r)) => Ok(()),
-            Actor::User(_) => Err(AppError::Forbidden),
+            Actor::User(_) | Actor::Anonymous => Err(AppError::Forbidden),
         }
     }
 }

@@ -15,8 +15,11 @@ use salus_db::entity::session;
 use salus_db::identity as q;
 use sha2::{Digest, Sha256};
 
-use super::{CurrentUser, password};
+use super::{Actor, CurrentUser, password};
+use crate::Ctx;
+use crate::audit::{self, Event, Outcome};
 use crate::{App, AppError};
+use serde_json::json;
 
 /// How often `last_seen_at` is written while a session is in use.
 const TOUCH_EVERY: ChronoDuration = ChronoDuration::seconds(60);
@@ -43,6 +46,8 @@ pub struct SessionUser {
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The request's id, linking the audit trail to the logs.
+    pub request_id: Option<String>,
 }
 
 /// 256 random bits as unpadded base64url: session secrets and anti-forgery tokens.
@@ -82,29 +87,52 @@ impl App {
         let ok = password::verify(password.to_owned(), hash).await?;
         let row = match found {
             Some(row) if ok && row.user.active => row,
-            _ => return Err(AppError::BadCredentials),
+            other => {
+                // The attempted name is kept (cut short) so an administrator can see
+                // guessing; the client learns nothing about which names exist.
+                let reason = match &other {
+                    None => "unknown username",
+                    Some(r) if !r.user.active => "account disabled",
+                    Some(_) => "wrong password",
+                };
+                let attempted: String = username.chars().take(64).collect();
+                let event = Event::new("session.login_failed", "user", other.map(|r| r.user.id.to_string()))
+                    .outcome(Outcome::Failure)
+                    .detail(json!({ "username": attempted, "why": reason }));
+                let ctx = Ctx::new(Actor::Anonymous, client);
+                let txn = self.db.begin_write().await?;
+                audit::record(&txn, &ctx, event).await?;
+                txn.commit().await?;
+                return Err(AppError::BadCredentials);
+            }
         };
         let now = Utc::now();
         let token = random_token();
         let csrf_token = random_token();
         let expires_at = now + to_chrono(self.sessions.absolute_timeout);
         let user_id = row.user.id;
+        let user = current_user(row)?;
+        let session_id = SessionId::new();
+        let txn = self.db.begin_write().await?;
         q::insert_session(
-            self.db.writer(),
+            &txn,
             session::Model {
-                id: SessionId::new().as_uuid(),
+                id: session_id.as_uuid(),
                 token_hash: token_hash(&token),
                 user_id,
                 csrf_token: csrf_token.clone(),
                 created_at: now,
                 last_seen_at: now,
                 expires_at,
-                client_ip: truncate(client.ip, 64),
-                user_agent: truncate(client.user_agent, 255),
+                client_ip: truncate(client.ip.clone(), 64),
+                user_agent: truncate(client.user_agent.clone(), 255),
             },
         )
         .await?;
-        let user = current_user(row)?;
+        let ctx = Ctx::new(Actor::User(user.clone()), client);
+        audit::record(&txn, &ctx, Event::new("session.login", "session", Some(session_id.to_string())))
+            .await?;
+        txn.commit().await?;
         Ok(NewSession { token, csrf_token, user, expires_at })
     }
 
@@ -133,8 +161,12 @@ impl App {
         }))
     }
 
-    pub async fn logout(&self, session_id: SessionId) -> Result<(), AppError> {
-        q::delete_session(self.db.writer(), session_id.as_uuid()).await?;
+    pub async fn logout(&self, ctx: &Ctx, session_id: SessionId) -> Result<(), AppError> {
+        let txn = self.db.begin_write().await?;
+        q::delete_session(&txn, session_id.as_uuid()).await?;
+        audit::record(&txn, ctx, Event::new("session.logout", "session", Some(session_id.to_string())))
+            .await?;
+        txn.commit().await?;
         Ok(())
     }
 

@@ -8,8 +8,11 @@ use salus_db::entity::user;
 use salus_db::identity::{self as q, UserRow};
 use serde::Serialize;
 
-use super::{Actor, Permission, password};
+use super::{Permission, password};
+use crate::Ctx;
+use crate::audit::{self, Event};
 use crate::{App, AppError};
+use serde_json::json;
 
 /// A user as the rest of the program sees it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,8 +94,8 @@ impl App {
     /// Creates an account. Returns the user and, when none was given, the generated
     /// password (shown once, never stored in clear).
     #[tracing::instrument(skip_all)]
-    pub async fn create_user(&self, actor: &Actor, new: NewUser) -> Result<(User, Option<String>), AppError> {
-        actor.require(Permission::UsersManage)?;
+    pub async fn create_user(&self, ctx: &Ctx, new: NewUser) -> Result<(User, Option<String>), AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
         let checked = check(&new)?;
         let generated = checked.password.is_none().then(password::generate);
         let clear = checked.password.as_ref().map(|p| p.expose().to_owned()).or_else(|| generated.clone());
@@ -115,16 +118,19 @@ impl App {
             || AppError::field("username", "is already taken"),
         )?;
         let created = q::find_user(&txn, id).await?.ok_or(AppError::NotFound("user"))?;
+        let event = Event::new("user.create", "user", Some(id.to_string()))
+            .detail(json!({ "username": created.user.username, "roles": created.roles }));
+        audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok((created.into(), generated))
     }
 
     pub async fn list_users(
         &self,
-        actor: &Actor,
+        ctx: &Ctx,
         page: PageRequest<UserId>,
     ) -> Result<Page<User, UserId>, AppError> {
-        actor.require(Permission::UsersManage)?;
+        self.authorize(ctx, Permission::UsersManage).await?;
         let rows =
             q::list_users(self.db.reader(), page.after.map(|a| a.as_uuid()), u64::from(page.limit) + 1)
                 .await?;
@@ -132,13 +138,13 @@ impl App {
     }
 
     /// Which of `names` are taken.
-    pub async fn existing_usernames(&self, actor: &Actor, names: &[&str]) -> Result<Vec<String>, AppError> {
-        actor.require(Permission::UsersManage)?;
+    pub async fn existing_usernames(&self, ctx: &Ctx, names: &[&str]) -> Result<Vec<String>, AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
         Ok(q::usernames_present(self.db.reader(), names).await?)
     }
 
-    pub async fn find_user_by_username(&self, actor: &Actor, username: &str) -> Result<User, AppError> {
-        actor.require(Permission::UsersManage)?;
+    pub async fn find_user_by_username(&self, ctx: &Ctx, username: &str) -> Result<User, AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
         let username = Username::parse(username)?;
         q::find_user_by_username(self.db.reader(), username.as_str())
             .await?
@@ -148,8 +154,8 @@ impl App {
 
     /// Replaces a user's roles. Their sessions end, so the change takes effect at once.
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    pub async fn set_roles(&self, actor: &Actor, user_id: UserId, roles: &[Role]) -> Result<User, AppError> {
-        actor.require(Permission::UsersManage)?;
+    pub async fn set_roles(&self, ctx: &Ctx, user_id: UserId, roles: &[Role]) -> Result<User, AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
         let roles = normalise_roles(roles)?;
         let txn = self.db.begin_write().await?;
         let before = q::find_user(&txn, user_id.as_uuid()).await?.ok_or(AppError::NotFound("user"))?;
@@ -159,19 +165,17 @@ impl App {
         q::replace_roles(&txn, user_id.as_uuid(), &role_names(&roles)).await?;
         q::delete_sessions_of_user(&txn, user_id.as_uuid()).await?;
         let after = q::find_user(&txn, user_id.as_uuid()).await?.ok_or(AppError::NotFound("user"))?;
+        let event = Event::new("user.roles_change", "user", Some(user_id.to_string()))
+            .detail(json!({ "from": before.roles, "to": after.roles }));
+        audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(after.into())
     }
 
     /// Disables (or re-enables) an account; disabling ends its sessions.
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    pub async fn set_user_active(
-        &self,
-        actor: &Actor,
-        user_id: UserId,
-        active: bool,
-    ) -> Result<(), AppError> {
-        actor.require(Permission::UsersManage)?;
+    pub async fn set_user_active(&self, ctx: &Ctx, user_id: UserId, active: bool) -> Result<(), AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
         let txn = self.db.begin_write().await?;
         let user = q::find_user(&txn, user_id.as_uuid()).await?.ok_or(AppError::NotFound("user"))?;
         if !active && user.roles.iter().any(|r| r == Role::Admin.as_str()) {
@@ -181,6 +185,8 @@ impl App {
         if !active {
             q::delete_sessions_of_user(&txn, user_id.as_uuid()).await?;
         }
+        let action = if active { "user.enable" } else { "user.disable" };
+        audit::record(&txn, ctx, Event::new(action, "user", Some(user_id.to_string()))).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -188,8 +194,8 @@ impl App {
     /// Sets a new random password, ends the user's sessions, and returns the password to
     /// hand over once.
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
-    pub async fn reset_password(&self, actor: &Actor, user_id: UserId) -> Result<String, AppError> {
-        actor.require(Permission::UsersManage)?;
+    pub async fn reset_password(&self, ctx: &Ctx, user_id: UserId) -> Result<String, AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
         let clear = password::generate();
         let hash = password::hash(clear.clone()).await?;
         let txn = self.db.begin_write().await?;
@@ -197,6 +203,8 @@ impl App {
             return Err(AppError::NotFound("user"));
         }
         q::delete_sessions_of_user(&txn, user_id.as_uuid()).await?;
+        audit::record(&txn, ctx, Event::new("user.password_reset", "user", Some(user_id.to_string())))
+            .await?;
         txn.commit().await?;
         Ok(clear)
     }

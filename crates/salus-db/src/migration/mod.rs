@@ -7,12 +7,13 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_identity;
+mod m20261123_000002_audit;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_identity::Migration)]
+        vec![Box::new(m20261123_000001_identity::Migration), Box::new(m20261123_000002_audit::Migration)]
     }
 }
 

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldProblem, ProblemKind};
-use crate::middleware::Auth;
+use crate::middleware::{Auth, client_info};
+use salus_app::Ctx;
+use salus_app::identity::Actor;
 
 /// A JSON request body. Malformed JSON is 400; JSON of the wrong shape (missing or
 /// unknown field, wrong type) is 422 naming the field; a body over the limit is 413; a
@@ -86,15 +88,18 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// The signed-in user; 401 when there is none.
-pub struct ApiUser(pub CurrentUser);
+/// The signed-in user and the request's context for use cases; 401 when there is none.
+pub struct ApiUser(pub CurrentUser, pub Ctx);
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<Auth>() {
-            Some(Auth(Some(s))) => Ok(ApiUser(s.user.clone())),
+            Some(Auth(Some(s))) => {
+                let ctx = Ctx::new(Actor::User(s.user.clone()), client_info(parts));
+                Ok(ApiUser(s.user.clone(), ctx))
+            }
             _ => Err(ApiError::bare(ProblemKind::Unauthenticated)),
         }
     }

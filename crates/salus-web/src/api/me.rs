@@ -40,6 +40,6 @@ impl From<CurrentUser> for Me {
         (status = 200, description = "The signed-in user", body = Me),
         (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-async fn me(ApiUser(user): ApiUser) -> Result<Json<Me>, ApiError> {
+async fn me(ApiUser(user, _ctx): ApiUser) -> Result<Json<Me>, ApiError> {
     Ok(Json(user.into()))
 }

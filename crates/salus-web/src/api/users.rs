@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use salus_app::identity::{Actor, NewUser, User};
+use salus_app::identity::{NewUser, User};
 use salus_core::page::PageRequest;
 use salus_core::{Role, UserId};
 use serde::{Deserialize, Serialize};
@@ -80,11 +80,11 @@ pub struct CreatedUser {
     ))]
 async fn list_users(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(_signed_in, ctx): ApiUser,
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<Paged<UserOut>>, ApiError> {
     let page = PageRequest::new(cursor.position::<UserId>()?, cursor.limit);
-    let found = state.app.list_users(&Actor::User(user), page).await?;
+    let found = state.app.list_users(&ctx, page).await?;
     Ok(Json(Paged::new(found.items.into_iter().map(UserOut::from).collect(), found.next)))
 }
 
@@ -101,7 +101,7 @@ async fn list_users(
     ))]
 async fn create_user(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(_signed_in, ctx): ApiUser,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     let new = NewUser {
@@ -110,6 +110,6 @@ async fn create_user(
         password: body.password,
         roles: body.roles,
     };
-    let (created, generated_password) = state.app.create_user(&Actor::User(user), new).await?;
+    let (created, generated_password) = state.app.create_user(&ctx, new).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user: created.into(), generated_password })))
 }

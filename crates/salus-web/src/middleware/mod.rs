@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 use crate::AppState;
 
 pub use metrics::prometheus;
-pub use session::{Auth, Flash};
+pub use session::{Auth, Flash, client_info};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -25,6 +25,21 @@ use crate::error::{ApiError, ProblemKind, error_page};
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CSRF_FIELD: &str = "csrf_token";
 
+/// Where the request came from, for sessions and the audit trail. The address is the
+/// peer's; behind a load balancer that is the balancer (trusted forwarding headers come
+/// with the deployment configuration).
+pub fn client_info(parts: &axum::http::request::Parts) -> salus_app::identity::ClientInfo {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    salus_app::identity::ClientInfo {
+        ip: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+        user_agent: header("user-agent"),
+        request_id: header("x-request-id"),
+    }
+}
+
 /// The request's session, if it has a live one.
 #[derive(Clone, Debug)]
 pub struct Auth(pub Option<SessionUser>);

@@ -1,16 +1,14 @@
 //! Sign in and sign out.
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::AppError;
-use salus_app::identity::ClientInfo;
 use salus_app::identity::session::random_token;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 use super::{PageCtx, render, safe_next};
 use crate::AppState;
@@ -71,17 +69,11 @@ struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     page: PageCtx,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref()).to_owned();
-    let client = ClientInfo {
-        ip: Some(addr.ip().to_string()),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    };
-    match state.app.login(&form.username, &form.password, client).await {
+    match state.app.login(&form.username, &form.password, page.client.clone()).await {
         Ok(session) => {
             let secure = state.web.secure_cookies;
             let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
@@ -105,7 +97,7 @@ async fn login(
 
 async fn logout(State(state): State<AppState>, page: PageCtx) -> Result<Response, PageError> {
     if let Some(id) = page.session_id {
-        state.app.logout(id).await?;
+        state.app.logout(&page.ctx(), id).await?;
     }
     let secure = state.web.secure_cookies;
     let mut res = Redirect::to("/login").into_response();

@@ -84,7 +84,7 @@ struct HomePage {
     sections: Vec<RoleSection>,
 }
 
-async fn home(SignedIn(user, page): SignedIn) -> Response {
+async fn home(SignedIn(user, _, page): SignedIn) -> Response {
     let sections = user.roles.iter().map(|r| RoleSection { title: r.label(), tasks: tasks(*r) }).collect();
     render(StatusCode::OK, &HomePage { page, name: user.display_name.clone(), sections })
 }

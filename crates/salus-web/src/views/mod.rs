@@ -12,13 +12,14 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use salus_app::identity::{CurrentUser, Permission};
+use salus_app::Ctx;
+use salus_app::identity::{Actor, ClientInfo, CurrentUser, Permission};
 use salus_core::SessionId;
 
 use crate::AppState;
 use crate::cookies;
 use crate::error::error_page;
-use crate::middleware::{Auth, Flash};
+use crate::middleware::{Auth, Flash, client_info};
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(auth::router()).merge(home::router()).merge(users::router())
@@ -42,9 +43,16 @@ pub struct PageCtx {
     pub csrf: String,
     pub flash: Option<String>,
     pub nav: Vec<NavItem>,
+    pub client: ClientInfo,
 }
 
 impl PageCtx {
+    /// The context use cases need: the signed-in user (or nobody) and where from.
+    pub fn ctx(&self) -> Ctx {
+        let actor = self.user.clone().map_or(Actor::Anonymous, Actor::User);
+        Ctx::new(actor, self.client.clone())
+    }
+
     pub fn roles_label(&self) -> String {
         self.user
             .as_ref()
@@ -88,13 +96,14 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
             session_id: session.map(|s| s.session_id),
             csrf,
             flash,
+            client: client_info(parts),
         })
     }
 }
 
 /// A page that needs a signed-in user: without one, the browser is sent to the login
 /// page and brought back afterwards.
-pub struct SignedIn(pub CurrentUser, pub PageCtx);
+pub struct SignedIn(pub CurrentUser, pub Ctx, pub PageCtx);
 
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = Response;
@@ -102,7 +111,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Ok(ctx) = PageCtx::from_request_parts(parts, state).await;
         match ctx.user.clone() {
-            Some(user) => Ok(SignedIn(user, ctx)),
+            Some(user) => Ok(SignedIn(user, ctx.ctx(), ctx)),
             None => {
                 let uri =
                     OriginalUri::from_request_parts(parts, state).await.map(|u| u.0).unwrap_or_default();

@@ -7,7 +7,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use salus_app::AppError;
-use salus_app::identity::{Actor, NewUser, User};
+use salus_app::Ctx;
+use salus_app::identity::{NewUser, User};
 use salus_core::page::PageRequest;
 use salus_core::{Role, UserId};
 use serde::Deserialize;
@@ -57,7 +58,7 @@ struct ListQuery {
 
 async fn list(
     state: &AppState,
-    actor: &Actor,
+    actor: &Ctx,
     after: Option<&str>,
 ) -> Result<(Vec<User>, Option<String>), PageError> {
     let after = after.and_then(|a| a.parse::<UserId>().ok());
@@ -67,10 +68,10 @@ async fn list(
 
 async fn users_page(
     State(state): State<AppState>,
-    SignedIn(user, page): SignedIn,
+    SignedIn(_, ctx, page): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let (users, next) = list(&state, &Actor::User(user), q.after.as_deref()).await?;
+    let (users, next) = list(&state, &ctx, q.after.as_deref()).await?;
     Ok(render(
         StatusCode::OK,
         &UsersPage { page, users, next, form: UserForm::default(), created: None, all_roles: Role::ALL },
@@ -79,10 +80,9 @@ async fn users_page(
 
 async fn create_user(
     State(state): State<AppState>,
-    SignedIn(user, page): SignedIn,
+    SignedIn(_, actor, page): SignedIn,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::User(user);
     let value =
         |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let mut form =

@@ -5,7 +5,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 
-use salus_app::identity::{Actor, NewUser};
+use salus_app::identity::NewUser;
 use salus_app::{App, SessionSettings};
 use salus_core::Role;
 use salus_db::{Db, PoolSettings};
@@ -111,7 +111,7 @@ impl TestApp {
         let password = format!("{username}-password-123");
         self.app
             .create_user(
-                &Actor::Operator,
+                &salus_app::Ctx::operator(),
                 NewUser {
                     username: username.into(),
                     display_name: format!("Test {username}"),

@@ -1,0 +1,147 @@
+//! Queries of the audit trail. There is deliberately no update or delete of events or
+//! seals here; the only delete is of the sealer's work queue.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::entity::{audit_event, audit_pending, audit_seal};
+
+/// Inserts an event and queues it for sealing, on the caller's transaction.
+pub async fn insert_event<C: ConnectionTrait>(conn: &C, e: audit_event::Model) -> Result<(), DbErr> {
+    let id = e.id;
+    audit_event::ActiveModel {
+        id: Set(e.id),
+        at: Set(e.at),
+        actor_id: Set(e.actor_id),
+        actor_name: Set(e.actor_name),
+        actor_roles: Set(e.actor_roles),
+        action: Set(e.action),
+        outcome: Set(e.outcome),
+        resource_type: Set(e.resource_type),
+        resource_id: Set(e.resource_id),
+        patient_id: Set(e.patient_id),
+        client_ip: Set(e.client_ip),
+        request_id: Set(e.request_id),
+        reason: Set(e.reason),
+        detail: Set(e.detail),
+    }
+    .insert(conn)
+    .await?;
+    audit_pending::ActiveModel { event_id: Set(id) }.insert(conn).await.map(|_| ())
+}
+
+/// The last link of the chain, if any.
+pub async fn last_seal<C: ConnectionTrait>(conn: &C) -> Result<Option<audit_seal::Model>, DbErr> {
+    audit_seal::Entity::find().order_by_desc(audit_seal::Column::Seq).one(conn).await
+}
+
+/// Up to `limit` queued events, oldest id first.
+pub async fn pending_events<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    let ids: Vec<Uuid> = audit_pending::Entity::find()
+        .order_by_asc(audit_pending::Column::EventId)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.event_id)
+        .collect();
+    events_by_ids(conn, &ids).await
+}
+
+pub async fn events_by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(audit_event::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Appends seals and takes their events off the queue.
+pub async fn append_seals<C: ConnectionTrait>(conn: &C, seals: Vec<audit_seal::Model>) -> Result<(), DbErr> {
+    if seals.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = seals.iter().map(|s| s.event_id).collect();
+    audit_seal::Entity::insert_many(seals.into_iter().map(|s| audit_seal::ActiveModel {
+        seq: Set(s.seq),
+        event_id: Set(s.event_id),
+        prev_hash: Set(s.prev_hash),
+        hash: Set(s.hash),
+        sealed_at: Set(s.sealed_at),
+    }))
+    .exec(conn)
+    .await?;
+    audit_pending::Entity::delete_many().filter(audit_pending::Column::EventId.is_in(ids)).exec(conn).await?;
+    Ok(())
+}
+
+/// Seals after position `after`, in chain order.
+pub async fn seals_after<C: ConnectionTrait>(
+    conn: &C,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<audit_seal::Model>, DbErr> {
+    audit_seal::Entity::find()
+        .filter(audit_seal::Column::Seq.gt(after))
+        .order_by_asc(audit_seal::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+pub async fn count_events<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    audit_event::Entity::find().count(conn).await
+}
+
+pub async fn count_pending<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    audit_pending::Entity::find().count(conn).await
+}
+
+/// Events with `from <= at < to`, in time order, after the `(at, id)` position `after`.
+pub async fn events_between<C: ConnectionTrait>(
+    conn: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    use sea_orm::Condition;
+    let mut q = audit_event::Entity::find()
+        .filter(audit_event::Column::At.gte(from))
+        .filter(audit_event::Column::At.lt(to))
+        .order_by_asc(audit_event::Column::At)
+        .order_by_asc(audit_event::Column::Id)
+        .limit(limit);
+    if let Some((at, id)) = after {
+        q =
+            q.filter(Condition::any().add(audit_event::Column::At.gt(at)).add(
+                Condition::all().add(audit_event::Column::At.eq(at)).add(audit_event::Column::Id.gt(id)),
+            ));
+    }
+    q.all(conn).await
+}
+
+/// Actions of the events a user caused, newest first (for tests and the viewer).
+pub async fn actions_of<C: ConnectionTrait>(
+    conn: &C,
+    action_prefix: &str,
+) -> Result<Vec<audit_event::Model>, DbErr> {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.starts_with(action_prefix))
+        .order_by_asc(audit_event::Column::Id)
+        .all(conn)
+        .await
+}
