@@ -88,6 +88,22 @@ pub async fn append_seals<C: ConnectionTrait>(conn: &C, seals: Vec<audit_seal::M
     Ok(())
 }
 
+/// Seals after position `after` with their events (`None` where the event is gone), in
+/// chain order, in one query.
+pub async fn links_after<C: ConnectionTrait>(
+    conn: &C,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<(audit_seal::Model, Option<audit_event::Model>)>, DbErr> {
+    audit_seal::Entity::find()
+        .find_also_related(audit_event::Entity)
+        .filter(audit_seal::Column::Seq.gt(after))
+        .order_by_asc(audit_seal::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
 /// Seals after position `after`, in chain order.
 pub async fn seals_after<C: ConnectionTrait>(
     conn: &C,

@@ -13,7 +13,22 @@ pub struct Model {
     pub sealed_at: DateTimeUtc,
 }
 
+/// For joins only (verify reads each link with its event in one query); there is no
+/// foreign key, so a deleted event shows up as a seal without its event.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::audit_event::Entity",
+        from = "Column::EventId",
+        to = "super::audit_event::Column::Id"
+    )]
+    Event,
+}
+
+impl Related<super::audit_event::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Event.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
