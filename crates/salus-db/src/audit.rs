@@ -150,7 +150,7 @@ pub async fn events_between<C: ConnectionTrait>(
     q.all(conn).await
 }
 
-/// Actions of the events a user caused, newest first (for tests and the viewer).
+/// Events whose action starts with `action_prefix`, oldest first.
 pub async fn actions_of<C: ConnectionTrait>(
     conn: &C,
     action_prefix: &str,

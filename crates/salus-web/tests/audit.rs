@@ -20,6 +20,22 @@ fn sql(t: &common::TestApp, sqlite: &str, postgres: &str) -> String {
     }
 }
 
+/// Switches off the append-only trigger for `op` ("update" or "delete"), as someone with
+/// the database in hand could.
+async fn disable_trigger(t: &common::TestApp, op: &str) {
+    let stmt = sql(
+        t,
+        &format!("DROP TRIGGER audit_events_no_{op}"),
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+    );
+    t.app.db.writer().execute_unprepared(&stmt).await.unwrap();
+}
+
+/// `id` as an SQL literal of the backend's uuid storage.
+fn id_literal(t: &common::TestApp, id: uuid::Uuid) -> String {
+    sql(t, &format!("x'{}'", id.simple()), &format!("'{id}'"))
+}
+
 db_test!(changes_sign_ins_and_denials_are_events, |t| {
     let csrf = t.login_as("admin", &[Role::Admin]).await;
     let body = serde_json::json!({"username": "dr.chen", "display_name": "Dr Chen", "roles": ["doctor"]});
@@ -77,19 +93,12 @@ db_test!(the_chain_verifies_and_names_a_changed_row, |t| {
 
     // Someone with the database in hand turns the trigger off and edits event 17.
     let target = q::seals_after(t.app.db.reader(), 16, 1).await.unwrap().remove(0);
-    let db = t.app.db.writer();
-    db.execute_unprepared(&sql(
-        &t,
-        "DROP TRIGGER audit_events_no_update",
-        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
-    ))
-    .await
-    .unwrap();
-    let id = match t.app.db.backend() {
-        salus_db::Backend::Sqlite => format!("x'{}'", target.event_id.simple()),
-        salus_db::Backend::Postgres => format!("'{}'", target.event_id),
-    };
-    db.execute_unprepared(&format!("UPDATE audit_events SET actor_name = 'someone else' WHERE id = {id}"))
+    disable_trigger(&t, "update").await;
+    let id = id_literal(&t, target.event_id);
+    t.app
+        .db
+        .writer()
+        .execute_unprepared(&format!("UPDATE audit_events SET actor_name = 'someone else' WHERE id = {id}"))
         .await
         .unwrap();
     let report = t.app.verify_audit().await.unwrap();
@@ -120,17 +129,8 @@ db_test!(a_deleted_event_and_a_smuggled_one_are_found, |t| {
     assert!(!report.is_intact());
     // A deleted event is named by its position.
     let third = q::seals_after(t.app.db.reader(), 2, 1).await.unwrap().remove(0);
-    db.execute_unprepared(&sql(
-        &t,
-        "DROP TRIGGER audit_events_no_delete",
-        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
-    ))
-    .await
-    .unwrap();
-    let id = match t.app.db.backend() {
-        salus_db::Backend::Sqlite => format!("x'{}'", third.event_id.simple()),
-        salus_db::Backend::Postgres => format!("'{}'", third.event_id),
-    };
+    disable_trigger(&t, "delete").await;
+    let id = id_literal(&t, third.event_id);
     db.execute_unprepared(&format!("DELETE FROM audit_events WHERE id = {id}")).await.unwrap();
     let problem = t.app.verify_audit().await.unwrap().first_problem.unwrap();
     assert!(problem.contains("chain position 3") && problem.contains("missing"), "{problem}");
