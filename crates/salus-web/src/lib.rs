@@ -4,6 +4,7 @@
 //! case of `salus-app`, and turns the result into a response; it never talks SQL and never
 //! decides a permission.
 
+pub mod access;
 pub mod api;
 mod assets;
 mod cookies;
@@ -54,6 +55,7 @@ pub fn router(app: App, web: WebSettings) -> Router {
         .merge(api::router())
         .merge(ops::router())
         .merge(assets::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))
         .fallback(views::not_found);
     middleware::wrap(routes, state.clone()).layer(DefaultBodyLimit::max(web.body_limit)).with_state(state)
 }

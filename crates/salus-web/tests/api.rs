@@ -34,11 +34,12 @@ db_test!(errors_are_problem_json, |t| {
     problem(res, 401, "unauthenticated").await;
     // 404 and 405, made by the router rather than a handler.
     problem(t.client.get(t.url("/api/v1/no-such-thing")).send().await.unwrap(), 404, "not-found").await;
-    let res = t.client.delete(t.url("/api/v1/me")).send().await.unwrap();
-    assert!(res.headers()["allow"].to_str().unwrap().contains("GET"));
-    problem(res, 405, "method-not-allowed").await;
 
     let csrf = t.login_as("admin", &[Role::Admin]).await;
+    // 405 once past authentication (an anonymous caller learns only that it must sign in).
+    let res = t.client.delete(t.url("/api/v1/me")).header("x-csrf-token", &csrf).send().await.unwrap();
+    assert!(res.headers()["allow"].to_str().unwrap().contains("GET"));
+    problem(res, 405, "method-not-allowed").await;
     // 400: not JSON at all.
     let body = problem(post_users(&t, &csrf, "{\"username\": ").await, 400, "malformed-request").await;
     assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));

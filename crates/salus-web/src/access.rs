@@ -1,0 +1,118 @@
+//! Who may call which route, declared once for every route of the router and enforced by
+//! one layer before any handler runs. A route missing from [`DECLARED`] is refused to
+//! everyone (deny by default) and logged, so a new route cannot quietly be open; the
+//! access test walks this table with every role, and checks that every route in the
+//! OpenAPI document is here.
+//!
+//! Use cases check their permission again (`App::authorize`): the route layer keeps
+//! callers out early and uniformly, the use case keeps every door honest, the CLI included.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use salus_app::Ctx;
+use salus_app::identity::{Actor, Permission};
+
+use crate::AppState;
+use crate::error::{ApiError, ProblemKind, error_page};
+use crate::middleware::{Auth, client_info, is_api_path};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in page, assets, health, API description).
+    Public,
+    /// Any signed-in user.
+    SignedIn,
+    /// A signed-in user whose roles grant the permission.
+    Permission(Permission),
+}
+
+/// A route pattern (as axum matches it) and what it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn d(path: &'static str, access: Access) -> Declared {
+    Declared { path, access }
+}
+
+/// Every route of the router.
+pub const DECLARED: &[Declared] = &[
+    // Pages
+    d("/login", Access::Public),
+    d("/logout", Access::SignedIn),
+    d("/", Access::SignedIn),
+    d("/admin/users", Access::Permission(Permission::UsersManage)),
+    // JSON API
+    d("/api/v1/me", Access::SignedIn),
+    d("/api/v1/users", Access::Permission(Permission::UsersManage)),
+    // The API's description: no data, and integrators read it before they have a token.
+    d("/api/openapi.json", Access::Public),
+    d("/api/docs", Access::Public),
+    d("/api/docs/", Access::Public),
+    d("/api/docs/{*rest}", Access::Public),
+    // Operations and assets
+    d("/health/live", Access::Public),
+    d("/health/ready", Access::Public),
+    d("/metrics", Access::Public),
+    d("/assets/{*path}", Access::Public),
+];
+
+pub fn declared(path: &str) -> Option<Access> {
+    DECLARED.iter().find(|r| r.path == path).map(|r| r.access)
+}
+
+pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let api = is_api_path(req.uri().path());
+    let Some(access) = declared(&path) else {
+        tracing::error!(route = %path, "route declares no access; refused to everyone");
+        return if api {
+            ApiError::bare(ProblemKind::Internal).into_response()
+        } else {
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, "This page is not available.")
+        };
+    };
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let user = req.extensions().get::<Auth>().and_then(|a| a.0.as_ref()).map(|s| s.user.clone());
+    let Some(user) = user else {
+        return if api {
+            ApiError::bare(ProblemKind::Unauthenticated).into_response()
+        } else {
+            let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", crate::views::urlencode(next_path))).into_response()
+        };
+    };
+    if let Access::Permission(permission) = access {
+        let (parts, body) = req.into_parts();
+        let ctx = Ctx::new(Actor::User(user), client_info(&parts));
+        if let Err(e) = state.app.authorize(&ctx, permission).await {
+            return if api {
+                ApiError::from(e).into_response()
+            } else {
+                crate::error::PageError::from(e).into_response()
+            };
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_is_declared_once() {
+        for r in DECLARED {
+            assert_eq!(DECLARED.iter().filter(|x| x.path == r.path).count(), 1, "{}", r.path);
+        }
+        assert_eq!(declared("/nowhere"), None);
+    }
+}
