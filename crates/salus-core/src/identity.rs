@@ -164,12 +164,29 @@ impl Password {
         if raw.trim().to_lowercase() == username.as_str() {
             return Err(FieldError::new("password", "must not be the username"));
         }
+        if is_common(raw) {
+            return Err(FieldError::new(
+                "password",
+                "is one of the most common passwords; choose a longer phrase of your own",
+            ));
+        }
         Ok(Self(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// The most common breached passwords, shipped in the binary (see `data/README.md`).
+static COMMON: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| include_str!("../data/common-passwords.txt").lines().collect());
+
+/// On the list as typed, or an entry with only digits and punctuation added at the end.
+fn is_common(raw: &str) -> bool {
+    let lower = raw.trim().to_lowercase();
+    let base = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    COMMON.contains(lower.as_str()) || (base.chars().count() >= 4 && COMMON.contains(base))
 }
 
 #[cfg(test)]
@@ -199,6 +216,12 @@ mod tests {
         assert!(Password::parse("NURSE.AMINA ", &u).is_err(), "the username in another case");
         assert!(Password::parse("nurse.amina1", &u).is_ok());
         assert!(Password::parse(&"x".repeat(257), &u).is_err());
+        // Common passwords, as typed, in capitals, or with digits and symbols tacked on.
+        for common in ["1234567890123", "PASSWORD1234", "sunshine2024!", "qwertyuiop123", "iloveyou12345"] {
+            let err = Password::parse(common, &u).unwrap_err();
+            assert!(err.message.contains("most common"), "{common}");
+        }
+        assert!(Password::parse("sunshine over the ghats", &u).is_ok(), "a phrase is fine");
         assert_eq!(format!("{:?}", Password::parse("correct horse battery", &u).unwrap()), "Password(***)");
     }
 
