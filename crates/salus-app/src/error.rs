@@ -14,6 +14,10 @@ pub enum AppError {
     /// disabled account, so the answer does not tell which usernames exist.
     #[error("invalid username or password")]
     BadCredentials,
+    /// Too many failed sign-ins for this name or address; try again after this long.
+    /// Given alike for names that exist and names that do not.
+    #[error("too many failed sign-ins; try again in {retry_after_secs} s")]
+    Locked { retry_after_secs: u64 },
     #[error("not signed in")]
     Unauthenticated,
     #[error("not allowed")]

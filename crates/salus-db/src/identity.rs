@@ -291,3 +291,43 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
     roles.sort();
     Ok(Some((session, UserRow { user, roles })))
 }
+
+/// The failure counters for `keys` that exist.
+pub async fn login_failures<C: ConnectionTrait>(
+    conn: &C,
+    keys: &[String],
+) -> Result<Vec<crate::entity::login_failure::Model>, DbErr> {
+    use crate::entity::login_failure;
+    login_failure::Entity::find()
+        .filter(login_failure::Column::Key.is_in(keys.iter().cloned()))
+        .all(conn)
+        .await
+}
+
+/// Writes a counter (insert or replace).
+pub async fn put_login_failure<C: ConnectionTrait>(
+    conn: &C,
+    row: crate::entity::login_failure::Model,
+) -> Result<(), DbErr> {
+    use crate::entity::login_failure::{ActiveModel, Column, Entity};
+    use sea_orm::sea_query::OnConflict;
+    Entity::insert(ActiveModel {
+        key: Set(row.key),
+        failures: Set(row.failures),
+        last_failure_at: Set(row.last_failure_at),
+        locked_until: Set(row.locked_until),
+    })
+    .on_conflict(
+        OnConflict::column(Column::Key)
+            .update_columns([Column::Failures, Column::LastFailureAt, Column::LockedUntil])
+            .to_owned(),
+    )
+    .exec(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn clear_login_failures<C: ConnectionTrait>(conn: &C, key: &str) -> Result<(), DbErr> {
+    use crate::entity::login_failure::{Column, Entity};
+    Entity::delete_many().filter(Column::Key.eq(key)).exec(conn).await.map(|_| ())
+}

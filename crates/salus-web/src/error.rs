@@ -196,6 +196,10 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid(errors) => Self::fields(field_problems(errors)),
             AppError::BadCredentials => Self::bare(ProblemKind::BadCredentials),
+            AppError::Locked { retry_after_secs } => Self::new(
+                ProblemKind::TooManyRequests,
+                format!("too many failed sign-ins; try again in {retry_after_secs} s"),
+            ),
             AppError::Unauthenticated => Self::bare(ProblemKind::Unauthenticated),
             AppError::Forbidden => Self::bare(ProblemKind::Forbidden),
             AppError::NotFound(what) => Self::new(ProblemKind::NotFound, format!("{what} not found")),

@@ -285,3 +285,60 @@ db_test!(a_session_carries_every_role_and_role_changes_end_it, |t| {
         "signed out by the change"
     );
 });
+
+/// Posts the login form from `client`; returns status, Retry-After and body.
+async fn attempt(
+    t: &common::TestApp,
+    client: &reqwest::Client,
+    user: &str,
+    pass: &str,
+) -> (u16, Option<String>, String) {
+    let page = client.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    let res = client
+        .post(t.url("/login"))
+        .form(&[("username", user), ("password", pass), ("csrf_token", &csrf_in(&page))])
+        .send()
+        .await
+        .unwrap();
+    let retry = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    (res.status().as_u16(), retry, res.text().await.unwrap())
+}
+
+db_test!(repeated_failures_lock_a_name_whether_or_not_it_exists, |t| {
+    let password = t.user("dr.lock", &[Role::Doctor]).await;
+    let client = t.new_client();
+    for (name, right) in [("dr.lock", password.as_str()), ("ghost.user", "any-password-1234")] {
+        for i in 0..5 {
+            assert_eq!(attempt(&t, &client, name, "wrong-password-123").await.0, 401, "{name} failure {i}");
+        }
+        // Locked now, even with the right password, and said the same way for both names.
+        let (status, retry, body) = attempt(&t, &client, name, right).await;
+        assert_eq!(status, 429, "{name}");
+        let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert!(body.contains("Too many failed sign-ins. Try again in 1 minute."), "{name}");
+    }
+    // Other names from the same address still sign in.
+    let other = t.user("nurse.free", &[Role::Nurse]).await;
+    assert_eq!(attempt(&t, &t.new_client(), "nurse.free", &other).await.0, 303);
+    // When the lock runs out the right password works, and the count starts again.
+    t.app.db.writer().execute_unprepared("UPDATE login_failures SET locked_until = NULL").await.unwrap();
+    assert_eq!(attempt(&t, &t.new_client(), "dr.lock", &password).await.0, 303);
+    assert_eq!(
+        attempt(&t, &client, "dr.lock", "wrong-password-123").await.0,
+        401,
+        "one failure is not a lock"
+    );
+    let locked = salus_db::audit::actions_of(t.app.db.reader(), "session.login_locked").await.unwrap();
+    assert_eq!(locked.len(), 2, "each refused attempt is audited");
+});
+
+db_test!(an_address_guessing_many_names_is_slowed, |t| {
+    let password = t.user("pharm.real", &[Role::Pharmacist]).await;
+    let client = t.new_client();
+    for i in 0..20 {
+        assert_eq!(attempt(&t, &client, &format!("guess.{i}"), "wrong-password-123").await.0, 401);
+    }
+    // The address is now held back, whichever name it tries next.
+    assert_eq!(attempt(&t, &client, "pharm.real", &password).await.0, 429);
+});

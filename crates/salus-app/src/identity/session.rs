@@ -21,6 +21,30 @@ use crate::audit::{self, Event, Outcome};
 use crate::{App, AppError};
 use serde_json::json;
 
+/// Failed sign-ins allowed per name before backoff begins, and per address.
+const FREE_FAILURES_PER_NAME: i32 = 5;
+const FREE_FAILURES_PER_ADDRESS: i32 = 20;
+/// A counter restarts after this long without a failure.
+const FAILURE_WINDOW: ChronoDuration = ChronoDuration::hours(1);
+/// The longest lockout; each failure past the free ones doubles it from one minute.
+const MAX_LOCKOUT_MINUTES: i64 = 60;
+
+fn lockout(failures: i32, free: i32) -> Option<ChronoDuration> {
+    let over = failures - free;
+    (over >= 0).then(|| ChronoDuration::minutes((1i64 << over.min(6)).min(MAX_LOCKOUT_MINUTES)))
+}
+
+/// The counter keys of an attempt: the name as typed (normalised, whether or not such an
+/// account exists) and the client's address.
+fn failure_keys(username: &str, client: &ClientInfo) -> Vec<(String, i32)> {
+    let name: String = username.trim().to_lowercase().chars().take(100).collect();
+    let mut keys = vec![(format!("user:{name}"), FREE_FAILURES_PER_NAME)];
+    if let Some(ip) = &client.ip {
+        keys.push((format!("ip:{ip}"), FREE_FAILURES_PER_ADDRESS));
+    }
+    keys
+}
+
 /// How often `last_seen_at` is written while a session is in use.
 const TOUCH_EVERY: ChronoDuration = ChronoDuration::seconds(60);
 
@@ -79,6 +103,26 @@ impl App {
         password: &str,
         client: ClientInfo,
     ) -> Result<NewSession, AppError> {
+        let keys = failure_keys(username, &client);
+        let key_names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let now = Utc::now();
+        let locked = q::login_failures(self.db.reader(), &key_names)
+            .await?
+            .into_iter()
+            .filter_map(|r| r.locked_until.filter(|until| *until > now))
+            .max();
+        if let Some(until) = locked {
+            // Refused before the password is even checked: no work for the attacker's CPU
+            // budget, and the same answer for every name.
+            let attempted: String = username.chars().take(64).collect();
+            let event = Event::new("session.login_locked", "user", None)
+                .outcome(Outcome::Failure)
+                .detail(json!({ "username": attempted }));
+            let txn = self.db.begin_write().await?;
+            audit::record(&txn, &Ctx::new(Actor::Anonymous, client), event).await?;
+            txn.commit().await?;
+            return Err(AppError::Locked { retry_after_secs: (until - now).num_seconds().max(1) as u64 });
+        }
         let found = match Username::parse(username) {
             Ok(u) => q::find_user_by_username(self.db.reader(), u.as_str()).await?,
             Err(_) => None,
@@ -102,6 +146,20 @@ impl App {
                 let ctx = Ctx::new(Actor::Anonymous, client);
                 let txn = self.db.begin_write().await?;
                 audit::record(&txn, &ctx, event).await?;
+                let existing = q::login_failures(&txn, &key_names).await?;
+                for (key, free) in &keys {
+                    let failures = match existing.iter().find(|r| &r.key == key) {
+                        Some(r) if now - r.last_failure_at < FAILURE_WINDOW => r.failures.saturating_add(1),
+                        _ => 1,
+                    };
+                    let row = salus_db::entity::login_failure::Model {
+                        key: key.clone(),
+                        failures,
+                        last_failure_at: now,
+                        locked_until: lockout(failures, *free).map(|d| now + d),
+                    };
+                    q::put_login_failure(&txn, row).await?;
+                }
                 txn.commit().await?;
                 return Err(AppError::BadCredentials);
             }
@@ -129,6 +187,9 @@ impl App {
             },
         )
         .await?;
+        // A success forgives the name's failures (the address keeps its count, so one
+        // known account cannot be used to reset an address that is guessing others).
+        q::clear_login_failures(&txn, &keys[0].0).await?;
         let ctx = Ctx::new(Actor::User(user.clone()), client);
         audit::record(&txn, &ctx, Event::new("session.login", "session", Some(session_id.to_string())))
             .await?;

@@ -4,6 +4,7 @@
 pub mod audit_event;
 pub mod audit_pending;
 pub mod audit_seal;
+pub mod login_failure;
 pub mod session;
 pub mod user;
 pub mod user_role;

@@ -8,12 +8,17 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_identity;
 mod m20261123_000002_audit;
+mod m20261123_000003_login_failures;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_identity::Migration), Box::new(m20261123_000002_audit::Migration)]
+        vec![
+            Box::new(m20261123_000001_identity::Migration),
+            Box::new(m20261123_000002_audit::Migration),
+            Box::new(m20261123_000003_login_failures::Migration),
+        ]
     }
 }
 

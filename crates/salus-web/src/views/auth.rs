@@ -91,6 +91,21 @@ async fn login(
                 error: Some("Invalid username or password.".into()),
             },
         )),
+        Err(AppError::Locked { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60);
+            let message = format!(
+                "Too many failed sign-ins. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            let mut res = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &LoginPage { page, username: form.username, next, error: Some(message) },
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            Ok(res)
+        }
         Err(e) => Err(e.into()),
     }
 }
