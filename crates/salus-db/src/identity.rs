@@ -331,3 +331,43 @@ pub async fn clear_login_failures<C: ConnectionTrait>(conn: &C, key: &str) -> Re
     use crate::entity::login_failure::{Column, Entity};
     Entity::delete_many().filter(Column::Key.eq(key)).exec(conn).await.map(|_| ())
 }
+
+/// A user's sessions, newest first.
+pub async fn sessions_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> Result<Vec<session::Model>, DbErr> {
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .order_by_desc(session::Column::CreatedAt)
+        .all(conn)
+        .await
+}
+
+/// Deletes one session if it belongs to `user_id`; returns how many went (0 or 1).
+pub async fn delete_session_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Id.eq(id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Deletes all of a user's sessions but `keep`.
+pub async fn delete_other_sessions<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    keep: Uuid,
+) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Id.ne(keep))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

@@ -47,6 +47,10 @@ pub const DECLARED: &[Declared] = &[
     d("/logout", Access::SignedIn),
     d("/", Access::SignedIn),
     d("/admin/users", Access::Permission(Permission::UsersManage)),
+    d("/profile", Access::SignedIn),
+    d("/profile/password", Access::SignedIn),
+    d("/profile/sessions/{id}/revoke", Access::SignedIn),
+    d("/profile/sessions/revoke-others", Access::SignedIn),
     // JSON API
     d("/api/v1/me", Access::SignedIn),
     d("/api/v1/users", Access::Permission(Permission::UsersManage)),

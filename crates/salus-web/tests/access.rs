@@ -22,6 +22,14 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/health/ready", "GET", "/health/ready"),
     ("/metrics", "GET", "/metrics"),
     ("/assets/{*path}", "GET", "/assets/app.css"),
+    ("/profile", "GET", "/profile"),
+    ("/profile/password", "POST", "/profile/password"),
+    (
+        "/profile/sessions/{id}/revoke",
+        "POST",
+        "/profile/sessions/0190a0b0-0000-7000-8000-000000000000/revoke",
+    ),
+    ("/profile/sessions/revoke-others", "POST", "/profile/sessions/revoke-others"),
     ("/logout", "POST", "/logout"),
 ];
 

@@ -4,11 +4,13 @@
 //! in the access-control issue, but every use case already states what it needs.
 
 pub mod password;
+pub mod profile;
 pub mod session;
 pub mod users;
 
 use salus_core::{Role, UserId, Username};
 
+pub use profile::{PasswordChange, SessionInfo};
 pub use session::{ClientInfo, NewSession, SessionUser};
 pub use users::{NewUser, User};
 

@@ -5,6 +5,7 @@
 
 mod auth;
 mod home;
+mod profile;
 mod users;
 
 use axum::Router;
@@ -22,7 +23,7 @@ use crate::error::error_page;
 use crate::middleware::{Auth, Flash, client_info};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(home::router()).merge(users::router())
+    Router::new().merge(auth::router()).merge(home::router()).merge(users::router()).merge(profile::router())
 }
 
 pub async fn not_found() -> Response {
@@ -68,6 +69,7 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
         items.push(("Users", "/admin/users"));
         items.push(("API docs", "/api/docs/"));
     }
+    items.push(("Profile", "/profile"));
     items
         .into_iter()
         .map(|(label, href)| NavItem {

@@ -1,0 +1,130 @@
+//! The user's own profile: change password, see and end their sessions.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use salus_app::AppError;
+use salus_app::identity::{PasswordChange, SessionInfo};
+use salus_core::SessionId;
+use serde::Deserialize;
+
+use super::{PageCtx, SignedIn, render};
+use crate::AppState;
+use crate::cookies;
+use crate::error::PageError;
+use crate::middleware::session::append_cookie;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/profile", get(profile))
+        .route("/profile/password", post(change_password))
+        .route("/profile/sessions/{id}/revoke", post(revoke))
+        .route("/profile/sessions/revoke-others", post(revoke_others))
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    page: PageCtx,
+    sessions: Vec<SessionInfo>,
+    current: Option<SessionId>,
+    errors: Vec<(String, String)>,
+}
+
+impl ProfilePage {
+    fn is_current(&self, s: &SessionInfo) -> bool {
+        self.current == Some(s.id)
+    }
+
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+}
+
+async fn show(
+    state: &AppState,
+    ctx: &salus_app::Ctx,
+    page: PageCtx,
+    status: StatusCode,
+    errors: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let sessions = state.app.my_sessions(ctx).await?;
+    let current = page.session_id;
+    Ok(render(status, &ProfilePage { page, sessions, current, errors }))
+}
+
+async fn profile(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+) -> Result<Response, PageError> {
+    show(&state, &ctx, page, StatusCode::OK, Vec::new()).await
+}
+
+fn with_flash(to: &str, text: &str, secure: bool) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    append_cookie(&mut res, &cookies::set(cookies::FLASH, &cookies::encode_flash(text), None, secure));
+    res
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let keep = page.session_id.ok_or(AppError::Unauthenticated)?;
+    let change = PasswordChange {
+        current: form.current_password,
+        new: form.new_password,
+        confirm: form.confirm_password,
+    };
+    match state.app.change_password(&ctx, keep, change).await {
+        Ok(()) => Ok(with_flash(
+            "/profile",
+            "Your password was changed; your other sessions were signed out.",
+            state.web.secure_cookies,
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
+            show(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: SessionId = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such session."))?;
+    state.app.revoke_my_session(&ctx, id).await?;
+    if page.session_id == Some(id) {
+        let mut res = with_flash("/login", "You have signed out.", state.web.secure_cookies);
+        append_cookie(&mut res, &cookies::clear(cookies::SESSION, state.web.secure_cookies));
+        return Ok(res);
+    }
+    Ok(with_flash("/profile", "The session was signed out.", state.web.secure_cookies))
+}
+
+async fn revoke_others(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+) -> Result<Response, PageError> {
+    let keep = page.session_id.ok_or(AppError::Unauthenticated)?;
+    let n = state.app.sign_out_elsewhere(&ctx, keep).await?;
+    let text = format!("Signed out of {n} other session{}.", if n == 1 { "" } else { "s" });
+    Ok(with_flash("/profile", &text, state.web.secure_cookies))
+}
