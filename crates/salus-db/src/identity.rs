@@ -30,6 +30,7 @@ pub async fn insert_user<C: ConnectionTrait>(
         display_name: Set(row.display_name),
         password_hash: Set(row.password_hash),
         active: Set(row.active),
+        must_change_password: Set(row.must_change_password),
         created_at: Set(row.created_at),
         updated_at: Set(row.updated_at),
     }
@@ -136,14 +137,17 @@ pub async fn set_active<C: ConnectionTrait>(
     Ok(res.rows_affected > 0)
 }
 
+/// Sets a new password hash and whether the user must change it at next sign-in.
 pub async fn set_password_hash<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     hash: &str,
+    must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::MustChangePassword, Expr::value(must_change))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
         .filter(user::Column::Id.eq(user_id))
         .exec(conn)
@@ -243,6 +247,7 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         .expr_as(u(user::Column::Username), Alias::new("u_username"))
         .expr_as(u(user::Column::DisplayName), Alias::new("u_display_name"))
         .expr_as(u(user::Column::Active), Alias::new("u_active"))
+        .expr_as(u(user::Column::MustChangePassword), Alias::new("u_must_change_password"))
         .expr_as(u(user::Column::CreatedAt), Alias::new("u_created_at"))
         .expr_as(u(user::Column::UpdatedAt), Alias::new("u_updated_at"))
         .expr_as(E::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
@@ -279,6 +284,7 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         // Never needed by a request's session; the hash stays in the database.
         password_hash: String::new(),
         active: first.try_get("", "u_active")?,
+        must_change_password: first.try_get("", "u_must_change_password")?,
         created_at: first.try_get("", "u_created_at")?,
         updated_at: first.try_get("", "u_updated_at")?,
     };

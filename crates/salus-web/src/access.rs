@@ -66,6 +66,9 @@ pub const DECLARED: &[Declared] = &[
     d("/assets/{*path}", Access::Public),
 ];
 
+/// The routes open to a user who must change their password first.
+const OPEN_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/profile", "/profile/password", "/logout"];
+
 pub fn declared(path: &str) -> Option<Access> {
     DECLARED.iter().find(|r| r.path == path).map(|r| r.access)
 }
@@ -93,6 +96,13 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             Redirect::to(&format!("/login?next={}", crate::views::urlencode(next_path))).into_response()
         };
     };
+    if user.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&path.as_str()) {
+        return if api {
+            ApiError::bare(ProblemKind::PasswordChangeRequired).into_response()
+        } else {
+            Redirect::to("/profile").into_response()
+        };
+    }
     if let Access::Permission(permission) = access {
         let (parts, body) = req.into_parts();
         let ctx = Ctx::new(Actor::User(user), client_info(&parts));

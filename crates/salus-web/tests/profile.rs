@@ -94,3 +94,29 @@ db_test!(sessions_are_listed_and_ended_only_by_their_owner, |t| {
     let profile = t.client.get(t.url("/profile")).send().await.unwrap().text().await.unwrap();
     assert!(profile.contains("Signed out of 1 other session."));
 });
+
+db_test!(a_reset_password_must_be_changed_before_anything_else, |t| {
+    t.user("admin", &[Role::Admin]).await;
+    t.user("lab.reset", &[Role::LabTechnician]).await;
+    let op = salus_app::Ctx::operator();
+    let user = t.app.find_user_by_username(&op, "lab.reset").await.unwrap();
+    let handed_over = t.app.reset_password(&op, user.id).await.unwrap();
+    let csrf = t.login_with(&t.client, "lab.reset", &handed_over).await;
+    // Every page but the profile sends them there; the API says why.
+    let res = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/profile"));
+    let res = t.client.get(t.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("urn:salus:problem:password-change-required"));
+    let profile = t.client.get(t.url("/profile")).send().await.unwrap().text().await.unwrap();
+    assert!(profile.contains("Choose a new one to continue."));
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("current_password", handed_over.as_str()),
+        ("new_password", "my own long phrase now"),
+        ("confirm_password", "my own long phrase now"),
+    ];
+    assert_eq!(t.client.post(t.url("/profile/password")).form(&form).send().await.unwrap().status(), 303);
+    assert_eq!(t.client.get(t.url("/")).send().await.unwrap().status(), 200, "free again");
+    assert_eq!(me_status(&t, &t.client).await, 200);
+});

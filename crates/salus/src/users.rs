@@ -75,6 +75,7 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
             let user = app.find_user_by_username(&op, &username).await?;
             let password = app.reset_password(&op, user.id).await?;
             println!("new password for {}: {password}", user.username);
+            println!("(they must choose their own at their next sign-in)");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -86,6 +86,9 @@ pub struct CurrentUser {
     pub username: Username,
     pub display_name: String,
     pub roles: Vec<Role>,
+    /// An administrator reset the password: until the user picks a new one, only the
+    /// profile page (and signing out) is open to them.
+    pub must_change_password: bool,
 }
 
 impl CurrentUser {

@@ -104,7 +104,7 @@ impl App {
         let (Some(new), true) = (new, errors.is_empty()) else { return Err(AppError::Invalid(errors)) };
         let hash = password::hash(new.expose().to_owned()).await?;
         let txn = self.db.begin_write().await?;
-        q::set_password_hash(&txn, user.id.as_uuid(), &hash, Utc::now()).await?;
+        q::set_password_hash(&txn, user.id.as_uuid(), &hash, false, Utc::now()).await?;
         let ended = q::delete_other_sessions(&txn, user.id.as_uuid(), keep.as_uuid()).await?;
         let event = Event::new("user.password_change", "user", Some(user.id.to_string()))
             .detail(json!({ "sessions_ended": ended }));

@@ -245,6 +245,7 @@ fn current_user(row: q::UserRow) -> Result<CurrentUser, AppError> {
         username: Username::parse(&row.user.username)?,
         display_name: row.user.display_name,
         roles: row.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect(),
+        must_change_password: row.user.must_change_password,
     })
 }
 

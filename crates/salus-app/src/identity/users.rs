@@ -107,6 +107,7 @@ impl App {
             display_name: checked.display_name.as_str().to_owned(),
             password_hash: hash,
             active: true,
+            must_change_password: false,
             created_at: now,
             updated_at: now,
         };
@@ -192,14 +193,15 @@ impl App {
     }
 
     /// Sets a new random password, ends the user's sessions, and returns the password to
-    /// hand over once.
+    /// hand over once. Whoever handed it over knows it, so the user must replace it at
+    /// their next sign-in.
     #[tracing::instrument(skip_all, fields(user_id = %user_id))]
     pub async fn reset_password(&self, ctx: &Ctx, user_id: UserId) -> Result<String, AppError> {
         self.authorize(ctx, Permission::UsersManage).await?;
         let clear = password::generate();
         let hash = password::hash(clear.clone()).await?;
         let txn = self.db.begin_write().await?;
-        if !q::set_password_hash(&txn, user_id.as_uuid(), &hash, Utc::now()).await? {
+        if !q::set_password_hash(&txn, user_id.as_uuid(), &hash, true, Utc::now()).await? {
             return Err(AppError::NotFound("user"));
         }
         q::delete_sessions_of_user(&txn, user_id.as_uuid()).await?;

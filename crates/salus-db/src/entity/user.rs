@@ -11,6 +11,8 @@ pub struct Model {
     /// PHC string of an argon2id hash.
     pub password_hash: String,
     pub active: bool,
+    /// Set by an administrator's reset: the user must choose a new password first.
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_identity;
 mod m20261123_000002_audit;
 mod m20261123_000003_login_failures;
+mod m20261123_000004_must_change_password;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_identity::Migration),
             Box::new(m20261123_000002_audit::Migration),
             Box::new(m20261123_000003_login_failures::Migration),
+            Box::new(m20261123_000004_must_change_password::Migration),
         ]
     }
 }

@@ -135,7 +135,9 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "login of {username} should redirect");
-        let home = client.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        // The profile page is open to every signed-in user, even one who must first
+        // change a reset password.
+        let home = client.get(self.url("/profile")).send().await.unwrap().text().await.unwrap();
         csrf_in(&home)
     }
 
