@@ -306,6 +306,27 @@ impl App {
         Ok(VerifyReport { verified, first_problem, unsealed, outside_chain })
     }
 
+    /// The audit viewer: events matching the filter, newest first, a page at a time. The
+    /// actor is given by username and looked up, so the search uses the actor index.
+    pub async fn search_audit(
+        &self,
+        ctx: &Ctx,
+        actor_username: Option<&str>,
+        mut filter: q::EventFilter,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: u64,
+    ) -> Result<Vec<audit_event::Model>, AppError> {
+        self.authorize(ctx, crate::identity::Permission::AuditView).await?;
+        if let Some(name) = actor_username.map(str::trim).filter(|n| !n.is_empty()) {
+            let username = salus_core::Username::parse(name)?;
+            match salus_db::identity::find_user_by_username(self.db.reader(), username.as_str()).await? {
+                Some(u) => filter.actor_id = Some(u.user.id),
+                None => return Ok(Vec::new()),
+            }
+        }
+        Ok(q::search_events(self.db.reader(), &filter, before, limit).await?)
+    }
+
     /// Events with `from <= at < to` in time order, a page at a time, for export.
     pub async fn audit_events_between(
         &self,

@@ -47,6 +47,7 @@ pub const DECLARED: &[Declared] = &[
     d("/logout", Access::SignedIn),
     d("/", Access::SignedIn),
     d("/admin/users", Access::Permission(Permission::UsersManage)),
+    d("/admin/audit", Access::Permission(Permission::AuditView)),
     d("/profile", Access::SignedIn),
     d("/profile/password", Access::SignedIn),
     d("/profile/sessions/{id}/revoke", Access::SignedIn),

@@ -12,6 +12,7 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/login", "GET", "/login"),
     ("/", "GET", "/"),
     ("/admin/users", "GET", "/admin/users"),
+    ("/admin/audit", "GET", "/admin/audit"),
     ("/api/v1/me", "GET", "/api/v1/me"),
     ("/api/v1/users", "GET", "/api/v1/users"),
     ("/api/openapi.json", "GET", "/api/openapi.json"),

@@ -184,3 +184,48 @@ db_test!(concurrent_writers_and_sealers_keep_one_chain, |t| {
     assert_eq!(report.verified, 40, "every event sealed exactly once");
     assert_eq!(q::count_events(t.app.db.reader()).await.unwrap(), 40);
 });
+
+fn rows(html: &str) -> usize {
+    html.matches("<tr>").count() - 1
+}
+
+db_test!(the_audit_viewer_filters_and_pages, |t| {
+    for i in 0..55 {
+        t.user(&format!("made.{i:02}"), &[Role::Nurse]).await;
+    }
+    t.login_as("admin", &[Role::Admin]).await;
+    let get = |q: &str| t.client.get(t.url(&format!("/admin/audit{q}"))).send();
+    // Newest first, 50 a page, then the rest via the cursor, nothing twice.
+    let first = get("").await.unwrap().text().await.unwrap();
+    assert_eq!(rows(&first), 50);
+    assert!(first.find("session.login").unwrap() < first.find("user.create").unwrap(), "newest first");
+    let older =
+        first.split("href=\"/admin/audit?").nth(1).expect("an Older events link").split('"').next().unwrap();
+    let older = older.replace("&#38;", "&").replace("&amp;", "&");
+    let second = get(&format!("?{older}")).await.unwrap().text().await.unwrap();
+    assert_eq!(rows(&second), 57 - 50, "55 + the admin's creation + the admin's sign-in");
+    assert!(!second.contains("Older events"));
+    // Filters: by user, by action, by day.
+    let by_admin = get("?user=admin").await.unwrap().text().await.unwrap();
+    assert_eq!(rows(&by_admin), 1, "only the admin's sign-in");
+    let logins = get("?action=session.login").await.unwrap().text().await.unwrap();
+    assert_eq!(rows(&logins), 1);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let dated =
+        get(&format!("?action=user.create&from={today}&to={today}")).await.unwrap().text().await.unwrap();
+    assert_eq!(rows(&dated), 50, "a full page of today's creations");
+    let none = get("?from=2000-01-01&to=2000-01-02").await.unwrap().text().await.unwrap();
+    assert!(none.contains("No events match."));
+    let nobody = get("?user=no.such.user").await.unwrap().text().await.unwrap();
+    assert!(nobody.contains("No events match."));
+    // Bad input: a message beside the field, and nothing listed.
+    for (q, field) in
+        [("?from=yesterday", "from-error"), ("?patient=42", "patient-error"), ("?user=a", "user-error")]
+    {
+        let res = get(q).await.unwrap();
+        assert_eq!(res.status(), 422, "{q}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(&format!("id=\"{field}\"")), "{q}");
+        assert!(html.contains("No events match."), "{q}");
+    }
+});

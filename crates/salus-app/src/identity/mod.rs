@@ -21,6 +21,8 @@ use crate::AppError;
 pub enum Permission {
     /// Create users, change roles, disable accounts, reset passwords.
     UsersManage,
+    /// Read the audit trail.
+    AuditView,
 }
 
 impl Permission {
@@ -28,6 +30,7 @@ impl Permission {
     pub const fn name(self) -> &'static str {
         match self {
             Permission::UsersManage => "users.manage",
+            Permission::AuditView => "audit.view",
         }
     }
 }
@@ -36,7 +39,7 @@ impl Permission {
     /// The role → permission matrix, in one place.
     pub fn granted_to(self, role: Role) -> bool {
         match self {
-            Permission::UsersManage => role == Role::Admin,
+            Permission::UsersManage | Permission::AuditView => role == Role::Admin,
         }
     }
 }

@@ -40,7 +40,8 @@ fn tasks(role: Role) -> Vec<Task> {
             built("API documentation", "/api/docs/"),
             coming("Departments, doctors and schedules"),
             coming("Price list, wards and beds"),
-            coming("Audit log and quality indicators"),
+            built("Audit log", "/admin/audit"),
+            coming("Quality indicators"),
         ],
         Role::Doctor => vec![
             coming("Today's worklist"),

@@ -3,6 +3,7 @@
 //! `base.html`, which carries the navigation for the user's roles, the flash message and
 //! the anti-forgery token htmx sends with each request.
 
+mod audit;
 mod auth;
 mod home;
 mod profile;
@@ -23,7 +24,12 @@ use crate::error::error_page;
 use crate::middleware::{Auth, Flash, client_info};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(home::router()).merge(users::router()).merge(profile::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(home::router())
+        .merge(users::router())
+        .merge(profile::router())
+        .merge(audit::router())
 }
 
 pub async fn not_found() -> Response {
@@ -68,6 +74,9 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
     if user.may(Permission::UsersManage) {
         items.push(("Users", "/admin/users"));
         items.push(("API docs", "/api/docs/"));
+    }
+    if user.may(Permission::AuditView) {
+        items.push(("Audit log", "/admin/audit"));
     }
     items.push(("Profile", "/profile"));
     items
