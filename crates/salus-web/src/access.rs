@@ -93,8 +93,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         return if api {
             ApiError::bare(ProblemKind::Unauthenticated).into_response()
         } else {
-            let next_path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            Redirect::to(&format!("/login?next={}", crate::views::urlencode(next_path))).into_response()
+            crate::views::to_sign_in(req.uri())
         };
     };
     if user.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&path.as_str()) {

@@ -95,10 +95,6 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    pub fn has_role(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
     pub fn may(&self, permission: Permission) -> bool {
         self.roles.iter().any(|r| permission.granted_to(*r))
     }

@@ -126,12 +126,16 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
             None => {
                 let uri =
                     OriginalUri::from_request_parts(parts, state).await.map(|u| u.0).unwrap_or_default();
-                let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let target = format!("/login?next={}", urlencode(next));
-                Err(Redirect::to(&target).into_response())
+                Err(to_sign_in(&uri))
             }
         }
     }
+}
+
+/// Sends the browser to the sign-in page, to come back to `uri` afterwards.
+pub(crate) fn to_sign_in(uri: &axum::http::Uri) -> Response {
+    let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
 }
 
 pub(crate) fn urlencode(s: &str) -> String {
