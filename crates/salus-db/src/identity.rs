@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{session, user, user_role};
+use crate::entity::{api_token, session, user, user_role};
 
 /// A user row with its roles (as stored strings).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,10 @@ pub async fn insert_user<C: ConnectionTrait>(
         password_hash: Set(row.password_hash),
         active: Set(row.active),
         must_change_password: Set(row.must_change_password),
+        totp_secret: Set(row.totp_secret),
+        totp_enabled_at: Set(row.totp_enabled_at),
+        totp_last_step: Set(row.totp_last_step),
+        two_factor_required: Set(row.two_factor_required),
         created_at: Set(row.created_at),
         updated_at: Set(row.updated_at),
     }
@@ -166,6 +170,7 @@ pub async fn insert_session<C: ConnectionTrait>(conn: &C, row: session::Model) -
         expires_at: Set(row.expires_at),
         client_ip: Set(row.client_ip),
         user_agent: Set(row.user_agent),
+        second_factor_pending: Set(row.second_factor_pending),
     }
     .insert(conn)
     .await
@@ -244,10 +249,13 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         .expr_as(s(session::Column::ExpiresAt), Alias::new("s_expires_at"))
         .expr_as(s(session::Column::ClientIp), Alias::new("s_client_ip"))
         .expr_as(s(session::Column::UserAgent), Alias::new("s_user_agent"))
+        .expr_as(s(session::Column::SecondFactorPending), Alias::new("s_second_factor_pending"))
         .expr_as(u(user::Column::Username), Alias::new("u_username"))
         .expr_as(u(user::Column::DisplayName), Alias::new("u_display_name"))
         .expr_as(u(user::Column::Active), Alias::new("u_active"))
         .expr_as(u(user::Column::MustChangePassword), Alias::new("u_must_change_password"))
+        .expr_as(u(user::Column::TotpEnabledAt), Alias::new("u_totp_enabled_at"))
+        .expr_as(u(user::Column::TwoFactorRequired), Alias::new("u_two_factor_required"))
         .expr_as(u(user::Column::CreatedAt), Alias::new("u_created_at"))
         .expr_as(u(user::Column::UpdatedAt), Alias::new("u_updated_at"))
         .expr_as(E::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
@@ -276,6 +284,7 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         expires_at: first.try_get("", "s_expires_at")?,
         client_ip: first.try_get("", "s_client_ip")?,
         user_agent: first.try_get("", "s_user_agent")?,
+        second_factor_pending: first.try_get("", "s_second_factor_pending")?,
     };
     let user = user::Model {
         id: session.user_id,
@@ -285,6 +294,11 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         password_hash: String::new(),
         active: first.try_get("", "u_active")?,
         must_change_password: first.try_get("", "u_must_change_password")?,
+        // Neither is needed to serve a request: only whether a second factor is set up.
+        totp_secret: None,
+        totp_enabled_at: first.try_get("", "u_totp_enabled_at")?,
+        totp_last_step: None,
+        two_factor_required: first.try_get("", "u_two_factor_required")?,
         created_at: first.try_get("", "u_created_at")?,
         updated_at: first.try_get("", "u_updated_at")?,
     };
@@ -376,4 +390,187 @@ pub async fn delete_other_sessions<C: ConnectionTrait>(
         .exec(conn)
         .await?
         .rows_affected)
+}
+
+/// Marks a session's second factor as given.
+pub async fn complete_second_factor<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(), DbErr> {
+    session::Entity::update_many()
+        .col_expr(session::Column::SecondFactorPending, Expr::value(false))
+        .filter(session::Column::Id.eq(id))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Sets (or, with `None`, removes) a user's TOTP secret; removing also forgets the codes.
+pub async fn set_totp<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    secret: Option<&str>,
+    last_step: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    user::Entity::update_many()
+        .col_expr(user::Column::TotpSecret, Expr::value(secret.map(str::to_owned)))
+        .col_expr(user::Column::TotpEnabledAt, Expr::value(secret.map(|_| now)))
+        .col_expr(user::Column::TotpLastStep, Expr::value(last_step))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    if secret.is_none() {
+        replace_recovery_codes(conn, user_id, &[]).await?;
+    }
+    Ok(())
+}
+
+/// Records that the code of `step` was used, if no code of that step or a later one was:
+/// one conditional UPDATE, so two instances cannot both accept the same code.
+pub async fn claim_totp_step<C: ConnectionTrait>(conn: &C, user_id: Uuid, step: i64) -> Result<bool, DbErr> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::TotpLastStep, Expr::value(step))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::TotpLastStep.is_null().or(user::Column::TotpLastStep.lt(step)))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn set_two_factor_required<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    required: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::TwoFactorRequired, Expr::value(required))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+pub async fn replace_recovery_codes<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    hashes: &[String],
+) -> Result<(), DbErr> {
+    use crate::entity::recovery_code::{ActiveModel, Column, Entity};
+    Entity::delete_many().filter(Column::UserId.eq(user_id)).exec(conn).await?;
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    Entity::insert_many(hashes.iter().map(|h| ActiveModel {
+        user_id: Set(user_id),
+        code_hash: Set(h.clone()),
+        used_at: Set(None),
+    }))
+    .exec(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Marks an unused recovery code used; false if there is no such unused code.
+pub async fn use_recovery_code<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use crate::entity::recovery_code::{Column, Entity};
+    let res = Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::CodeHash.eq(hash))
+        .filter(Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn unused_recovery_codes<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Result<u64, DbErr> {
+    use crate::entity::recovery_code::{Column, Entity};
+    Entity::find().filter(Column::UserId.eq(user_id)).filter(Column::UsedAt.is_null()).count(conn).await
+}
+
+pub async fn insert_api_token<C: ConnectionTrait>(conn: &C, row: api_token::Model) -> Result<(), DbErr> {
+    api_token::ActiveModel {
+        id: Set(row.id),
+        user_id: Set(row.user_id),
+        name: Set(row.name),
+        token_hash: Set(row.token_hash),
+        scopes: Set(row.scopes),
+        created_at: Set(row.created_at),
+        expires_at: Set(row.expires_at),
+        last_used_at: Set(row.last_used_at),
+        revoked_at: Set(row.revoked_at),
+    }
+    .insert(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn find_api_token<C: ConnectionTrait>(
+    conn: &C,
+    token_hash: &str,
+) -> Result<Option<api_token::Model>, DbErr> {
+    api_token::Entity::find().filter(api_token::Column::TokenHash.eq(token_hash)).one(conn).await
+}
+
+/// A user's tokens, newest first (revoked and expired ones included, for the record).
+pub async fn api_tokens_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+) -> Result<Vec<api_token::Model>, DbErr> {
+    api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .order_by_desc(api_token::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Revokes one live token of `user_id`; false if there is none such.
+pub async fn revoke_api_token<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Revokes every live token of a user; returns how many.
+pub async fn revoke_api_tokens_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+pub async fn touch_api_token<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(id))
+        .exec(conn)
+        .await
+        .map(|_| ())
 }

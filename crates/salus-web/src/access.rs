@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use salus_app::Ctx;
-use salus_app::identity::{Actor, Permission};
+use salus_app::identity::{Actor, Gate, Permission};
 
 use crate::AppState;
 use crate::error::{ApiError, ProblemKind, error_page};
@@ -44,14 +44,24 @@ const fn d(path: &'static str, access: Access) -> Declared {
 pub const DECLARED: &[Declared] = &[
     // Pages
     d("/login", Access::Public),
+    // Signed in with the password, still to give the second factor (the gate keeps such a
+    // session to this page).
+    d("/login/two-factor", Access::SignedIn),
     d("/logout", Access::SignedIn),
     d("/", Access::SignedIn),
     d("/admin/users", Access::Permission(Permission::UsersManage)),
+    d("/admin/users/{id}", Access::Permission(Permission::UsersManage)),
+    d("/admin/users/{id}/{action}", Access::Permission(Permission::UsersManage)),
     d("/admin/audit", Access::Permission(Permission::AuditView)),
     d("/profile", Access::SignedIn),
     d("/profile/password", Access::SignedIn),
     d("/profile/sessions/{id}/revoke", Access::SignedIn),
     d("/profile/sessions/revoke-others", Access::SignedIn),
+    d("/profile/two-factor", Access::SignedIn),
+    d("/profile/two-factor/disable", Access::SignedIn),
+    d("/profile/two-factor/recovery-codes", Access::SignedIn),
+    d("/profile/tokens", Access::SignedIn),
+    d("/profile/tokens/{id}/revoke", Access::SignedIn),
     // JSON API
     d("/api/v1/me", Access::SignedIn),
     d("/api/v1/users", Access::Permission(Permission::UsersManage)),
@@ -67,8 +77,22 @@ pub const DECLARED: &[Declared] = &[
     d("/assets/{*path}", Access::Public),
 ];
 
-/// The routes open to a user who must change their password first.
-const OPEN_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/profile", "/profile/password", "/logout"];
+/// The routes open to a user held at a gate, and where a page request is sent instead.
+fn through_gate(gate: Gate) -> (&'static [&'static str], &'static str, ProblemKind) {
+    match gate {
+        Gate::SecondFactor => {
+            (&["/login/two-factor", "/logout"], "/login/two-factor", ProblemKind::Unauthenticated)
+        }
+        Gate::ChangePassword => {
+            (&["/profile", "/profile/password", "/logout"], "/profile", ProblemKind::PasswordChangeRequired)
+        }
+        Gate::EnrolSecondFactor => (
+            &["/profile/two-factor", "/profile/password", "/logout"],
+            "/profile/two-factor",
+            ProblemKind::SecondFactorEnrolmentRequired,
+        ),
+    }
+}
 
 pub fn declared(path: &str) -> Option<Access> {
     DECLARED.iter().find(|r| r.path == path).map(|r| r.access)
@@ -88,7 +112,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     if access == Access::Public {
         return next.run(req).await;
     }
-    let user = req.extensions().get::<Auth>().and_then(|a| a.0.as_ref()).map(|s| s.user.clone());
+    let user = req.extensions().get::<Auth>().and_then(Auth::user).cloned();
     let Some(user) = user else {
         return if api {
             ApiError::bare(ProblemKind::Unauthenticated).into_response()
@@ -96,12 +120,11 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             crate::views::to_sign_in(req.uri())
         };
     };
-    if user.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&path.as_str()) {
-        return if api {
-            ApiError::bare(ProblemKind::PasswordChangeRequired).into_response()
-        } else {
-            Redirect::to("/profile").into_response()
-        };
+    if let Some(gate) = user.gate {
+        let (open, to, kind) = through_gate(gate);
+        if !open.contains(&path.as_str()) {
+            return if api { ApiError::bare(kind).into_response() } else { Redirect::to(to).into_response() };
+        }
     }
     if let Access::Permission(permission) = access {
         let (parts, body) = req.into_parts();

@@ -29,6 +29,8 @@ pub enum ProblemKind {
     Forbidden,
     CsrfRejected,
     PasswordChangeRequired,
+    SecondFactorEnrolmentRequired,
+    InvalidToken,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -50,6 +52,8 @@ impl ProblemKind {
             Self::Forbidden => "forbidden",
             Self::CsrfRejected => "csrf-rejected",
             Self::PasswordChangeRequired => "password-change-required",
+            Self::SecondFactorEnrolmentRequired => "second-factor-enrolment-required",
+            Self::InvalidToken => "invalid-token",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict => "conflict",
@@ -66,8 +70,11 @@ impl ProblemKind {
         match self {
             Self::MalformedRequest => StatusCode::BAD_REQUEST,
             Self::Validation => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::CsrfRejected | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            Self::Unauthenticated | Self::BadCredentials | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::Forbidden
+            | Self::CsrfRejected
+            | Self::PasswordChangeRequired
+            | Self::SecondFactorEnrolmentRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
@@ -109,6 +116,8 @@ impl ProblemKind {
             Self::Forbidden => "You are not allowed to do this",
             Self::CsrfRejected => "The anti-forgery token is missing or wrong",
             Self::PasswordChangeRequired => "Change your password first (on the profile page)",
+            Self::SecondFactorEnrolmentRequired => "Set up two-factor sign-in first (on the profile page)",
+            Self::InvalidToken => "The API token is unknown, expired or revoked",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "This method is not allowed here",
             Self::Conflict => "The request conflicts with the current state",
@@ -182,9 +191,14 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if status == StatusCode::UNAUTHORIZED {
+        if self.kind == ProblemKind::InvalidToken {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"salus\", error=\"invalid_token\""),
+            );
+        } else if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Session realm=\"salus\""));
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"salus\""));
         }
         res
     }

@@ -20,6 +20,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use salus_app::App;
 
+pub use middleware::rate_limit::{RateLimit, RateLimits};
+
 /// Settings of the HTTP layer, taken from the configuration file.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
@@ -29,11 +31,17 @@ pub struct WebSettings {
     pub body_limit: usize,
     /// A request still running after this gets 408.
     pub request_timeout: Duration,
+    pub rate_limits: RateLimits,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self { secure_cookies: false, body_limit: 1024 * 1024, request_timeout: Duration::from_secs(30) }
+        Self {
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            rate_limits: RateLimits::default(),
+        }
     }
 }
 
@@ -42,6 +50,7 @@ impl Default for WebSettings {
 pub struct AppState {
     pub app: App,
     pub web: WebSettings,
+    pub limiters: std::sync::Arc<middleware::rate_limit::Limiters>,
 }
 
 /// The whole HTTP surface: pages, API, docs, assets and operations endpoints, with the
@@ -49,7 +58,8 @@ pub struct AppState {
 pub fn router(app: App, web: WebSettings) -> Router {
     // Install the metrics recorder before the first request records anything.
     middleware::prometheus();
-    let state = AppState { app, web: web.clone() };
+    let limiters = std::sync::Arc::new(middleware::rate_limit::Limiters::new(web.rate_limits));
+    let state = AppState { app, web: web.clone(), limiters };
     let routes = Router::new()
         .merge(views::router())
         .merge(api::router())

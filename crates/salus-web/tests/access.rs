@@ -31,6 +31,14 @@ const SAMPLES: &[(&str, &str, &str)] = &[
         "/profile/sessions/0190a0b0-0000-7000-8000-000000000000/revoke",
     ),
     ("/profile/sessions/revoke-others", "POST", "/profile/sessions/revoke-others"),
+    ("/login/two-factor", "GET", "/login/two-factor"),
+    ("/admin/users/{id}", "GET", "/admin/users/0190a0b0-0000-7000-8000-000000000000"),
+    ("/admin/users/{id}/{action}", "POST", "/admin/users/0190a0b0-0000-7000-8000-000000000000/enable"),
+    ("/profile/two-factor", "GET", "/profile/two-factor"),
+    ("/profile/two-factor/disable", "POST", "/profile/two-factor/disable"),
+    ("/profile/two-factor/recovery-codes", "POST", "/profile/two-factor/recovery-codes"),
+    ("/profile/tokens", "POST", "/profile/tokens"),
+    ("/profile/tokens/{id}/revoke", "POST", "/profile/tokens/0190a0b0-0000-7000-8000-000000000000/revoke"),
     ("/logout", "POST", "/logout"),
 ];
 
@@ -119,5 +127,5 @@ db_test!(every_route_against_every_role, |t| {
     // Every refusal of a signed-in user is in the audit trail.
     let denials = salus_db::audit::actions_of(t.app.db.reader(), "access.denied").await.unwrap();
     assert_eq!(denials.len(), expected_denials);
-    assert!(expected_denials >= 14, "7 roles × 2 admin routes at least");
+    assert!(expected_denials >= 28, "7 roles × 4 admin routes at least");
 });

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 /// Top-level sections; environment variables naming anything else (such as
 /// `SALUS_TEST_POSTGRES_URL`, which the tests use) are not configuration.
-const SECTIONS: [&str; 6] = ["data_dir", "database", "server", "tls", "session", "log"];
+const SECTIONS: [&str; 8] = ["data_dir", "database", "server", "tls", "session", "security", "limits", "log"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -24,7 +24,50 @@ pub struct Config {
     pub server: ServerConfig,
     pub tls: TlsConfig,
     pub session: SessionConfig,
+    pub security: SecurityConfig,
+    pub limits: LimitsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Roles whose users must set up two-factor sign-in (role names as in `salus user`).
+    pub two_factor_roles: Vec<String>,
+    /// The name authenticator apps show for Salus accounts.
+    pub totp_issuer: String,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self { two_factor_roles: vec!["admin".into()], totp_issuer: "Salus".into() }
+    }
+}
+
+/// Request rate limits of each instance (see `salus_web::RateLimits`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub api_per_address_per_minute: u32,
+    pub api_per_address_burst: u32,
+    pub api_per_token_per_minute: u32,
+    pub api_per_token_burst: u32,
+    pub login_per_address_per_minute: u32,
+    pub login_per_address_burst: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let d = salus_web::RateLimits::default();
+        Self {
+            api_per_address_per_minute: d.api_per_address.per_minute,
+            api_per_address_burst: d.api_per_address.burst,
+            api_per_token_per_minute: d.api_per_token.per_minute,
+            api_per_token_burst: d.api_per_token.burst,
+            login_per_address_per_minute: d.login_per_address.per_minute,
+            login_per_address_burst: d.login_per_address.burst,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +130,8 @@ impl Default for Config {
             server: ServerConfig::default(),
             tls: TlsConfig::default(),
             session: SessionConfig::default(),
+            security: SecurityConfig::default(),
+            limits: LimitsConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -202,6 +247,27 @@ impl Config {
         if self.session.idle_timeout_mins == 0 || self.session.absolute_timeout_hours == 0 {
             problems.push("session: timeouts must be at least 1".into());
         }
+        for role in &self.security.two_factor_roles {
+            if role.parse::<salus_core::Role>().is_err() {
+                problems.push(format!("security.two_factor_roles: `{role}` is not a role"));
+            }
+        }
+        if self.security.totp_issuer.trim().is_empty() || self.security.totp_issuer.contains(':') {
+            problems.push("security.totp_issuer: must be non-empty and without ':'".into());
+        }
+        let l = &self.limits;
+        if [
+            l.api_per_address_per_minute,
+            l.api_per_address_burst,
+            l.api_per_token_per_minute,
+            l.api_per_token_burst,
+            l.login_per_address_per_minute,
+            l.login_per_address_burst,
+        ]
+        .contains(&0)
+        {
+            problems.push("limits: every rate and burst must be at least 1".into());
+        }
         if self.server.body_limit_bytes < 1024 {
             problems.push("server.body_limit_bytes: must be at least 1024".into());
         }
@@ -240,6 +306,27 @@ impl Config {
             secure_cookies: self.tls_enabled(),
             body_limit: self.server.body_limit_bytes,
             request_timeout: Duration::from_secs(self.server.request_timeout_secs),
+            rate_limits: salus_web::RateLimits {
+                api_per_address: salus_web::RateLimit {
+                    per_minute: self.limits.api_per_address_per_minute,
+                    burst: self.limits.api_per_address_burst,
+                },
+                api_per_token: salus_web::RateLimit {
+                    per_minute: self.limits.api_per_token_per_minute,
+                    burst: self.limits.api_per_token_burst,
+                },
+                login_per_address: salus_web::RateLimit {
+                    per_minute: self.limits.login_per_address_per_minute,
+                    burst: self.limits.login_per_address_burst,
+                },
+            },
+        }
+    }
+
+    pub fn security_settings(&self) -> salus_app::SecuritySettings {
+        salus_app::SecuritySettings {
+            two_factor_roles: self.security.two_factor_roles.iter().filter_map(|r| r.parse().ok()).collect(),
+            totp_issuer: self.security.totp_issuer.clone(),
         }
     }
 }

@@ -6,12 +6,16 @@
 pub mod password;
 pub mod profile;
 pub mod session;
+pub mod tokens;
+pub mod two_factor;
 pub mod users;
 
 use salus_core::{Role, UserId, Username};
 
 pub use profile::{PasswordChange, SessionInfo};
 pub use session::{ClientInfo, NewSession, SessionUser};
+pub use tokens::{ApiToken, NewApiToken};
+pub use two_factor::{Enrolment, TwoFactorStatus};
 pub use users::{NewUser, User};
 
 use crate::AppError;
@@ -26,11 +30,25 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub const ALL: [Permission; 2] = [Permission::UsersManage, Permission::AuditView];
+
     /// The name in the audit trail and in API token scopes.
     pub const fn name(self) -> &'static str {
         match self {
             Permission::UsersManage => "users.manage",
             Permission::AuditView => "audit.view",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Permission> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// What it allows, in words, for the token form.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Permission::UsersManage => "Manage user accounts",
+            Permission::AuditView => "Read the audit trail",
         }
     }
 }
@@ -76,7 +94,7 @@ impl Actor {
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
         match self {
             Actor::Operator => Ok(()),
-            Actor::User(u) if u.roles.iter().any(|r| permission.granted_to(*r)) => Ok(()),
+            Actor::User(u) if u.may(permission) => Ok(()),
             Actor::User(_) | Actor::Anonymous => Err(AppError::Forbidden),
         }
     }
@@ -89,13 +107,36 @@ pub struct CurrentUser {
     pub username: Username,
     pub display_name: String,
     pub roles: Vec<Role>,
-    /// An administrator reset the password: until the user picks a new one, only the
-    /// profile page (and signing out) is open to them.
-    pub must_change_password: bool,
+    /// Something the user must do before anything else; only the pages for it are open.
+    pub gate: Option<Gate>,
+    /// Set when the request came with an API token: it may do no more than these, and no
+    /// more than the roles allow.
+    pub scope: Option<Vec<Permission>>,
+    pub two_factor_enabled: bool,
+}
+
+/// A step between a user and the rest of Salus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The password was right; the code from the authenticator is still to come.
+    SecondFactor,
+    /// An administrator reset the password: the user picks a new one first.
+    ChangePassword,
+    /// The user's roles (or an administrator) require a second factor, and none is set up.
+    EnrolSecondFactor,
 }
 
 impl CurrentUser {
     pub fn may(&self, permission: Permission) -> bool {
         self.roles.iter().any(|r| permission.granted_to(*r))
+            && self.scope.as_ref().is_none_or(|s| s.contains(&permission))
+    }
+
+    pub fn must_change_password(&self) -> bool {
+        self.gate == Some(Gate::ChangePassword)
+    }
+
+    pub fn must_enrol_second_factor(&self) -> bool {
+        self.gate == Some(Gate::EnrolSecondFactor)
     }
 }

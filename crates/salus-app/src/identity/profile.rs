@@ -30,7 +30,7 @@ pub struct PasswordChange {
     pub confirm: String,
 }
 
-fn me(ctx: &Ctx) -> Result<&CurrentUser, AppError> {
+pub(crate) fn me(ctx: &Ctx) -> Result<&CurrentUser, AppError> {
     match &ctx.actor {
         Actor::User(u) => Ok(u),
         Actor::Operator | Actor::Anonymous => Err(AppError::Unauthenticated),

@@ -15,7 +15,7 @@ use salus_db::entity::session;
 use salus_db::identity as q;
 use sha2::{Digest, Sha256};
 
-use super::{Actor, CurrentUser, password};
+use super::{Actor, CurrentUser, Gate, password};
 use crate::Ctx;
 use crate::audit::{self, Event, Outcome};
 use crate::{App, AppError};
@@ -36,7 +36,7 @@ fn lockout(failures: i32, free: i32) -> Option<ChronoDuration> {
 
 /// The counter keys of an attempt: the name as typed (normalised, whether or not such an
 /// account exists) and the client's address.
-fn failure_keys(username: &str, client: &ClientInfo) -> Vec<(String, i32)> {
+pub(crate) fn failure_keys(username: &str, client: &ClientInfo) -> Vec<(String, i32)> {
     let name: String = username.trim().to_lowercase().chars().take(100).collect();
     let mut keys = vec![(format!("user:{name}"), FREE_FAILURES_PER_NAME)];
     if let Some(ip) = &client.ip {
@@ -44,6 +44,9 @@ fn failure_keys(username: &str, client: &ClientInfo) -> Vec<(String, i32)> {
     }
     keys
 }
+
+/// How long a session may wait for its second factor before it is dropped.
+const SECOND_FACTOR_WINDOW: ChronoDuration = ChronoDuration::minutes(10);
 
 /// How often `last_seen_at` is written while a session is in use.
 const TOUCH_EVERY: ChronoDuration = ChronoDuration::seconds(60);
@@ -55,6 +58,8 @@ pub struct NewSession {
     pub csrf_token: String,
     pub user: CurrentUser,
     pub expires_at: DateTime<Utc>,
+    /// The user has a second factor: the session opens only the code page until it is given.
+    pub second_factor_pending: bool,
 }
 
 /// A live session with its user, as found from a cookie.
@@ -81,7 +86,7 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -104,14 +109,7 @@ impl App {
         client: ClientInfo,
     ) -> Result<NewSession, AppError> {
         let keys = failure_keys(username, &client);
-        let key_names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
-        let now = Utc::now();
-        let locked = q::login_failures(self.db.reader(), &key_names)
-            .await?
-            .into_iter()
-            .filter_map(|r| r.locked_until.filter(|until| *until > now))
-            .max();
-        if let Some(until) = locked {
+        if let Some(retry_after_secs) = self.locked_for(&keys).await? {
             // Refused before the password is even checked: no work for the attacker's CPU
             // budget, and the same answer for every name.
             let attempted: String = username.chars().take(64).collect();
@@ -121,7 +119,7 @@ impl App {
             let txn = self.db.begin_write().await?;
             audit::record(&txn, &Ctx::new(Actor::Anonymous, client), event).await?;
             txn.commit().await?;
-            return Err(AppError::Locked { retry_after_secs: (until - now).num_seconds().max(1) as u64 });
+            return Err(AppError::Locked { retry_after_secs });
         }
         let found = match Username::parse(username) {
             Ok(u) => q::find_user_by_username(self.db.reader(), u.as_str()).await?,
@@ -146,20 +144,7 @@ impl App {
                 let ctx = Ctx::new(Actor::Anonymous, client);
                 let txn = self.db.begin_write().await?;
                 audit::record(&txn, &ctx, event).await?;
-                let existing = q::login_failures(&txn, &key_names).await?;
-                for (key, free) in &keys {
-                    let failures = match existing.iter().find(|r| &r.key == key) {
-                        Some(r) if now - r.last_failure_at < FAILURE_WINDOW => r.failures.saturating_add(1),
-                        _ => 1,
-                    };
-                    let row = salus_db::entity::login_failure::Model {
-                        key: key.clone(),
-                        failures,
-                        last_failure_at: now,
-                        locked_until: lockout(failures, *free).map(|d| now + d),
-                    };
-                    q::put_login_failure(&txn, row).await?;
-                }
+                record_failure(&txn, &keys).await?;
                 txn.commit().await?;
                 return Err(AppError::BadCredentials);
             }
@@ -167,9 +152,10 @@ impl App {
         let now = Utc::now();
         let token = random_token();
         let csrf_token = random_token();
+        let second_factor_pending = row.user.totp_enabled_at.is_some();
         let expires_at = now + to_chrono(self.sessions.absolute_timeout);
         let user_id = row.user.id;
-        let user = current_user(row)?;
+        let user = self.current_user(row, second_factor_pending)?;
         let session_id = SessionId::new();
         let txn = self.db.begin_write().await?;
         q::insert_session(
@@ -184,17 +170,26 @@ impl App {
                 expires_at,
                 client_ip: truncate(client.ip.clone(), 64),
                 user_agent: truncate(client.user_agent.clone(), 255),
+                second_factor_pending,
             },
         )
         .await?;
-        // A success forgives the name's failures (the address keeps its count, so one
-        // known account cannot be used to reset an address that is guessing others).
-        q::clear_login_failures(&txn, &keys[0].0).await?;
         let ctx = Ctx::new(Actor::User(user.clone()), client);
-        audit::record(&txn, &ctx, Event::new("session.login", "session", Some(session_id.to_string())))
-            .await?;
+        if second_factor_pending {
+            // The name's failures are forgiven only once the second factor is given too,
+            // so wrong codes count towards the same lockout as wrong passwords.
+            let event = Event::new("session.password_accepted", "session", Some(session_id.to_string()))
+                .detail(json!({ "second_factor": "pending" }));
+            audit::record(&txn, &ctx, event).await?;
+        } else {
+            // A success forgives the name's failures (the address keeps its count, so one
+            // known account cannot be used to reset an address that is guessing others).
+            q::clear_login_failures(&txn, &keys[0].0).await?;
+            audit::record(&txn, &ctx, Event::new("session.login", "session", Some(session_id.to_string())))
+                .await?;
+        }
         txn.commit().await?;
-        Ok(NewSession { token, csrf_token, user, expires_at })
+        Ok(NewSession { token, csrf_token, user, expires_at, second_factor_pending })
     }
 
     /// The live session and user for a cookie's token, if any. An expired session is
@@ -205,7 +200,8 @@ impl App {
         };
         let now = Utc::now();
         let idle_deadline = s.last_seen_at + to_chrono(self.sessions.idle_timeout);
-        if now >= s.expires_at || now >= idle_deadline {
+        let pending_too_long = s.second_factor_pending && now - s.created_at >= SECOND_FACTOR_WINDOW;
+        if now >= s.expires_at || now >= idle_deadline || pending_too_long {
             q::delete_session(self.db.writer(), s.id).await?;
             return Ok(None);
         }
@@ -218,7 +214,7 @@ impl App {
         Ok(Some(SessionUser {
             session_id: SessionId::from_uuid(s.id),
             csrf_token: s.csrf_token,
-            user: current_user(row)?,
+            user: self.current_user(row, s.second_factor_pending)?,
         }))
     }
 
@@ -239,14 +235,75 @@ impl App {
     }
 }
 
-fn current_user(row: q::UserRow) -> Result<CurrentUser, AppError> {
-    Ok(CurrentUser {
-        id: UserId::from_uuid(row.user.id),
-        username: Username::parse(&row.user.username)?,
-        display_name: row.user.display_name,
-        roles: row.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect(),
-        must_change_password: row.user.must_change_password,
-    })
+impl App {
+    /// Whether `keys` are locked out now, and for how many more seconds.
+    pub(crate) async fn locked_for(&self, keys: &[(String, i32)]) -> Result<Option<u64>, AppError> {
+        let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let now = Utc::now();
+        let until = q::login_failures(self.db.reader(), &names)
+            .await?
+            .into_iter()
+            .filter_map(|r| r.locked_until.filter(|until| *until > now))
+            .max();
+        Ok(until.map(|until| (until - now).num_seconds().max(1) as u64))
+    }
+
+    /// Whether the user's roles or an administrator require a second factor.
+    pub(crate) fn requires_second_factor(&self, roles: &[Role], flagged: bool) -> bool {
+        flagged || roles.iter().any(|r| self.security.two_factor_roles.contains(r))
+    }
+
+    pub(crate) fn current_user(
+        &self,
+        row: q::UserRow,
+        second_factor_pending: bool,
+    ) -> Result<CurrentUser, AppError> {
+        let roles: Vec<Role> = row.roles.iter().filter_map(|r| r.parse::<Role>().ok()).collect();
+        let enrolled = row.user.totp_enabled_at.is_some();
+        let gate = if second_factor_pending {
+            Some(Gate::SecondFactor)
+        } else if row.user.must_change_password {
+            Some(Gate::ChangePassword)
+        } else if !enrolled && self.requires_second_factor(&roles, row.user.two_factor_required) {
+            Some(Gate::EnrolSecondFactor)
+        } else {
+            None
+        };
+        Ok(CurrentUser {
+            id: UserId::from_uuid(row.user.id),
+            username: Username::parse(&row.user.username)?,
+            display_name: row.user.display_name,
+            roles,
+            gate,
+            scope: None,
+            two_factor_enabled: enrolled,
+        })
+    }
+}
+
+/// Counts a failed attempt (password or second-factor code) against each key and sets a
+/// lockout where one is due.
+pub(crate) async fn record_failure<C: salus_db::ConnectionTrait>(
+    txn: &C,
+    keys: &[(String, i32)],
+) -> Result<(), AppError> {
+    let now = Utc::now();
+    let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let existing = q::login_failures(txn, &names).await?;
+    for (key, free) in keys {
+        let failures = match existing.iter().find(|r| &r.key == key) {
+            Some(r) if now - r.last_failure_at < FAILURE_WINDOW => r.failures.saturating_add(1),
+            _ => 1,
+        };
+        let row = salus_db::entity::login_failure::Model {
+            key: key.clone(),
+            failures,
+            last_failure_at: now,
+            locked_until: lockout(failures, *free).map(|d| now + d),
+        };
+        q::put_login_failure(txn, row).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,6 +23,9 @@ pub struct User {
     pub roles: Vec<Role>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    pub two_factor_enabled: bool,
+    /// Required of this user by an administrator (roles may require it too).
+    pub two_factor_required: bool,
 }
 
 impl From<UserRow> for User {
@@ -35,6 +38,8 @@ impl From<UserRow> for User {
             roles: row.roles.iter().filter_map(|r| r.parse().ok()).collect(),
             active: row.user.active,
             created_at: row.user.created_at,
+            two_factor_enabled: row.user.totp_enabled_at.is_some(),
+            two_factor_required: row.user.two_factor_required,
         }
     }
 }
@@ -108,6 +113,10 @@ impl App {
             password_hash: hash,
             active: true,
             must_change_password: false,
+            totp_secret: None,
+            totp_enabled_at: None,
+            totp_last_step: None,
+            two_factor_required: false,
             created_at: now,
             updated_at: now,
         };
@@ -142,6 +151,11 @@ impl App {
     pub async fn existing_usernames(&self, ctx: &Ctx, names: &[&str]) -> Result<Vec<String>, AppError> {
         self.authorize(ctx, Permission::UsersManage).await?;
         Ok(q::usernames_present(self.db.reader(), names).await?)
+    }
+
+    pub async fn user(&self, ctx: &Ctx, id: UserId) -> Result<User, AppError> {
+        self.authorize(ctx, Permission::UsersManage).await?;
+        q::find_user(self.db.reader(), id.as_uuid()).await?.map(User::from).ok_or(AppError::NotFound("user"))
     }
 
     pub async fn find_user_by_username(&self, ctx: &Ctx, username: &str) -> Result<User, AppError> {
@@ -205,8 +219,11 @@ impl App {
             return Err(AppError::NotFound("user"));
         }
         q::delete_sessions_of_user(&txn, user_id.as_uuid()).await?;
-        audit::record(&txn, ctx, Event::new("user.password_reset", "user", Some(user_id.to_string())))
-            .await?;
+        // A reset usually means the account may be in someone else's hands: its tokens go too.
+        let revoked = q::revoke_api_tokens_of_user(&txn, user_id.as_uuid(), Utc::now()).await?;
+        let event = Event::new("user.password_reset", "user", Some(user_id.to_string()))
+            .detail(json!({ "tokens_revoked": revoked }));
+        audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(clear)
     }

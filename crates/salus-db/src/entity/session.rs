@@ -19,6 +19,9 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub client_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The password was right but the second factor is still to come: such a session
+    /// opens only the code page, and only for a few minutes.
+    pub second_factor_pending: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

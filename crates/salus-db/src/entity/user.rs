@@ -13,6 +13,14 @@ pub struct Model {
     pub active: bool,
     /// Set by an administrator's reset: the user must choose a new password first.
     pub must_change_password: bool,
+    /// Base32 TOTP secret (RFC 6238), set once enrolment is confirmed with a code.
+    pub totp_secret: Option<String>,
+    pub totp_enabled_at: Option<DateTimeUtc>,
+    /// The last 30-second step a code was accepted for: a code is good once.
+    pub totp_last_step: Option<i64>,
+    /// An administrator requires a second factor of this user (besides the roles that
+    /// require it by configuration).
+    pub two_factor_required: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

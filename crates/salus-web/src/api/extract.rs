@@ -95,12 +95,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Auth>() {
-            Some(Auth(Some(s))) => {
-                let ctx = Ctx::new(Actor::User(s.user.clone()), client_info(parts));
-                Ok(ApiUser(s.user.clone(), ctx))
+        match parts.extensions.get::<Auth>().and_then(Auth::user) {
+            Some(user) => {
+                let ctx = Ctx::new(Actor::User(user.clone()), client_info(parts));
+                Ok(ApiUser(user.clone(), ctx))
             }
-            _ => Err(ApiError::bare(ProblemKind::Unauthenticated)),
+            None => Err(ApiError::bare(ProblemKind::Unauthenticated)),
         }
     }
 }

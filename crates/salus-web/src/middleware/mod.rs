@@ -1,10 +1,12 @@
 //! The middleware stack, outermost first:
 //! request id → trace span → panic catcher → timeout → security headers →
-//! problem details (API) → session, anti-forgery and flash → route metrics → handler.
+//! problem details (API) → rate limits → session or API token, anti-forgery and flash →
+//! route metrics → access → handler.
 
 mod headers;
 mod metrics;
 mod problems;
+pub mod rate_limit;
 pub mod session;
 
 use axum::Router;
@@ -32,6 +34,7 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router<AppState> {
     routes
         .route_layer(from_fn(metrics::track))
         .layer(from_fn_with_state(state.clone(), session::session))
+        .layer(from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(from_fn(problems::problem_details))
         .layer(from_fn_with_state(state, headers::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))

@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use salus_app::identity::SessionUser;
+use salus_app::identity::{CurrentUser, SessionUser};
 use subtle::ConstantTimeEq;
 
 use super::is_api_path;
@@ -40,9 +40,25 @@ pub fn client_info(parts: &axum::http::request::Parts) -> salus_app::identity::C
     }
 }
 
-/// The request's session, if it has a live one.
-#[derive(Clone, Debug)]
-pub struct Auth(pub Option<SessionUser>);
+/// Who the request comes from: a live browser session, or an API token (on `/api` only).
+#[derive(Clone, Debug, Default)]
+pub struct Auth {
+    pub session: Option<SessionUser>,
+    pub token_user: Option<CurrentUser>,
+}
+
+impl Auth {
+    pub fn user(&self) -> Option<&CurrentUser> {
+        self.token_user.as_ref().or(self.session.as_ref().map(|s| &s.user))
+    }
+}
+
+/// The secret of an `Authorization: Bearer` header, if the request has one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim()).filter(|s| !s.is_empty())
+}
 
 /// The one-time message for this page, if any.
 #[derive(Clone, Debug, Default)]
@@ -68,6 +84,19 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
         return next.run(req).await;
     }
     let api = is_api_path(req.uri().path());
+    // An API token is a credential the browser never sends by itself, so a request that
+    // carries one needs no anti-forgery check, and its cookies are not consulted.
+    if api && let Some(secret) = bearer(req.headers()).map(str::to_owned) {
+        let (parts, body) = req.into_parts();
+        let user = match state.app.authenticate_token(&secret, client_info(&parts)).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return ApiError::bare(ProblemKind::InvalidToken).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        let mut req = Request::from_parts(parts, body);
+        req.extensions_mut().insert(Auth { session: None, token_user: Some(user) });
+        return next.run(req).await;
+    }
     let token = cookies::get(req.headers(), cookies::SESSION);
     let session = match &token {
         Some(t) => match state.app.session(t).await {
@@ -114,7 +143,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     let flash = cookies::get(req.headers(), cookies::FLASH);
     let is_htmx = req.headers().contains_key("hx-request");
     req.extensions_mut().insert(Flash(flash.as_deref().and_then(cookies::decode_flash)));
-    req.extensions_mut().insert(Auth(session));
+    req.extensions_mut().insert(Auth { session, token_user: None });
     let mut res = next.run(req).await;
 
     let secure = state.web.secure_cookies;

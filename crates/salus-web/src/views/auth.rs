@@ -10,14 +10,17 @@ use salus_app::AppError;
 use salus_app::identity::session::random_token;
 use serde::Deserialize;
 
-use super::{PageCtx, render, safe_next};
+use super::{PageCtx, SignedIn, render, safe_next, urlencode};
 use crate::AppState;
 use crate::cookies;
 use crate::error::PageError;
 use crate::middleware::session::append_cookie;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(login_page).post(login)).route("/logout", post(logout))
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/login/two-factor", get(second_factor_page).post(second_factor))
+        .route("/logout", post(logout))
 }
 
 #[derive(Template)]
@@ -77,7 +80,12 @@ async fn login(
         Ok(session) => {
             let secure = state.web.secure_cookies;
             let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
-            let mut res = Redirect::to(&next).into_response();
+            let to = if session.second_factor_pending {
+                format!("/login/two-factor?next={}", urlencode(&next))
+            } else {
+                next
+            };
+            let mut res = Redirect::to(&to).into_response();
             append_cookie(&mut res, &cookies::set(cookies::SESSION, &session.token, Some(max_age), secure));
             append_cookie(&mut res, &cookies::clear(cookies::PRE_SESSION_CSRF, secure));
             Ok(res)
@@ -92,19 +100,12 @@ async fn login(
             },
         )),
         Err(AppError::Locked { retry_after_secs }) => {
-            let minutes = retry_after_secs.div_ceil(60);
-            let message = format!(
-                "Too many failed sign-ins. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            );
-            let mut res = render(
+            let message = locked_message(retry_after_secs);
+            let res = render(
                 StatusCode::TOO_MANY_REQUESTS,
                 &LoginPage { page, username: form.username, next, error: Some(message) },
             );
-            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
-            Ok(res)
+            Ok(with_retry_after(res, retry_after_secs))
         }
         Err(e) => Err(e.into()),
     }
@@ -122,4 +123,58 @@ async fn logout(State(state): State<AppState>, page: PageCtx) -> Result<Response
         &cookies::set(cookies::FLASH, &cookies::encode_flash("You have signed out."), None, secure),
     );
     Ok(res)
+}
+
+fn locked_message(retry_after_secs: u64) -> String {
+    let minutes = retry_after_secs.div_ceil(60);
+    format!("Too many failed sign-ins. Try again in {minutes} minute{}.", if minutes == 1 { "" } else { "s" })
+}
+
+fn with_retry_after(mut res: Response, secs: u64) -> Response {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    res
+}
+
+#[derive(Template)]
+#[template(path = "login_two_factor.html")]
+struct SecondFactorPage {
+    page: PageCtx,
+    next: String,
+    error: Option<String>,
+}
+
+async fn second_factor_page(Query(q): Query<NextQuery>, SignedIn(_, _, page): SignedIn) -> Response {
+    let next = safe_next(q.next.as_deref()).to_owned();
+    render(StatusCode::OK, &SecondFactorPage { page, next, error: None })
+}
+
+#[derive(Deserialize)]
+struct SecondFactorForm {
+    #[serde(default)]
+    code: String,
+    next: Option<String>,
+}
+
+async fn second_factor(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(form): Form<SecondFactorForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let session = page.session_id.ok_or(AppError::Unauthenticated)?;
+    match state.app.verify_second_factor(&ctx, session, &form.code).await {
+        Ok(()) => Ok(Redirect::to(&next).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let error = errors.into_iter().next().map(|e| format!("The code {}.", e.message));
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &SecondFactorPage { page, next, error }))
+        }
+        Err(AppError::Locked { retry_after_secs }) => {
+            let error = Some(locked_message(retry_after_secs));
+            let res = render(StatusCode::TOO_MANY_REQUESTS, &SecondFactorPage { page, next, error });
+            Ok(with_retry_after(res, retry_after_secs))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

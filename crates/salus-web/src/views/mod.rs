@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod home;
 mod profile;
+mod two_factor;
 mod users;
 
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(home::router())
         .merge(users::router())
         .merge(profile::router())
+        .merge(two_factor::router())
         .merge(audit::router())
 }
 
@@ -70,6 +72,10 @@ impl PageCtx {
 
 fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
     let Some(user) = user else { return Vec::new() };
+    if user.gate.is_some() {
+        // Held at a gate: the rest of Salus is not open yet.
+        return Vec::new();
+    }
     let mut items = vec![("Home", "/")];
     if user.may(Permission::UsersManage) {
         items.push(("Users", "/admin/users"));
@@ -93,7 +99,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let session = parts.extensions.get::<Auth>().and_then(|a| a.0.clone());
+        let session = parts.extensions.get::<Auth>().and_then(|a| a.session.clone());
         let flash = parts.extensions.get::<Flash>().and_then(|f| f.0.clone());
         let path = parts.uri.path().to_owned();
         let csrf = match &session {
@@ -140,6 +146,22 @@ pub(crate) fn to_sign_in(uri: &axum::http::Uri) -> Response {
 
 pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_owned()).unwrap_or_default()
+}
+
+/// The fields of a submitted form in order, for forms with repeated names (checkboxes),
+/// which serde's urlencoded structs cannot take.
+pub(crate) struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or empty.
+    pub fn value(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// Every value of `name`.
+    pub fn values(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
 }
 
 /// Only a local path is followed after login (never `//evil.example` or `https://…`).

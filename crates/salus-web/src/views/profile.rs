@@ -1,4 +1,5 @@
-//! The user's own profile: change password, see and end their sessions.
+//! The user's own profile: change password, see and end their sessions, the second
+//! factor's state, and personal API tokens.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -7,11 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::AppError;
-use salus_app::identity::{PasswordChange, SessionInfo};
+use salus_app::identity::{ApiToken, NewApiToken, PasswordChange, Permission, SessionInfo, TwoFactorStatus};
 use salus_core::SessionId;
 use serde::Deserialize;
 
-use super::{PageCtx, SignedIn, render};
+use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::cookies;
 use crate::error::PageError;
@@ -23,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/profile/password", post(change_password))
         .route("/profile/sessions/{id}/revoke", post(revoke))
         .route("/profile/sessions/revoke-others", post(revoke_others))
+        .route("/profile/tokens", post(create_token))
+        .route("/profile/tokens/{id}/revoke", post(revoke_token))
 }
 
 #[derive(Template)]
@@ -32,6 +35,25 @@ struct ProfilePage {
     sessions: Vec<SessionInfo>,
     current: Option<SessionId>,
     errors: Vec<(String, String)>,
+    two_factor: TwoFactorStatus,
+    tokens: Vec<ApiToken>,
+    token_form: TokenForm,
+    /// The permissions the user could give a token.
+    grantable: Vec<Permission>,
+}
+
+/// The token form's values, shown again when it fails.
+#[derive(Default)]
+pub struct TokenForm {
+    name: String,
+    scopes: Vec<String>,
+    expires_in_days: String,
+}
+
+impl TokenForm {
+    fn has_scope(&self, p: &Permission) -> bool {
+        self.scopes.iter().any(|s| s == p.name())
+    }
 }
 
 impl ProfilePage {
@@ -50,20 +72,30 @@ async fn show(
     page: PageCtx,
     status: StatusCode,
     errors: Vec<(String, String)>,
+    token_form: TokenForm,
 ) -> Result<Response, PageError> {
     let sessions = state.app.my_sessions(ctx).await?;
+    let two_factor = state.app.two_factor_status(ctx).await?;
+    let tokens = state.app.my_api_tokens(ctx).await?;
+    let grantable = match &page.user {
+        Some(u) => Permission::ALL.into_iter().filter(|p| u.may(*p)).collect(),
+        None => Vec::new(),
+    };
     let current = page.session_id;
-    Ok(render(status, &ProfilePage { page, sessions, current, errors }))
+    Ok(render(
+        status,
+        &ProfilePage { page, sessions, current, errors, two_factor, tokens, token_form, grantable },
+    ))
 }
 
 async fn profile(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
 ) -> Result<Response, PageError> {
-    show(&state, &ctx, page, StatusCode::OK, Vec::new()).await
+    show(&state, &ctx, page, StatusCode::OK, Vec::new(), TokenForm::default()).await
 }
 
-fn with_flash(to: &str, text: &str, secure: bool) -> Response {
+pub(super) fn with_flash(to: &str, text: &str, secure: bool) -> Response {
     let mut res = Redirect::to(to).into_response();
     append_cookie(&mut res, &cookies::set(cookies::FLASH, &cookies::encode_flash(text), None, secure));
     res
@@ -98,7 +130,7 @@ async fn change_password(
         )),
         Err(AppError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
-            show(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            show(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, errors, TokenForm::default()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -127,4 +159,49 @@ async fn revoke_others(
     let n = state.app.sign_out_elsewhere(&ctx, keep).await?;
     let text = format!("Signed out of {n} other session{}.", if n == 1 { "" } else { "s" });
     Ok(with_flash("/profile", &text, state.web.secure_cookies))
+}
+
+#[derive(Template)]
+#[template(path = "token_created.html")]
+struct TokenCreatedPage {
+    page: PageCtx,
+    token: ApiToken,
+    secret: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let fields = Fields(fields);
+    let form = TokenForm {
+        name: fields.value("name"),
+        scopes: fields.values("scopes"),
+        expires_in_days: fields.value("expires_in_days"),
+    };
+    let new = NewApiToken {
+        name: form.name.clone(),
+        scopes: form.scopes.clone(),
+        // An unreadable number is reported by the use case like an out-of-range one.
+        expires_in_days: form.expires_in_days.trim().parse().unwrap_or(0),
+    };
+    match state.app.create_api_token(&ctx, new).await {
+        Ok((token, secret)) => Ok(render(StatusCode::CREATED, &TokenCreatedPage { page, token, secret })),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (format!("token_{}", e.field), e.message)).collect();
+            show(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, errors, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: uuid::Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such token."))?;
+    state.app.revoke_api_token(&ctx, id).await?;
+    Ok(with_flash("/profile", "The token was revoked; it no longer works.", state.web.secure_cookies))
 }

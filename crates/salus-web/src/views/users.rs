@@ -1,10 +1,12 @@
-//! User administration pages: the list of accounts and the form to create one.
+//! User administration pages: the list of accounts, the form to create one, and one
+//! account's page with its actions (roles, disable or enable, reset the password, require
+//! or reset the second factor).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::Ctx;
@@ -13,12 +15,15 @@ use salus_core::page::PageRequest;
 use salus_core::{Role, UserId};
 use serde::Deserialize;
 
-use super::{PageCtx, SignedIn, render};
+use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/users", get(users_page).post(create_user))
+    Router::new()
+        .route("/admin/users", get(users_page).post(create_user))
+        .route("/admin/users/{id}", get(user_page))
+        .route("/admin/users/{id}/{action}", post(user_action))
 }
 
 /// Values and errors of the create form, shown again when it fails.
@@ -83,19 +88,14 @@ async fn create_user(
     SignedIn(_, actor, page): SignedIn,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let value =
-        |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let mut form =
-        UserForm { username: value("username"), display_name: value("display_name"), ..Default::default() };
-    for (k, v) in &fields {
-        if k == "roles" {
-            match v.parse::<Role>() {
-                Ok(r) => form.roles.push(r),
-                Err(e) => form.errors.push(("roles".into(), e.to_string())),
-            }
-        }
-    }
-    let password = Some(value("password")).filter(|p| !p.is_empty());
+    let fields = Fields(fields);
+    let mut form = UserForm {
+        username: fields.value("username"),
+        display_name: fields.value("display_name"),
+        ..Default::default()
+    };
+    (form.roles, form.errors) = parse_roles(&fields);
+    let password = Some(fields.value("password")).filter(|p| !p.is_empty());
     let new = NewUser {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
@@ -121,4 +121,124 @@ async fn create_user(
     };
     let (users, next) = list(&state, &actor, None).await?;
     Ok(render(status, &UsersPage { page, users, next, form, created, all_roles: Role::ALL }))
+}
+
+/// The `roles` checkboxes of a form, and an error for each value that is not a role.
+fn parse_roles(fields: &Fields) -> (Vec<Role>, Vec<(String, String)>) {
+    let mut roles = Vec::new();
+    let mut errors = Vec::new();
+    for v in fields.values("roles") {
+        match v.parse::<Role>() {
+            Ok(r) => roles.push(r),
+            Err(e) => errors.push(("roles".into(), e.to_string())),
+        }
+    }
+    (roles, errors)
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    page: PageCtx,
+    user: User,
+    all_roles: [Role; 8],
+    errors: Vec<(String, String)>,
+    /// A password just set by a reset, shown once.
+    new_password: Option<String>,
+    /// Roles require a second factor of this user whatever the per-user flag says.
+    required_by_role: bool,
+}
+
+impl UserPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+
+    fn has_role(&self, role: &Role) -> bool {
+        self.user.roles.contains(role)
+    }
+}
+
+fn user_id(raw: &str) -> Result<UserId, PageError> {
+    raw.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such user."))
+}
+
+async fn show_user(
+    state: &AppState,
+    ctx: &Ctx,
+    page: PageCtx,
+    id: UserId,
+    status: StatusCode,
+    errors: Vec<(String, String)>,
+    new_password: Option<String>,
+) -> Result<Response, PageError> {
+    let user = state.app.user(ctx, id).await?;
+    let required_by_role = user.roles.iter().any(|r| state.app.security.two_factor_roles.contains(r));
+    Ok(render(status, &UserPage { page, user, all_roles: Role::ALL, errors, new_password, required_by_role }))
+}
+
+async fn user_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    show_user(&state, &ctx, page, user_id(&id)?, StatusCode::OK, Vec::new(), None).await
+}
+
+async fn user_action(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Path((id, action)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id = user_id(&id)?;
+    let app = &state.app;
+    let done = |text: &str| {
+        Ok(super::profile::with_flash(&format!("/admin/users/{id}"), text, state.web.secure_cookies))
+    };
+    let result = match action.as_str() {
+        "roles" => {
+            let (roles, errors) = parse_roles(&Fields(fields));
+            if !errors.is_empty() {
+                return show_user(&state, &ctx, page, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None)
+                    .await;
+            }
+            app.set_roles(&ctx, id, &roles).await.map(|_| "Roles changed; the user's sessions were ended.")
+        }
+        "disable" => {
+            app.set_user_active(&ctx, id, false).await.map(|()| "Account disabled; its sessions ended.")
+        }
+        "enable" => app.set_user_active(&ctx, id, true).await.map(|()| "Account enabled."),
+        "require-two-factor" => {
+            let on = Fields(fields).value("required") == "true";
+            app.set_two_factor_required(&ctx, id, on).await.map(|()| {
+                if on {
+                    "Two-factor sign-in is now required of this user."
+                } else {
+                    "No longer required by you."
+                }
+            })
+        }
+        "reset-two-factor" => app
+            .reset_two_factor(&ctx, id)
+            .await
+            .map(|()| "Two-factor sign-in removed; the user sets it up again at next sign-in if required."),
+        "reset-password" => {
+            let password = app.reset_password(&ctx, id).await?;
+            return show_user(&state, &ctx, page, id, StatusCode::OK, Vec::new(), Some(password)).await;
+        }
+        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
+    };
+    match result {
+        Ok(text) => done(text),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
+            show_user(&state, &ctx, page, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None).await
+        }
+        Err(AppError::Conflict(message)) => {
+            show_user(&state, &ctx, page, id, StatusCode::CONFLICT, vec![("action".into(), message)], None)
+                .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

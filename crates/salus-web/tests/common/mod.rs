@@ -6,7 +6,7 @@
 use std::net::{SocketAddr, TcpListener};
 
 use salus_app::identity::NewUser;
-use salus_app::{App, SessionSettings};
+use salus_app::{App, SecuritySettings, SessionSettings};
 use salus_core::Role;
 use salus_db::{Db, PoolSettings};
 use salus_web::WebSettings;
@@ -72,15 +72,31 @@ pub async fn open_db(backend: Backend) -> Option<(Db, Option<tempfile::TempDir>)
 }
 
 impl TestApp {
+    /// A fresh database with no role required to use a second factor (the tests of the
+    /// second factor ask for it with [`TestApp::start_with`]).
     pub async fn start(backend: Backend) -> Option<Self> {
+        let security = SecuritySettings { two_factor_roles: Vec::new(), ..Default::default() };
+        Self::start_with(backend, security, WebSettings::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, security: SecuritySettings, web: WebSettings) -> Option<Self> {
         let (db, dir) = open_db(backend).await?;
         db.migrate().await.unwrap();
-        Some(Self::serve(db, dir, WebSettings::default()).await)
+        Some(Self::serve_with(db, dir, web, security).await)
     }
 
     /// Serves `db` as is (not migrated): for tests of a broken or down database.
     pub async fn serve(db: Db, dir: Option<tempfile::TempDir>, web: WebSettings) -> Self {
-        let app = App::new(db, SessionSettings::default());
+        Self::serve_with(db, dir, web, SecuritySettings::default()).await
+    }
+
+    async fn serve_with(
+        db: Db,
+        dir: Option<tempfile::TempDir>,
+        web: WebSettings,
+        security: SecuritySettings,
+    ) -> Self {
+        let app = App::new(db, SessionSettings::default()).with_security(security);
         let router = salus_web::router(app.clone(), web);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
