@@ -152,9 +152,14 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), 303, "login of {username} should redirect");
         // The profile page is open to every signed-in user, even one who must first
-        // change a reset password.
-        let home = client.get(self.url("/profile")).send().await.unwrap().text().await.unwrap();
-        csrf_in(&home)
+        // change a reset password; one who must first set up a second factor is sent on
+        // to that page.
+        let res = client.get(self.url("/profile")).send().await.unwrap();
+        let res = match res.status().as_u16() {
+            303 => client.get(self.url(&location(&res))).send().await.unwrap(),
+            _ => res,
+        };
+        csrf_in(&res.text().await.unwrap())
     }
 
     /// Creates a user with `roles`, signs the default client in; returns the CSRF token.
@@ -183,9 +188,38 @@ pub fn csrf_in(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-/// One test body, run on SQLite and on PostgreSQL.
+/// The `Location` of a redirect, or empty.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+/// One test body, run on SQLite and on PostgreSQL; the second form starts the app with
+/// the given `SecuritySettings` and `WebSettings`.
 #[macro_export]
 macro_rules! db_test {
+    ($name:ident, $security:expr, $web:expr, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app =
+                    common::TestApp::start_with(common::Backend::Sqlite, $security, $web).await.unwrap();
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) =
+                    common::TestApp::start_with(common::Backend::Postgres, $security, $web).await
+                else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
     ($name:ident, |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
