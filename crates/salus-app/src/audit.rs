@@ -107,6 +107,16 @@ impl Event {
         self.detail = Some(detail);
         self
     }
+
+    pub fn patient(mut self, patient_id: Uuid) -> Self {
+        self.patient_id = Some(patient_id);
+        self
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
 }
 
 fn cut(s: Option<String>, max: usize) -> Option<String> {
@@ -115,11 +125,15 @@ fn cut(s: Option<String>, max: usize) -> Option<String> {
 
 /// Writes `event` on `conn` — the transaction of the change it records.
 pub async fn record<C: salus_db::ConnectionTrait>(conn: &C, ctx: &Ctx, event: Event) -> Result<(), DbErr> {
+    q::insert_event(conn, row(ctx, event)).await
+}
+
+/// The stored row of an event.
+pub fn row(ctx: &Ctx, event: Event) -> audit_event::Model {
     let now = Utc::now();
     let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let (actor_id, actor_name, actor_roles) = ctx.actor_fields();
-    q::insert_event(
-        conn,
+    {
         audit_event::Model {
             id: Uuid::now_v7(),
             at,
@@ -135,9 +149,8 @@ pub async fn record<C: salus_db::ConnectionTrait>(conn: &C, ctx: &Ctx, event: Ev
             request_id: cut(ctx.client.request_id.clone(), 64),
             reason: cut(event.reason, 500),
             detail: event.detail.map(|d| d.to_string()),
-        },
-    )
-    .await
+        }
+    }
 }
 
 /// The bytes an event's hash covers: a JSON object with a fixed field order.

@@ -26,6 +26,15 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// The record is restricted: a clinician may break the glass, others may not open it.
+    #[error("the record is restricted")]
+    BreakGlassRequired { may_break_glass: bool },
+    /// An edit started from an older version; the current one is attached.
+    #[error("the record was changed by someone else (now version {})", .current.version)]
+    VersionConflict { current: Box<crate::patients::Patient> },
+    /// A new registration looks like patients already on file.
+    #[error("{} possible duplicate(s)", .0.len())]
+    PossibleDuplicates(Vec<crate::patients::Duplicate>),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -3,8 +3,10 @@
 //! API, FHIR or CLI — the request came through.
 
 pub mod audit;
+pub mod audit_reads;
 pub mod error;
 pub mod identity;
+pub mod patients;
 
 use std::time::Duration;
 
@@ -43,21 +45,54 @@ impl Default for SecuritySettings {
     }
 }
 
+/// Registration rules.
+#[derive(Debug, Clone)]
+pub struct PatientSettings {
+    /// The facility's MRN prefix (letters, up to 8).
+    pub mrn_prefix: String,
+    /// Country calling code for phone numbers typed without one (e.g. "91").
+    pub phone_country_code: String,
+    /// How long a break-the-glass grant lasts.
+    pub break_glass_minutes: i64,
+}
+
+impl Default for PatientSettings {
+    fn default() -> Self {
+        Self { mrn_prefix: "SAL".into(), phone_country_code: "91".into(), break_glass_minutes: 60 }
+    }
+}
+
 /// The application: the database and the settings use cases need. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct App {
     pub db: Db,
     pub sessions: SessionSettings,
     pub security: SecuritySettings,
+    pub patients: PatientSettings,
+    /// Where reads of patient data leave their audit events (group commit).
+    pub reads: audit_reads::ReadAuditor,
 }
 
 impl App {
+    /// Needs a Tokio runtime for the read auditor's task.
     pub fn new(db: Db, sessions: SessionSettings) -> Self {
-        Self { db, sessions, security: SecuritySettings::default() }
+        let reads = audit_reads::ReadAuditor::start(db.clone());
+        Self {
+            db,
+            sessions,
+            security: SecuritySettings::default(),
+            patients: PatientSettings::default(),
+            reads,
+        }
     }
 
     pub fn with_security(mut self, security: SecuritySettings) -> Self {
         self.security = security;
+        self
+    }
+
+    pub fn with_patients(mut self, patients: PatientSettings) -> Self {
+        self.patients = patients;
         self
     }
 }

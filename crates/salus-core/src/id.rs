@@ -70,6 +70,10 @@ id_type!(
     /// A web session row (not the secret cookie value, which is never stored).
     SessionId
 );
+id_type!(
+    /// A patient record (the MRN is the human identifier; this one never changes).
+    PatientId
+);
 
 #[cfg(test)]
 mod tests {

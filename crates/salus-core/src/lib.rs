@@ -5,8 +5,10 @@
 pub mod id;
 pub mod identity;
 pub mod page;
+pub mod patients;
+pub mod search;
 
-pub use id::{SessionId, UserId};
+pub use id::{PatientId, SessionId, UserId};
 pub use identity::{DisplayName, Password, Role, Username};
 
 /// A value that failed to parse at a door, with a message fit to show beside its field.

@@ -34,6 +34,26 @@ pub async fn insert_event<C: ConnectionTrait>(conn: &C, e: audit_event::Model) -
     audit_pending::ActiveModel { event_id: Set(id) }.insert(conn).await.map(|_| ())
 }
 
+/// Inserts many events and queues them for sealing (the read auditor's batches).
+pub async fn insert_events<C: ConnectionTrait>(
+    conn: &C,
+    events: Vec<audit_event::Model>,
+) -> Result<(), DbErr> {
+    use sea_orm::IntoActiveModel;
+    for chunk in events.chunks(500) {
+        let ids: Vec<Uuid> = chunk.iter().map(|e| e.id).collect();
+        audit_event::Entity::insert_many(chunk.iter().cloned().map(|e| e.into_active_model().reset_all()))
+            .exec(conn)
+            .await?;
+        audit_pending::Entity::insert_many(
+            ids.into_iter().map(|id| audit_pending::ActiveModel { event_id: Set(id) }),
+        )
+        .exec(conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The last link of the chain, if any.
 pub async fn last_seal<C: ConnectionTrait>(conn: &C) -> Result<Option<audit_seal::Model>, DbErr> {
     audit_seal::Entity::find().order_by_desc(audit_seal::Column::Seq).one(conn).await

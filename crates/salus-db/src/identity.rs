@@ -35,6 +35,7 @@ pub async fn insert_user<C: ConnectionTrait>(
         totp_enabled_at: Set(row.totp_enabled_at),
         totp_last_step: Set(row.totp_last_step),
         two_factor_required: Set(row.two_factor_required),
+        patient_id: Set(row.patient_id),
         created_at: Set(row.created_at),
         updated_at: Set(row.updated_at),
     }
@@ -256,6 +257,7 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         .expr_as(u(user::Column::MustChangePassword), Alias::new("u_must_change_password"))
         .expr_as(u(user::Column::TotpEnabledAt), Alias::new("u_totp_enabled_at"))
         .expr_as(u(user::Column::TwoFactorRequired), Alias::new("u_two_factor_required"))
+        .expr_as(u(user::Column::PatientId), Alias::new("u_patient_id"))
         .expr_as(u(user::Column::CreatedAt), Alias::new("u_created_at"))
         .expr_as(u(user::Column::UpdatedAt), Alias::new("u_updated_at"))
         .expr_as(E::col((user_role::Entity, user_role::Column::Role)), Alias::new("r_role"))
@@ -299,6 +301,7 @@ pub async fn find_session_with_user<C: ConnectionTrait>(
         totp_enabled_at: first.try_get("", "u_totp_enabled_at")?,
         totp_last_step: None,
         two_factor_required: first.try_get("", "u_two_factor_required")?,
+        patient_id: first.try_get("", "u_patient_id")?,
         created_at: first.try_get("", "u_created_at")?,
         updated_at: first.try_get("", "u_updated_at")?,
     };

@@ -65,6 +65,16 @@ pub const DECLARED: &[Declared] = &[
     // JSON API
     d("/api/v1/me", Access::SignedIn),
     d("/api/v1/users", Access::Permission(Permission::UsersManage)),
+    d("/api/v1/patients", Access::Permission(Permission::PatientsRead)),
+    // A patient's own account reads its record here too: the use case decides by relationship.
+    d("/api/v1/patients/{id}", Access::SignedIn),
+    d("/api/v1/patients/{id}/status", Access::Permission(Permission::PatientsRegister)),
+    d("/api/v1/patients/{id}/merge", Access::Permission(Permission::PatientsMerge)),
+    d("/api/v1/patients/{id}/unmerge", Access::Permission(Permission::PatientsMerge)),
+    d("/api/v1/patients/{id}/break-glass", Access::Permission(Permission::PatientsBreakGlass)),
+    d("/api/v1/patients/{id}/timeline", Access::SignedIn),
+    d("/api/v1/patients/{id}/history", Access::SignedIn),
+    d("/api/v1/patients/{id}/photo", Access::SignedIn),
     // The API's description: no data, and integrators read it before they have a token.
     d("/api/openapi.json", Access::Public),
     d("/api/docs", Access::Public),

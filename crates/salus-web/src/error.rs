@@ -31,6 +31,10 @@ pub enum ProblemKind {
     PasswordChangeRequired,
     SecondFactorEnrolmentRequired,
     InvalidToken,
+    BreakGlassRequired,
+    StaleVersion,
+    PossibleDuplicates,
+    PreconditionRequired,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -54,6 +58,10 @@ impl ProblemKind {
             Self::PasswordChangeRequired => "password-change-required",
             Self::SecondFactorEnrolmentRequired => "second-factor-enrolment-required",
             Self::InvalidToken => "invalid-token",
+            Self::BreakGlassRequired => "break-glass-required",
+            Self::StaleVersion => "stale-version",
+            Self::PossibleDuplicates => "possible-duplicates",
+            Self::PreconditionRequired => "precondition-required",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict => "conflict",
@@ -74,7 +82,10 @@ impl ProblemKind {
             Self::Forbidden
             | Self::CsrfRejected
             | Self::PasswordChangeRequired
-            | Self::SecondFactorEnrolmentRequired => StatusCode::FORBIDDEN,
+            | Self::SecondFactorEnrolmentRequired
+            | Self::BreakGlassRequired => StatusCode::FORBIDDEN,
+            Self::StaleVersion | Self::PossibleDuplicates => StatusCode::CONFLICT,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
@@ -118,6 +129,10 @@ impl ProblemKind {
             Self::PasswordChangeRequired => "Change your password first (on the profile page)",
             Self::SecondFactorEnrolmentRequired => "Set up two-factor sign-in first (on the profile page)",
             Self::InvalidToken => "The API token is unknown, expired or revoked",
+            Self::BreakGlassRequired => "This record is restricted",
+            Self::StaleVersion => "The record was changed by someone else",
+            Self::PossibleDuplicates => "This patient may already be registered",
+            Self::PreconditionRequired => "Say which version you edited (If-Match)",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "This method is not allowed here",
             Self::Conflict => "The request conflicts with the current state",
@@ -151,6 +166,14 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// With `stale-version`: the record as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
+    /// With `possible-duplicates`: the records that look alike, best first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub duplicates: Option<serde_json::Value>,
 }
 
 /// An error answered as problem+json.
@@ -159,19 +182,21 @@ pub struct ApiError {
     pub kind: ProblemKind,
     pub detail: Option<String>,
     pub errors: Vec<FieldProblem>,
+    pub current: Option<serde_json::Value>,
+    pub duplicates: Option<serde_json::Value>,
 }
 
 impl ApiError {
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
-        Self { kind, detail: Some(detail.into()), errors: Vec::new() }
+        Self { detail: Some(detail.into()), ..Self::bare(kind) }
     }
 
     pub fn bare(kind: ProblemKind) -> Self {
-        Self { kind, detail: None, errors: Vec::new() }
+        Self { kind, detail: None, errors: Vec::new(), current: None, duplicates: None }
     }
 
     pub fn fields(errors: Vec<FieldProblem>) -> Self {
-        Self { kind: ProblemKind::Validation, detail: None, errors }
+        Self { errors, ..Self::bare(ProblemKind::Validation) }
     }
 
     pub fn problem(&self) -> Problem {
@@ -181,6 +206,8 @@ impl ApiError {
             status: self.kind.status().as_u16(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            current: self.current.clone(),
+            duplicates: self.duplicates.clone(),
         }
     }
 }
@@ -221,6 +248,32 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => Self::bare(ProblemKind::Forbidden),
             AppError::NotFound(what) => Self::new(ProblemKind::NotFound, format!("{what} not found")),
             AppError::Conflict(msg) => Self::new(ProblemKind::Conflict, msg),
+            AppError::BreakGlassRequired { may_break_glass } => Self::new(
+                ProblemKind::BreakGlassRequired,
+                if may_break_glass {
+                    "state your reason with POST /api/v1/patients/{id}/break-glass, then retry"
+                } else {
+                    "your role cannot open restricted records"
+                },
+            ),
+            AppError::VersionConflict { current } => {
+                let version = current.version;
+                Self {
+                    current: serde_json::to_value(crate::api::patients::PatientOut::from(*current)).ok(),
+                    ..Self::new(ProblemKind::StaleVersion, format!("the record is now at version {version}"))
+                }
+            }
+            AppError::PossibleDuplicates(dups) => {
+                let list: Vec<crate::api::patients::DuplicateOut> =
+                    dups.into_iter().map(Into::into).collect();
+                Self {
+                    duplicates: serde_json::to_value(list).ok(),
+                    ..Self::new(
+                        ProblemKind::PossibleDuplicates,
+                        "records on file look like this patient; open one of them, or send not_a_duplicate: true",
+                    )
+                }
+            }
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 Self::bare(ProblemKind::Internal)

@@ -38,7 +38,7 @@ impl Default for WebSettings {
     fn default() -> Self {
         Self {
             secure_cookies: false,
-            body_limit: 1024 * 1024,
+            body_limit: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
         }

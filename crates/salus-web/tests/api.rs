@@ -64,8 +64,8 @@ db_test!(errors_are_problem_json, |t| {
     let fields: Vec<&str> =
         p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["username", "display_name", "roles"]);
-    // 413: a body over the limit (1 MiB by default).
-    let big = format!("{{\"username\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    // 413: a body over the limit (4 MiB by default).
+    let big = format!("{{\"username\": \"{}\"}}", "a".repeat(5 * 1024 * 1024));
     problem(post_users(&t, &csrf, big).await, 413, "payload-too-large").await;
     // Nothing above created a user.
     assert_eq!(salus_db::identity::count_users(t.app.db.reader()).await.unwrap(), 1);

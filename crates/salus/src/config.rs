@@ -149,7 +149,7 @@ impl Default for ServerConfig {
             bind: IpAddr::from([127, 0, 0, 1]),
             port: 8080,
             request_timeout_secs: 30,
-            body_limit_bytes: 1024 * 1024,
+            body_limit_bytes: 4 * 1024 * 1024,
             shutdown_grace_secs: 20,
         }
     }

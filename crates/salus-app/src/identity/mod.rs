@@ -25,18 +25,37 @@ use crate::AppError;
 pub enum Permission {
     /// Create users, change roles, disable accounts, reset passwords.
     UsersManage,
-    /// Read the audit trail.
+    /// Read the audit trail (and review break-the-glass grants).
     AuditView,
+    /// Find patients and read their demographics (restricted records need the glass broken).
+    PatientsRead,
+    /// Register patients and edit their demographics, photo, status and death.
+    PatientsRegister,
+    /// Merge duplicate records and undo merges.
+    PatientsMerge,
+    /// Open a restricted record, with a stated reason, for a limited time.
+    PatientsBreakGlass,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 2] = [Permission::UsersManage, Permission::AuditView];
+    pub const ALL: [Permission; 6] = [
+        Permission::UsersManage,
+        Permission::AuditView,
+        Permission::PatientsRead,
+        Permission::PatientsRegister,
+        Permission::PatientsMerge,
+        Permission::PatientsBreakGlass,
+    ];
 
     /// The name in the audit trail and in API token scopes.
     pub const fn name(self) -> &'static str {
         match self {
             Permission::UsersManage => "users.manage",
             Permission::AuditView => "audit.view",
+            Permission::PatientsRead => "patients.read",
+            Permission::PatientsRegister => "patients.register",
+            Permission::PatientsMerge => "patients.merge",
+            Permission::PatientsBreakGlass => "patients.break_glass",
         }
     }
 
@@ -49,15 +68,26 @@ impl Permission {
         match self {
             Permission::UsersManage => "Manage user accounts",
             Permission::AuditView => "Read the audit trail",
+            Permission::PatientsRead => "Find and read patients",
+            Permission::PatientsRegister => "Register and edit patients",
+            Permission::PatientsMerge => "Merge duplicate patients",
+            Permission::PatientsBreakGlass => "Break the glass on restricted records",
         }
     }
 }
 
 impl Permission {
-    /// The role → permission matrix, in one place.
+    /// The role → permission matrix, in one place. A patient's own account holds none of
+    /// these: what it may see is decided by its link to one record.
     pub fn granted_to(self, role: Role) -> bool {
+        use Role::*;
         match self {
-            Permission::UsersManage | Permission::AuditView => role == Role::Admin,
+            Permission::UsersManage | Permission::AuditView | Permission::PatientsMerge => role == Admin,
+            Permission::PatientsRead => {
+                matches!(role, Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing)
+            }
+            Permission::PatientsRegister => matches!(role, Admin | Receptionist),
+            Permission::PatientsBreakGlass => matches!(role, Doctor | Nurse),
         }
     }
 }
@@ -113,6 +143,8 @@ pub struct CurrentUser {
     /// more than the roles allow.
     pub scope: Option<Vec<Permission>>,
     pub two_factor_enabled: bool,
+    /// A patient's own account: the record it is linked to.
+    pub patient_id: Option<salus_core::PatientId>,
 }
 
 /// A step between a user and the rest of Salus.

@@ -277,6 +277,7 @@ impl App {
             gate,
             scope: None,
             two_factor_enabled: enrolled,
+            patient_id: row.user.patient_id.map(salus_core::PatientId::from_uuid),
         })
     }
 }

@@ -117,6 +117,7 @@ impl App {
             totp_enabled_at: None,
             totp_last_step: None,
             two_factor_required: false,
+            patient_id: None,
             created_at: now,
             updated_at: now,
         };

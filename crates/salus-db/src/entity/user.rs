@@ -21,6 +21,8 @@ pub struct Model {
     /// An administrator requires a second factor of this user (besides the roles that
     /// require it by configuration).
     pub two_factor_required: bool,
+    /// For a patient's own account: the one record it may see.
+    pub patient_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,6 +11,7 @@ mod m20261123_000002_audit;
 mod m20261123_000003_login_failures;
 mod m20261123_000004_must_change_password;
 mod m20261123_000005_two_factor_and_tokens;
+mod m20261123_000006_patients;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_login_failures::Migration),
             Box::new(m20261123_000004_must_change_password::Migration),
             Box::new(m20261123_000005_two_factor_and_tokens::Migration),
+            Box::new(m20261123_000006_patients::Migration),
         ]
     }
 }

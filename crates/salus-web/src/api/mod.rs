@@ -10,6 +10,7 @@
 
 mod extract;
 mod me;
+pub mod patients;
 mod users;
 
 use axum::Router;
@@ -26,7 +27,10 @@ use crate::error::{FieldProblem, Problem};
 #[openapi(
     info(title = "Salus API", description = "The REST API of the Salus hospital information system."),
     components(schemas(Problem, FieldProblem)),
-    tags((name = "identity", description = "Users, roles and the signed-in user"))
+    tags(
+        (name = "identity", description = "Users, roles and the signed-in user"),
+        (name = "patients", description = "The master patient index: registration, search, merge, the chart")
+    )
 )]
 struct ApiDoc;
 
@@ -35,6 +39,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(me::routes())
         .merge(users::routes())
+        .merge(patients::routes())
         .split_for_parts()
 }
 
