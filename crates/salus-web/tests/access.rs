@@ -60,6 +60,21 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ),
     ("/api/v1/patients/{id}/history", "GET", "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/history"),
     ("/api/v1/patients/{id}/photo", "GET", "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/photo"),
+    ("/patients", "GET", "/patients?q=smith"),
+    ("/patients/new", "GET", "/patients/new"),
+    ("/patients/{id}", "GET", "/patients/0190a0b0-0000-7000-8000-000000000000"),
+    ("/patients/{id}/timeline", "GET", "/patients/0190a0b0-0000-7000-8000-000000000000/timeline"),
+    ("/patients/{id}/photo", "GET", "/patients/0190a0b0-0000-7000-8000-000000000000/photo"),
+    ("/patients/{id}/edit", "GET", "/patients/0190a0b0-0000-7000-8000-000000000000/edit"),
+    ("/patients/{id}/break-glass", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/break-glass"),
+    ("/patients/{id}/merge", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/merge"),
+    ("/patients/{id}/unmerge", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/unmerge"),
+    ("/admin/break-glass", "GET", "/admin/break-glass"),
+    (
+        "/admin/break-glass/{id}/review",
+        "POST",
+        "/admin/break-glass/0190a0b0-0000-7000-8000-000000000000/review",
+    ),
     ("/logout", "POST", "/logout"),
 ];
 

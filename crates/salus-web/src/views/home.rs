@@ -6,6 +6,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use salus_app::identity::CurrentUser;
 use salus_core::Role;
 
 use super::{PageCtx, SignedIn, render};
@@ -17,7 +18,7 @@ pub fn router() -> Router<AppState> {
 
 pub struct Task {
     pub label: &'static str,
-    pub href: Option<&'static str>,
+    pub href: Option<String>,
 }
 
 pub struct RoleSection {
@@ -25,18 +26,20 @@ pub struct RoleSection {
     pub tasks: Vec<Task>,
 }
 
-const fn built(label: &'static str, href: &'static str) -> Task {
-    Task { label, href: Some(href) }
+fn built(label: &'static str, href: &str) -> Task {
+    Task { label, href: Some(href.to_owned()) }
 }
 
 const fn coming(label: &'static str) -> Task {
     Task { label, href: None }
 }
 
-fn tasks(role: Role) -> Vec<Task> {
+fn tasks(role: Role, user: &CurrentUser) -> Vec<Task> {
     match role {
         Role::Admin => vec![
             built("Users and roles", "/admin/users"),
+            built("Find patients and merge duplicates", "/patients"),
+            built("Break-the-glass review", "/admin/break-glass"),
             built("API documentation", "/api/docs/"),
             coming("Departments, doctors and schedules"),
             coming("Price list, wards and beds"),
@@ -45,14 +48,20 @@ fn tasks(role: Role) -> Vec<Task> {
         ],
         Role::Doctor => vec![
             coming("Today's worklist"),
-            coming("Patient charts"),
+            built("Find a patient and open the chart", "/patients"),
             coming("Encounters, prescriptions and orders"),
         ],
         Role::Nurse => {
-            vec![coming("Triage vitals"), coming("Ward bed board"), coming("Medication administration")]
+            vec![
+                built("Find a patient", "/patients"),
+                coming("Triage vitals"),
+                coming("Ward bed board"),
+                coming("Medication administration"),
+            ]
         }
         Role::Receptionist => vec![
-            coming("Find or register a patient"),
+            built("Find a patient", "/patients"),
+            built("Register a patient", "/patients/new"),
             coming("Book and check in appointments"),
             coming("Walk-in queue and payments"),
         ],
@@ -70,6 +79,10 @@ fn tasks(role: Role) -> Vec<Task> {
             vec![coming("Invoices and payments"), coming("Insurance claims"), coming("Daily cash report")]
         }
         Role::Patient => vec![
+            match user.patient_id {
+                Some(id) => built("My record", &format!("/patients/{id}")),
+                None => coming("My record (ask the front desk to link your account)"),
+            },
             coming("My appointments"),
             coming("My prescriptions and results"),
             coming("Messages to my care team"),
@@ -86,6 +99,7 @@ struct HomePage {
 }
 
 async fn home(SignedIn(user, _, page): SignedIn) -> Response {
-    let sections = user.roles.iter().map(|r| RoleSection { title: r.label(), tasks: tasks(*r) }).collect();
+    let sections =
+        user.roles.iter().map(|r| RoleSection { title: r.label(), tasks: tasks(*r, &user) }).collect();
     render(StatusCode::OK, &HomePage { page, name: user.display_name.clone(), sections })
 }

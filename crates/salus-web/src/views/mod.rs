@@ -5,7 +5,9 @@
 
 mod audit;
 mod auth;
+mod break_glass;
 mod home;
+mod patients;
 mod profile;
 mod two_factor;
 mod users;
@@ -32,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .merge(profile::router())
         .merge(two_factor::router())
         .merge(audit::router())
+        .merge(patients::router())
+        .merge(break_glass::router())
 }
 
 pub async fn not_found() -> Response {
@@ -77,12 +81,16 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
         return Vec::new();
     }
     let mut items = vec![("Home", "/")];
+    if user.may(Permission::PatientsRead) {
+        items.push(("Patients", "/patients"));
+    }
     if user.may(Permission::UsersManage) {
         items.push(("Users", "/admin/users"));
         items.push(("API docs", "/api/docs/"));
     }
     if user.may(Permission::AuditView) {
         items.push(("Audit log", "/admin/audit"));
+        items.push(("Break-glass review", "/admin/break-glass"));
     }
     items.push(("Profile", "/profile"));
     items
