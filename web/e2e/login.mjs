@@ -1,7 +1,7 @@
 // Browser test: starts `salus demo` on a free port in a fresh data folder, signs in
 // through the real login page in Debian's Chromium (driven by playwright-core; never
 // `playwright install`), and checks the home page, keyboard access, the Content Security
-// Policy (no violations) and sign-out.
+// Policy (no violations), sign-out, and the front desk's search-while-typing and chart.
 //
 //   node web/e2e/login.mjs path/to/salus
 import { chromium } from 'playwright-core';
@@ -85,6 +85,26 @@ try {
   await page.screenshot({ path: join(shots, 'users-tablet.png'), fullPage: true });
 
   // Sign out: back to the login page with a message.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+
+  // The front desk finds a patient while typing, misspelt, and opens the chart.
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.getByLabel('Username').fill(users.receptionist.username);
+  await page.getByLabel('Password').fill(users.receptionist.password);
+  await page.getByLabel('Password').press('Enter');
+  await page.waitForURL(address + '/');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
+  await page.getByLabel(/Name, MRN, phone/).pressSequentially('fatma begum', { delay: 30 });
+  await page.locator('#results').getByRole('link', { name: 'Fathima Begum' }).waitFor();
+  await page.screenshot({ path: join(shots, 'patient-search.png'), fullPage: true });
+  await page.locator('#results').getByRole('link', { name: 'Fatima Begum' }).click();
+  await page.getByRole('heading', { name: 'Fatima Begum' }).waitFor();
+  await page.getByText(/Registered as SAL/).waitFor();
+  await page.screenshot({ path: join(shots, 'chart.png'), fullPage: true });
+  await page.goto(address + '/patients/new');
+  await page.getByRole('heading', { name: 'Register a patient' }).waitFor();
+  await page.screenshot({ path: join(shots, 'register.png'), fullPage: true });
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You have signed out.').waitFor();
 

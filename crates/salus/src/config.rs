@@ -13,7 +13,8 @@ use serde::Deserialize;
 
 /// Top-level sections; environment variables naming anything else (such as
 /// `SALUS_TEST_POSTGRES_URL`, which the tests use) are not configuration.
-const SECTIONS: [&str; 8] = ["data_dir", "database", "server", "tls", "session", "security", "limits", "log"];
+const SECTIONS: [&str; 9] =
+    ["data_dir", "database", "server", "tls", "session", "security", "limits", "registration", "log"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -26,7 +27,30 @@ pub struct Config {
     pub session: SessionConfig,
     pub security: SecurityConfig,
     pub limits: LimitsConfig,
+    pub registration: RegistrationConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistrationConfig {
+    /// The facility's MRN prefix: 1 to 8 capital letters.
+    pub mrn_prefix: String,
+    /// Country calling code added to phone numbers typed without one.
+    pub phone_country_code: String,
+    /// How long a break-the-glass grant lasts.
+    pub break_glass_minutes: i64,
+}
+
+impl Default for RegistrationConfig {
+    fn default() -> Self {
+        let d = salus_app::PatientSettings::default();
+        Self {
+            mrn_prefix: d.mrn_prefix,
+            phone_country_code: d.phone_country_code,
+            break_glass_minutes: d.break_glass_minutes,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,6 +156,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             security: SecurityConfig::default(),
             limits: LimitsConfig::default(),
+            registration: RegistrationConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -268,6 +293,22 @@ impl Config {
         {
             problems.push("limits: every rate and burst must be at least 1".into());
         }
+        let r = &self.registration;
+        if r.mrn_prefix.is_empty()
+            || r.mrn_prefix.len() > 8
+            || !r.mrn_prefix.chars().all(|c| c.is_ascii_uppercase())
+        {
+            problems.push("registration.mrn_prefix: must be 1 to 8 capital letters".into());
+        }
+        if r.phone_country_code.is_empty()
+            || r.phone_country_code.len() > 3
+            || !r.phone_country_code.chars().all(|c| c.is_ascii_digit())
+        {
+            problems.push("registration.phone_country_code: must be 1 to 3 digits (91, 44, 234…)".into());
+        }
+        if !(1..=24 * 60).contains(&r.break_glass_minutes) {
+            problems.push("registration.break_glass_minutes: must be 1 to 1440".into());
+        }
         if self.server.body_limit_bytes < 1024 {
             problems.push("server.body_limit_bytes: must be at least 1024".into());
         }
@@ -320,6 +361,14 @@ impl Config {
                     burst: self.limits.login_per_address_burst,
                 },
             },
+        }
+    }
+
+    pub fn patient_settings(&self) -> salus_app::PatientSettings {
+        salus_app::PatientSettings {
+            mrn_prefix: self.registration.mrn_prefix.clone(),
+            phone_country_code: self.registration.phone_country_code.clone(),
+            break_glass_minutes: self.registration.break_glass_minutes,
         }
     }
 

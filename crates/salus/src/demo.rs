@@ -1,10 +1,20 @@
-//! The demo hospital's accounts: one user per role, created on the first run with a
-//! generated password printed once. A later run finds them and prints no passwords.
+//! The demo hospital: one user per role, created on the first run with a generated
+//! password printed once (a later run finds them and prints no passwords), and a few
+//! hundred patients of the cultures Salus serves — among them the patient account's own
+//! record, a restricted record and a likely duplicate to merge. Also `salus generate`,
+//! which fills a database with many more for benchmarks.
 
 use salus_app::App;
 use salus_app::Ctx;
+use std::process::ExitCode;
+use std::time::Instant;
+
 use salus_app::identity::NewUser;
+use salus_app::patients::PatientInput;
 use salus_core::Role;
+
+use crate::config::Config;
+use crate::run::{init_logging, open_app};
 
 /// Username, display name and role of each demo account.
 pub const DEMO_USERS: [(&str, &str, Role); 8] = [
@@ -35,6 +45,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
         let (user, password) = app.create_user(&Ctx::operator(), new).await?;
         created.push((user.username, role, password.unwrap_or_default()));
     }
+    ensure_demo_patients(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
         println!("Forgot one? `salus user reset-password <username>` prints a new one.");
@@ -45,4 +56,84 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// How many made-up patients the demo has, and their seed.
+const DEMO_PATIENTS: u64 = 300;
+const DEMO_SEED: u64 = 2026;
+
+fn input(given: &str, family: &str, sex: &str, born: &str, phone: &str) -> PatientInput {
+    PatientInput {
+        given_names: given.into(),
+        family_name: family.into(),
+        sex: sex.into(),
+        birth_date: born.into(),
+        phone: phone.into(),
+        city: "Chennai".into(),
+        country: "IN".into(),
+        preferred_language: "Tamil".into(),
+        ..Default::default()
+    }
+}
+
+/// The demo's patients, made once: on a later run they are found and left alone.
+async fn ensure_demo_patients(app: &App) -> anyhow::Result<()> {
+    let op = Ctx::operator();
+    if salus_db::patients::count_patients(app.db.reader()).await? > 0 {
+        return Ok(());
+    }
+    let ravi = app
+        .register_patient(&op, input("Ravi", "Kumar", "male", "1979-08-15", "+91 98400 12345"), true)
+        .await?;
+    let mut vip = input("Meera", "Krishnan", "female", "1968-02-11", "+91 98410 55555");
+    vip.restricted = true;
+    vip.restricted_reason = "Public figure".into();
+    app.register_patient(&op, vip, true).await?;
+    // The same woman registered twice, with a spelling difference: an administrator's merge.
+    app.register_patient(&op, input("Fatima", "Begum", "female", "1990-06-01", "+91 99620 11111"), true)
+        .await?;
+    app.register_patient(&op, input("Fathima", "Begum", "female", "1990-06-01", ""), true).await?;
+    app.generate_patients(&op, DEMO_PATIENTS, DEMO_SEED, 0, |_| {}).await?;
+    if let Ok(user) = app.find_user_by_username(&op, "patient.ravi").await {
+        app.link_patient_account(&op, user.id, &ravi.patient.mrn).await?;
+    }
+    println!(
+        "Demo patients: {} (Ravi Kumar {} is patient.ravi's own record; Meera Krishnan is restricted; Fatima/Fathima Begum are a duplicate to merge).",
+        DEMO_PATIENTS + 4,
+        ravi.patient.mrn
+    );
+    Ok(())
+}
+
+/// `salus generate`: many patients, reproducibly, with progress and the rate achieved.
+pub async fn generate(
+    config: Config,
+    patients: u64,
+    seed: u64,
+    chart_events: u64,
+) -> anyhow::Result<ExitCode> {
+    init_logging(&config);
+    let app = open_app(&config).await?;
+    let started = Instant::now();
+    let every = (patients / 20).max(1000);
+    let report = app
+        .generate_patients(&Ctx::operator(), patients, seed, chart_events, |done| {
+            if done % every == 0 || done == patients {
+                let secs = started.elapsed().as_secs_f64();
+                eprintln!("{done} patients ({:.0}/s)", done as f64 / secs.max(0.001));
+            }
+        })
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "generated {} patients ({} to {}) in {secs:.1} s, {:.0} patients/s",
+        report.patients,
+        report.first_mrn,
+        report.last_mrn,
+        report.patients as f64 / secs.max(0.001)
+    );
+    if let Some(busy) = report.busy_patient {
+        println!("patient {busy} has {chart_events} timeline entries");
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -55,6 +55,19 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Fill the database with made-up patients for benchmarks (deterministic by seed).
+    Generate {
+        /// How many patients.
+        #[arg(long)]
+        patients: u64,
+        /// The same seed gives the same patients.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Give the first generated patient this many timeline entries (for the chart
+        /// benchmark).
+        #[arg(long, default_value_t = 0)]
+        chart_events: u64,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -161,6 +174,9 @@ fn main() -> ExitCode {
             Command::Migrate { check } => run::migrate(config, check).await,
             Command::User { command } => users::run(config, command).await,
             Command::Audit { command } => audit::run(config, command).await,
+            Command::Generate { patients, seed, chart_events } => {
+                demo::generate(config, patients, seed, chart_events).await
+            }
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
         }
     });

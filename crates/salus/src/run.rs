@@ -53,7 +53,9 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
-    Ok(App::new(db, config.session_settings()).with_security(config.security_settings()))
+    Ok(App::new(db, config.session_settings())
+        .with_security(config.security_settings())
+        .with_patients(config.patient_settings()))
 }
 
 pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Result<ExitCode> {
@@ -172,6 +174,13 @@ pub fn config_check(config: &Config) -> anyhow::Result<ExitCode> {
     println!(
         "  sessions: idle {} min, absolute {} h",
         config.session.idle_timeout_mins, config.session.absolute_timeout_hours
+    );
+    println!("  two-factor required of: {}", config.security.two_factor_roles.join(", "));
+    println!(
+        "  MRNs:     {}0000001…, phones default to +{}, break-the-glass lasts {} min",
+        config.registration.mrn_prefix,
+        config.registration.phone_country_code,
+        config.registration.break_glass_minutes
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,9 @@
 
 mod access;
 mod chart;
+mod generate;
 mod merge;
+pub mod names;
 mod search;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -21,6 +23,7 @@ use uuid::Uuid;
 
 pub use access::{BreakGlassGrant, PatientAction};
 pub use chart::{Photo, TimelineEntry};
+pub use generate::Generated;
 pub use search::{Duplicate, SearchHit};
 
 use crate::audit::{self, Event};
