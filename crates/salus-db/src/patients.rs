@@ -61,13 +61,13 @@ pub async fn insert_patient<C: ConnectionTrait>(conn: &C, row: patient::Model) -
 }
 
 pub async fn insert_patients<C: ConnectionTrait>(conn: &C, rows: Vec<patient::Model>) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
+    // 39 columns a row: 500 rows stay under SQLite's 32766 parameters.
+    for chunk in rows.chunks(500) {
+        patient::Entity::insert_many(chunk.iter().cloned().map(|r| r.into_active_model().reset_all()))
+            .exec(conn)
+            .await?;
     }
-    patient::Entity::insert_many(rows.into_iter().map(|r| r.into_active_model().reset_all()))
-        .exec(conn)
-        .await
-        .map(|_| ())
+    Ok(())
 }
 
 /// Writes `row` if the stored version is still `expected`; false if someone else changed
@@ -255,7 +255,7 @@ pub async fn put_fts<C: ConnectionTrait>(
         conn.execute_raw(Statement::from_sql_and_values(
             sqlite,
             "INSERT INTO patient_names_fts (rowid, names, patient_id) VALUES (?, ?, ?)",
-            [rowid.into(), names.clone().into(), id.to_string().into()],
+            [rowid.into(), names.clone().into(), (*id).into()],
         ))
         .await?;
         out.push(Some(rowid));
@@ -274,77 +274,6 @@ pub async fn set_search_rowid<C: ConnectionTrait>(
         .exec(conn)
         .await
         .map(|_| ())
-}
-
-/// Patients holding any of `keys`, at most `limit`.
-pub async fn ids_by_keys<C: ConnectionTrait>(
-    conn: &C,
-    keys: &[String],
-    limit: u64,
-) -> Result<Vec<Uuid>, DbErr> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = patient_key::Entity::find()
-        .select_only()
-        .column(patient_key::Column::PatientId)
-        .distinct()
-        .filter(patient_key::Column::Key.is_in(keys.iter().cloned()))
-        .limit(limit)
-        .into_tuple::<Uuid>()
-        .all(conn)
-        .await?;
-    Ok(rows)
-}
-
-/// Patients with a key starting with `prefix` (byte order on both backends).
-pub async fn ids_by_key_prefix<C: ConnectionTrait>(
-    conn: &C,
-    prefix: &str,
-    limit: u64,
-) -> Result<Vec<Uuid>, DbErr> {
-    patient_key::Entity::find()
-        .select_only()
-        .column(patient_key::Column::PatientId)
-        .distinct()
-        .filter(patient_key::Column::Key.gte(prefix))
-        .filter(patient_key::Column::Key.lt(format!("{prefix}\u{7f}")))
-        .limit(limit)
-        .into_tuple::<Uuid>()
-        .all(conn)
-        .await
-}
-
-/// Patients whose folded names contain `token` (three or more of `[a-z0-9]`).
-pub async fn ids_by_name_substring<C: ConnectionTrait>(
-    conn: &C,
-    token: &str,
-    limit: u64,
-) -> Result<Vec<Uuid>, DbErr> {
-    if token.len() < 3 || !token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
-        return Ok(Vec::new());
-    }
-    let backend = conn.get_database_backend();
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let stmt = match backend {
-        DatabaseBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            "SELECT id::text AS pid FROM patients WHERE search_names LIKE $1 LIMIT $2",
-            [format!("%{token}%").into(), limit.into()],
-        ),
-        _ => Statement::from_sql_and_values(
-            backend,
-            "SELECT patient_id AS pid FROM patient_names_fts WHERE patient_names_fts MATCH ? LIMIT ?",
-            [format!("names:\"{token}\"").into(), limit.into()],
-        ),
-    };
-    let rows = conn.query_all_raw(stmt).await?;
-    rows.iter()
-        .map(|r| {
-            let s: String = r.try_get("", "pid")?;
-            Uuid::parse_str(&s).map_err(|e| DbErr::Type(e.to_string()))
-        })
-        .collect()
 }
 
 /// Patients whose names share enough trigrams with `token` (a misspelling: "laksmi" for
@@ -373,7 +302,7 @@ pub async fn ids_by_fuzzy_name<C: ConnectionTrait>(
             Statement::from_sql_and_values(
                 backend,
                 format!(
-                    "SELECT id::text AS pid FROM patients WHERE {} \
+                    "SELECT id AS pid FROM patients WHERE {} \
                      ORDER BY word_similarity($1, search_names) DESC, id LIMIT ${}",
                     likes.join(" OR "),
                     grams.len() + 2
@@ -392,12 +321,126 @@ pub async fn ids_by_fuzzy_name<C: ConnectionTrait>(
         }
     };
     let rows = conn.query_all_raw(stmt).await?;
-    rows.iter()
-        .map(|r| {
-            let s: String = r.try_get("", "pid")?;
-            Uuid::parse_str(&s).map_err(|e| DbErr::Type(e.to_string()))
-        })
-        .collect()
+    rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
+}
+
+/// How one search term finds patients: any of these lookups (their union).
+#[derive(Debug, Clone, Default)]
+pub struct TermLookup {
+    /// Folded names containing this (three or more of `[a-z0-9]`).
+    pub substring: Option<String>,
+    /// Exact keys.
+    pub keys: Vec<String>,
+    /// Keys starting with this.
+    pub key_prefix: Option<String>,
+}
+
+/// Patients found by every term (each term by any of its lookups), at most `limit`: one
+/// statement, so the database intersects the sets — "ravi kumar" reads the few hundred
+/// Ravi Kumars, not every Ravi and every Kumar.
+pub async fn candidate_ids<C: ConnectionTrait>(
+    conn: &C,
+    terms: &[TermLookup],
+    limit: u64,
+) -> Result<Vec<Uuid>, DbErr> {
+    let backend = conn.get_database_backend();
+    let pg = backend == DatabaseBackend::Postgres;
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut ph = |v: sea_orm::Value| {
+        values.push(v);
+        if pg { format!("${}", values.len()) } else { "?".to_owned() }
+    };
+    let mut selects = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        let mut parts = Vec::new();
+        if let Some(sub) = t
+            .substring
+            .as_ref()
+            .filter(|s| s.len() >= 3 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        {
+            parts.push(if pg {
+                format!(
+                    "SELECT id AS patient_id FROM patients WHERE search_names LIKE {}",
+                    ph(format!("%{sub}%").into())
+                )
+            } else {
+                format!(
+                    "SELECT patient_id FROM patient_names_fts WHERE patient_names_fts MATCH {}",
+                    ph(format!("names:\"{sub}\"").into())
+                )
+            });
+        }
+        if !t.keys.is_empty() {
+            let list: Vec<String> = t.keys.iter().map(|k| ph(k.clone().into())).collect();
+            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key IN ({})", list.join(", ")));
+        }
+        if let Some(prefix) = &t.key_prefix {
+            let (lo, hi) = (ph(prefix.clone().into()), ph(format!("{prefix}\u{7f}").into()));
+            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo} AND key < {hi}"));
+        }
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        selects.push(format!("SELECT patient_id FROM ({}) AS t{i}", parts.join(" UNION ")));
+    }
+    if selects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let limit = ph(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
+    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
+}
+
+/// What ranking needs of a candidate: a narrow row, so thousands load quickly.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct SearchRow {
+    pub id: Uuid,
+    pub mrn: String,
+    pub given_names: String,
+    pub family_name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+    pub phone: Option<String>,
+    pub phone_alt: Option<String>,
+    pub active: bool,
+    pub merged_into: Option<Uuid>,
+    pub search_names: String,
+}
+
+pub async fn search_rows<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<SearchRow>, DbErr> {
+    use patient::Column as P;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            patient::Entity::find()
+                .select_only()
+                .columns([
+                    P::Id,
+                    P::Mrn,
+                    P::GivenNames,
+                    P::FamilyName,
+                    P::BirthDate,
+                    P::Phone,
+                    P::PhoneAlt,
+                    P::Active,
+                    P::MergedInto,
+                    P::SearchNames,
+                ])
+                .filter(P::Id.is_in(chunk.iter().copied()))
+                .into_model::<SearchRow>()
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Identifier values (normalised by the caller) of patients, as (patient, value).
+pub async fn identifier_values<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String)>, DbErr> {
+    Ok(identifiers_of(conn, ids).await?.into_iter().map(|i| (i.patient_id, i.value)).collect())
 }
 
 pub async fn insert_history<C: ConnectionTrait>(conn: &C, row: patient_history::Model) -> Result<(), DbErr> {

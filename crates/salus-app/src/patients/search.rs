@@ -1,13 +1,14 @@
 //! Search while typing, and probable duplicates.
 //!
 //! A query is cut into terms: name words, a birth year ("1984"), a date ("01/03/1984"),
-//! numbers (phone, identifier or MRN) and codes (MRN, passport). Each term fetches
-//! candidate ids through an index — name words by trigram substring (FTS5 on SQLite,
-//! pg_trgm on PostgreSQL) or, under three letters, by key prefix, plus their phonetic
-//! codes; the other terms by exact key. The smallest candidate set is loaded and every
-//! term is checked and scored in Rust, so both databases rank identically. A term that
-//! matches too many patients to load all of them is capped; the smallest set wins, so
-//! typing one more word narrows the search as expected.
+//! numbers (phone, identifier or MRN) and codes (MRN, passport). Each term finds patients
+//! through indexes — a name word by trigram substring (FTS5 on SQLite, pg_trgm on
+//! PostgreSQL) or, under three letters, by key prefix, or by its phonetic codes; other
+//! terms by exact key — and one statement intersects the terms' sets, so the database
+//! hands back only patients matching every term. Those (at most a few thousand) are
+//! checked and scored in Rust from narrow rows, so both databases rank identically; only
+//! the page shown is loaded in full. When little matches, name words are also looked up
+//! as misspellings (trigram similarity).
 
 use std::collections::HashSet;
 
@@ -24,11 +25,11 @@ use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::{App, AppError, Ctx};
 
-/// The most candidates one term brings back.
-const CANDIDATE_CAP: u64 = 5000;
-/// A name word with fewer exact and phonetic candidates than this is also looked up as a
-/// possible misspelling, taking the best `FUZZY_CAP` by trigram similarity.
-const FUZZY_BELOW: usize = 50;
+/// The most candidates a search ranks.
+const CANDIDATE_CAP: u64 = 3000;
+/// A search with fewer candidates than this also looks up each name word as a possible
+/// misspelling, taking the best `FUZZY_CAP` by trigram similarity.
+const FUZZY_BELOW: usize = 20;
 const FUZZY_CAP: u64 = 300;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,57 +94,48 @@ pub struct Duplicate {
 }
 
 struct Row {
-    row: patient::Model,
+    row: q::SearchRow,
     tokens: Vec<String>,
     identifiers: Vec<String>,
 }
 
 impl App {
-    async fn candidates(&self, term: &Term) -> Result<Vec<Uuid>, AppError> {
-        let r = self.db.reader();
-        Ok(match term {
-            Term::Name(t) => {
-                let mut ids = if t.len() >= 3 {
-                    q::ids_by_name_substring(r, t, CANDIDATE_CAP).await?
-                } else {
-                    q::ids_by_key_prefix(r, &format!("n:{t}"), CANDIDATE_CAP).await?
-                };
-                let codes: Vec<String> = keys::phonetic(t).into_iter().map(|c| format!("p:{c}")).collect();
-                ids.extend(q::ids_by_keys(r, &codes, CANDIDATE_CAP).await?);
-                if ids.len() < FUZZY_BELOW {
-                    ids.extend(q::ids_by_fuzzy_name(r, t, FUZZY_CAP).await?);
-                }
-                ids
-            }
-            Term::Year(y) => q::ids_by_key_prefix(r, &format!("dob:{y:04}-"), CANDIDATE_CAP).await?,
+    fn lookup(&self, term: &Term) -> q::TermLookup {
+        match term {
+            Term::Name(t) => q::TermLookup {
+                substring: (t.len() >= 3).then(|| t.clone()),
+                key_prefix: (t.len() < 3).then(|| format!("n:{t}")),
+                keys: keys::phonetic(t).into_iter().map(|c| format!("p:{c}")).collect(),
+            },
+            Term::Year(y) => q::TermLookup { key_prefix: Some(format!("dob:{y:04}-")), ..Default::default() },
             Term::Date(d) => {
-                q::ids_by_keys(r, &[format!("dob:{}", d.format("%Y-%m-%d"))], CANDIDATE_CAP).await?
+                q::TermLookup { keys: vec![format!("dob:{}", d.format("%Y-%m-%d"))], ..Default::default() }
             }
             Term::Number(d) => {
                 let mut k = vec![format!("id:{d}"), format!("mrn:{}{d}", self.patients.mrn_prefix)];
                 if let Some(p) = v::phone_search_key(d) {
                     k.push(format!("ph:{p}"));
                 }
-                q::ids_by_keys(r, &k, CANDIDATE_CAP).await?
+                q::TermLookup { keys: k, ..Default::default() }
             }
             Term::Code(c) => {
-                q::ids_by_keys(r, &[format!("id:{c}"), format!("mrn:{c}")], CANDIDATE_CAP).await?
+                q::TermLookup { keys: vec![format!("id:{c}"), format!("mrn:{c}")], ..Default::default() }
             }
-        })
+        }
     }
 
     async fn load_rows(&self, ids: &[Uuid], with_identifiers: bool) -> Result<Vec<Row>, AppError> {
-        let rows = q::patients_by_ids(self.db.reader(), ids).await?;
+        let rows = q::search_rows(self.db.reader(), ids).await?;
         let idents =
-            if with_identifiers { q::identifiers_of(self.db.reader(), ids).await? } else { Vec::new() };
+            if with_identifiers { q::identifier_values(self.db.reader(), ids).await? } else { Vec::new() };
         Ok(rows
             .into_iter()
             .filter(|r| r.merged_into.is_none())
             .map(|row| {
                 let identifiers = idents
                     .iter()
-                    .filter(|i| i.patient_id == row.id)
-                    .map(|i| v::normalise_identifier(&i.value))
+                    .filter(|(id, _)| *id == row.id)
+                    .map(|(_, val)| v::normalise_identifier(val))
                     .collect();
                 let tokens =
                     row.search_names.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
@@ -177,6 +169,24 @@ impl App {
         if names.is_empty() { Some(1.0) } else { keys::name_score(&names, &r.tokens) }
     }
 
+    /// Full records of `ids`, in that order.
+    async fn patients_in_order(&self, ids: &[Uuid]) -> Result<Vec<Patient>, AppError> {
+        let rows = q::patients_by_ids(self.db.reader(), ids).await?;
+        let idents = q::identifiers_of(self.db.reader(), ids).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.iter().find(|r| r.id == *id).cloned())
+            .map(|row| {
+                let ids = idents
+                    .iter()
+                    .filter(|i| i.patient_id == row.id)
+                    .map(|i| super::Identifier { system: i.system.clone(), value: i.value.clone() })
+                    .collect();
+                super::to_patient(row, ids, false)
+            })
+            .collect())
+    }
+
     /// Finds patients by name (typo-tolerant, any order), MRN, phone, identifier, date of
     /// birth or year, or a mix ("smith 1984"); ranked; `offset`/`limit` page the ranking.
     /// Every patient returned is audited as listed.
@@ -193,18 +203,21 @@ impl App {
         if terms.is_empty() {
             return Ok((Vec::new(), false));
         }
-        let mut best: Option<Vec<Uuid>> = None;
-        for t in &terms {
-            let ids = self.candidates(t).await?;
-            let mut seen = HashSet::new();
-            let ids: Vec<Uuid> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
-            if best.as_ref().is_none_or(|b| ids.len() < b.len()) {
-                best = Some(ids);
+        let lookups: Vec<q::TermLookup> = terms.iter().map(|t| self.lookup(t)).collect();
+        let mut ids = q::candidate_ids(self.db.reader(), &lookups, CANDIDATE_CAP).await?;
+        if ids.len() < FUZZY_BELOW {
+            // Few exact or sound-alike matches: look for misspellings of each name word too;
+            // ranking below still requires every word to match well enough.
+            for t in &terms {
+                if let Term::Name(n) = t {
+                    ids.extend(q::ids_by_fuzzy_name(self.db.reader(), n, FUZZY_CAP).await?);
+                }
             }
+            let mut seen = HashSet::new();
+            ids.retain(|id| seen.insert(*id));
         }
-        let base = best.unwrap_or_default();
         let needs_ids = terms.iter().any(|t| matches!(t, Term::Number(_) | Term::Code(_)));
-        let rows = self.load_rows(&base, needs_ids).await?;
+        let rows = self.load_rows(&ids, needs_ids).await?;
         let mut scored: Vec<(f64, Row)> =
             rows.into_iter().filter_map(|r| self.score(&terms, &r).map(|s| (s, r))).collect();
         scored.sort_by(|(sa, a), (sb, b)| {
@@ -215,19 +228,14 @@ impl App {
                 .then_with(|| a.row.id.cmp(&b.row.id))
         });
         let more = scored.len() > offset + limit;
-        let page: Vec<(f64, Row)> = scored.into_iter().skip(offset).take(limit).collect();
-        let ids: Vec<Uuid> = page.iter().map(|(_, r)| r.row.id).collect();
-        let idents = q::identifiers_of(self.db.reader(), &ids).await?;
-        let hits: Vec<SearchHit> = page
+        let page: Vec<(f64, Uuid)> =
+            scored.into_iter().skip(offset).take(limit).map(|(s, r)| (s, r.row.id)).collect();
+        let page_ids: Vec<Uuid> = page.iter().map(|(_, id)| *id).collect();
+        let patients = self.patients_in_order(&page_ids).await?;
+        let hits: Vec<SearchHit> = patients
             .into_iter()
-            .map(|(score, r)| {
-                let ids = idents
-                    .iter()
-                    .filter(|i| i.patient_id == r.row.id)
-                    .map(|i| super::Identifier { system: i.system.clone(), value: i.value.clone() })
-                    .collect();
-                SearchHit { patient: super::to_patient(r.row, ids, false), score }
-            })
+            .zip(page)
+            .map(|(patient, (score, _))| SearchHit { patient, score })
             .collect();
         let events = hits
             .iter()
@@ -255,6 +263,7 @@ impl App {
         let r = self.db.reader();
         let tokens: Vec<String> =
             row.search_names.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+        // Exact matches: a phone or an identifier.
         let mut exact = Vec::new();
         for p in [&row.phone, &row.phone_alt].into_iter().flatten() {
             let d: String = p.chars().filter(char::is_ascii_digit).collect();
@@ -263,24 +272,31 @@ impl App {
             }
         }
         exact.extend(identifiers.iter().map(|(_, val)| format!("id:{}", v::normalise_identifier(val))));
-        let mut ids = q::ids_by_keys(r, &exact, 200).await?;
-        // Sound-alike names born the same day, or (without a date) sharing the family name's sound.
-        let family_codes: Vec<String> = keys::tokens(&row.family_name)
-            .iter()
-            .flat_map(|t| keys::phonetic(t))
-            .map(|c| format!("p:{c}"))
-            .collect();
-        let name_codes: Vec<String> = if family_codes.is_empty() {
-            tokens.iter().flat_map(|t| keys::phonetic(t)).map(|c| format!("p:{c}")).collect()
+        let mut ids = if exact.is_empty() {
+            Vec::new()
         } else {
-            family_codes
+            q::candidate_ids(r, &[q::TermLookup { keys: exact, ..Default::default() }], 200).await?
         };
-        let by_name: HashSet<Uuid> = q::ids_by_keys(r, &name_codes, 2000).await?.into_iter().collect();
-        if let Some(d) = row.birth_date {
-            let by_dob = q::ids_by_keys(r, &[format!("dob:{}", d.format("%Y-%m-%d"))], 2000).await?;
-            ids.extend(by_dob.into_iter().filter(|id| by_name.contains(id)));
-        } else {
-            ids.extend(by_name.iter().take(200).copied());
+        // Sound-alike names: the family name's sound and the birth date, or (without a date)
+        // the sounds of both the given and the family name.
+        let sounds = |text: &str| -> Vec<String> {
+            keys::tokens(text).iter().flat_map(|t| keys::phonetic(t)).map(|c| format!("p:{c}")).collect()
+        };
+        let (given, family) = (sounds(&row.given_names), sounds(&row.family_name));
+        let mut terms = Vec::new();
+        if !family.is_empty() {
+            terms.push(q::TermLookup { keys: family, ..Default::default() });
+        }
+        match row.birth_date {
+            Some(d) => terms.push(q::TermLookup {
+                keys: vec![format!("dob:{}", d.format("%Y-%m-%d"))],
+                ..Default::default()
+            }),
+            None if !given.is_empty() => terms.push(q::TermLookup { keys: given, ..Default::default() }),
+            None => {}
+        }
+        if terms.len() == 2 || (terms.len() == 1 && row.birth_date.is_some()) {
+            ids.extend(q::candidate_ids(r, &terms, 500).await?);
         }
         let mut seen = HashSet::new();
         ids.retain(|id| Some(*id) != except && seen.insert(*id));
@@ -301,10 +317,8 @@ impl App {
                 (Some(a), Some(b)) if a.year() == b.year() => score += 0.05,
                 _ => {}
             }
-            let phones = |m: &patient::Model| {
-                [m.phone.clone(), m.phone_alt.clone()].into_iter().flatten().collect::<Vec<_>>()
-            };
-            if phones(row).iter().any(|p| phones(&c.row).contains(p)) {
+            let mine: Vec<&String> = [&row.phone, &row.phone_alt].into_iter().flatten().collect();
+            if [&c.row.phone, &c.row.phone_alt].into_iter().flatten().any(|p| mine.contains(&p)) {
                 score += 0.25;
                 reasons.push("phone");
             }
@@ -313,15 +327,18 @@ impl App {
                 reasons.push("identifier");
             }
             if score >= 0.6 {
-                out.push((score.min(1.0), reasons, c.row));
+                out.push((score.min(1.0), reasons, c.row.id));
             }
         }
-        out.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.id.cmp(&b.2.id)));
+        out.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
         out.truncate(5);
-        let mut dups = Vec::new();
-        for (score, reasons, row) in out {
-            dups.push(Duplicate { patient: self.assemble(row).await?, score, reasons });
-        }
+        let ids: Vec<Uuid> = out.iter().map(|o| o.2).collect();
+        let patients = self.patients_in_order(&ids).await?;
+        let dups: Vec<Duplicate> = patients
+            .into_iter()
+            .zip(out)
+            .map(|(patient, (score, reasons, _))| Duplicate { patient, score, reasons })
+            .collect();
         let events = dups
             .iter()
             .map(|d| {
