@@ -223,6 +223,7 @@ async fn main() {
 
     // Registration, 8 clerks at once, duplicate check on (a flagged one is confirmed).
     let total = 2000u64;
+    let stamp = u64::try_from(chrono::Utc::now().timestamp() % 1000).unwrap();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for k in 0..8u64 {
@@ -232,9 +233,13 @@ async fn main() {
             for i in 0..total / 8 {
                 let input = PatientInput {
                     given_names: format!("Bench{k}"),
-                    family_name: format!("Registrant{i}"),
+                    family_name: format!("Registrant{stamp}x{i}"),
                     sex: "female".into(),
-                    birth_date: "1990-01-01".into(),
+                    // Different people: different birthdays (and the run's own stamp, so a
+                    // second run does not meet the first one's registrants).
+                    birth_date: (chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap()
+                        + chrono::Duration::days(((k * 1000 + i) * 7 + stamp) as i64 % 30000))
+                    .to_string(),
                     phone: format!("+91 90000 {:05}", k * 1000 + i),
                     ..Default::default()
                 };

@@ -230,7 +230,8 @@ pub async fn put_fts<C: ConnectionTrait>(
     let next = conn
         .query_one_raw(Statement::from_string(
             sqlite,
-            "SELECT coalesce(max(rowid), 0) AS m FROM patient_names_fts",
+            // (max(rowid) would scan the whole FTS table; a descending rowid scan stops at one.)
+            "SELECT rowid AS m FROM patient_names_fts ORDER BY rowid DESC LIMIT 1",
         ))
         .await?
         .map(|r| r.try_get::<i64>("", "m"))
@@ -370,13 +371,16 @@ pub async fn candidate_ids<C: ConnectionTrait>(
                 )
             });
         }
+        // The key column has the "C" collation on PostgreSQL; parameters must say so too,
+        // or the comparison's collation is undetermined and the index goes unused.
+        let c = if pg { " COLLATE \"C\"" } else { "" };
         if !t.keys.is_empty() {
-            let list: Vec<String> = t.keys.iter().map(|k| ph(k.clone().into())).collect();
+            let list: Vec<String> = t.keys.iter().map(|k| format!("{}{c}", ph(k.clone().into()))).collect();
             parts.push(format!("SELECT patient_id FROM patient_keys WHERE key IN ({})", list.join(", ")));
         }
         if let Some(prefix) = &t.key_prefix {
             let (lo, hi) = (ph(prefix.clone().into()), ph(format!("{prefix}\u{7f}").into()));
-            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo} AND key < {hi}"));
+            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo}{c} AND key < {hi}{c}"));
         }
         if parts.is_empty() {
             return Ok(Vec::new());
@@ -390,6 +394,51 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
     let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
+}
+
+/// Patients whose folded names contain every one of `tokens` (each three or more of
+/// `[a-z0-9]`): one FTS5 query with AND on SQLite, LIKE … AND LIKE … over the pg_trgm
+/// index on PostgreSQL.
+pub async fn ids_by_all_substrings<C: ConnectionTrait>(
+    conn: &C,
+    tokens: &[String],
+    limit: u64,
+) -> Result<Vec<Uuid>, DbErr> {
+    let tokens: Vec<&String> = tokens
+        .iter()
+        .filter(|t| t.len() >= 3 && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        .collect();
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let stmt = match backend {
+        DatabaseBackend::Postgres => {
+            let likes: Vec<String> = (1..=tokens.len()).map(|i| format!("search_names LIKE ${i}")).collect();
+            let mut values: Vec<sea_orm::Value> = tokens.iter().map(|t| format!("%{t}%").into()).collect();
+            values.push(limit.into());
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT id AS pid FROM patients WHERE {} LIMIT ${}",
+                    likes.join(" AND "),
+                    tokens.len() + 1
+                ),
+                values,
+            )
+        }
+        _ => {
+            let query: Vec<String> = tokens.iter().map(|t| format!("names:\"{t}\"")).collect();
+            Statement::from_sql_and_values(
+                backend,
+                "SELECT patient_id AS pid FROM patient_names_fts WHERE patient_names_fts MATCH ? LIMIT ?",
+                [query.join(" AND ").into(), limit.into()],
+            )
+        }
+    };
+    let rows = conn.query_all_raw(stmt).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
 }
 
 /// What ranking needs of a candidate: a narrow row, so thousands load quickly.
@@ -668,6 +717,16 @@ pub async fn has_photo<C: ConnectionTrait>(conn: &C, patient_id: Uuid) -> Result
         .one(conn)
         .await?
         .is_some())
+}
+
+/// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite plans from
+/// its indexes alone).
+pub async fn analyze<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_unprepared("ANALYZE patients, patient_keys, patient_identifiers, patient_timeline")
+            .await?;
+    }
+    Ok(())
 }
 
 /// How many patient rows there are (for the generator's report).

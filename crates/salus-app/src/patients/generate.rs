@@ -216,6 +216,7 @@ impl App {
                 written += n;
             }
         }
+        q::analyze(self.db.writer()).await?;
         report.patients = count;
         Ok(report)
     }

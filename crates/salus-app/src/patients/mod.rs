@@ -359,9 +359,19 @@ impl Checked {
 /// The exact search keys of a patient (see `patient_key`).
 pub(crate) fn search_keys(row: &patient::Model, identifiers: &[(String, String)]) -> Vec<String> {
     let mut out = Vec::new();
-    for t in row.search_names.split(' ').filter(|t| !t.is_empty()) {
+    let tokens: Vec<&str> = row.search_names.split(' ').filter(|t| !t.is_empty()).collect();
+    for t in &tokens {
         out.push(format!("n:{t}"));
         out.extend(keys::phonetic(t).into_iter().map(|c| format!("p:{c}")));
+    }
+    // Every pair of name words, in either order: a full name typed out finds its exact
+    // holders with one key lookup, however common each word is on its own.
+    if tokens.len() <= 4 {
+        for (i, a) in tokens.iter().enumerate() {
+            for b in &tokens[i + 1..] {
+                out.push(pair_key(a, b));
+            }
+        }
     }
     out.push(format!("mrn:{}", row.mrn));
     for p in [&row.phone, &row.phone_alt].into_iter().flatten() {
@@ -379,6 +389,11 @@ pub(crate) fn search_keys(row: &patient::Model, identifiers: &[(String, String)]
     out.sort();
     out.dedup();
     out.into_iter().map(|k| k.chars().take(80).collect()).collect()
+}
+
+/// The key of two name words, the same in either order.
+pub(crate) fn pair_key(a: &str, b: &str) -> String {
+    if a <= b { format!("pr:{a} {b}") } else { format!("pr:{b} {a}") }
 }
 
 fn identifier_rows(

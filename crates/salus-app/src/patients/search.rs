@@ -31,6 +31,8 @@ const CANDIDATE_CAP: u64 = 3000;
 /// misspelling, taking the best `FUZZY_CAP` by trigram similarity.
 const FUZZY_BELOW: usize = 20;
 const FUZZY_CAP: u64 = 300;
+/// Exact holders of a two-word name that are enough to answer without looking further.
+const PAIR_ENOUGH: usize = 40;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Term {
@@ -124,6 +126,65 @@ impl App {
         }
     }
 
+    /// The patients that may match every term, cheapest lookup first: an exact term (a
+    /// date, a number, a code) names a handful of patients, and the rest is checked in
+    /// Rust; names alone go to the indexes — every word as a substring (one full-text
+    /// AND), or every word by sound (one intersection of key lookups).
+    async fn candidates(&self, terms: &[Term]) -> Result<Vec<Uuid>, AppError> {
+        let r = self.db.reader();
+        let exact: Vec<q::TermLookup> = terms
+            .iter()
+            .filter(|t| matches!(t, Term::Date(_) | Term::Number(_) | Term::Code(_)))
+            .map(|t| self.lookup(t))
+            .collect();
+        if !exact.is_empty() {
+            return Ok(q::candidate_ids(r, &exact, CANDIDATE_CAP).await?);
+        }
+        let names: Vec<String> =
+            terms.iter().filter_map(|t| if let Term::Name(n) = t { Some(n.clone()) } else { None }).collect();
+        if names.is_empty() {
+            // Only a year: its birth dates.
+            let lookups: Vec<q::TermLookup> = terms.iter().map(|t| self.lookup(t)).collect();
+            return Ok(q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?);
+        }
+        if let [a, b, ..] = names.as_slice() {
+            // Two whole words: their pair key finds the exact holders at once; enough of
+            // them, and spelling variants would only rank below.
+            let pair = q::TermLookup { keys: vec![super::pair_key(a, b)], ..Default::default() };
+            let ids = q::candidate_ids(r, &[pair], CANDIDATE_CAP).await?;
+            if ids.len() >= PAIR_ENOUGH {
+                return Ok(ids);
+            }
+        }
+        let mut ids = if names.iter().all(|n| n.len() >= 3) {
+            q::ids_by_all_substrings(r, &names, CANDIDATE_CAP).await?
+        } else {
+            let lookups: Vec<q::TermLookup> = names
+                .iter()
+                .map(|n| q::TermLookup {
+                    substring: (n.len() >= 3).then(|| n.clone()),
+                    key_prefix: (n.len() < 3).then(|| format!("n:{n}")),
+                    keys: Vec::new(),
+                })
+                .collect();
+            q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?
+        };
+        let sounds: Vec<q::TermLookup> = names
+            .iter()
+            .map(|n| q::TermLookup {
+                keys: keys::phonetic(n).into_iter().map(|c| format!("p:{c}")).collect(),
+                ..Default::default()
+            })
+            .collect();
+        // Plenty found by spelling: sound-alikes would only add more of the same.
+        if ids.len() < CANDIDATE_CAP as usize / 2 && sounds.iter().all(|l| !l.keys.is_empty()) {
+            ids.extend(q::candidate_ids(r, &sounds, CANDIDATE_CAP).await?);
+        }
+        let mut seen = HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        Ok(ids)
+    }
+
     async fn load_rows(&self, ids: &[Uuid], with_identifiers: bool) -> Result<Vec<Row>, AppError> {
         let rows = q::search_rows(self.db.reader(), ids).await?;
         let idents =
@@ -203,8 +264,7 @@ impl App {
         if terms.is_empty() {
             return Ok((Vec::new(), false));
         }
-        let lookups: Vec<q::TermLookup> = terms.iter().map(|t| self.lookup(t)).collect();
-        let mut ids = q::candidate_ids(self.db.reader(), &lookups, CANDIDATE_CAP).await?;
+        let mut ids = self.candidates(&terms).await?;
         if ids.len() < FUZZY_BELOW {
             // Few exact or sound-alike matches: look for misspellings of each name word too;
             // ranking below still requires every word to match well enough.
@@ -277,26 +337,17 @@ impl App {
         } else {
             q::candidate_ids(r, &[q::TermLookup { keys: exact, ..Default::default() }], 200).await?
         };
-        // Sound-alike names: the family name's sound and the birth date, or (without a date)
-        // the sounds of both the given and the family name.
-        let sounds = |text: &str| -> Vec<String> {
-            keys::tokens(text).iter().flat_map(|t| keys::phonetic(t)).map(|c| format!("p:{c}")).collect()
-        };
-        let (given, family) = (sounds(&row.given_names), sounds(&row.family_name));
-        let mut terms = Vec::new();
-        if !family.is_empty() {
-            terms.push(q::TermLookup { keys: family, ..Default::default() });
-        }
+        // Alike names: everyone born the same day (a few dozen even at a million patients;
+        // the names are compared below), or without a date, names containing every word.
         match row.birth_date {
-            Some(d) => terms.push(q::TermLookup {
-                keys: vec![format!("dob:{}", d.format("%Y-%m-%d"))],
-                ..Default::default()
-            }),
-            None if !given.is_empty() => terms.push(q::TermLookup { keys: given, ..Default::default() }),
-            None => {}
-        }
-        if terms.len() == 2 || (terms.len() == 1 && row.birth_date.is_some()) {
-            ids.extend(q::candidate_ids(r, &terms, 500).await?);
+            Some(d) => {
+                let born = q::TermLookup {
+                    keys: vec![format!("dob:{}", d.format("%Y-%m-%d"))],
+                    ..Default::default()
+                };
+                ids.extend(q::candidate_ids(r, &[born], 500).await?);
+            }
+            None => ids.extend(q::ids_by_all_substrings(r, &tokens, 500).await?),
         }
         let mut seen = HashSet::new();
         ids.retain(|id| Some(*id) != except && seen.insert(*id));
