@@ -118,17 +118,22 @@ pub struct Cursor {
 impl Cursor {
     /// Decodes the cursor into the position type of the list.
     pub fn position<P: std::str::FromStr>(&self) -> Result<Option<P>, ApiError> {
-        let Some(raw) = &self.cursor else { return Ok(None) };
-        let bad = || {
-            ApiError::fields(vec![FieldProblem {
-                field: "cursor".into(),
-                message: "is not a cursor this API gave out".into(),
-            }])
-        };
-        let text =
-            URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
-        text.parse().map(Some).map_err(|_| bad())
+        decode_cursor(self.cursor.as_deref())
     }
+}
+
+/// Decodes a `next_cursor` this API gave out into the list's position type; 422 naming
+/// `cursor` for anything else.
+pub fn decode_cursor<P: std::str::FromStr>(raw: Option<&str>) -> Result<Option<P>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let bad = || {
+        ApiError::fields(vec![FieldProblem {
+            field: "cursor".into(),
+            message: "is not a cursor this API gave out".into(),
+        }])
+    };
+    let text = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    text.parse().map(Some).map_err(|_| bad())
 }
 
 /// One page of a list.

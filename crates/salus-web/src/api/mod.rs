@@ -18,7 +18,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged};
+pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged, decode_cursor};
 
 use crate::AppState;
 use crate::error::{FieldProblem, Problem};

@@ -7,8 +7,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::patients::{Duplicate, HistoryEntry, Patient, PatientInput, SearchHit, TimelineEntry};
 use salus_core::PatientId;
@@ -305,20 +303,7 @@ async fn search_patients(
             message: "must be 1 to 100".into(),
         }]));
     }
-    let offset = match &query.cursor {
-        None => 0,
-        Some(c) => URL_SAFE_NO_PAD
-            .decode(c)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.parse::<usize>().ok())
-            .ok_or_else(|| {
-                ApiError::fields(vec![FieldProblem {
-                    field: "cursor".into(),
-                    message: "is not a cursor this API gave out".into(),
-                }])
-            })?,
-    };
+    let offset = super::decode_cursor::<usize>(query.cursor.as_deref())?.unwrap_or(0);
     if query.q.trim().is_empty() {
         return Err(ApiError::fields(vec![FieldProblem {
             field: "q".into(),
@@ -556,9 +541,15 @@ impl From<TimelineEntry> for TimelineOut {
 }
 
 /// A page position of the timeline: `<time>|<id>` of the last entry seen.
-pub fn timeline_position(raw: &str) -> Option<(DateTime<Utc>, uuid::Uuid)> {
-    let (at, id) = raw.split_once('|')?;
-    Some((DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc), id.parse().ok()?))
+pub struct TimelinePosition(pub DateTime<Utc>, pub uuid::Uuid);
+
+impl std::str::FromStr for TimelinePosition {
+    type Err = ();
+    fn from_str(raw: &str) -> Result<Self, ()> {
+        let (at, id) = raw.split_once('|').ok_or(())?;
+        let at = DateTime::parse_from_rfc3339(at).map_err(|_| ())?.with_timezone(&Utc);
+        Ok(Self(at, id.parse().map_err(|_| ())?))
+    }
 }
 
 /// The chart's timeline
@@ -578,22 +569,7 @@ async fn timeline(
     ApiQuery(cursor): ApiQuery<super::Cursor>,
 ) -> Result<Json<Paged<TimelineOut>>, ApiError> {
     let id = patient_id(&id)?;
-    let before = match &cursor.cursor {
-        None => None,
-        Some(c) => Some(
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| timeline_position(&s))
-                .ok_or_else(|| {
-                    ApiError::fields(vec![FieldProblem {
-                        field: "cursor".into(),
-                        message: "is not a cursor this API gave out".into(),
-                    }])
-                })?,
-        ),
-    };
+    let before = cursor.position::<TimelinePosition>()?.map(|p| (p.0, p.1));
     let limit = u64::from(cursor.limit.unwrap_or(50).clamp(1, 200));
     let entries = state.app.timeline(&ctx, id, before, limit + 1).await?;
     let more = entries.len() as u64 > limit;

@@ -504,9 +504,11 @@ async fn timeline_more(
     let id = patient_id(&id)?;
     let before = match q.before.as_deref() {
         None => None,
-        Some(raw) => Some(crate::api::patients::timeline_position(raw).ok_or_else(|| {
-            PageError::new(StatusCode::BAD_REQUEST, "That is not a position in the timeline.")
-        })?),
+        Some(raw) => {
+            Some(raw.parse::<crate::api::patients::TimelinePosition>().map(|p| (p.0, p.1)).map_err(|()| {
+                PageError::new(StatusCode::BAD_REQUEST, "That is not a position in the timeline.")
+            })?)
+        }
     };
     Ok(render(StatusCode::OK, &timeline_part(&state, &ctx, id, before).await?))
 }
