@@ -89,6 +89,20 @@ pub async fn find_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<
     Ok(with_roles(conn, found.into_iter().collect()).await?.pop())
 }
 
+/// The usernames of `ids` (those that exist), in one query.
+pub async fn usernames_of<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect())
+}
+
 /// Users in id (creation) order after `after`, at most `limit`; two queries in all.
 pub async fn list_users<C: ConnectionTrait>(
     conn: &C,

@@ -165,12 +165,12 @@ impl App {
         let rows = q::break_glass_page(self.db.reader(), unreviewed_only, before, limit).await?;
         let mut out = Vec::with_capacity(rows.len());
         let patient_ids: Vec<Uuid> = rows.iter().map(|r| r.patient_id).collect();
+        let user_ids: Vec<Uuid> = rows.iter().map(|r| r.user_id).collect();
         let patients = q::patients_by_ids(self.db.reader(), &patient_ids).await?;
+        let users = salus_db::identity::usernames_of(self.db.reader(), &user_ids).await?;
         for r in rows {
-            let username = salus_db::identity::find_user(self.db.reader(), r.user_id)
-                .await?
-                .map(|u| u.user.username)
-                .unwrap_or_default();
+            let username =
+                users.iter().find(|(id, _)| *id == r.user_id).map(|(_, n)| n.clone()).unwrap_or_default();
             let mrn =
                 patients.iter().find(|p| p.id == r.patient_id).map(|p| p.mrn.clone()).unwrap_or_default();
             out.push(BreakGlassGrant {

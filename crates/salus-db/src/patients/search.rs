@@ -1,0 +1,318 @@
+//! The patient search index and its lookups — the one place the backends differ for
+//! patients: names are matched by FTS5 trigram on SQLite and by pg_trgm on PostgreSQL;
+//! exact keys (phonetic codes, name pairs, MRN, phone, identifiers, birth date) share one
+//! b-tree table on both.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    Statement,
+};
+use uuid::Uuid;
+
+use super::CHUNK;
+use crate::entity::{patient, patient_key};
+
+/// Replaces a patient's exact search keys and indexed names. Returns the FTS row id on
+/// SQLite (kept in `patients.search_rowid`), `None` on PostgreSQL, whose trigram index
+/// reads `patients.search_names` itself.
+pub async fn put_search_keys<C: ConnectionTrait>(
+    conn: &C,
+    patient_id: Uuid,
+    keys: &[String],
+    names: &str,
+    old_rowid: Option<i64>,
+) -> Result<Option<i64>, DbErr> {
+    patient_key::Entity::delete_many()
+        .filter(patient_key::Column::PatientId.eq(patient_id))
+        .exec(conn)
+        .await?;
+    insert_keys(conn, keys.iter().map(|k| (k.clone(), patient_id))).await?;
+    put_fts(conn, &[(patient_id, names.to_owned(), old_rowid)]).await.map(|v| v.into_iter().next().flatten())
+}
+
+pub async fn insert_keys<C: ConnectionTrait>(
+    conn: &C,
+    keys: impl Iterator<Item = (String, Uuid)>,
+) -> Result<(), DbErr> {
+    let mut keys: Vec<(String, Uuid)> = keys.collect();
+    keys.sort();
+    keys.dedup();
+    for chunk in keys.chunks(CHUNK) {
+        patient_key::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|(k, id)| patient_key::ActiveModel { key: Set(k.clone()), patient_id: Set(*id) }),
+        )
+        .exec(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// SQLite: (re)writes the FTS rows of patients (`names` empty removes them); returns the
+/// new row ids in order. PostgreSQL: nothing to do.
+pub async fn put_fts<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(Uuid, String, Option<i64>)],
+) -> Result<Vec<Option<i64>>, DbErr> {
+    if conn.get_database_backend() != DatabaseBackend::Sqlite {
+        return Ok(vec![None; rows.len()]);
+    }
+    let sqlite = DatabaseBackend::Sqlite;
+    let next = conn
+        .query_one_raw(Statement::from_string(
+            sqlite,
+            // (max(rowid) would scan the whole FTS table; a descending rowid scan stops at one.)
+            "SELECT rowid AS m FROM patient_names_fts ORDER BY rowid DESC LIMIT 1",
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "m"))
+        .transpose()?
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rowid = next;
+    for (id, names, old) in rows {
+        if let Some(old) = old {
+            conn.execute_raw(Statement::from_sql_and_values(
+                sqlite,
+                "DELETE FROM patient_names_fts WHERE rowid = ?",
+                [(*old).into()],
+            ))
+            .await?;
+        }
+        if names.is_empty() {
+            out.push(None);
+            continue;
+        }
+        rowid += 1;
+        conn.execute_raw(Statement::from_sql_and_values(
+            sqlite,
+            "INSERT INTO patient_names_fts (rowid, names, patient_id) VALUES (?, ?, ?)",
+            [rowid.into(), names.clone().into(), (*id).into()],
+        ))
+        .await?;
+        out.push(Some(rowid));
+    }
+    Ok(out)
+}
+
+pub async fn set_search_rowid<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    rowid: Option<i64>,
+) -> Result<(), DbErr> {
+    patient::Entity::update_many()
+        .col_expr(patient::Column::SearchRowid, Expr::value(rowid))
+        .filter(patient::Column::Id.eq(id))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Patients whose names share enough trigrams with `token` (a misspelling: "laksmi" for
+/// "lakshmi"), best first: names holding any of the token's trigrams, ranked by bm25 on
+/// SQLite (FTS5) and by pg_trgm's word similarity on PostgreSQL (GIN index). Used when exact and phonetic lookups
+/// found little; the caller ranks the candidates itself, identically on both.
+pub async fn ids_by_fuzzy_name<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+    limit: u64,
+) -> Result<Vec<Uuid>, DbErr> {
+    if token.len() < 4 || !token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let grams: Vec<&str> = (0..=token.len() - 3).map(|i| &token[i..i + 3]).collect();
+    let stmt = match backend {
+        DatabaseBackend::Postgres => {
+            // Any of the trigrams, through the GIN index; the closest first.
+            let likes: Vec<String> =
+                (0..grams.len()).map(|i| format!("search_names LIKE ${}", i + 2)).collect();
+            let mut values: Vec<sea_orm::Value> = vec![token.into()];
+            values.extend(grams.iter().map(|g| format!("%{g}%").into()));
+            values.push(limit.into());
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT id AS pid FROM patients WHERE {} \
+                     ORDER BY word_similarity($1, search_names) DESC, id LIMIT ${}",
+                    likes.join(" OR "),
+                    grams.len() + 2
+                ),
+                values,
+            )
+        }
+        _ => {
+            let query: Vec<String> = grams.iter().map(|g| format!("names:\"{g}\"")).collect();
+            Statement::from_sql_and_values(
+                backend,
+                "SELECT patient_id AS pid FROM patient_names_fts WHERE patient_names_fts MATCH ? \
+                 ORDER BY rank LIMIT ?",
+                [query.join(" OR ").into(), limit.into()],
+            )
+        }
+    };
+    let rows = conn.query_all_raw(stmt).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
+}
+
+/// How one search term finds patients: any of these lookups (their union).
+#[derive(Debug, Clone, Default)]
+pub struct TermLookup {
+    /// Folded names containing this (three or more of `[a-z0-9]`).
+    pub substring: Option<String>,
+    /// Exact keys.
+    pub keys: Vec<String>,
+    /// Keys starting with this.
+    pub key_prefix: Option<String>,
+}
+
+/// Patients found by every term (each term by any of its lookups), at most `limit`: one
+/// statement, so the database intersects the sets — "ravi kumar" reads the few hundred
+/// Ravi Kumars, not every Ravi and every Kumar.
+pub async fn candidate_ids<C: ConnectionTrait>(
+    conn: &C,
+    terms: &[TermLookup],
+    limit: u64,
+) -> Result<Vec<Uuid>, DbErr> {
+    let backend = conn.get_database_backend();
+    let pg = backend == DatabaseBackend::Postgres;
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut ph = |v: sea_orm::Value| {
+        values.push(v);
+        if pg { format!("${}", values.len()) } else { "?".to_owned() }
+    };
+    let mut selects = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        let mut parts = Vec::new();
+        if let Some(sub) = t
+            .substring
+            .as_ref()
+            .filter(|s| s.len() >= 3 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        {
+            parts.push(if pg {
+                format!(
+                    "SELECT id AS patient_id FROM patients WHERE search_names LIKE {}",
+                    ph(format!("%{sub}%").into())
+                )
+            } else {
+                format!(
+                    "SELECT patient_id FROM patient_names_fts WHERE patient_names_fts MATCH {}",
+                    ph(format!("names:\"{sub}\"").into())
+                )
+            });
+        }
+        // The key column has the "C" collation on PostgreSQL; parameters must say so too,
+        // or the comparison's collation is undetermined and the index goes unused.
+        let c = if pg { " COLLATE \"C\"" } else { "" };
+        if !t.keys.is_empty() {
+            let list: Vec<String> = t.keys.iter().map(|k| format!("{}{c}", ph(k.clone().into()))).collect();
+            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key IN ({})", list.join(", ")));
+        }
+        if let Some(prefix) = &t.key_prefix {
+            let (lo, hi) = (ph(prefix.clone().into()), ph(format!("{prefix}\u{7f}").into()));
+            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo}{c} AND key < {hi}{c}"));
+        }
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        selects.push(format!("SELECT patient_id FROM ({}) AS t{i}", parts.join(" UNION ")));
+    }
+    if selects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let limit = ph(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
+    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
+}
+
+/// Patients whose folded names contain every one of `tokens` (each three or more of
+/// `[a-z0-9]`): one FTS5 query with AND on SQLite, LIKE … AND LIKE … over the pg_trgm
+/// index on PostgreSQL.
+pub async fn ids_by_all_substrings<C: ConnectionTrait>(
+    conn: &C,
+    tokens: &[String],
+    limit: u64,
+) -> Result<Vec<Uuid>, DbErr> {
+    let tokens: Vec<&String> = tokens
+        .iter()
+        .filter(|t| t.len() >= 3 && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        .collect();
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let stmt = match backend {
+        DatabaseBackend::Postgres => {
+            let likes: Vec<String> = (1..=tokens.len()).map(|i| format!("search_names LIKE ${i}")).collect();
+            let mut values: Vec<sea_orm::Value> = tokens.iter().map(|t| format!("%{t}%").into()).collect();
+            values.push(limit.into());
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT id AS pid FROM patients WHERE {} LIMIT ${}",
+                    likes.join(" AND "),
+                    tokens.len() + 1
+                ),
+                values,
+            )
+        }
+        _ => {
+            let query: Vec<String> = tokens.iter().map(|t| format!("names:\"{t}\"")).collect();
+            Statement::from_sql_and_values(
+                backend,
+                "SELECT patient_id AS pid FROM patient_names_fts WHERE patient_names_fts MATCH ? LIMIT ?",
+                [query.join(" AND ").into(), limit.into()],
+            )
+        }
+    };
+    let rows = conn.query_all_raw(stmt).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
+}
+
+/// What ranking needs of a candidate: a narrow row, so thousands load quickly.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct SearchRow {
+    pub id: Uuid,
+    pub mrn: String,
+    pub given_names: String,
+    pub family_name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+    pub phone: Option<String>,
+    pub phone_alt: Option<String>,
+    pub active: bool,
+    pub merged_into: Option<Uuid>,
+    pub search_names: String,
+}
+
+pub async fn search_rows<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<SearchRow>, DbErr> {
+    use patient::Column as P;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        out.extend(
+            patient::Entity::find()
+                .select_only()
+                .columns([
+                    P::Id,
+                    P::Mrn,
+                    P::GivenNames,
+                    P::FamilyName,
+                    P::BirthDate,
+                    P::Phone,
+                    P::PhoneAlt,
+                    P::Active,
+                    P::MergedInto,
+                    P::SearchNames,
+                ])
+                .filter(P::Id.is_in(chunk.iter().copied()))
+                .into_model::<SearchRow>()
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(out)
+}
