@@ -6,13 +6,14 @@ pub mod audit;
 pub mod audit_reads;
 pub mod error;
 pub mod identity;
+pub mod organisation;
 pub mod patients;
 
 use std::time::Duration;
 
 pub use audit::Ctx;
 pub use error::AppError;
-use salus_core::Role;
+use salus_core::{Currency, Role};
 use salus_db::Db;
 
 /// Session lifetimes. A session ends when idle for `idle_timeout` or, whatever the
@@ -69,6 +70,8 @@ pub struct App {
     pub sessions: SessionSettings,
     pub security: SecuritySettings,
     pub patients: PatientSettings,
+    /// The one currency prices and bills are kept in.
+    pub currency: Currency,
     /// Where reads of patient data leave their audit events (group commit).
     pub reads: audit_reads::ReadAuditor,
 }
@@ -82,6 +85,7 @@ impl App {
             sessions,
             security: SecuritySettings::default(),
             patients: PatientSettings::default(),
+            currency: Currency::default(),
             reads,
         }
     }
@@ -93,6 +97,11 @@ impl App {
 
     pub fn with_patients(mut self, patients: PatientSettings) -> Self {
         self.patients = patients;
+        self
+    }
+
+    pub fn with_currency(mut self, currency: Currency) -> Self {
+        self.currency = currency;
         self
     }
 }

@@ -74,6 +74,22 @@ id_type!(
     /// A patient record (the MRN is the human identifier; this one never changes).
     PatientId
 );
+id_type!(
+    /// A hospital, clinic or other site.
+    FacilityId
+);
+id_type!(
+    /// A department of a facility.
+    DepartmentId
+);
+id_type!(
+    /// A medical specialisation (cardiology, paediatrics…).
+    SpecialisationId
+);
+id_type!(
+    /// An entry of the service and price list.
+    ServiceId
+);
 
 #[cfg(test)]
 mod tests {

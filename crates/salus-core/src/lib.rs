@@ -4,12 +4,14 @@
 
 pub mod id;
 pub mod identity;
+pub mod organisation;
 pub mod page;
 pub mod patients;
 pub mod search;
 
-pub use id::{PatientId, SessionId, UserId};
+pub use id::{DepartmentId, FacilityId, PatientId, ServiceId, SessionId, SpecialisationId, UserId};
 pub use identity::{DisplayName, Password, Role, Username};
+pub use organisation::{Code, Currency, Money, ServiceCategory, TaxRate};
 
 /// A value that failed to parse at a door, with a message fit to show beside its field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

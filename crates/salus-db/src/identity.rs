@@ -56,7 +56,10 @@ async fn insert_roles<C: ConnectionTrait>(conn: &C, user_id: Uuid, roles: &[Stri
     .map(|_| ())
 }
 
-async fn with_roles<C: ConnectionTrait>(conn: &C, users: Vec<user::Model>) -> Result<Vec<UserRow>, DbErr> {
+pub(crate) async fn with_roles<C: ConnectionTrait>(
+    conn: &C,
+    users: Vec<user::Model>,
+) -> Result<Vec<UserRow>, DbErr> {
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
     let roles = if ids.is_empty() {
         Vec::new()

@@ -13,6 +13,7 @@ pub mod entity;
 pub mod error;
 pub mod identity;
 pub mod migration;
+pub mod organisation;
 pub mod patients;
 
 pub use backend::{Backend, Db, PoolSettings, PoolStats};

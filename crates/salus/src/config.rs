@@ -28,7 +28,21 @@ pub struct Config {
     pub security: SecurityConfig,
     pub limits: LimitsConfig,
     pub registration: RegistrationConfig,
+    pub billing: BillingConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    /// ISO 4217 code of the one currency prices and bills are kept in.
+    pub currency: String,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self { currency: salus_core::Currency::default().code().into() }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +171,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             limits: LimitsConfig::default(),
             registration: RegistrationConfig::default(),
+            billing: BillingConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -306,6 +321,12 @@ impl Config {
         {
             problems.push("registration.phone_country_code: must be 1 to 3 digits (91, 44, 234…)".into());
         }
+        if salus_core::Currency::parse(&self.billing.currency).is_none() {
+            problems.push(
+                "billing.currency: must be an ISO 4217 currency code with a minor unit (INR, USD, KES…)"
+                    .into(),
+            );
+        }
         if !(1..=24 * 60).contains(&r.break_glass_minutes) {
             problems.push("registration.break_glass_minutes: must be 1 to 1440".into());
         }
@@ -370,6 +391,11 @@ impl Config {
             phone_country_code: self.registration.phone_country_code.clone(),
             break_glass_minutes: self.registration.break_glass_minutes,
         }
+    }
+
+    /// The currency (checked by `validate`; the default if it somehow is not valid).
+    pub fn currency(&self) -> salus_core::Currency {
+        salus_core::Currency::parse(&self.billing.currency).unwrap_or_default()
     }
 
     pub fn security_settings(&self) -> salus_app::SecuritySettings {

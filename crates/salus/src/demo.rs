@@ -46,6 +46,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
         created.push((user.username, role, password.unwrap_or_default()));
     }
     ensure_demo_patients(app).await?;
+    ensure_demo_organisation(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
         println!("Forgot one? `salus user reset-password <username>` prints a new one.");
@@ -101,6 +102,145 @@ async fn ensure_demo_patients(app: &App) -> anyhow::Result<()> {
         "Demo patients: {} (Ravi Kumar {} is patient.ravi's own record; Meera Krishnan is restricted; Fatima/Fathima Begum are a duplicate to merge).",
         DEMO_PATIENTS + 4,
         ravi.patient.mrn
+    );
+    Ok(())
+}
+
+/// The demo hospital's departments: code, name.
+const DEMO_DEPARTMENTS: &[(&str, &str)] = &[
+    ("OPD-GM", "General Medicine OPD"),
+    ("CARD", "Cardiology"),
+    ("PAED", "Paediatrics"),
+    ("OBGYN", "Obstetrics and Gynaecology"),
+    ("ORTHO", "Orthopaedics"),
+    ("LAB", "Laboratory"),
+    ("RAD", "Radiology"),
+    ("PHARM", "Pharmacy"),
+    ("WARD", "Inpatient wards"),
+    ("FRONT", "Front office"),
+];
+
+/// The demo price list: code, name, category, department code, price in rupees, tax %.
+/// Healthcare services are exempt from GST in India; a private room above ₹5,000 a day
+/// carries 5 %, and a copy of records (not a health service) 18 %.
+const DEMO_SERVICES: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("CONS-GM", "Consultation, general medicine", "consultation", "OPD-GM", "500", "0"),
+    ("CONS-GM-FU", "Follow-up consultation, general medicine", "consultation", "OPD-GM", "300", "0"),
+    ("CONS-CARD", "Consultation, cardiology", "consultation", "CARD", "900", "0"),
+    ("CONS-PAED", "Consultation, paediatrics", "consultation", "PAED", "600", "0"),
+    ("CONS-OBGYN", "Consultation, obstetrics and gynaecology", "consultation", "OBGYN", "700", "0"),
+    ("ECG", "Electrocardiogram (12-lead)", "procedure", "CARD", "350", "0"),
+    ("ECHO", "Echocardiogram", "imaging", "CARD", "2500", "0"),
+    ("DRESS-S", "Wound dressing, small", "procedure", "OPD-GM", "200", "0"),
+    ("INJ-IM", "Intramuscular injection (administration)", "procedure", "OPD-GM", "100", "0"),
+    ("LAB-CBC", "Complete blood count", "laboratory", "LAB", "350", "0"),
+    ("LAB-FBS", "Fasting blood sugar", "laboratory", "LAB", "120", "0"),
+    ("LAB-HBA1C", "HbA1c", "laboratory", "LAB", "550", "0"),
+    ("LAB-LIPID", "Lipid profile", "laboratory", "LAB", "650", "0"),
+    ("LAB-LFT", "Liver function tests", "laboratory", "LAB", "700", "0"),
+    ("LAB-RFT", "Renal function tests", "laboratory", "LAB", "650", "0"),
+    ("LAB-TSH", "Thyroid stimulating hormone", "laboratory", "LAB", "400", "0"),
+    ("LAB-URINE", "Urine routine and microscopy", "laboratory", "LAB", "150", "0"),
+    ("RAD-XR-CHEST", "X-ray chest PA view", "imaging", "RAD", "450", "0"),
+    ("RAD-USG-ABD", "Ultrasound abdomen and pelvis", "imaging", "RAD", "1500", "0"),
+    ("BED-GEN", "Bed day, general ward", "bed_day", "WARD", "1200", "0"),
+    ("BED-SEMI", "Bed day, semi-private room", "bed_day", "WARD", "3000", "0"),
+    ("BED-PVT", "Bed day, private room", "bed_day", "WARD", "6000", "5"),
+    ("REG-CARD", "Registration card", "other", "FRONT", "50", "0"),
+    ("REC-COPY", "Copy of medical records", "other", "FRONT", "250", "18"),
+];
+
+/// The demo's facility, departments, staff profiles and price list, made once.
+async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
+    use salus_app::organisation::{
+        Amount, DepartmentInput, FacilityInput, Percent, ServiceInput, StaffProfileInput,
+    };
+    let op = Ctx::operator();
+    if !app.facilities(&op).await?.is_empty() {
+        return Ok(());
+    }
+    let facility = app
+        .create_facility(
+            &op,
+            FacilityInput {
+                code: "MAIN".into(),
+                name: "Salus Demo Hospital".into(),
+                address: "12 Anna Salai, Chennai 600002".into(),
+                phone: "+91 44 2345 6789".into(),
+                active: true,
+            },
+        )
+        .await?;
+    let mut departments = Vec::new();
+    for (code, name) in DEMO_DEPARTMENTS {
+        let input = DepartmentInput {
+            facility_id: facility.id,
+            code: (*code).into(),
+            name: (*name).into(),
+            active: true,
+        };
+        departments.push(app.create_department(&op, input).await?);
+    }
+    let department = |code: &str| departments.iter().find(|d| d.code == code).map(|d| d.id);
+    for (code, name, category, dept, price, tax) in DEMO_SERVICES {
+        let input = ServiceInput {
+            code: (*code).into(),
+            name: (*name).into(),
+            category: (*category).into(),
+            department_id: department(dept),
+            price: Amount::Typed((*price).into()),
+            tax_rate: Percent::Typed((*tax).into()),
+            active: true,
+        };
+        app.create_service(&op, input).await?;
+    }
+    let specialisations = app.specialisations(&op).await?;
+    let specialisation = |code: &str| specialisations.iter().find(|s| s.code == code).map(|s| s.id);
+    // username, job title, qualifications, council, registration, department, specialisation, fee
+    let profiles = [
+        (
+            "dr.rao",
+            "Consultant physician",
+            "MBBS, MD (General Medicine)",
+            "Tamil Nadu Medical Council",
+            "TNMC-84512",
+            "OPD-GM",
+            "GEN-MED",
+            "500",
+        ),
+        (
+            "nurse.amina",
+            "Staff nurse",
+            "BSc Nursing",
+            "Tamil Nadu Nurses and Midwives Council",
+            "TNNMC-220931",
+            "WARD",
+            "",
+            "",
+        ),
+        ("reception.kofi", "Front office executive", "", "", "", "FRONT", "", ""),
+        ("lab.mei", "Laboratory technologist", "BSc MLT", "", "", "LAB", "", ""),
+        ("pharm.omar", "Pharmacist", "BPharm", "Tamil Nadu Pharmacy Council", "TNPC-31877", "PHARM", "", ""),
+        ("billing.sara", "Billing executive", "", "", "", "FRONT", "", ""),
+    ];
+    for (username, title, quals, council, number, dept, spec, fee) in profiles {
+        let Ok(user) = app.find_user_by_username(&op, username).await else { continue };
+        let input = StaffProfileInput {
+            job_title: title.into(),
+            qualifications: quals.into(),
+            registration_council: council.into(),
+            registration_number: number.into(),
+            department_id: department(dept),
+            specialisation_id: specialisation(spec),
+            consultation_fee: (!fee.is_empty()).then(|| Amount::Typed(fee.into())),
+        };
+        app.save_staff_profile(&op, user.id, 0, input).await?;
+    }
+    println!(
+        "Demo organisation: {} with {} departments and {} services on the price list.",
+        facility.name,
+        departments.len(),
+        DEMO_SERVICES.len()
     );
     Ok(())
 }

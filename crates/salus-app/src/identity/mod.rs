@@ -35,16 +35,22 @@ pub enum Permission {
     PatientsMerge,
     /// Open a restricted record, with a stated reason, for a limited time.
     PatientsBreakGlass,
+    /// See facilities, departments, specialisations, staff profiles and the price list.
+    OrganisationRead,
+    /// Change them.
+    OrganisationManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 8] = [
         Permission::UsersManage,
         Permission::AuditView,
         Permission::PatientsRead,
         Permission::PatientsRegister,
         Permission::PatientsMerge,
         Permission::PatientsBreakGlass,
+        Permission::OrganisationRead,
+        Permission::OrganisationManage,
     ];
 
     /// The name in the audit trail and in API token scopes.
@@ -56,6 +62,8 @@ impl Permission {
             Permission::PatientsRegister => "patients.register",
             Permission::PatientsMerge => "patients.merge",
             Permission::PatientsBreakGlass => "patients.break_glass",
+            Permission::OrganisationRead => "organisation.read",
+            Permission::OrganisationManage => "organisation.manage",
         }
     }
 
@@ -72,6 +80,8 @@ impl Permission {
             Permission::PatientsRegister => "Register and edit patients",
             Permission::PatientsMerge => "Merge duplicate patients",
             Permission::PatientsBreakGlass => "Break the glass on restricted records",
+            Permission::OrganisationRead => "See departments, staff and the price list",
+            Permission::OrganisationManage => "Change departments, staff profiles and the price list",
         }
     }
 }
@@ -82,8 +92,11 @@ impl Permission {
     pub fn granted_to(self, role: Role) -> bool {
         use Role::*;
         match self {
-            Permission::UsersManage | Permission::AuditView | Permission::PatientsMerge => role == Admin,
-            Permission::PatientsRead => {
+            Permission::UsersManage
+            | Permission::AuditView
+            | Permission::PatientsMerge
+            | Permission::OrganisationManage => role == Admin,
+            Permission::PatientsRead | Permission::OrganisationRead => {
                 matches!(role, Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing)
             }
             Permission::PatientsRegister => matches!(role, Admin | Receptionist),

@@ -12,6 +12,7 @@ mod m20261123_000003_login_failures;
 mod m20261123_000004_must_change_password;
 mod m20261123_000005_two_factor_and_tokens;
 mod m20261123_000006_patients;
+mod m20261124_000007_organisation;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_must_change_password::Migration),
             Box::new(m20261123_000005_two_factor_and_tokens::Migration),
             Box::new(m20261123_000006_patients::Migration),
+            Box::new(m20261124_000007_organisation::Migration),
         ]
     }
 }

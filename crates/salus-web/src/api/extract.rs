@@ -1,10 +1,12 @@
 //! Extractors of the JSON API: bodies, query strings and the signed-in user, each failing
 //! with a problem+json that says what was wrong.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use salus_app::identity::CurrentUser;
@@ -149,4 +151,29 @@ impl<T> Paged<T> {
     pub fn new<P: std::fmt::Display>(items: Vec<T>, next: Option<P>) -> Self {
         Self { items, next_cursor: next.map(|p| URL_SAFE_NO_PAD.encode(p.to_string())) }
     }
+}
+
+/// The version named by `If-Match` ("3" or W/"3"); 428 without one.
+pub fn if_match(headers: &HeaderMap) -> Result<i32, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
+        return Err(ApiError::new(
+            ProblemKind::PreconditionRequired,
+            "send If-Match with the version (the ETag) you edited, so no one's change is overwritten",
+        ));
+    };
+    raw.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| {
+        ApiError::fields(vec![FieldProblem {
+            field: "If-Match".into(),
+            message: "is not a version this API gave out".into(),
+        }])
+    })
+}
+
+/// A record as JSON with its version as a strong ETag, to send back as `If-Match`.
+pub fn with_etag<T: Serialize>(status: StatusCode, version: i32, body: T) -> Response {
+    let mut res = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
 }

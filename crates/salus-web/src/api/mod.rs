@@ -10,6 +10,7 @@
 
 mod extract;
 mod me;
+mod organisation;
 pub mod patients;
 mod users;
 
@@ -18,7 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged, decode_cursor};
+pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged, decode_cursor, if_match, with_etag};
 
 use crate::AppState;
 use crate::error::{FieldProblem, Problem};
@@ -29,7 +30,8 @@ use crate::error::{FieldProblem, Problem};
     components(schemas(Problem, FieldProblem)),
     tags(
         (name = "identity", description = "Users, roles and the signed-in user"),
-        (name = "patients", description = "The master patient index: registration, search, merge, the chart")
+        (name = "patients", description = "The master patient index: registration, search, merge, the chart"),
+        (name = "organisation", description = "Facilities, departments, specialisations, staff profiles and the price list")
     )
 )]
 struct ApiDoc;
@@ -40,6 +42,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me::routes())
         .merge(users::routes())
         .merge(patients::routes())
+        .merge(organisation::routes())
         .split_for_parts()
 }
 

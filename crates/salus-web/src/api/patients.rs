@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiQuery, ApiUser, Paged};
+use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match};
 use crate::AppState;
 use crate::error::{ApiError, FieldProblem, Problem, ProblemKind};
 
@@ -237,28 +237,8 @@ fn patient_id(raw: &str) -> Result<PatientId, ApiError> {
 
 /// The record with its version as a strong ETag.
 fn with_etag(status: StatusCode, p: Patient) -> Response {
-    let etag = format!("\"{}\"", p.version);
-    let mut res = (status, Json(PatientOut::from(p))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
-}
-
-/// The version named by `If-Match` ("3" or W/"3"); 428 without one.
-fn if_match(headers: &HeaderMap) -> Result<i32, ApiError> {
-    let Some(raw) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
-        return Err(ApiError::new(
-            ProblemKind::PreconditionRequired,
-            "send If-Match with the version (the ETag) you edited, so no one's change is overwritten",
-        ));
-    };
-    raw.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| {
-        ApiError::fields(vec![FieldProblem {
-            field: "If-Match".into(),
-            message: "is not a version this API gave out".into(),
-        }])
-    })
+    let version = p.version;
+    super::with_etag(status, version, PatientOut::from(p))
 }
 
 /// `?q=&limit=&cursor=` of a search.

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod break_glass;
 mod home;
+mod organisation;
 mod patients;
 mod profile;
 mod two_factor;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(patients::router())
         .merge(break_glass::router())
+        .merge(organisation::router())
 }
 
 pub async fn not_found() -> Response {
@@ -83,6 +85,13 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
     let mut items = vec![("Home", "/")];
     if user.may(Permission::PatientsRead) {
         items.push(("Patients", "/patients"));
+    }
+    if user.may(Permission::OrganisationRead) {
+        items.push(("Price list", "/services"));
+    }
+    if user.may(Permission::OrganisationManage) {
+        items.push(("Organisation", "/admin/organisation"));
+        items.push(("Staff", "/admin/staff"));
     }
     if user.may(Permission::UsersManage) {
         items.push(("Users", "/admin/users"));
