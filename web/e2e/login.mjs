@@ -1,7 +1,8 @@
 // Browser test: starts `salus demo` on a free port in a fresh data folder, signs in
 // through the real login page in Debian's Chromium (driven by playwright-core; never
 // `playwright install`), and checks the home page, keyboard access, the Content Security
-// Policy (no violations), sign-out, and the front desk's search-while-typing and chart.
+// Policy (no violations), the price list and staff pages, sign-out, and the front desk's
+// search-while-typing and chart.
 //
 //   node web/e2e/login.mjs path/to/salus
 import { chromium } from 'playwright-core';
@@ -78,6 +79,16 @@ try {
   await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
   assert.equal(await page.evaluate(() => typeof window.htmx), 'object', 'htmx loaded from /assets');
   await page.screenshot({ path: join(shots, 'users.png'), fullPage: true });
+
+  // The organisation: the demo's price list in rupees, and the doctor's profile.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Price list' }).click();
+  await page.getByRole('heading', { name: 'Price list' }).waitFor();
+  await page.getByRole('row', { name: /CONS-CARD.*Consultation, cardiology.*900\.00/ }).waitFor();
+  await page.screenshot({ path: join(shots, 'price-list.png'), fullPage: true });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Staff' }).click();
+  await page.getByRole('row', { name: /Dr Priya Rao.*TNMC-84512.*500\.00 INR/ }).waitFor();
+  await page.screenshot({ path: join(shots, 'staff.png'), fullPage: true });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
 
   // Down to a tablet: the page reflows without sideways scrolling.
   await page.setViewportSize({ width: 768, height: 1024 });

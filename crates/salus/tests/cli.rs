@@ -145,11 +145,16 @@ fn demo_twice_is_idempotent() {
     }
     let body = reqwest::blocking_get(&format!("{address}/health/ready"));
     assert!(body.contains("\"pass\""), "{body}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("Demo organisation: Salus Demo Hospital with 10 departments")),
+        "{lines:?}"
+    );
     stop(first);
     assert!(dir.path().join("salus-data/salus.db").is_file(), "SQLite in ./salus-data");
 
     let (second, lines) = start_demo(dir.path());
     assert!(lines.iter().any(|l| l.contains("already exist")), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.starts_with("Demo organisation")), "made once: {lines:?}");
     assert!(!lines.iter().any(|l| l.trim_start().starts_with("doctor ")), "no new passwords: {lines:?}");
     stop(second);
     let list = stdout(&run(dir.path(), &["user", "list"]));

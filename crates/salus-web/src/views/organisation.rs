@@ -59,6 +59,10 @@ impl FormState {
         self.errors.iter().find(|(k, _)| k == name).map(|(_, m)| m.as_str())
     }
 
+    pub fn errors_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     pub fn checked(&self, name: &str) -> bool {
         self.value(name) == "true"
     }
