@@ -10,7 +10,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{department, facility, service, specialisation, staff_profile, user, user_role};
+use crate::entity::{
+    department, facility, identifier_type, service, specialisation, staff_profile, user, user_role,
+};
 use crate::identity::{UserRow, with_roles};
 
 pub async fn facilities<C: ConnectionTrait>(conn: &C) -> Result<Vec<facility::Model>, DbErr> {
@@ -256,6 +258,29 @@ pub async fn update_service<C: ConnectionTrait>(conn: &C, row: service::Model) -
         .set(row.into_active_model().reset_all())
         .filter(service::Column::Id.eq(id))
         .filter(service::Column::Version.eq(previous))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn insert_identifier_type<C: ConnectionTrait>(
+    conn: &C,
+    row: identifier_type::Model,
+) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+/// Renames or retires a type (its code and uniqueness never change); false if there is none.
+pub async fn update_identifier_type<C: ConnectionTrait>(
+    conn: &C,
+    code: &str,
+    name: &str,
+    active: bool,
+) -> Result<bool, DbErr> {
+    let res = identifier_type::Entity::update_many()
+        .col_expr(identifier_type::Column::Name, Expr::value(name))
+        .col_expr(identifier_type::Column::Active, Expr::value(active))
+        .filter(identifier_type::Column::Code.eq(code))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)

@@ -66,6 +66,8 @@ pub const DECLARED: &[Declared] = &[
     d("/admin/organisation", Access::Permission(Permission::OrganisationManage)),
     d("/admin/organisation/{kind}", Access::Permission(Permission::OrganisationManage)),
     d("/admin/organisation/{kind}/{id}", Access::Permission(Permission::OrganisationManage)),
+    d("/admin/identifier-types", Access::Permission(Permission::OrganisationManage)),
+    d("/admin/identifier-types/{code}", Access::Permission(Permission::OrganisationManage)),
     d("/admin/staff", Access::Permission(Permission::OrganisationManage)),
     d("/admin/staff/{id}", Access::Permission(Permission::OrganisationManage)),
     d("/services", Access::Permission(Permission::OrganisationRead)),
@@ -106,6 +108,8 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/staff/{id}", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/services", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/services/{id}", Access::Permission(Permission::OrganisationRead)),
+    d("/api/v1/identifier-types", Access::Permission(Permission::OrganisationRead)),
+    d("/api/v1/identifier-types/{code}", Access::Permission(Permission::OrganisationManage)),
     // The API's description: no data, and integrators read it before they have a token.
     d("/api/openapi.json", Access::Public),
     d("/api/docs", Access::Public),

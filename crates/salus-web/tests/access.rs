@@ -85,6 +85,10 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/api/v1/staff/{id}", "GET", "/api/v1/staff/0190a0b0-0000-7000-8000-000000000000"),
     ("/api/v1/services", "GET", "/api/v1/services"),
     ("/api/v1/services/{id}", "GET", "/api/v1/services/0190a0b0-0000-7000-8000-000000000000"),
+    ("/api/v1/identifier-types", "GET", "/api/v1/identifier-types"),
+    ("/api/v1/identifier-types/{code}", "PUT", "/api/v1/identifier-types/passport"),
+    ("/admin/identifier-types", "POST", "/admin/identifier-types"),
+    ("/admin/identifier-types/{code}", "POST", "/admin/identifier-types/passport"),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (
@@ -140,6 +144,7 @@ db_test!(every_route_against_every_role, |t| {
             let access = declared(pattern).unwrap();
             let req = match *method {
                 "POST" => client.post(t.url(path)).header("x-csrf-token", &csrf),
+                "PUT" => client.put(t.url(path)).header("x-csrf-token", &csrf),
                 _ => client.get(t.url(path)),
             };
             let res = req.send().await.unwrap();

@@ -515,3 +515,127 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     let html = admin.client.get(t.url("/admin/staff")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("750.00 INR") && html.contains("R-1"), "{html}");
 });
+
+db_test!(identifier_types_are_added_renamed_and_retired, |t| {
+    let admin = who(&t, "it.admin", &[Role::Admin]).await;
+    let desk = who(&t, "it.desk", &[Role::Receptionist]).await;
+    let (status, ty) = send(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/identifier-types",
+        Some(json!({"code": "Voter_ID", "name": "Voter ID", "is_unique": true})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{ty}");
+    assert_eq!(ty["code"], "voter_id");
+
+    // Bad input writes nothing: a taken code, a malformed one, a blank name; a clerk may not add.
+    let (status, p) = send(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/identifier-types",
+        Some(json!({"code": "passport", "name": "Pass", "is_unique": false})),
+        None,
+    )
+    .await;
+    assert_eq!((status, field_errors(&p)), (422, vec!["code".to_owned()]), "{p}");
+    let (status, p) = send(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/identifier-types",
+        Some(json!({"code": "9-x", "name": " ", "is_unique": false})),
+        None,
+    )
+    .await;
+    assert_eq!((status, field_errors(&p)), (422, vec!["code".to_owned(), "name".to_owned()]), "{p}");
+    let (status, _) = send(
+        &t,
+        &desk,
+        "POST",
+        "/api/v1/identifier-types",
+        Some(json!({"code": "ration", "name": "Ration card", "is_unique": false})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let types = items(&t, &desk, "/api/v1/identifier-types").await;
+    assert_eq!(types.len(), 5, "four seeded and one added: {types:?}");
+
+    // The new type's values are unique to one patient.
+    let person = |given: &str| {
+        json!({"given_names": given, "family_name": "Das", "sex": "male", "birth_date": "1980-01-01",
+        "identifiers": [{"system": "voter_id", "value": "ABC1234567"}], "not_a_duplicate": true})
+    };
+    assert_eq!(send(&t, &desk, "POST", "/api/v1/patients", Some(person("Amit")), None).await.0, 201);
+    let (status, p) = send(&t, &desk, "POST", "/api/v1/patients", Some(person("Sumit")), None).await;
+    assert_eq!(status, 422, "{p}");
+
+    // Renamed, then retired: no longer offered for new identifiers.
+    assert_eq!(
+        send(
+            &t,
+            &admin,
+            "PUT",
+            "/api/v1/identifier-types/voter_id",
+            Some(json!({"name": " ", "active": true})),
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        send(
+            &t,
+            &admin,
+            "PUT",
+            "/api/v1/identifier-types/nothing",
+            Some(json!({"name": "X", "active": true})),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        send(
+            &t,
+            &admin,
+            "PUT",
+            "/api/v1/identifier-types/voter_id",
+            Some(json!({"name": "Electoral roll ID", "active": false})),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    let mut other = person("Rohit");
+    other["identifiers"][0]["value"] = json!("XYZ7654321");
+    let (status, p) = send(&t, &desk, "POST", "/api/v1/patients", Some(other), None).await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(audit_count(&t, "identifier_type.").await, 2);
+
+    // The page: a blank rename is refused beside the field.
+    let (status, html) =
+        form(&t, &admin, "/admin/identifier-types/passport", &[("name", ""), ("active", "true")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"type-passport-error\""), "{html}");
+    let (status, html) = form(&t, &admin, "/admin/identifier-types", &[("code", "x"), ("name", "X")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"code-error\""));
+    let (status, _) =
+        form(&t, &admin, "/admin/identifier-types", &[("code", "ration_card"), ("name", "Ration card")])
+            .await;
+    assert_eq!(status, 303);
+    let ration = items(&t, &desk, "/api/v1/identifier-types")
+        .await
+        .into_iter()
+        .find(|t| t["code"] == "ration_card")
+        .unwrap();
+    assert_eq!(ration["is_unique"], false);
+});

@@ -4,6 +4,7 @@
 //! them. Every change is audited with its before and after, and saved only against the
 //! version the editor saw.
 
+pub mod identifier_types;
 pub mod services;
 pub mod staff;
 
@@ -16,6 +17,7 @@ use salus_db::organisation as q;
 use serde::Serialize;
 use serde_json::json;
 
+pub use identifier_types::IdentifierType;
 pub use services::{Amount, Percent, Service, ServiceInput, ServiceQuery};
 pub use staff::{StaffMember, StaffProfile, StaffProfileInput, StaffQuery};
 

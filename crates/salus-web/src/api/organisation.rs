@@ -35,6 +35,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_staff, update_staff))
         .routes(routes!(list_services, create_service))
         .routes(routes!(get_service, update_service))
+        .routes(routes!(list_identifier_types, create_identifier_type))
+        .routes(routes!(update_identifier_type))
 }
 
 fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
@@ -740,4 +742,93 @@ async fn update_service(
     let s = state.app.update_service(&ctx, sid, version, body.into()).await?;
     let version = s.version;
     Ok(with_etag(StatusCode::OK, version, service_out(s, state.app.currency.code())))
+}
+
+/// A kind of patient identifier.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentifierTypeOut {
+    /// The identifier's `system` in patient records (`national_id`, `passport`…).
+    pub code: String,
+    pub name: String,
+    /// Whether two patients may not share a value (fixed when the type is created).
+    pub is_unique: bool,
+    /// Offered for new identifiers.
+    pub active: bool,
+}
+
+/// A new identifier type.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierTypeIn {
+    /// 2–32 of `a-z 0-9 _`, starting with a letter.
+    pub code: String,
+    pub name: String,
+    pub is_unique: bool,
+}
+
+/// A rename or retirement.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierTypeEdit {
+    pub name: String,
+    pub active: bool,
+}
+
+/// List identifier types
+#[utoipa::path(get, path = "/api/v1/identifier-types", tag = "organisation",
+    responses(
+        (status = 200, description = "Every type, by name", body = Paged<IdentifierTypeOut>),
+        (status = 403, description = "Not staff", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn list_identifier_types(
+    State(state): State<AppState>,
+    ApiUser(_u, _ctx): ApiUser,
+) -> Result<Json<Paged<IdentifierTypeOut>>, ApiError> {
+    let items = state
+        .app
+        .identifier_types()
+        .await?
+        .into_iter()
+        .map(|t| IdentifierTypeOut { code: t.code, name: t.name, is_unique: t.is_unique, active: t.active })
+        .collect();
+    Ok(Json(Paged::new(items, None::<String>)))
+}
+
+/// Create an identifier type
+///
+/// Whether values are unique is fixed here: stored identifiers carry their unique key
+/// from the day they are written.
+#[utoipa::path(post, path = "/api/v1/identifier-types", tag = "organisation", request_body = IdentifierTypeIn,
+    responses(
+        (status = 201, description = "Created", body = IdentifierTypeOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid, or the code is taken", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_identifier_type(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<IdentifierTypeIn>,
+) -> Result<(StatusCode, Json<IdentifierTypeOut>), ApiError> {
+    let t = state.app.create_identifier_type(&ctx, &b.code, &b.name, b.is_unique).await?;
+    let out = IdentifierTypeOut { code: t.code, name: t.name, is_unique: t.is_unique, active: t.active };
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Rename or retire an identifier type
+#[utoipa::path(put, path = "/api/v1/identifier-types/{code}", tag = "organisation", request_body = IdentifierTypeEdit,
+    params(("code" = String, Path, description = "Type code")),
+    responses(
+        (status = 204, description = "Saved"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A blank or too long name", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_identifier_type(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<IdentifierTypeEdit>,
+) -> Result<StatusCode, ApiError> {
+    state.app.update_identifier_type(&ctx, &code, &b.name, b.active).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

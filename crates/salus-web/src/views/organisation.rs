@@ -10,8 +10,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::organisation::{
-    Amount, Department, DepartmentInput, Facility, FacilityInput, Percent, Service, ServiceInput,
-    ServiceQuery, Specialisation, SpecialisationInput, StaffMember, StaffProfileInput, StaffQuery,
+    Amount, Department, DepartmentInput, Facility, FacilityInput, IdentifierType, Percent, Service,
+    ServiceInput, ServiceQuery, Specialisation, SpecialisationInput, StaffMember, StaffProfileInput,
+    StaffQuery,
 };
 use salus_app::{AppError, Ctx};
 use salus_core::page::PageRequest;
@@ -27,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/organisation", get(organisation_page))
         .route("/admin/organisation/{kind}", post(create_unit))
         .route("/admin/organisation/{kind}/{id}", get(unit_page).post(save_unit))
+        .route("/admin/identifier-types", post(create_identifier_type))
+        .route("/admin/identifier-types/{code}", post(save_identifier_type))
         .route("/admin/staff", get(staff_page))
         .route("/admin/staff/{id}", get(profile_page).post(save_profile))
         .route("/services", get(services_page))
@@ -171,6 +174,7 @@ struct OrganisationPage {
     facilities: Vec<Facility>,
     departments: Vec<(Department, String)>,
     specialisations: Vec<Specialisation>,
+    identifier_types: Vec<IdentifierType>,
     facility_options: Vec<(String, String)>,
     /// The form that failed, by kind; the others start empty.
     failed: Option<(&'static str, FormState)>,
@@ -181,6 +185,14 @@ impl OrganisationPage {
         match &self.failed {
             Some((k, f)) if *k == kind => f.clone(),
             _ => FormState::default().with("active", "true"),
+        }
+    }
+
+    /// The error of a failed rename of the identifier type `code`.
+    fn type_error(&self, code: &str) -> Option<&str> {
+        match &self.failed {
+            Some(("identifier-type", f)) if f.value("code") == code => f.error("name"),
+            _ => None,
         }
     }
 }
@@ -205,11 +217,18 @@ async fn organisation(
         })
         .collect();
     let specialisations = app.specialisations(ctx).await?;
+    let identifier_types = app.identifier_types().await?;
     let facility_options = facility_options(&facilities);
-    Ok(render(
-        status,
-        &OrganisationPage { page, facilities, departments, specialisations, facility_options, failed },
-    ))
+    let page_data = OrganisationPage {
+        page,
+        facilities,
+        departments,
+        specialisations,
+        identifier_types,
+        facility_options,
+        failed,
+    };
+    Ok(render(status, &page_data))
 }
 
 fn facility_options(facilities: &[Facility]) -> Vec<(String, String)> {
@@ -283,6 +302,45 @@ async fn create_unit(
         Saved::Again(status, errors, _) => {
             form.errors = errors;
             organisation(&state, &ctx, page, status, Some((kind.path(), form))).await
+        }
+    }
+}
+
+async fn create_identifier_type(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut form = FormState::from_fields(fields);
+    let result = state
+        .app
+        .create_identifier_type(&ctx, form.value("code"), form.value("name"), form.checked("is_unique"))
+        .await;
+    match saved(result, &form)? {
+        Saved::Done(t) => {
+            Ok(flash(&state, "/admin/organisation", &format!("Added the identifier type {}.", t.name)))
+        }
+        Saved::Again(status, errors, _) => {
+            form.errors = errors;
+            organisation(&state, &ctx, page, status, Some(("identifier-types", form))).await
+        }
+    }
+}
+
+async fn save_identifier_type(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Path(code): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut form = FormState::from_fields(fields).with("code", &code);
+    let result =
+        state.app.update_identifier_type(&ctx, &code, form.value("name"), form.checked("active")).await;
+    match saved(result, &form)? {
+        Saved::Done(()) => Ok(flash(&state, "/admin/organisation", "Saved the identifier type.")),
+        Saved::Again(status, errors, _) => {
+            form.errors = errors;
+            organisation(&state, &ctx, page, status, Some(("identifier-type", form))).await
         }
     }
 }
