@@ -90,6 +90,18 @@ id_type!(
     /// An entry of the service and price list.
     ServiceId
 );
+id_type!(
+    /// A weekly session of a doctor.
+    TemplateId
+);
+id_type!(
+    /// Leave, a holiday or an extra session on one day.
+    ExceptionId
+);
+id_type!(
+    /// An appointment or walk-in visit.
+    AppointmentId
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,9 +7,13 @@ pub mod identity;
 pub mod organisation;
 pub mod page;
 pub mod patients;
+pub mod scheduling;
 pub mod search;
 
-pub use id::{DepartmentId, FacilityId, PatientId, ServiceId, SessionId, SpecialisationId, UserId};
+pub use id::{
+    AppointmentId, DepartmentId, ExceptionId, FacilityId, PatientId, ServiceId, SessionId, SpecialisationId,
+    TemplateId, UserId,
+};
 pub use identity::{DisplayName, Password, Role, Username};
 pub use organisation::{Code, Currency, Money, ServiceCategory, TaxRate};
 

@@ -2,6 +2,7 @@
 //! modules convert them to the domain types of `salus-core`.
 
 pub mod api_token;
+pub mod appointment;
 pub mod audit_event;
 pub mod audit_pending;
 pub mod audit_seal;
@@ -18,7 +19,10 @@ pub mod patient_key;
 pub mod patient_merge;
 pub mod patient_photo;
 pub mod patient_timeline;
+pub mod queue_token;
 pub mod recovery_code;
+pub mod schedule_exception;
+pub mod schedule_template;
 pub mod service;
 pub mod session;
 pub mod specialisation;

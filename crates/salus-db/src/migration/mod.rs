@@ -13,6 +13,7 @@ mod m20261123_000004_must_change_password;
 mod m20261123_000005_two_factor_and_tokens;
 mod m20261123_000006_patients;
 mod m20261124_000007_organisation;
+mod m20261124_000008_scheduling;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_two_factor_and_tokens::Migration),
             Box::new(m20261123_000006_patients::Migration),
             Box::new(m20261124_000007_organisation::Migration),
+            Box::new(m20261124_000008_scheduling::Migration),
         ]
     }
 }
