@@ -35,6 +35,9 @@ pub enum AppError {
     /// A new registration looks like patients already on file.
     #[error("{} possible duplicate(s)", .0.len())]
     PossibleDuplicates(Vec<crate::patients::Duplicate>),
+    /// The slot has no place left; the next free ones are attached.
+    #[error("the slot is taken")]
+    SlotTaken { next: Vec<crate::scheduling::FreeSlot> },
     #[error("internal error: {0}")]
     Internal(String),
 }

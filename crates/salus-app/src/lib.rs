@@ -8,6 +8,7 @@ pub mod error;
 pub mod identity;
 pub mod organisation;
 pub mod patients;
+pub mod scheduling;
 
 use std::time::Duration;
 
@@ -72,6 +73,8 @@ pub struct App {
     pub patients: PatientSettings,
     /// The one currency prices and bills are kept in.
     pub currency: Currency,
+    /// The facility's time zone: slots are its wall-clock times.
+    pub time_zone: chrono_tz::Tz,
     /// Where reads of patient data leave their audit events (group commit).
     pub reads: audit_reads::ReadAuditor,
 }
@@ -86,6 +89,7 @@ impl App {
             security: SecuritySettings::default(),
             patients: PatientSettings::default(),
             currency: Currency::default(),
+            time_zone: chrono_tz::Asia::Kolkata,
             reads,
         }
     }
@@ -97,6 +101,11 @@ impl App {
 
     pub fn with_patients(mut self, patients: PatientSettings) -> Self {
         self.patients = patients;
+        self
+    }
+
+    pub fn with_time_zone(mut self, time_zone: chrono_tz::Tz) -> Self {
+        self.time_zone = time_zone;
         self
     }
 

@@ -180,7 +180,10 @@ pub struct Slot<D> {
 /// The day's slots: each session cut into slots that fit before its end, without those
 /// overlapping leave (`None` bounds mean the start or end of the day). Two sessions
 /// offering the same time keep the first.
-pub fn day_slots<D: Clone>(sessions: &[Session<D>], leave: &[(Option<WallTime>, Option<WallTime>)]) -> Vec<Slot<D>> {
+pub fn day_slots<D: Clone>(
+    sessions: &[Session<D>],
+    leave: &[(Option<WallTime>, Option<WallTime>)],
+) -> Vec<Slot<D>> {
     let mut slots: Vec<Slot<D>> = Vec::new();
     for s in sessions {
         let step = s.slot_minutes.max(1);
@@ -240,13 +243,31 @@ mod tests {
 
     #[test]
     fn slots_follow_sessions_and_leave() {
-        let morning = Session { start: t("09:00"), end: t("10:00"), slot_minutes: 15, capacity: 1, overbook: 0, department: 1 };
-        let evening = Session { start: t("17:00"), end: t("17:50"), slot_minutes: 20, capacity: 2, overbook: 1, department: 2 };
+        let morning = Session {
+            start: t("09:00"),
+            end: t("10:00"),
+            slot_minutes: 15,
+            capacity: 1,
+            overbook: 0,
+            department: 1,
+        };
+        let evening = Session {
+            start: t("17:00"),
+            end: t("17:50"),
+            slot_minutes: 20,
+            capacity: 2,
+            overbook: 1,
+            department: 2,
+        };
         let all = day_slots(&[evening.clone(), morning.clone()], &[]);
         let times: Vec<String> = all.iter().map(|s| s.time.to_string()).collect();
-        assert_eq!(times, vec!["09:00", "09:15", "09:30", "09:45", "17:00", "17:20"], "17:40 would end after 17:50");
+        assert_eq!(
+            times,
+            vec!["09:00", "09:15", "09:30", "09:45", "17:00", "17:20"],
+            "17:40 would end after 17:50"
+        );
         // Leave from 09:20 to 09:40 removes the two slots it overlaps.
-        let partial = day_slots(&[morning.clone()], &[(Some(t("09:20")), Some(t("09:40")))]);
+        let partial = day_slots(std::slice::from_ref(&morning), &[(Some(t("09:20")), Some(t("09:40")))]);
         assert_eq!(partial.iter().map(|s| s.time.to_string()).collect::<Vec<_>>(), vec!["09:00", "09:45"]);
         assert!(day_slots(&[morning, evening], &[(None, None)]).is_empty(), "a whole day of leave");
     }

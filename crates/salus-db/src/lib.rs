@@ -15,6 +15,7 @@ pub mod identity;
 pub mod migration;
 pub mod organisation;
 pub mod patients;
+pub mod scheduling;
 
 pub use backend::{Backend, Db, PoolSettings, PoolStats};
 pub use error::{DbError, ResultExt};

@@ -110,6 +110,17 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/services/{id}", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/identifier-types", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/identifier-types/{code}", Access::Permission(Permission::OrganisationManage)),
+    // Scheduling: the use cases tell booking (reception), consulting (doctors) and
+    // managing sessions (administrators) apart.
+    d("/api/v1/schedules", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/schedules/{id}/retire", Access::Permission(Permission::SchedulesManage)),
+    d("/api/v1/schedule-exceptions", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/schedule-exceptions/{id}", Access::Permission(Permission::SchedulesManage)),
+    d("/api/v1/slots", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/appointments", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/appointments/{id}", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/appointments/{id}/status", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/appointments/{id}/reschedule", Access::Permission(Permission::AppointmentsBook)),
     // The API's description: no data, and integrators read it before they have a token.
     d("/api/openapi.json", Access::Public),
     d("/api/docs", Access::Public),

@@ -34,6 +34,7 @@ pub enum ProblemKind {
     BreakGlassRequired,
     StaleVersion,
     PossibleDuplicates,
+    SlotTaken,
     PreconditionRequired,
     NotFound,
     MethodNotAllowed,
@@ -61,6 +62,7 @@ impl ProblemKind {
             Self::BreakGlassRequired => "break-glass-required",
             Self::StaleVersion => "stale-version",
             Self::PossibleDuplicates => "possible-duplicates",
+            Self::SlotTaken => "slot-taken",
             Self::PreconditionRequired => "precondition-required",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
@@ -84,7 +86,7 @@ impl ProblemKind {
             | Self::PasswordChangeRequired
             | Self::SecondFactorEnrolmentRequired
             | Self::BreakGlassRequired => StatusCode::FORBIDDEN,
-            Self::StaleVersion | Self::PossibleDuplicates => StatusCode::CONFLICT,
+            Self::StaleVersion | Self::PossibleDuplicates | Self::SlotTaken => StatusCode::CONFLICT,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -132,6 +134,7 @@ impl ProblemKind {
             Self::BreakGlassRequired => "This record is restricted",
             Self::StaleVersion => "The record was changed by someone else",
             Self::PossibleDuplicates => "This patient may already be registered",
+            Self::SlotTaken => "The slot has no place left",
             Self::PreconditionRequired => "Say which version you edited (If-Match)",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "This method is not allowed here",
@@ -174,6 +177,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub duplicates: Option<serde_json::Value>,
+    /// With `slot-taken`: the next free slots of the same doctor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub next_free: Option<serde_json::Value>,
 }
 
 /// An error answered as problem+json.
@@ -182,8 +189,10 @@ pub struct ApiError {
     pub kind: ProblemKind,
     pub detail: Option<String>,
     pub errors: Vec<FieldProblem>,
-    pub current: Option<serde_json::Value>,
-    pub duplicates: Option<serde_json::Value>,
+    // Boxed: most errors carry none, and a small error keeps every `Result` small.
+    pub current: Option<Box<serde_json::Value>>,
+    pub duplicates: Option<Box<serde_json::Value>>,
+    pub next_free: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -192,7 +201,7 @@ impl ApiError {
     }
 
     pub fn bare(kind: ProblemKind) -> Self {
-        Self { kind, detail: None, errors: Vec::new(), current: None, duplicates: None }
+        Self { kind, detail: None, errors: Vec::new(), current: None, duplicates: None, next_free: None }
     }
 
     pub fn fields(errors: Vec<FieldProblem>) -> Self {
@@ -206,8 +215,9 @@ impl ApiError {
             status: self.kind.status().as_u16(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
-            current: self.current.clone(),
-            duplicates: self.duplicates.clone(),
+            current: self.current.as_deref().cloned(),
+            duplicates: self.duplicates.as_deref().cloned(),
+            next_free: self.next_free.as_deref().cloned(),
         }
     }
 }
@@ -259,7 +269,9 @@ impl From<AppError> for ApiError {
             AppError::VersionConflict { current } => {
                 let version = current.version;
                 Self {
-                    current: serde_json::to_value(crate::api::patients::PatientOut::from(*current)).ok(),
+                    current: serde_json::to_value(crate::api::patients::PatientOut::from(*current))
+                        .ok()
+                        .map(Box::new),
                     ..Self::new(ProblemKind::StaleVersion, format!("the record is now at version {version}"))
                 }
             }
@@ -267,13 +279,20 @@ impl From<AppError> for ApiError {
                 let list: Vec<crate::api::patients::DuplicateOut> =
                     dups.into_iter().map(Into::into).collect();
                 Self {
-                    duplicates: serde_json::to_value(list).ok(),
+                    duplicates: serde_json::to_value(list).ok().map(Box::new),
                     ..Self::new(
                         ProblemKind::PossibleDuplicates,
                         "records on file look like this patient; open one of them, or send not_a_duplicate: true",
                     )
                 }
             }
+            AppError::SlotTaken { next } => Self {
+                next_free: serde_json::to_value(next).ok().map(Box::new),
+                ..Self::new(
+                    ProblemKind::SlotTaken,
+                    "another booking took the last place; next_free lists the next free slots",
+                )
+            },
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 Self::bare(ProblemKind::Internal)

@@ -89,6 +89,31 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/api/v1/identifier-types/{code}", "PUT", "/api/v1/identifier-types/passport"),
     ("/admin/identifier-types", "POST", "/admin/identifier-types"),
     ("/admin/identifier-types/{code}", "POST", "/admin/identifier-types/passport"),
+    ("/api/v1/schedules", "GET", "/api/v1/schedules"),
+    (
+        "/api/v1/schedules/{id}/retire",
+        "POST",
+        "/api/v1/schedules/0190a0b0-0000-7000-8000-000000000000/retire",
+    ),
+    ("/api/v1/schedule-exceptions", "GET", "/api/v1/schedule-exceptions?from=2026-01-01&to=2026-01-31"),
+    (
+        "/api/v1/schedule-exceptions/{id}",
+        "DELETE",
+        "/api/v1/schedule-exceptions/0190a0b0-0000-7000-8000-000000000000",
+    ),
+    ("/api/v1/slots", "GET", "/api/v1/slots?doctor_id=0190a0b0-0000-7000-8000-000000000000"),
+    ("/api/v1/appointments", "GET", "/api/v1/appointments?date=2026-01-01"),
+    ("/api/v1/appointments/{id}", "GET", "/api/v1/appointments/0190a0b0-0000-7000-8000-000000000000"),
+    (
+        "/api/v1/appointments/{id}/status",
+        "POST",
+        "/api/v1/appointments/0190a0b0-0000-7000-8000-000000000000/status",
+    ),
+    (
+        "/api/v1/appointments/{id}/reschedule",
+        "POST",
+        "/api/v1/appointments/0190a0b0-0000-7000-8000-000000000000/reschedule",
+    ),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (
@@ -145,6 +170,7 @@ db_test!(every_route_against_every_role, |t| {
             let req = match *method {
                 "POST" => client.post(t.url(path)).header("x-csrf-token", &csrf),
                 "PUT" => client.put(t.url(path)).header("x-csrf-token", &csrf),
+                "DELETE" => client.delete(t.url(path)).header("x-csrf-token", &csrf),
                 _ => client.get(t.url(path)),
             };
             let res = req.send().await.unwrap();

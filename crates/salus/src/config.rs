@@ -29,7 +29,21 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub registration: RegistrationConfig,
     pub billing: BillingConfig,
+    pub scheduling: SchedulingConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulingConfig {
+    /// IANA time zone of the facility: slots are its wall-clock times.
+    pub time_zone: String,
+}
+
+impl Default for SchedulingConfig {
+    fn default() -> Self {
+        Self { time_zone: "Asia/Kolkata".into() }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +186,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             registration: RegistrationConfig::default(),
             billing: BillingConfig::default(),
+            scheduling: SchedulingConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -321,6 +336,11 @@ impl Config {
         {
             problems.push("registration.phone_country_code: must be 1 to 3 digits (91, 44, 234…)".into());
         }
+        if self.scheduling.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push(
+                "scheduling.time_zone: must be an IANA time zone such as Asia/Kolkata or Africa/Lagos".into(),
+            );
+        }
         if salus_core::Currency::parse(&self.billing.currency).is_none() {
             problems.push(
                 "billing.currency: must be an ISO 4217 currency code with a minor unit (INR, USD, KES…)"
@@ -391,6 +411,11 @@ impl Config {
             phone_country_code: self.registration.phone_country_code.clone(),
             break_glass_minutes: self.registration.break_glass_minutes,
         }
+    }
+
+    /// The time zone (checked by `validate`; the default if it somehow is not valid).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.scheduling.time_zone.parse().unwrap_or(chrono_tz::Asia::Kolkata)
     }
 
     /// The currency (checked by `validate`; the default if it somehow is not valid).

@@ -56,7 +56,8 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
     Ok(App::new(db, config.session_settings())
         .with_security(config.security_settings())
         .with_patients(config.patient_settings())
-        .with_currency(config.currency()))
+        .with_currency(config.currency())
+        .with_time_zone(config.time_zone()))
 }
 
 pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Result<ExitCode> {

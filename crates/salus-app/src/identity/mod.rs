@@ -39,10 +39,18 @@ pub enum Permission {
     OrganisationRead,
     /// Change them.
     OrganisationManage,
+    /// Set doctors' weekly sessions, leave, holidays and extra sessions.
+    SchedulesManage,
+    /// See free slots, the day's appointments and the waiting room.
+    AppointmentsRead,
+    /// Book, reschedule, cancel, mark no-show and check in.
+    AppointmentsBook,
+    /// Start and finish consultations, call the next patient.
+    AppointmentsConsult,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 12] = [
         Permission::UsersManage,
         Permission::AuditView,
         Permission::PatientsRead,
@@ -51,6 +59,10 @@ impl Permission {
         Permission::PatientsBreakGlass,
         Permission::OrganisationRead,
         Permission::OrganisationManage,
+        Permission::SchedulesManage,
+        Permission::AppointmentsRead,
+        Permission::AppointmentsBook,
+        Permission::AppointmentsConsult,
     ];
 
     /// The name in the audit trail and in API token scopes.
@@ -64,6 +76,10 @@ impl Permission {
             Permission::PatientsBreakGlass => "patients.break_glass",
             Permission::OrganisationRead => "organisation.read",
             Permission::OrganisationManage => "organisation.manage",
+            Permission::SchedulesManage => "schedules.manage",
+            Permission::AppointmentsRead => "appointments.read",
+            Permission::AppointmentsBook => "appointments.book",
+            Permission::AppointmentsConsult => "appointments.consult",
         }
     }
 
@@ -82,6 +98,10 @@ impl Permission {
             Permission::PatientsBreakGlass => "Break the glass on restricted records",
             Permission::OrganisationRead => "See departments, staff and the price list",
             Permission::OrganisationManage => "Change departments, staff profiles and the price list",
+            Permission::SchedulesManage => "Set doctors' sessions and leave",
+            Permission::AppointmentsRead => "See slots, appointments and the waiting room",
+            Permission::AppointmentsBook => "Book, move, cancel and check in appointments",
+            Permission::AppointmentsConsult => "Start and finish consultations",
         }
     }
 }
@@ -95,7 +115,11 @@ impl Permission {
             Permission::UsersManage
             | Permission::AuditView
             | Permission::PatientsMerge
-            | Permission::OrganisationManage => role == Admin,
+            | Permission::OrganisationManage
+            | Permission::SchedulesManage => role == Admin,
+            Permission::AppointmentsRead => matches!(role, Admin | Doctor | Nurse | Receptionist),
+            Permission::AppointmentsBook => matches!(role, Admin | Receptionist | Nurse),
+            Permission::AppointmentsConsult => role == Doctor,
             Permission::PatientsRead | Permission::OrganisationRead => {
                 matches!(role, Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing)
             }

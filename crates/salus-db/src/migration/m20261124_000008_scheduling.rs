@@ -111,7 +111,11 @@ enum QueueTokens {
     NextValue,
 }
 
-fn fk(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+fn fk(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
     ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).to_owned()
 }
 
@@ -144,7 +148,11 @@ impl MigrationTrait for Migration {
                     .check(Expr::col(T::SlotMinutes).between(5, 240))
                     .check(Expr::col(T::Capacity).between(1, 50))
                     .check(Expr::col(T::Overbook).between(0, 50))
-                    .foreign_key(&mut fk("schedule_templates_doctor_fk", (T::Table, T::DoctorId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        "schedule_templates_doctor_fk",
+                        (T::Table, T::DoctorId),
+                        (Users::Table, Users::Id),
+                    ))
                     .foreign_key(&mut fk(
                         "schedule_templates_department_fk",
                         (T::Table, T::DepartmentId),
@@ -165,7 +173,11 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("schedule_templates_department_idx").table(T::Table).col(T::DepartmentId).to_owned(),
+                Index::create()
+                    .name("schedule_templates_department_idx")
+                    .table(T::Table)
+                    .col(T::DepartmentId)
+                    .to_owned(),
             )
             .await?;
 
@@ -188,12 +200,18 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(E::Reason).string_len(200).null())
                     .col(ColumnDef::new(E::CreatedBy).uuid().null())
                     .col(ColumnDef::new(E::CreatedAt).timestamp_with_time_zone().not_null())
-                    .foreign_key(&mut fk("schedule_exceptions_doctor_fk", (E::Table, E::DoctorId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        "schedule_exceptions_doctor_fk",
+                        (E::Table, E::DoctorId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(Index::create().name("schedule_exceptions_date_idx").table(E::Table).col(E::Date).to_owned())
+            .create_index(
+                Index::create().name("schedule_exceptions_date_idx").table(E::Table).col(E::Date).to_owned(),
+            )
             .await?;
 
         use Appointments as A;
@@ -226,10 +244,18 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(A::Version).integer().not_null().default(1))
                     .check(Expr::col(A::Seat).is_null().or(Expr::col(A::Seat).gte(1)))
                     .foreign_key(
-                        fk("appointments_patient_fk", (A::Table, A::PatientId), (Patients::Table, Patients::Id))
-                            .on_delete(ForeignKeyAction::Cascade),
+                        fk(
+                            "appointments_patient_fk",
+                            (A::Table, A::PatientId),
+                            (Patients::Table, Patients::Id),
+                        )
+                        .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(&mut fk("appointments_doctor_fk", (A::Table, A::DoctorId), (Users::Table, Users::Id)))
+                    .foreign_key(&mut fk(
+                        "appointments_doctor_fk",
+                        (A::Table, A::DoctorId),
+                        (Users::Table, Users::Id),
+                    ))
                     .to_owned(),
             )
             .await?;

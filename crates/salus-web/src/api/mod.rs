@@ -12,6 +12,7 @@ mod extract;
 mod me;
 mod organisation;
 pub mod patients;
+mod scheduling;
 mod users;
 
 use axum::Router;
@@ -31,7 +32,8 @@ use crate::error::{FieldProblem, Problem};
     tags(
         (name = "identity", description = "Users, roles and the signed-in user"),
         (name = "patients", description = "The master patient index: registration, search, merge, the chart"),
-        (name = "organisation", description = "Facilities, departments, specialisations, staff profiles and the price list")
+        (name = "organisation", description = "Facilities, departments, specialisations, staff profiles and the price list"),
+        (name = "scheduling", description = "Doctors' sessions, free slots, appointments and their statuses")
     )
 )]
 struct ApiDoc;
@@ -43,6 +45,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(users::routes())
         .merge(patients::routes())
         .merge(organisation::routes())
+        .merge(scheduling::routes())
         .split_for_parts()
 }
 

@@ -1,0 +1,514 @@
+//! Scheduling: doctors' weekly sessions and exceptions, free slots, appointments and their
+//! status moves. Times are the facility's wall clock ("09:30") on a date; `starts_at` is
+//! the same moment in UTC. A booking into a full slot is 409 `slot-taken` with the next
+//! free slots in `next_free`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::NaiveDate;
+use salus_app::scheduling::{Appointment, BookInput, ExceptionInput, FreeSlot, TemplateInput};
+use salus_core::scheduling::Transition;
+use salus_core::{AppointmentId, DepartmentId, ExceptionId, PatientId, TemplateId, UserId};
+use salus_db::entity::{schedule_exception, schedule_template};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
+use crate::AppState;
+use crate::error::{ApiError, FieldProblem, Problem, ProblemKind};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(retire_template))
+        .routes(routes!(list_exceptions, add_exception))
+        .routes(routes!(remove_exception))
+        .routes(routes!(free_slots))
+        .routes(routes!(list_appointments, book))
+        .routes(routes!(get_appointment))
+        .routes(routes!(move_appointment))
+        .routes(routes!(reschedule))
+}
+
+fn not_found<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::new(ProblemKind::NotFound, format!("{what} not found")))
+}
+
+/// A doctor's weekly session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateOut {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: uuid::Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub department_id: uuid::Uuid,
+    /// 1 Monday … 7 Sunday.
+    pub weekday: i16,
+    pub start: String,
+    pub end: String,
+    pub slot_minutes: i32,
+    pub capacity: i32,
+    pub overbook: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub active: bool,
+    pub version: i32,
+}
+
+impl From<schedule_template::Model> for TemplateOut {
+    fn from(t: schedule_template::Model) -> Self {
+        Self {
+            id: t.id,
+            doctor_id: t.doctor_id,
+            department_id: t.department_id,
+            weekday: t.weekday,
+            start: t.start_time,
+            end: t.end_time,
+            slot_minutes: t.slot_minutes,
+            capacity: t.capacity,
+            overbook: t.overbook,
+            valid_from: t.valid_from,
+            valid_until: t.valid_until,
+            active: t.active,
+            version: t.version,
+        }
+    }
+}
+
+/// A new weekly session.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateIn {
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: UserId,
+    #[schema(value_type = String, format = Uuid)]
+    pub department_id: DepartmentId,
+    pub weekday: i16,
+    /// "09:00", the facility's wall clock.
+    pub start: String,
+    pub end: String,
+    pub slot_minutes: i32,
+    /// Patients per slot (default 1).
+    #[serde(default = "one")]
+    pub capacity: i32,
+    /// Extra places reception may give knowingly (default 0).
+    #[serde(default)]
+    pub overbook: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// `?doctor_id=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DoctorQuery {
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub doctor_id: Option<UserId>,
+}
+
+/// List weekly sessions
+#[utoipa::path(get, path = "/api/v1/schedules", tag = "scheduling", params(DoctorQuery),
+    responses((status = 200, description = "Sessions by doctor, weekday, start", body = Paged<TemplateOut>),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
+async fn list_templates(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<DoctorQuery>,
+) -> Result<Json<Paged<TemplateOut>>, ApiError> {
+    let items = state.app.templates(&ctx, q.doctor_id).await?.into_iter().map(TemplateOut::from).collect();
+    Ok(Json(Paged::new(items, None::<String>)))
+}
+
+/// Add a weekly session
+#[utoipa::path(post, path = "/api/v1/schedules", tag = "scheduling", request_body = TemplateIn,
+    responses((status = 201, description = "Created", body = TemplateOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid, or it overlaps another session", body = Problem, content_type = "application/problem+json")))]
+async fn create_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<TemplateIn>,
+) -> Result<(StatusCode, Json<TemplateOut>), ApiError> {
+    let input = TemplateInput {
+        doctor_id: b.doctor_id,
+        department_id: b.department_id,
+        weekday: b.weekday,
+        start: b.start,
+        end: b.end,
+        slot_minutes: b.slot_minutes,
+        capacity: b.capacity,
+        overbook: b.overbook,
+        valid_from: b.valid_from,
+        valid_until: b.valid_until,
+    };
+    let t = state.app.create_template(&ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(t.into())))
+}
+
+/// Retire a weekly session
+///
+/// Booked appointments stay; no new slots are offered. `If-Match`: the version.
+#[utoipa::path(post, path = "/api/v1/schedules/{id}/retire", tag = "scheduling",
+    params(("id" = String, Path, description = "Session id"), ("If-Match" = String, Header, description = "The version")),
+    responses((status = 204, description = "Retired"),
+        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json")))]
+async fn retire_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let (id, version) = (not_found::<TemplateId>(&raw, "session")?, if_match(&headers)?);
+    state.app.retire_template(&ctx, id, version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Leave, a holiday or an extra session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExceptionOut {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    /// Absent: every doctor (a holiday).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub doctor_id: Option<uuid::Uuid>,
+    pub date: NaiveDate,
+    /// leave or extra.
+    pub kind: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<schedule_exception::Model> for ExceptionOut {
+    fn from(e: schedule_exception::Model) -> Self {
+        Self {
+            id: e.id,
+            doctor_id: e.doctor_id,
+            date: e.date,
+            kind: e.kind,
+            start: e.start_time,
+            end: e.end_time,
+            reason: e.reason,
+        }
+    }
+}
+
+/// A new exception.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionIn {
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub doctor_id: Option<UserId>,
+    pub date: NaiveDate,
+    /// leave (times optional: the whole day) or extra.
+    pub kind: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub department_id: Option<DepartmentId>,
+    pub slot_minutes: Option<i32>,
+    pub capacity: Option<i32>,
+    pub reason: Option<String>,
+}
+
+/// `?from=&to=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// List exceptions
+#[utoipa::path(get, path = "/api/v1/schedule-exceptions", tag = "scheduling", params(RangeQuery),
+    responses((status = 200, description = "Exceptions by date", body = Paged<ExceptionOut>),
+        (status = 400, description = "Dates missing or malformed", body = Problem, content_type = "application/problem+json")))]
+async fn list_exceptions(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+) -> Result<Json<Paged<ExceptionOut>>, ApiError> {
+    let items = state.app.exceptions(&ctx, q.from, q.to).await?.into_iter().map(ExceptionOut::from).collect();
+    Ok(Json(Paged::new(items, None::<String>)))
+}
+
+/// Add leave, a holiday or an extra session
+#[utoipa::path(post, path = "/api/v1/schedule-exceptions", tag = "scheduling", request_body = ExceptionIn,
+    responses((status = 201, description = "Added", body = ExceptionOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn add_exception(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<ExceptionIn>,
+) -> Result<(StatusCode, Json<ExceptionOut>), ApiError> {
+    let input = ExceptionInput {
+        doctor_id: b.doctor_id,
+        date: b.date,
+        kind: b.kind,
+        start: b.start.unwrap_or_default(),
+        end: b.end.unwrap_or_default(),
+        department_id: b.department_id,
+        slot_minutes: b.slot_minutes,
+        capacity: b.capacity,
+        reason: b.reason.unwrap_or_default(),
+    };
+    let e = state.app.add_exception(&ctx, input).await?;
+    Ok((StatusCode::CREATED, Json(e.into())))
+}
+
+/// Remove an exception
+#[utoipa::path(delete, path = "/api/v1/schedule-exceptions/{id}", tag = "scheduling",
+    params(("id" = String, Path, description = "Exception id")),
+    responses((status = 204, description = "Removed"),
+        (status = 404, description = "No such exception", body = Problem, content_type = "application/problem+json")))]
+async fn remove_exception(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.remove_exception(&ctx, not_found::<ExceptionId>(&raw, "exception")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?doctor_id=&department_id=&from=&days=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotsQuery {
+    /// One doctor's slots…
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub doctor_id: Option<UserId>,
+    /// …or every doctor's in a department.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub department_id: Option<DepartmentId>,
+    /// First day (default today).
+    pub from: Option<NaiveDate>,
+    /// 1 to 90 (default 7).
+    pub days: Option<u32>,
+}
+
+/// Free slots
+#[utoipa::path(get, path = "/api/v1/slots", tag = "scheduling", params(SlotsQuery),
+    responses((status = 200, description = "Slots with places left, by time", body = Paged<Object>),
+        (status = 422, description = "Neither doctor nor department, or too many days", body = Problem, content_type = "application/problem+json")))]
+async fn free_slots(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<SlotsQuery>,
+) -> Result<Json<Paged<FreeSlot>>, ApiError> {
+    if q.doctor_id.is_none() && q.department_id.is_none() {
+        return Err(ApiError::fields(vec![FieldProblem {
+            field: "doctor_id".into(),
+            message: "give a doctor_id or a department_id".into(),
+        }]));
+    }
+    let from = q.from.unwrap_or_else(|| salus_app::scheduling::local_now(state.app.time_zone).0);
+    let doctors: Vec<UserId> = q.doctor_id.into_iter().collect();
+    let slots = state.app.free_slots(&ctx, &doctors, q.department_id, from, q.days.unwrap_or(7)).await?;
+    Ok(Json(Paged::new(slots, None::<String>)))
+}
+
+/// An appointment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppointmentOut {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: AppointmentId,
+    #[schema(value_type = String, format = Uuid)]
+    pub patient_id: PatientId,
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: UserId,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub department_id: Option<DepartmentId>,
+    pub date: NaiveDate,
+    /// Absent for a walk-in.
+    #[schema(value_type = Option<String>)]
+    pub time: Option<String>,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub minutes: i32,
+    /// booked, checked_in, in_consultation, finished, cancelled, no_show, rescheduled.
+    #[schema(value_type = String)]
+    pub status: salus_core::scheduling::AppointmentStatus,
+    pub reason: Option<String>,
+    /// The waiting-room token, from check-in.
+    pub token: Option<i32>,
+    pub cancel_reason: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub rescheduled_to: Option<AppointmentId>,
+    pub version: i32,
+}
+
+impl From<Appointment> for AppointmentOut {
+    fn from(a: Appointment) -> Self {
+        Self {
+            id: a.id,
+            patient_id: a.patient_id,
+            doctor_id: a.doctor_id,
+            department_id: a.department_id,
+            date: a.date,
+            time: a.time.map(|t| t.to_string()),
+            starts_at: a.starts_at,
+            minutes: a.minutes,
+            status: a.status,
+            reason: a.reason,
+            token: a.token,
+            cancel_reason: a.cancel_reason,
+            rescheduled_to: a.rescheduled_to,
+            version: a.version,
+        }
+    }
+}
+
+fn appointment_response(status: StatusCode, a: Appointment) -> Response {
+    let version = a.version;
+    with_etag(status, version, AppointmentOut::from(a))
+}
+
+/// A booking.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookIn {
+    #[schema(value_type = String, format = Uuid)]
+    pub patient_id: PatientId,
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: UserId,
+    pub date: NaiveDate,
+    /// A slot's time, "09:30".
+    pub time: String,
+    pub reason: Option<String>,
+    /// Use one of the slot's extra places (default false).
+    #[serde(default)]
+    pub overbook: bool,
+}
+
+/// `?date=&doctor_id=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DayQuery {
+    pub date: NaiveDate,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub doctor_id: Option<UserId>,
+}
+
+/// A day's appointments
+#[utoipa::path(get, path = "/api/v1/appointments", tag = "scheduling", params(DayQuery),
+    responses((status = 200, description = "In time order (each read audited)", body = Paged<AppointmentOut>),
+        (status = 400, description = "No or a malformed date", body = Problem, content_type = "application/problem+json")))]
+async fn list_appointments(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<DayQuery>,
+) -> Result<Json<Paged<AppointmentOut>>, ApiError> {
+    let list = state.app.appointments_on(&ctx, q.date, q.doctor_id).await?;
+    Ok(Json(Paged::new(list.into_iter().map(AppointmentOut::from).collect(), None::<String>)))
+}
+
+/// Book an appointment
+#[utoipa::path(post, path = "/api/v1/appointments", tag = "scheduling", request_body = BookIn,
+    responses((status = 201, description = "Booked", body = AppointmentOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slot is full (`next_free` lists the next free slots)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "In the past, not a slot, on leave, an inactive doctor or patient", body = Problem, content_type = "application/problem+json")))]
+async fn book(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<BookIn>,
+) -> Result<Response, ApiError> {
+    let input = BookInput {
+        patient_id: b.patient_id,
+        doctor_id: b.doctor_id,
+        date: b.date,
+        time: b.time,
+        reason: b.reason.unwrap_or_default(),
+        overbook: b.overbook,
+    };
+    let a = state.app.book(&ctx, input).await?;
+    Ok(appointment_response(StatusCode::CREATED, a))
+}
+
+/// Read an appointment
+#[utoipa::path(get, path = "/api/v1/appointments/{id}", tag = "scheduling",
+    params(("id" = String, Path, description = "Appointment id")),
+    responses((status = 200, description = "The appointment (ETag: its version)", body = AppointmentOut),
+        (status = 404, description = "No such appointment", body = Problem, content_type = "application/problem+json")))]
+async fn get_appointment(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let a = state.app.appointment(&ctx, not_found::<AppointmentId>(&raw, "appointment")?).await?;
+    Ok(appointment_response(StatusCode::OK, a))
+}
+
+/// A status move.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveIn {
+    /// check_in, start, finish, cancel, no_show.
+    #[schema(value_type = String)]
+    pub transition: Transition,
+    /// Required to cancel.
+    pub reason: Option<String>,
+}
+
+/// Move an appointment along its statuses
+///
+/// booked → checked_in (a token is given) → in_consultation → finished; booked or
+/// checked_in → cancelled (with a reason); booked → no_show. Any other move is 409.
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/status", tag = "scheduling", request_body = MoveIn,
+    params(("id" = String, Path, description = "Appointment id"), ("If-Match" = String, Header, description = "The version")),
+    responses((status = 200, description = "Moved", body = AppointmentOut),
+        (status = 403, description = "Not allowed (start and finish are the doctor's)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a legal move from here, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A cancellation without a reason", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")))]
+async fn move_appointment(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<MoveIn>,
+) -> Result<Response, ApiError> {
+    let (id, version) = (not_found::<AppointmentId>(&raw, "appointment")?, if_match(&headers)?);
+    let a = state.app.transition(&ctx, id, version, b.transition, b.reason.as_deref().unwrap_or("")).await?;
+    Ok(appointment_response(StatusCode::OK, a))
+}
+
+/// Another slot.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleIn {
+    pub date: NaiveDate,
+    pub time: String,
+}
+
+/// Reschedule an appointment
+///
+/// Books the new slot and frees the old one in one transaction; the old appointment points
+/// to the new (`rescheduled_to`).
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/reschedule", tag = "scheduling", request_body = RescheduleIn,
+    params(("id" = String, Path, description = "Appointment id"), ("If-Match" = String, Header, description = "The version")),
+    responses((status = 201, description = "The new appointment", body = AppointmentOut),
+        (status = 409, description = "Not booked, changed meanwhile, or the new slot is full", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a slot", body = Problem, content_type = "application/problem+json")))]
+async fn reschedule(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<RescheduleIn>,
+) -> Result<Response, ApiError> {
+    let (id, version) = (not_found::<AppointmentId>(&raw, "appointment")?, if_match(&headers)?);
+    let a = state.app.reschedule(&ctx, id, version, b.date, b.time).await?;
+    Ok(appointment_response(StatusCode::CREATED, a))
+}

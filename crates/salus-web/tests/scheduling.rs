@@ -1,0 +1,330 @@
+//! Scheduling through the API: sessions, slots, booking with its refusals, the status
+//! machine, rescheduling, and a race for the last places that the database decides — on
+//! SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{Datelike, Duration};
+use common::TestApp;
+use salus_app::Ctx;
+use salus_core::Role;
+use serde_json::{Value, json};
+
+struct Who {
+    client: reqwest::Client,
+    csrf: String,
+}
+
+async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
+    let client = t.new_client();
+    let password = t.user(name, roles).await;
+    let csrf = t.login_with(&client, name, &password).await;
+    Who { client, csrf }
+}
+
+async fn send(
+    t: &TestApp,
+    w: &Who,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    if_match: Option<i64>,
+) -> (u16, Value) {
+    let mut req = match method {
+        "GET" => w.client.get(t.url(path)),
+        "DELETE" => w.client.delete(t.url(path)),
+        _ => w.client.post(t.url(path)),
+    }
+    .header("x-csrf-token", &w.csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(v) = if_match {
+        req = req.header("if-match", v.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn fields(p: &Value) -> Vec<String> {
+    p["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// A clinic a week ahead: a doctor with a Monday-style session 09:00–10:00 in 15-minute
+/// slots of `capacity`, on the weekday of `day`; a patient; reception and the doctor signed in.
+struct Clinic {
+    admin: Who,
+    desk: Who,
+    doc: Who,
+    doctor_id: String,
+    patient_id: String,
+    day: String,
+}
+
+async fn clinic(t: &TestApp, capacity: i32) -> Clinic {
+    let admin = who(t, "sc.admin", &[Role::Admin]).await;
+    let desk = who(t, "sc.desk", &[Role::Receptionist]).await;
+    let doc = who(t, "sc.doc", &[Role::Doctor]).await;
+    let doctor_id = t.app.find_user_by_username(&Ctx::operator(), "sc.doc").await.unwrap().id.to_string();
+    let (_, f) =
+        send(t, &admin, "POST", "/api/v1/facilities", Some(json!({"code": "MAIN", "name": "Main"})), None)
+            .await;
+    let (_, d) = send(
+        t,
+        &admin,
+        "POST",
+        "/api/v1/departments",
+        Some(json!({"facility_id": f["id"], "code": "OPD", "name": "OPD"})),
+        None,
+    )
+    .await;
+    let today = salus_app::scheduling::local_now(t.app.time_zone).0;
+    let day = today + Duration::days(7);
+    let template = json!({"doctor_id": doctor_id, "department_id": d["id"], "weekday": day.weekday().number_from_monday(),
+        "start": "09:00", "end": "10:00", "slot_minutes": 15, "capacity": capacity, "overbook": 1, "valid_from": today.to_string()});
+    let (status, tpl) = send(t, &admin, "POST", "/api/v1/schedules", Some(template), None).await;
+    assert_eq!(status, 201, "{tpl}");
+    let (status, p) = send(
+        t,
+        &desk,
+        "POST",
+        "/api/v1/patients",
+        Some(json!({"given_names": "Lakshmi", "family_name": "Iyer",
+        "sex": "female", "birth_date": "1975-05-05", "not_a_duplicate": true})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{p}");
+    Clinic {
+        admin,
+        desk,
+        doc,
+        doctor_id,
+        patient_id: p["id"].as_str().unwrap().to_owned(),
+        day: day.to_string(),
+    }
+}
+
+fn booking(c: &Clinic, time: &str) -> Value {
+    json!({"patient_id": c.patient_id, "doctor_id": c.doctor_id, "date": c.day, "time": time, "reason": "Follow-up"})
+}
+
+db_test!(slots_bookings_and_the_status_machine, |t| {
+    let c = clinic(&t, 1).await;
+    let (status, slots) = send(
+        &t,
+        &c.desk,
+        "GET",
+        &format!("/api/v1/slots?doctor_id={}&from={}&days=1", c.doctor_id, c.day),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{slots}");
+    let times: Vec<&str> =
+        slots["items"].as_array().unwrap().iter().map(|s| s["time"].as_str().unwrap()).collect();
+    assert_eq!(times, vec!["09:00", "09:15", "09:30", "09:45"]);
+
+    let (status, a) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:15")), None).await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(a["status"], "booked");
+    let id = a["id"].as_str().unwrap().to_owned();
+
+    // The slot is full: 409 with the next free slots; the free list no longer offers it.
+    let (status, p) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:15")), None).await;
+    assert_eq!(status, 409, "{p}");
+    assert_eq!(p["type"], "urn:salus:problem:slot-taken");
+    assert_eq!(p["next_free"][0]["time"], "09:00");
+    let (_, slots) = send(
+        &t,
+        &c.desk,
+        "GET",
+        &format!("/api/v1/slots?doctor_id={}&from={}&days=1", c.doctor_id, c.day),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(slots["items"].as_array().unwrap().len(), 3);
+    // Reception may knowingly give the slot's one extra place.
+    let mut extra = booking(&c, "09:15");
+    extra["overbook"] = json!(true);
+    assert_eq!(send(&t, &c.desk, "POST", "/api/v1/appointments", Some(extra.clone()), None).await.0, 201);
+    assert_eq!(send(&t, &c.desk, "POST", "/api/v1/appointments", Some(extra), None).await.0, 409);
+
+    // Bad bookings, each writing nothing: in the past, outside a session, not a doctor,
+    // a patient that does not exist, a malformed time.
+    let mut past = booking(&c, "09:00");
+    past["date"] = json!("2020-01-06");
+    let (status, p) = send(&t, &c.desk, "POST", "/api/v1/appointments", Some(past), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["time".to_owned()]), "{p}");
+    let (status, p) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "11:00")), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["time".to_owned()]), "{p}");
+    let mut not_doctor = booking(&c, "09:00");
+    not_doctor["doctor_id"] =
+        json!(t.app.find_user_by_username(&Ctx::operator(), "sc.desk").await.unwrap().id);
+    let (status, p) = send(&t, &c.desk, "POST", "/api/v1/appointments", Some(not_doctor), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["doctor_id".to_owned()]), "{p}");
+    let mut nobody = booking(&c, "09:00");
+    nobody["patient_id"] = json!("0190a0b0-0000-7000-8000-000000000000");
+    assert_eq!(send(&t, &c.desk, "POST", "/api/v1/appointments", Some(nobody), None).await.0, 404);
+    assert_eq!(
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "9am")), None).await.0,
+        422
+    );
+    let (_, day) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/appointments?date={}", c.day), None, None).await;
+    assert_eq!(day["items"].as_array().unwrap().len(), 2, "only the two bookings");
+
+    // Leave on that day: no slots, no booking.
+    let leave = json!({"doctor_id": c.doctor_id, "date": c.day, "kind": "leave", "start": "09:30", "end": "10:00", "reason": "Conference"});
+    let (status, e) = send(&t, &c.admin, "POST", "/api/v1/schedule-exceptions", Some(leave), None).await;
+    assert_eq!(status, 201, "{e}");
+    let (status, p) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:45")), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["time".to_owned()]), "{p}");
+    assert_eq!(
+        send(
+            &t,
+            &c.desk,
+            "POST",
+            "/api/v1/schedule-exceptions",
+            Some(json!({"date": c.day, "kind": "leave"})),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+
+    // The status machine: only legal moves; start and finish are the doctor's.
+    let path = format!("/api/v1/appointments/{id}/status");
+    let (status, p) = send(&t, &c.desk, "POST", &path, Some(json!({"transition": "finish"})), Some(1)).await;
+    assert_eq!(status, 403, "{p}");
+    let (status, p) = send(&t, &c.doc, "POST", &path, Some(json!({"transition": "finish"})), Some(1)).await;
+    assert_eq!(status, 409, "booked cannot finish: {p}");
+    assert_eq!(send(&t, &c.desk, "POST", &path, Some(json!({"transition": "check_in"})), None).await.0, 428);
+    let (status, a) =
+        send(&t, &c.desk, "POST", &path, Some(json!({"transition": "check_in"})), Some(1)).await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!((a["status"].clone(), a["token"].clone()), (json!("checked_in"), json!(1)));
+    assert_eq!(
+        send(&t, &c.desk, "POST", &path, Some(json!({"transition": "no_show"})), Some(2)).await.0,
+        409
+    );
+    assert_eq!(
+        send(&t, &c.doc, "POST", &path, Some(json!({"transition": "start"})), Some(1)).await.0,
+        409,
+        "stale version"
+    );
+    assert_eq!(send(&t, &c.doc, "POST", &path, Some(json!({"transition": "start"})), Some(2)).await.0, 200);
+    let (status, a) = send(&t, &c.doc, "POST", &path, Some(json!({"transition": "finish"})), Some(3)).await;
+    assert_eq!((status, a["status"].clone()), (200, json!("finished")));
+    assert_eq!(
+        send(&t, &c.desk, "POST", &path, Some(json!({"transition": "cancel", "reason": "x"})), Some(4))
+            .await
+            .0,
+        409
+    );
+
+    // The chart's timeline shows the visit; every step is audited against the patient.
+    let (_, timeline) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/patients/{}/timeline", c.patient_id), None, None).await;
+    let kinds: Vec<&str> =
+        timeline["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "appointment").count(), 5, "{timeline}");
+    let moves = salus_db::audit::actions_of(t.app.db.reader(), "appointment.").await.unwrap();
+    assert!(moves.iter().filter(|e| e.action == "appointment.status").all(|e| e.patient_id.is_some()));
+});
+
+db_test!(cancel_and_reschedule_give_the_seat_back, |t| {
+    let c = clinic(&t, 1).await;
+    let (_, a) = send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await;
+    let id = a["id"].as_str().unwrap().to_owned();
+    // Cancelling needs a reason; then the slot is free again.
+    let path = format!("/api/v1/appointments/{id}/status");
+    let (status, p) = send(&t, &c.desk, "POST", &path, Some(json!({"transition": "cancel"})), Some(1)).await;
+    assert_eq!((status, fields(&p)), (422, vec!["reason".to_owned()]));
+    let (status, a) = send(
+        &t,
+        &c.desk,
+        "POST",
+        &path,
+        Some(json!({"transition": "cancel", "reason": "Patient travelling"})),
+        Some(1),
+    )
+    .await;
+    assert_eq!((status, a["cancel_reason"].clone()), (200, json!("Patient travelling")));
+    let (status, b) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await;
+    assert_eq!(status, 201, "the seat was given back: {b}");
+
+    // Reschedule 09:00 → 09:30: the old one points to the new, and 09:00 is free.
+    let bid = b["id"].as_str().unwrap().to_owned();
+    let move_to = json!({"date": c.day, "time": "09:30"});
+    let (status, n) = send(
+        &t,
+        &c.desk,
+        "POST",
+        &format!("/api/v1/appointments/{bid}/reschedule"),
+        Some(move_to.clone()),
+        Some(1),
+    )
+    .await;
+    assert_eq!(status, 201, "{n}");
+    let (_, old) = send(&t, &c.desk, "GET", &format!("/api/v1/appointments/{bid}"), None, None).await;
+    assert_eq!(
+        (old["status"].clone(), old["rescheduled_to"].clone()),
+        (json!("rescheduled"), n["id"].clone())
+    );
+    let (status, _) =
+        send(&t, &c.desk, "POST", &format!("/api/v1/appointments/{bid}/reschedule"), Some(move_to), Some(2))
+            .await;
+    assert_eq!(status, 409, "a rescheduled appointment cannot move again");
+    assert_eq!(
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await.0,
+        201
+    );
+    assert_eq!(
+        send(&t, &c.doc, "POST", "/api/v1/appointments", Some(booking(&c, "09:15")), None).await.0,
+        403,
+        "doctors do not book"
+    );
+});
+
+db_test!(a_race_for_the_last_places_is_decided_by_the_database, |t| {
+    let c = clinic(&t, 3).await;
+    let body = booking(&c, "09:45");
+    let mut racers = Vec::new();
+    for i in 0..24 {
+        let (client, csrf, url, body) =
+            (c.desk.client.clone(), c.desk.csrf.clone(), t.url("/api/v1/appointments"), body.clone());
+        racers.push(tokio::spawn(async move {
+            let _ = i;
+            let res = client.post(url).header("x-csrf-token", csrf).json(&body).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut booked = 0;
+    for r in racers {
+        let (status, body) = r.await.unwrap();
+        match status {
+            201 => booked += 1,
+            409 => assert_eq!(body["next_free"][0]["time"], "09:00", "{body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(booked, 3, "exactly the capacity");
+    let (_, day) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/appointments?date={}", c.day), None, None).await;
+    assert_eq!(day["items"].as_array().unwrap().len(), 3);
+});
