@@ -328,3 +328,41 @@ db_test!(a_race_for_the_last_places_is_decided_by_the_database, |t| {
         send(&t, &c.desk, "GET", &format!("/api/v1/appointments?date={}", c.day), None, None).await;
     assert_eq!(day["items"].as_array().unwrap().len(), 3);
 });
+
+db_test!(a_merge_moves_appointments_and_an_unmerge_brings_them_back, |t| {
+    let c = clinic(&t, 1).await;
+    let (status, dup) = send(
+        &t,
+        &c.desk,
+        "POST",
+        "/api/v1/patients",
+        Some(json!({"given_names": "Laxmi", "family_name": "Iyer",
+        "sex": "female", "birth_date": "1975-05-05", "not_a_duplicate": true})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut body = booking(&c, "09:30");
+    body["patient_id"] = dup["id"].clone();
+    let (_, a) = send(&t, &c.desk, "POST", "/api/v1/appointments", Some(body), None).await;
+    let dup_id = dup["id"].as_str().unwrap();
+    let merge = json!({"survivor_id": c.patient_id});
+    assert_eq!(
+        send(&t, &c.admin, "POST", &format!("/api/v1/patients/{dup_id}/merge"), Some(merge), None).await.0,
+        200
+    );
+    let (_, moved) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/appointments/{}", a["id"].as_str().unwrap()), None, None)
+            .await;
+    assert_eq!(moved["patient_id"], json!(c.patient_id));
+    assert_eq!(
+        send(&t, &c.admin, "POST", &format!("/api/v1/patients/{dup_id}/unmerge"), Some(json!({})), None)
+            .await
+            .0,
+        204
+    );
+    let (_, back) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/appointments/{}", a["id"].as_str().unwrap()), None, None)
+            .await;
+    assert_eq!(back["patient_id"], dup["id"]);
+});

@@ -24,6 +24,9 @@ struct Moved {
     /// Identifiers the survivor already had, dropped from the duplicate.
     dropped: Vec<(String, String, Option<String>)>,
     users: Vec<Uuid>,
+    /// Appointments moved to the survivor (absent in merges made before scheduling).
+    #[serde(default)]
+    appointments: Vec<Uuid>,
     was_active: bool,
 }
 
@@ -50,6 +53,7 @@ impl App {
         let txn = self.db.begin_write().await?;
         let mut moved = Moved { was_active: src.active, ..Default::default() };
         moved.timeline = q::move_timeline(&txn, src.id, keep.id).await?;
+        moved.appointments = salus_db::scheduling::move_appointments(&txn, src.id, keep.id).await?;
         let theirs = q::identifiers_of(&txn, &[src.id]).await?;
         let ours = q::identifiers_of(&txn, &[keep.id]).await?;
         let mut new_rows = Vec::new();
@@ -139,6 +143,7 @@ impl App {
             .ok_or(AppError::NotFound("patient"))?;
         let txn = self.db.begin_write().await?;
         q::move_timeline_rows(&txn, &moved.timeline, src.id).await?;
+        salus_db::scheduling::move_appointment_rows(&txn, &moved.appointments, src.id).await?;
         // The survivor keeps what it had; what came from the duplicate goes back.
         let survivor_ids = q::identifiers_of(&txn, &[keep.id]).await?;
         let back: Vec<patient_identifier::Model> = survivor_ids
