@@ -47,6 +47,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     }
     ensure_demo_patients(app).await?;
     ensure_demo_organisation(app).await?;
+    ensure_demo_schedule(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
         println!("Forgot one? `salus user reset-password <username>` prints a new one.");
@@ -242,6 +243,68 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
         departments.len(),
         DEMO_SERVICES.len()
     );
+    Ok(())
+}
+
+/// Dr Rao's week: morning clinics Monday to Saturday and evening clinics Monday,
+/// Wednesday and Friday in General Medicine OPD, and the coming week about two-thirds
+/// booked with demo patients (deterministically), made once.
+async fn ensure_demo_schedule(app: &App) -> anyhow::Result<()> {
+    use salus_app::scheduling::{BookInput, TemplateInput};
+    let op = Ctx::operator();
+    let Ok(doctor) = app.find_user_by_username(&op, "dr.rao").await else { return Ok(()) };
+    if !app.templates(&op, Some(doctor.id)).await?.is_empty() {
+        return Ok(());
+    }
+    let departments = app.departments(&op, None).await?;
+    let Some(opd) = departments.iter().find(|d| d.code == "OPD-GM") else { return Ok(()) };
+    let (today, _) = salus_app::scheduling::local_now(app.time_zone);
+    let session = |weekday: i16, start: &str, end: &str| TemplateInput {
+        doctor_id: doctor.id,
+        department_id: opd.id,
+        weekday,
+        start: start.into(),
+        end: end.into(),
+        slot_minutes: 15,
+        capacity: 1,
+        overbook: 1,
+        valid_from: today,
+        valid_until: None,
+    };
+    for weekday in 1..=6 {
+        app.create_template(&op, session(weekday, "09:00", "13:00")).await?;
+    }
+    for weekday in [1, 3, 5] {
+        app.create_template(&op, session(weekday, "17:00", "19:00")).await?;
+    }
+    let patients = salus_db::patients::first_patient_ids(app.db.reader(), 200).await?;
+    let slots = app.free_slots(&op, &[doctor.id], None, today + chrono::Duration::days(1), 7).await?;
+    let reasons = [
+        "Fever and cough",
+        "Diabetes follow-up",
+        "Blood pressure review",
+        "Back pain",
+        "Headache",
+        "Routine check-up",
+    ];
+    let mut booked = 0;
+    for (i, slot) in slots.iter().enumerate() {
+        // About two slots in three, the same ones on every fresh demo.
+        if i % 3 == 2 || patients.is_empty() {
+            continue;
+        }
+        let input = BookInput {
+            patient_id: patients[(i * 7) % patients.len()].into(),
+            doctor_id: doctor.id,
+            date: slot.date,
+            time: slot.time.to_string(),
+            reason: reasons[i % reasons.len()].into(),
+            overbook: false,
+        };
+        app.book(&op, input).await?;
+        booked += 1;
+    }
+    println!("Demo schedule: Dr Priya Rao's clinics, {booked} appointments booked in the coming week.");
     Ok(())
 }
 

@@ -149,6 +149,9 @@ fn demo_twice_is_idempotent() {
         lines.iter().any(|l| l.starts_with("Demo organisation: Salus Demo Hospital with 10 departments")),
         "{lines:?}"
     );
+    let schedule = lines.iter().find(|l| l.starts_with("Demo schedule:")).expect("a demo schedule");
+    let booked: u32 = schedule.split_whitespace().find_map(|w| w.parse().ok()).unwrap();
+    assert!(booked >= 40, "a week of appointments: {schedule}");
     stop(first);
     assert!(dir.path().join("salus-data/salus.db").is_file(), "SQLite in ./salus-data");
 

@@ -437,3 +437,18 @@ pub async fn count_patients<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> 
     use sea_orm::PaginatorTrait;
     patient::Entity::find().count(conn).await
 }
+
+/// The first `limit` live records by id (for demo data).
+pub async fn first_patient_ids<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<Uuid>, DbErr> {
+    patient::Entity::find()
+        .select_only()
+        .column(patient::Column::Id)
+        .filter(patient::Column::MergedInto.is_null())
+        .filter(patient::Column::Active.eq(true))
+        .filter(patient::Column::Restricted.eq(false))
+        .order_by_asc(patient::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await
+}
