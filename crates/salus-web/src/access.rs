@@ -73,6 +73,11 @@ pub const DECLARED: &[Declared] = &[
     d("/services", Access::Permission(Permission::OrganisationRead)),
     d("/admin/services", Access::Permission(Permission::OrganisationManage)),
     d("/admin/services/{id}", Access::Permission(Permission::OrganisationManage)),
+    d("/appointments", Access::Permission(Permission::AppointmentsRead)),
+    d("/appointments/book", Access::Permission(Permission::AppointmentsBook)),
+    // Checking in is reception's, starting a consultation the doctor's: the use case decides.
+    d("/appointments/{id}/{action}", Access::Permission(Permission::AppointmentsRead)),
+    d("/worklist", Access::Permission(Permission::AppointmentsConsult)),
     d("/admin/break-glass", Access::Permission(Permission::AuditView)),
     d("/admin/break-glass/{id}/review", Access::Permission(Permission::AuditView)),
     d("/profile", Access::SignedIn),

@@ -114,6 +114,10 @@ const SAMPLES: &[(&str, &str, &str)] = &[
         "POST",
         "/api/v1/appointments/0190a0b0-0000-7000-8000-000000000000/reschedule",
     ),
+    ("/appointments", "GET", "/appointments"),
+    ("/appointments/book", "GET", "/appointments/book?patient_id=0190a0b0-0000-7000-8000-000000000000"),
+    ("/appointments/{id}/{action}", "POST", "/appointments/0190a0b0-0000-7000-8000-000000000000/check_in"),
+    ("/worklist", "GET", "/worklist"),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (

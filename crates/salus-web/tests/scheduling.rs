@@ -366,3 +366,103 @@ db_test!(a_merge_moves_appointments_and_an_unmerge_brings_them_back, |t| {
             .await;
     assert_eq!(back["patient_id"], dup["id"]);
 });
+
+async fn post_form(t: &TestApp, w: &Who, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut all = vec![("csrf_token", w.csrf.as_str())];
+    all.extend_from_slice(fields);
+    w.client.post(t.url(path)).form(&all).send().await.unwrap()
+}
+
+async fn page(t: &TestApp, w: &Who, path: &str) -> (u16, String) {
+    let res = w.client.get(t.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+db_test!(reception_books_and_the_doctor_sees_the_worklist, |t| {
+    let c = clinic(&t, 1).await;
+    let book = format!(
+        "/appointments/book?patient_id={}&doctor_id={}&date={}&reason=Cough",
+        c.patient_id, c.doctor_id, c.day
+    );
+    let (status, html) = page(&t, &c.desk, &book).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("aria-label=\"Book 09:00 with"), "{html}");
+    let slot = |time: &'static str| {
+        vec![
+            ("patient_id", c.patient_id.as_str()),
+            ("slot_doctor", c.doctor_id.as_str()),
+            ("date", c.day.as_str()),
+            ("time", time),
+            ("reason", "Cough"),
+        ]
+    };
+    let res = post_form(&t, &c.desk, "/appointments/book", &slot("09:00")).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(common::location(&res), format!("/patients/{}", c.patient_id));
+    // The same slot again: the page says it is taken and offers the next free ones.
+    let res = post_form(&t, &c.desk, "/appointments/book", &slot("09:00")).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("Next free slots") && html.contains("09:15"),
+        "{html}"
+    );
+    // A doctor does not book.
+    assert_eq!(page(&t, &c.doc, &book).await.0, 403);
+
+    // The day board shows the booking with reception's actions.
+    let (status, html) = page(&t, &c.desk, &format!("/appointments?date={}", c.day)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Lakshmi Iyer") && html.contains("Check in") && html.contains("Cough"), "{html}");
+    let (_, day) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/appointments?date={}", c.day), None, None).await;
+    let id = day["items"][0]["id"].as_str().unwrap().to_owned();
+    let back = format!("/appointments?date={}", c.day);
+    let res = post_form(
+        &t,
+        &c.desk,
+        &format!("/appointments/{id}/check_in"),
+        &[("version", "1"), ("return_to", &back)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(common::location(&res), back);
+    // A stale form is not applied; the board says why.
+    let res = post_form(
+        &t,
+        &c.desk,
+        &format!("/appointments/{id}/check_in"),
+        &[("version", "1"), ("return_to", &back)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&t, &c.desk, &back).await;
+    assert!(html.contains("Not done"), "{html}");
+    // Reception cannot start the consultation; the doctor can.
+    assert_eq!(
+        post_form(&t, &c.desk, &format!("/appointments/{id}/start"), &[("version", "2")]).await.status(),
+        403
+    );
+    let res = post_form(
+        &t,
+        &c.doc,
+        &format!("/appointments/{id}/start"),
+        &[("version", "2"), ("return_to", "/worklist")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, a) = send(&t, &c.desk, "GET", &format!("/api/v1/appointments/{id}"), None, None).await;
+    assert_eq!(a["status"], "in_consultation");
+    assert_eq!(
+        post_form(&t, &c.desk, "/appointments/nope/check_in", &[("version", "1")]).await.status(),
+        404
+    );
+    assert_eq!(
+        post_form(&t, &c.desk, &format!("/appointments/{id}/explode"), &[("version", "1")]).await.status(),
+        404
+    );
+    // The worklist is today's; the booking is next week, so it is empty today.
+    let (status, html) = page(&t, &c.doc, "/worklist").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No appointments."), "{html}");
+});

@@ -362,6 +362,64 @@ impl App {
     }
 }
 
+/// A line of the day board: the appointment with the names to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardRow {
+    pub appointment: Appointment,
+    /// "Restricted record" for a restricted patient (the MRN still identifies them).
+    pub patient_name: String,
+    pub mrn: String,
+    pub doctor_name: String,
+}
+
+impl App {
+    /// The day's appointments with patient and doctor names, for reception's board and a
+    /// doctor's worklist (each patient read audited).
+    pub async fn day_board(
+        &self,
+        ctx: &Ctx,
+        date: NaiveDate,
+        doctor: Option<UserId>,
+    ) -> Result<Vec<BoardRow>, AppError> {
+        let list = self.appointments_on(ctx, date, doctor).await?;
+        let mut patient_ids: Vec<uuid::Uuid> = list.iter().map(|a| a.patient_id.as_uuid()).collect();
+        patient_ids.sort();
+        patient_ids.dedup();
+        let patients = patients_q::patients_by_ids(self.db.reader(), &patient_ids).await?;
+        let mut doctor_ids: Vec<uuid::Uuid> = list.iter().map(|a| a.doctor_id.as_uuid()).collect();
+        doctor_ids.sort();
+        doctor_ids.dedup();
+        let mut doctors = Vec::new();
+        for id in doctor_ids {
+            if let Some(u) = salus_db::identity::find_user(self.db.reader(), id).await? {
+                doctors.push((id, u.user.display_name));
+            }
+        }
+        Ok(list
+            .into_iter()
+            .map(|a| {
+                let p = patients.iter().find(|p| p.id == a.patient_id.as_uuid());
+                let patient_name = match p {
+                    Some(p) if p.restricted => "Restricted record".to_owned(),
+                    Some(p) => format!("{} {}", p.given_names, p.family_name).trim().to_owned(),
+                    None => String::new(),
+                };
+                let doctor_name = doctors
+                    .iter()
+                    .find(|(id, _)| *id == a.doctor_id.as_uuid())
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default();
+                BoardRow {
+                    patient_name,
+                    mrn: p.map(|p| p.mrn.clone()).unwrap_or_default(),
+                    doctor_name,
+                    appointment: a,
+                }
+            })
+            .collect())
+    }
+}
+
 /// How one booking attempt ended when it did not book.
 enum Attempt {
     /// Another booking took the seat first; try again.

@@ -3,6 +3,7 @@
 //! `base.html`, which carries the navigation for the user's roles, the flash message and
 //! the anti-forgery token htmx sends with each request.
 
+mod appointments;
 mod audit;
 mod auth;
 mod break_glass;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(patients::router())
         .merge(break_glass::router())
         .merge(organisation::router())
+        .merge(appointments::router())
 }
 
 pub async fn not_found() -> Response {
@@ -85,6 +87,12 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
     let mut items = vec![("Home", "/")];
     if user.may(Permission::PatientsRead) {
         items.push(("Patients", "/patients"));
+    }
+    if user.may(Permission::AppointmentsConsult) {
+        items.push(("My worklist", "/worklist"));
+    }
+    if user.may(Permission::AppointmentsRead) {
+        items.push(("Appointments", "/appointments"));
     }
     if user.may(Permission::OrganisationRead) {
         items.push(("Price list", "/services"));

@@ -417,6 +417,7 @@ struct ChartPage {
     timeline: TimelinePartial,
     may_edit: bool,
     may_merge: bool,
+    may_book: bool,
     type_names: Vec<(String, String)>,
 }
 
@@ -485,6 +486,7 @@ async fn chart(
             timeline,
             may_edit: user.may(Permission::PatientsRegister),
             may_merge: user.may(Permission::PatientsMerge),
+            may_book: user.may(Permission::AppointmentsBook),
             type_names,
         },
     ))

@@ -1,0 +1,331 @@
+//! Appointment pages: reception's day board (every doctor, statuses, actions), a doctor's
+//! worklist (today's own patients in order, one click into the chart), and booking for a
+//! patient (department → doctor → day → a free slot). Every action is a form that posts
+//! the version it saw; the board says what happened, or why not.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use salus_app::identity::Permission;
+use salus_app::organisation::StaffQuery;
+use salus_app::scheduling::{BoardRow, BookInput, FreeSlot, local_now};
+use salus_app::{AppError, Ctx};
+use salus_core::page::PageRequest;
+use salus_core::scheduling::Transition;
+use salus_core::{AppointmentId, DepartmentId, PatientId, Role, UserId};
+use serde::Deserialize;
+
+use super::{PageCtx, SignedIn, render};
+use crate::AppState;
+use crate::error::PageError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/appointments", get(board))
+        .route("/appointments/book", get(book_page).post(book))
+        .route("/appointments/{id}/{action}", post(act))
+        .route("/worklist", get(worklist))
+}
+
+#[derive(Template)]
+#[template(path = "appointments.html")]
+struct BoardPage {
+    page: PageCtx,
+    title: &'static str,
+    date: NaiveDate,
+    rows: Vec<BoardRow>,
+    doctors: Vec<(String, String)>,
+    doctor: String,
+    status: String,
+    may_book: bool,
+    may_consult: bool,
+    worklist: bool,
+}
+
+impl BoardPage {
+    fn shown(&self) -> Vec<&BoardRow> {
+        self.rows
+            .iter()
+            .filter(|r| self.status.is_empty() || r.appointment.status.as_str() == self.status)
+            .collect()
+    }
+
+    fn status_is(&self, s: &str) -> bool {
+        self.status == s
+    }
+
+    fn return_to(&self) -> String {
+        if self.worklist {
+            "/worklist".into()
+        } else {
+            format!("/appointments?date={}&doctor={}", self.date, self.doctor)
+        }
+    }
+
+    fn statuses(&self) -> Vec<(&'static str, &'static str)> {
+        salus_core::scheduling::AppointmentStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct BoardQuery {
+    date: Option<String>,
+    #[serde(default)]
+    doctor: String,
+    #[serde(default)]
+    status: String,
+}
+
+async fn doctor_options(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, String)>, PageError> {
+    let query = StaffQuery { role: Some(Role::Doctor), ..Default::default() };
+    let found = state.app.staff(ctx, &query, PageRequest::new(None, Some(200))).await?;
+    Ok(found.items.into_iter().map(|m| (m.user.id.to_string(), m.user.display_name)).collect())
+}
+
+async fn board(
+    State(state): State<AppState>,
+    SignedIn(user, ctx, page): SignedIn,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, PageError> {
+    let today = local_now(state.app.time_zone).0;
+    let date = q.date.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+    let doctor = q.doctor.parse::<UserId>().ok();
+    let rows = state.app.day_board(&ctx, date, doctor).await?;
+    let doctors = doctor_options(&state, &ctx).await?;
+    let page_data = BoardPage {
+        page,
+        title: "Appointments",
+        date,
+        rows,
+        doctors,
+        doctor: doctor.map(|d| d.to_string()).unwrap_or_default(),
+        status: q.status,
+        may_book: user.may(Permission::AppointmentsBook),
+        may_consult: user.may(Permission::AppointmentsConsult),
+        worklist: false,
+    };
+    Ok(render(StatusCode::OK, &page_data))
+}
+
+/// Today's patients of the signed-in doctor: those waiting first, by token.
+async fn worklist(
+    State(state): State<AppState>,
+    SignedIn(user, ctx, page): SignedIn,
+) -> Result<Response, PageError> {
+    let today = local_now(state.app.time_zone).0;
+    let mut rows = state.app.day_board(&ctx, today, Some(user.id)).await?;
+    rows.sort_by_key(|r| {
+        use salus_core::scheduling::AppointmentStatus as S;
+        let rank = match r.appointment.status {
+            S::InConsultation => 0,
+            S::CheckedIn => 1,
+            S::Booked => 2,
+            _ => 3,
+        };
+        (rank, r.appointment.token.unwrap_or(i32::MAX), r.appointment.starts_at)
+    });
+    let page_data = BoardPage {
+        page,
+        title: "My worklist",
+        date: today,
+        rows,
+        doctors: Vec::new(),
+        doctor: user.id.to_string(),
+        status: String::new(),
+        may_book: user.may(Permission::AppointmentsBook),
+        may_consult: user.may(Permission::AppointmentsConsult),
+        worklist: true,
+    };
+    Ok(render(StatusCode::OK, &page_data))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path((id, action)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let fields = super::Fields(fields);
+    let id: AppointmentId =
+        id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such appointment."))?;
+    let transition = Transition::parse(&action)
+        .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "There is no such action."))?;
+    let back = super::safe_next(Some(fields.value("return_to").as_str())).to_owned();
+    let version = fields.value("version").parse().map_err(|_| {
+        PageError::new(StatusCode::BAD_REQUEST, "The form is missing its version; reload the page.")
+    })?;
+    let text = match state.app.transition(&ctx, id, version, transition, &fields.value("reason")).await {
+        Ok(a) => match transition {
+            Transition::CheckIn => format!("Checked in: token {}.", a.token.unwrap_or_default()),
+            Transition::Start => "Consultation started.".into(),
+            Transition::Finish => "Consultation finished.".into(),
+            Transition::Cancel => "Appointment cancelled; the slot is free again.".into(),
+            Transition::NoShow => "Marked as not come; the slot is free again.".into(),
+        },
+        Err(AppError::Invalid(errors)) => {
+            errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
+        }
+        Err(AppError::Conflict(message)) => format!("Not done: {message}."),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(super::profile::with_flash(&back, &text, state.web.secure_cookies))
+}
+
+#[derive(Template)]
+#[template(path = "book.html")]
+struct BookPage {
+    page: PageCtx,
+    patient_id: String,
+    patient_name: String,
+    mrn: String,
+    departments: Vec<(String, String)>,
+    doctors: Vec<(String, String)>,
+    department: String,
+    doctor: String,
+    date: NaiveDate,
+    slots: Vec<FreeSlot>,
+    reason: String,
+    error: Option<String>,
+    next_free: Vec<FreeSlot>,
+}
+
+impl BookPage {
+    fn doctor_name(&self, id: &UserId) -> String {
+        let id = id.to_string();
+        self.doctors.iter().find(|(v, _)| *v == id).map(|(_, n)| n.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+struct BookQuery {
+    patient_id: String,
+    #[serde(default)]
+    department_id: String,
+    #[serde(default)]
+    doctor_id: String,
+    date: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// A booking that did not go through, shown again.
+struct Again {
+    status: StatusCode,
+    reason: String,
+    error: String,
+    next_free: Vec<FreeSlot>,
+}
+
+async fn show_book(
+    state: &AppState,
+    ctx: &Ctx,
+    page: PageCtx,
+    q: BookQuery,
+    again: Option<Again>,
+) -> Result<Response, PageError> {
+    let (status, reason, error, next_free) = match again {
+        Some(a) => (a.status, a.reason, Some(a.error), a.next_free),
+        None => (StatusCode::OK, q.reason.clone(), None, Vec::new()),
+    };
+    let patient_id: PatientId = q
+        .patient_id
+        .parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such patient."))?;
+    let patient = state.app.patient(ctx, patient_id).await?;
+    let today = local_now(state.app.time_zone).0;
+    let date = q.date.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today).max(today);
+    let departments = state
+        .app
+        .departments(ctx, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| (d.id.to_string(), d.name))
+        .collect();
+    let department = q.department_id.parse::<DepartmentId>().ok();
+    let doctor = q.doctor_id.parse::<UserId>().ok();
+    let doctors = doctor_options(state, ctx).await?;
+    let slots = if doctor.is_some() || department.is_some() {
+        let ids: Vec<UserId> = doctor.into_iter().collect();
+        state.app.free_slots(ctx, &ids, department, date, 1).await?
+    } else {
+        Vec::new()
+    };
+    let page_data = BookPage {
+        page,
+        patient_id: patient.id.to_string(),
+        patient_name: patient.display_name(),
+        mrn: patient.mrn.clone(),
+        departments,
+        doctors,
+        department: department.map(|d| d.to_string()).unwrap_or_default(),
+        doctor: doctor.map(|d| d.to_string()).unwrap_or_default(),
+        date,
+        slots,
+        reason,
+        error,
+        next_free,
+    };
+    Ok(render(status, &page_data))
+}
+
+async fn book_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<BookQuery>,
+) -> Result<Response, PageError> {
+    show_book(&state, &ctx, page, q, None).await
+}
+
+async fn book(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = super::Fields(fields);
+    let q = BookQuery {
+        patient_id: f.value("patient_id"),
+        department_id: f.value("department_id"),
+        doctor_id: f.value("doctor_id"),
+        date: Some(f.value("date")),
+        reason: f.value("reason"),
+    };
+    let bad = |m: &str| PageError::new(StatusCode::BAD_REQUEST, m);
+    let input = BookInput {
+        patient_id: f.value("patient_id").parse().map_err(|_| bad("The form names no patient."))?,
+        doctor_id: f.value("slot_doctor").parse().map_err(|_| bad("Choose a slot."))?,
+        date: f.value("date").parse().map_err(|_| bad("Choose a slot."))?,
+        time: f.value("time"),
+        reason: f.value("reason"),
+        overbook: false,
+    };
+    let (date, time) = (input.date, input.time.clone());
+    match state.app.book(&ctx, input).await {
+        Ok(a) => {
+            let to = format!("/patients/{}", a.patient_id);
+            let text = format!("Booked for {} at {time}.", date.format("%a %d %b %Y"));
+            Ok(super::profile::with_flash(&to, &text, state.web.secure_cookies))
+        }
+        Err(AppError::SlotTaken { next }) => {
+            let error = "Someone else booked that slot a moment ago. The next free ones are below.".into();
+            let again =
+                Again { status: StatusCode::CONFLICT, reason: f.value("reason"), error, next_free: next };
+            show_book(&state, &ctx, page, q, Some(again)).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let error = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
+            let again = Again {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                reason: f.value("reason"),
+                error,
+                next_free: Vec::new(),
+            };
+            show_book(&state, &ctx, page, q, Some(again)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
