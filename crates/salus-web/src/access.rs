@@ -78,6 +78,10 @@ pub const DECLARED: &[Declared] = &[
     // Checking in is reception's, starting a consultation the doctor's: the use case decides.
     d("/appointments/{id}/{action}", Access::Permission(Permission::AppointmentsRead)),
     d("/worklist", Access::Permission(Permission::AppointmentsConsult)),
+    d("/worklist/call-next", Access::Permission(Permission::AppointmentsConsult)),
+    d("/appointments/walk-in", Access::Permission(Permission::AppointmentsBook)),
+    d("/queue", Access::Permission(Permission::AppointmentsRead)),
+    d("/queue/board", Access::Permission(Permission::AppointmentsRead)),
     d("/admin/break-glass", Access::Permission(Permission::AuditView)),
     d("/admin/break-glass/{id}/review", Access::Permission(Permission::AuditView)),
     d("/profile", Access::SignedIn),
@@ -126,6 +130,9 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/appointments/{id}", Access::Permission(Permission::AppointmentsRead)),
     d("/api/v1/appointments/{id}/status", Access::Permission(Permission::AppointmentsRead)),
     d("/api/v1/appointments/{id}/reschedule", Access::Permission(Permission::AppointmentsBook)),
+    d("/api/v1/walk-ins", Access::Permission(Permission::AppointmentsBook)),
+    d("/api/v1/queue", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/queue/call-next", Access::Permission(Permission::AppointmentsConsult)),
     // The API's description: no data, and integrators read it before they have a token.
     d("/api/openapi.json", Access::Public),
     d("/api/docs", Access::Public),

@@ -118,6 +118,13 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/appointments/book", "GET", "/appointments/book?patient_id=0190a0b0-0000-7000-8000-000000000000"),
     ("/appointments/{id}/{action}", "POST", "/appointments/0190a0b0-0000-7000-8000-000000000000/check_in"),
     ("/worklist", "GET", "/worklist"),
+    ("/worklist/call-next", "POST", "/worklist/call-next"),
+    ("/appointments/walk-in", "POST", "/appointments/walk-in"),
+    ("/queue", "GET", "/queue"),
+    ("/queue/board", "GET", "/queue/board"),
+    ("/api/v1/walk-ins", "POST", "/api/v1/walk-ins"),
+    ("/api/v1/queue", "GET", "/api/v1/queue"),
+    ("/api/v1/queue/call-next", "POST", "/api/v1/queue/call-next"),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (

@@ -466,3 +466,87 @@ db_test!(reception_books_and_the_doctor_sees_the_worklist, |t| {
     assert_eq!(status, 200);
     assert!(html.contains("No appointments."), "{html}");
 });
+
+db_test!(walk_ins_wait_by_token_and_the_doctor_calls_them_in, |t| {
+    let c = clinic(&t, 1).await;
+    let walk = |patient: &str| json!({"patient_id": patient, "doctor_id": c.doctor_id, "reason": "Fever"});
+    let (status, first) =
+        send(&t, &c.desk, "POST", "/api/v1/walk-ins", Some(walk(&c.patient_id)), None).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(
+        (first["status"].clone(), first["token"].clone(), first["time"].clone()),
+        (json!("checked_in"), json!(1), Value::Null)
+    );
+    let (_, other) = send(
+        &t,
+        &c.desk,
+        "POST",
+        "/api/v1/patients",
+        Some(json!({"given_names": "Musa", "family_name": "Bello",
+        "sex": "male", "birth_date": "1990-01-01", "not_a_duplicate": true})),
+        None,
+    )
+    .await;
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    let (_, second) = send(&t, &c.desk, "POST", "/api/v1/walk-ins", Some(walk(&other_id)), None).await;
+    assert_eq!(second["token"], 2);
+    // Bad walk-ins: a doctor does not register them; not a doctor; an unknown patient.
+    assert_eq!(send(&t, &c.doc, "POST", "/api/v1/walk-ins", Some(walk(&c.patient_id)), None).await.0, 403);
+    let mut wrong = walk(&c.patient_id);
+    wrong["doctor_id"] = json!(t.app.find_user_by_username(&Ctx::operator(), "sc.admin").await.unwrap().id);
+    assert_eq!(send(&t, &c.desk, "POST", "/api/v1/walk-ins", Some(wrong), None).await.0, 422);
+    assert_eq!(
+        send(
+            &t,
+            &c.desk,
+            "POST",
+            "/api/v1/walk-ins",
+            Some(walk("0190a0b0-0000-7000-8000-000000000000")),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // The waiting room: tokens in order, nobody in yet.
+    let (_, q) = send(&t, &c.desk, "GET", "/api/v1/queue", None, None).await;
+    assert_eq!(
+        (q["items"][0]["current_token"].clone(), q["items"][0]["waiting_tokens"].clone()),
+        (Value::Null, json!([1, 2]))
+    );
+    let (status, html) = page(&t, &c.desk, "/queue/board").await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("Lakshmi") && !html.contains("Musa"),
+        "the screen shows tokens, not names: {html}"
+    );
+
+    // Call next: token 1 goes in; again while busy is refused; after finishing, token 2.
+    assert_eq!(send(&t, &c.desk, "POST", "/api/v1/queue/call-next", None, None).await.0, 403);
+    let (status, a) = send(&t, &c.doc, "POST", "/api/v1/queue/call-next", None, None).await;
+    assert_eq!((status, a["token"].clone(), a["status"].clone()), (200, json!(1), json!("in_consultation")));
+    let (status, p) = send(&t, &c.doc, "POST", "/api/v1/queue/call-next", None, None).await;
+    assert_eq!(status, 409, "{p}");
+    let id = a["id"].as_str().unwrap();
+    let version = a["version"].as_i64().unwrap();
+    assert_eq!(
+        send(
+            &t,
+            &c.doc,
+            "POST",
+            &format!("/api/v1/appointments/{id}/status"),
+            Some(json!({"transition": "finish"})),
+            Some(version)
+        )
+        .await
+        .0,
+        200
+    );
+    let res = post_form(&t, &c.doc, "/worklist/call-next", &[]).await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = page(&t, &c.doc, "/worklist").await;
+    assert!(html.contains("Token 2 is called in") && html.contains("Musa Bello"), "{html}");
+    let (_, html) = page(&t, &c.desk, "/queue").await;
+    assert!(html.contains("hx-trigger=\"every 5s\"") && html.contains("<strong>2</strong>"), "{html}");
+});

@@ -165,6 +165,14 @@ impl Actor {
             Actor::User(_) | Actor::Anonymous => Err(AppError::Forbidden),
         }
     }
+
+    /// The signed-in user, if a user is acting.
+    pub fn user(&self) -> Option<&CurrentUser> {
+        match self {
+            Actor::User(u) => Some(u),
+            _ => None,
+        }
+    }
 }
 
 /// The signed-in user of a request.

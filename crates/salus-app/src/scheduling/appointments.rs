@@ -362,6 +362,142 @@ impl App {
     }
 }
 
+/// The waiting room of one doctor on one day: who is with the doctor, who waits (by
+/// token).
+#[derive(Debug, Clone, Serialize)]
+pub struct Queue {
+    pub doctor_id: UserId,
+    pub doctor_name: String,
+    pub current: Option<Appointment>,
+    pub waiting: Vec<Appointment>,
+}
+
+impl App {
+    /// Registers a walk-in: checked in at once with the doctor's next token, no slot.
+    #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
+    pub async fn walk_in(
+        &self,
+        ctx: &Ctx,
+        patient_id: PatientId,
+        doctor_id: UserId,
+        reason: &str,
+    ) -> Result<Appointment, AppError> {
+        self.authorize(ctx, Permission::AppointmentsBook).await?;
+        let reason = parse_optional_label(reason, "reason", 300)?;
+        let txn = self.db.begin_write().await?;
+        let patient = patients_q::find_patient(&txn, patient_id.as_uuid())
+            .await?
+            .ok_or(AppError::NotFound("patient"))?;
+        if !patient.active || patient.merged_into.is_some() || patient.deceased_at.is_some() {
+            return Err(AppError::field(
+                "patient_id",
+                "this record is not active (merged, deactivated or deceased)",
+            ));
+        }
+        if !self.is_active_doctor(&txn, doctor_id).await? {
+            return Err(AppError::field("doctor_id", "choose an active doctor"));
+        }
+        let (today, _) = local_now(self.time_zone);
+        let department = salus_db::organisation::find_staff_profile(&txn, doctor_id.as_uuid())
+            .await?
+            .and_then(|p| p.department_id);
+        let token = q::next_token(&txn, doctor_id.as_uuid(), today).await?;
+        let now = Utc::now();
+        let row = appointment::Model {
+            id: AppointmentId::new().as_uuid(),
+            patient_id: patient.id,
+            doctor_id: doctor_id.as_uuid(),
+            department_id: department,
+            slot_date: today,
+            slot_time: None,
+            starts_at: now,
+            duration_minutes: 0,
+            seat: None,
+            kind: "walk_in".into(),
+            status: AppointmentStatus::CheckedIn.as_str().into(),
+            reason,
+            token: Some(token),
+            cancel_reason: None,
+            rescheduled_to: None,
+            created_by: actor_id(ctx),
+            created_at: now,
+            updated_at: now,
+            checked_in_at: Some(now),
+            started_at: None,
+            finished_at: None,
+            version: 1,
+        };
+        q::insert_appointment(&txn, row.clone()).await?;
+        patients_q::insert_timeline(
+            &txn,
+            vec![timeline_row(row.patient_id, "appointment", format!("Walked in (token {token})"), ctx)],
+        )
+        .await?;
+        let event = Event::new("appointment.walk_in", "appointment", Some(row.id.to_string()))
+            .patient(row.patient_id)
+            .detail(json!({ "doctor_id": row.doctor_id, "token": token }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Appointment::try_from(row)
+    }
+
+    /// The waiting room of `doctors` (all with appointments today when empty) today. It
+    /// shows tokens, not names, so it reads no patient's data.
+    pub async fn queues(&self, ctx: &Ctx, doctors: &[UserId]) -> Result<Vec<Queue>, AppError> {
+        self.authorize(ctx, Permission::AppointmentsRead).await?;
+        let (today, _) = local_now(self.time_zone);
+        let ids: Vec<uuid::Uuid> = doctors.iter().map(|d| d.as_uuid()).collect();
+        let filter = (!ids.is_empty()).then_some(ids.as_slice());
+        let rows = q::appointments_on(self.db.reader(), today, filter).await?;
+        let mut queues: Vec<Queue> = Vec::new();
+        for row in rows {
+            let a = Appointment::try_from(row)?;
+            let i = match queues.iter().position(|q| q.doctor_id == a.doctor_id) {
+                Some(i) => i,
+                None => {
+                    let name = salus_db::identity::find_user(self.db.reader(), a.doctor_id.as_uuid())
+                        .await?
+                        .map(|u| u.user.display_name)
+                        .unwrap_or_default();
+                    queues.push(Queue {
+                        doctor_id: a.doctor_id,
+                        doctor_name: name,
+                        current: None,
+                        waiting: Vec::new(),
+                    });
+                    queues.len() - 1
+                }
+            };
+            match a.status {
+                AppointmentStatus::InConsultation => queues[i].current = Some(a),
+                AppointmentStatus::CheckedIn => queues[i].waiting.push(a),
+                _ => {}
+            }
+        }
+        for q in &mut queues {
+            q.waiting.sort_by_key(|a| a.token);
+        }
+        queues.sort_by(|a, b| a.doctor_name.cmp(&b.doctor_name));
+        Ok(queues)
+    }
+
+    /// The signed-in doctor calls the next patient: the lowest token waiting today goes in.
+    /// Refused while someone is still in consultation, or when nobody waits.
+    pub async fn call_next(&self, ctx: &Ctx) -> Result<Appointment, AppError> {
+        self.authorize(ctx, Permission::AppointmentsConsult).await?;
+        let Some(doctor) = ctx.actor.user().map(|u| u.id) else { return Err(AppError::Forbidden) };
+        let queue = self.queues(ctx, &[doctor]).await?.into_iter().next();
+        let Some(queue) = queue else { return Err(AppError::Conflict("nobody is waiting".into())) };
+        if queue.current.is_some() {
+            return Err(AppError::Conflict("finish the current consultation first".into()));
+        }
+        let Some(next) = queue.waiting.first() else {
+            return Err(AppError::Conflict("nobody is waiting".into()));
+        };
+        self.transition(ctx, next.id, next.version, Transition::Start, "").await
+    }
+}
+
 /// A line of the day board: the appointment with the names to show.
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardRow {

@@ -15,7 +15,7 @@ use salus_db::scheduling as q;
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use appointments::{Appointment, BoardRow, BookInput};
+pub use appointments::{Appointment, BoardRow, BookInput, Queue};
 pub use availability::{ExceptionInput, TemplateInput};
 
 use crate::identity::Permission;

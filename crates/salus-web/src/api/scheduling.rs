@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
-use salus_app::scheduling::{Appointment, BookInput, ExceptionInput, FreeSlot, TemplateInput};
+use salus_app::scheduling::{Appointment, BookInput, ExceptionInput, FreeSlot, Queue, TemplateInput};
 use salus_core::scheduling::Transition;
 use salus_core::{AppointmentId, DepartmentId, ExceptionId, PatientId, TemplateId, UserId};
 use salus_db::entity::{schedule_exception, schedule_template};
@@ -32,6 +32,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_appointment))
         .routes(routes!(move_appointment))
         .routes(routes!(reschedule))
+        .routes(routes!(walk_in))
+        .routes(routes!(queue))
+        .routes(routes!(call_next))
 }
 
 fn not_found<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
@@ -511,4 +514,83 @@ async fn reschedule(
     let (id, version) = (not_found::<AppointmentId>(&raw, "appointment")?, if_match(&headers)?);
     let a = state.app.reschedule(&ctx, id, version, b.date, b.time).await?;
     Ok(appointment_response(StatusCode::CREATED, a))
+}
+
+/// A walk-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WalkInIn {
+    #[schema(value_type = String, format = Uuid)]
+    pub patient_id: PatientId,
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: UserId,
+    pub reason: Option<String>,
+}
+
+/// Register a walk-in
+///
+/// Checked in at once with the doctor's next token for today.
+#[utoipa::path(post, path = "/api/v1/walk-ins", tag = "scheduling", request_body = WalkInIn,
+    responses((status = 201, description = "Waiting, with a token", body = AppointmentOut),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An inactive patient or doctor", body = Problem, content_type = "application/problem+json")))]
+async fn walk_in(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<WalkInIn>,
+) -> Result<Response, ApiError> {
+    let a = state.app.walk_in(&ctx, b.patient_id, b.doctor_id, b.reason.as_deref().unwrap_or("")).await?;
+    Ok(appointment_response(StatusCode::CREATED, a))
+}
+
+/// One doctor's waiting room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueOut {
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: UserId,
+    pub doctor_name: String,
+    /// The token with the doctor now.
+    pub current_token: Option<i32>,
+    /// Tokens waiting, in order.
+    pub waiting_tokens: Vec<i32>,
+}
+
+impl From<Queue> for QueueOut {
+    fn from(q: Queue) -> Self {
+        Self {
+            doctor_id: q.doctor_id,
+            doctor_name: q.doctor_name,
+            current_token: q.current.and_then(|a| a.token),
+            waiting_tokens: q.waiting.iter().filter_map(|a| a.token).collect(),
+        }
+    }
+}
+
+/// Today's waiting rooms
+///
+/// Tokens only, no names: this is what the screen in the waiting room shows.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "scheduling", params(DoctorQuery),
+    responses((status = 200, description = "Per doctor", body = Paged<QueueOut>)))]
+async fn queue(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<DoctorQuery>,
+) -> Result<Json<Paged<QueueOut>>, ApiError> {
+    let doctors: Vec<UserId> = q.doctor_id.into_iter().collect();
+    let queues = state.app.queues(&ctx, &doctors).await?;
+    Ok(Json(Paged::new(queues.into_iter().map(QueueOut::from).collect(), None::<String>)))
+}
+
+/// Call the next patient
+///
+/// The signed-in doctor's lowest waiting token goes in (its status becomes
+/// in_consultation). 409 while someone is in consultation or when nobody waits.
+#[utoipa::path(post, path = "/api/v1/queue/call-next", tag = "scheduling",
+    responses((status = 200, description = "Now with the doctor", body = AppointmentOut),
+        (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Someone is in consultation, or nobody waits", body = Problem, content_type = "application/problem+json")))]
+async fn call_next(State(state): State<AppState>, ApiUser(_u, ctx): ApiUser) -> Result<Response, ApiError> {
+    let a = state.app.call_next(&ctx).await?;
+    Ok(appointment_response(StatusCode::OK, a))
 }

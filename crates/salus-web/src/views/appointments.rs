@@ -29,6 +29,96 @@ pub fn router() -> Router<AppState> {
         .route("/appointments/book", get(book_page).post(book))
         .route("/appointments/{id}/{action}", post(act))
         .route("/worklist", get(worklist))
+        .route("/worklist/call-next", post(call_next))
+        .route("/appointments/walk-in", post(walk_in))
+        .route("/queue", get(queue_screen))
+        .route("/queue/board", get(queue_board))
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueueScreen {
+    page: PageCtx,
+    board: QueueBoard,
+}
+
+/// The part of the waiting-room screen that refreshes itself.
+#[derive(Template)]
+#[template(path = "queue_partial.html")]
+struct QueueBoard {
+    queues: Vec<salus_app::scheduling::Queue>,
+    doctor: String,
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    #[serde(default)]
+    doctor: String,
+}
+
+async fn load_board(state: &AppState, ctx: &Ctx, doctor: String) -> Result<QueueBoard, PageError> {
+    let doctors: Vec<UserId> = doctor.parse().ok().into_iter().collect();
+    let queues = state.app.queues(ctx, &doctors).await?;
+    Ok(QueueBoard { queues, doctor })
+}
+
+/// The screen in the waiting room: large tokens, refreshed every few seconds.
+async fn queue_screen(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, PageError> {
+    let board = load_board(&state, &ctx, q.doctor).await?;
+    Ok(render(StatusCode::OK, &QueueScreen { page, board }))
+}
+
+async fn queue_board(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, PageError> {
+    Ok(render(StatusCode::OK, &load_board(&state, &ctx, q.doctor).await?))
+}
+
+async fn call_next(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+) -> Result<Response, PageError> {
+    let text = match state.app.call_next(&ctx).await {
+        Ok(a) => format!("Token {} is called in.", a.token.unwrap_or_default()),
+        Err(AppError::Conflict(message)) => format!("Not done: {message}."),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(super::profile::with_flash("/worklist", &text, state.web.secure_cookies))
+}
+
+async fn walk_in(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = super::Fields(fields);
+    let patient: PatientId = f
+        .value("patient_id")
+        .parse()
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such patient."))?;
+    let back = format!("/appointments/book?patient_id={patient}");
+    let Ok(doctor) = f.value("walk_in_doctor").parse::<UserId>() else {
+        return Ok(super::profile::with_flash(
+            &back,
+            "Not done: choose the doctor.",
+            state.web.secure_cookies,
+        ));
+    };
+    let text = match state.app.walk_in(&ctx, patient, doctor, &f.value("reason")).await {
+        Ok(a) => format!("Walk-in registered: token {}.", a.token.unwrap_or_default()),
+        Err(AppError::Invalid(errors)) => {
+            errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let to = if text.starts_with("Walk-in") { format!("/patients/{patient}") } else { back };
+    Ok(super::profile::with_flash(&to, &text, state.web.secure_cookies))
 }
 
 #[derive(Template)]
