@@ -6,6 +6,8 @@ pub mod audit;
 pub mod audit_reads;
 pub mod error;
 pub mod identity;
+pub mod jobs;
+pub mod notifications;
 pub mod organisation;
 pub mod patients;
 pub mod scheduling;
@@ -75,6 +77,8 @@ pub struct App {
     pub currency: Currency,
     /// The facility's time zone: slots are its wall-clock times.
     pub time_zone: chrono_tz::Tz,
+    /// How messages to patients leave.
+    pub notifications: notifications::NotificationSettings,
     /// Where reads of patient data leave their audit events (group commit).
     pub reads: audit_reads::ReadAuditor,
 }
@@ -90,6 +94,7 @@ impl App {
             patients: PatientSettings::default(),
             currency: Currency::default(),
             time_zone: chrono_tz::Asia::Kolkata,
+            notifications: notifications::NotificationSettings::default(),
             reads,
         }
     }
@@ -101,6 +106,11 @@ impl App {
 
     pub fn with_patients(mut self, patients: PatientSettings) -> Self {
         self.patients = patients;
+        self
+    }
+
+    pub fn with_notifications(mut self, settings: notifications::NotificationSettings) -> Self {
+        self.notifications = settings;
         self
     }
 

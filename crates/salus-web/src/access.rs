@@ -133,6 +133,16 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/walk-ins", Access::Permission(Permission::AppointmentsBook)),
     d("/api/v1/queue", Access::Permission(Permission::AppointmentsRead)),
     d("/api/v1/queue/call-next", Access::Permission(Permission::AppointmentsConsult)),
+    d("/api/v1/jobs", Access::Permission(Permission::JobsManage)),
+    d("/api/v1/jobs/{id}/{action}", Access::Permission(Permission::JobsManage)),
+    // One patient's messages for staff who see appointments; everyone's for administrators.
+    d("/api/v1/notifications", Access::Permission(Permission::AppointmentsRead)),
+    d("/api/v1/notification-templates", Access::Permission(Permission::JobsManage)),
+    d("/api/v1/notification-templates/preview", Access::Permission(Permission::JobsManage)),
+    d(
+        "/api/v1/notification-templates/{kind}/{channel}/{language}",
+        Access::Permission(Permission::JobsManage),
+    ),
     // The API's description: no data, and integrators read it before they have a token.
     d("/api/openapi.json", Access::Public),
     d("/api/docs", Access::Public),

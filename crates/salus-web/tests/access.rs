@@ -125,6 +125,16 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/api/v1/walk-ins", "POST", "/api/v1/walk-ins"),
     ("/api/v1/queue", "GET", "/api/v1/queue"),
     ("/api/v1/queue/call-next", "POST", "/api/v1/queue/call-next"),
+    ("/api/v1/jobs", "GET", "/api/v1/jobs"),
+    ("/api/v1/jobs/{id}/{action}", "POST", "/api/v1/jobs/0190a0b0-0000-7000-8000-000000000000/retry"),
+    ("/api/v1/notifications", "GET", "/api/v1/notifications?patient_id=0190a0b0-0000-7000-8000-000000000000"),
+    ("/api/v1/notification-templates", "GET", "/api/v1/notification-templates"),
+    ("/api/v1/notification-templates/preview", "POST", "/api/v1/notification-templates/preview"),
+    (
+        "/api/v1/notification-templates/{kind}/{channel}/{language}",
+        "PUT",
+        "/api/v1/notification-templates/appointment_booked/sms/en",
+    ),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (

@@ -13,8 +13,20 @@ use serde::Deserialize;
 
 /// Top-level sections; environment variables naming anything else (such as
 /// `SALUS_TEST_POSTGRES_URL`, which the tests use) are not configuration.
-const SECTIONS: [&str; 9] =
-    ["data_dir", "database", "server", "tls", "session", "security", "limits", "registration", "log"];
+const SECTIONS: [&str; 12] = [
+    "data_dir",
+    "database",
+    "server",
+    "tls",
+    "session",
+    "security",
+    "limits",
+    "registration",
+    "billing",
+    "scheduling",
+    "notifications",
+    "log",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -30,7 +42,55 @@ pub struct Config {
     pub registration: RegistrationConfig,
     pub billing: BillingConfig,
     pub scheduling: SchedulingConfig,
+    pub notifications: NotificationsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// Background job workers in this instance (0: this instance runs none).
+    pub workers: usize,
+    /// Where SMS messages are written when no provider is configured; unset means
+    /// `<data_dir>/sms.log`.
+    pub sms_log: Option<PathBuf>,
+    /// Outgoing mail; without it, email messages wait (and retry) until it is configured.
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self { workers: 2, sms_log: None, smtp: None }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "smtp_port")]
+    pub port: u16,
+    /// "starttls" (default), "tls" or "none".
+    #[serde(default = "smtp_security")]
+    pub security: String,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The sender, e.g. "Salus Hospital <appointments@hospital.example>".
+    pub from: String,
+    #[serde(default = "smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn smtp_port() -> u16 {
+    587
+}
+
+fn smtp_security() -> String {
+    "starttls".into()
+}
+
+fn smtp_timeout() -> u64 {
+    20
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +247,7 @@ impl Default for Config {
             registration: RegistrationConfig::default(),
             billing: BillingConfig::default(),
             scheduling: SchedulingConfig::default(),
+            notifications: NotificationsConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -336,6 +397,17 @@ impl Config {
         {
             problems.push("registration.phone_country_code: must be 1 to 3 digits (91, 44, 234…)".into());
         }
+        if let Some(smtp) = &self.notifications.smtp {
+            if !["starttls", "tls", "none"].contains(&smtp.security.as_str()) {
+                problems.push("notifications.smtp.security: must be starttls, tls or none".into());
+            }
+            if smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+                problems.push("notifications.smtp.from: must be an address such as \"Salus <noreply@hospital.example>\"".into());
+            }
+        }
+        if self.notifications.workers > 64 {
+            problems.push("notifications.workers: at most 64".into());
+        }
         if self.scheduling.time_zone.parse::<chrono_tz::Tz>().is_err() {
             problems.push(
                 "scheduling.time_zone: must be an IANA time zone such as Asia/Kolkata or Africa/Lagos".into(),
@@ -411,6 +483,25 @@ impl Config {
             phone_country_code: self.registration.phone_country_code.clone(),
             break_glass_minutes: self.registration.break_glass_minutes,
         }
+    }
+
+    pub fn notification_settings(&self) -> salus_app::notifications::NotificationSettings {
+        use salus_app::notifications::{NotificationSettings, SmsSettings, SmtpSecurity, SmtpSettings};
+        let email = self.notifications.smtp.as_ref().map(|s| SmtpSettings {
+            host: s.host.clone(),
+            port: s.port,
+            security: match s.security.as_str() {
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                _ => SmtpSecurity::StartTls,
+            },
+            username: s.username.clone(),
+            password: s.password.as_ref().map(|p| p.expose_secret().to_owned()),
+            from: s.from.clone(),
+            timeout: Duration::from_secs(s.timeout_secs),
+        });
+        let path = self.notifications.sms_log.clone().unwrap_or_else(|| self.data_dir.join("sms.log"));
+        NotificationSettings { email, sms: SmsSettings::Log { path } }
     }
 
     /// The time zone (checked by `validate`; the default if it somehow is not valid).

@@ -57,7 +57,8 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
         .with_security(config.security_settings())
         .with_patients(config.patient_settings())
         .with_currency(config.currency())
-        .with_time_zone(config.time_zone()))
+        .with_time_zone(config.time_zone())
+        .with_notifications(config.notification_settings()))
 }
 
 pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Result<ExitCode> {
@@ -87,6 +88,9 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     }
     spawn_session_purge(app.clone());
     spawn_audit_sealer(app.clone());
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let instance = format!("{}:{}", hostname_or_pid(), local.port());
+    app.spawn_workers(config.notifications.workers, &instance, workers_stop);
     let shutdown = salus_web::server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let router = salus_web::router(app, config.web_settings());
@@ -98,8 +102,17 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     }
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     salus_web::server::serve(listener, router, tls, shutdown, grace).await?;
+    let _ = stop_workers.send(true);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Names this instance's workers in the jobs they hold (for the operations page).
+fn hostname_or_pid() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| format!("pid{}", std::process::id()))
 }
 
 /// Seals new audit events into the hash chain every second. Every instance runs one; only

@@ -47,10 +47,12 @@ pub enum Permission {
     AppointmentsBook,
     /// Start and finish consultations, call the next patient.
     AppointmentsConsult,
+    /// See background jobs and the outbox, retry dead jobs, edit message templates.
+    JobsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::UsersManage,
         Permission::AuditView,
         Permission::PatientsRead,
@@ -63,6 +65,7 @@ impl Permission {
         Permission::AppointmentsRead,
         Permission::AppointmentsBook,
         Permission::AppointmentsConsult,
+        Permission::JobsManage,
     ];
 
     /// The name in the audit trail and in API token scopes.
@@ -80,6 +83,7 @@ impl Permission {
             Permission::AppointmentsRead => "appointments.read",
             Permission::AppointmentsBook => "appointments.book",
             Permission::AppointmentsConsult => "appointments.consult",
+            Permission::JobsManage => "jobs.manage",
         }
     }
 
@@ -102,6 +106,7 @@ impl Permission {
             Permission::AppointmentsRead => "See slots, appointments and the waiting room",
             Permission::AppointmentsBook => "Book, move, cancel and check in appointments",
             Permission::AppointmentsConsult => "Start and finish consultations",
+            Permission::JobsManage => "See jobs and messages, edit message templates",
         }
     }
 }
@@ -116,7 +121,8 @@ impl Permission {
             | Permission::AuditView
             | Permission::PatientsMerge
             | Permission::OrganisationManage
-            | Permission::SchedulesManage => role == Admin,
+            | Permission::SchedulesManage
+            | Permission::JobsManage => role == Admin,
             Permission::AppointmentsRead => matches!(role, Admin | Doctor | Nurse | Receptionist),
             Permission::AppointmentsBook => matches!(role, Admin | Receptionist | Nurse),
             Permission::AppointmentsConsult => role == Doctor,

@@ -205,6 +205,13 @@ impl App {
         patients_q::insert_timeline(&txn, vec![timeline_row(row.patient_id, "appointment", summary, ctx)])
             .await
             .map_err(Attempt::failed)?;
+        let message = if let Some((old, _)) = replacing {
+            self.cancel_reminders(&txn, old.id).await.map_err(Attempt::Failed)?;
+            "appointment_rescheduled"
+        } else {
+            "appointment_booked"
+        };
+        self.queue_appointment_messages(&txn, &row, message).await.map_err(Attempt::Failed)?;
         let event = Event::new(action, "appointment", Some(row.id.to_string()))
             .patient(row.patient_id)
             .detail(detail);
@@ -313,6 +320,12 @@ impl App {
         };
         patients_q::insert_timeline(&txn, vec![timeline_row(row.patient_id, "appointment", summary, ctx)])
             .await?;
+        if !next.holds_seat() {
+            self.cancel_reminders(&txn, row.id).await?;
+        }
+        if transition == Transition::Cancel {
+            self.queue_appointment_messages(&txn, &row, "appointment_cancelled").await?;
+        }
         let event = Event::new("appointment.status", "appointment", Some(id.to_string()))
             .patient(row.patient_id)
             .detail(json!({ "from": current.status, "to": next, "reason": reason }));

@@ -14,6 +14,7 @@ mod m20261123_000005_two_factor_and_tokens;
 mod m20261123_000006_patients;
 mod m20261124_000007_organisation;
 mod m20261124_000008_scheduling;
+mod m20261124_000009_jobs_and_notifications;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_patients::Migration),
             Box::new(m20261124_000007_organisation::Migration),
             Box::new(m20261124_000008_scheduling::Migration),
+            Box::new(m20261124_000009_jobs_and_notifications::Migration),
         ]
     }
 }

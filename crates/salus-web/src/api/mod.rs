@@ -10,6 +10,7 @@
 
 mod extract;
 mod me;
+mod operations;
 mod organisation;
 pub mod patients;
 mod scheduling;
@@ -33,7 +34,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "identity", description = "Users, roles and the signed-in user"),
         (name = "patients", description = "The master patient index: registration, search, merge, the chart"),
         (name = "organisation", description = "Facilities, departments, specialisations, staff profiles and the price list"),
-        (name = "scheduling", description = "Doctors' sessions, free slots, appointments and their statuses")
+        (name = "scheduling", description = "Doctors' sessions, free slots, appointments and their statuses"),
+        (name = "operations", description = "Background jobs, the notification outbox and message templates")
     )
 )]
 struct ApiDoc;
@@ -46,6 +48,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(patients::routes())
         .merge(organisation::routes())
         .merge(scheduling::routes())
+        .merge(operations::routes())
         .split_for_parts()
 }
 

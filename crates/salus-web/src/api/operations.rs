@@ -1,0 +1,178 @@
+//! Operations: background jobs (retry the dead, bring a queued one forward), the
+//! notification outbox, and the message templates administrators edit and preview.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use salus_app::jobs::Job;
+use salus_app::notifications::Notification;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{ApiJson, ApiQuery, ApiUser, Paged};
+use crate::AppState;
+use crate::error::{ApiError, Problem, ProblemKind};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_jobs))
+        .routes(routes!(job_action))
+        .routes(routes!(list_notifications))
+        .routes(routes!(list_templates))
+        .routes(routes!(save_template))
+        .routes(routes!(preview_template))
+}
+
+fn uuid(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::new(ProblemKind::NotFound, format!("{what} not found")))
+}
+
+/// `?status=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobsQuery {
+    /// queued, running, done or dead (default dead).
+    pub status: Option<String>,
+}
+
+/// List jobs
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "operations", params(JobsQuery),
+    responses((status = 200, description = "Newest first, at most 200", body = Paged<Object>),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown status", body = Problem, content_type = "application/problem+json")))]
+async fn list_jobs(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<JobsQuery>,
+) -> Result<Json<Paged<Job>>, ApiError> {
+    let jobs = state.app.jobs(&ctx, q.status.as_deref().unwrap_or("dead")).await?;
+    Ok(Json(Paged::new(jobs, None::<String>)))
+}
+
+/// Retry a dead job, or run a queued one now
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/{action}", tag = "operations",
+    params(("id" = String, Path, description = "Job id"), ("action" = String, Path, description = "retry or run-now")),
+    responses((status = 204, description = "Done"),
+        (status = 404, description = "No such job or action", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not dead (retry) or not queued (run-now)", body = Problem, content_type = "application/problem+json")))]
+async fn job_action(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let id = uuid(&raw, "job")?;
+    match action.as_str() {
+        "retry" => state.app.retry_job(&ctx, id).await?,
+        "run-now" => state.app.run_job_now(&ctx, id).await?,
+        _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?patient_id=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationsQuery {
+    /// One patient's messages (staff who see appointments); without it, everyone's
+    /// (administrators).
+    pub patient_id: Option<Uuid>,
+}
+
+/// The outbox
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "operations", params(NotificationsQuery),
+    responses((status = 200, description = "Newest first, with delivery status and the last error", body = Paged<Object>),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
+async fn list_notifications(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<NotificationsQuery>,
+) -> Result<Json<Paged<Notification>>, ApiError> {
+    Ok(Json(Paged::new(state.app.notifications(&ctx, q.patient_id).await?, None::<String>)))
+}
+
+/// A message template.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateOut {
+    pub kind: String,
+    pub channel: String,
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// List message templates
+#[utoipa::path(get, path = "/api/v1/notification-templates", tag = "operations",
+    responses((status = 200, description = "By kind, channel, language", body = Paged<TemplateOut>)))]
+async fn list_templates(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+) -> Result<Json<Paged<TemplateOut>>, ApiError> {
+    let items = state
+        .app
+        .notification_templates(&ctx)
+        .await?
+        .into_iter()
+        .map(|t| TemplateOut {
+            kind: t.kind,
+            channel: t.channel,
+            language: t.language,
+            subject: t.subject,
+            body: t.body,
+        })
+        .collect();
+    Ok(Json(Paged::new(items, None::<String>)))
+}
+
+/// A template's text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateIn {
+    /// Empty for SMS.
+    #[serde(default)]
+    pub subject: String,
+    pub body: String,
+}
+
+/// Save a message template
+///
+/// minijinja; the values are patient, doctor, date, time, facility, facility_phone, when.
+/// A template that does not render with sample values is refused (422 naming the field).
+#[utoipa::path(put, path = "/api/v1/notification-templates/{kind}/{channel}/{language}", tag = "operations", request_body = TemplateIn,
+    params(("kind" = String, Path, description = "appointment_booked, appointment_reminder, appointment_cancelled, appointment_rescheduled"),
+        ("channel" = String, Path, description = "email or sms"), ("language" = String, Path, description = "Two-letter code")),
+    responses((status = 204, description = "Saved"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown kind or channel, or the text does not render", body = Problem, content_type = "application/problem+json")))]
+async fn save_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((kind, channel, language)): Path<(String, String, String)>,
+    ApiJson(b): ApiJson<TemplateIn>,
+) -> Result<StatusCode, ApiError> {
+    state.app.save_template(&ctx, &kind, &channel, &language, &b.subject, &b.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The rendering of a preview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewOut {
+    pub subject: String,
+    pub body: String,
+}
+
+/// Preview a template with sample values
+#[utoipa::path(post, path = "/api/v1/notification-templates/preview", tag = "operations", request_body = TemplateIn,
+    responses((status = 200, description = "The rendering", body = PreviewOut),
+        (status = 422, description = "It does not render", body = Problem, content_type = "application/problem+json")))]
+async fn preview_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<TemplateIn>,
+) -> Result<Json<PreviewOut>, ApiError> {
+    state.app.notification_templates(&ctx).await?;
+    let (subject, body) = state.app.preview_template(&b.subject, &b.body)?;
+    Ok(Json(PreviewOut { subject, body }))
+}

@@ -1,0 +1,395 @@
+//! The outbox, the job queue and a real SMTP exchange: a booking writes its messages in
+//! its own transaction; workers send them (email to a local SMTP server this test runs,
+//! SMS to the log file); a server that refuses or is down leaves the message pending with
+//! the reason, retried with backoff until the job is dead, and an administrator's retry
+//! delivers it. On SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::TestApp;
+use salus_app::Ctx;
+use salus_app::notifications::{NotificationSettings, SmsSettings, SmtpSecurity, SmtpSettings};
+use salus_core::Role;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// A small SMTP server speaking the protocol for real over TCP: it accepts (or, when
+/// `refuse`, rejects every recipient with 550) and keeps each accepted message.
+struct SmtpServer {
+    port: u16,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+async fn smtp_server(refuse: bool) -> SmtpServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().unwrap().push(std::mem::take(body));
+                            data = None;
+                            write.write_all(b"250 2.0.0 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-test.local\r\n250 8BITMIME\r\n",
+                        "HELO" | "MAIL" | "RSET" | "NOOP" => b"250 2.0.0 OK\r\n",
+                        "RCPT" if refuse => b"550 5.1.1 mailbox unavailable\r\n",
+                        "RCPT" => b"250 2.1.5 OK\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 end with a dot\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 2.0.0 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"502 5.5.2 not implemented\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    SmtpServer { port, messages }
+}
+
+fn settings(port: u16, sms_log: &std::path::Path) -> NotificationSettings {
+    NotificationSettings {
+        email: Some(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Salus Demo Hospital <appointments@salus.test>".into(),
+            timeout: Duration::from_secs(5),
+        }),
+        sms: SmsSettings::Log { path: sms_log.to_path_buf() },
+    }
+}
+
+struct Who {
+    client: reqwest::Client,
+    csrf: String,
+}
+
+async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
+    let client = t.new_client();
+    let password = t.user(name, roles).await;
+    let csrf = t.login_with(&client, name, &password).await;
+    Who { client, csrf }
+}
+
+async fn send(
+    t: &TestApp,
+    w: &Who,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    if_match: Option<i64>,
+) -> (u16, Value) {
+    let mut req = match method {
+        "GET" => w.client.get(t.url(path)),
+        "PUT" => w.client.put(t.url(path)),
+        _ => w.client.post(t.url(path)),
+    }
+    .header("x-csrf-token", &w.csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(v) = if_match {
+        req = req.header("if-match", v.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// A doctor with a session a week ahead, reception, an administrator, and a patient who
+/// consents to email and SMS and prefers Tamil.
+async fn setup(t: &TestApp) -> (Who, Who, String, String, String) {
+    let admin = who(t, "nt.admin", &[Role::Admin]).await;
+    let desk = who(t, "nt.desk", &[Role::Receptionist]).await;
+    t.user("nt.doc", &[Role::Doctor]).await;
+    let doctor = t.app.find_user_by_username(&Ctx::operator(), "nt.doc").await.unwrap().id.to_string();
+    let (_, f) = send(
+        t,
+        &admin,
+        "POST",
+        "/api/v1/facilities",
+        Some(json!({"code": "MAIN", "name": "Salus Demo Hospital"})),
+        None,
+    )
+    .await;
+    let (_, d) = send(
+        t,
+        &admin,
+        "POST",
+        "/api/v1/departments",
+        Some(json!({"facility_id": f["id"], "code": "OPD", "name": "OPD"})),
+        None,
+    )
+    .await;
+    let today = salus_app::scheduling::local_now(t.app.time_zone).0;
+    let day = today + chrono::Duration::days(7);
+    use chrono::Datelike;
+    let template = json!({"doctor_id": doctor, "department_id": d["id"], "weekday": day.weekday().number_from_monday(),
+        "start": "09:00", "end": "12:00", "slot_minutes": 15, "valid_from": today.to_string()});
+    assert_eq!(send(t, &admin, "POST", "/api/v1/schedules", Some(template), None).await.0, 201);
+    let (status, p) = send(
+        t,
+        &desk,
+        "POST",
+        "/api/v1/patients",
+        Some(json!({"given_names": "Kavya", "family_name": "Raman",
+        "sex": "female", "birth_date": "1988-08-08", "email": "kavya@example.test", "phone": "98400 11111",
+        "consent_email": true, "consent_sms": true, "preferred_language": "Tamil", "not_a_duplicate": true})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{p}");
+    (admin, desk, doctor, p["id"].as_str().unwrap().to_owned(), day.to_string())
+}
+
+async fn outbox(t: &TestApp, w: &Who, patient: &str) -> Vec<Value> {
+    let (status, body) =
+        send(t, w, "GET", &format!("/api/v1/notifications?patient_id={patient}"), None, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+db_test!(a_booking_sends_email_and_sms_and_schedules_reminders, |t| {
+    let (_admin, desk, doctor, patient, day) = setup(&t).await;
+    let server = smtp_server(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sms_log = dir.path().join("sms.log");
+    let worker = t.app.clone().with_notifications(settings(server.port, &sms_log));
+
+    let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "10:00"});
+    let (status, a) = send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await;
+    assert_eq!(status, 201, "{a}");
+    // In the same transaction: the confirmation by both channels, and two reminders each.
+    let messages = outbox(&t, &desk, &patient).await;
+    assert_eq!(messages.len(), 6, "{messages:?}");
+    assert!(messages.iter().all(|m| m["status"] == "pending"));
+
+    let pass = worker.run_due_jobs("test", 50).await.unwrap();
+    assert_eq!((pass.claimed, pass.done), (2, 2), "only the confirmations are due");
+    let mail = server.messages.lock().unwrap().clone();
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("To: kavya@example.test") && mail[0].contains("Subject: Your appointment on"),
+        "{}",
+        mail[0]
+    );
+    let sms = std::fs::read_to_string(&sms_log).unwrap();
+    assert!(sms.contains("+919840011111") && sms.contains("சந்திப்பு"), "in Tamil: {sms}");
+    let messages = outbox(&t, &desk, &patient).await;
+    assert_eq!(messages.iter().filter(|m| m["status"] == "sent").count(), 2);
+    assert_eq!(
+        messages.iter().filter(|m| m["kind"] == "appointment_reminder" && m["status"] == "pending").count(),
+        4
+    );
+    // Running again sends nothing twice.
+    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().claimed, 0);
+
+    // A cancellation cancels the reminders and tells the patient.
+    let id = a["id"].as_str().unwrap();
+    let (status, _) = send(
+        &t,
+        &desk,
+        "POST",
+        &format!("/api/v1/appointments/{id}/status"),
+        Some(json!({"transition": "cancel", "reason": "Doctor on leave"})),
+        Some(1),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let messages = outbox(&t, &desk, &patient).await;
+    assert_eq!(messages.iter().filter(|m| m["status"] == "cancelled").count(), 4);
+    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().done, 2);
+    assert!(server.messages.lock().unwrap()[1].contains("is cancelled"));
+});
+
+db_test!(a_refusing_or_absent_mail_server_is_retried_until_an_administrator_steps_in, |t| {
+    let (admin, desk, doctor, patient, day) = setup(&t).await;
+    let refusing = smtp_server(true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sms_log = dir.path().join("sms.log");
+    let worker = t.app.clone().with_notifications(settings(refusing.port, &sms_log));
+    let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "11:00"});
+    assert_eq!(send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await.0, 201);
+
+    let pass = worker.run_due_jobs("test", 50).await.unwrap();
+    assert_eq!((pass.done, pass.retried), (1, 1), "the SMS goes, the email waits");
+    let email = outbox(&t, &desk, &patient)
+        .await
+        .into_iter()
+        .find(|m| m["kind"] == "appointment_booked" && m["channel"] == "email")
+        .unwrap();
+    assert_eq!(email["status"], "pending");
+    assert!(email["last_error"].as_str().unwrap().contains("refused"), "{email}");
+    assert_eq!(email["attempts"], 1);
+
+    // Nothing due until the backoff passes; an administrator can bring it forward. Against
+    // a server that is down, each attempt fails the same way until the job is dead.
+    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().claimed, 0);
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let down = t.app.clone().with_notifications(settings(down_port, &sms_log));
+    let mut dead = 0;
+    for _ in 0..salus_app::jobs::MAX_ATTEMPTS {
+        let (_, queued) = send(&t, &admin, "GET", "/api/v1/jobs?status=queued", None, None).await;
+        for j in queued["items"].as_array().unwrap().iter().filter(|j| j["kind"] == "notification.send") {
+            let (status, _) = send(
+                &t,
+                &admin,
+                "POST",
+                &format!("/api/v1/jobs/{}/run-now", j["id"].as_str().unwrap()),
+                None,
+                None,
+            )
+            .await;
+            assert_eq!(status, 204);
+        }
+        dead += down.run_due_jobs("test", 50).await.unwrap().dead;
+    }
+    // The confirmation and the two reminders by email: each dead after its last attempt.
+    assert_eq!(dead, 3);
+    let (_, dead_jobs) = send(&t, &admin, "GET", "/api/v1/jobs?status=dead", None, None).await;
+    let job = dead_jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["kind"] == "notification.send")
+        .unwrap()
+        .clone();
+    assert!(job["last_error"].as_str().unwrap().contains("refused"), "{job}");
+    let email = outbox(&t, &desk, &patient)
+        .await
+        .into_iter()
+        .find(|m| m["kind"] == "appointment_booked" && m["channel"] == "email")
+        .unwrap();
+    assert_eq!(email["status"], "failed", "the status says why: {email}");
+
+    // Bad requests change nothing: a retry of a queued job, an unknown action, a clerk.
+    let job_id = job["id"].as_str().unwrap();
+    assert_eq!(send(&t, &admin, "POST", &format!("/api/v1/jobs/{job_id}/explode"), None, None).await.0, 404);
+    assert_eq!(send(&t, &desk, "POST", &format!("/api/v1/jobs/{job_id}/retry"), None, None).await.0, 403);
+    assert_eq!(send(&t, &admin, "GET", "/api/v1/jobs?status=lost", None, None).await.0, 422);
+
+    // The administrator fixes the mail server and retries: delivered, nothing lost.
+    let good = smtp_server(false).await;
+    let fixed = t.app.clone().with_notifications(settings(good.port, &sms_log));
+    for j in dead_jobs["items"].as_array().unwrap() {
+        assert_eq!(
+            send(
+                &t,
+                &admin,
+                "POST",
+                &format!("/api/v1/jobs/{}/retry", j["id"].as_str().unwrap()),
+                None,
+                None
+            )
+            .await
+            .0,
+            204
+        );
+    }
+    assert_eq!(
+        send(&t, &admin, "POST", &format!("/api/v1/jobs/{job_id}/retry"), None, None).await.0,
+        409,
+        "no longer dead"
+    );
+    assert_eq!(fixed.run_due_jobs("test", 50).await.unwrap().done, 3);
+    assert_eq!(good.messages.lock().unwrap().len(), 3);
+    let email = outbox(&t, &desk, &patient)
+        .await
+        .into_iter()
+        .find(|m| m["kind"] == "appointment_booked" && m["channel"] == "email")
+        .unwrap();
+    assert_eq!(email["status"], "sent");
+});
+
+db_test!(opted_out_patients_get_nothing_and_templates_are_checked, |t| {
+    let (admin, desk, doctor, _patient, day) = setup(&t).await;
+    let (_, quiet) = send(
+        &t,
+        &desk,
+        "POST",
+        "/api/v1/patients",
+        Some(json!({"given_names": "Arjun", "family_name": "Das",
+        "sex": "male", "birth_date": "1970-01-01", "email": "arjun@example.test", "phone": "98400 22222",
+        "consent_email": false, "consent_sms": false, "not_a_duplicate": true})),
+        None,
+    )
+    .await;
+    let booking = json!({"patient_id": quiet["id"], "doctor_id": doctor, "date": day, "time": "09:00"});
+    assert_eq!(send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await.0, 201);
+    assert!(outbox(&t, &desk, quiet["id"].as_str().unwrap()).await.is_empty(), "opted out of both");
+
+    // Templates: a preview renders with sample values; a broken one is refused by field.
+    let (status, p) = send(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/notification-templates/preview",
+        Some(json!({"subject": "", "body": "{{ doctor }} on {{ date }}"})),
+        None,
+    )
+    .await;
+    assert_eq!((status, p["body"].clone()), (200, json!("Dr Priya Rao on Mon 30 Nov 2026")));
+    let path = "/api/v1/notification-templates/appointment_booked/sms/sw";
+    let (status, p) = send(&t, &admin, "PUT", path, Some(json!({"body": "{{ daktari }}"})), None).await;
+    assert_eq!(status, 422, "an unknown value: {p}");
+    assert_eq!(p["errors"][0]["field"], "body");
+    assert_eq!(
+        send(
+            &t,
+            &admin,
+            "PUT",
+            "/api/v1/notification-templates/party/sms/en",
+            Some(json!({"body": "x"})),
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(send(&t, &desk, "PUT", path, Some(json!({"body": "x"})), None).await.0, 403);
+    let (status, _) = send(
+        &t,
+        &admin,
+        "PUT",
+        path,
+        Some(json!({"body": "Miadi na {{ doctor }} tarehe {{ date }} saa {{ time }}."})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, all) = send(&t, &admin, "GET", "/api/v1/notification-templates", None, None).await;
+    assert!(all["items"].as_array().unwrap().iter().any(|t| t["language"] == "sw"));
+});
