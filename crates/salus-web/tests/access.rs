@@ -135,6 +135,22 @@ const SAMPLES: &[(&str, &str, &str)] = &[
         "PUT",
         "/api/v1/notification-templates/appointment_booked/sms/en",
     ),
+    ("/admin/operations", "GET", "/admin/operations"),
+    ("/admin/jobs/{id}/{action}", "POST", "/admin/jobs/0190a0b0-0000-7000-8000-000000000000/retry"),
+    ("/admin/templates", "GET", "/admin/templates"),
+    ("/admin/schedules", "GET", "/admin/schedules"),
+    ("/admin/schedules/sessions", "POST", "/admin/schedules/sessions"),
+    (
+        "/admin/schedules/sessions/{id}/retire",
+        "POST",
+        "/admin/schedules/sessions/0190a0b0-0000-7000-8000-000000000000/retire",
+    ),
+    ("/admin/schedules/exceptions", "POST", "/admin/schedules/exceptions"),
+    (
+        "/admin/schedules/exceptions/{id}/remove",
+        "POST",
+        "/admin/schedules/exceptions/0190a0b0-0000-7000-8000-000000000000/remove",
+    ),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (

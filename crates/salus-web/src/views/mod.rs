@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod break_glass;
 mod home;
+mod operations;
 mod organisation;
 mod patients;
 mod profile;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(break_glass::router())
         .merge(organisation::router())
         .merge(appointments::router())
+        .merge(operations::router())
 }
 
 pub async fn not_found() -> Response {
@@ -100,6 +102,12 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
     if user.may(Permission::OrganisationManage) {
         items.push(("Organisation", "/admin/organisation"));
         items.push(("Staff", "/admin/staff"));
+    }
+    if user.may(Permission::SchedulesManage) {
+        items.push(("Schedules", "/admin/schedules"));
+    }
+    if user.may(Permission::JobsManage) {
+        items.push(("Operations", "/admin/operations"));
     }
     if user.may(Permission::UsersManage) {
         items.push(("Users", "/admin/users"));

@@ -1,0 +1,415 @@
+//! Administrators' operations pages: background jobs (retry the dead, bring a waiting one
+//! forward), the outbox with each message's delivery status, message templates with a
+//! preview, and doctors' weekly sessions and exceptions.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use salus_app::jobs::Job;
+use salus_app::notifications::{CHANNELS, KINDS, Notification};
+use salus_app::organisation::StaffQuery;
+use salus_app::scheduling::{ExceptionInput, TemplateInput, local_now};
+use salus_app::{AppError, Ctx};
+use salus_core::page::PageRequest;
+use salus_core::{Role, TemplateId};
+use salus_db::entity::{notification_template, schedule_exception, schedule_template};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Fields, PageCtx, SignedIn, render};
+use crate::AppState;
+use crate::error::PageError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/operations", get(operations_page))
+        .route("/admin/jobs/{id}/{action}", post(job_action))
+        .route("/admin/templates", get(templates_page).post(save_template))
+        .route("/admin/schedules", get(schedules_page))
+        .route("/admin/schedules/sessions", post(add_session))
+        .route("/admin/schedules/sessions/{id}/retire", post(retire_session))
+        .route("/admin/schedules/exceptions", post(add_exception))
+        .route("/admin/schedules/exceptions/{id}/remove", post(remove_exception))
+}
+
+fn flash(state: &AppState, to: &str, text: &str) -> Response {
+    super::profile::with_flash(to, text, state.web.secure_cookies)
+}
+
+fn errors_of(e: AppError) -> Result<Vec<(String, String)>, PageError> {
+    match e {
+        AppError::Invalid(errors) => {
+            Ok(errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect())
+        }
+        AppError::Conflict(message) => Ok(vec![("form".into(), message)]),
+        other => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operations.html")]
+struct OperationsPage {
+    page: PageCtx,
+    counts: Vec<(&'static str, u64)>,
+    status: String,
+    jobs: Vec<Job>,
+    outbox: Vec<Notification>,
+}
+
+impl OperationsPage {
+    fn is(&self, s: &str) -> bool {
+        self.status == s
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusQuery {
+    status: Option<String>,
+}
+
+async fn operations_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<StatusQuery>,
+) -> Result<Response, PageError> {
+    let status = q.status.unwrap_or_else(|| "dead".into());
+    let counts = state.app.job_counts(&ctx).await?;
+    let jobs = state.app.jobs(&ctx, &status).await?;
+    let outbox = state.app.notifications(&ctx, None).await?.into_iter().take(50).collect();
+    Ok(render(StatusCode::OK, &OperationsPage { page, counts, status, jobs, outbox }))
+}
+
+async fn job_action(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id: Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such job."))?;
+    let result = match action.as_str() {
+        "retry" => state.app.retry_job(&ctx, id).await.map(|()| "Queued again."),
+        "run-now" => state.app.run_job_now(&ctx, id).await.map(|()| "It runs at the next pass."),
+        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
+    };
+    let text = match result {
+        Ok(t) => t.to_owned(),
+        Err(AppError::Conflict(m)) => format!("Not done: {m}."),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(flash(&state, "/admin/operations", &text))
+}
+
+#[derive(Template)]
+#[template(path = "message_templates.html")]
+struct TemplatesPage {
+    page: PageCtx,
+    templates: Vec<notification_template::Model>,
+    kinds: [&'static str; 4],
+    channels: [&'static str; 2],
+    form: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+    preview: Option<(String, String)>,
+}
+
+impl TemplatesPage {
+    fn value(&self, name: &str) -> &str {
+        self.form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    fn error(&self, name: &str) -> Option<&str> {
+        self.errors.iter().find(|(k, _)| k == name).map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+struct TemplateQuery {
+    kind: Option<String>,
+    channel: Option<String>,
+    language: Option<String>,
+}
+
+async fn templates_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<TemplateQuery>,
+) -> Result<Response, PageError> {
+    let templates = state.app.notification_templates(&ctx).await?;
+    let kind = q.kind.unwrap_or_else(|| KINDS[0].into());
+    let channel = q.channel.unwrap_or_else(|| CHANNELS[0].into());
+    let language = q.language.unwrap_or_else(|| "en".into());
+    let current = templates.iter().find(|t| t.kind == kind && t.channel == channel && t.language == language);
+    let form = vec![
+        ("subject".to_owned(), current.map(|t| t.subject.clone()).unwrap_or_default()),
+        ("body".to_owned(), current.map(|t| t.body.clone()).unwrap_or_default()),
+        ("kind".to_owned(), kind),
+        ("channel".to_owned(), channel),
+        ("language".to_owned(), language),
+    ];
+    let page_data = TemplatesPage {
+        page,
+        templates,
+        kinds: KINDS,
+        channels: CHANNELS,
+        form,
+        errors: Vec::new(),
+        preview: None,
+    };
+    Ok(render(StatusCode::OK, &page_data))
+}
+
+/// Saves a template, or (with `preview`) only renders it with the sample values.
+async fn save_template(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(fields.clone());
+    let (kind, channel, language) = (f.value("kind"), f.value("channel"), f.value("language"));
+    let (subject, body) = (f.value("subject"), f.value("body"));
+    let templates = state.app.notification_templates(&ctx).await?;
+    let mut page_data = TemplatesPage {
+        page,
+        templates,
+        kinds: KINDS,
+        channels: CHANNELS,
+        form: fields,
+        errors: Vec::new(),
+        preview: None,
+    };
+    if f.value("action") == "preview" {
+        match state.app.preview_template(&subject, &body) {
+            Ok(p) => page_data.preview = Some(p),
+            Err(e) => page_data.errors = errors_of(e)?,
+        }
+        let status =
+            if page_data.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return Ok(render(status, &page_data));
+    }
+    match state.app.save_template(&ctx, &kind, &channel, &language, &subject, &body).await {
+        Ok(()) => {
+            let to = format!(
+                "/admin/templates?kind={kind}&channel={channel}&language={}",
+                language.trim().to_lowercase()
+            );
+            Ok(flash(&state, &to, "Template saved; messages sent from now on use it."))
+        }
+        Err(e) => {
+            page_data.errors = errors_of(e)?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page_data))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "schedules.html")]
+struct SchedulesPage {
+    page: PageCtx,
+    sessions: Vec<(schedule_template::Model, String, String)>,
+    exceptions: Vec<(schedule_exception::Model, String)>,
+    doctors: Vec<(String, String)>,
+    departments: Vec<(String, String)>,
+    today: NaiveDate,
+    form: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+}
+
+impl SchedulesPage {
+    fn value(&self, name: &str) -> &str {
+        self.form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    fn error(&self, name: &str) -> Option<&str> {
+        self.errors.iter().find(|(k, _)| k == name).map(|(_, m)| m.as_str())
+    }
+
+    fn weekday(&self, n: &i16) -> &'static str {
+        ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+            [usize::try_from(*n).unwrap_or(0).min(7)]
+    }
+
+    fn weekdays(&self) -> Vec<(String, &'static str)> {
+        (1..=7).map(|n: i16| (n.to_string(), self.weekday(&n))).collect()
+    }
+}
+
+async fn schedules(
+    state: &AppState,
+    ctx: &Ctx,
+    page: PageCtx,
+    status: StatusCode,
+    form: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let staff = state
+        .app
+        .staff(
+            ctx,
+            &StaffQuery { role: Some(Role::Doctor), ..Default::default() },
+            PageRequest::new(None, Some(200)),
+        )
+        .await?;
+    let doctors: Vec<(String, String)> =
+        staff.items.into_iter().map(|m| (m.user.id.to_string(), m.user.display_name)).collect();
+    let departments: Vec<(String, String)> = state
+        .app
+        .departments(ctx, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| (d.id.to_string(), d.name))
+        .collect();
+    let name =
+        |list: &[(String, String)], id: String| list.iter().find(|(v, _)| *v == id).map(|(_, n)| n.clone());
+    let sessions = state
+        .app
+        .templates(ctx, None)
+        .await?
+        .into_iter()
+        .filter(|t| t.active)
+        .map(|t| {
+            let d = name(&doctors, t.doctor_id.to_string()).unwrap_or_default();
+            let dept = name(&departments, t.department_id.to_string()).unwrap_or_default();
+            (t, d, dept)
+        })
+        .collect();
+    let today = local_now(state.app.time_zone).0;
+    let exceptions = state
+        .app
+        .exceptions(ctx, today, today + chrono::Duration::days(90))
+        .await?
+        .into_iter()
+        .map(|e| {
+            let who = match e.doctor_id {
+                Some(d) => name(&doctors, d.to_string()).unwrap_or_default(),
+                None => "Everyone (holiday)".into(),
+            };
+            (e, who)
+        })
+        .collect();
+    let page_data = SchedulesPage { page, sessions, exceptions, doctors, departments, today, form, errors };
+    Ok(render(status, &page_data))
+}
+
+async fn schedules_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+) -> Result<Response, PageError> {
+    schedules(&state, &ctx, page, StatusCode::OK, Vec::new(), Vec::new()).await
+}
+
+async fn add_session(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(fields.clone());
+    let mut errors = Vec::new();
+    let mut pick = |name: &str, message: &str| -> Option<String> {
+        let v = f.value(name);
+        if v.trim().is_empty() {
+            errors.push((name.to_owned(), message.to_owned()));
+            None
+        } else {
+            Some(v)
+        }
+    };
+    let doctor = pick("doctor_id", "choose the doctor").and_then(|v| v.parse().ok());
+    let department = pick("department_id", "choose the department").and_then(|v| v.parse().ok());
+    let number = |name: &str, default: i32| f.value(name).trim().parse::<i32>().unwrap_or(default);
+    let valid_from =
+        f.value("valid_from").parse::<NaiveDate>().unwrap_or_else(|_| local_now(state.app.time_zone).0);
+    let valid_until = f.value("valid_until").parse::<NaiveDate>().ok();
+    let (Some(doctor_id), Some(department_id)) = (doctor, department) else {
+        return schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors).await;
+    };
+    let input = TemplateInput {
+        doctor_id,
+        department_id,
+        weekday: i16::try_from(number("weekday", 0)).unwrap_or(0),
+        start: f.value("start"),
+        end: f.value("end"),
+        slot_minutes: number("slot_minutes", 0),
+        capacity: number("capacity", 1),
+        overbook: number("overbook", 0),
+        valid_from,
+        valid_until,
+    };
+    match state.app.create_template(&ctx, input).await {
+        Ok(_) => Ok(flash(&state, "/admin/schedules", "Session added.")),
+        Err(e) => {
+            schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors_of(e)?).await
+        }
+    }
+}
+
+async fn retire_session(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id: TemplateId =
+        id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such session."))?;
+    let version = Fields(fields).value("version").parse().unwrap_or(0);
+    let text = match state.app.retire_template(&ctx, id, version).await {
+        Ok(()) => "Session retired; booked appointments stay.".to_owned(),
+        Err(AppError::Conflict(m)) => format!("Not done: {m}."),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(flash(&state, "/admin/schedules", &text))
+}
+
+async fn add_exception(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(fields.clone());
+    let Ok(date) = f.value("date").parse::<NaiveDate>() else {
+        let errors = vec![("date".into(), "choose the day".into())];
+        return schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors).await;
+    };
+    let input = ExceptionInput {
+        doctor_id: f.value("exception_doctor").parse().ok(),
+        date,
+        kind: f.value("kind"),
+        start: f.value("exception_start"),
+        end: f.value("exception_end"),
+        department_id: f.value("exception_department").parse().ok(),
+        slot_minutes: f.value("exception_slot_minutes").trim().parse().ok(),
+        capacity: f.value("exception_capacity").trim().parse().ok(),
+        reason: f.value("reason"),
+    };
+    match state.app.add_exception(&ctx, input).await {
+        Ok(_) => Ok(flash(&state, "/admin/schedules", "Added.")),
+        Err(e) => {
+            // The exception form's fields carry a prefix where they would clash with the session form's.
+            let errors = errors_of(e)?
+                .into_iter()
+                .map(|(k, m)| {
+                    let k = match k.as_str() {
+                        "start" | "end" | "doctor_id" | "department_id" | "slot_minutes" | "capacity" => {
+                            format!("exception_{}", k.trim_end_matches("_id"))
+                        }
+                        _ => k,
+                    };
+                    (k, m)
+                })
+                .collect();
+            schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors).await
+        }
+    }
+}
+
+async fn remove_exception(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such exception."))?;
+    state.app.remove_exception(&ctx, id).await?;
+    Ok(flash(&state, "/admin/schedules", "Removed."))
+}
