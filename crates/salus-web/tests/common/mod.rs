@@ -24,6 +24,15 @@ pub struct TestApp {
     pub app: App,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
+    /// Where the database is, for a second instance to open it too.
+    location: Option<Location>,
+}
+
+/// A database another instance can open: a SQLite file or a PostgreSQL URL.
+#[derive(Debug, Clone)]
+enum Location {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
 }
 
 /// The PostgreSQL server for tests, or `None` (with the reason printed) outside CI. In
@@ -57,16 +66,20 @@ pub async fn fresh_postgres_db(base: &str) -> String {
 }
 
 pub async fn open_db(backend: Backend) -> Option<(Db, Option<tempfile::TempDir>)> {
+    open_located(backend).await.map(|(db, dir, _)| (db, dir))
+}
+
+async fn open_located(backend: Backend) -> Option<(Db, Option<tempfile::TempDir>, Location)> {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
-            let db =
-                Db::open_sqlite_file(&dir.path().join("salus.db"), &PoolSettings::default()).await.unwrap();
-            Some((db, Some(dir)))
+            let path = dir.path().join("salus.db");
+            let db = Db::open_sqlite_file(&path, &PoolSettings::default()).await.unwrap();
+            Some((db, Some(dir), Location::Sqlite(path)))
         }
         Backend::Postgres => {
             let url = fresh_postgres_db(&postgres_url()?).await;
-            Some((Db::connect(&url, &PoolSettings::default()).await.unwrap(), None))
+            Some((Db::connect(&url, &PoolSettings::default()).await.unwrap(), None, Location::Postgres(url)))
         }
     }
 }
@@ -80,9 +93,22 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, security: SecuritySettings, web: WebSettings) -> Option<Self> {
-        let (db, dir) = open_db(backend).await?;
+        let (db, dir, location) = open_located(backend).await?;
         db.migrate().await.unwrap();
-        Some(Self::serve_with(db, dir, web, security).await)
+        let mut t = Self::serve_with(db, dir, web, security).await;
+        t.location = Some(location);
+        Some(t)
+    }
+
+    /// Another instance of Salus on the same database, with its own connections and
+    /// socket, as a second server behind a load balancer would be.
+    pub async fn second_instance(&self) -> TestApp {
+        let db = match self.location.as_ref().expect("a database another instance can open") {
+            Location::Sqlite(path) => Db::open_sqlite_file(path, &PoolSettings::default()).await.unwrap(),
+            Location::Postgres(url) => Db::connect(url, &PoolSettings::default()).await.unwrap(),
+        };
+        let security = SecuritySettings { two_factor_roles: Vec::new(), ..Default::default() };
+        Self::serve_with(db, None, WebSettings::default(), security).await
     }
 
     /// Serves `db` as is (not migrated): for tests of a broken or down database.
@@ -110,7 +136,7 @@ impl TestApp {
             },
             std::time::Duration::from_secs(5),
         ));
-        Self { addr, client: client(), app, shutdown: Some(tx), _dir: dir }
+        Self { addr, client: client(), app, shutdown: Some(tx), _dir: dir, location: None }
     }
 
     pub fn url(&self, path: &str) -> String {
