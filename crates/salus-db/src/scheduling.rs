@@ -248,3 +248,48 @@ pub async fn next_token<C: ConnectionTrait>(conn: &C, doctor: Uuid, date: NaiveD
         .ok_or_else(|| DbErr::RecordNotFound("queue token".into()))?;
     Ok(row.next_value - 1)
 }
+
+/// Inserts many appointments at once (the benchmark's bookings, imports).
+pub async fn insert_appointments<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<appointment::Model>,
+) -> Result<(), DbErr> {
+    // 23 columns a row: 500 rows stay far below SQLite's 32,766 parameters.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<appointment::ActiveModel> =
+            rows.by_ref().take(500).map(IntoActiveModel::into_active_model).collect();
+        appointment::Entity::insert_many(chunk).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts many session templates at once.
+pub async fn insert_templates<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<schedule_template::Model>,
+) -> Result<(), DbErr> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<schedule_template::ActiveModel> =
+            rows.by_ref().take(500).map(IntoActiveModel::into_active_model).collect();
+        schedule_template::Entity::insert_many(chunk).exec(conn).await?;
+    }
+    Ok(())
+}
+
+/// Doctors with an active weekly session in a department.
+pub async fn doctors_with_sessions_in<C: ConnectionTrait>(
+    conn: &C,
+    department: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    schedule_template::Entity::find()
+        .select_only()
+        .column(schedule_template::Column::DoctorId)
+        .distinct()
+        .filter(schedule_template::Column::DepartmentId.eq(department))
+        .filter(schedule_template::Column::Active.eq(true))
+        .into_tuple()
+        .all(conn)
+        .await
+}

@@ -5,6 +5,8 @@
 pub mod appointments;
 pub mod availability;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use salus_core::scheduling::{Session, Slot, WallTime, day_slots};
@@ -146,22 +148,31 @@ impl App {
         days: u32,
     ) -> Result<Vec<(Uuid, NaiveDate, DaySlots)>, AppError> {
         let to = from + chrono::Duration::days(i64::from(days.max(1)) - 1);
-        let templates = q::templates(conn, Some(doctors)).await?;
-        let exceptions = q::exceptions(conn, Some(doctors), from, to).await?;
-        let taken = q::seats_taken(conn, Some(doctors), from, to).await?;
+        // Grouped once, so a department's 90 days cost one pass over each list.
+        let mut templates: HashMap<Uuid, Vec<schedule_template::Model>> = HashMap::new();
+        for t in q::templates(conn, Some(doctors)).await? {
+            templates.entry(t.doctor_id).or_default().push(t);
+        }
+        let mut exceptions: HashMap<NaiveDate, Vec<schedule_exception::Model>> = HashMap::new();
+        for e in q::exceptions(conn, Some(doctors), from, to).await? {
+            exceptions.entry(e.date).or_default().push(e);
+        }
+        let taken: HashMap<(Uuid, NaiveDate, String), u16> = q::seats_taken(conn, Some(doctors), from, to)
+            .await?
+            .into_iter()
+            .map(|(d, day, t, n)| ((d, day, t), u16::try_from(n).unwrap_or(u16::MAX)))
+            .collect();
         let mut out = Vec::new();
         for &doctor in doctors {
+            let theirs = templates.get(&doctor).map_or(&[][..], Vec::as_slice);
             let mut date = from;
             while date <= to {
-                let (sessions, leave) = sessions_on(&templates, &exceptions, doctor, date);
+                let that_day = exceptions.get(&date).map_or(&[][..], Vec::as_slice);
+                let (sessions, leave) = sessions_on(theirs, that_day, doctor, date);
                 let slots = day_slots(&sessions, &leave)
                     .into_iter()
                     .map(|s| {
-                        let time = s.time.to_string();
-                        let n = taken
-                            .iter()
-                            .find(|(d, day, t, _)| *d == doctor && *day == date && *t == time)
-                            .map_or(0, |x| u16::try_from(x.3).unwrap_or(u16::MAX));
+                        let n = taken.get(&(doctor, date, s.time.to_string())).copied().unwrap_or(0);
                         (s, n)
                     })
                     .collect();
