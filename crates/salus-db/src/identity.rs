@@ -594,3 +594,28 @@ pub async fn touch_api_token<C: ConnectionTrait>(
         .await
         .map(|_| ())
 }
+
+/// Which of `ids` are active accounts holding `role`.
+pub async fn active_with_role<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+    role: &str,
+) -> Result<Vec<Uuid>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let holders = sea_orm::sea_query::Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::Role.eq(role))
+        .to_owned();
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Id.in_subquery(holders))
+        .into_tuple()
+        .all(conn)
+        .await
+}

@@ -552,3 +552,92 @@ db_test!(walk_ins_wait_by_token_and_the_doctor_calls_them_in, |t| {
     let (_, html) = page(&t, &c.desk, "/queue").await;
     assert!(html.contains("hx-trigger=\"every 5s\"") && html.contains("<strong>2</strong>"), "{html}");
 });
+
+db_test!(no_booking_for_an_inactive_patient_or_a_disabled_doctor, |t| {
+    let c = clinic(&t, 1).await;
+    // The patient's record deactivated: refused beside patient_id, nothing booked.
+    let (status, _) = send(
+        &t,
+        &c.desk,
+        "POST",
+        &format!("/api/v1/patients/{}/status", c.patient_id),
+        Some(json!({"active": false})),
+        Some(1),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, p) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["patient_id".to_owned()]), "{p}");
+    let (status, _) = send(
+        &t,
+        &c.desk,
+        "POST",
+        "/api/v1/walk-ins",
+        Some(json!({"patient_id": c.patient_id, "doctor_id": c.doctor_id})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = send(
+        &t,
+        &c.desk,
+        "POST",
+        &format!("/api/v1/patients/{}/status", c.patient_id),
+        Some(json!({"active": true})),
+        Some(2),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The doctor's account disabled: no slots, no booking.
+    let doctor: salus_core::UserId = c.doctor_id.parse().unwrap();
+    t.app.set_user_active(&Ctx::operator(), doctor, false).await.unwrap();
+    let (status, p) =
+        send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await;
+    assert_eq!(status, 422, "{p}");
+    assert!(fields(&p).contains(&"doctor_id".to_owned()), "{p}");
+    let (_, day) =
+        send(&t, &c.desk, "GET", &format!("/api/v1/appointments?date={}", c.day), None, None).await;
+    assert!(day["items"].as_array().unwrap().is_empty(), "nothing half-written");
+});
+
+db_test!(reception_moves_an_appointment_from_the_board, |t| {
+    let c = clinic(&t, 1).await;
+    let (_, a) = send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await;
+    let id = a["id"].as_str().unwrap().to_owned();
+    let (_, html) = page(&t, &c.desk, &format!("/appointments?date={}", c.day)).await;
+    assert!(
+        html.contains(&format!("reschedule={id}&amp;version=1"))
+            || html.contains(&format!("reschedule={id}&version=1")),
+        "{html}"
+    );
+    let (status, html) = page(
+        &t,
+        &c.desk,
+        &format!(
+            "/appointments/book?patient_id={}&doctor_id={}&date={}&reschedule={id}&version=1",
+            c.patient_id, c.doctor_id, c.day
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Move the appointment") && !html.contains("Walk in today instead"), "{html}");
+    let slot = |version: &'static str| {
+        vec![
+            ("patient_id", c.patient_id.as_str()),
+            ("slot_doctor", c.doctor_id.as_str()),
+            ("date", c.day.as_str()),
+            ("time", "09:30"),
+            ("reschedule", id.as_str()),
+            ("version", version),
+        ]
+    };
+    // From a stale version: refused, the page says why, nothing moved.
+    let res = post_form(&t, &c.desk, "/appointments/book", &slot("7")).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("role=\"alert\""));
+    let res = post_form(&t, &c.desk, "/appointments/book", &slot("1")).await;
+    assert_eq!(res.status(), 303);
+    let (_, old) = send(&t, &c.desk, "GET", &format!("/api/v1/appointments/{id}"), None, None).await;
+    assert_eq!(old["status"], "rescheduled");
+});

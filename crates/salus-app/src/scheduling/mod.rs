@@ -219,8 +219,10 @@ impl App {
     ) -> Result<Vec<FreeSlot>, AppError> {
         let (today, now) = local_now(self.time_zone);
         let from = from.max(today);
+        // A disabled account, or one no longer a doctor's, offers no slots.
+        let doctors = users_q::active_with_role(self.db.reader(), doctors, Role::Doctor.as_str()).await?;
         let mut free = Vec::new();
-        for (doctor, date, day) in self.slots(self.db.reader(), doctors, from, days).await? {
+        for (doctor, date, day) in self.slots(self.db.reader(), &doctors, from, days).await? {
             for (slot, taken) in day.slots {
                 let past = date == today && slot.time.minutes() <= now;
                 let wrong_department = department.is_some_and(|d| d != slot.department);

@@ -281,6 +281,8 @@ struct BookPage {
     reason: String,
     error: Option<String>,
     next_free: Vec<FreeSlot>,
+    reschedule: String,
+    version: String,
 }
 
 impl BookPage {
@@ -300,6 +302,11 @@ struct BookQuery {
     date: Option<String>,
     #[serde(default)]
     reason: String,
+    /// Moving this appointment (with the version seen) rather than booking a new one.
+    #[serde(default)]
+    reschedule: String,
+    #[serde(default)]
+    version: String,
 }
 
 /// A booking that did not go through, shown again.
@@ -359,6 +366,8 @@ async fn show_book(
         reason,
         error,
         next_free,
+        reschedule: q.reschedule.clone(),
+        version: q.version.clone(),
     };
     Ok(render(status, &page_data))
 }
@@ -383,6 +392,8 @@ async fn book(
         doctor_id: f.value("doctor_id"),
         date: Some(f.value("date")),
         reason: f.value("reason"),
+        reschedule: f.value("reschedule"),
+        version: f.value("version"),
     };
     let bad = |m: &str| PageError::new(StatusCode::BAD_REQUEST, m);
     let input = BookInput {
@@ -394,16 +405,36 @@ async fn book(
         overbook: false,
     };
     let (date, time) = (input.date, input.time.clone());
-    match state.app.book(&ctx, input).await {
+    let result = match f.value("reschedule").parse::<AppointmentId>() {
+        Ok(id) => {
+            let version = f
+                .value("version")
+                .parse()
+                .map_err(|_| bad("The form is missing its version; reload the page."))?;
+            state.app.reschedule(&ctx, id, version, date, time.clone()).await
+        }
+        Err(_) => state.app.book(&ctx, input).await,
+    };
+    match result {
         Ok(a) => {
             let to = format!("/patients/{}", a.patient_id);
-            let text = format!("Booked for {} at {time}.", date.format("%a %d %b %Y"));
+            let verb = if f.value("reschedule").is_empty() { "Booked" } else { "Moved" };
+            let text = format!("{verb} to {} at {time}.", date.format("%a %d %b %Y"));
             Ok(super::profile::with_flash(&to, &text, state.web.secure_cookies))
         }
         Err(AppError::SlotTaken { next }) => {
             let error = "Someone else booked that slot a moment ago. The next free ones are below.".into();
             let again =
                 Again { status: StatusCode::CONFLICT, reason: f.value("reason"), error, next_free: next };
+            show_book(&state, &ctx, page, q, Some(again)).await
+        }
+        Err(AppError::Conflict(error)) => {
+            let again = Again {
+                status: StatusCode::CONFLICT,
+                reason: f.value("reason"),
+                error,
+                next_free: Vec::new(),
+            };
             show_book(&state, &ctx, page, q, Some(again)).await
         }
         Err(AppError::Invalid(errors)) => {
