@@ -51,6 +51,16 @@ pub struct SmtpSettings {
 pub enum SmsSettings {
     /// One line per message appended to this file (the default: no provider needed).
     Log { path: PathBuf },
+    /// A provider's HTTP API: `body` is a minijinja template of the request body with
+    /// `to` and `text` (e.g. `{"to": {{ to|tojson }}, "message": {{ text|tojson }}}`); any
+    /// 2xx answer is success. `header` carries the provider's key.
+    Http {
+        url: String,
+        body: String,
+        content_type: String,
+        header: Option<(String, String)>,
+        timeout: Duration,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +294,29 @@ impl App {
                 send_email(smtp, to, subject, body).await
             }
             "sms" => match &self.notifications.sms {
+                SmsSettings::Http { url, body: template, content_type, header, timeout } => {
+                    let payload = minijinja::Environment::new()
+                        .render_str(template, json!({ "to": to, "text": body }))
+                        .map_err(|e| format!("the SMS request template does not render: {e}"))?;
+                    let client =
+                        reqwest::Client::builder().timeout(*timeout).build().map_err(|e| e.to_string())?;
+                    let mut req =
+                        client.post(url).header(reqwest::header::CONTENT_TYPE, content_type).body(payload);
+                    if let Some((name, value)) = header {
+                        req = req.header(name, value);
+                    }
+                    let res = req
+                        .send()
+                        .await
+                        .map_err(|e| format!("the SMS provider could not be reached: {e}"))?;
+                    if res.status().is_success() {
+                        Ok(())
+                    } else {
+                        let status = res.status();
+                        let text: String = res.text().await.unwrap_or_default().chars().take(200).collect();
+                        Err(format!("the SMS provider answered {status}: {text}"))
+                    }
+                }
                 SmsSettings::Log { path } => {
                     let line = format!("{}\t{to}\t{}\n", Utc::now().to_rfc3339(), body.replace('\n', " "));
                     let mut file = tokio::fs::OpenOptions::new()

@@ -393,3 +393,77 @@ db_test!(opted_out_patients_get_nothing_and_templates_are_checked, |t| {
     let (_, all) = send(&t, &admin, "GET", "/api/v1/notification-templates", None, None).await;
     assert!(all["items"].as_array().unwrap().iter().any(|t| t["language"] == "sw"));
 });
+
+db_test!(sms_through_an_http_provider_with_a_retry_when_it_fails, |t| {
+    use axum::extract::State as AxState;
+    use axum::http::{HeaderMap, StatusCode};
+    // A provider that answers 503 to its first request and takes the rest.
+    #[derive(Clone, Default)]
+    struct Provider {
+        calls: Arc<Mutex<Vec<(String, String)>>>,
+    }
+    async fn receive(AxState(p): AxState<Provider>, headers: HeaderMap, body: String) -> StatusCode {
+        let mut calls = p.calls.lock().unwrap();
+        let key = headers.get("x-api-key").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        calls.push((key, body));
+        if calls.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::ACCEPTED }
+    }
+    let provider = Provider::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = axum::Router::new().route("/sms", axum::routing::post(receive)).with_state(provider.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let (admin, desk, doctor, patient, day) = setup(&t).await;
+    let sms = SmsSettings::Http {
+        url: format!("http://127.0.0.1:{port}/sms"),
+        body: r#"{"to": {{ to|tojson }}, "text": {{ text|tojson }}}"#.into(),
+        content_type: "application/json".into(),
+        header: Some(("x-api-key".into(), "secret-key".into())),
+        timeout: Duration::from_secs(5),
+    };
+    let worker = t.app.clone().with_notifications(NotificationSettings { email: None, sms });
+    let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "09:15"});
+    assert_eq!(send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await.0, 201);
+    // First pass: the provider fails (and email is not configured): both wait, with reasons.
+    let pass = worker.run_due_jobs("test", 50).await.unwrap();
+    assert_eq!(pass.retried, 2);
+    let sms_row = outbox(&t, &desk, &patient)
+        .await
+        .into_iter()
+        .find(|m| m["kind"] == "appointment_booked" && m["channel"] == "sms")
+        .unwrap();
+    assert!(sms_row["last_error"].as_str().unwrap().contains("503"), "{sms_row}");
+    let email_row = outbox(&t, &desk, &patient)
+        .await
+        .into_iter()
+        .find(|m| m["kind"] == "appointment_booked" && m["channel"] == "email")
+        .unwrap();
+    assert!(email_row["last_error"].as_str().unwrap().contains("not configured"), "{email_row}");
+    // Brought forward, the SMS goes through with the provider's key and a JSON body.
+    let (_, queued) = send(&t, &admin, "GET", "/api/v1/jobs?status=queued", None, None).await;
+    for j in queued["items"].as_array().unwrap() {
+        if j["last_error"].as_str().is_some_and(|e| e.contains("503")) {
+            assert_eq!(
+                send(
+                    &t,
+                    &admin,
+                    "POST",
+                    &format!("/api/v1/jobs/{}/run-now", j["id"].as_str().unwrap()),
+                    None,
+                    None
+                )
+                .await
+                .0,
+                204
+            );
+        }
+    }
+    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().done, 1);
+    let calls = provider.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].0, "secret-key");
+    let body: Value = serde_json::from_str(&calls[1].1).unwrap();
+    assert_eq!(body["to"], "+919840011111");
+    assert!(body["text"].as_str().unwrap().contains("09:15"), "{body}");
+});

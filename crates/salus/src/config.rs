@@ -56,11 +56,32 @@ pub struct NotificationsConfig {
     pub sms_log: Option<PathBuf>,
     /// Outgoing mail; without it, email messages wait (and retry) until it is configured.
     pub smtp: Option<SmtpConfig>,
+    /// An SMS provider's HTTP API; without it, SMS messages go to `sms_log`.
+    pub sms_http: Option<SmsHttpConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsHttpConfig {
+    pub url: String,
+    /// minijinja with `to` and `text`, e.g. `{"to": {{ to|tojson }}, "text": {{ text|tojson }}}`.
+    pub body: String,
+    #[serde(default = "json_type")]
+    pub content_type: String,
+    /// A header for the provider's key, e.g. "Authorization".
+    pub header_name: Option<String>,
+    pub header_value: Option<SecretString>,
+    #[serde(default = "smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn json_type() -> String {
+    "application/json".into()
 }
 
 impl Default for NotificationsConfig {
     fn default() -> Self {
-        Self { workers: 2, sms_log: None, smtp: None }
+        Self { workers: 2, sms_log: None, smtp: None, sms_http: None }
     }
 }
 
@@ -405,6 +426,17 @@ impl Config {
                 problems.push("notifications.smtp.from: must be an address such as \"Salus <noreply@hospital.example>\"".into());
             }
         }
+        if let Some(sms) = &self.notifications.sms_http {
+            if !(sms.url.starts_with("https://") || sms.url.starts_with("http://")) {
+                problems.push("notifications.sms_http.url: must be an http(s) URL".into());
+            }
+            if minijinja::Environment::new().template_from_str(&sms.body).is_err() {
+                problems.push("notifications.sms_http.body: is not a valid template".into());
+            }
+            if sms.header_name.is_some() != sms.header_value.is_some() {
+                problems.push("notifications.sms_http: give header_name and header_value together".into());
+            }
+        }
         if self.notifications.workers > 64 {
             problems.push("notifications.workers: at most 64".into());
         }
@@ -500,8 +532,22 @@ impl Config {
             from: s.from.clone(),
             timeout: Duration::from_secs(s.timeout_secs),
         });
-        let path = self.notifications.sms_log.clone().unwrap_or_else(|| self.data_dir.join("sms.log"));
-        NotificationSettings { email, sms: SmsSettings::Log { path } }
+        let sms = match &self.notifications.sms_http {
+            Some(h) => SmsSettings::Http {
+                url: h.url.clone(),
+                body: h.body.clone(),
+                content_type: h.content_type.clone(),
+                header: h
+                    .header_name
+                    .clone()
+                    .zip(h.header_value.as_ref().map(|v| v.expose_secret().to_owned())),
+                timeout: Duration::from_secs(h.timeout_secs),
+            },
+            None => SmsSettings::Log {
+                path: self.notifications.sms_log.clone().unwrap_or_else(|| self.data_dir.join("sms.log")),
+            },
+        };
+        NotificationSettings { email, sms }
     }
 
     /// The time zone (checked by `validate`; the default if it somehow is not valid).
