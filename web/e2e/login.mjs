@@ -2,7 +2,7 @@
 // through the real login page in Debian's Chromium (driven by playwright-core; never
 // `playwright install`), and checks the home page, keyboard access, the Content Security
 // Policy (no violations), the price list and staff pages, sign-out, and the front desk's
-// search-while-typing and chart.
+// search-while-typing, chart, booking, day board and waiting-room screen.
 //
 //   node web/e2e/login.mjs path/to/salus
 import { chromium } from 'playwright-core';
@@ -113,6 +113,29 @@ try {
   await page.getByRole('heading', { name: 'Fatima Begum' }).waitFor();
   await page.getByText(/Registered as SAL/).waitFor();
   await page.screenshot({ path: join(shots, 'chart.png'), fullPage: true });
+
+  // Book her an appointment with Dr Rao two or three days ahead (not a Sunday).
+  await page.getByRole('button', { name: 'Book appointment' }).click();
+  await page.getByRole('heading', { name: /Book an appointment/ }).waitFor();
+  const day = new Date(Date.now() + 2 * 86400000);
+  if (day.getUTCDay() === 0) day.setUTCDate(day.getUTCDate() + 1);
+  await page.getByLabel('Doctor', { exact: true }).selectOption({ label: 'Dr Priya Rao' });
+  await page.getByLabel('Day').fill(day.toISOString().slice(0, 10));
+  await page.getByLabel('Reason for the visit').fill('Knee pain');
+  await page.getByRole('button', { name: 'Show free slots' }).click();
+  const slot = page.getByRole('button', { name: /^Book \d\d:\d\d with Dr Priya Rao$/ }).first();
+  await slot.waitFor();
+  await page.screenshot({ path: join(shots, 'book.png'), fullPage: true });
+  await slot.click();
+  await page.getByText(/^Booked to .* at \d\d:\d\d\.$/).waitFor();
+  await page.getByText(/Appointment booked for/).first().waitFor();
+
+  // The day board and the waiting-room screen.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Appointments' }).click();
+  await page.getByRole('heading', { name: /Appointments/ }).waitFor();
+  await page.screenshot({ path: join(shots, 'day-board.png'), fullPage: true });
+  await page.goto(address + '/queue');
+  await page.locator('#queue').waitFor();
   await page.goto(address + '/patients/new');
   await page.getByRole('heading', { name: 'Register a patient' }).waitFor();
   await page.screenshot({ path: join(shots, 'register.png'), fullPage: true });
