@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod audit_reads;
+pub mod clinical;
 pub mod error;
 pub mod identity;
 pub mod jobs;

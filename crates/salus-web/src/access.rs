@@ -126,6 +126,7 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/services", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/services/{id}", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/identifier-types", Access::Permission(Permission::OrganisationRead)),
+    d("/api/v1/icd10", Access::Permission(Permission::OrganisationRead)),
     d("/api/v1/identifier-types/{code}", Access::Permission(Permission::OrganisationManage)),
     // Scheduling: the use cases tell booking (reception), consulting (doctors) and
     // managing sessions (administrators) apart.

@@ -86,6 +86,7 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/api/v1/services", "GET", "/api/v1/services"),
     ("/api/v1/services/{id}", "GET", "/api/v1/services/0190a0b0-0000-7000-8000-000000000000"),
     ("/api/v1/identifier-types", "GET", "/api/v1/identifier-types"),
+    ("/api/v1/icd10", "GET", "/api/v1/icd10?q=E11"),
     ("/api/v1/identifier-types/{code}", "PUT", "/api/v1/identifier-types/passport"),
     ("/admin/identifier-types", "POST", "/admin/identifier-types"),
     ("/admin/identifier-types/{code}", "POST", "/admin/identifier-types/passport"),

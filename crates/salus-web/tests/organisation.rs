@@ -639,3 +639,16 @@ db_test!(identifier_types_are_added_renamed_and_retired, |t| {
         .unwrap();
     assert_eq!(ration["is_unique"], false);
 });
+
+db_test!(icd10_search_by_words_and_codes, |t| {
+    let nurse = who(&t, "icd.nurse", &[Role::Nurse]).await;
+    let hits = items(&t, &nurse, "/api/v1/icd10?q=diab%20type%202&billable=true").await;
+    assert!(hits.len() == 20 && hits.iter().all(|h| h["billable"] == true), "{hits:?}");
+    assert!(hits[0]["code"].as_str().unwrap().starts_with("E11"), "{hits:?}");
+    let hits = items(&t, &nurse, "/api/v1/icd10?q=E11.9").await;
+    assert_eq!(hits[0]["description"], "Type 2 diabetes mellitus without complications");
+    assert!(items(&t, &nurse, "/api/v1/icd10?q=qwertyuiop").await.is_empty());
+    assert_eq!(send(&t, &nurse, "GET", "/api/v1/icd10", None, None).await.0, 400, "q is required");
+    let patient = who(&t, "icd.patient", &[Role::Patient]).await;
+    assert_eq!(send(&t, &patient, "GET", "/api/v1/icd10?q=E11", None, None).await.0, 403);
+});

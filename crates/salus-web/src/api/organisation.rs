@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_service, update_service))
         .routes(routes!(list_identifier_types, create_identifier_type))
         .routes(routes!(update_identifier_type))
+        .routes(routes!(search_icd10))
 }
 
 fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
@@ -831,4 +832,47 @@ async fn update_identifier_type(
 ) -> Result<StatusCode, ApiError> {
     state.app.update_identifier_type(&ctx, &code, &b.name, b.active).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?q=&limit=&billable=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IcdQuery {
+    /// A code or its start ("E11.6", "e116"), or words each starting a word of the
+    /// description ("diab type 2").
+    pub q: String,
+    /// 1 to 50 (default 20).
+    pub limit: Option<usize>,
+    /// Only codes a diagnosis or a claim may carry (default false).
+    #[serde(default)]
+    pub billable: bool,
+}
+
+/// An ICD-10-CM code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IcdOut {
+    pub code: String,
+    pub description: String,
+    pub billable: bool,
+}
+
+/// Search ICD-10-CM
+///
+/// The full 2026 CDC list (98,147 codes), carried by the binary; billable codes first.
+#[utoipa::path(get, path = "/api/v1/icd10", tag = "organisation", params(IcdQuery),
+    responses(
+        (status = 200, description = "Matching codes, best first", body = Paged<IcdOut>),
+        (status = 400, description = "No q", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn search_icd10(
+    ApiUser(_u, _ctx): ApiUser,
+    ApiQuery(q): ApiQuery<IcdQuery>,
+) -> Result<Json<Paged<IcdOut>>, ApiError> {
+    let limit = q.limit.unwrap_or(20).clamp(1, 50);
+    let items = salus_app::clinical::icd::IcdCatalog::get()
+        .search(&q.q, limit, q.billable)
+        .into_iter()
+        .map(|c| IcdOut { code: c.code.clone(), description: c.description.clone(), billable: c.billable })
+        .collect();
+    Ok(Json(Paged::new(items, None::<String>)))
 }
