@@ -138,8 +138,13 @@ impl IcdCatalog {
                 .take(limit)
                 .collect();
         }
-        // A one-letter word matches a fifth of the list and says little: it needs company.
-        let terms: Vec<String> = q.split_whitespace().map(fold).filter(|t| t.chars().count() >= 2).collect();
+        // A lone letter matches a fifth of the list and says little; a digit ("type 2") is kept.
+        let terms: Vec<String> = q
+            .split_whitespace()
+            .map(fold)
+            .filter(|t| t.chars().count() >= 2 || t.chars().all(|c| c.is_ascii_digit()))
+            .filter(|t| !t.is_empty())
+            .collect();
         if terms.is_empty() {
             return Vec::new();
         }
