@@ -96,6 +96,15 @@ impl App {
         txn.commit().await?;
         let mut pass = Pass { claimed: claimed.len(), ..Pass::default() };
         for job in claimed {
+            // The lease counts from this job's start, not the batch's: a slow job ahead
+            // must not let another worker take this one back while it runs.
+            let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+            let txn = self.db.begin_write().await?;
+            let still_ours = q::renew(&txn, job.id, worker, until).await?;
+            txn.commit().await?;
+            if !still_ours {
+                continue;
+            }
             let outcome = self.run_job(&job).await;
             let now = Utc::now();
             let txn = self.db.begin_write().await?;
@@ -107,8 +116,10 @@ impl App {
                 Err(e) => {
                     let message = e.to_string();
                     let retry_at = (job.attempts < job.max_attempts).then(|| now + backoff(job.attempts));
-                    q::fail(&txn, job.id, worker, &message, retry_at, now).await?;
-                    if retry_at.is_some() {
+                    let recorded = q::fail(&txn, job.id, worker, &message, retry_at, now).await?;
+                    if !recorded {
+                        // Taken back meanwhile; its new holder decides.
+                    } else if retry_at.is_some() {
                         pass.retried += 1;
                         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %message, "job failed; will retry");
                     } else {
@@ -235,7 +246,7 @@ impl App {
         if job.kind == "notification.send" {
             let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
             if let Some(n) = payload["notification_id"].as_str().and_then(|s| s.parse().ok()) {
-                salus_db::notifications::set_status(&txn, n, "pending", None, Utc::now()).await?;
+                salus_db::notifications::reopen_failed(&txn, n, Utc::now()).await?;
             }
         }
         let event = Event::new("job.retry", "job", Some(id.to_string())).detail(json!({ "kind": job.kind }));

@@ -244,13 +244,14 @@ impl App {
         Ok(written)
     }
 
-    /// Cancels an appointment's pending reminders (it was cancelled or moved).
-    pub(crate) async fn cancel_reminders(
+    /// Cancels an appointment's messages not yet sent — reminders, and a confirmation still
+    /// waiting or failed — when it is cancelled or moved, so nothing about it goes out later.
+    pub(crate) async fn cancel_messages(
         &self,
         txn: &DatabaseTransaction,
         appointment: Uuid,
     ) -> Result<(), AppError> {
-        for n in q::pending_of_appointment(txn, appointment, &["appointment_reminder"]).await? {
+        for n in q::unsent_of_appointment(txn, appointment).await? {
             q::set_status(txn, n.id, "cancelled", None, Utc::now()).await?;
             let payload = json!({ "notification_id": n.id }).to_string();
             salus_db::jobs::cancel_queued(txn, "notification.send", &payload).await?;
@@ -261,10 +262,16 @@ impl App {
     /// Sends one message (the job's work). A message no longer pending (sent, cancelled)
     /// is left alone, so running the job twice sends once.
     pub(crate) async fn send_notification(&self, id: Uuid, attempt: i32) -> Result<(), AppError> {
-        let Some(n) = q::find(self.db.reader(), id).await? else { return Ok(()) };
-        if n.status != "pending" {
+        // Claimed atomically: of two workers holding the same job (a lease that ran out
+        // under a slow mail server), one sends and the other finds it taken.
+        let lease = chrono::Duration::minutes(10);
+        let txn = self.db.begin_write().await?;
+        let claimed = q::claim_for_sending(&txn, id, Utc::now(), lease).await?;
+        txn.commit().await?;
+        if !claimed {
             return Ok(());
         }
+        let Some(n) = q::find(self.db.reader(), id).await? else { return Ok(()) };
         let template = match q::template(self.db.reader(), &n.kind, &n.channel, &n.language).await? {
             Some(t) => t,
             None => q::template(self.db.reader(), &n.kind, &n.channel, "en")

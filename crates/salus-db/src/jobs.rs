@@ -160,3 +160,20 @@ pub async fn run_now<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>)
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// Extends the lease of a job `worker` holds; false if it no longer holds it.
+pub async fn renew<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    worker: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::LockedUntil, Expr::value(until))
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::LockedBy.eq(worker))
+        .filter(job::Column::Status.eq("running"))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

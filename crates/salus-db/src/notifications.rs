@@ -35,7 +35,8 @@ pub async fn set_status<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Records one attempt: sent (with the time), or its error.
+/// Records one attempt of a message being sent: sent (with the time), or back to pending
+/// with its error. A message cancelled meanwhile stays cancelled.
 pub async fn record_attempt<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -50,24 +51,63 @@ pub async fn record_attempt<C: ConnectionTrait>(
             .col_expr(notification::Column::Status, Expr::value("sent"))
             .col_expr(notification::Column::SentAt, Expr::value(at))
             .col_expr(notification::Column::LastError, Expr::value(Option::<String>::None)),
-        Err(e) => q.col_expr(notification::Column::LastError, Expr::value(e)),
+        Err(e) => q
+            .col_expr(notification::Column::Status, Expr::value("pending"))
+            .col_expr(notification::Column::LastError, Expr::value(e)),
     };
-    q.filter(notification::Column::Id.eq(id)).exec(conn).await?;
+    q.filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Status.eq("sending"))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
-/// Pending notifications of an appointment, of the given kinds.
-pub async fn pending_of_appointment<C: ConnectionTrait>(
+/// An appointment's messages not sent yet (pending, or failed and awaiting a retry).
+pub async fn unsent_of_appointment<C: ConnectionTrait>(
     conn: &C,
     appointment: Uuid,
-    kinds: &[&str],
 ) -> Result<Vec<notification::Model>, DbErr> {
     notification::Entity::find()
         .filter(notification::Column::AppointmentId.eq(appointment))
-        .filter(notification::Column::Status.eq("pending"))
-        .filter(notification::Column::Kind.is_in(kinds.iter().copied()))
+        .filter(notification::Column::Status.is_in(["pending", "failed"]))
         .all(conn)
         .await
+}
+
+/// Marks a message as being sent, if it is pending (or was left `sending` by a worker
+/// that died more than `lease` ago); false if another worker has it or it is done.
+pub async fn claim_for_sending<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> Result<bool, DbErr> {
+    let claimable = sea_orm::Condition::any().add(notification::Column::Status.eq("pending")).add(
+        sea_orm::Condition::all()
+            .add(notification::Column::Status.eq("sending"))
+            .add(notification::Column::UpdatedAt.lt(now - lease)),
+    );
+    let res = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value("sending"))
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(claimable)
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Puts a failed message back to pending (an administrator's retry); a cancelled or sent
+/// one stays as it is.
+pub async fn reopen_failed<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value("pending"))
+        .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Status.eq("failed"))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// A patient's notifications, newest first (or all, when `patient` is `None`).

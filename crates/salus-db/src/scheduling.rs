@@ -216,8 +216,12 @@ pub async fn move_appointment_rows<C: ConnectionTrait>(
     to: Uuid,
 ) -> Result<(), DbErr> {
     for chunk in ids.chunks(1000) {
+        // The version moves too, so an edit started before the merge cannot write the
+        // old patient back.
         appointment::Entity::update_many()
             .col_expr(appointment::Column::PatientId, Expr::value(to))
+            .col_expr(appointment::Column::Version, Expr::col(appointment::Column::Version).add(1))
+            .col_expr(appointment::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
             .filter(appointment::Column::Id.is_in(chunk.iter().copied()))
             .exec(conn)
             .await?;

@@ -467,3 +467,46 @@ db_test!(sms_through_an_http_provider_with_a_retry_when_it_fails, |t| {
     assert_eq!(body["to"], "+919840011111");
     assert!(body["text"].as_str().unwrap().contains("09:15"), "{body}");
 });
+
+db_test!(nothing_about_a_cancelled_appointment_goes_out_later, |t| {
+    let (admin, desk, doctor, patient, day) = setup(&t).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sms_log = dir.path().join("sms.log");
+    // Email not configured yet: the confirmation waits, with the reason.
+    let unconfigured = t.app.clone().with_notifications(NotificationSettings {
+        email: None,
+        sms: SmsSettings::Log { path: sms_log.clone() },
+    });
+    let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "09:45"});
+    let (_, a) = send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await;
+    assert_eq!(unconfigured.run_due_jobs("test", 50).await.unwrap().retried, 1);
+    // Cancelled before email works: the waiting confirmation is cancelled with the reminders.
+    let id = a["id"].as_str().unwrap();
+    let (status, _) = send(
+        &t,
+        &desk,
+        "POST",
+        &format!("/api/v1/appointments/{id}/status"),
+        Some(json!({"transition": "cancel", "reason": "Feeling better"})),
+        Some(1),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let messages = outbox(&t, &desk, &patient).await;
+    let booked_email =
+        messages.iter().find(|m| m["kind"] == "appointment_booked" && m["channel"] == "email").unwrap();
+    assert_eq!(booked_email["status"], "cancelled");
+    // Email now works, and an administrator brings every waiting job forward: only the
+    // cancellation goes out.
+    let server = smtp_server(false).await;
+    let configured = t.app.clone().with_notifications(settings(server.port, &sms_log));
+    let (_, queued) = send(&t, &admin, "GET", "/api/v1/jobs?status=queued", None, None).await;
+    for j in queued["items"].as_array().unwrap() {
+        send(&t, &admin, "POST", &format!("/api/v1/jobs/{}/run-now", j["id"].as_str().unwrap()), None, None)
+            .await;
+    }
+    configured.run_due_jobs("test", 50).await.unwrap();
+    let mail = server.messages.lock().unwrap().clone();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0].contains("is cancelled"));
+});

@@ -111,6 +111,40 @@ async fn clinic(t: &TestApp, capacity: i32) -> Clinic {
     }
 }
 
+/// An appointment today, `minutes` from now, written straight to the database (a booking
+/// through the API cannot be made for a time already past, and today's sessions may be).
+async fn todays(t: &TestApp, c: &Clinic, minutes: i64) -> String {
+    let starts = chrono::Utc::now() + Duration::minutes(minutes);
+    let local = starts.with_timezone(&t.app.time_zone);
+    let row = salus_db::entity::appointment::Model {
+        id: uuid::Uuid::now_v7(),
+        patient_id: c.patient_id.parse().unwrap(),
+        doctor_id: c.doctor_id.parse().unwrap(),
+        department_id: None,
+        slot_date: local.date_naive(),
+        slot_time: Some(local.format("%H:%M").to_string()),
+        starts_at: starts,
+        duration_minutes: 15,
+        seat: Some(1),
+        kind: "booked".into(),
+        status: "booked".into(),
+        reason: Some("Cough".into()),
+        token: None,
+        cancel_reason: None,
+        rescheduled_to: None,
+        created_by: None,
+        created_at: starts,
+        updated_at: starts,
+        checked_in_at: None,
+        started_at: None,
+        finished_at: None,
+        version: 1,
+    };
+    let id = row.id.to_string();
+    salus_db::scheduling::insert_appointment(t.app.db.writer(), row).await.unwrap();
+    id
+}
+
 fn booking(c: &Clinic, time: &str) -> Value {
     json!({"patient_id": c.patient_id, "doctor_id": c.doctor_id, "date": c.day, "time": time, "reason": "Follow-up"})
 }
@@ -205,7 +239,19 @@ db_test!(slots_bookings_and_the_status_machine, |t| {
         403
     );
 
-    // The status machine: only legal moves; start and finish are the doctor's.
+    // Next week's appointment cannot be checked in today, nor marked as not come.
+    let future = format!("/api/v1/appointments/{id}/status");
+    let (status, p) =
+        send(&t, &c.desk, "POST", &future, Some(json!({"transition": "check_in"})), Some(1)).await;
+    assert_eq!(status, 409, "{p}");
+    assert_eq!(
+        send(&t, &c.desk, "POST", &future, Some(json!({"transition": "no_show"})), Some(1)).await.0,
+        409
+    );
+
+    // The status machine on today's appointment: only legal moves; start and finish are
+    // the doctor's own.
+    let id = todays(&t, &c, 30).await;
     let path = format!("/api/v1/appointments/{id}/status");
     let (status, p) = send(&t, &c.desk, "POST", &path, Some(json!({"transition": "finish"})), Some(1)).await;
     assert_eq!(status, 403, "{p}");
@@ -225,6 +271,10 @@ db_test!(slots_bookings_and_the_status_machine, |t| {
         409,
         "stale version"
     );
+    let other_doctor = who(&t, "sc.doc2", &[Role::Doctor]).await;
+    let (status, p) =
+        send(&t, &other_doctor, "POST", &path, Some(json!({"transition": "start"})), Some(2)).await;
+    assert_eq!(status, 409, "another doctor's patient: {p}");
     assert_eq!(send(&t, &c.doc, "POST", &path, Some(json!({"transition": "start"})), Some(2)).await.0, 200);
     let (status, a) = send(&t, &c.doc, "POST", &path, Some(json!({"transition": "finish"})), Some(3)).await;
     assert_eq!((status, a["status"].clone()), (200, json!("finished")));
@@ -416,10 +466,8 @@ db_test!(reception_books_and_the_doctor_sees_the_worklist, |t| {
     let (status, html) = page(&t, &c.desk, &format!("/appointments?date={}", c.day)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Lakshmi Iyer") && html.contains("Check in") && html.contains("Cough"), "{html}");
-    let (_, day) =
-        send(&t, &c.desk, "GET", &format!("/api/v1/appointments?date={}", c.day), None, None).await;
-    let id = day["items"][0]["id"].as_str().unwrap().to_owned();
-    let back = format!("/appointments?date={}", c.day);
+    let id = todays(&t, &c, 20).await;
+    let back = "/appointments".to_owned();
     let res = post_form(
         &t,
         &c.desk,
@@ -463,10 +511,10 @@ db_test!(reception_books_and_the_doctor_sees_the_worklist, |t| {
         post_form(&t, &c.desk, &format!("/appointments/{id}/explode"), &[("version", "1")]).await.status(),
         404
     );
-    // The worklist is today's; the booking is next week, so it is empty today.
+    // The worklist is today's: the patient with the doctor now, not next week's booking.
     let (status, html) = page(&t, &c.doc, "/worklist").await;
     assert_eq!(status, 200);
-    assert!(html.contains("No appointments."), "{html}");
+    assert!(html.contains("Lakshmi Iyer") && html.contains("Finish") && html.contains("1 of 1"), "{html}");
 });
 
 db_test!(walk_ins_wait_by_token_and_the_doctor_calls_them_in, |t| {

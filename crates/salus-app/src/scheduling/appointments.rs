@@ -206,7 +206,7 @@ impl App {
             .await
             .map_err(Attempt::failed)?;
         let message = if let Some((old, _)) = replacing {
-            self.cancel_reminders(&txn, old.id).await.map_err(Attempt::Failed)?;
+            self.cancel_messages(&txn, old.id).await.map_err(Attempt::Failed)?;
             "appointment_rescheduled"
         } else {
             "appointment_booked"
@@ -220,8 +220,8 @@ impl App {
         Appointment::try_from(row).map_err(Attempt::Failed)
     }
 
-    /// Moves a booked appointment to another slot, in one transaction: the new one is
-    /// booked and the old one gives its seat back.
+    /// Moves a booked appointment to another slot (of another doctor when `doctor` says
+    /// so), in one transaction: the new one is booked and the old one gives its seat back.
     #[tracing::instrument(skip_all, fields(appointment_id = %id))]
     pub async fn reschedule(
         &self,
@@ -230,6 +230,7 @@ impl App {
         version: i32,
         date: NaiveDate,
         time: String,
+        doctor: Option<UserId>,
     ) -> Result<Appointment, AppError> {
         self.authorize(ctx, Permission::AppointmentsBook).await?;
         let old = q::find_appointment(self.db.reader(), id.as_uuid())
@@ -243,7 +244,7 @@ impl App {
         }
         let input = BookInput {
             patient_id: old.patient_id.into(),
-            doctor_id: old.doctor_id.into(),
+            doctor_id: doctor.unwrap_or_else(|| old.doctor_id.into()),
             date,
             time,
             reason: old.reason.clone().unwrap_or_default(),
@@ -288,6 +289,26 @@ impl App {
         if current.version != version {
             return Err(crate::organisation::stale("appointment"));
         }
+        let (today, _) = local_now(self.time_zone);
+        match transition {
+            // Checking in tomorrow's patient by mistake would take tomorrow's token and
+            // leave them out of today's queue.
+            Transition::CheckIn if current.date != today => {
+                return Err(AppError::Conflict("only an appointment of today can be checked in".into()));
+            }
+            Transition::NoShow if current.starts_at > Utc::now() => {
+                return Err(AppError::Conflict(
+                    "a patient can be marked as not come only after the time".into(),
+                ));
+            }
+            // A doctor starts and finishes their own consultations.
+            Transition::Start | Transition::Finish
+                if ctx.actor.user().is_some_and(|u| u.id != current.doctor_id) =>
+            {
+                return Err(AppError::Conflict("this is another doctor's patient".into()));
+            }
+            _ => {}
+        }
         let reason = parse_optional_label(reason, "reason", 300)?;
         if transition == Transition::Cancel && reason.is_none() {
             return Err(AppError::field("reason", "say why it is cancelled"));
@@ -321,7 +342,7 @@ impl App {
         patients_q::insert_timeline(&txn, vec![timeline_row(row.patient_id, "appointment", summary, ctx)])
             .await?;
         if !next.holds_seat() {
-            self.cancel_reminders(&txn, row.id).await?;
+            self.cancel_messages(&txn, row.id).await?;
         }
         if transition == Transition::Cancel {
             self.queue_appointment_messages(&txn, &row, "appointment_cancelled").await?;

@@ -63,6 +63,9 @@ impl App {
     ) -> Result<schedule_template::Model, AppError> {
         self.authorize(ctx, Permission::SchedulesManage).await?;
         let txn = self.db.begin_write().await?;
+        // Two administrators adding sessions for one doctor take turns, so the overlap
+        // check below sees the other's.
+        salus_db::identity::lock_user(&txn, input.doctor_id.as_uuid()).await?;
         let mut c = Checker::default();
         let start = c.take(WallTime::parse(&input.start, "start"));
         let end = c.take(WallTime::parse(&input.end, "end"));

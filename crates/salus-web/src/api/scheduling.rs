@@ -493,6 +493,9 @@ async fn move_appointment(
 pub struct RescheduleIn {
     pub date: NaiveDate,
     pub time: String,
+    /// Another doctor's slot (default: the same doctor).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub doctor_id: Option<UserId>,
 }
 
 /// Reschedule an appointment
@@ -512,7 +515,7 @@ async fn reschedule(
     ApiJson(b): ApiJson<RescheduleIn>,
 ) -> Result<Response, ApiError> {
     let (id, version) = (not_found::<AppointmentId>(&raw, "appointment")?, if_match(&headers)?);
-    let a = state.app.reschedule(&ctx, id, version, b.date, b.time).await?;
+    let a = state.app.reschedule(&ctx, id, version, b.date, b.time, b.doctor_id).await?;
     Ok(appointment_response(StatusCode::CREATED, a))
 }
 

@@ -411,7 +411,8 @@ async fn book(
                 .value("version")
                 .parse()
                 .map_err(|_| bad("The form is missing its version; reload the page."))?;
-            state.app.reschedule(&ctx, id, version, date, time.clone()).await
+            let doctor = f.value("slot_doctor").parse().ok();
+            state.app.reschedule(&ctx, id, version, date, time.clone(), doctor).await
         }
         Err(_) => state.app.book(&ctx, input).await,
     };
