@@ -102,6 +102,18 @@ id_type!(
     /// An appointment or walk-in visit.
     AppointmentId
 );
+id_type!(
+    /// A clinical encounter (a visit).
+    EncounterId
+);
+id_type!(
+    /// A clinical note (one version of it).
+    NoteId
+);
+id_type!(
+    /// A record of the clinical chart: vitals, a diagnosis, an allergy, an immunization.
+    RecordId
+);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! every other crate can trust a value of these types without checking it again
 //! ("parse, don't validate": a `Username` is valid because it could be built).
 
+pub mod clinical;
 pub mod id;
 pub mod identity;
 pub mod organisation;
@@ -11,8 +12,8 @@ pub mod scheduling;
 pub mod search;
 
 pub use id::{
-    AppointmentId, DepartmentId, ExceptionId, FacilityId, PatientId, ServiceId, SessionId, SpecialisationId,
-    TemplateId, UserId,
+    AppointmentId, DepartmentId, EncounterId, ExceptionId, FacilityId, NoteId, PatientId, RecordId,
+    ServiceId, SessionId, SpecialisationId, TemplateId, UserId,
 };
 pub use identity::{DisplayName, Password, Role, Username};
 pub use organisation::{Code, Currency, Money, ServiceCategory, TaxRate};

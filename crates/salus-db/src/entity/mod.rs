@@ -1,6 +1,7 @@
 //! SeaORM entities: one module a table. Rows hold plain `Uuid`s and UTC times; the query
 //! modules convert them to the domain types of `salus-core`.
 
+pub mod allergy;
 pub mod api_token;
 pub mod appointment;
 pub mod audit_event;
@@ -8,11 +9,16 @@ pub mod audit_pending;
 pub mod audit_seal;
 pub mod break_glass;
 pub mod department;
+pub mod diagnosis;
+pub mod encounter;
 pub mod facility;
 pub mod identifier_type;
+pub mod immunization;
 pub mod job;
 pub mod login_failure;
 pub mod mrn_sequence;
+pub mod note;
+pub mod note_template;
 pub mod notification;
 pub mod notification_template;
 pub mod patient;
@@ -32,3 +38,4 @@ pub mod specialisation;
 pub mod staff_profile;
 pub mod user;
 pub mod user_role;
+pub mod vital;

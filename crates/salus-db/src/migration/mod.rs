@@ -15,6 +15,7 @@ mod m20261123_000006_patients;
 mod m20261124_000007_organisation;
 mod m20261124_000008_scheduling;
 mod m20261124_000009_jobs_and_notifications;
+mod m20261124_000010_clinical;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_organisation::Migration),
             Box::new(m20261124_000008_scheduling::Migration),
             Box::new(m20261124_000009_jobs_and_notifications::Migration),
+            Box::new(m20261124_000010_clinical::Migration),
         ]
     }
 }
