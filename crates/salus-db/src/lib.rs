@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod clinical;
 pub mod entity;
 pub mod error;
 pub mod identity;

@@ -1,4 +1,9 @@
-//! The clinical record: ICD-10-CM (`icd`), and — as they arrive — encounters, notes,
-//! diagnoses, allergies and prescriptions.
+//! The clinical record: ICD-10-CM (`icd`), encounters with vitals and notes
+//! (`encounters`), and the problem list, allergies and immunizations (`problems`).
+//! Every read is audited against the patient; every write in its transaction.
 
+pub mod encounters;
 pub mod icd;
+pub mod problems;
+
+pub use encounters::{EncounterView, NewEncounter, Soap};

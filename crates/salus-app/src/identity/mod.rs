@@ -49,10 +49,16 @@ pub enum Permission {
     AppointmentsConsult,
     /// See background jobs and the outbox, retry dead jobs, edit message templates.
     JobsManage,
+    /// Read the clinical record: encounters, notes, diagnoses, allergies, vitals.
+    ClinicalRead,
+    /// Write notes, diagnoses and (later) prescriptions; open encounters.
+    ClinicalWrite,
+    /// Record vital signs, allergies and immunizations (triage).
+    VitalsRecord,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 16] = [
         Permission::UsersManage,
         Permission::AuditView,
         Permission::PatientsRead,
@@ -66,6 +72,9 @@ impl Permission {
         Permission::AppointmentsBook,
         Permission::AppointmentsConsult,
         Permission::JobsManage,
+        Permission::ClinicalRead,
+        Permission::ClinicalWrite,
+        Permission::VitalsRecord,
     ];
 
     /// The name in the audit trail and in API token scopes.
@@ -84,6 +93,9 @@ impl Permission {
             Permission::AppointmentsBook => "appointments.book",
             Permission::AppointmentsConsult => "appointments.consult",
             Permission::JobsManage => "jobs.manage",
+            Permission::ClinicalRead => "clinical.read",
+            Permission::ClinicalWrite => "clinical.write",
+            Permission::VitalsRecord => "vitals.record",
         }
     }
 
@@ -107,6 +119,9 @@ impl Permission {
             Permission::AppointmentsBook => "Book, move, cancel and check in appointments",
             Permission::AppointmentsConsult => "Start and finish consultations",
             Permission::JobsManage => "See jobs and messages, edit message templates",
+            Permission::ClinicalRead => "Read the clinical record",
+            Permission::ClinicalWrite => "Write notes, diagnoses and prescriptions",
+            Permission::VitalsRecord => "Record vital signs, allergies and immunizations",
         }
     }
 }
@@ -125,7 +140,8 @@ impl Permission {
             | Permission::JobsManage => role == Admin,
             Permission::AppointmentsRead => matches!(role, Admin | Doctor | Nurse | Receptionist),
             Permission::AppointmentsBook => matches!(role, Admin | Receptionist | Nurse),
-            Permission::AppointmentsConsult => role == Doctor,
+            Permission::AppointmentsConsult | Permission::ClinicalWrite => role == Doctor,
+            Permission::ClinicalRead | Permission::VitalsRecord => matches!(role, Doctor | Nurse),
             Permission::PatientsRead | Permission::OrganisationRead => {
                 matches!(role, Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing)
             }

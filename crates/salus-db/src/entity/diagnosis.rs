@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A diagnosis (ICD-10-CM) on the problem list.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "diagnoses")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

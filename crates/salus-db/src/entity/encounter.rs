@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A visit: outpatient (AMB) or emergency (EMER).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "encounters")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

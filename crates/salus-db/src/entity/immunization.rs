@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A vaccine given.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "immunizations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

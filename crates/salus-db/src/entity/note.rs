@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A clinical note (SOAP): a draft, or signed and never changed.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "notes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A starting text for notes, per department.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "note_templates")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

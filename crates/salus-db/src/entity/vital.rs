@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One set of vital signs, in fixed integer units.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "vitals")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
