@@ -152,6 +152,62 @@ const SAMPLES: &[(&str, &str, &str)] = &[
         "POST",
         "/admin/schedules/exceptions/0190a0b0-0000-7000-8000-000000000000/remove",
     ),
+    ("/api/v1/encounters", "POST", "/api/v1/encounters"),
+    ("/api/v1/encounters/{id}", "GET", "/api/v1/encounters/0190a0b0-0000-7000-8000-000000000000"),
+    (
+        "/api/v1/encounters/{id}/{action}",
+        "POST",
+        "/api/v1/encounters/0190a0b0-0000-7000-8000-000000000000/finish",
+    ),
+    (
+        "/api/v1/encounters/{id}/vitals",
+        "POST",
+        "/api/v1/encounters/0190a0b0-0000-7000-8000-000000000000/vitals",
+    ),
+    (
+        "/api/v1/encounters/{id}/notes",
+        "POST",
+        "/api/v1/encounters/0190a0b0-0000-7000-8000-000000000000/notes",
+    ),
+    ("/api/v1/notes/{id}", "PUT", "/api/v1/notes/0190a0b0-0000-7000-8000-000000000000"),
+    ("/api/v1/notes/{id}/{action}", "POST", "/api/v1/notes/0190a0b0-0000-7000-8000-000000000000/sign"),
+    ("/api/v1/notes/{id}/history", "GET", "/api/v1/notes/0190a0b0-0000-7000-8000-000000000000/history"),
+    (
+        "/api/v1/patients/{id}/encounters",
+        "GET",
+        "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/encounters",
+    ),
+    ("/api/v1/patients/{id}/vitals", "GET", "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/vitals"),
+    (
+        "/api/v1/patients/{id}/diagnoses",
+        "GET",
+        "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/diagnoses",
+    ),
+    (
+        "/api/v1/diagnoses/{id}/{action}",
+        "POST",
+        "/api/v1/diagnoses/0190a0b0-0000-7000-8000-000000000000/resolve",
+    ),
+    (
+        "/api/v1/patients/{id}/allergies",
+        "GET",
+        "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/allergies",
+    ),
+    (
+        "/api/v1/allergies/{id}/status",
+        "POST",
+        "/api/v1/allergies/0190a0b0-0000-7000-8000-000000000000/status",
+    ),
+    (
+        "/api/v1/patients/{id}/immunizations",
+        "GET",
+        "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/immunizations",
+    ),
+    (
+        "/api/v1/records/{kind}/{id}/entered-in-error",
+        "POST",
+        "/api/v1/records/vitals/0190a0b0-0000-7000-8000-000000000000/entered-in-error",
+    ),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (

@@ -80,6 +80,11 @@ impl App {
         patient: PatientId,
         permission: Permission,
     ) -> Result<salus_db::entity::patient::Model, AppError> {
+        // No such record is "not found" for everyone (its id says nothing), before the
+        // permission is weighed.
+        if salus_db::patients::find_patient(self.db.reader(), patient.as_uuid()).await?.is_none() {
+            return Err(AppError::NotFound("patient"));
+        }
         let own_account = matches!(&ctx.actor, Actor::User(u) if u.roles.contains(&Role::Patient));
         if !(own_account && permission == Permission::ClinicalRead) {
             self.authorize(ctx, permission).await?;

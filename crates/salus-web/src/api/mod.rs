@@ -8,6 +8,7 @@
 //! - lists are paged by cursor: `?limit=&cursor=` in, `{ "items": [...], "next_cursor": … }`
 //!   out, `next_cursor` absent on the last page.
 
+mod clinical;
 mod extract;
 mod me;
 mod operations;
@@ -35,7 +36,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "patients", description = "The master patient index: registration, search, merge, the chart"),
         (name = "organisation", description = "Facilities, departments, specialisations, staff profiles and the price list"),
         (name = "scheduling", description = "Doctors' sessions, free slots, appointments and their statuses"),
-        (name = "operations", description = "Background jobs, the notification outbox and message templates")
+        (name = "operations", description = "Background jobs, the notification outbox and message templates"),
+        (name = "clinical", description = "Encounters, vital signs, notes, diagnoses, allergies and immunizations")
     )
 )]
 struct ApiDoc;
@@ -49,6 +51,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(organisation::routes())
         .merge(scheduling::routes())
         .merge(operations::routes())
+        .merge(clinical::routes())
         .split_for_parts()
 }
 

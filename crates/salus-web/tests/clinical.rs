@@ -1,0 +1,403 @@
+//! The clinical record through the API: encounters, vital signs with plausible ranges,
+//! notes signed by their author and never changed, amendments with reasons, diagnoses
+//! (billable ICD-10-CM), allergies and immunizations — who may read and write, the wrong
+//! patient, bad input leaving nothing written — on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use salus_core::Role;
+use serde_json::{Value, json};
+
+struct Who {
+    client: reqwest::Client,
+    csrf: String,
+}
+
+async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
+    let client = t.new_client();
+    let password = t.user(name, roles).await;
+    let csrf = t.login_with(&client, name, &password).await;
+    Who { client, csrf }
+}
+
+async fn send(
+    t: &TestApp,
+    w: &Who,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    if_match: Option<i64>,
+) -> (u16, Value) {
+    let mut req = match method {
+        "GET" => w.client.get(t.url(path)),
+        "PUT" => w.client.put(t.url(path)),
+        _ => w.client.post(t.url(path)),
+    }
+    .header("x-csrf-token", &w.csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(v) = if_match {
+        req = req.header("if-match", v.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn fields(p: &Value) -> Vec<String> {
+    let mut f: Vec<String> = p["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    f.sort();
+    f
+}
+
+struct Ward {
+    doc: Who,
+    doc2: Who,
+    nurse: Who,
+    desk: Who,
+    patient: String,
+    other_patient: String,
+}
+
+async fn ward(t: &TestApp) -> Ward {
+    let doc = who(t, "cl.doc", &[Role::Doctor]).await;
+    let doc2 = who(t, "cl.doc2", &[Role::Doctor]).await;
+    let nurse = who(t, "cl.nurse", &[Role::Nurse]).await;
+    let desk = who(t, "cl.desk", &[Role::Receptionist]).await;
+    let mut ids = Vec::new();
+    for (given, family) in [("Anand", "Pillai"), ("Grace", "Okafor")] {
+        let body = json!({"given_names": given, "family_name": family, "sex": "male", "birth_date": "1970-02-02", "not_a_duplicate": true});
+        let (status, p) = send(t, &desk, "POST", "/api/v1/patients", Some(body), None).await;
+        assert_eq!(status, 201, "{p}");
+        ids.push(p["id"].as_str().unwrap().to_owned());
+    }
+    Ward { doc, doc2, nurse, desk, patient: ids[0].clone(), other_patient: ids[1].clone() }
+}
+
+async fn open(t: &TestApp, w: &Ward) -> String {
+    let (status, e) = send(
+        t,
+        &w.doc,
+        "POST",
+        "/api/v1/encounters",
+        Some(json!({"patient_id": w.patient, "chief_complaint": "Chest pain"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{e}");
+    e["id"].as_str().unwrap().to_owned()
+}
+
+db_test!(vitals_are_checked_and_only_clinicians_see_the_record, |t| {
+    let w = ward(&t).await;
+    // Reception cannot open an encounter nor read one.
+    let (status, _) =
+        send(&t, &w.desk, "POST", "/api/v1/encounters", Some(json!({"patient_id": w.patient})), None).await;
+    assert_eq!(status, 403);
+    let enc = open(&t, &w).await;
+    assert_eq!(send(&t, &w.desk, "GET", &format!("/api/v1/encounters/{enc}"), None, None).await.0, 403);
+    assert_eq!(
+        send(&t, &w.desk, "GET", &format!("/api/v1/patients/{}/vitals", w.patient), None, None).await.0,
+        403
+    );
+
+    // Implausible vitals: each named, nothing recorded.
+    let bad = json!({"temperature_c": "370", "pulse": "7", "systolic": "80", "diastolic": "120"});
+    let (status, p) =
+        send(&t, &w.nurse, "POST", &format!("/api/v1/encounters/{enc}/vitals"), Some(bad), None).await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(fields(&p), vec!["diastolic", "pulse", "temperature_c"]);
+    let (_, v) =
+        send(&t, &w.nurse, "GET", &format!("/api/v1/patients/{}/vitals", w.patient), None, None).await;
+    assert!(v["items"].as_array().unwrap().is_empty());
+    let good = json!({"temperature_c": "37.9", "pulse": "96", "systolic": "150", "diastolic": "95", "spo2": "97", "weight_kg": "82", "height_cm": "175"});
+    let (status, v) =
+        send(&t, &w.nurse, "POST", &format!("/api/v1/encounters/{enc}/vitals"), Some(good), None).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!((v["temperature_dc"].clone(), v["bmi_x10"].clone()), (json!(379), json!(268)));
+    // A mistaken entry is marked, not deleted; a reason is required.
+    let vid = v["id"].as_str().unwrap();
+    assert_eq!(
+        send(
+            &t,
+            &w.nurse,
+            "POST",
+            &format!("/api/v1/records/vitals/{vid}/entered-in-error"),
+            Some(json!({"reason": " "})),
+            None
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        send(
+            &t,
+            &w.nurse,
+            "POST",
+            &format!("/api/v1/records/vitals/{vid}/entered-in-error"),
+            Some(json!({"reason": "Wrong patient"})),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    let (_, v) = send(&t, &w.doc, "GET", &format!("/api/v1/patients/{}/vitals", w.patient), None, None).await;
+    assert_eq!(v["items"][0]["error_reason"], "Wrong patient");
+
+    // A nurse records vitals but does not write notes or diagnoses.
+    assert_eq!(
+        send(&t, &w.nurse, "POST", &format!("/api/v1/encounters/{enc}/notes"), Some(json!({})), None).await.0,
+        403
+    );
+    assert_eq!(
+        send(
+            &t,
+            &w.nurse,
+            "POST",
+            &format!("/api/v1/patients/{}/diagnoses", w.patient),
+            Some(json!({"code": "I10"})),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    // Every read left an audit event against the patient.
+    let reads = salus_db::audit::actions_of(t.app.db.reader(), "clinical.read").await.unwrap();
+    assert!(reads.len() >= 2 && reads.iter().all(|e| e.patient_id.is_some()));
+});
+
+db_test!(a_signed_note_is_final_and_amendments_keep_the_history, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let (status, n) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/encounters/{enc}/notes"),
+        Some(json!({"subjective": "Chest pain on exertion", "assessment": "Stable angina"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{n}");
+    let id = n["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/notes/{id}");
+    // Another doctor may neither edit nor sign it.
+    assert_eq!(send(&t, &w.doc2, "PUT", &path, Some(json!({"plan": "x"})), Some(1)).await.0, 409);
+    assert_eq!(send(&t, &w.doc2, "POST", &format!("{path}/sign"), None, Some(1)).await.0, 409);
+    let (status, n) = send(&t, &w.doc, "PUT", &path, Some(json!({"subjective": "Chest pain on exertion", "assessment": "Stable angina", "plan": "ECG, aspirin"})), Some(1)).await;
+    assert_eq!((status, n["version"].clone()), (200, json!(2)));
+    assert_eq!(send(&t, &w.doc, "POST", &format!("{path}/sign"), None, None).await.0, 428);
+    let (status, n) = send(&t, &w.doc, "POST", &format!("{path}/sign"), None, Some(2)).await;
+    assert_eq!((status, n["status"].clone()), (200, json!("signed")));
+    // Signed is final: no edit, no second signature.
+    let (status, p) = send(&t, &w.doc, "PUT", &path, Some(json!({"plan": "changed"})), Some(3)).await;
+    assert_eq!(status, 409, "{p}");
+    let (_, view) = send(&t, &w.doc, "GET", &format!("/api/v1/encounters/{enc}"), None, None).await;
+    assert_eq!(view["notes"][0]["plan"], "ECG, aspirin");
+
+    // An amendment needs a reason; it is a new note naming the old one.
+    let (status, p) =
+        send(&t, &w.doc, "POST", &format!("{path}/amend"), Some(json!({"reason": ""})), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["reason".to_owned()]));
+    let (status, a) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("{path}/amend"),
+        Some(json!({"reason": "Dose added", "plan": "ECG, aspirin 75 mg"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!((a["amends"].clone(), a["status"].clone()), (json!(id), json!("draft")));
+    let aid = a["id"].as_str().unwrap();
+    assert_eq!(send(&t, &w.doc, "POST", &format!("/api/v1/notes/{aid}/sign"), None, Some(1)).await.0, 200);
+    let (_, history) = send(&t, &w.doc, "GET", &format!("/api/v1/notes/{aid}/history"), None, None).await;
+    let plans: Vec<&str> =
+        history["items"].as_array().unwrap().iter().map(|n| n["plan"].as_str().unwrap()).collect();
+    assert_eq!(plans, vec!["ECG, aspirin", "ECG, aspirin 75 mg"], "both versions, oldest first");
+    // A draft cannot be amended; an empty note cannot be signed.
+    let (_, empty) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/encounters/{enc}/notes"), Some(json!({})), None).await;
+    let eid = empty["id"].as_str().unwrap();
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/notes/{eid}/amend"), Some(json!({"reason": "x"})), None)
+            .await
+            .0,
+        409
+    );
+    assert_eq!(send(&t, &w.doc, "POST", &format!("/api/v1/notes/{eid}/sign"), None, Some(1)).await.0, 422);
+
+    // The patient's own account reads the signed notes, not the draft.
+    let password = t.user("cl.patient", &[Role::Patient]).await;
+    let op = salus_app::Ctx::operator();
+    let account = t.app.find_user_by_username(&op, "cl.patient").await.unwrap().id;
+    let (_, me) = send(&t, &w.desk, "GET", &format!("/api/v1/patients/{}", w.patient), None, None).await;
+    t.app.link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
+    let patient = Who { client: t.new_client(), csrf: String::new() };
+    let csrf = t.login_with(&patient.client, "cl.patient", &password).await;
+    let patient = Who { csrf, ..patient };
+    let (status, view) = send(&t, &patient, "GET", &format!("/api/v1/encounters/{enc}"), None, None).await;
+    assert_eq!(status, 200, "{view}");
+    assert!(view["notes"].as_array().unwrap().iter().all(|n| n["status"] == "signed"));
+    assert_eq!(view["notes"].as_array().unwrap().len(), 2);
+    // …and nobody else's.
+    let (_, other) =
+        send(&t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": w.other_patient})), None)
+            .await;
+    assert_eq!(
+        send(
+            &t,
+            &patient,
+            "GET",
+            &format!("/api/v1/encounters/{}", other["id"].as_str().unwrap()),
+            None,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+});
+
+db_test!(diagnoses_need_billable_codes_and_allergies_are_checked, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let path = format!("/api/v1/patients/{}/diagnoses", w.patient);
+    let (status, p) = send(&t, &w.doc, "POST", &path, Some(json!({"code": "XYZ.1"})), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["code".to_owned()]));
+    let (status, p) = send(&t, &w.doc, "POST", &path, Some(json!({"code": "E11"})), None).await;
+    assert_eq!(status, 422);
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("E11."), "names billable codes: {p}");
+    let (status, p) =
+        send(&t, &w.doc, "POST", &path, Some(json!({"code": "I10", "onset": "2999-01-01"})), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["onset".to_owned()]));
+    // The wrong patient's encounter.
+    let (_, other) =
+        send(&t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": w.other_patient})), None)
+            .await;
+    let (status, p) =
+        send(&t, &w.doc, "POST", &path, Some(json!({"code": "I10", "encounter_id": other["id"]})), None)
+            .await;
+    assert_eq!((status, fields(&p)), (422, vec!["encounter_id".to_owned()]));
+    let (_, list) = send(&t, &w.doc, "GET", &path, None, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "nothing written");
+    let (status, d) =
+        send(&t, &w.doc, "POST", &path, Some(json!({"code": "e11.9", "encounter_id": enc})), None).await;
+    assert_eq!(status, 201, "{d}");
+    assert_eq!((d["code"].clone(), d["clinical_status"].clone()), (json!("E11.9"), json!("active")));
+    let did = d["id"].as_str().unwrap();
+    let (status, d) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/diagnoses/{did}/resolve"), None, Some(1)).await;
+    assert_eq!((status, d["clinical_status"].clone()), (200, json!("resolved")));
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/diagnoses/{did}/resolve"), None, Some(2)).await.0,
+        409
+    );
+
+    let allergies = format!("/api/v1/patients/{}/allergies", w.patient);
+    let (status, p) =
+        send(&t, &w.nurse, "POST", &allergies, Some(json!({"substance": "", "severity": "deadly"})), None)
+            .await;
+    assert_eq!((status, fields(&p)), (422, vec!["severity".to_owned(), "substance".to_owned()]));
+    let (status, a) = send(
+        &t,
+        &w.nurse,
+        "POST",
+        &allergies,
+        Some(json!({"substance": "Penicillin", "reaction": "Rash", "severity": "severe"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    let (status, _) = send(
+        &t,
+        &w.nurse,
+        "POST",
+        &allergies,
+        Some(json!({"substance": "penicillin", "severity": "mild"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "already recorded");
+    let aid = a["id"].as_str().unwrap();
+    let (status, a) = send(
+        &t,
+        &w.nurse,
+        "POST",
+        &format!("/api/v1/allergies/{aid}/status"),
+        Some(json!({"status": "resolved"})),
+        Some(1),
+    )
+    .await;
+    assert_eq!((status, a["status"].clone()), (200, json!("resolved")));
+    assert_eq!(
+        send(&t, &w.desk, "GET", &allergies, None, None).await.0,
+        403,
+        "reception sees no clinical content"
+    );
+
+    let imm = format!("/api/v1/patients/{}/immunizations", w.patient);
+    let (status, p) = send(
+        &t,
+        &w.nurse,
+        "POST",
+        &imm,
+        Some(json!({"vaccine": "Tetanus toxoid", "given_on": "2999-01-01"})),
+        None,
+    )
+    .await;
+    assert_eq!((status, fields(&p)), (422, vec!["given_on".to_owned()]));
+    assert_eq!(
+        send(
+            &t,
+            &w.nurse,
+            "POST",
+            &imm,
+            Some(json!({"vaccine": "Tetanus toxoid", "dose_number": 2, "given_on": "2026-01-10"})),
+            None
+        )
+        .await
+        .0,
+        201
+    );
+    let (_, list) = send(&t, &w.doc, "GET", &imm, None, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // Finishing is the encounter's doctor's; then no more vitals.
+    assert_eq!(
+        send(&t, &w.doc2, "POST", &format!("/api/v1/encounters/{enc}/finish"), None, Some(1)).await.0,
+        409
+    );
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/encounters/{enc}/finish"), None, Some(1)).await.0,
+        200
+    );
+    assert_eq!(
+        send(
+            &t,
+            &w.nurse,
+            "POST",
+            &format!("/api/v1/encounters/{enc}/vitals"),
+            Some(json!({"pulse": "80"})),
+            None
+        )
+        .await
+        .0,
+        409
+    );
+    let (_, encs) =
+        send(&t, &w.doc, "GET", &format!("/api/v1/patients/{}/encounters?limit=1", w.patient), None, None)
+            .await;
+    assert_eq!(encs["items"].as_array().unwrap().len(), 1);
+});
