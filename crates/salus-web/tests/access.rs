@@ -208,6 +208,13 @@ const SAMPLES: &[(&str, &str, &str)] = &[
         "POST",
         "/api/v1/records/vitals/0190a0b0-0000-7000-8000-000000000000/entered-in-error",
     ),
+    ("/patients/{id}/encounters", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/encounters"),
+    ("/patients/{id}/diagnoses", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/diagnoses"),
+    ("/patients/{id}/allergies", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/allergies"),
+    ("/encounters/{id}", "GET", "/encounters/0190a0b0-0000-7000-8000-000000000000"),
+    ("/encounters/{id}/{action}", "POST", "/encounters/0190a0b0-0000-7000-8000-000000000000/vitals"),
+    ("/notes/{id}/{action}", "POST", "/notes/0190a0b0-0000-7000-8000-000000000000/save"),
+    ("/icd10/suggest", "GET", "/icd10/suggest?code=E11"),
     ("/admin/organisation", "GET", "/admin/organisation"),
     ("/admin/organisation/{kind}", "POST", "/admin/organisation/facilities"),
     (

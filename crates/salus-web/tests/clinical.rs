@@ -401,3 +401,101 @@ db_test!(diagnoses_need_billable_codes_and_allergies_are_checked, |t| {
             .await;
     assert_eq!(encs["items"].as_array().unwrap().len(), 1);
 });
+
+async fn post_form(t: &TestApp, w: &Who, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut all = vec![("csrf_token", w.csrf.as_str())];
+    all.extend_from_slice(fields);
+    w.client.post(t.url(path)).form(&all).send().await.unwrap()
+}
+
+async fn html(t: &TestApp, w: &Who, path: &str) -> String {
+    let res = w.client.get(t.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+db_test!(the_chart_and_the_encounter_page_in_the_browser_flow, |t| {
+    let w = ward(&t).await;
+    let chart = format!("/patients/{}", w.patient);
+    let page = html(&t, &w.doc, &chart).await;
+    assert!(page.contains("No known allergies recorded.") && page.contains("Open encounter"), "{page}");
+    assert!(!html(&t, &w.desk, &chart).await.contains("Problem list"), "reception sees no clinical content");
+
+    let res = post_form(
+        &t,
+        &w.doc,
+        &format!("{chart}/encounters"),
+        &[("chief_complaint", "Fever for 3 days"), ("class", "AMB")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let enc = common::location(&res);
+    assert!(enc.starts_with("/encounters/"), "{enc}");
+
+    // Vitals from the nurse: implausible ones are refused with the reason, then recorded.
+    let res =
+        post_form(&t, &w.nurse, &format!("{enc}/vitals"), &[("temperature_c", "391"), ("pulse", "110")])
+            .await;
+    assert_eq!(res.status(), 303);
+    let page = html(&t, &w.nurse, &enc).await;
+    assert!(page.contains("Not saved: temperature c is not plausible"), "{page}");
+    assert!(page.contains("None recorded."));
+    post_form(
+        &t,
+        &w.nurse,
+        &format!("{enc}/vitals"),
+        &[("temperature_c", "39.1"), ("pulse", "110"), ("systolic", "118"), ("diastolic", "76")],
+    )
+    .await;
+    assert!(html(&t, &w.doc, &enc).await.contains("39.1"));
+
+    // The doctor writes a note, signs it; it is shown read-only with an amend form.
+    post_form(&t, &w.doc, &format!("{enc}/notes"), &[("template_id", "")]).await;
+    let page = html(&t, &w.doc, &enc).await;
+    let start = page.find("action=\"/notes/").unwrap() + "action=\"/notes/".len();
+    let note = page[start..].split('/').next().unwrap().to_owned();
+    let encounter_id = enc.trim_start_matches("/encounters/");
+    let res = post_form(
+        &t,
+        &w.doc,
+        &format!("/notes/{note}/save"),
+        &[
+            ("version", "1"),
+            ("encounter_id", encounter_id),
+            ("subjective", "Fever, chills"),
+            ("assessment", "Suspected malaria"),
+            ("plan", "Smear, paracetamol"),
+            ("then", "sign"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = html(&t, &w.doc, &enc).await;
+    assert!(page.contains("Note signed; it is final now.") && page.contains("Start the amendment"), "{page}");
+    assert!(!page.contains("Save and sign"), "no editing a signed note");
+
+    // A diagnosis picked from the suggestions, and an allergy: the banner shows it.
+    let suggestions = html(&t, &w.doc, "/icd10/suggest?code=malaria%20falcip").await;
+    assert!(suggestions.contains("B50."), "{suggestions}");
+    post_form(
+        &t,
+        &w.doc,
+        &format!("{chart}/diagnoses"),
+        &[("encounter_id", encounter_id), ("code", "B50.9 — Plasmodium falciparum malaria, unspecified")],
+    )
+    .await;
+    post_form(
+        &t,
+        &w.nurse,
+        &format!("{chart}/allergies"),
+        &[("substance", "Sulfonamides"), ("reaction", "Rash"), ("severity", "severe"), ("return_to", &chart)],
+    )
+    .await;
+    let page = html(&t, &w.doc, &chart).await;
+    assert!(page.contains("allergy-banner") && page.contains("Sulfonamides"), "{page}");
+    assert!(page.contains("B50.9") && page.contains("<svg") && page.contains("Fever for 3 days"), "{page}");
+    // A non-billable code is refused with the reason.
+    post_form(&t, &w.doc, &format!("{chart}/diagnoses"), &[("encounter_id", encounter_id), ("code", "B50")])
+        .await;
+    assert!(html(&t, &w.doc, &enc).await.contains("is a category"));
+});

@@ -7,6 +7,7 @@ mod appointments;
 mod audit;
 mod auth;
 mod break_glass;
+mod clinical;
 mod home;
 mod operations;
 mod organisation;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(organisation::router())
         .merge(appointments::router())
         .merge(operations::router())
+        .merge(clinical::router())
 }
 
 pub async fn not_found() -> Response {

@@ -419,6 +419,8 @@ struct ChartPage {
     may_merge: bool,
     may_book: bool,
     type_names: Vec<(String, String)>,
+    /// The clinical part, for those who may read it.
+    clinical: Option<super::clinical::ClinicalSummary>,
 }
 
 impl ChartPage {
@@ -478,6 +480,14 @@ async fn chart(
     };
     let timeline = timeline_part(&state, &ctx, id, None).await?;
     let type_names = types(&state).await?;
+    let clinical = if user.may(Permission::ClinicalRead) {
+        Some(
+            super::clinical::ClinicalSummary::load(&state, &ctx, id, user.may(Permission::ClinicalWrite))
+                .await?,
+        )
+    } else {
+        None
+    };
     Ok(render(
         StatusCode::OK,
         &ChartPage {
@@ -488,6 +498,7 @@ async fn chart(
             may_merge: user.may(Permission::PatientsMerge),
             may_book: user.may(Permission::AppointmentsBook),
             type_names,
+            clinical,
         },
     ))
 }

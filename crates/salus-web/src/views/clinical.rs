@@ -1,0 +1,413 @@
+//! Clinical pages: the chart's clinical part (allergy banner, problem list, recent
+//! encounters, vital-sign trends drawn as inline SVG), and the encounter page where nurses
+//! record vitals and doctors write, sign and amend notes and record diagnoses (ICD-10-CM
+//! suggested while typing).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
+use salus_app::clinical::{NewEncounter, Soap};
+use salus_app::identity::Permission;
+use salus_app::{AppError, Ctx};
+use salus_core::clinical::VitalsText;
+use salus_core::{EncounterId, NoteId, PatientId};
+use salus_db::entity::{allergy, diagnosis, encounter, note, vital};
+use serde::Deserialize;
+
+use super::{Fields, PageCtx, SignedIn, render};
+use crate::AppState;
+use crate::error::PageError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/patients/{id}/encounters", post(open_encounter))
+        .route("/patients/{id}/diagnoses", post(add_diagnosis))
+        .route("/patients/{id}/allergies", post(add_allergy))
+        .route("/encounters/{id}", get(encounter_page))
+        .route("/encounters/{id}/{action}", post(encounter_action))
+        .route("/notes/{id}/{action}", post(note_action))
+        .route("/icd10/suggest", get(icd_suggest))
+}
+
+/// What the chart shows of the clinical record to those who may read it.
+pub struct ClinicalSummary {
+    pub allergies: Vec<allergy::Model>,
+    pub problems: Vec<diagnosis::Model>,
+    pub encounters: Vec<encounter::Model>,
+    /// Trend charts as SVG made here from numbers only (no text from users).
+    pub trends: Vec<(&'static str, String)>,
+    pub may_write: bool,
+}
+
+impl ClinicalSummary {
+    pub async fn load(
+        state: &AppState,
+        ctx: &Ctx,
+        patient: PatientId,
+        may_write: bool,
+    ) -> Result<ClinicalSummary, AppError> {
+        let allergies = state
+            .app
+            .allergies(ctx, patient)
+            .await?
+            .into_iter()
+            .filter(|a| a.error_reason.is_none() && a.status == "active")
+            .collect();
+        let problems = state
+            .app
+            .diagnoses(ctx, patient)
+            .await?
+            .into_iter()
+            .filter(|d| d.error_reason.is_none() && d.clinical_status == "active")
+            .collect();
+        let encounters = state.app.encounters(ctx, patient, None, 10).await?;
+        let vitals: Vec<vital::Model> = state
+            .app
+            .vitals(ctx, patient, 30)
+            .await?
+            .into_iter()
+            .filter(|v| v.error_reason.is_none())
+            .rev()
+            .collect();
+        let series = |f: fn(&vital::Model) -> Option<i32>, scale: f64| -> Vec<f64> {
+            vitals.iter().filter_map(|v| f(v).map(|x| f64::from(x) / scale)).collect()
+        };
+        let mut trends = Vec::new();
+        let bp = [series(|v| v.systolic, 1.0), series(|v| v.diastolic, 1.0)];
+        for (label, lines) in [
+            ("Blood pressure (mmHg)", bp.to_vec()),
+            ("Pulse (/min)", vec![series(|v| v.pulse_bpm, 1.0)]),
+            ("Temperature (°C)", vec![series(|v| v.temperature_dc, 10.0)]),
+            ("Weight (kg)", vec![series(|v| v.weight_g, 1000.0)]),
+        ] {
+            if lines.iter().any(|l| !l.is_empty()) {
+                trends.push((label, trend_svg(&lines)));
+            }
+        }
+        Ok(ClinicalSummary { allergies, problems, encounters, trends, may_write })
+    }
+}
+
+/// A small line chart of one or more series (oldest left), with the last value printed.
+fn trend_svg(lines: &[Vec<f64>]) -> String {
+    let (w, h, pad) = (240.0, 60.0, 6.0);
+    let all: Vec<f64> = lines.iter().flatten().copied().collect();
+    let (lo, hi) = all.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let span = if (hi - lo).abs() < f64::EPSILON { 1.0 } else { hi - lo };
+    let colours = ["#1d4ed8", "#b91c1c"];
+    let mut svg = format!(r#"<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" class="trend">"#);
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let step = if line.len() > 1 { (w - 2.0 * pad) / (line.len() - 1) as f64 } else { 0.0 };
+        let points: Vec<String> = line
+            .iter()
+            .enumerate()
+            .map(|(j, v)| {
+                format!("{:.1},{:.1}", pad + step * j as f64, h - pad - (v - lo) / span * (h - 2.0 * pad))
+            })
+            .collect();
+        svg.push_str(&format!(
+            r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#,
+            colours[i % colours.len()],
+            points.join(" ")
+        ));
+    }
+    let last: Vec<String> = lines.iter().filter_map(|l| l.last()).map(|v| format!("{v:.1}")).collect();
+    svg.push_str(&format!(r#"<title>Latest {}</title></svg>"#, last.join(" / ")));
+    svg
+}
+
+fn flash(state: &AppState, to: &str, text: &str) -> Response {
+    super::profile::with_flash(to, text, state.web.secure_cookies)
+}
+
+fn patient_id(raw: &str) -> Result<PatientId, PageError> {
+    raw.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such patient."))
+}
+
+/// The message of a refused form, for the flash line.
+fn refusal(e: AppError) -> Result<String, PageError> {
+    match e {
+        AppError::Invalid(errors) => Ok(format!(
+            "Not saved: {}.",
+            errors
+                .into_iter()
+                .map(|e| format!("{} {}", e.field.replace('_', " "), e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        AppError::Conflict(m) => Ok(format!("Not saved: {m}.")),
+        other => Err(other.into()),
+    }
+}
+
+async fn open_encounter(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let patient = patient_id(&id)?;
+    let f = Fields(fields);
+    let input = NewEncounter {
+        patient_id: patient,
+        appointment_id: f.value("appointment_id").parse().ok(),
+        class: if f.value("class").is_empty() { "AMB".into() } else { f.value("class") },
+        chief_complaint: f.value("chief_complaint"),
+    };
+    match state.app.open_encounter(&ctx, input).await {
+        Ok(e) => Ok(flash(&state, &format!("/encounters/{}", e.id), "Encounter opened.")),
+        Err(e) => Ok(flash(&state, &format!("/patients/{patient}"), &refusal(e)?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "encounter.html")]
+struct EncounterPage {
+    page: PageCtx,
+    e: encounter::Model,
+    patient_name: String,
+    vitals: Vec<vital::Model>,
+    notes: Vec<note::Model>,
+    diagnoses: Vec<diagnosis::Model>,
+    allergies: Vec<allergy::Model>,
+    templates: Vec<(String, String)>,
+    may_write: bool,
+    may_vitals: bool,
+    me: String,
+}
+
+impl EncounterPage {
+    fn in_progress(&self) -> bool {
+        self.e.status == "in_progress"
+    }
+
+    fn mine(&self, n: &note::Model) -> bool {
+        n.author_id.to_string() == self.me
+    }
+
+    fn tenths(v: &Option<i32>) -> String {
+        v.map(|x| format!("{}.{}", x / 10, (x % 10).abs())).unwrap_or_default()
+    }
+
+    fn kg(v: &Option<i32>) -> String {
+        v.map(|g| format!("{:.1}", f64::from(g) / 1000.0)).unwrap_or_default()
+    }
+
+    fn cm(v: &Option<i32>) -> String {
+        v.map(|mm| format!("{:.1}", f64::from(mm) / 10.0)).unwrap_or_default()
+    }
+
+    fn int(v: &Option<i32>) -> String {
+        v.map(|x| x.to_string()).unwrap_or_default()
+    }
+}
+
+async fn encounter_page(
+    State(state): State<AppState>,
+    SignedIn(user, ctx, page): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: EncounterId =
+        id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
+    let view = state.app.encounter(&ctx, id).await?;
+    let patient = PatientId::from_uuid(view.encounter.patient_id);
+    let p = state.app.patient(&ctx, patient).await?;
+    let diagnoses = state
+        .app
+        .diagnoses(&ctx, patient)
+        .await?
+        .into_iter()
+        .filter(|d| d.encounter_id == Some(view.encounter.id))
+        .collect();
+    let allergies = state
+        .app
+        .allergies(&ctx, patient)
+        .await?
+        .into_iter()
+        .filter(|a| a.error_reason.is_none() && a.status == "active")
+        .collect();
+    let templates = salus_db::clinical::note_templates(state.app.db.reader())
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .filter(|t| t.active)
+        .map(|t| (t.id.to_string(), t.name))
+        .collect();
+    let page_data = EncounterPage {
+        page,
+        patient_name: p.display_name(),
+        e: view.encounter,
+        vitals: view.vitals,
+        notes: view.notes,
+        diagnoses,
+        allergies,
+        templates,
+        may_write: user.may(Permission::ClinicalWrite),
+        may_vitals: user.may(Permission::VitalsRecord),
+        me: user.id.to_string(),
+    };
+    Ok(render(StatusCode::OK, &page_data))
+}
+
+async fn encounter_action(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path((id, action)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id: EncounterId =
+        id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
+    let f = Fields(fields);
+    let back = format!("/encounters/{id}");
+    let result = match action.as_str() {
+        "vitals" => {
+            let text = VitalsText {
+                temperature_c: f.value("temperature_c"),
+                pulse: f.value("pulse"),
+                systolic: f.value("systolic"),
+                diastolic: f.value("diastolic"),
+                respiratory_rate: f.value("respiratory_rate"),
+                spo2: f.value("spo2"),
+                weight_kg: f.value("weight_kg"),
+                height_cm: f.value("height_cm"),
+            };
+            state.app.record_vitals(&ctx, id, &text).await.map(|_| "Vitals recorded.".to_owned())
+        }
+        "notes" => {
+            let template = f.value("template_id").parse().ok();
+            state
+                .app
+                .start_note(&ctx, id, template, Soap::default())
+                .await
+                .map(|_| "Draft note started.".to_owned())
+        }
+        "finish" => {
+            let version = f.value("version").parse().unwrap_or(0);
+            state.app.close_encounter(&ctx, id, version, None).await.map(|_| "Encounter finished.".to_owned())
+        }
+        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
+    };
+    let text = match result {
+        Ok(t) => t,
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+async fn note_action(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path((id, action)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id: NoteId =
+        id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such note."))?;
+    let f = Fields(fields);
+    let back = format!("/encounters/{}", f.value("encounter_id"));
+    let back = super::safe_next(Some(back.as_str())).to_owned();
+    let soap = Soap {
+        subjective: f.value("subjective"),
+        objective: f.value("objective"),
+        assessment: f.value("assessment"),
+        plan: f.value("plan"),
+    };
+    let version = f.value("version").parse().unwrap_or(0);
+    let result = match (action.as_str(), f.value("then").as_str()) {
+        ("save", "sign") => match state.app.save_note(&ctx, id, version, soap).await {
+            Ok(n) => state
+                .app
+                .sign_note(&ctx, id, n.version)
+                .await
+                .map(|_| "Note signed; it is final now.".to_owned()),
+            Err(e) => Err(e),
+        },
+        ("save", _) => state.app.save_note(&ctx, id, version, soap).await.map(|_| "Draft saved.".to_owned()),
+        ("amend", _) => state
+            .app
+            .amend_note(&ctx, id, &f.value("reason"), None)
+            .await
+            .map(|_| "Amendment started as a draft.".to_owned()),
+        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
+    };
+    let text = match result {
+        Ok(t) => t,
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+async fn add_diagnosis(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let patient = patient_id(&id)?;
+    let f = Fields(fields);
+    let encounter = f.value("encounter_id").parse().ok();
+    let back = match encounter {
+        Some(e) => format!("/encounters/{e}"),
+        None => format!("/patients/{patient}"),
+    };
+    // "E11.9 — Type 2 diabetes…" as picked from the suggestions: the code is the first word.
+    let code = f.value("code").split_whitespace().next().unwrap_or("").to_owned();
+    let input = NewDiagnosis { code, encounter_id: encounter, onset: f.value("onset").parse().ok() };
+    let text = match state.app.add_diagnosis(&ctx, patient, input).await {
+        Ok(d) => format!("Diagnosis {} recorded.", d.code),
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+async fn add_allergy(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let patient = patient_id(&id)?;
+    let f = Fields(fields);
+    let back = super::safe_next(Some(f.value("return_to").as_str())).to_owned();
+    let input = NewAllergy {
+        substance: f.value("substance"),
+        reaction: f.value("reaction"),
+        severity: f.value("severity"),
+    };
+    let text = match state.app.add_allergy(&ctx, patient, input).await {
+        Ok(a) => format!("Allergy to {} recorded.", a.substance),
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+#[derive(Template)]
+#[template(path = "icd_partial.html")]
+struct IcdOptions {
+    options: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct SuggestQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// `<option>`s for the diagnosis field's datalist, while typing.
+async fn icd_suggest(
+    SignedIn(_, _ctx, _page): SignedIn,
+    Query(q): Query<SuggestQuery>,
+) -> Result<Response, PageError> {
+    let options = salus_app::clinical::icd::IcdCatalog::get()
+        .search(&q.code, 15, true)
+        .into_iter()
+        .map(|c| (c.code.clone(), c.description.clone()))
+        .collect();
+    Ok(render(StatusCode::OK, &IcdOptions { options }))
+}
