@@ -35,6 +35,10 @@ pub enum AppError {
     /// A new registration looks like patients already on file.
     #[error("{} possible duplicate(s)", .0.len())]
     PossibleDuplicates(Vec<crate::patients::Duplicate>),
+    /// A clinical check warns (an allergy, a duplicate medicine); going ahead needs a
+    /// stated reason.
+    #[error("warnings: {}", .0.join("; "))]
+    ClinicalWarnings(Vec<String>),
     /// The slot has no place left; the next free ones are attached.
     #[error("the slot is taken")]
     SlotTaken { next: Vec<crate::scheduling::FreeSlot> },

@@ -4,14 +4,16 @@
 //! nothing else.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use crate::entity::{allergy, diagnosis, encounter, immunization, note, note_template, vital};
+use crate::entity::{
+    allergy, diagnosis, encounter, immunization, medicine, note, note_template, prescription, vital,
+};
 
 pub async fn insert_encounter<C: ConnectionTrait>(conn: &C, row: encounter::Model) -> Result<(), DbErr> {
     row.into_active_model().insert(conn).await.map(|_| ())
@@ -321,4 +323,87 @@ pub async fn immunization_in_error<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(Some(row.patient_id))
+}
+
+pub async fn medicines<C: ConnectionTrait>(
+    conn: &C,
+    text: Option<&str>,
+    include_inactive: bool,
+    limit: u64,
+) -> Result<Vec<medicine::Model>, DbErr> {
+    let mut q = medicine::Entity::find()
+        .order_by_asc(medicine::Column::GenericName)
+        .order_by_asc(medicine::Column::Strength)
+        .limit(limit);
+    if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+        let pattern = format!("%{}%", t.trim().to_lowercase().replace(['%', '_'], ""));
+        q = q.filter(
+            Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(medicine::Column::GenericName)))
+                .like(pattern),
+        );
+    }
+    if !include_inactive {
+        q = q.filter(medicine::Column::Active.eq(true));
+    }
+    q.all(conn).await
+}
+
+pub async fn find_medicine<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<medicine::Model>, DbErr> {
+    medicine::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn insert_medicine<C: ConnectionTrait>(conn: &C, row: medicine::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn update_medicine<C: ConnectionTrait>(conn: &C, row: medicine::Model) -> Result<bool, DbErr> {
+    let (id, previous) = (row.id, row.version - 1);
+    let res = medicine::Entity::update_many()
+        .set(row.into_active_model().reset_all())
+        .filter(medicine::Column::Id.eq(id))
+        .filter(medicine::Column::Version.eq(previous))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn insert_prescription<C: ConnectionTrait>(
+    conn: &C,
+    row: prescription::Model,
+) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn find_prescription<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<prescription::Model>, DbErr> {
+    prescription::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn update_prescription<C: ConnectionTrait>(
+    conn: &C,
+    row: prescription::Model,
+) -> Result<bool, DbErr> {
+    let (id, previous) = (row.id, row.version - 1);
+    let res = prescription::Entity::update_many()
+        .set(row.into_active_model().reset_all())
+        .filter(prescription::Column::Id.eq(id))
+        .filter(prescription::Column::Version.eq(previous))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn prescriptions_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    limit: u64,
+) -> Result<Vec<prescription::Model>, DbErr> {
+    prescription::Entity::find()
+        .filter(prescription::Column::PatientId.eq(patient))
+        .order_by_desc(prescription::Column::CreatedAt)
+        .limit(limit)
+        .all(conn)
+        .await
 }

@@ -178,6 +178,9 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/allergies/{id}/status", Access::Permission(Permission::VitalsRecord)),
     d("/api/v1/patients/{id}/immunizations", Access::SignedIn),
     d("/api/v1/records/{kind}/{id}/entered-in-error", Access::Permission(Permission::VitalsRecord)),
+    d("/api/v1/medicines", Access::Permission(Permission::OrganisationRead)),
+    d("/api/v1/patients/{id}/prescriptions", Access::SignedIn),
+    d("/api/v1/prescriptions/{id}/{action}", Access::Permission(Permission::ClinicalWrite)),
     // The API's description: no data, and integrators read it before they have a token.
     d("/api/openapi.json", Access::Public),
     d("/api/docs", Access::Public),

@@ -35,6 +35,7 @@ pub enum ProblemKind {
     StaleVersion,
     PossibleDuplicates,
     SlotTaken,
+    ClinicalWarnings,
     PreconditionRequired,
     NotFound,
     MethodNotAllowed,
@@ -63,6 +64,7 @@ impl ProblemKind {
             Self::StaleVersion => "stale-version",
             Self::PossibleDuplicates => "possible-duplicates",
             Self::SlotTaken => "slot-taken",
+            Self::ClinicalWarnings => "clinical-warnings",
             Self::PreconditionRequired => "precondition-required",
             Self::NotFound => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
@@ -86,7 +88,9 @@ impl ProblemKind {
             | Self::PasswordChangeRequired
             | Self::SecondFactorEnrolmentRequired
             | Self::BreakGlassRequired => StatusCode::FORBIDDEN,
-            Self::StaleVersion | Self::PossibleDuplicates | Self::SlotTaken => StatusCode::CONFLICT,
+            Self::StaleVersion | Self::PossibleDuplicates | Self::SlotTaken | Self::ClinicalWarnings => {
+                StatusCode::CONFLICT
+            }
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -135,6 +139,7 @@ impl ProblemKind {
             Self::StaleVersion => "The record was changed by someone else",
             Self::PossibleDuplicates => "This patient may already be registered",
             Self::SlotTaken => "The slot has no place left",
+            Self::ClinicalWarnings => "Check before going ahead",
             Self::PreconditionRequired => "Say which version you edited (If-Match)",
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "This method is not allowed here",
@@ -181,6 +186,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub next_free: Option<serde_json::Value>,
+    /// With `clinical-warnings`: what to check before going ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub warnings: Option<serde_json::Value>,
 }
 
 /// An error answered as problem+json.
@@ -193,6 +202,7 @@ pub struct ApiError {
     pub current: Option<Box<serde_json::Value>>,
     pub duplicates: Option<Box<serde_json::Value>>,
     pub next_free: Option<Box<serde_json::Value>>,
+    pub warnings: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -201,7 +211,15 @@ impl ApiError {
     }
 
     pub fn bare(kind: ProblemKind) -> Self {
-        Self { kind, detail: None, errors: Vec::new(), current: None, duplicates: None, next_free: None }
+        Self {
+            kind,
+            detail: None,
+            errors: Vec::new(),
+            current: None,
+            duplicates: None,
+            next_free: None,
+            warnings: None,
+        }
     }
 
     pub fn fields(errors: Vec<FieldProblem>) -> Self {
@@ -218,6 +236,7 @@ impl ApiError {
             current: self.current.as_deref().cloned(),
             duplicates: self.duplicates.as_deref().cloned(),
             next_free: self.next_free.as_deref().cloned(),
+            warnings: self.warnings.as_deref().cloned(),
         }
     }
 }
@@ -286,6 +305,13 @@ impl From<AppError> for ApiError {
                     )
                 }
             }
+            AppError::ClinicalWarnings(warnings) => Self {
+                warnings: serde_json::to_value(&warnings).ok().map(Box::new),
+                ..Self::new(
+                    ProblemKind::ClinicalWarnings,
+                    format!("{}; send override_reason to go ahead", warnings.join("; ")),
+                )
+            },
             AppError::SlotTaken { next } => Self {
                 next_free: serde_json::to_value(next).ok().map(Box::new),
                 ..Self::new(

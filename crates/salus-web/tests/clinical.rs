@@ -499,3 +499,85 @@ db_test!(the_chart_and_the_encounter_page_in_the_browser_flow, |t| {
         .await;
     assert!(html(&t, &w.doc, &enc).await.contains("is a category"));
 });
+
+db_test!(prescriptions_check_allergies_and_duplicates, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let (_, meds) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=amox", None, None).await;
+    let amoxicillin = meds["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["generic_name"] == "Amoxicillin" && m["form"] == "capsule")
+        .unwrap()["id"]
+        .clone();
+    let path = format!("/api/v1/patients/{}/prescriptions", w.patient);
+    // Bad input: no dose, no frequency; a medicine not in the catalog; a nurse.
+    let (status, p) = send(&t, &w.doc, "POST", &path, Some(json!({"medicine_id": amoxicillin})), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["dose".to_owned(), "frequency".to_owned()]), "{p}");
+    let (status, p) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &path,
+        Some(
+            json!({"medicine_id": "0190a0b0-0000-7000-8000-000000000000", "dose": "1", "frequency": "daily"}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!((status, fields(&p)), (422, vec!["medicine_id".to_owned()]));
+    let rx = json!({"medicine_id": amoxicillin, "encounter_id": enc, "dose": "500 mg", "frequency": "three times a day", "duration_days": 5, "quantity": 15});
+    assert_eq!(send(&t, &w.nurse, "POST", &path, Some(rx.clone()), None).await.0, 403);
+
+    // A penicillin allergy warns; going ahead needs a reason, which is kept.
+    let (status, _) = send(
+        &t,
+        &w.nurse,
+        "POST",
+        &format!("/api/v1/patients/{}/allergies", w.patient),
+        Some(json!({"substance": "Penicillin", "severity": "moderate"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, p) = send(&t, &w.doc, "POST", &path, Some(rx.clone()), None).await;
+    assert_eq!(status, 409, "{p}");
+    assert_eq!(p["type"], "urn:salus:problem:clinical-warnings");
+    assert!(p["warnings"][0].as_str().unwrap().contains("Penicillin"), "{p}");
+    let (_, list) = send(&t, &w.doc, "GET", &path, None, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "nothing written");
+    let mut overridden = rx.clone();
+    overridden["override_reason"] = json!("Tolerated amoxicillin in 2024; rash was viral");
+    let (status, first) = send(&t, &w.doc, "POST", &path, Some(overridden.clone()), None).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["medicine_name"], "Amoxicillin 500 mg capsule");
+    assert!(first["override_reason"].as_str().unwrap().contains("Tolerated"));
+    // The same medicine again: a duplicate warning (and the allergy) until overridden.
+    let (status, p) = send(&t, &w.doc, "POST", &path, Some(rx), None).await;
+    assert_eq!(status, 409);
+    assert_eq!(p["warnings"].as_array().unwrap().len(), 2, "{p}");
+
+    // Status: stopping needs a reason; a stopped one is not completed.
+    let id = first["id"].as_str().unwrap();
+    let (status, p) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/prescriptions/{id}/stop"), None, Some(1)).await;
+    assert_eq!((status, fields(&p)), (422, vec!["reason".to_owned()]));
+    let (status, s) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/prescriptions/{id}/stop"),
+        Some(json!({"reason": "Rash"})),
+        Some(1),
+    )
+    .await;
+    assert_eq!((status, s["status"].clone()), (200, json!("stopped")));
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/prescriptions/{id}/complete"), None, Some(2)).await.0,
+        409
+    );
+    let events = salus_db::audit::actions_of(t.app.db.reader(), "prescription.create").await.unwrap();
+    assert!(events[0].detail.as_deref().unwrap().contains("Tolerated"), "the override is audited");
+    assert_eq!(send(&t, &w.desk, "GET", &path, None, None).await.0, 403, "reception sees no prescriptions");
+});

@@ -4,6 +4,7 @@
 
 pub mod encounters;
 pub mod icd;
+pub mod prescriptions;
 pub mod problems;
 
 pub use encounters::{EncounterView, NewEncounter, Soap};

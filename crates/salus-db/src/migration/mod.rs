@@ -16,6 +16,7 @@ mod m20261124_000007_organisation;
 mod m20261124_000008_scheduling;
 mod m20261124_000009_jobs_and_notifications;
 mod m20261124_000010_clinical;
+mod m20261124_000011_prescriptions;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_scheduling::Migration),
             Box::new(m20261124_000009_jobs_and_notifications::Migration),
             Box::new(m20261124_000010_clinical::Migration),
+            Box::new(m20261124_000011_prescriptions::Migration),
         ]
     }
 }
