@@ -98,6 +98,9 @@ pub const DECLARED: &[Declared] = &[
     d("/encounters/{id}/{action}", Access::Permission(Permission::ClinicalRead)),
     d("/notes/{id}/{action}", Access::Permission(Permission::ClinicalWrite)),
     d("/icd10/suggest", Access::Permission(Permission::OrganisationRead)),
+    d("/patients/{id}/prescriptions", Access::Permission(Permission::ClinicalWrite)),
+    // The patient's own account prints its prescription too; the use case decides.
+    d("/encounters/{id}/prescription", Access::SignedIn),
     d("/admin/break-glass", Access::Permission(Permission::AuditView)),
     d("/admin/break-glass/{id}/review", Access::Permission(Permission::AuditView)),
     d("/profile", Access::SignedIn),

@@ -215,6 +215,8 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/encounters/{id}/{action}", "POST", "/encounters/0190a0b0-0000-7000-8000-000000000000/vitals"),
     ("/notes/{id}/{action}", "POST", "/notes/0190a0b0-0000-7000-8000-000000000000/save"),
     ("/icd10/suggest", "GET", "/icd10/suggest?code=E11"),
+    ("/patients/{id}/prescriptions", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/prescriptions"),
+    ("/encounters/{id}/prescription", "GET", "/encounters/0190a0b0-0000-7000-8000-000000000000/prescription"),
     ("/api/v1/medicines", "GET", "/api/v1/medicines?q=amox"),
     (
         "/api/v1/patients/{id}/prescriptions",

@@ -581,3 +581,64 @@ db_test!(prescriptions_check_allergies_and_duplicates, |t| {
     assert!(events[0].detail.as_deref().unwrap().contains("Tolerated"), "the override is audited");
     assert_eq!(send(&t, &w.desk, "GET", &path, None, None).await.0, 403, "reception sees no prescriptions");
 });
+
+db_test!(a_prescription_is_written_on_the_page_and_printed_with_the_letterhead, |t| {
+    let w = ward(&t).await;
+    let op = salus_app::Ctx::operator();
+    t.app
+        .create_facility(
+            &op,
+            salus_app::organisation::FacilityInput {
+                code: "MAIN".into(),
+                name: "Sunrise Clinic".into(),
+                address: "4 Lake Road, Kochi".into(),
+                active: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let doctor = t.app.find_user_by_username(&op, "cl.doc").await.unwrap().id;
+    let profile = salus_app::organisation::StaffProfileInput {
+        registration_number: "KL-4411".into(),
+        registration_council: "Kerala Medical Council".into(),
+        ..Default::default()
+    };
+    t.app.save_staff_profile(&op, doctor, 0, profile).await.unwrap();
+    let enc = open(&t, &w).await;
+    let (_, meds) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=paracetamol", None, None).await;
+    let para = meds["items"][0]["id"].as_str().unwrap().to_owned();
+    let form = [
+        ("encounter_id", enc.as_str()),
+        ("medicine_id", para.as_str()),
+        ("dose", "1 tablet"),
+        ("frequency", "every 6 hours as needed"),
+        ("duration_days", "3"),
+    ];
+    // No dose: refused with the reason, nothing written.
+    let res = post_form(
+        &t,
+        &w.doc,
+        &format!("/patients/{}/prescriptions", w.patient),
+        &[("encounter_id", enc.as_str()), ("medicine_id", para.as_str()), ("frequency", "daily")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let page = html(&t, &w.doc, &format!("/encounters/{enc}")).await;
+    assert!(page.contains("Not saved: dose") && page.contains("None in this visit."), "{page}");
+    post_form(&t, &w.doc, &format!("/patients/{}/prescriptions", w.patient), &form).await;
+    let page = html(&t, &w.doc, &format!("/encounters/{enc}")).await;
+    assert!(page.contains("Prescribed Paracetamol") && page.contains("Print the prescription"), "{page}");
+    let print = html(&t, &w.doc, &format!("/encounters/{enc}/prescription")).await;
+    assert!(print.contains("Sunrise Clinic") && print.contains("4 Lake Road, Kochi"), "{print}");
+    assert!(
+        print.contains("KL-4411, Kerala Medical Council")
+            && print.contains("Anand Pillai")
+            && print.contains("every 6 hours as needed"),
+        "{print}"
+    );
+    assert_eq!(
+        w.desk.client.get(t.url(&format!("/encounters/{enc}/prescription"))).send().await.unwrap().status(),
+        403
+    );
+});

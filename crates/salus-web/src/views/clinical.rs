@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/encounters/{id}/{action}", post(encounter_action))
         .route("/notes/{id}/{action}", post(note_action))
         .route("/icd10/suggest", get(icd_suggest))
+        .route("/patients/{id}/prescriptions", post(prescribe))
+        .route("/encounters/{id}/prescription", get(print_prescription))
 }
 
 /// What the chart shows of the clinical record to those who may read it.
@@ -178,6 +180,8 @@ struct EncounterPage {
     diagnoses: Vec<diagnosis::Model>,
     allergies: Vec<allergy::Model>,
     templates: Vec<(String, String)>,
+    prescriptions: Vec<salus_db::entity::prescription::Model>,
+    medicines: Vec<(String, String)>,
     may_write: bool,
     may_vitals: bool,
     me: String,
@@ -240,8 +244,28 @@ async fn encounter_page(
         .filter(|t| t.active)
         .map(|t| (t.id.to_string(), t.name))
         .collect();
+    let prescriptions = state
+        .app
+        .prescriptions(&ctx, patient)
+        .await?
+        .into_iter()
+        .filter(|r| r.encounter_id == Some(view.encounter.id))
+        .collect();
+    let medicines = if user.may(Permission::ClinicalWrite) {
+        state
+            .app
+            .medicines(&ctx, None, false)
+            .await?
+            .iter()
+            .map(|m| (m.id.to_string(), salus_app::clinical::prescriptions::medicine_label(m)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page_data = EncounterPage {
         page,
+        prescriptions,
+        medicines,
         patient_name: p.display_name(),
         e: view.encounter,
         vitals: view.vitals,
@@ -410,4 +434,93 @@ async fn icd_suggest(
         .map(|c| (c.code.clone(), c.description.clone()))
         .collect();
     Ok(render(StatusCode::OK, &IcdOptions { options }))
+}
+
+async fn prescribe(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let patient = patient_id(&id)?;
+    let f = Fields(fields);
+    let encounter: Option<EncounterId> = f.value("encounter_id").parse().ok();
+    let back = match encounter {
+        Some(e) => format!("/encounters/{e}"),
+        None => format!("/patients/{patient}"),
+    };
+    let Ok(medicine_id) = f.value("medicine_id").parse() else {
+        return Ok(flash(&state, &back, "Not saved: choose the medicine."));
+    };
+    let input = salus_app::clinical::prescriptions::NewPrescription {
+        medicine_id,
+        encounter_id: encounter,
+        dose: f.value("dose"),
+        route: f.value("route"),
+        frequency: f.value("frequency"),
+        duration_days: f.value("duration_days").trim().parse().ok(),
+        quantity: f.value("quantity").trim().parse().ok(),
+        instructions: f.value("instructions"),
+        override_reason: f.value("override_reason"),
+    };
+    let text = match state.app.prescribe(&ctx, patient, input).await {
+        Ok(r) => format!("Prescribed {}.", r.medicine_name),
+        Err(AppError::ClinicalWarnings(w)) => {
+            format!("Not saved — check first: {}. To go ahead, give the reason to override.", w.join("; "))
+        }
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+#[derive(Template)]
+#[template(path = "prescription_print.html")]
+struct PrintPage {
+    facility: Option<salus_app::organisation::Facility>,
+    doctor: String,
+    registration: Option<String>,
+    qualifications: Option<String>,
+    patient: salus_app::patients::Patient,
+    date: String,
+    items: Vec<salus_db::entity::prescription::Model>,
+}
+
+/// The encounter's prescription, printable: the clinic's letterhead, the doctor's name
+/// and registration, the patient, the medicines.
+async fn print_prescription(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: EncounterId =
+        id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
+    let view = state.app.encounter(&ctx, id).await?;
+    let patient_id = PatientId::from_uuid(view.encounter.patient_id);
+    let patient = state.app.patient(&ctx, patient_id).await?;
+    let items: Vec<_> = state
+        .app
+        .prescriptions(&ctx, patient_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.encounter_id == Some(view.encounter.id) && r.status == "active")
+        .collect();
+    let op = Ctx::operator();
+    let doctor =
+        state.app.staff_member(&op, salus_core::UserId::from_uuid(view.encounter.doctor_id)).await.ok();
+    let facility = state.app.facilities(&op).await?.into_iter().find(|f| f.active);
+    let page_data = PrintPage {
+        facility,
+        doctor: doctor.as_ref().map(|d| d.user.display_name.clone()).unwrap_or_default(),
+        registration: doctor.as_ref().and_then(|d| {
+            d.profile.registration_number.clone().map(|n| match &d.profile.registration_council {
+                Some(c) => format!("{n}, {c}"),
+                None => n,
+            })
+        }),
+        qualifications: doctor.and_then(|d| d.profile.qualifications),
+        patient,
+        date: view.encounter.started_at.with_timezone(&state.app.time_zone).format("%d %B %Y").to_string(),
+        items,
+    };
+    Ok(render(StatusCode::OK, &page_data))
 }
