@@ -182,6 +182,8 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/patients/{id}/immunizations", Access::SignedIn),
     d("/api/v1/records/{kind}/{id}/entered-in-error", Access::Permission(Permission::VitalsRecord)),
     d("/api/v1/medicines", Access::Permission(Permission::OrganisationRead)),
+    d("/api/v1/note-templates", Access::Permission(Permission::OrganisationRead)),
+    d("/api/v1/note-templates/{id}", Access::Permission(Permission::OrganisationManage)),
     d("/api/v1/patients/{id}/prescriptions", Access::SignedIn),
     d("/api/v1/prescriptions/{id}/{action}", Access::Permission(Permission::ClinicalWrite)),
     // The API's description: no data, and integrators read it before they have a token.

@@ -218,6 +218,8 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/patients/{id}/prescriptions", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/prescriptions"),
     ("/encounters/{id}/prescription", "GET", "/encounters/0190a0b0-0000-7000-8000-000000000000/prescription"),
     ("/api/v1/medicines", "GET", "/api/v1/medicines?q=amox"),
+    ("/api/v1/note-templates", "GET", "/api/v1/note-templates"),
+    ("/api/v1/note-templates/{id}", "PUT", "/api/v1/note-templates/0190a0b0-0000-7000-8000-000000000000"),
     (
         "/api/v1/patients/{id}/prescriptions",
         "GET",

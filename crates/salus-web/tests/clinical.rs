@@ -642,3 +642,73 @@ db_test!(a_prescription_is_written_on_the_page_and_printed_with_the_letterhead, 
         403
     );
 });
+
+db_test!(note_templates_are_administered_and_start_notes, |t| {
+    let w = ward(&t).await;
+    let admin = who(&t, "cl.admin", &[Role::Admin]).await;
+    let (status, p) =
+        send(&t, &admin, "POST", "/api/v1/note-templates", Some(json!({"name": " "})), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["name".to_owned()]));
+    assert_eq!(
+        send(&t, &w.doc, "POST", "/api/v1/note-templates", Some(json!({"name": "Mine"})), None).await.0,
+        403
+    );
+    let (status, tpl) = send(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/note-templates",
+        Some(json!({"name": "Fever visit", "subjective": "Days of fever:", "plan": "Malaria test:"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{tpl}");
+    let tid = tpl["id"].as_str().unwrap();
+    let (status, _) = send(
+        &t,
+        &admin,
+        "PUT",
+        &format!("/api/v1/note-templates/{tid}"),
+        Some(
+            json!({"name": "Fever visit", "subjective": "Days of fever:\nRigors:", "plan": "Malaria test:"}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let enc = open(&t, &w).await;
+    let (status, n) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/encounters/{enc}/notes"),
+        Some(json!({"template_id": tid})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{n}");
+    assert_eq!(n["subjective"], "Days of fever:\nRigors:");
+    let (status, p) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/encounters/{enc}/notes"),
+        Some(json!({"template_id": "0190a0b0-0000-7000-8000-000000000000"})),
+        None,
+    )
+    .await;
+    assert_eq!((status, fields(&p)), (422, vec!["template_id".to_owned()]));
+    assert_eq!(
+        send(
+            &t,
+            &admin,
+            "PUT",
+            "/api/v1/note-templates/0190a0b0-0000-7000-8000-000000000000",
+            Some(json!({"name": "x"})),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+});

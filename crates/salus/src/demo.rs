@@ -48,6 +48,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     ensure_demo_patients(app).await?;
     ensure_demo_organisation(app).await?;
     ensure_demo_schedule(app).await?;
+    ensure_demo_clinical(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
         println!("Forgot one? `salus user reset-password <username>` prints a new one.");
@@ -305,6 +306,208 @@ async fn ensure_demo_schedule(app: &App) -> anyhow::Result<()> {
         booked += 1;
     }
     println!("Demo schedule: Dr Priya Rao's clinics, {booked} appointments booked in the coming week.");
+    Ok(())
+}
+
+/// Visits of the kind a clinic sees, for Ravi Kumar (patient.ravi's own record) and a
+/// few others: vitals, a signed note, diagnoses, an allergy and prescriptions. Made once.
+async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
+    use salus_app::clinical::prescriptions::NewPrescription;
+    use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
+    use salus_app::clinical::{NewEncounter, Soap};
+    use salus_app::identity::{Actor, ClientInfo, CurrentUser};
+    use salus_core::clinical::VitalsText;
+    let op = Ctx::operator();
+    let as_user = |name: &str, roles: Vec<Role>, u: &salus_app::identity::User| -> anyhow::Result<Ctx> {
+        let user = CurrentUser {
+            id: u.id,
+            username: salus_core::Username::parse(name)?,
+            display_name: u.display_name.clone(),
+            roles,
+            gate: None,
+            scope: None,
+            two_factor_enabled: false,
+            patient_id: None,
+        };
+        Ok(Ctx::new(Actor::User(user), ClientInfo::default()))
+    };
+    let (Ok(rao), Ok(amina)) =
+        (app.find_user_by_username(&op, "dr.rao").await, app.find_user_by_username(&op, "nurse.amina").await)
+    else {
+        return Ok(());
+    };
+    let doctor = as_user("dr.rao", vec![Role::Doctor], &rao)?;
+    let nurse = as_user("nurse.amina", vec![Role::Nurse], &amina)?;
+    let Some(first) = salus_db::patients::first_patient_ids(app.db.reader(), 1).await?.first().copied()
+    else {
+        return Ok(());
+    };
+    if !app.encounters(&doctor, first.into(), None, 1).await?.is_empty() {
+        return Ok(());
+    }
+    // Note templates for the general OPD.
+    for (name, s, o, a, p) in [
+        (
+            "General OPD visit",
+            "Complaints:\nHistory:",
+            "General examination:\nSystemic examination:",
+            "Impression:",
+            "Investigations:\nTreatment:\nReview:",
+        ),
+        (
+            "Diabetes follow-up",
+            "Symptoms of hypo/hyperglycaemia:\nAdherence:",
+            "Foot examination:\nBP:",
+            "Glycaemic control:",
+            "HbA1c due:\nMedication changes:",
+        ),
+        (
+            "Antenatal visit",
+            "Gestation (weeks):\nFetal movements:",
+            "Fundal height:\nOedema:",
+            "Risk assessment:",
+            "Supplements:\nNext visit:",
+        ),
+    ] {
+        let soap = Soap { subjective: s.into(), objective: o.into(), assessment: a.into(), plan: p.into() };
+        app.save_note_template(&op, None, None, name, soap, true).await?;
+    }
+
+    let patients = salus_db::patients::first_patient_ids(app.db.reader(), 6).await?;
+    let visits = [
+        (
+            "Follow-up of diabetes and blood pressure",
+            ["36.7", "78", "148", "92", "78.4", "168"],
+            "E11.9",
+            Some("I10"),
+            "Metformin",
+            "500 mg",
+            "twice a day with food",
+            Some("Penicillin"),
+        ),
+        (
+            "Fever and body ache for 3 days",
+            ["38.6", "104", "112", "72", "61.0", "162"],
+            "B50.9",
+            None,
+            "Artemether + lumefantrine",
+            "4 tablets",
+            "twice a day",
+            None,
+        ),
+        (
+            "Cough and wheeze",
+            ["37.2", "92", "124", "80", "55.5", "158"],
+            "J45.909",
+            None,
+            "Salbutamol",
+            "2 puffs",
+            "when needed, up to 4 times a day",
+            None,
+        ),
+        (
+            "Burning urination",
+            ["37.0", "84", "118", "76", "64.2", "160"],
+            "N39.0",
+            None,
+            "Nitrofurantoin",
+            "100 mg",
+            "twice a day",
+            Some("Sulfa drugs"),
+        ),
+        (
+            "Headache and dizziness",
+            ["36.8", "76", "162", "100", "88.0", "171"],
+            "I10",
+            None,
+            "Amlodipine",
+            "5 mg",
+            "once a day",
+            None,
+        ),
+        (
+            "Knee pain",
+            ["36.6", "72", "130", "84", "92.5", "165"],
+            "M17.11",
+            None,
+            "Paracetamol",
+            "1 g",
+            "every 8 hours when needed",
+            None,
+        ),
+    ];
+    for (patient, (complaint, v, code, second, med, dose, freq, allergy)) in patients.iter().zip(visits) {
+        let patient = salus_core::PatientId::from_uuid(*patient);
+        let enc = app
+            .open_encounter(
+                &doctor,
+                NewEncounter {
+                    patient_id: patient,
+                    appointment_id: None,
+                    class: "AMB".into(),
+                    chief_complaint: complaint.into(),
+                },
+            )
+            .await?;
+        let id = salus_core::EncounterId::from_uuid(enc.id);
+        let vitals = VitalsText {
+            temperature_c: v[0].into(),
+            pulse: v[1].into(),
+            systolic: v[2].into(),
+            diastolic: v[3].into(),
+            weight_kg: v[4].into(),
+            height_cm: v[5].into(),
+            ..Default::default()
+        };
+        app.record_vitals(&nurse, id, &vitals).await?;
+        if let Some(substance) = allergy {
+            app.add_allergy(
+                &nurse,
+                patient,
+                NewAllergy {
+                    substance: substance.into(),
+                    reaction: "Rash".into(),
+                    severity: "moderate".into(),
+                },
+            )
+            .await?;
+        }
+        let soap = Soap {
+            subjective: complaint.into(),
+            objective: format!("T {} °C, pulse {}, BP {}/{}.", v[0], v[1], v[2], v[3]),
+            assessment: salus_app::clinical::icd::IcdCatalog::get()
+                .find(code)
+                .map_or_else(|| code.to_owned(), |c| format!("{} ({})", c.description, c.code)),
+            plan: format!("{med} {dose} {freq}. Review in two weeks."),
+        };
+        let note = app.start_note(&doctor, id, None, soap).await?;
+        app.sign_note(&doctor, salus_core::NoteId::from_uuid(note.id), note.version).await?;
+        for c in std::iter::once(code).chain(second) {
+            app.add_diagnosis(
+                &doctor,
+                patient,
+                NewDiagnosis { code: c.into(), encounter_id: Some(id), onset: None },
+            )
+            .await?;
+        }
+        if let Some(m) = app.medicines(&op, Some(med), false).await?.into_iter().next().map(|m| m.id) {
+            let input = NewPrescription {
+                medicine_id: m,
+                encounter_id: Some(id),
+                dose: dose.into(),
+                frequency: freq.into(),
+                duration_days: Some(14),
+                override_reason: "Demo".into(),
+                ..Default::default()
+            };
+            app.prescribe(&doctor, patient, input).await?;
+        }
+        app.close_encounter(&doctor, id, enc.version, None).await?;
+    }
+    println!(
+        "Demo clinical record: {} visits with vitals, signed notes, diagnoses and prescriptions.",
+        patients.len()
+    );
     Ok(())
 }
 

@@ -152,6 +152,7 @@ fn demo_twice_is_idempotent() {
     let schedule = lines.iter().find(|l| l.starts_with("Demo schedule:")).expect("a demo schedule");
     let booked: u32 = schedule.split_whitespace().find_map(|w| w.parse().ok()).unwrap();
     assert!(booked >= 40, "a week of appointments: {schedule}");
+    assert!(lines.iter().any(|l| l.starts_with("Demo clinical record: 6 visits")), "{lines:?}");
     stop(first);
     assert!(dir.path().join("salus-data/salus.db").is_file(), "SQLite in ./salus-data");
 

@@ -557,3 +557,57 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Note templates (doctors pick one when starting a note).
+    pub async fn note_templates(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<salus_db::entity::note_template::Model>, AppError> {
+        self.authorize(ctx, Permission::OrganisationRead).await?;
+        Ok(q::note_templates(self.db.reader()).await?)
+    }
+
+    /// Adds (`id` none) or replaces a note template, for one department or all.
+    pub async fn save_note_template(
+        &self,
+        ctx: &Ctx,
+        id: Option<uuid::Uuid>,
+        department: Option<salus_core::DepartmentId>,
+        name: &str,
+        soap: Soap,
+        active: bool,
+    ) -> Result<salus_db::entity::note_template::Model, AppError> {
+        self.authorize(ctx, Permission::OrganisationManage).await?;
+        let name = salus_core::organisation::parse_label(name, "name", 200)?;
+        let [s, o, a, p] = check_soap(&soap)?;
+        if let Some(d) = department
+            && salus_db::organisation::find_department(self.db.reader(), d.as_uuid()).await?.is_none()
+        {
+            return Err(AppError::field("department_id", "there is no such department"));
+        }
+        let txn = self.db.begin_write().await?;
+        if let Some(existing) = id
+            && q::find_note_template(&txn, existing).await?.is_none()
+        {
+            return Err(AppError::NotFound("note template"));
+        }
+        let row = salus_db::entity::note_template::Model {
+            id: id.unwrap_or_else(uuid::Uuid::now_v7),
+            department_id: department.map(|d| d.as_uuid()),
+            name,
+            subjective: s,
+            objective: o,
+            assessment: a,
+            plan: p,
+            active,
+            updated_at: Utc::now(),
+        };
+        q::put_note_template(&txn, row.clone()).await?;
+        let event = Event::new("note_template.save", "note_template", Some(row.id.to_string()))
+            .detail(json!({ "name": row.name }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+}

@@ -46,6 +46,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_medicines, add_medicine))
         .routes(routes!(list_prescriptions, prescribe))
         .routes(routes!(change_prescription))
+        .routes(routes!(list_note_templates, add_note_template))
+        .routes(routes!(save_note_template))
 }
 
 fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
@@ -723,4 +725,89 @@ async fn change_prescription(
     let p = state.app.change_prescription(&ctx, pid, version, to, &reason).await?;
     let version = p.version;
     Ok(with_etag(StatusCode::OK, version, p))
+}
+
+/// A note template.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteTemplateIn {
+    pub name: String,
+    /// For one department; absent: for all.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub department_id: Option<salus_core::DepartmentId>,
+    #[serde(default)]
+    pub subjective: String,
+    #[serde(default)]
+    pub objective: String,
+    #[serde(default)]
+    pub assessment: String,
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl NoteTemplateIn {
+    fn soap(&self) -> Soap {
+        Soap {
+            subjective: self.subjective.clone(),
+            objective: self.objective.clone(),
+            assessment: self.assessment.clone(),
+            plan: self.plan.clone(),
+        }
+    }
+}
+
+/// Note templates
+#[utoipa::path(get, path = "/api/v1/note-templates", tag = "clinical",
+    responses((status = 200, description = "By name", body = Paged<Object>)))]
+async fn list_note_templates(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+) -> Result<Json<Paged<salus_db::entity::note_template::Model>>, ApiError> {
+    Ok(Json(Paged::new(state.app.note_templates(&ctx).await?, None::<String>)))
+}
+
+/// Add a note template
+#[utoipa::path(post, path = "/api/v1/note-templates", tag = "clinical", request_body = NoteTemplateIn,
+    responses((status = 201, description = "Added", body = Object),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn add_note_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<NoteTemplateIn>,
+) -> Result<(StatusCode, Json<salus_db::entity::note_template::Model>), ApiError> {
+    let t = state.app.save_note_template(&ctx, None, b.department_id, &b.name, b.soap(), b.active).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Replace a note template
+#[utoipa::path(put, path = "/api/v1/note-templates/{id}", tag = "clinical", request_body = NoteTemplateIn,
+    params(("id" = String, Path, description = "Template id")),
+    responses((status = 200, description = "Saved", body = Object),
+        (status = 404, description = "No such template", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn save_note_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<NoteTemplateIn>,
+) -> Result<Json<salus_db::entity::note_template::Model>, ApiError> {
+    let t = state
+        .app
+        .save_note_template(
+            &ctx,
+            Some(id(&raw, "note template")?),
+            b.department_id,
+            &b.name,
+            b.soap(),
+            b.active,
+        )
+        .await?;
+    Ok(Json(t))
 }
