@@ -80,6 +80,8 @@ pub struct App {
     pub time_zone: chrono_tz::Tz,
     /// How messages to patients leave.
     pub notifications: notifications::NotificationSettings,
+    /// Where attachments are stored, content-addressed.
+    pub files: std::path::PathBuf,
     /// Where reads of patient data leave their audit events (group commit).
     pub reads: audit_reads::ReadAuditor,
 }
@@ -96,6 +98,7 @@ impl App {
             currency: Currency::default(),
             time_zone: chrono_tz::Asia::Kolkata,
             notifications: notifications::NotificationSettings::default(),
+            files: std::env::temp_dir().join("salus-attachments"),
             reads,
         }
     }
@@ -112,6 +115,11 @@ impl App {
 
     pub fn with_notifications(mut self, settings: notifications::NotificationSettings) -> Self {
         self.notifications = settings;
+        self
+    }
+
+    pub fn with_files(mut self, dir: std::path::PathBuf) -> Self {
+        self.files = dir;
         self
     }
 

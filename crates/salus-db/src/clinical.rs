@@ -12,7 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    allergy, diagnosis, encounter, immunization, medicine, note, note_template, prescription, vital,
+    allergy, attachment, diagnosis, encounter, immunization, medicine, note, note_template, prescription,
+    referral, vital,
 };
 
 pub async fn insert_encounter<C: ConnectionTrait>(conn: &C, row: encounter::Model) -> Result<(), DbErr> {
@@ -404,6 +405,58 @@ pub async fn prescriptions_of<C: ConnectionTrait>(
         .filter(prescription::Column::PatientId.eq(patient))
         .order_by_desc(prescription::Column::CreatedAt)
         .limit(limit)
+        .all(conn)
+        .await
+}
+
+pub async fn insert_referral<C: ConnectionTrait>(conn: &C, row: referral::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn find_referral<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<referral::Model>, DbErr> {
+    referral::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn update_referral<C: ConnectionTrait>(conn: &C, row: referral::Model) -> Result<bool, DbErr> {
+    let (id, previous) = (row.id, row.version - 1);
+    let res = referral::Entity::update_many()
+        .set(row.into_active_model().reset_all())
+        .filter(referral::Column::Id.eq(id))
+        .filter(referral::Column::Version.eq(previous))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn referrals_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+) -> Result<Vec<referral::Model>, DbErr> {
+    referral::Entity::find()
+        .filter(referral::Column::PatientId.eq(patient))
+        .order_by_desc(referral::Column::CreatedAt)
+        .all(conn)
+        .await
+}
+
+pub async fn insert_attachment<C: ConnectionTrait>(conn: &C, row: attachment::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn find_attachment<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<attachment::Model>, DbErr> {
+    attachment::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn attachments_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+) -> Result<Vec<attachment::Model>, DbErr> {
+    attachment::Entity::find()
+        .filter(attachment::Column::PatientId.eq(patient))
+        .order_by_desc(attachment::Column::UploadedAt)
         .all(conn)
         .await
 }

@@ -219,6 +219,22 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/encounters/{id}/prescription", "GET", "/encounters/0190a0b0-0000-7000-8000-000000000000/prescription"),
     ("/api/v1/medicines", "GET", "/api/v1/medicines?q=amox"),
     ("/api/v1/note-templates", "GET", "/api/v1/note-templates"),
+    (
+        "/api/v1/patients/{id}/referrals",
+        "GET",
+        "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/referrals",
+    ),
+    (
+        "/api/v1/referrals/{id}/{action}",
+        "POST",
+        "/api/v1/referrals/0190a0b0-0000-7000-8000-000000000000/accept",
+    ),
+    (
+        "/api/v1/patients/{id}/attachments",
+        "GET",
+        "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000/attachments",
+    ),
+    ("/api/v1/attachments/{id}", "GET", "/api/v1/attachments/0190a0b0-0000-7000-8000-000000000000"),
     ("/api/v1/note-templates/{id}", "PUT", "/api/v1/note-templates/0190a0b0-0000-7000-8000-000000000000"),
     (
         "/api/v1/patients/{id}/prescriptions",

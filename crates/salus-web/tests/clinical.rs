@@ -712,3 +712,120 @@ db_test!(note_templates_are_administered_and_start_notes, |t| {
         404
     );
 });
+
+async fn upload(t: &TestApp, w: &Who, path: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let res = w
+        .client
+        .post(t.url(path))
+        .header("x-csrf-token", &w.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+db_test!(referrals_and_attachments, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let op = salus_app::Ctx::operator();
+    let f = t
+        .app
+        .create_facility(
+            &op,
+            salus_app::organisation::FacilityInput {
+                code: "M".into(),
+                name: "Main".into(),
+                active: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let cardio = t
+        .app
+        .create_department(
+            &op,
+            salus_app::organisation::DepartmentInput {
+                facility_id: f.id,
+                code: "CARD".into(),
+                name: "Cardiology".into(),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/patients/{}/referrals", w.patient);
+    let (status, p) = send(&t, &w.doc, "POST", &path, Some(json!({"reason": " "})), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["reason".to_owned(), "to_department_id".to_owned()]), "{p}");
+    let (status, r) = send(&t, &w.doc, "POST", &path, Some(json!({"reason": "Exertional chest pain, ECG changes", "to_department_id": cardio.id, "urgency": "urgent", "encounter_id": enc})), None).await;
+    assert_eq!(status, 201, "{r}");
+    let rid = r["id"].as_str().unwrap();
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/referrals/{rid}/accept"), None, Some(1)).await.0,
+        200
+    );
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/referrals/{rid}/complete"), None, Some(2)).await.0,
+        200
+    );
+    assert_eq!(
+        send(&t, &w.doc, "POST", &format!("/api/v1/referrals/{rid}/cancel"), None, Some(3)).await.0,
+        409
+    );
+
+    // Attachments: told by their bytes; stored once by content; served only to clinicians.
+    let files = format!("/api/v1/patients/{}/attachments", w.patient);
+    let (status, p) =
+        upload(&t, &w.nurse, &format!("{files}?filename=notes.txt"), b"just text".to_vec()).await;
+    assert_eq!((status, fields(&p)), (422, vec!["file".to_owned()]), "{p}");
+    let (status, p) = upload(
+        &t,
+        &w.nurse,
+        &format!("{files}?filename=big.pdf"),
+        [b"%PDF-1.4".as_slice(), &vec![b'x'; 3_800_000]].concat(),
+    )
+    .await;
+    assert_eq!((status, fields(&p)), (422, vec!["file".to_owned()]), "too large: {p}");
+    let (_, other) =
+        send(&t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": w.other_patient})), None)
+            .await;
+    let (status, _) = upload(
+        &t,
+        &w.nurse,
+        &format!("{files}?filename=x.pdf&encounter_id={}", other["id"].as_str().unwrap()),
+        b"%PDF-1.4 x".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 422, "another patient's encounter");
+    let (_, list) = send(&t, &w.doc, "GET", &files, None, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "nothing written");
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let (status, a) = upload(
+        &t,
+        &w.nurse,
+        &format!("{files}?filename=../../ECG%20report.pdf&encounter_id={enc}"),
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(
+        (a["content_type"].clone(), a["filename"].clone()),
+        (json!("application/pdf"), json!("ECG report.pdf")),
+        "no path in the name"
+    );
+    let (_, again) = upload(&t, &w.nurse, &format!("{files}?filename=copy.pdf"), pdf.clone()).await;
+    assert_eq!(again["sha256"], a["sha256"], "the same bytes, stored once");
+    let download = format!("/api/v1/attachments/{}", a["id"].as_str().unwrap());
+    let res = w.doc.client.get(t.url(&download)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    assert_eq!(w.desk.client.get(t.url(&download)).send().await.unwrap().status(), 403);
+    let reads = salus_db::audit::actions_of(t.app.db.reader(), "attachment.read").await.unwrap();
+    assert_eq!(reads.len(), 1, "the download is audited");
+});

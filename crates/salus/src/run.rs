@@ -58,7 +58,8 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
         .with_patients(config.patient_settings())
         .with_currency(config.currency())
         .with_time_zone(config.time_zone())
-        .with_notifications(config.notification_settings()))
+        .with_notifications(config.notification_settings())
+        .with_files(config.data_dir.join("attachments")))
 }
 
 pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Result<ExitCode> {

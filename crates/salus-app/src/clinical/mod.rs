@@ -6,5 +6,6 @@ pub mod encounters;
 pub mod icd;
 pub mod prescriptions;
 pub mod problems;
+pub mod referrals;
 
 pub use encounters::{EncounterView, NewEncounter, Soap};

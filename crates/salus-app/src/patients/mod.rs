@@ -6,7 +6,7 @@
 //! auditor's group commit); every write leaves one in its own transaction.
 
 mod access;
-mod chart;
+pub(crate) mod chart;
 mod edit;
 mod generate;
 mod input;

@@ -4,6 +4,7 @@
 pub mod allergy;
 pub mod api_token;
 pub mod appointment;
+pub mod attachment;
 pub mod audit_event;
 pub mod audit_pending;
 pub mod audit_seal;
@@ -32,6 +33,7 @@ pub mod patient_timeline;
 pub mod prescription;
 pub mod queue_token;
 pub mod recovery_code;
+pub mod referral;
 pub mod schedule_exception;
 pub mod schedule_template;
 pub mod service;

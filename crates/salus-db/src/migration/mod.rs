@@ -17,6 +17,7 @@ mod m20261124_000008_scheduling;
 mod m20261124_000009_jobs_and_notifications;
 mod m20261124_000010_clinical;
 mod m20261124_000011_prescriptions;
+mod m20261124_000012_referrals_and_attachments;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_jobs_and_notifications::Migration),
             Box::new(m20261124_000010_clinical::Migration),
             Box::new(m20261124_000011_prescriptions::Migration),
+            Box::new(m20261124_000012_referrals_and_attachments::Migration),
         ]
     }
 }
