@@ -99,6 +99,9 @@ pub const DECLARED: &[Declared] = &[
     d("/notes/{id}/{action}", Access::Permission(Permission::ClinicalWrite)),
     d("/icd10/suggest", Access::Permission(Permission::OrganisationRead)),
     d("/patients/{id}/prescriptions", Access::Permission(Permission::ClinicalWrite)),
+    d("/patients/{id}/referrals", Access::Permission(Permission::ClinicalWrite)),
+    d("/patients/{id}/attachments", Access::Permission(Permission::VitalsRecord)),
+    d("/attachments/{id}", Access::SignedIn),
     // The patient's own account prints its prescription too; the use case decides.
     d("/encounters/{id}/prescription", Access::SignedIn),
     d("/admin/break-glass", Access::Permission(Permission::AuditView)),

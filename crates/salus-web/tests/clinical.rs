@@ -829,3 +829,115 @@ db_test!(referrals_and_attachments, |t| {
     let reads = salus_db::audit::actions_of(t.app.db.reader(), "attachment.read").await.unwrap();
     assert_eq!(reads.len(), 1, "the download is audited");
 });
+
+/// A multipart/form-data body as a browser sends it.
+fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----salusboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0).as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+db_test!(referral_and_attachment_from_the_encounter_page, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let op = salus_app::Ctx::operator();
+    let f = t
+        .app
+        .create_facility(
+            &op,
+            salus_app::organisation::FacilityInput {
+                code: "M".into(),
+                name: "Main".into(),
+                active: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let ortho = t
+        .app
+        .create_department(
+            &op,
+            salus_app::organisation::DepartmentInput {
+                facility_id: f.id,
+                code: "ORTHO".into(),
+                name: "Orthopaedics".into(),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let page_url = format!("/encounters/{enc}");
+    let dept = ortho.id.to_string();
+    post_form(
+        &t,
+        &w.doc,
+        &format!("/patients/{}/referrals", w.patient),
+        &[("encounter_id", enc.as_str()), ("to_department_id", dept.as_str()), ("reason", "")],
+    )
+    .await;
+    assert!(html(&t, &w.doc, &page_url).await.contains("Not saved: reason"));
+    post_form(
+        &t,
+        &w.doc,
+        &format!("/patients/{}/referrals", w.patient),
+        &[
+            ("encounter_id", enc.as_str()),
+            ("to_department_id", dept.as_str()),
+            ("reason", "Knee X-ray review"),
+            ("urgency", "routine"),
+        ],
+    )
+    .await;
+    assert!(html(&t, &w.doc, &page_url).await.contains("Knee X-ray review"));
+
+    let upload = |fields: Vec<(&'static str, String)>, file: (&'static str, Vec<u8>)| {
+        let fields: Vec<(&str, String)> = fields;
+        let owned: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        multipart(&owned, (file.0, &file.1))
+    };
+    let base = vec![("csrf_token", w.nurse.csrf.clone()), ("encounter_id", enc.clone())];
+    let (ct, body) = upload(base.clone(), ("letter.docx", b"PK\x03\x04 not a pdf".to_vec()));
+    let res = w
+        .nurse
+        .client
+        .post(t.url(&format!("/patients/{}/attachments", w.patient)))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(html(&t, &w.nurse, &page_url).await.contains("only PDF, JPEG, PNG and WebP"));
+    let png = [&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..], &[0u8; 64][..]].concat();
+    let (ct, body) = upload(base, ("knee.png", png.clone()));
+    let res = w
+        .nurse
+        .client
+        .post(t.url(&format!("/patients/{}/attachments", w.patient)))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = html(&t, &w.doc, &page_url).await;
+    assert!(page.contains("knee.png attached.") || page.contains("knee.png"), "{page}");
+    let start = page.find("href=\"/attachments/").unwrap() + "href=\"".len();
+    let link = page[start..].split('"').next().unwrap().to_owned();
+    let res = w.doc.client.get(t.url(&link)).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(w.desk.client.get(t.url(&link)).send().await.unwrap().status(), 403);
+});

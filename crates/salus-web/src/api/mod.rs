@@ -22,6 +22,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use clinical::attachment_response as clinical_attachment_response;
 pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged, decode_cursor, if_match, with_etag};
 
 use crate::AppState;

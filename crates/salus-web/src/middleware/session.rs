@@ -171,11 +171,15 @@ async fn provided_token(req: Request, limit: usize) -> Result<(Option<String>, R
     if let Some(v) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         return Ok((Some(v.to_owned()), req));
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    // A file upload from a page (a photo, an attachment) carries its token as a field too.
+    let boundary = content_type
+        .starts_with("multipart/form-data")
+        .then(|| multer::parse_boundary(&content_type).ok())
+        .flatten();
+    if !is_form && boundary.is_none() {
         return Ok((None, req));
     }
     let api = is_api_path(req.uri().path());
@@ -183,8 +187,23 @@ async fn provided_token(req: Request, limit: usize) -> Result<(Option<String>, R
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         reject(api, StatusCode::PAYLOAD_TOO_LARGE, ProblemKind::PayloadTooLarge, "The form is too large.")
     })?;
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v));
+    let token = match boundary {
+        None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v)),
+        Some(boundary) => {
+            let copy = bytes.clone();
+            let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(copy) });
+            let mut form = multer::Multipart::new(stream, boundary);
+            let mut token = None;
+            while let Ok(Some(field)) = form.next_field().await {
+                if field.name() == Some(CSRF_FIELD) {
+                    token = field.text().await.ok();
+                    break;
+                }
+            }
+            token
+        }
+    };
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }

@@ -4,7 +4,7 @@
 //! suggested while typing).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -33,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/icd10/suggest", get(icd_suggest))
         .route("/patients/{id}/prescriptions", post(prescribe))
         .route("/encounters/{id}/prescription", get(print_prescription))
+        .route("/patients/{id}/referrals", post(refer))
+        .route("/patients/{id}/attachments", post(attach))
+        .route("/attachments/{id}", get(download))
 }
 
 /// What the chart shows of the clinical record to those who may read it.
@@ -182,6 +185,9 @@ struct EncounterPage {
     templates: Vec<(String, String)>,
     prescriptions: Vec<salus_db::entity::prescription::Model>,
     medicines: Vec<(String, String)>,
+    referrals: Vec<salus_db::entity::referral::Model>,
+    attachments: Vec<salus_db::entity::attachment::Model>,
+    departments: Vec<(String, String)>,
     may_write: bool,
     may_vitals: bool,
     me: String,
@@ -262,10 +268,35 @@ async fn encounter_page(
     } else {
         Vec::new()
     };
+    let referrals = state
+        .app
+        .referrals(&ctx, patient)
+        .await?
+        .into_iter()
+        .filter(|r| r.encounter_id == Some(view.encounter.id))
+        .collect();
+    let attachments = state
+        .app
+        .attachments(&ctx, patient)
+        .await?
+        .into_iter()
+        .filter(|a| a.encounter_id == Some(view.encounter.id))
+        .collect();
+    let departments = state
+        .app
+        .departments(&ctx, None)
+        .await?
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| (d.id.to_string(), d.name))
+        .collect();
     let page_data = EncounterPage {
         page,
         prescriptions,
         medicines,
+        referrals,
+        attachments,
+        departments,
         patient_name: p.display_name(),
         e: view.encounter,
         vitals: view.vitals,
@@ -523,4 +554,70 @@ async fn print_prescription(
         items,
     };
     Ok(render(StatusCode::OK, &page_data))
+}
+
+async fn refer(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let patient = patient_id(&id)?;
+    let f = Fields(fields);
+    let encounter: Option<EncounterId> = f.value("encounter_id").parse().ok();
+    let back = encounter.map_or_else(|| format!("/patients/{patient}"), |e| format!("/encounters/{e}"));
+    let input = salus_app::clinical::referrals::NewReferral {
+        encounter_id: encounter,
+        to_department: f.value("to_department_id").parse().ok(),
+        to_doctor: None,
+        reason: f.value("reason"),
+        urgency: f.value("urgency"),
+    };
+    let text = match state.app.refer(&ctx, patient, input).await {
+        Ok(_) => "Referral written.".to_owned(),
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+async fn attach(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, PageError> {
+    let patient = patient_id(&id)?;
+    let (mut data, mut name, mut encounter) = (None, String::new(), None::<EncounterId>);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("file") => {
+                name = field.file_name().unwrap_or("attachment").to_owned();
+                data =
+                    Some(field.bytes().await.map_err(|_| {
+                        PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "The file is too large.")
+                    })?);
+            }
+            Some("encounter_id") => encounter = field.text().await.ok().and_then(|t| t.parse().ok()),
+            _ => {}
+        }
+    }
+    let back = encounter.map_or_else(|| format!("/patients/{patient}"), |e| format!("/encounters/{e}"));
+    let Some(data) = data.filter(|d| !d.is_empty()) else {
+        return Ok(flash(&state, &back, "Not saved: choose a file first."));
+    };
+    let text = match state.app.attach(&ctx, patient, encounter, &name, &data).await {
+        Ok(a) => format!("{} attached.", a.filename),
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, &back, &text))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such attachment."))?;
+    let (meta, bytes) = state.app.attachment(&ctx, id).await?;
+    Ok(crate::api::clinical_attachment_response(&meta, bytes))
 }
