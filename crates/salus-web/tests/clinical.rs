@@ -941,3 +941,46 @@ db_test!(referral_and_attachment_from_the_encounter_page, |t| {
     assert_eq!(res.bytes().await.unwrap().to_vec(), png);
     assert_eq!(w.desk.client.get(t.url(&link)).send().await.unwrap().status(), 403);
 });
+
+db_test!(the_timeline_hides_clinical_entries_from_reception_and_filters_by_kind, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/patients/{}/diagnoses", w.patient),
+        Some(json!({"code": "I10", "encounter_id": enc})),
+        None,
+    )
+    .await;
+    let kinds = |v: &Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, doc_view) =
+        send(&t, &w.doc, "GET", &format!("/api/v1/patients/{}/timeline", w.patient), None, None).await;
+    assert!(
+        kinds(&doc_view).contains(&"diagnosis".to_owned())
+            && kinds(&doc_view).contains(&"encounter".to_owned())
+    );
+    let (_, desk_view) =
+        send(&t, &w.desk, "GET", &format!("/api/v1/patients/{}/timeline", w.patient), None, None).await;
+    let desk_kinds = kinds(&desk_view);
+    assert!(desk_kinds.contains(&"registered".to_owned()), "{desk_kinds:?}");
+    assert!(
+        !desk_kinds.iter().any(|k| ["diagnosis", "encounter"].contains(&k.as_str())),
+        "reception sees no clinical content: {desk_kinds:?}"
+    );
+    let page = html(&t, &w.desk, &format!("/patients/{}/timeline?kind=all", w.patient)).await;
+    assert!(!page.contains("Hypertension") && !page.contains("Chest pain"), "{page}");
+    let page = html(&t, &w.doc, &format!("/patients/{}/timeline?kind=diagnoses", w.patient)).await;
+    assert!(page.contains("I10") && !page.contains("Registered"), "{page}");
+    let res = w
+        .doc
+        .client
+        .get(t.url(&format!("/patients/{}/timeline?kind=gossip", w.patient)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+});

@@ -16,6 +16,19 @@ use crate::{App, AppError, Ctx};
 /// Largest photo accepted.
 pub const MAX_PHOTO_BYTES: usize = 3 * 1024 * 1024;
 
+/// Timeline entries that are clinical content, which reception does not see.
+pub const CLINICAL_KINDS: [&str; 9] = [
+    "encounter",
+    "vitals",
+    "note",
+    "diagnosis",
+    "allergy",
+    "immunization",
+    "prescription",
+    "referral",
+    "attachment",
+];
+
 /// One line of the timeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEntry {
@@ -54,8 +67,55 @@ impl App {
         before: Option<(DateTime<Utc>, Uuid)>,
         limit: u64,
     ) -> Result<Vec<TimelineEntry>, AppError> {
+        self.timeline_of(ctx, id, before, limit, None).await
+    }
+
+    /// The timeline narrowed to one group of entries (`visits`, `diagnoses`,
+    /// `prescriptions`, `appointments`, `record`). Clinical entries are left out for
+    /// those who may not read the clinical record (reception reads the rest).
+    pub async fn timeline_of(
+        &self,
+        ctx: &Ctx,
+        id: PatientId,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: u64,
+        group: Option<&str>,
+    ) -> Result<Vec<TimelineEntry>, AppError> {
         self.load_for(ctx, id, PatientAction::Read).await?;
-        let rows = q::timeline_page(self.db.reader(), id.as_uuid(), before, limit.clamp(1, 200)).await?;
+        let only: Option<&[&str]> = match group {
+            None | Some("" | "all") => None,
+            Some("visits") => Some(&["encounter", "vitals", "note", "referral", "attachment"]),
+            Some("diagnoses") => Some(&["diagnosis", "allergy", "immunization"]),
+            Some("prescriptions") => Some(&["prescription"]),
+            Some("appointments") => Some(&["appointment"]),
+            Some("record") => Some(&[
+                "registered",
+                "edited",
+                "merged",
+                "unmerged",
+                "deactivated",
+                "reactivated",
+                "deceased",
+                "photo",
+            ]),
+            Some(_) => {
+                return Err(AppError::field(
+                    "kind",
+                    "choose all, visits, diagnoses, prescriptions, appointments or record",
+                ));
+            }
+        };
+        let clinical_reader = match &ctx.actor {
+            crate::identity::Actor::User(u) => {
+                u.may(crate::identity::Permission::ClinicalRead)
+                    || u.roles.contains(&salus_core::Role::Patient)
+            }
+            _ => true,
+        };
+        let except: &[&str] = if clinical_reader { &[] } else { &CLINICAL_KINDS };
+        let filter = q::KindFilter { only, except };
+        let rows =
+            q::timeline_page(self.db.reader(), id.as_uuid(), before, limit.clamp(1, 200), filter).await?;
         self.reads
             .record(vec![audit::row(
                 ctx,

@@ -226,12 +226,22 @@ pub async fn insert_timeline<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Which kinds of timeline entry to return.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KindFilter<'a> {
+    /// Only these kinds (all when `None`).
+    pub only: Option<&'a [&'a str]>,
+    /// Never these kinds.
+    pub except: &'a [&'a str],
+}
+
 /// The chart's timeline, newest first, strictly before `(at, id)`; one index range scan.
 pub async fn timeline_page<C: ConnectionTrait>(
     conn: &C,
     patient_id: Uuid,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
+    kinds: KindFilter<'_>,
 ) -> Result<Vec<patient_timeline::Model>, DbErr> {
     use patient_timeline::Column as T;
     let mut q = patient_timeline::Entity::find()
@@ -239,6 +249,12 @@ pub async fn timeline_page<C: ConnectionTrait>(
         .order_by_desc(T::At)
         .order_by_desc(T::Id)
         .limit(limit);
+    if let Some(only) = kinds.only {
+        q = q.filter(T::Kind.is_in(only.iter().copied()));
+    }
+    if !kinds.except.is_empty() {
+        q = q.filter(T::Kind.is_not_in(kinds.except.iter().copied()));
+    }
     if let Some((at, id)) = before {
         q = q.filter(T::At.lt(at).or(T::At.eq(at).and(T::Id.lt(id))));
     }

@@ -424,6 +424,20 @@ struct ChartPage {
 }
 
 impl ChartPage {
+    /// The timeline's filters: all the groups for clinicians, the non-clinical ones for others.
+    fn timeline_groups(&self) -> Vec<(&'static str, &'static str)> {
+        let mut groups = vec![("all", "All")];
+        if self.clinical.is_some() {
+            groups.extend([
+                ("visits", "Visits"),
+                ("diagnoses", "Diagnoses"),
+                ("prescriptions", "Prescriptions"),
+            ]);
+        }
+        groups.extend([("appointments", "Appointments"), ("record", "Record changes")]);
+        groups
+    }
+
     fn type_name(&self, code: &str) -> String {
         self.type_names.iter().find(|(c, _)| c == code).map_or_else(|| code.to_owned(), |(_, n)| n.clone())
     }
@@ -435,6 +449,8 @@ struct TimelinePartial {
     patient: PatientId,
     entries: Vec<TimelineEntry>,
     more: Option<String>,
+    /// The group shown ("" for all), kept by the "older entries" link.
+    kind: String,
 }
 
 #[derive(Template)]
@@ -451,15 +467,17 @@ async fn timeline_part(
     ctx: &salus_app::Ctx,
     id: PatientId,
     before: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+    kind: &str,
 ) -> Result<TimelinePartial, AppError> {
-    let mut entries = state.app.timeline(ctx, id, before, TIMELINE_PAGE + 1).await?;
+    let group = Some(kind).filter(|k| !k.is_empty());
+    let mut entries = state.app.timeline_of(ctx, id, before, TIMELINE_PAGE + 1, group).await?;
     let more = if entries.len() as u64 > TIMELINE_PAGE {
         entries.truncate(TIMELINE_PAGE as usize);
         entries.last().map(|e| super::urlencode(&format!("{}|{}", e.at.to_rfc3339(), e.id)))
     } else {
         None
     };
-    Ok(TimelinePartial { patient: id, entries, more })
+    Ok(TimelinePartial { patient: id, entries, more, kind: kind.to_owned() })
 }
 
 async fn chart(
@@ -478,7 +496,7 @@ async fn chart(
         }
         Err(e) => return Err(e.into()),
     };
-    let timeline = timeline_part(&state, &ctx, id, None).await?;
+    let timeline = timeline_part(&state, &ctx, id, None, "").await?;
     let type_names = types(&state).await?;
     let clinical = if user.may(Permission::ClinicalRead) {
         Some(
@@ -506,6 +524,8 @@ async fn chart(
 #[derive(Deserialize)]
 struct Before {
     before: Option<String>,
+    #[serde(default)]
+    kind: String,
 }
 
 async fn timeline_more(
@@ -523,7 +543,13 @@ async fn timeline_more(
             })?)
         }
     };
-    Ok(render(StatusCode::OK, &timeline_part(&state, &ctx, id, before).await?))
+    match timeline_part(&state, &ctx, id, before, &q.kind).await {
+        Ok(part) => Ok(render(StatusCode::OK, &part)),
+        Err(AppError::Invalid(_)) => {
+            Err(PageError::new(StatusCode::BAD_REQUEST, "There is no such kind of entry."))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
