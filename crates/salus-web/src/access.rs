@@ -98,6 +98,8 @@ pub const DECLARED: &[Declared] = &[
     d("/encounters/{id}/{action}", Access::Permission(Permission::ClinicalRead)),
     d("/notes/{id}/{action}", Access::Permission(Permission::ClinicalWrite)),
     d("/icd10/suggest", Access::Permission(Permission::OrganisationRead)),
+    d("/admin/clinical-catalog", Access::Permission(Permission::OrganisationManage)),
+    d("/admin/clinical-catalog/{kind}", Access::Permission(Permission::OrganisationManage)),
     d("/patients/{id}/prescriptions", Access::Permission(Permission::ClinicalWrite)),
     d("/patients/{id}/referrals", Access::Permission(Permission::ClinicalWrite)),
     d("/patients/{id}/attachments", Access::Permission(Permission::VitalsRecord)),

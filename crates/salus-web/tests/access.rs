@@ -215,6 +215,8 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ("/encounters/{id}/{action}", "POST", "/encounters/0190a0b0-0000-7000-8000-000000000000/vitals"),
     ("/notes/{id}/{action}", "POST", "/notes/0190a0b0-0000-7000-8000-000000000000/save"),
     ("/icd10/suggest", "GET", "/icd10/suggest?code=E11"),
+    ("/admin/clinical-catalog", "GET", "/admin/clinical-catalog"),
+    ("/admin/clinical-catalog/{kind}", "POST", "/admin/clinical-catalog/medicines"),
     ("/patients/{id}/prescriptions", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/prescriptions"),
     ("/patients/{id}/referrals", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/referrals"),
     ("/patients/{id}/attachments", "POST", "/patients/0190a0b0-0000-7000-8000-000000000000/attachments"),

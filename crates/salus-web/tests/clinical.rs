@@ -984,3 +984,50 @@ db_test!(the_timeline_hides_clinical_entries_from_reception_and_filters_by_kind,
         .unwrap();
     assert_eq!(res.status(), 400);
 });
+
+db_test!(the_catalog_page_adds_medicines_and_templates, |t| {
+    let admin = who(&t, "cat.admin", &[Role::Admin]).await;
+    let page = html(&t, &admin, "/admin/clinical-catalog?q=metformin").await;
+    assert!(page.contains("Metformin") && !page.contains("Amlodipine"), "{page}");
+    // A blank strength is refused, nothing added; then a new medicine; then a duplicate.
+    post_form(
+        &t,
+        &admin,
+        "/admin/clinical-catalog/medicines",
+        &[("generic_name", "Empagliflozin"), ("form", "tablet"), ("strength", ""), ("route", "oral")],
+    )
+    .await;
+    assert!(html(&t, &admin, "/admin/clinical-catalog").await.contains("Not saved: strength"));
+    post_form(
+        &t,
+        &admin,
+        "/admin/clinical-catalog/medicines",
+        &[
+            ("generic_name", "Empagliflozin"),
+            ("form", "tablet"),
+            ("strength", "10 mg"),
+            ("route", "oral"),
+            ("atc_code", "A10BK03"),
+        ],
+    )
+    .await;
+    assert!(html(&t, &admin, "/admin/clinical-catalog?q=empag").await.contains("A10BK03"));
+    post_form(
+        &t,
+        &admin,
+        "/admin/clinical-catalog/medicines",
+        &[("generic_name", "Empagliflozin"), ("form", "tablet"), ("strength", "10 mg"), ("route", "oral")],
+    )
+    .await;
+    assert!(html(&t, &admin, "/admin/clinical-catalog").await.contains("already in the catalog"));
+    post_form(
+        &t,
+        &admin,
+        "/admin/clinical-catalog/templates",
+        &[("name", "Asthma review"), ("subjective", "Night symptoms:")],
+    )
+    .await;
+    assert!(html(&t, &admin, "/admin/clinical-catalog").await.contains("Asthma review"));
+    let nurse = who(&t, "cat.nurse", &[Role::Nurse]).await;
+    assert_eq!(nurse.client.get(t.url("/admin/clinical-catalog")).send().await.unwrap().status(), 403);
+});

@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/patients/{id}/referrals", post(refer))
         .route("/patients/{id}/attachments", post(attach))
         .route("/attachments/{id}", get(download))
+        .route("/admin/clinical-catalog", get(catalog_page))
+        .route("/admin/clinical-catalog/{kind}", post(catalog_add))
 }
 
 /// What the chart shows of the clinical record to those who may read it.
@@ -620,4 +622,72 @@ async fn download(
     let id = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such attachment."))?;
     let (meta, bytes) = state.app.attachment(&ctx, id).await?;
     Ok(crate::api::clinical_attachment_response(&meta, bytes))
+}
+
+#[derive(Template)]
+#[template(path = "clinical_catalog.html")]
+struct CatalogPage {
+    page: PageCtx,
+    medicines: Vec<salus_db::entity::medicine::Model>,
+    templates: Vec<salus_db::entity::note_template::Model>,
+    q: String,
+}
+
+#[derive(Deserialize)]
+struct CatalogQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// The medicine catalog and the note templates, for administrators.
+async fn catalog_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<CatalogQuery>,
+) -> Result<Response, PageError> {
+    let medicines = state.app.medicines(&ctx, Some(q.q.as_str()).filter(|t| !t.is_empty()), true).await?;
+    let templates = state.app.note_templates(&ctx).await?;
+    Ok(render(StatusCode::OK, &CatalogPage { page, medicines, templates, q: q.q }))
+}
+
+async fn catalog_add(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(kind): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(fields);
+    let result = match kind.as_str() {
+        "medicines" => state
+            .app
+            .add_medicine(
+                &ctx,
+                &f.value("generic_name"),
+                &f.value("form"),
+                &f.value("strength"),
+                &f.value("route"),
+                &f.value("atc_code"),
+            )
+            .await
+            .map(|m| format!("Added {} {} {}.", m.generic_name, m.strength, m.form)),
+        "templates" => {
+            let soap = Soap {
+                subjective: f.value("subjective"),
+                objective: f.value("objective"),
+                assessment: f.value("assessment"),
+                plan: f.value("plan"),
+            };
+            state
+                .app
+                .save_note_template(&ctx, None, None, &f.value("name"), soap, true)
+                .await
+                .map(|t| format!("Added the template {}.", t.name))
+        }
+        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such catalog.")),
+    };
+    let text = match result {
+        Ok(t) => t,
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, "/admin/clinical-catalog", &text))
 }

@@ -104,6 +104,7 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
     if user.may(Permission::OrganisationManage) {
         items.push(("Organisation", "/admin/organisation"));
         items.push(("Staff", "/admin/staff"));
+        items.push(("Medicines", "/admin/clinical-catalog"));
     }
     if user.may(Permission::SchedulesManage) {
         items.push(("Schedules", "/admin/schedules"));
