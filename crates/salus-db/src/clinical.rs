@@ -34,17 +34,11 @@ pub async fn encounter_of_appointment<C: ConnectionTrait>(
     encounter::Entity::find().filter(encounter::Column::AppointmentId.eq(appointment)).one(conn).await
 }
 
-/// Saves `row` over version `row.version - 1`; false if someone saved first.
-pub async fn update_encounter<C: ConnectionTrait>(conn: &C, row: encounter::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = encounter::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(encounter::Column::Id.eq(id))
-        .filter(encounter::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(
+    /// Saves `row` over version `row.version - 1`; false if someone saved first.
+    update_encounter,
+    encounter
+);
 
 /// A patient's encounters, newest first, after the keyset position `(started_at, id)`.
 pub async fn encounters_of<C: ConnectionTrait>(
@@ -224,16 +218,7 @@ pub async fn find_diagnosis<C: ConnectionTrait>(
     diagnosis::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn update_diagnosis<C: ConnectionTrait>(conn: &C, row: diagnosis::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = diagnosis::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(diagnosis::Column::Id.eq(id))
-        .filter(diagnosis::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_diagnosis, diagnosis);
 
 pub async fn diagnoses_of<C: ConnectionTrait>(
     conn: &C,
@@ -254,16 +239,7 @@ pub async fn find_allergy<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Opti
     allergy::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn update_allergy<C: ConnectionTrait>(conn: &C, row: allergy::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = allergy::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(allergy::Column::Id.eq(id))
-        .filter(allergy::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_allergy, allergy);
 
 pub async fn allergies_of<C: ConnectionTrait>(conn: &C, patient: Uuid) -> Result<Vec<allergy::Model>, DbErr> {
     allergy::Entity::find()
@@ -357,16 +333,7 @@ pub async fn insert_medicine<C: ConnectionTrait>(conn: &C, row: medicine::Model)
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-pub async fn update_medicine<C: ConnectionTrait>(conn: &C, row: medicine::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = medicine::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(medicine::Column::Id.eq(id))
-        .filter(medicine::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_medicine, medicine);
 
 pub async fn insert_prescription<C: ConnectionTrait>(
     conn: &C,
@@ -382,19 +349,7 @@ pub async fn find_prescription<C: ConnectionTrait>(
     prescription::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn update_prescription<C: ConnectionTrait>(
-    conn: &C,
-    row: prescription::Model,
-) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = prescription::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(prescription::Column::Id.eq(id))
-        .filter(prescription::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_prescription, prescription);
 
 pub async fn prescriptions_of<C: ConnectionTrait>(
     conn: &C,
@@ -417,16 +372,7 @@ pub async fn find_referral<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Opt
     referral::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn update_referral<C: ConnectionTrait>(conn: &C, row: referral::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = referral::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(referral::Column::Id.eq(id))
-        .filter(referral::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_referral, referral);
 
 pub async fn referrals_of<C: ConnectionTrait>(
     conn: &C,

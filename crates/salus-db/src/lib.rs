@@ -7,6 +7,26 @@
 //! racing for SQLite's single write lock, so the server never sees "database is locked",
 //! while readers (WAL mode) never wait for a writer.
 
+/// An optimistic save: `$name(conn, row)` writes `row` only over the stored version
+/// `row.version - 1` and says whether it did (false: someone saved first, or the row is
+/// gone). Every table an editor changes has this one shape of UPDATE.
+macro_rules! versioned_update {
+    ($(#[$meta:meta])* $name:ident, $entity:ident) => {
+        $(#[$meta])*
+        pub async fn $name<C: sea_orm::ConnectionTrait>(conn: &C, row: $entity::Model) -> Result<bool, sea_orm::DbErr> {
+            use sea_orm::{ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, IntoActiveModel as _, QueryFilter as _};
+            let (id, previous) = (row.id, row.version - 1);
+            let res = $entity::Entity::update_many()
+                .set(row.into_active_model().reset_all())
+                .filter($entity::Column::Id.eq(id))
+                .filter($entity::Column::Version.eq(previous))
+                .exec(conn)
+                .await?;
+            Ok(res.rows_affected == 1)
+        }
+    };
+}
+
 pub mod audit;
 pub mod backend;
 pub mod clinical;

@@ -27,17 +27,11 @@ pub async fn insert_facility<C: ConnectionTrait>(conn: &C, row: facility::Model)
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-/// Saves `row` if the stored version is `row.version - 1`; false if it is not.
-pub async fn update_facility<C: ConnectionTrait>(conn: &C, row: facility::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = facility::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(facility::Column::Id.eq(id))
-        .filter(facility::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(
+    /// Saves `row` if the stored version is `row.version - 1`; false if it is not.
+    update_facility,
+    facility
+);
 
 /// Departments, of one facility or all, by facility then name.
 pub async fn departments<C: ConnectionTrait>(
@@ -64,16 +58,7 @@ pub async fn insert_department<C: ConnectionTrait>(conn: &C, row: department::Mo
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-pub async fn update_department<C: ConnectionTrait>(conn: &C, row: department::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = department::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(department::Column::Id.eq(id))
-        .filter(department::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_department, department);
 
 pub async fn specialisations<C: ConnectionTrait>(conn: &C) -> Result<Vec<specialisation::Model>, DbErr> {
     specialisation::Entity::find().order_by_asc(specialisation::Column::Name).all(conn).await
@@ -93,19 +78,7 @@ pub async fn insert_specialisation<C: ConnectionTrait>(
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-pub async fn update_specialisation<C: ConnectionTrait>(
-    conn: &C,
-    row: specialisation::Model,
-) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = specialisation::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(specialisation::Column::Id.eq(id))
-        .filter(specialisation::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_specialisation, specialisation);
 
 /// Which staff to list.
 #[derive(Debug, Clone, Default)]
@@ -252,16 +225,7 @@ pub async fn insert_service<C: ConnectionTrait>(conn: &C, row: service::Model) -
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-pub async fn update_service<C: ConnectionTrait>(conn: &C, row: service::Model) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = service::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(service::Column::Id.eq(id))
-        .filter(service::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(update_service, service);
 
 pub async fn insert_identifier_type<C: ConnectionTrait>(
     conn: &C,

@@ -26,20 +26,11 @@ pub async fn find_template<C: ConnectionTrait>(
     schedule_template::Entity::find_by_id(id).one(conn).await
 }
 
-/// Saves `row` over version `row.version - 1`; false if someone saved first.
-pub async fn update_template<C: ConnectionTrait>(
-    conn: &C,
-    row: schedule_template::Model,
-) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = schedule_template::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(schedule_template::Column::Id.eq(id))
-        .filter(schedule_template::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(
+    /// Saves `row` over version `row.version - 1`; false if someone saved first.
+    update_template,
+    schedule_template
+);
 
 /// Templates of some doctors (all, when `doctors` is `None`), active or not.
 pub async fn templates<C: ConnectionTrait>(
@@ -148,20 +139,11 @@ pub async fn find_appointment<C: ConnectionTrait>(
     appointment::Entity::find_by_id(id).one(conn).await
 }
 
-/// Saves `row` over version `row.version - 1`; false if someone saved first.
-pub async fn update_appointment<C: ConnectionTrait>(
-    conn: &C,
-    row: appointment::Model,
-) -> Result<bool, DbErr> {
-    let (id, previous) = (row.id, row.version - 1);
-    let res = appointment::Entity::update_many()
-        .set(row.into_active_model().reset_all())
-        .filter(appointment::Column::Id.eq(id))
-        .filter(appointment::Column::Version.eq(previous))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
+versioned_update!(
+    /// Saves `row` over version `row.version - 1`; false if someone saved first.
+    update_appointment,
+    appointment
+);
 
 /// A day's appointments, of some doctors or all, in time then token order.
 pub async fn appointments_on<C: ConnectionTrait>(
