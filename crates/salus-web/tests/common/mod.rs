@@ -3,6 +3,8 @@
 //! `SALUS_TEST_POSTGRES_URL`). `db_test!` writes one test body that runs on both.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod ward;
+
 use std::net::{SocketAddr, TcpListener};
 
 use salus_app::identity::NewUser;

@@ -2,22 +2,24 @@
 //! page with an edit page each; staff profiles; the price list (read by all staff, changed
 //! by administrators). A failed save shows the form again with each message beside its
 //! field; an edit that lost a race says so and shows what is on file now.
+//!
+//! This module has the shared form handling and the organisation page; `staff` the staff
+//! profiles; `services` the price list.
+
+mod services;
+mod staff;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::organisation::{
-    Amount, Department, DepartmentInput, Facility, FacilityInput, IdentifierType, Percent, Service,
-    ServiceInput, ServiceQuery, Specialisation, SpecialisationInput, StaffMember, StaffProfileInput,
-    StaffQuery,
+    Department, DepartmentInput, Facility, FacilityInput, IdentifierType, Specialisation, SpecialisationInput,
 };
 use salus_app::{AppError, Ctx};
-use salus_core::page::PageRequest;
-use salus_core::{DepartmentId, FacilityId, ServiceCategory, ServiceId, SpecialisationId, UserId};
-use serde::Deserialize;
+use salus_core::{DepartmentId, FacilityId, SpecialisationId};
 
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
@@ -30,11 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/organisation/{kind}/{id}", get(unit_page).post(save_unit))
         .route("/admin/identifier-types", post(create_identifier_type))
         .route("/admin/identifier-types/{code}", post(save_identifier_type))
-        .route("/admin/staff", get(staff_page))
-        .route("/admin/staff/{id}", get(profile_page).post(save_profile))
-        .route("/services", get(services_page))
-        .route("/admin/services", post(create_service))
-        .route("/admin/services/{id}", get(service_page).post(save_service))
+        .merge(staff::router())
+        .merge(services::router())
 }
 
 /// A form's values as submitted (or as on file) and its errors by field.
@@ -500,29 +499,6 @@ async fn save_unit(
     }
 }
 
-// ---------------------------------------------------------------- staff
-
-/// A staff member with the names the list shows.
-pub struct StaffRow {
-    pub member: StaffMember,
-    pub department: String,
-    pub specialisation: String,
-    pub fee: String,
-}
-
-#[derive(Template)]
-#[template(path = "staff.html")]
-struct StaffPage {
-    page: PageCtx,
-    rows: Vec<StaffRow>,
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct AfterQuery {
-    after: Option<String>,
-}
-
 /// Department and specialisation names by id, and the options of their selects.
 struct Names {
     departments: Vec<(String, String)>,
@@ -564,328 +540,5 @@ impl Names {
 
     fn name(options: &[(String, String)], id: Option<String>) -> String {
         id.and_then(|id| options.iter().find(|(v, _)| *v == id).map(|(_, n)| n.clone())).unwrap_or_default()
-    }
-}
-
-async fn staff_page(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Query(q): Query<AfterQuery>,
-) -> Result<Response, PageError> {
-    let after = q.after.and_then(|a| a.parse::<UserId>().ok());
-    let found = state.app.staff(&ctx, &StaffQuery::default(), PageRequest::new(after, Some(200))).await?;
-    let names = Names::load(&state, &ctx).await?;
-    let currency = state.app.currency;
-    let rows = found
-        .items
-        .into_iter()
-        .map(|m| StaffRow {
-            department: Names::name(&names.departments, m.profile.department_id.map(|d| d.to_string())),
-            specialisation: Names::name(
-                &names.specialisations,
-                m.profile.specialisation_id.map(|s| s.to_string()),
-            ),
-            fee: m
-                .profile
-                .consultation_fee
-                .map(|f| format!("{} {}", f.format(currency), currency.code()))
-                .unwrap_or_default(),
-            member: m,
-        })
-        .collect();
-    Ok(render(StatusCode::OK, &StaffPage { page, rows, next: found.next.map(|n| n.to_string()) }))
-}
-
-#[derive(Template)]
-#[template(path = "staff_profile.html")]
-struct ProfilePage {
-    page: PageCtx,
-    member: StaffMember,
-    form: FormState,
-    departments: Vec<(String, String)>,
-    specialisations: Vec<(String, String)>,
-    currency: &'static str,
-    conflict: Option<String>,
-}
-
-fn profile_form(m: &StaffMember, currency: salus_core::Currency) -> FormState {
-    let p = &m.profile;
-    FormState::default()
-        .with("job_title", p.job_title.clone().unwrap_or_default())
-        .with("qualifications", p.qualifications.clone().unwrap_or_default())
-        .with("registration_council", p.registration_council.clone().unwrap_or_default())
-        .with("registration_number", p.registration_number.clone().unwrap_or_default())
-        .with("department_id", p.department_id.map(|d| d.to_string()).unwrap_or_default())
-        .with("specialisation_id", p.specialisation_id.map(|s| s.to_string()).unwrap_or_default())
-        .with("consultation_fee", p.consultation_fee.map(|f| f.plain(currency)).unwrap_or_default())
-        .with("version", p.version.to_string())
-}
-
-async fn show_profile(
-    state: &AppState,
-    ctx: &Ctx,
-    page: PageCtx,
-    id: UserId,
-    status: StatusCode,
-    submitted: Option<FormState>,
-    conflict: Option<String>,
-) -> Result<Response, PageError> {
-    let member = state.app.staff_member(ctx, id).await?;
-    let form = match submitted {
-        Some(f) if conflict.is_none() => f,
-        _ => profile_form(&member, state.app.currency),
-    };
-    let names = Names::load(state, ctx).await?;
-    let departments = Names::keeping(names.departments, form.value("department_id"));
-    let specialisations = Names::keeping(names.specialisations, form.value("specialisation_id"));
-    let page_data = ProfilePage {
-        page,
-        member,
-        form,
-        departments,
-        specialisations,
-        currency: state.app.currency.code(),
-        conflict,
-    };
-    Ok(render(status, &page_data))
-}
-
-fn staff_id(raw: &str) -> Result<UserId, PageError> {
-    raw.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such staff member."))
-}
-
-async fn profile_page(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    show_profile(&state, &ctx, page, staff_id(&id)?, StatusCode::OK, None, None).await
-}
-
-async fn save_profile(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let id = staff_id(&id)?;
-    let mut form = FormState::from_fields(fields);
-    let v = version(&form)?;
-    let fee = form.value("consultation_fee").trim().to_owned();
-    let input = StaffProfileInput {
-        job_title: form.value("job_title").into(),
-        qualifications: form.value("qualifications").into(),
-        registration_council: form.value("registration_council").into(),
-        registration_number: form.value("registration_number").into(),
-        department_id: form.id("department_id"),
-        specialisation_id: form.id("specialisation_id"),
-        consultation_fee: (!fee.is_empty()).then_some(Amount::Typed(fee)),
-    };
-    let result = guarded(&form, state.app.save_staff_profile(&ctx, id, v, input)).await;
-    match saved(result, &form)? {
-        Saved::Done(m) => {
-            Ok(flash(&state, "/admin/staff", &format!("Saved the profile of {}.", m.user.display_name)))
-        }
-        Saved::Again(status, errors, conflict) => {
-            form.errors = errors;
-            show_profile(&state, &ctx, page, id, status, Some(form), conflict).await
-        }
-    }
-}
-
-// ---------------------------------------------------------------- price list
-
-/// A service with the words the list shows.
-pub struct ServiceRow {
-    pub service: Service,
-    pub department: String,
-    pub price: String,
-}
-
-#[derive(Template)]
-#[template(path = "services.html")]
-struct ServicesPage {
-    page: PageCtx,
-    rows: Vec<ServiceRow>,
-    q: String,
-    next: Option<String>,
-    may_manage: bool,
-    form: FormState,
-    categories: Vec<(String, String)>,
-    departments: Vec<(String, String)>,
-    currency: &'static str,
-}
-
-#[derive(Deserialize)]
-struct ServicesQueryForm {
-    #[serde(default)]
-    q: String,
-    after: Option<String>,
-}
-
-fn category_options() -> Vec<(String, String)> {
-    ServiceCategory::ALL.iter().map(|c| (c.as_str().to_owned(), c.label().to_owned())).collect()
-}
-
-async fn services(
-    state: &AppState,
-    ctx: &Ctx,
-    page: PageCtx,
-    q: ServicesQueryForm,
-    status: StatusCode,
-    form: Option<FormState>,
-) -> Result<Response, PageError> {
-    let may_manage =
-        page.user.as_ref().is_some_and(|u| u.may(salus_app::identity::Permission::OrganisationManage));
-    let query = ServiceQuery {
-        text: Some(q.q.clone()).filter(|t| !t.trim().is_empty()),
-        include_inactive: may_manage,
-        ..Default::default()
-    };
-    let found = state.app.services(ctx, &query, PageRequest::new(q.after, Some(100))).await?;
-    let names = Names::load(state, ctx).await?;
-    let currency = state.app.currency;
-    let rows = found
-        .items
-        .into_iter()
-        .map(|s| ServiceRow {
-            department: Names::name(&names.departments, s.department_id.map(|d| d.to_string())),
-            price: s.price.format(currency),
-            service: s,
-        })
-        .collect();
-    let page_data = ServicesPage {
-        page,
-        rows,
-        q: q.q,
-        next: found.next,
-        may_manage,
-        form: form
-            .unwrap_or_else(|| FormState::default().with("active", "true").with("category", "consultation")),
-        categories: category_options(),
-        departments: names.departments,
-        currency: currency.code(),
-    };
-    Ok(render(status, &page_data))
-}
-
-async fn services_page(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Query(q): Query<ServicesQueryForm>,
-) -> Result<Response, PageError> {
-    services(&state, &ctx, page, q, StatusCode::OK, None).await
-}
-
-fn service_input(form: &mut FormState) -> ServiceInput {
-    ServiceInput {
-        code: form.value("code").into(),
-        name: form.value("name").into(),
-        category: form.value("category").into(),
-        department_id: form.id("department_id"),
-        price: Amount::Typed(form.value("price").into()),
-        tax_rate: Percent::Typed(form.value("tax_rate").into()),
-        active: form.checked("active"),
-    }
-}
-
-async fn create_service(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let mut form = FormState::from_fields(fields);
-    let input = service_input(&mut form);
-    let result = guarded(&form, state.app.create_service(&ctx, input)).await;
-    match saved(result, &form)? {
-        Saved::Done(s) => Ok(flash(&state, "/services", &format!("Added {} to the price list.", s.name))),
-        Saved::Again(status, errors, _) => {
-            form.errors = errors;
-            let q = ServicesQueryForm { q: String::new(), after: None };
-            services(&state, &ctx, page, q, status, Some(form)).await
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "service.html")]
-struct ServicePage {
-    page: PageCtx,
-    id: ServiceId,
-    title: String,
-    form: FormState,
-    categories: Vec<(String, String)>,
-    departments: Vec<(String, String)>,
-    currency: &'static str,
-    conflict: Option<String>,
-}
-
-fn service_id(raw: &str) -> Result<ServiceId, PageError> {
-    raw.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such service."))
-}
-
-async fn show_service(
-    state: &AppState,
-    ctx: &Ctx,
-    page: PageCtx,
-    id: ServiceId,
-    status: StatusCode,
-    submitted: Option<FormState>,
-    conflict: Option<String>,
-) -> Result<Response, PageError> {
-    let s = state.app.service(ctx, id).await?;
-    let currency = state.app.currency;
-    let form = match submitted {
-        Some(f) if conflict.is_none() => f,
-        _ => FormState::default()
-            .with("code", &s.code)
-            .with("name", &s.name)
-            .with("category", s.category.as_str())
-            .with("department_id", s.department_id.map(|d| d.to_string()).unwrap_or_default())
-            .with("price", s.price.plain(currency))
-            .with("tax_rate", s.tax_rate.to_string().trim_end_matches('%'))
-            .with("active", if s.active { "true" } else { "false" })
-            .with("version", s.version.to_string()),
-    };
-    let names = Names::load(state, ctx).await?;
-    let departments = Names::keeping(names.departments, form.value("department_id"));
-    let page_data = ServicePage {
-        page,
-        id,
-        title: s.name,
-        form,
-        categories: category_options(),
-        departments,
-        currency: currency.code(),
-        conflict,
-    };
-    Ok(render(status, &page_data))
-}
-
-async fn service_page(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    show_service(&state, &ctx, page, service_id(&id)?, StatusCode::OK, None, None).await
-}
-
-async fn save_service(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let id = service_id(&id)?;
-    let mut form = FormState::from_fields(fields);
-    let v = version(&form)?;
-    let input = service_input(&mut form);
-    let result = guarded(&form, state.app.update_service(&ctx, id, v, input)).await;
-    match saved(result, &form)? {
-        Saved::Done(s) => Ok(flash(&state, "/services", &format!("Saved {}.", s.name))),
-        Saved::Again(status, errors, conflict) => {
-            form.errors = errors;
-            show_service(&state, &ctx, page, id, status, Some(form), conflict).await
-        }
     }
 }

@@ -1,0 +1,170 @@
+//! Referrals to a department or a doctor, and attachments: uploaded as the request body,
+//! downloaded as files the browser never sniffs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use salus_core::{EncounterId, RecordId};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::id;
+use crate::AppState;
+use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
+use crate::error::{ApiError, Problem, ProblemKind};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_referrals, refer))
+        .routes(routes!(change_referral))
+        .routes(routes!(list_attachments, upload_attachment))
+        .routes(routes!(download_attachment))
+}
+
+/// A referral.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralIn {
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub encounter_id: Option<EncounterId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub to_department_id: Option<salus_core::DepartmentId>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub to_doctor_id: Option<salus_core::UserId>,
+    pub reason: String,
+    /// routine (default) or urgent.
+    pub urgency: Option<String>,
+}
+
+/// A patient's referrals
+#[utoipa::path(get, path = "/api/v1/patients/{id}/referrals", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, description = "Newest first", body = Paged<Object>)))]
+async fn list_referrals(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Paged<salus_db::entity::referral::Model>>, ApiError> {
+    Ok(Json(Paged::new(state.app.referrals(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+}
+
+/// Refer the patient to a department or a doctor
+#[utoipa::path(post, path = "/api/v1/patients/{id}/referrals", tag = "clinical", request_body = ReferralIn,
+    params(("id" = String, Path, description = "Patient id")),
+    responses((status = 201, description = "Referred", body = Object),
+        (status = 422, description = "No reason, no destination, …", body = Problem, content_type = "application/problem+json")))]
+async fn refer(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<ReferralIn>,
+) -> Result<Response, ApiError> {
+    let input = salus_app::clinical::referrals::NewReferral {
+        encounter_id: b.encounter_id,
+        to_department: b.to_department_id,
+        to_doctor: b.to_doctor_id,
+        reason: b.reason,
+        urgency: b.urgency.unwrap_or_default(),
+    };
+    let r = state.app.refer(&ctx, id(&raw, "patient")?, input).await?;
+    let version = r.version;
+    Ok(with_etag(StatusCode::CREATED, version, r))
+}
+
+/// Accept, complete or cancel a referral
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/{action}", tag = "clinical",
+    params(("id" = String, Path, description = "Referral id"), ("action" = String, Path, description = "accept, complete or cancel"),
+        ("If-Match" = String, Header, description = "The version")),
+    responses((status = 200, description = "Moved", body = Object),
+        (status = 409, description = "Not a legal move, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
+async fn change_referral(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (rid, version) = (id::<RecordId>(&raw, "referral")?, if_match(&headers)?);
+    let to = match action.as_str() {
+        "accept" => "accepted",
+        "complete" => "completed",
+        "cancel" => "cancelled",
+        _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
+    };
+    let r = state.app.change_referral(&ctx, rid, version, to).await?;
+    let version = r.version;
+    Ok(with_etag(StatusCode::OK, version, r))
+}
+
+/// A patient's attachments
+#[utoipa::path(get, path = "/api/v1/patients/{id}/attachments", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, description = "Newest first (descriptions; download each by id)", body = Paged<Object>)))]
+async fn list_attachments(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Paged<salus_db::entity::attachment::Model>>, ApiError> {
+    Ok(Json(Paged::new(state.app.attachments(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+}
+
+/// `?filename=&encounter_id=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    pub filename: Option<String>,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub encounter_id: Option<EncounterId>,
+}
+
+/// Attach a file
+///
+/// The body is the file itself (PDF, JPEG, PNG or WebP, told by its bytes; up to 3.5 MiB).
+#[utoipa::path(post, path = "/api/v1/patients/{id}/attachments", tag = "clinical", params(("id" = String, Path, description = "Patient id"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, description = "Stored", body = Object),
+        (status = 413, description = "Larger than the server takes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty, too large, or not a kind of file the record keeps", body = Problem, content_type = "application/problem+json")))]
+async fn upload_attachment(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<salus_db::entity::attachment::Model>), ApiError> {
+    let name = q.filename.unwrap_or_else(|| "attachment".into());
+    let a = state.app.attach(&ctx, id(&raw, "patient")?, q.encounter_id, &name, &body).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// Download an attachment
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "clinical", params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such attachment", body = Problem, content_type = "application/problem+json")))]
+async fn download_attachment(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let (meta, bytes) = state.app.attachment(&ctx, id(&raw, "attachment")?).await?;
+    Ok(attachment_response(&meta, bytes))
+}
+
+/// The file with its type, as a download, never sniffed by the browser.
+pub fn attachment_response(meta: &salus_db::entity::attachment::Model, bytes: Vec<u8>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let safe_name: String =
+        meta.filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    (
+        [
+            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,392 @@
+//! The clinical record: encounters (FHIR Encounter), vital signs (Observation,
+//! vital-signs profile: LOINC 8310-5 temperature, 8867-4 pulse, 8480-6/8462-4 blood
+//! pressure, 9279-1 respiratory rate, 59408-5 SpO2, 29463-7 weight, 8302-2 height,
+//! 39156-5 BMI), notes, diagnoses (Condition, ICD-10-CM), allergies
+//! (AllergyIntolerance) and immunizations (Immunization). Vital signs are integers in
+//! fixed units (tenths of °C, grams, millimetres, BMI in tenths). Every read is audited;
+//! a patient's own account reads its signed notes.
+//!
+//! This module has encounters, vital signs and notes; `records` the problem list,
+//! allergies and immunizations; `prescriptions` the medicine catalog, prescriptions and
+//! note templates; `files` referrals and attachments.
+
+mod files;
+mod prescriptions;
+mod records;
+
+pub use files::attachment_response;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use salus_app::clinical::{NewEncounter, Soap};
+use salus_core::clinical::VitalsText;
+use salus_core::{AppointmentId, EncounterId, NoteId, PatientId};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{ApiJson, ApiQuery, ApiUser, Paged, decode_cursor, if_match, with_etag};
+use crate::AppState;
+use crate::error::{ApiError, Problem, ProblemKind};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_encounter))
+        .routes(routes!(get_encounter))
+        .routes(routes!(close_encounter))
+        .routes(routes!(record_vitals))
+        .routes(routes!(start_note))
+        .routes(routes!(save_note))
+        .routes(routes!(note_action))
+        .routes(routes!(note_history))
+        .routes(routes!(patient_encounters))
+        .routes(routes!(patient_vitals))
+        .merge(records::routes())
+        .merge(prescriptions::routes())
+        .merge(files::routes())
+}
+
+pub(super) fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::new(ProblemKind::NotFound, format!("{what} not found")))
+}
+
+/// A new encounter.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EncounterIn {
+    #[schema(value_type = String, format = Uuid)]
+    pub patient_id: PatientId,
+    /// The appointment (checked in) it comes from, if any.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub appointment_id: Option<AppointmentId>,
+    /// AMB (outpatient, the default) or EMER.
+    #[serde(default = "amb")]
+    pub class: String,
+    pub chief_complaint: Option<String>,
+}
+
+fn amb() -> String {
+    "AMB".into()
+}
+
+/// Open an encounter
+///
+/// The signed-in doctor is its doctor. From an appointment the patient must be checked in.
+#[utoipa::path(post, path = "/api/v1/encounters", tag = "clinical", request_body = EncounterIn,
+    responses((status = 201, description = "Opened", body = Object),
+        (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such patient or appointment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The appointment has its encounter already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn open_encounter(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<EncounterIn>,
+) -> Result<Response, ApiError> {
+    let input = NewEncounter {
+        patient_id: b.patient_id,
+        appointment_id: b.appointment_id,
+        class: b.class,
+        chief_complaint: b.chief_complaint.unwrap_or_default(),
+    };
+    let e = state.app.open_encounter(&ctx, input).await?;
+    let version = e.version;
+    Ok(with_etag(StatusCode::CREATED, version, e))
+}
+
+/// Read an encounter with its vitals and notes
+#[utoipa::path(get, path = "/api/v1/encounters/{id}", tag = "clinical",
+    params(("id" = String, Path, description = "Encounter id")),
+    responses((status = 200, description = "The encounter (ETag: its version)", body = Object),
+        (status = 403, description = "Not allowed (reception sees no clinical content)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such encounter", body = Problem, content_type = "application/problem+json")))]
+async fn get_encounter(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.app.encounter(&ctx, id::<EncounterId>(&raw, "encounter")?).await?;
+    let version = view.encounter.version;
+    Ok(with_etag(StatusCode::OK, version, view))
+}
+
+/// A reason (for entered in error).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonIn {
+    pub reason: String,
+}
+
+/// Finish an encounter, or mark it entered in error
+#[utoipa::path(post, path = "/api/v1/encounters/{id}/{action}", tag = "clinical",
+    params(("id" = String, Path, description = "Encounter id"), ("action" = String, Path, description = "finish or entered-in-error (with a reason)"),
+        ("If-Match" = String, Header, description = "The version")),
+    responses((status = 200, description = "Done", body = Object),
+        (status = 409, description = "Not in progress, not its doctor, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
+async fn close_encounter(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Option<ApiJson<ReasonIn>>,
+) -> Result<Response, ApiError> {
+    let (eid, version) = (id::<EncounterId>(&raw, "encounter")?, if_match(&headers)?);
+    let reason = body.map(|ApiJson(b)| b.reason);
+    let e = match action.as_str() {
+        "finish" => state.app.close_encounter(&ctx, eid, version, None).await?,
+        "entered-in-error" => {
+            state.app.close_encounter(&ctx, eid, version, Some(reason.as_deref().unwrap_or(""))).await?
+        }
+        _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
+    };
+    let version = e.version;
+    Ok(with_etag(StatusCode::OK, version, e))
+}
+
+/// Vital signs as measured.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VitalsIn {
+    /// °C, one decimal ("36.8").
+    pub temperature_c: Option<String>,
+    pub pulse: Option<String>,
+    pub systolic: Option<String>,
+    pub diastolic: Option<String>,
+    pub respiratory_rate: Option<String>,
+    pub spo2: Option<String>,
+    pub weight_kg: Option<String>,
+    pub height_cm: Option<String>,
+}
+
+/// Record vital signs
+///
+/// Each value is checked against a plausible range; BMI is derived.
+#[utoipa::path(post, path = "/api/v1/encounters/{id}/vitals", tag = "clinical", request_body = VitalsIn,
+    params(("id" = String, Path, description = "Encounter id")),
+    responses((status = 201, description = "Recorded", body = Object),
+        (status = 409, description = "The encounter is not in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Implausible or malformed values, each named", body = Problem, content_type = "application/problem+json")))]
+async fn record_vitals(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<VitalsIn>,
+) -> Result<(StatusCode, Json<salus_db::entity::vital::Model>), ApiError> {
+    let text = VitalsText {
+        temperature_c: b.temperature_c.unwrap_or_default(),
+        pulse: b.pulse.unwrap_or_default(),
+        systolic: b.systolic.unwrap_or_default(),
+        diastolic: b.diastolic.unwrap_or_default(),
+        respiratory_rate: b.respiratory_rate.unwrap_or_default(),
+        spo2: b.spo2.unwrap_or_default(),
+        weight_kg: b.weight_kg.unwrap_or_default(),
+        height_cm: b.height_cm.unwrap_or_default(),
+    };
+    let v = state.app.record_vitals(&ctx, id(&raw, "encounter")?, &text).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// A note's sections.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    /// Start from this note template instead of the text below.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub template_id: Option<Uuid>,
+    #[serde(default)]
+    pub subjective: String,
+    #[serde(default)]
+    pub objective: String,
+    #[serde(default)]
+    pub assessment: String,
+    #[serde(default)]
+    pub plan: String,
+}
+
+impl NoteIn {
+    fn soap(self) -> Soap {
+        Soap {
+            subjective: self.subjective,
+            objective: self.objective,
+            assessment: self.assessment,
+            plan: self.plan,
+        }
+    }
+}
+
+/// Start a note (a draft)
+#[utoipa::path(post, path = "/api/v1/encounters/{id}/notes", tag = "clinical", request_body = NoteIn,
+    params(("id" = String, Path, description = "Encounter id")),
+    responses((status = 201, description = "The draft", body = Object),
+        (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json")))]
+async fn start_note(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(mut b): ApiJson<NoteIn>,
+) -> Result<Response, ApiError> {
+    let template = b.template_id.take();
+    let n = state.app.start_note(&ctx, id(&raw, "encounter")?, template, b.soap()).await?;
+    let version = n.version;
+    Ok(with_etag(StatusCode::CREATED, version, n))
+}
+
+/// Save a draft
+///
+/// Only its author; a signed note is final (409, amend it instead).
+#[utoipa::path(put, path = "/api/v1/notes/{id}", tag = "clinical", request_body = NoteIn,
+    params(("id" = String, Path, description = "Note id"), ("If-Match" = String, Header, description = "The version")),
+    responses((status = 200, description = "Saved", body = Object),
+        (status = 409, description = "Signed, another doctor's, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")))]
+async fn save_note(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<NoteIn>,
+) -> Result<Response, ApiError> {
+    let (nid, version) = (id::<NoteId>(&raw, "note")?, if_match(&headers)?);
+    let n = state.app.save_note(&ctx, nid, version, b.soap()).await?;
+    let version = n.version;
+    Ok(with_etag(StatusCode::OK, version, n))
+}
+
+/// An amendment's reason and, optionally, its text (else the amended note's).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteActionIn {
+    pub reason: Option<String>,
+    pub subjective: Option<String>,
+    pub objective: Option<String>,
+    pub assessment: Option<String>,
+    pub plan: Option<String>,
+}
+
+/// Sign a note, amend a signed one, or mark one entered in error
+///
+/// `sign` (If-Match; only the author); `amend` (a reason; starts a new draft that names
+/// the note); `entered-in-error` (a reason).
+#[utoipa::path(post, path = "/api/v1/notes/{id}/{action}", tag = "clinical", request_body = NoteActionIn,
+    params(("id" = String, Path, description = "Note id"), ("action" = String, Path, description = "sign, amend or entered-in-error")),
+    responses((status = 200, description = "Signed or marked", body = Object),
+        (status = 201, description = "The amendment's draft", body = Object),
+        (status = 409, description = "Not allowed in its state, or another doctor's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or an empty note", body = Problem, content_type = "application/problem+json")))]
+async fn note_action(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Option<ApiJson<NoteActionIn>>,
+) -> Result<Response, ApiError> {
+    let nid = id::<NoteId>(&raw, "note")?;
+    let body = body.map(|ApiJson(b)| b);
+    match action.as_str() {
+        "sign" => {
+            let n = state.app.sign_note(&ctx, nid, if_match(&headers)?).await?;
+            let version = n.version;
+            Ok(with_etag(StatusCode::OK, version, n))
+        }
+        "amend" => {
+            let b = body.unwrap_or(NoteActionIn {
+                reason: None,
+                subjective: None,
+                objective: None,
+                assessment: None,
+                plan: None,
+            });
+            let text = (b.subjective.is_some()
+                || b.objective.is_some()
+                || b.assessment.is_some()
+                || b.plan.is_some())
+            .then(|| Soap {
+                subjective: b.subjective.unwrap_or_default(),
+                objective: b.objective.unwrap_or_default(),
+                assessment: b.assessment.unwrap_or_default(),
+                plan: b.plan.unwrap_or_default(),
+            });
+            let n = state.app.amend_note(&ctx, nid, b.reason.as_deref().unwrap_or(""), text).await?;
+            let version = n.version;
+            Ok(with_etag(StatusCode::CREATED, version, n))
+        }
+        "entered-in-error" => {
+            let reason = body.and_then(|b| b.reason).unwrap_or_default();
+            state.app.note_in_error(&ctx, nid, &reason).await?;
+            Ok(with_etag(StatusCode::OK, 0, serde_json::json!({ "status": "entered_in_error" })))
+        }
+        _ => Err(ApiError::new(ProblemKind::NotFound, "no such action")),
+    }
+}
+
+/// A note's versions
+///
+/// What it amends back to the first, and what amends it, oldest first.
+#[utoipa::path(get, path = "/api/v1/notes/{id}/history", tag = "clinical",
+    params(("id" = String, Path, description = "Note id")),
+    responses((status = 200, description = "The versions", body = Paged<Object>)))]
+async fn note_history(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Paged<salus_db::entity::note::Model>>, ApiError> {
+    let chain = state.app.note_history(&ctx, id(&raw, "note")?).await?;
+    Ok(Json(Paged::new(chain, None::<String>)))
+}
+
+/// `?limit=&cursor=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// A patient's encounters
+///
+/// Newest first, paged by cursor (the same cost at the ten-thousandth as at the first).
+#[utoipa::path(get, path = "/api/v1/patients/{id}/encounters", tag = "clinical", params(("id" = String, Path, description = "Patient id"), PageQuery),
+    responses((status = 200, description = "A page", body = Paged<Object>)))]
+async fn patient_encounters(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Paged<salus_db::entity::encounter::Model>>, ApiError> {
+    let after = decode_cursor::<String>(q.cursor.as_deref())?
+        .map(|c| {
+            let (at, id) = c.split_once('|').unwrap_or(("", ""));
+            Ok::<_, ApiError>((at.parse().map_err(|_| bad_cursor())?, id.parse().map_err(|_| bad_cursor())?))
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let rows = state.app.encounters(&ctx, id(&raw, "patient")?, after, limit + 1).await?;
+    let page = salus_core::page::Page::from_overfetch(rows, u32::try_from(limit).unwrap_or(50), |e| {
+        format!("{}|{}", e.started_at.to_rfc3339(), e.id)
+    });
+    Ok(Json(Paged::new(page.items, page.next)))
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::fields(vec![crate::error::FieldProblem {
+        field: "cursor".into(),
+        message: "is not a cursor this API gave out".into(),
+    }])
+}
+
+/// A patient's latest vital signs
+#[utoipa::path(get, path = "/api/v1/patients/{id}/vitals", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, description = "Newest first, at most 200", body = Paged<Object>)))]
+async fn patient_vitals(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Paged<salus_db::entity::vital::Model>>, ApiError> {
+    let rows = state.app.vitals(&ctx, id(&raw, "patient")?, 200).await?;
+    Ok(Json(Paged::new(rows, None::<String>)))
+}

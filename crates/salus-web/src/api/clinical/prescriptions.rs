@@ -1,0 +1,260 @@
+//! The medicine catalog, prescriptions (FHIR MedicationRequest) with their allergy and
+//! duplicate checks, and the note templates doctors start notes from.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use salus_app::clinical::Soap;
+use salus_core::{EncounterId, RecordId};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{ReasonIn, id};
+use crate::AppState;
+use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
+use crate::error::{ApiError, Problem, ProblemKind};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_medicines, add_medicine))
+        .routes(routes!(list_prescriptions, prescribe))
+        .routes(routes!(change_prescription))
+        .routes(routes!(list_note_templates, add_note_template))
+        .routes(routes!(save_note_template))
+}
+
+/// `?q=&include_inactive=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MedicinesQuery {
+    /// Part of the generic name.
+    pub q: Option<String>,
+    #[serde(default)]
+    pub include_inactive: bool,
+}
+
+/// The medicine catalog
+#[utoipa::path(get, path = "/api/v1/medicines", tag = "clinical", params(MedicinesQuery),
+    responses((status = 200, description = "By generic name, at most 200", body = Paged<Object>)))]
+async fn list_medicines(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<MedicinesQuery>,
+) -> Result<Json<Paged<salus_db::entity::medicine::Model>>, ApiError> {
+    Ok(Json(Paged::new(state.app.medicines(&ctx, q.q.as_deref(), q.include_inactive).await?, None::<String>)))
+}
+
+/// A medicine for the catalog.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MedicineIn {
+    pub generic_name: String,
+    pub form: String,
+    pub strength: String,
+    pub route: String,
+    pub atc_code: Option<String>,
+}
+
+/// Add a medicine to the catalog
+#[utoipa::path(post, path = "/api/v1/medicines", tag = "clinical", request_body = MedicineIn,
+    responses((status = 201, description = "Added", body = Object),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid, or already in the catalog", body = Problem, content_type = "application/problem+json")))]
+async fn add_medicine(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<MedicineIn>,
+) -> Result<(StatusCode, Json<salus_db::entity::medicine::Model>), ApiError> {
+    let m = state
+        .app
+        .add_medicine(
+            &ctx,
+            &b.generic_name,
+            &b.form,
+            &b.strength,
+            &b.route,
+            b.atc_code.as_deref().unwrap_or(""),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// A prescription.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrescriptionIn {
+    pub medicine_id: Uuid,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub encounter_id: Option<EncounterId>,
+    /// "500 mg", "1 tablet".
+    pub dose: Option<String>,
+    /// Default: the medicine's usual route.
+    pub route: Option<String>,
+    /// "three times a day", "every 8 hours".
+    pub frequency: Option<String>,
+    pub duration_days: Option<i32>,
+    pub quantity: Option<i32>,
+    pub instructions: Option<String>,
+    /// Required to go ahead when the checks warn (409 `clinical-warnings`).
+    pub override_reason: Option<String>,
+}
+
+/// A patient's prescriptions
+#[utoipa::path(get, path = "/api/v1/patients/{id}/prescriptions", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
+    responses((status = 200, description = "Newest first", body = Paged<Object>)))]
+async fn list_prescriptions(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Paged<salus_db::entity::prescription::Model>>, ApiError> {
+    Ok(Json(Paged::new(state.app.prescriptions(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+}
+
+/// Prescribe
+///
+/// An allergy of the patient's to the medicine or its class, or the same medicine already
+/// active, answers 409 `clinical-warnings` (the list in `warnings`) unless
+/// `override_reason` says why to go ahead; the override is kept and audited.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/prescriptions", tag = "clinical", request_body = PrescriptionIn,
+    params(("id" = String, Path, description = "Patient id")),
+    responses((status = 201, description = "Prescribed", body = Object),
+        (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Warnings to override with a reason", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No dose or frequency, an unknown medicine, …", body = Problem, content_type = "application/problem+json")))]
+async fn prescribe(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<PrescriptionIn>,
+) -> Result<Response, ApiError> {
+    let input = salus_app::clinical::prescriptions::NewPrescription {
+        medicine_id: b.medicine_id,
+        encounter_id: b.encounter_id,
+        dose: b.dose.unwrap_or_default(),
+        route: b.route.unwrap_or_default(),
+        frequency: b.frequency.unwrap_or_default(),
+        duration_days: b.duration_days,
+        quantity: b.quantity,
+        instructions: b.instructions.unwrap_or_default(),
+        override_reason: b.override_reason.unwrap_or_default(),
+    };
+    let p = state.app.prescribe(&ctx, id(&raw, "patient")?, input).await?;
+    let version = p.version;
+    Ok(with_etag(StatusCode::CREATED, version, p))
+}
+
+/// Complete, stop or mark a prescription entered in error
+#[utoipa::path(post, path = "/api/v1/prescriptions/{id}/{action}", tag = "clinical", request_body = ReasonIn,
+    params(("id" = String, Path, description = "Prescription id"), ("action" = String, Path, description = "complete, stop (with a reason) or entered-in-error (with a reason)"),
+        ("If-Match" = String, Header, description = "The version")),
+    responses((status = 200, description = "Changed", body = Object),
+        (status = 409, description = "Not allowed from its status, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
+async fn change_prescription(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Option<ApiJson<ReasonIn>>,
+) -> Result<Response, ApiError> {
+    let (pid, version) = (id::<RecordId>(&raw, "prescription")?, if_match(&headers)?);
+    let to = match action.as_str() {
+        "complete" => "completed",
+        "stop" => "stopped",
+        "entered-in-error" => "entered_in_error",
+        _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
+    };
+    let reason = body.map(|ApiJson(b)| b.reason).unwrap_or_default();
+    let p = state.app.change_prescription(&ctx, pid, version, to, &reason).await?;
+    let version = p.version;
+    Ok(with_etag(StatusCode::OK, version, p))
+}
+
+/// A note template.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteTemplateIn {
+    pub name: String,
+    /// For one department; absent: for all.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub department_id: Option<salus_core::DepartmentId>,
+    #[serde(default)]
+    pub subjective: String,
+    #[serde(default)]
+    pub objective: String,
+    #[serde(default)]
+    pub assessment: String,
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl NoteTemplateIn {
+    fn soap(&self) -> Soap {
+        Soap {
+            subjective: self.subjective.clone(),
+            objective: self.objective.clone(),
+            assessment: self.assessment.clone(),
+            plan: self.plan.clone(),
+        }
+    }
+}
+
+/// Note templates
+#[utoipa::path(get, path = "/api/v1/note-templates", tag = "clinical",
+    responses((status = 200, description = "By name", body = Paged<Object>)))]
+async fn list_note_templates(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+) -> Result<Json<Paged<salus_db::entity::note_template::Model>>, ApiError> {
+    Ok(Json(Paged::new(state.app.note_templates(&ctx).await?, None::<String>)))
+}
+
+/// Add a note template
+#[utoipa::path(post, path = "/api/v1/note-templates", tag = "clinical", request_body = NoteTemplateIn,
+    responses((status = 201, description = "Added", body = Object),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn add_note_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiJson(b): ApiJson<NoteTemplateIn>,
+) -> Result<(StatusCode, Json<salus_db::entity::note_template::Model>), ApiError> {
+    let t = state.app.save_note_template(&ctx, None, b.department_id, &b.name, b.soap(), b.active).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Replace a note template
+#[utoipa::path(put, path = "/api/v1/note-templates/{id}", tag = "clinical", request_body = NoteTemplateIn,
+    params(("id" = String, Path, description = "Template id")),
+    responses((status = 200, description = "Saved", body = Object),
+        (status = 404, description = "No such template", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
+async fn save_note_template(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<NoteTemplateIn>,
+) -> Result<Json<salus_db::entity::note_template::Model>, ApiError> {
+    let t = state
+        .app
+        .save_note_template(
+            &ctx,
+            Some(id(&raw, "note template")?),
+            b.department_id,
+            &b.name,
+            b.soap(),
+            b.active,
+        )
+        .await?;
+    Ok(Json(t))
+}

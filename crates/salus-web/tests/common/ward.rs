@@ -1,0 +1,137 @@
+//! A small ward for the clinical tests: two doctors, a nurse, reception and two
+//! patients, with helpers to call the API and the pages as each of them.
+
+use salus_core::Role;
+use serde_json::{Value, json};
+
+use super::TestApp;
+
+pub struct Who {
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+pub async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
+    let client = t.new_client();
+    let password = t.user(name, roles).await;
+    let csrf = t.login_with(&client, name, &password).await;
+    Who { client, csrf }
+}
+
+pub async fn send(
+    t: &TestApp,
+    w: &Who,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    if_match: Option<i64>,
+) -> (u16, Value) {
+    let mut req = match method {
+        "GET" => w.client.get(t.url(path)),
+        "PUT" => w.client.put(t.url(path)),
+        _ => w.client.post(t.url(path)),
+    }
+    .header("x-csrf-token", &w.csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(v) = if_match {
+        req = req.header("if-match", v.to_string());
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+pub fn fields(p: &Value) -> Vec<String> {
+    let mut f: Vec<String> = p["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    f.sort();
+    f
+}
+
+pub struct Ward {
+    pub doc: Who,
+    pub doc2: Who,
+    pub nurse: Who,
+    pub desk: Who,
+    pub patient: String,
+    pub other_patient: String,
+}
+
+pub async fn ward(t: &TestApp) -> Ward {
+    let doc = who(t, "cl.doc", &[Role::Doctor]).await;
+    let doc2 = who(t, "cl.doc2", &[Role::Doctor]).await;
+    let nurse = who(t, "cl.nurse", &[Role::Nurse]).await;
+    let desk = who(t, "cl.desk", &[Role::Receptionist]).await;
+    let mut ids = Vec::new();
+    for (given, family) in [("Anand", "Pillai"), ("Grace", "Okafor")] {
+        let body = json!({"given_names": given, "family_name": family, "sex": "male", "birth_date": "1970-02-02", "not_a_duplicate": true});
+        let (status, p) = send(t, &desk, "POST", "/api/v1/patients", Some(body), None).await;
+        assert_eq!(status, 201, "{p}");
+        ids.push(p["id"].as_str().unwrap().to_owned());
+    }
+    Ward { doc, doc2, nurse, desk, patient: ids[0].clone(), other_patient: ids[1].clone() }
+}
+
+pub async fn open(t: &TestApp, w: &Ward) -> String {
+    let (status, e) = send(
+        t,
+        &w.doc,
+        "POST",
+        "/api/v1/encounters",
+        Some(json!({"patient_id": w.patient, "chief_complaint": "Chest pain"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{e}");
+    e["id"].as_str().unwrap().to_owned()
+}
+
+pub async fn post_form(t: &TestApp, w: &Who, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut all = vec![("csrf_token", w.csrf.as_str())];
+    all.extend_from_slice(fields);
+    w.client.post(t.url(path)).form(&all).send().await.unwrap()
+}
+
+pub async fn html(t: &TestApp, w: &Who, path: &str) -> String {
+    let res = w.client.get(t.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+pub async fn upload(t: &TestApp, w: &Who, path: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let res = w
+        .client
+        .post(t.url(path))
+        .header("x-csrf-token", &w.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// A multipart/form-data body as a browser sends it.
+pub fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----salusboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0).as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
