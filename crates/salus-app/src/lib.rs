@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_reads;
 pub mod clinical;
 pub mod error;
+pub mod files;
 pub mod identity;
 pub mod jobs;
 pub mod notifications;
@@ -81,7 +82,7 @@ pub struct App {
     /// How messages to patients leave.
     pub notifications: notifications::NotificationSettings,
     /// Where attachments are stored, content-addressed.
-    pub files: std::path::PathBuf,
+    pub files: files::FileStore,
     /// Where reads of patient data leave their audit events (group commit).
     pub reads: audit_reads::ReadAuditor,
 }
@@ -98,7 +99,7 @@ impl App {
             currency: Currency::default(),
             time_zone: chrono_tz::Asia::Kolkata,
             notifications: notifications::NotificationSettings::default(),
-            files: std::env::temp_dir().join("salus-attachments"),
+            files: files::FileStore::memory(),
             reads,
         }
     }
@@ -118,8 +119,8 @@ impl App {
         self
     }
 
-    pub fn with_files(mut self, dir: std::path::PathBuf) -> Self {
-        self.files = dir;
+    pub fn with_files(mut self, files: files::FileStore) -> Self {
+        self.files = files;
         self
     }
 

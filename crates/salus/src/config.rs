@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 /// Top-level sections; environment variables naming anything else (such as
 /// `SALUS_TEST_POSTGRES_URL`, which the tests use) are not configuration.
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 13] = [
     "data_dir",
     "database",
     "server",
@@ -25,6 +25,7 @@ const SECTIONS: [&str; 12] = [
     "billing",
     "scheduling",
     "notifications",
+    "attachments",
     "log",
 ];
 
@@ -43,7 +44,24 @@ pub struct Config {
     pub billing: BillingConfig,
     pub scheduling: SchedulingConfig,
     pub notifications: NotificationsConfig,
+    pub attachments: AttachmentsConfig,
     pub log: LogConfig,
+}
+
+/// Where scans, images and PDFs in the record are kept.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttachmentsConfig {
+    /// Unset: the folder `<data_dir>/attachments`. `s3://bucket/optional/prefix`: an
+    /// S3-compatible bucket, which every instance behind a load balancer shares.
+    pub url: Option<String>,
+    /// For S3-compatible stores other than AWS, e.g. `http://minio.internal:9000`.
+    pub endpoint: Option<String>,
+    /// Default `us-east-1`.
+    pub region: Option<String>,
+    /// Unset: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` or the instance's role.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,6 +287,7 @@ impl Default for Config {
             billing: BillingConfig::default(),
             scheduling: SchedulingConfig::default(),
             notifications: NotificationsConfig::default(),
+            attachments: AttachmentsConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -437,6 +456,12 @@ impl Config {
                 problems.push("notifications.sms_http: give header_name and header_value together".into());
             }
         }
+        // The folder is made when the server opens it; a bucket's address is checked here.
+        if self.attachments.url.is_some()
+            && let Err(e) = self.file_store()
+        {
+            problems.push(format!("attachments: {e}"));
+        }
         if self.notifications.workers > 64 {
             problems.push("notifications.workers: at most 64".into());
         }
@@ -548,6 +573,25 @@ impl Config {
             },
         };
         NotificationSettings { email, sms }
+    }
+
+    /// The attachment store this configuration names.
+    pub fn file_store(&self) -> Result<salus_app::files::FileStore, String> {
+        use salus_app::files::{FileStore, S3Settings};
+        let a = &self.attachments;
+        match &a.url {
+            None => FileStore::disk(self.data_dir.join("attachments")),
+            Some(url) => {
+                let mut s3 = S3Settings::from_url(url)?;
+                s3.endpoint = a.endpoint.clone();
+                if let Some(region) = &a.region {
+                    s3.region = region.clone();
+                }
+                s3.access_key_id = a.access_key_id.clone();
+                s3.secret_access_key = a.secret_access_key.as_ref().map(|k| k.expose_secret().to_owned());
+                FileStore::s3(&s3)
+            }
+        }
     }
 
     /// The time zone (checked by `validate`; the default if it somehow is not valid).

@@ -53,13 +53,15 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "database migrated");
     }
+    let files = config.file_store().map_err(anyhow::Error::msg)?;
+    files.check().await.map_err(anyhow::Error::msg)?;
     Ok(App::new(db, config.session_settings())
         .with_security(config.security_settings())
         .with_patients(config.patient_settings())
         .with_currency(config.currency())
         .with_time_zone(config.time_zone())
         .with_notifications(config.notification_settings())
-        .with_files(config.data_dir.join("attachments")))
+        .with_files(files))
 }
 
 pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Result<ExitCode> {

@@ -61,6 +61,8 @@ fn broken_configurations_are_refused_with_a_clear_message() {
     write(d, "cert.pem", "not a certificate\n");
     write(d, "tls2.toml", "[tls]\ncert = \"cert.pem\"\nkey = \"cert.pem\"\n");
     refused(d, &["--config", "tls2.toml", "config", "check"], "holds no certificate");
+    write(d, "gcs.toml", "[attachments]\nurl = \"gs://scans\"\n");
+    refused(d, &["--config", "gcs.toml", "config", "check"], "must start with s3://");
     write(d, "half-tls.toml", "[tls]\ncert = \"cert.pem\"\n");
     refused(d, &["--config", "half-tls.toml", "config", "check"], "both tls.cert and tls.key");
     // The environment is checked the same way.

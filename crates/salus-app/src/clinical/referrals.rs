@@ -1,10 +1,8 @@
 //! Referrals (to a department or a doctor, routine or urgent) and attachments. An
 //! attachment is checked by its bytes, not its name — PDF, JPEG, PNG or WebP — and by
-//! size, then stored once under its SHA-256 in the attachments folder (written to a
-//! temporary name and renamed, so a half-written file is never served); the row says
-//! whose record it belongs to, and every download is audited.
-
-use std::path::PathBuf;
+//! size, then stored once under its SHA-256 in the file store (a folder, or an
+//! S3-compatible bucket: see `files`); the row says whose record it belongs to, and every
+//! download is audited.
 
 use chrono::Utc;
 use salus_core::organisation::parse_optional_label;
@@ -170,10 +168,6 @@ impl App {
         Ok(rows)
     }
 
-    fn attachment_path(&self, sha256: &str) -> PathBuf {
-        self.files.join(&sha256[..2]).join(sha256)
-    }
-
     /// Stores a file in the record (doctors and nurses): its type told by its bytes.
     #[tracing::instrument(skip_all, fields(patient_id = %patient))]
     pub async fn attach(
@@ -214,20 +208,7 @@ impl App {
             return Err(AppError::field("encounter_id", "is not an encounter of this patient"));
         }
         let sha256: String = Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect();
-        let path = self.attachment_path(&sha256);
-        if tokio::fs::metadata(&path).await.is_err() {
-            let dir = path.parent().ok_or_else(|| AppError::Internal("attachment path".into()))?;
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| AppError::Internal(format!("attachments folder: {e}")))?;
-            let tmp = dir.join(format!(".{sha256}.{}", uuid::Uuid::now_v7()));
-            tokio::fs::write(&tmp, data)
-                .await
-                .map_err(|e| AppError::Internal(format!("writing an attachment: {e}")))?;
-            tokio::fs::rename(&tmp, &path)
-                .await
-                .map_err(|e| AppError::Internal(format!("storing an attachment: {e}")))?;
-        }
+        self.files.put(&sha256, data).await?;
         let row = attachment::Model {
             id: RecordId::new().as_uuid(),
             patient_id: patient.as_uuid(),
@@ -281,9 +262,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("attachment"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalRead).await?;
-        let bytes = tokio::fs::read(self.attachment_path(&row.sha256))
-            .await
-            .map_err(|e| AppError::Internal(format!("attachment {} is missing from storage: {e}", row.id)))?;
+        let bytes = self.files.get(&row.sha256).await?;
         let event = Event::new("attachment.read", "attachment", Some(id.to_string())).patient(row.patient_id);
         self.reads.record(vec![audit::row(ctx, event)]).await?;
         Ok((row, bytes))

@@ -3,10 +3,12 @@
 //! `SALUS_TEST_POSTGRES_URL`). `db_test!` writes one test body that runs on both.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod s3;
 pub mod ward;
 
 use std::net::{SocketAddr, TcpListener};
 
+use salus_app::files::FileStore;
 use salus_app::identity::NewUser;
 use salus_app::{App, SecuritySettings, SessionSettings};
 use salus_core::Role;
@@ -95,27 +97,42 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, security: SecuritySettings, web: WebSettings) -> Option<Self> {
+        Self::start_full(backend, security, web, FileStore::memory()).await
+    }
+
+    /// With attachments kept in `files` (a folder or a bucket) rather than in memory.
+    pub async fn start_with_files(backend: Backend, files: FileStore) -> Option<Self> {
+        let security = SecuritySettings { two_factor_roles: Vec::new(), ..Default::default() };
+        Self::start_full(backend, security, WebSettings::default(), files).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        security: SecuritySettings,
+        web: WebSettings,
+        files: FileStore,
+    ) -> Option<Self> {
         let (db, dir, location) = open_located(backend).await?;
         db.migrate().await.unwrap();
-        let mut t = Self::serve_with(db, dir, web, security).await;
+        let mut t = Self::serve_with(db, dir, web, security, files).await;
         t.location = Some(location);
         Some(t)
     }
 
-    /// Another instance of Salus on the same database, with its own connections and
-    /// socket, as a second server behind a load balancer would be.
+    /// Another instance of Salus on the same database (and file store), with its own
+    /// connections and socket, as a second server behind a load balancer would be.
     pub async fn second_instance(&self) -> TestApp {
         let db = match self.location.as_ref().expect("a database another instance can open") {
             Location::Sqlite(path) => Db::open_sqlite_file(path, &PoolSettings::default()).await.unwrap(),
             Location::Postgres(url) => Db::connect(url, &PoolSettings::default()).await.unwrap(),
         };
         let security = SecuritySettings { two_factor_roles: Vec::new(), ..Default::default() };
-        Self::serve_with(db, None, WebSettings::default(), security).await
+        Self::serve_with(db, None, WebSettings::default(), security, self.app.files.clone()).await
     }
 
     /// Serves `db` as is (not migrated): for tests of a broken or down database.
     pub async fn serve(db: Db, dir: Option<tempfile::TempDir>, web: WebSettings) -> Self {
-        Self::serve_with(db, dir, web, SecuritySettings::default()).await
+        Self::serve_with(db, dir, web, SecuritySettings::default(), FileStore::memory()).await
     }
 
     async fn serve_with(
@@ -123,8 +140,9 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         web: WebSettings,
         security: SecuritySettings,
+        files: FileStore,
     ) -> Self {
-        let app = App::new(db, SessionSettings::default()).with_security(security);
+        let app = App::new(db, SessionSettings::default()).with_security(security).with_files(files);
         let router = salus_web::router(app.clone(), web);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
