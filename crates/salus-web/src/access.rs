@@ -193,6 +193,7 @@ pub const DECLARED: &[Declared] = &[
     d("/api/v1/patients/{id}/attachments", Access::SignedIn),
     d("/api/v1/attachments/{id}", Access::SignedIn),
     d("/api/v1/note-templates/{id}", Access::Permission(Permission::OrganisationManage)),
+    d("/api/v1/medicines/{id}", Access::Permission(Permission::OrganisationManage)),
     d("/api/v1/patients/{id}/prescriptions", Access::SignedIn),
     d("/api/v1/prescriptions/{id}/{action}", Access::Permission(Permission::ClinicalWrite)),
     // The API's description: no data, and integrators read it before they have a token.

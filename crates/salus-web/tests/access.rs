@@ -241,6 +241,7 @@ const SAMPLES: &[(&str, &str, &str)] = &[
     ),
     ("/api/v1/attachments/{id}", "GET", "/api/v1/attachments/0190a0b0-0000-7000-8000-000000000000"),
     ("/api/v1/note-templates/{id}", "PUT", "/api/v1/note-templates/0190a0b0-0000-7000-8000-000000000000"),
+    ("/api/v1/medicines/{id}", "PUT", "/api/v1/medicines/0190a0b0-0000-7000-8000-000000000000"),
     (
         "/api/v1/patients/{id}/prescriptions",
         "GET",

@@ -570,3 +570,55 @@ db_test!(referrals_and_attachments, |t| {
     let reads = salus_db::audit::actions_of(t.app.db.reader(), "attachment.read").await.unwrap();
     assert_eq!(reads.len(), 1, "the download is audited");
 });
+
+db_test!(medicines_are_corrected_and_retired, |t| {
+    let w = ward(&t).await;
+    let admin = who(&t, "cl.admin", &[Role::Admin]).await;
+    let (_, meds) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=metformin", None, None).await;
+    let met = meds["items"][0].clone();
+    let (mid, version) = (met["id"].as_str().unwrap().to_owned(), met["version"].as_i64().unwrap());
+    let path = format!("/api/v1/medicines/{mid}");
+    let body = |strength: &str, active: bool| json!({"generic_name": met["generic_name"], "form": met["form"], "strength": strength, "route": "oral", "active": active});
+    // A doctor may not change the catalog; a blank field or a stale version changes nothing.
+    assert_eq!(send(&t, &w.doc, "PUT", &path, Some(body("850 mg", true)), Some(version)).await.0, 403);
+    let (status, p) = send(&t, &admin, "PUT", &path, Some(body(" ", true)), Some(version)).await;
+    assert_eq!((status, fields(&p)), (422, vec!["strength".to_owned()]), "{p}");
+    assert_eq!(send(&t, &admin, "PUT", &path, Some(body("850 mg", true)), Some(version + 5)).await.0, 409);
+    let unknown = "/api/v1/medicines/0190a0b0-0000-7000-8000-000000000000";
+    assert_eq!(send(&t, &admin, "PUT", unknown, Some(body("850 mg", true)), Some(1)).await.0, 404);
+    let (_, again) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=metformin", None, None).await;
+    assert_eq!(again["items"][0]["strength"], met["strength"], "nothing written");
+    // Another entry's name, form and strength is refused.
+    let (_, para) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=paracetamol", None, None).await;
+    let p0 = para["items"][0].clone();
+    let clash = json!({"generic_name": p0["generic_name"], "form": p0["form"], "strength": p0["strength"], "route": "oral"});
+    let (status, p) = send(&t, &admin, "PUT", &path, Some(clash), Some(version)).await;
+    assert_eq!((status, fields(&p)), (422, vec!["strength".to_owned()]), "{p}");
+
+    // Corrected, then retired: no longer offered nor prescribable; old prescriptions keep
+    // the name they were written with.
+    let (status, m) = send(&t, &admin, "PUT", &path, Some(body("850 mg", true)), Some(version)).await;
+    assert_eq!(
+        (status, m["strength"].clone(), m["version"].as_i64()),
+        (200, json!("850 mg"), Some(version + 1))
+    );
+    let rx = format!("/api/v1/patients/{}/prescriptions", w.patient);
+    let order = json!({"medicine_id": mid, "dose": "1 tablet", "frequency": "twice daily"});
+    let (status, written) = send(&t, &w.doc, "POST", &rx, Some(order.clone()), None).await;
+    assert_eq!(status, 201, "{written}");
+    let (status, _) = send(&t, &admin, "PUT", &path, Some(body("850 mg", false)), Some(version + 1)).await;
+    assert_eq!(status, 200);
+    let (_, offered) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=metformin", None, None).await;
+    assert!(offered["items"].as_array().unwrap().iter().all(|m| m["id"] != json!(mid)), "{offered}");
+    let (_, all) =
+        send(&t, &admin, "GET", "/api/v1/medicines?q=metformin&include_inactive=true", None, None).await;
+    assert!(
+        all["items"].as_array().unwrap().iter().any(|m| m["id"] == json!(mid) && m["active"] == json!(false))
+    );
+    let (status, p) = send(&t, &w.doc2, "POST", &rx, Some(order), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["medicine_id".to_owned()]), "{p}");
+    let (_, list) = send(&t, &w.doc, "GET", &rx, None, None).await;
+    assert_eq!(list["items"][0]["medicine_name"], written["medicine_name"]);
+    let saves = salus_db::audit::actions_of(t.app.db.reader(), "medicine.save").await.unwrap();
+    assert_eq!(saves.len(), 2, "each save audited, the refused ones not");
+});

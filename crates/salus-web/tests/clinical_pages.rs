@@ -336,6 +336,55 @@ db_test!(the_catalog_page_adds_medicines_and_templates, |t| {
     )
     .await;
     assert!(html(&t, &admin, "/admin/clinical-catalog").await.contains("Asthma review"));
+
+    // Correcting an entry: the edit link fills the form with it; then retiring from its row.
+    let listed = html(&t, &admin, "/admin/clinical-catalog?q=empag").await;
+    let id = listed.split("?medicine=").nth(1).and_then(|r| r.split('#').next()).unwrap().to_owned();
+    let form = html(&t, &admin, &format!("/admin/clinical-catalog?medicine={id}")).await;
+    assert!(form.contains("Save medicine") && form.contains("value=\"A10BK03\""), "{form}");
+    let correct = |strength: &'static str, version: &'static str, active: &'static str| {
+        vec![
+            ("id", id.clone()),
+            ("version", version.to_owned()),
+            ("generic_name", "Empagliflozin".to_owned()),
+            ("form", "tablet".to_owned()),
+            ("strength", strength.to_owned()),
+            ("route", "oral".to_owned()),
+            ("active", active.to_owned()),
+        ]
+    };
+    let send_form = |fields: Vec<(&'static str, String)>| {
+        let admin = &admin;
+        let t = &t;
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(t, admin, "/admin/clinical-catalog/medicines", &borrowed).await;
+        }
+    };
+    send_form(correct("25 mg", "7", "true")).await;
+    assert!(
+        html(&t, &admin, "/admin/clinical-catalog").await.contains("changed by someone else"),
+        "stale version"
+    );
+    send_form(correct("25 mg", "1", "true")).await;
+    let page = html(&t, &admin, "/admin/clinical-catalog?q=empag").await;
+    assert!(page.contains("25 mg") && page.contains("Retire Empagliflozin 25 mg tablet"), "{page}");
+    send_form(correct("25 mg", "2", "")).await;
+    let page = html(&t, &admin, "/admin/clinical-catalog?q=empag").await;
+    assert!(page.contains("Retired") && page.contains("Restore Empagliflozin"), "{page}");
+    let tpl = page.split("?template=").nth(1).and_then(|r| r.split('#').next()).unwrap().to_owned();
+    let form = html(&t, &admin, &format!("/admin/clinical-catalog?template={tpl}")).await;
+    assert!(form.contains("Night symptoms:") && form.contains("Save template"), "{form}");
+    post_form(
+        &t,
+        &admin,
+        "/admin/clinical-catalog/templates",
+        &[("id", &tpl), ("name", "Asthma review"), ("subjective", "Night symptoms:\nInhaler use:")],
+    )
+    .await;
+    assert!(
+        html(&t, &admin, "/admin/clinical-catalog").await.contains("Asthma review</strong> <small>(retired)")
+    );
     let nurse = who(&t, "cat.nurse", &[Role::Nurse]).await;
     assert_eq!(nurse.client.get(t.url("/admin/clinical-catalog")).send().await.unwrap().status(), 403);
 });

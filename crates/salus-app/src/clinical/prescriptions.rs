@@ -11,6 +11,8 @@ use salus_db::entity::{medicine, prescription};
 use serde_json::json;
 use uuid::Uuid;
 
+use salus_db::ResultExt as _;
+
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::patients::timeline_row;
@@ -67,6 +69,43 @@ pub struct NewPrescription {
     pub override_reason: String,
 }
 
+/// A catalog entry as typed.
+#[derive(Debug, Clone, Default)]
+pub struct MedicineInput {
+    pub generic_name: String,
+    pub form: String,
+    pub strength: String,
+    /// The usual route ("oral"), the default when prescribing.
+    pub route: String,
+    pub atc_code: String,
+    pub active: bool,
+}
+
+impl MedicineInput {
+    /// Name, form, strength, route and the ATC code (if any), every field's error at once.
+    fn check(&self) -> Result<(String, String, String, String, Option<String>), AppError> {
+        let mut errors = Vec::new();
+        let mut take = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).ok();
+        let generic = take(parse_label(&self.generic_name, "generic_name", 200));
+        let form = take(parse_label(&self.form, "form", 100));
+        let strength = take(parse_label(&self.strength, "strength", 100));
+        let route = take(parse_label(&self.route, "route", 40));
+        let atc = parse_optional_label(&self.atc_code, "atc_code", 10).map_err(|e| errors.push(e)).ok();
+        match (generic, form, strength, route, atc) {
+            (Some(g), Some(f), Some(s), Some(r), Some(a)) if errors.is_empty() => Ok((g, f, s, r, a)),
+            _ => Err(AppError::Invalid(errors)),
+        }
+    }
+}
+
+/// The constraint that keeps one entry per name, form and strength, and its columns.
+const MEDICINE_KEY: (&str, &str) =
+    ("medicines_name_form_strength_key", "medicines.generic_name, medicines.form, medicines.strength");
+
+fn already() -> AppError {
+    AppError::field("strength", "this medicine, form and strength is already in the catalog")
+}
+
 /// The name a prescription carries: "Amoxicillin 500 mg capsule".
 pub fn medicine_label(m: &medicine::Model) -> String {
     format!("{} {} {}", m.generic_name, m.strength, m.form)
@@ -84,31 +123,16 @@ impl App {
         Ok(q::medicines(self.db.reader(), text, include_inactive, 200).await?)
     }
 
+    /// One entry of the catalog.
+    pub async fn medicine(&self, ctx: &Ctx, id: Uuid) -> Result<medicine::Model, AppError> {
+        self.authorize(ctx, Permission::OrganisationRead).await?;
+        q::find_medicine(self.db.reader(), id).await?.ok_or(AppError::NotFound("medicine"))
+    }
+
     /// Adds a medicine to the catalog (administrators).
-    pub async fn add_medicine(
-        &self,
-        ctx: &Ctx,
-        generic: &str,
-        form: &str,
-        strength: &str,
-        route: &str,
-        atc: &str,
-    ) -> Result<medicine::Model, AppError> {
+    pub async fn add_medicine(&self, ctx: &Ctx, input: &MedicineInput) -> Result<medicine::Model, AppError> {
         self.authorize(ctx, Permission::OrganisationManage).await?;
-        let mut errors = Vec::new();
-        let mut take = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).ok();
-        let generic = take(parse_label(generic, "generic_name", 200));
-        let form = take(parse_label(form, "form", 100));
-        let strength = take(parse_label(strength, "strength", 100));
-        let route = take(parse_label(route, "route", 40));
-        let atc = parse_optional_label(atc, "atc_code", 10).map_err(|e| errors.push(e)).ok().flatten();
-        let (Some(generic), Some(form), Some(strength), Some(route)) = (generic, form, strength, route)
-        else {
-            return Err(AppError::Invalid(errors));
-        };
-        if !errors.is_empty() {
-            return Err(AppError::Invalid(errors));
-        }
+        let (generic, form, strength, route, atc) = input.check()?;
         let now = Utc::now();
         let row = medicine::Model {
             id: Uuid::now_v7(),
@@ -117,25 +141,56 @@ impl App {
             strength,
             route,
             atc_code: atc,
-            active: true,
+            active: input.active,
             version: 1,
             created_at: now,
             updated_at: now,
         };
         let txn = self.db.begin_write().await?;
-        use salus_db::ResultExt;
-        q::insert_medicine(&txn, row.clone()).await.on_unique(
-            "medicines_name_form_strength_key",
-            "medicines.generic_name, medicines.form, medicines.strength",
-            || AppError::field("strength", "this medicine, form and strength is already in the catalog"),
-        )?;
-        audit::record(
-            &txn,
-            ctx,
-            Event::new("medicine.add", "medicine", Some(row.id.to_string()))
-                .detail(json!({ "name": medicine_label(&row) })),
-        )
-        .await?;
+        q::insert_medicine(&txn, row.clone()).await.on_unique(MEDICINE_KEY.0, MEDICINE_KEY.1, already)?;
+        let event = Event::new("medicine.add", "medicine", Some(row.id.to_string()))
+            .detail(json!({ "name": medicine_label(&row) }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Corrects or retires (`active: false`) a catalog entry; prescriptions already
+    /// written keep the name they were written with.
+    pub async fn save_medicine(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        version: i32,
+        input: &MedicineInput,
+    ) -> Result<medicine::Model, AppError> {
+        self.authorize(ctx, Permission::OrganisationManage).await?;
+        let (generic, form, strength, route, atc) = input.check()?;
+        let txn = self.db.begin_write().await?;
+        let before = q::find_medicine(&txn, id).await?.ok_or(AppError::NotFound("medicine"))?;
+        if before.version != version {
+            return Err(crate::organisation::stale("medicine"));
+        }
+        let row = medicine::Model {
+            generic_name: generic,
+            form,
+            strength,
+            route,
+            atc_code: atc,
+            active: input.active,
+            version: version + 1,
+            updated_at: Utc::now(),
+            ..before.clone()
+        };
+        if !q::update_medicine(&txn, row.clone()).await.on_unique(MEDICINE_KEY.0, MEDICINE_KEY.1, already)? {
+            return Err(crate::organisation::stale("medicine"));
+        }
+        let event = Event::new("medicine.save", "medicine", Some(id.to_string())).detail(json!({
+            "before": medicine_label(&before),
+            "after": medicine_label(&row),
+            "active": row.active,
+        }));
+        audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(row)
     }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use salus_app::clinical::prescriptions::{MedicineInput, medicine_label};
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
 use salus_app::clinical::{NewEncounter, Soap};
 use salus_app::identity::Permission;
@@ -265,7 +266,7 @@ async fn encounter_page(
             .medicines(&ctx, None, false)
             .await?
             .iter()
-            .map(|m| (m.id.to_string(), salus_app::clinical::prescriptions::medicine_label(m)))
+            .map(|m| (m.id.to_string(), medicine_label(m)))
             .collect()
     } else {
         Vec::new()
@@ -631,12 +632,18 @@ struct CatalogPage {
     medicines: Vec<salus_db::entity::medicine::Model>,
     templates: Vec<salus_db::entity::note_template::Model>,
     q: String,
+    /// The entry in the medicine form: one being corrected, or none for a new one.
+    medicine: Option<salus_db::entity::medicine::Model>,
+    /// The template in the template form, likewise.
+    template: Option<salus_db::entity::note_template::Model>,
 }
 
 #[derive(Deserialize)]
 struct CatalogQuery {
     #[serde(default)]
     q: String,
+    medicine: Option<uuid::Uuid>,
+    template: Option<uuid::Uuid>,
 }
 
 /// The medicine catalog and the note templates, for administrators.
@@ -647,7 +654,21 @@ async fn catalog_page(
 ) -> Result<Response, PageError> {
     let medicines = state.app.medicines(&ctx, Some(q.q.as_str()).filter(|t| !t.is_empty()), true).await?;
     let templates = state.app.note_templates(&ctx).await?;
-    Ok(render(StatusCode::OK, &CatalogPage { page, medicines, templates, q: q.q }))
+    let medicine = match q.medicine {
+        Some(id) => Some(state.app.medicine(&ctx, id).await?),
+        None => None,
+    };
+    let template = match q.template {
+        Some(id) => Some(
+            templates
+                .iter()
+                .find(|t| t.id == id)
+                .cloned()
+                .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "There is no such template."))?,
+        ),
+        None => None,
+    };
+    Ok(render(StatusCode::OK, &CatalogPage { page, medicines, templates, q: q.q, medicine, template }))
 }
 
 async fn catalog_add(
@@ -657,19 +678,34 @@ async fn catalog_add(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = Fields(fields);
+    // The forms send `active` as a checkbox, or as a hidden field for Retire / Restore.
+    let active = f.value("active") == "true";
+    let editing: Option<uuid::Uuid> = f.value("id").parse().ok();
     let result = match kind.as_str() {
-        "medicines" => state
-            .app
-            .add_medicine(
-                &ctx,
-                &f.value("generic_name"),
-                &f.value("form"),
-                &f.value("strength"),
-                &f.value("route"),
-                &f.value("atc_code"),
-            )
-            .await
-            .map(|m| format!("Added {} {} {}.", m.generic_name, m.strength, m.form)),
+        "medicines" => {
+            let input = MedicineInput {
+                generic_name: f.value("generic_name"),
+                form: f.value("form"),
+                strength: f.value("strength"),
+                route: f.value("route"),
+                atc_code: f.value("atc_code"),
+                active: editing.is_none() || active,
+            };
+            match editing {
+                None => state
+                    .app
+                    .add_medicine(&ctx, &input)
+                    .await
+                    .map(|m| format!("Added {}.", medicine_label(&m))),
+                Some(id) => {
+                    let version = f.value("version").parse().unwrap_or(0);
+                    state.app.save_medicine(&ctx, id, version, &input).await.map(|m| {
+                        let state = if m.active { "in use" } else { "retired" };
+                        format!("Saved {} ({state}).", medicine_label(&m))
+                    })
+                }
+            }
+        }
         "templates" => {
             let soap = Soap {
                 subjective: f.value("subjective"),
@@ -679,9 +715,18 @@ async fn catalog_add(
             };
             state
                 .app
-                .save_note_template(&ctx, None, None, &f.value("name"), soap, true)
+                .save_note_template(
+                    &ctx,
+                    editing,
+                    f.value("department_id").parse().ok(),
+                    &f.value("name"),
+                    soap,
+                    editing.is_none() || active,
+                )
                 .await
-                .map(|t| format!("Added the template {}.", t.name))
+                .map(|t| {
+                    format!("Saved the template {}{}.", t.name, if t.active { "" } else { " (retired)" })
+                })
         }
         _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such catalog.")),
     };

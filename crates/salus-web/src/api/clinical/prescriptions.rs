@@ -21,6 +21,7 @@ use crate::error::{ApiError, Problem, ProblemKind};
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_medicines, add_medicine))
+        .routes(routes!(save_medicine))
         .routes(routes!(list_prescriptions, prescribe))
         .routes(routes!(change_prescription))
         .routes(routes!(list_note_templates, add_note_template))
@@ -57,6 +58,22 @@ pub struct MedicineIn {
     pub strength: String,
     pub route: String,
     pub atc_code: Option<String>,
+    /// False retires the entry: no longer offered when prescribing.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+impl MedicineIn {
+    fn input(self) -> salus_app::clinical::prescriptions::MedicineInput {
+        salus_app::clinical::prescriptions::MedicineInput {
+            generic_name: self.generic_name,
+            form: self.form,
+            strength: self.strength,
+            route: self.route,
+            atc_code: self.atc_code.unwrap_or_default(),
+            active: self.active,
+        }
+    }
 }
 
 /// Add a medicine to the catalog
@@ -68,19 +85,31 @@ async fn add_medicine(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<MedicineIn>,
-) -> Result<(StatusCode, Json<salus_db::entity::medicine::Model>), ApiError> {
-    let m = state
-        .app
-        .add_medicine(
-            &ctx,
-            &b.generic_name,
-            &b.form,
-            &b.strength,
-            &b.route,
-            b.atc_code.as_deref().unwrap_or(""),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(m)))
+) -> Result<Response, ApiError> {
+    let m = state.app.add_medicine(&ctx, &b.input()).await?;
+    let version = m.version;
+    Ok(with_etag(StatusCode::CREATED, version, m))
+}
+
+/// Correct or retire a medicine of the catalog
+#[utoipa::path(put, path = "/api/v1/medicines/{id}", tag = "clinical", request_body = MedicineIn,
+    params(("id" = String, Path, description = "Medicine id"), ("If-Match" = String, Header, description = "The version")),
+    responses((status = 200, description = "Saved", body = Object),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such medicine", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid, or another entry has this name, form and strength", body = Problem, content_type = "application/problem+json")))]
+async fn save_medicine(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<MedicineIn>,
+) -> Result<Response, ApiError> {
+    let (mid, version) = (id::<Uuid>(&raw, "medicine")?, if_match(&headers)?);
+    let m = state.app.save_medicine(&ctx, mid, version, &b.input()).await?;
+    let version = m.version;
+    Ok(with_etag(StatusCode::OK, version, m))
 }
 
 /// A prescription.
