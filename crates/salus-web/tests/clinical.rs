@@ -154,14 +154,7 @@ db_test!(a_signed_note_is_final_and_amendments_keep_the_history, |t| {
     assert_eq!(send(&t, &w.doc, "POST", &format!("/api/v1/notes/{eid}/sign"), None, Some(1)).await.0, 422);
 
     // The patient's own account reads the signed notes, not the draft.
-    let password = t.user("cl.patient", &[Role::Patient]).await;
-    let op = salus_app::Ctx::operator();
-    let account = t.app.find_user_by_username(&op, "cl.patient").await.unwrap().id;
-    let (_, me) = send(&t, &w.desk, "GET", &format!("/api/v1/patients/{}", w.patient), None, None).await;
-    t.app.link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
-    let patient = Who { client: t.new_client(), csrf: String::new() };
-    let csrf = t.login_with(&patient.client, "cl.patient", &password).await;
-    let patient = Who { csrf, ..patient };
+    let patient = patient_account(&t, &w).await;
     let (status, view) = send(&t, &patient, "GET", &format!("/api/v1/encounters/{enc}"), None, None).await;
     assert_eq!(status, 200, "{view}");
     assert!(view["notes"].as_array().unwrap().iter().all(|n| n["status"] == "signed"));

@@ -388,3 +388,40 @@ db_test!(the_catalog_page_adds_medicines_and_templates, |t| {
     let nurse = who(&t, "cat.nurse", &[Role::Nurse]).await;
     assert_eq!(nurse.client.get(t.url("/admin/clinical-catalog")).send().await.unwrap().status(), 403);
 });
+
+db_test!(the_patient_reads_their_own_visits_and_medicines_in_the_browser, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let notes = format!("/api/v1/encounters/{enc}/notes");
+    let (_, signed) =
+        send(&t, &w.doc, "POST", &notes, Some(json!({"assessment": "Stable angina"})), None).await;
+    let sign = format!("/api/v1/notes/{}/sign", signed["id"].as_str().unwrap());
+    assert_eq!(send(&t, &w.doc, "POST", &sign, None, Some(1)).await.0, 200);
+    let (status, _) =
+        send(&t, &w.doc, "POST", &notes, Some(json!({"assessment": "Unsure: rule out MI"})), None).await;
+    assert_eq!(status, 201, "a draft");
+    let (_, meds) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=amlodipine", None, None).await;
+    let order = json!({"medicine_id": meds["items"][0]["id"], "dose": "1 tablet", "frequency": "once daily", "encounter_id": enc});
+    let rx = format!("/api/v1/patients/{}/prescriptions", w.patient);
+    assert_eq!(send(&t, &w.doc, "POST", &rx, Some(order), None).await.0, 201);
+
+    let me = patient_account(&t, &w).await;
+    let home = html(&t, &me, "/").await;
+    assert!(home.contains("My visits and prescriptions"), "{home}");
+    let chart = html(&t, &me, &format!("/patients/{}", w.patient)).await;
+    assert!(chart.contains("Current medicines") && chart.contains("Amlodipine"), "{chart}");
+    assert!(chart.contains("Chest pain") && !chart.contains("Open encounter"), "read-only: {chart}");
+    let visit = html(&t, &me, &format!("/encounters/{enc}")).await;
+    assert!(visit.contains("Stable angina"), "the signed note: {visit}");
+    assert!(!visit.contains("rule out MI"), "never the draft");
+    assert!(!visit.contains("Save and sign") && !visit.contains("Record vitals"), "no forms");
+    // Nobody else's record, and no writing on their own.
+    let other = me.client.get(t.url(&format!("/patients/{}", w.other_patient))).send().await.unwrap();
+    assert!(matches!(other.status().as_u16(), 403 | 404), "{}", other.status());
+    let res =
+        post_form(&t, &me, &format!("/patients/{}/encounters", w.patient), &[("chief_complaint", "x")]).await;
+    assert_eq!(res.status(), 403);
+    // Reception still sees no clinical content on the same chart.
+    let desk = html(&t, &w.desk, &format!("/patients/{}", w.patient)).await;
+    assert!(!desk.contains("Current medicines") && !desk.contains("Amlodipine"));
+});

@@ -16,7 +16,7 @@ use salus_app::identity::Permission;
 use salus_app::{AppError, Ctx};
 use salus_core::clinical::VitalsText;
 use salus_core::{EncounterId, NoteId, PatientId};
-use salus_db::entity::{allergy, diagnosis, encounter, note, vital};
+use salus_db::entity::{allergy, diagnosis, encounter, note, prescription, vital};
 use serde::Deserialize;
 
 use super::{Fields, PageCtx, SignedIn, render};
@@ -46,6 +46,8 @@ pub struct ClinicalSummary {
     pub allergies: Vec<allergy::Model>,
     pub problems: Vec<diagnosis::Model>,
     pub encounters: Vec<encounter::Model>,
+    /// Prescriptions in force: the current medicines.
+    pub medicines: Vec<prescription::Model>,
     /// Trend charts as SVG made here from numbers only (no text from users).
     pub trends: Vec<(&'static str, String)>,
     pub may_write: bool,
@@ -73,6 +75,13 @@ impl ClinicalSummary {
             .filter(|d| d.error_reason.is_none() && d.clinical_status == "active")
             .collect();
         let encounters = state.app.encounters(ctx, patient, None, 10).await?;
+        let medicines = state
+            .app
+            .prescriptions(ctx, patient)
+            .await?
+            .into_iter()
+            .filter(|p| p.status == "active")
+            .collect();
         let vitals: Vec<vital::Model> = state
             .app
             .vitals(ctx, patient, 30)
@@ -96,7 +105,7 @@ impl ClinicalSummary {
                 trends.push((label, trend_svg(&lines)));
             }
         }
-        Ok(ClinicalSummary { allergies, problems, encounters, trends, may_write })
+        Ok(ClinicalSummary { allergies, problems, encounters, medicines, trends, may_write })
     }
 }
 
@@ -285,14 +294,19 @@ async fn encounter_page(
         .into_iter()
         .filter(|a| a.encounter_id == Some(view.encounter.id))
         .collect();
-    let departments = state
-        .app
-        .departments(&ctx, None)
-        .await?
-        .into_iter()
-        .filter(|d| d.active)
-        .map(|d| (d.id.to_string(), d.name))
-        .collect();
+    // The referral form's choices, for those who write (a patient's account reads only).
+    let departments = if user.may(Permission::ClinicalWrite) {
+        state
+            .app
+            .departments(&ctx, None)
+            .await?
+            .into_iter()
+            .filter(|d| d.active)
+            .map(|d| (d.id.to_string(), d.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page_data = EncounterPage {
         page,
         prescriptions,

@@ -83,8 +83,14 @@ fn tasks(role: Role, user: &CurrentUser) -> Vec<Task> {
                 Some(id) => built("My record", &format!("/patients/{id}")),
                 None => coming("My record (ask the front desk to link your account)"),
             },
+            match user.patient_id {
+                Some(id) => {
+                    built("My visits and prescriptions", &format!("/patients/{id}#medicines-heading"))
+                }
+                None => coming("My visits and prescriptions"),
+            },
             coming("My appointments"),
-            coming("My prescriptions and results"),
+            coming("My results"),
             coming("Messages to my care team"),
         ],
     }

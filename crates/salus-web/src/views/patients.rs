@@ -419,15 +419,17 @@ struct ChartPage {
     may_merge: bool,
     may_book: bool,
     type_names: Vec<(String, String)>,
-    /// The clinical part, for those who may read it.
+    /// The clinical part, for clinicians and for the patient's own account.
     clinical: Option<super::clinical::ClinicalSummary>,
+    /// Whether the timeline's clinical entries are shown (clinicians only).
+    clinical_timeline: bool,
 }
 
 impl ChartPage {
     /// The timeline's filters: all the groups for clinicians, the non-clinical ones for others.
     fn timeline_groups(&self) -> Vec<(&'static str, &'static str)> {
         let mut groups = vec![("all", "All")];
-        if self.clinical.is_some() {
+        if self.clinical_timeline {
             groups.extend([
                 ("visits", "Visits"),
                 ("diagnoses", "Diagnoses"),
@@ -498,7 +500,9 @@ async fn chart(
     };
     let timeline = timeline_part(&state, &ctx, id, None, "").await?;
     let type_names = types(&state).await?;
-    let clinical = if user.may(Permission::ClinicalRead) {
+    // The patient's own account reads its signed notes, problems and medicines too.
+    let own_record = user.roles.contains(&salus_core::Role::Patient) && user.patient_id == Some(id);
+    let clinical = if user.may(Permission::ClinicalRead) || own_record {
         Some(
             super::clinical::ClinicalSummary::load(&state, &ctx, id, user.may(Permission::ClinicalWrite))
                 .await?,
@@ -517,6 +521,7 @@ async fn chart(
             may_book: user.may(Permission::AppointmentsBook),
             type_names,
             clinical,
+            clinical_timeline: user.may(Permission::ClinicalRead),
         },
     ))
 }
