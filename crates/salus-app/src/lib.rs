@@ -7,6 +7,7 @@ pub mod audit_reads;
 pub mod clinical;
 pub mod error;
 pub mod files;
+pub mod hospital;
 pub mod identity;
 pub mod jobs;
 pub mod notifications;

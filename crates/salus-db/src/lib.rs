@@ -27,6 +27,26 @@ macro_rules! versioned_update {
     };
 }
 
+/// Writes many rows of one table, as many to a statement as every backend's limit on
+/// bound parameters allows (SQLite's 32,766 is the lower).
+pub async fn insert_all<E, C>(conn: &C, rows: Vec<E::Model>) -> Result<u64, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{IntoActiveModel as _, Iterable as _};
+    let per_statement = (30_000 / E::Column::iter().count().max(1)).max(1);
+    let total = rows.len() as u64;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<E::ActiveModel> =
+            rows.by_ref().take(per_statement).map(|r| r.into_active_model()).collect();
+        E::insert_many(chunk).exec_without_returning(conn).await?;
+    }
+    Ok(total)
+}
+
 pub mod audit;
 pub mod backend;
 pub mod clinical;

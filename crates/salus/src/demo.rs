@@ -511,35 +511,51 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `salus generate`: many patients, reproducibly, with progress and the rate achieved.
-pub async fn generate(
-    config: Config,
-    patients: u64,
-    seed: u64,
-    chart_events: u64,
-) -> anyhow::Result<ExitCode> {
+/// `salus generate`: a hospital of the size asked, reproducibly, with progress and the
+/// rate achieved per table.
+pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Result<ExitCode> {
+    use salus_app::hospital::HospitalSpec;
     init_logging(&config);
+    let base = match (&args.size, args.patients) {
+        (Some(size), _) => HospitalSpec::sized(size)
+            .ok_or_else(|| anyhow::anyhow!("--size must be 1k, 100k or 1m, not `{size}`"))?,
+        (None, Some(patients)) => HospitalSpec { patients, ..HospitalSpec::default() },
+        (None, None) => anyhow::bail!("give --size or --patients"),
+    };
+    if args.doctors == 0 {
+        anyhow::bail!("--doctors must be at least 1");
+    }
+    let spec = HospitalSpec {
+        seed: args.seed,
+        doctors: args.doctors,
+        schedule_days: args.days.clamp(0, 366),
+        visits_per_patient: args.visits,
+        busy_encounters: args.busy_encounters,
+        password: args.password,
+        ..base
+    };
     let app = open_app(&config).await?;
     let started = Instant::now();
-    let every = (patients / 20).max(1000);
     let report = app
-        .generate_patients(&Ctx::operator(), patients, seed, chart_events, |done| {
-            if done % every == 0 || done == patients {
-                let secs = started.elapsed().as_secs_f64();
-                eprintln!("{done} patients ({:.0}/s)", done as f64 / secs.max(0.001));
-            }
+        .generate_hospital(&Ctx::operator(), &spec, |step| {
+            eprintln!("{:>7.1} s  {step}", started.elapsed().as_secs_f64());
         })
         .await?;
-    let secs = started.elapsed().as_secs_f64();
+    let secs = report.seconds.max(0.001);
     println!(
-        "generated {} patients ({} to {}) in {secs:.1} s, {:.0} patients/s",
-        report.patients,
+        "generated {} patients ({} to {}): {} rows in {secs:.1} s, {:.0} rows/s",
+        spec.patients,
         report.first_mrn,
         report.last_mrn,
-        report.patients as f64 / secs.max(0.001)
+        report.rows(),
+        report.rows() as f64 / secs
     );
-    if let Some(busy) = report.busy_patient {
-        println!("patient {busy} has {chart_events} timeline entries");
+    for (table, rows) in &report.tables {
+        println!("  {table:<20} {rows:>10}");
     }
+    if let Some(busy) = report.busy_patient {
+        println!("busy patient {busy}: {} encounters", spec.busy_encounters);
+    }
+    println!("accounts bench.admin, bench.desk, bench.nurse, bench.doctor001… share the password given");
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! (`migrate`) and accounts (`user`), and checks its configuration (`config check`).
 
 mod audit;
+mod bench;
 mod config;
 mod demo;
 mod run;
@@ -55,24 +56,45 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Fill the database with made-up patients for benchmarks (deterministic by seed).
-    Generate {
-        /// How many patients.
-        #[arg(long)]
-        patients: u64,
-        /// The same seed gives the same patients.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Give the first generated patient this many timeline entries (for the chart
-        /// benchmark).
-        #[arg(long, default_value_t = 0)]
-        chart_events: u64,
-    },
+    /// Fill the database with a made-up hospital for benchmarks (deterministic by seed):
+    /// staff with one known password, schedules, appointments, patients and their visits.
+    Generate(GenerateArgs),
+    /// Load-test Salus with a clinic day's mix over HTTP and report per operation
+    /// (start it on the configured database, or target one with --url).
+    Bench(bench::BenchArgs),
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Args, Clone)]
+pub struct GenerateArgs {
+    /// A reference size: 1k, 100k or 1m patients (else give --patients).
+    #[arg(long, required_unless_present = "patients", conflicts_with = "patients")]
+    size: Option<String>,
+    /// How many patients.
+    #[arg(long)]
+    patients: Option<u64>,
+    /// The same seed gives the same hospital.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Doctors (each with sessions every day, 08:00 to 20:00).
+    #[arg(long, default_value_t = 200)]
+    doctors: usize,
+    /// Days of appointments ahead.
+    #[arg(long, default_value_t = 90)]
+    days: i64,
+    /// Visits per patient on average.
+    #[arg(long, default_value_t = 3)]
+    visits: u32,
+    /// Encounters of the first patient (the chart benchmark's busy patient).
+    #[arg(long, default_value_t = 10_000)]
+    busy_encounters: u64,
+    /// The password of every generated account (bench.desk, bench.doctor001, …).
+    #[arg(long, default_value = "salus-bench-password")]
+    password: String,
 }
 
 #[derive(Args, Clone, Copy)]
@@ -167,6 +189,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // What `salus bench` passes on to the server it starts.
+    let mut global = Vec::new();
+    if let Some(c) = &cli.config {
+        global.extend(["--config".to_owned(), c.display().to_string()]);
+    }
+    if let Some(d) = &cli.data_dir {
+        global.extend(["--data-dir".to_owned(), d.display().to_string()]);
+    }
+    if let Some(u) = &cli.database_url {
+        global.extend(["--database-url".to_owned(), u.clone()]);
+    }
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(_) => run::serve(config, started, false).await,
@@ -174,9 +207,8 @@ fn main() -> ExitCode {
             Command::Migrate { check } => run::migrate(config, check).await,
             Command::User { command } => users::run(config, command).await,
             Command::Audit { command } => audit::run(config, command).await,
-            Command::Generate { patients, seed, chart_events } => {
-                demo::generate(config, patients, seed, chart_events).await
-            }
+            Command::Generate(args) => demo::generate(config, args).await,
+            Command::Bench(args) => bench::run(args, global).await,
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
         }
     });

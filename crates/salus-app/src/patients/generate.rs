@@ -30,6 +30,8 @@ pub struct Generated {
     pub last_mrn: String,
     /// The patient given `chart_events` timeline entries, if asked.
     pub busy_patient: Option<Uuid>,
+    /// Every patient made, in order.
+    pub ids: Vec<Uuid>,
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -177,6 +179,7 @@ impl App {
             if report.busy_patient.is_none() && chart_events > 0 {
                 report.busy_patient = Some(rows[0].id);
             }
+            report.ids.extend(rows.iter().map(|r| r.id));
             q::insert_patients(&txn, rows).await?;
             q::insert_identifiers(&txn, identifiers).await?;
             q::insert_keys(&txn, all_keys.into_iter()).await?;
