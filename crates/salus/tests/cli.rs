@@ -269,6 +269,8 @@ fn every_subcommand_has_help() {
         vec!["user", "disable", "--help"],
         vec!["user", "reset-password", "--help"],
         vec!["config", "check", "--help"],
+        vec!["generate", "--help"],
+        vec!["bench", "--help"],
     ] {
         let o = run(dir.path(), &args);
         assert!(o.status.success(), "{args:?}");
@@ -276,6 +278,10 @@ fn every_subcommand_has_help() {
     }
     let o = run(dir.path(), &["serve", "--port", "http"]);
     assert!(!o.status.success());
+    let o = run(dir.path(), &["generate", "--size", "huge"]);
+    assert!(!o.status.success() && stderr(&o).contains("--size must be 1k, 100k or 1m"), "{}", stderr(&o));
+    let o = run(dir.path(), &["bench", "--mix", "search=1,dance=2", "--url", "http://127.0.0.1:9"]);
+    assert!(!o.status.success() && stderr(&o).contains("no operation `dance`"), "{}", stderr(&o));
 }
 
 /// A tiny blocking GET, enough for a health check, without another HTTP client.

@@ -1,0 +1,103 @@
+//! The load harness checks itself, on SQLite and on PostgreSQL: `salus generate` makes a
+//! small hospital, `salus bench` starts Salus on it and runs every operation of the mix
+//! over HTTP; every operation must have run and succeeded, and the report must be
+//! complete. No timing is asserted — the figures come from the reference runs
+//! (docs/benchmarks.md).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn salus(dir: &Path, database: &[String], args: &[&str]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_salus"));
+    c.current_dir(dir).env_remove("RUST_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SALUS_") {
+            c.env_remove(k);
+        }
+    }
+    c.args(database).args(args).output().unwrap()
+}
+
+fn smoke(database: Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let generate =
+        ["generate", "--patients", "300", "--doctors", "4", "--days", "7", "--busy-encounters", "200"];
+    let o = salus(d, &database, &generate);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "generate: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("generated 300 patients") && out.contains("rows/s"), "{out}");
+    for table in ["appointments", "encounters", "notes", "prescriptions"] {
+        assert!(out.lines().any(|l| l.trim_start().starts_with(table)), "{table} in {out}");
+    }
+
+    let bench = [
+        "bench",
+        "--duration",
+        "4",
+        "--warmup",
+        "0",
+        "--ceiling-secs",
+        "1",
+        "--concurrency",
+        "4",
+        "--doctors",
+        "2",
+        "--out",
+        "report",
+        "--label",
+        "smoke",
+    ];
+    let o = salus(d, &database, &bench);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "bench: {stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["errors"], 0, "{report:#}");
+    assert!(report["ceiling"]["count"].as_u64().unwrap() > 0, "the ceiling was measured");
+    let server = &report["server"];
+    assert!(
+        server["cpu_seconds"].as_f64().unwrap() > 0.0 && server["peak_rss_mib"].as_f64().unwrap() > 1.0,
+        "{server}"
+    );
+    let ops = report["operations"].as_array().unwrap();
+    for op in ["search", "search keystroke", "chart", "book", "checkin", "note", "prescribe"] {
+        let o =
+            ops.iter().find(|o| o["operation"] == op).unwrap_or_else(|| panic!("{op} missing: {report:#}"));
+        assert!(o["count"].as_u64().unwrap() > 0, "{op} ran: {o}");
+        assert_eq!(o["errors"], 0, "{op}: {o}");
+        for p in ["p50", "p95", "p99", "max"] {
+            assert!(o["latency_ms"][p].as_f64().unwrap() > 0.0, "{op} {p}: {o}");
+        }
+    }
+    let md = std::fs::read_to_string(d.join("report.md")).unwrap();
+    assert!(md.contains("| chart |") && md.contains("ceiling") && md.contains("peak RSS"), "{md}");
+    assert_eq!(md.trim(), stdout.trim(), "the table printed is the table written");
+}
+
+#[test]
+fn the_load_harness_runs_every_operation_on_sqlite() {
+    smoke(Vec::new());
+}
+
+#[test]
+fn the_load_harness_runs_every_operation_on_postgres() {
+    let url = match std::env::var("SALUS_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("SALUS_TEST_POSTGRES_URL is not set; in CI the PostgreSQL tests must run")
+        }
+        _ => {
+            eprintln!("SKIPPED on PostgreSQL: SALUS_TEST_POSTGRES_URL is not set");
+            return;
+        }
+    };
+    let name = format!("salus_t_load_{}", uuid::Uuid::now_v7().simple());
+    let created = Command::new("psql").args([&url, "-qc", &format!("CREATE DATABASE {name}")]).status();
+    assert!(created.is_ok_and(|s| s.success()), "psql could not create {name}");
+    let root = url.split('?').next().unwrap().rsplit_once('/').unwrap().0;
+    smoke(vec!["--database-url".into(), format!("{root}/{name}")]);
+}
