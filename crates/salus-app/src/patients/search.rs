@@ -33,6 +33,10 @@ const FUZZY_BELOW: usize = 20;
 const FUZZY_CAP: u64 = 300;
 /// Exact holders of a two-word name that are enough to answer without looking further.
 const PAIR_ENOUGH: usize = 40;
+/// Spelling matches enough that sound-alikes (which score below an exact spelling) would
+/// never reach the first pages: found while typing a common name ("pri", "lak"), they
+/// doubled the rows each keystroke loaded and scored (measured by `salus bench`).
+const SOUNDS_BELOW: usize = 200;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Term {
@@ -176,8 +180,8 @@ impl App {
                 ..Default::default()
             })
             .collect();
-        // Plenty found by spelling: sound-alikes would only add more of the same.
-        if ids.len() < CANDIDATE_CAP as usize / 2 && sounds.iter().all(|l| !l.keys.is_empty()) {
+        // Plenty found by spelling: sound-alikes would only rank below them.
+        if ids.len() < SOUNDS_BELOW && sounds.iter().all(|l| !l.keys.is_empty()) {
             ids.extend(q::candidate_ids(r, &sounds, CANDIDATE_CAP).await?);
         }
         let mut seen = HashSet::new();
