@@ -3,7 +3,7 @@
 //! with the longest timeline, reads per second with and without the read's audit event,
 //! registration throughput, and the database's size.
 //!
-//!   salus generate --patients 1000000 --seed 1 --chart-events 10000   (fill a database)
+//!   salus generate --size 1m   (fill a database: its first patient has 10,000 encounters)
 //!   SALUS_BENCH_DATABASE=salus-data/salus.db cargo bench -p salus-app --bench patients
 //!   SALUS_BENCH_DATABASE=postgres://postgres@127.0.0.1/bench cargo bench -p salus-app --bench patients
 //!
