@@ -332,9 +332,12 @@ impl App {
                         .open(path)
                         .await
                         .map_err(|e| format!("cannot open the SMS log {}: {e}", path.display()))?;
+                    // Tokio's file hands the bytes to a background thread; only flush
+                    // says they were written, before the job is marked sent.
                     file.write_all(line.as_bytes())
                         .await
-                        .map_err(|e| format!("cannot write the SMS log: {e}"))
+                        .map_err(|e| format!("cannot write the SMS log: {e}"))?;
+                    file.flush().await.map_err(|e| format!("cannot write the SMS log: {e}"))
                 }
             },
             other => Err(format!("unknown channel {other}")),
