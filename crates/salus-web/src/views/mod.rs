@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod break_glass;
 mod clinical;
+mod clinical_catalog;
 mod home;
 mod operations;
 mod organisation;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(appointments::router())
         .merge(operations::router())
         .merge(clinical::router())
+        .merge(clinical_catalog::router())
 }
 
 pub async fn not_found() -> Response {

@@ -1,0 +1,135 @@
+//! The administrators' page for what clinicians choose from: the medicine catalog (add,
+//! correct, retire, restore) and the note templates (add, edit, retire).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use salus_app::clinical::Soap;
+use salus_app::clinical::prescriptions::{MedicineInput, medicine_label};
+use serde::Deserialize;
+
+use super::clinical::{flash, refusal};
+use super::{Fields, PageCtx, SignedIn, render};
+use crate::AppState;
+use crate::error::PageError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/clinical-catalog", get(catalog_page))
+        .route("/admin/clinical-catalog/{kind}", post(catalog_add))
+}
+
+#[derive(Template)]
+#[template(path = "clinical_catalog.html")]
+struct CatalogPage {
+    page: PageCtx,
+    medicines: Vec<salus_db::entity::medicine::Model>,
+    templates: Vec<salus_db::entity::note_template::Model>,
+    q: String,
+    /// The entry in the medicine form: one being corrected, or none for a new one.
+    medicine: Option<salus_db::entity::medicine::Model>,
+    /// The template in the template form, likewise.
+    template: Option<salus_db::entity::note_template::Model>,
+}
+
+#[derive(Deserialize)]
+struct CatalogQuery {
+    #[serde(default)]
+    q: String,
+    medicine: Option<uuid::Uuid>,
+    template: Option<uuid::Uuid>,
+}
+
+/// The medicine catalog and the note templates, for administrators.
+async fn catalog_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<CatalogQuery>,
+) -> Result<Response, PageError> {
+    let medicines = state.app.medicines(&ctx, Some(q.q.as_str()).filter(|t| !t.is_empty()), true).await?;
+    let templates = state.app.note_templates(&ctx).await?;
+    let medicine = match q.medicine {
+        Some(id) => Some(state.app.medicine(&ctx, id).await?),
+        None => None,
+    };
+    let template = match q.template {
+        Some(id) => Some(
+            templates
+                .iter()
+                .find(|t| t.id == id)
+                .cloned()
+                .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "There is no such template."))?,
+        ),
+        None => None,
+    };
+    Ok(render(StatusCode::OK, &CatalogPage { page, medicines, templates, q: q.q, medicine, template }))
+}
+
+async fn catalog_add(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Path(kind): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = Fields(fields);
+    // The forms send `active` as a checkbox, or as a hidden field for Retire / Restore.
+    let active = f.value("active") == "true";
+    let editing: Option<uuid::Uuid> = f.value("id").parse().ok();
+    let result = match kind.as_str() {
+        "medicines" => {
+            let input = MedicineInput {
+                generic_name: f.value("generic_name"),
+                form: f.value("form"),
+                strength: f.value("strength"),
+                route: f.value("route"),
+                atc_code: f.value("atc_code"),
+                active: editing.is_none() || active,
+            };
+            match editing {
+                None => state
+                    .app
+                    .add_medicine(&ctx, &input)
+                    .await
+                    .map(|m| format!("Added {}.", medicine_label(&m))),
+                Some(id) => {
+                    let version = f.value("version").parse().unwrap_or(0);
+                    state.app.save_medicine(&ctx, id, version, &input).await.map(|m| {
+                        let state = if m.active { "in use" } else { "retired" };
+                        format!("Saved {} ({state}).", medicine_label(&m))
+                    })
+                }
+            }
+        }
+        "templates" => {
+            let soap = Soap {
+                subjective: f.value("subjective"),
+                objective: f.value("objective"),
+                assessment: f.value("assessment"),
+                plan: f.value("plan"),
+            };
+            state
+                .app
+                .save_note_template(
+                    &ctx,
+                    editing,
+                    f.value("department_id").parse().ok(),
+                    &f.value("name"),
+                    soap,
+                    editing.is_none() || active,
+                )
+                .await
+                .map(|t| {
+                    format!("Saved the template {}{}.", t.name, if t.active { "" } else { " (retired)" })
+                })
+        }
+        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such catalog.")),
+    };
+    let text = match result {
+        Ok(t) => t,
+        Err(e) => refusal(e)?,
+    };
+    Ok(flash(&state, "/admin/clinical-catalog", &text))
+}
