@@ -309,6 +309,58 @@ db_test!(search_forgives_typos_order_and_diacritics, |t| {
     assert!(status == 400 || status == 422);
 });
 
+db_test!(a_name_half_typed_finds_its_holders_in_either_order, |t| {
+    use salus_db::ConnectionTrait;
+    let desk = who(&t, "desk", &[Role::Receptionist]).await;
+    // More Priyas than a search ranks strong matches before it stops looking for weak ones.
+    let families = ["Acharya", "Bhat", "Chopra", "Desai", "Gill", "Iyer", "Joshi", "Kapoor"];
+    for i in 0..72 {
+        let family = format!(
+            "{}{}",
+            families[i % families.len()],
+            ["", "an", "wala", "ji", "e", "o", "i", "u", "ar"][i / families.len()]
+        );
+        let dob = format!("19{:02}-0{}-1{}", 50 + i % 40, 1 + i % 9, i % 10);
+        register(&t, &desk, person("Priya", &family, "female", &dob)).await;
+    }
+    register(&t, &desk, person("Priya", "Sharma", "female", "1994-03-01")).await;
+    register(&t, &desk, person("Sharmila", "Tagore", "female", "1946-12-08")).await;
+
+    let priya = search(&t, &desk, "priya").await;
+    assert_eq!(priya.len(), 20, "a full first page");
+    assert!(priya.iter().all(|n| n.starts_with("Priya ")), "{priya:?}");
+    // The last word half typed, in either order.
+    for q in ["priya sh", "priya shar", "sharma pri", "sharma priya", "sha priya"] {
+        let found = search(&t, &desk, q).await;
+        assert_eq!(found.first().map(String::as_str), Some("Priya Sharma"), "{q}: {found:?}");
+        assert!(!found.iter().any(|n| n.contains("Tagore")), "{q}: every word must match: {found:?}");
+    }
+    assert_eq!(search(&t, &desk, "priya 1994").await, ["Priya Sharma"], "a birth year narrows a common name");
+
+    // The upgrade that added the second word order (migration 13) fills it in for
+    // patients registered before it.
+    let db = t.app.db.writer();
+    let backend = db.get_database_backend();
+    let exec = |sql: &str| sea_orm::Statement::from_string(backend, sql.to_owned());
+    db.execute_raw(exec("DELETE FROM patient_keys WHERE key = 'pr:priya sharma'")).await.unwrap();
+    db.execute_raw(exec(
+        "DELETE FROM seaql_migrations WHERE version = 'm20261125_000013_directed_name_pairs'",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(t.app.db.migrate().await.unwrap(), ["m20261125_000013_directed_name_pairs"]);
+    let n = db
+        .query_one_raw(exec(
+            "SELECT count(*) AS n FROM patient_keys WHERE key IN ('pr:priya sharma', 'pr:sharma priya')",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(n, 2, "both orders of the pair");
+});
+
 db_test!(access_follows_roles_relationships_and_the_glass, |t| {
     let desk = who(&t, "desk", &[Role::Receptionist]).await;
     let mut ravi = person("Ravi", "Kumar", "male", "1980-01-01");

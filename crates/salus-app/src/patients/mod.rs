@@ -148,12 +148,14 @@ pub(crate) fn search_keys(row: &patient::Model, identifiers: &[(String, String)]
         out.push(format!("n:{t}"));
         out.extend(keys::phonetic(t).into_iter().map(|c| format!("p:{c}")));
     }
-    // Every pair of name words, in either order: a full name typed out finds its exact
-    // holders with one key lookup, however common each word is on its own.
+    // Every pair of name words, in both orders: a name being typed ("ravi ku") reads the
+    // keys starting "pr:ravi ku", its holders only, however common each word is alone.
     if tokens.len() <= 4 {
         for (i, a) in tokens.iter().enumerate() {
-            for b in &tokens[i + 1..] {
-                out.push(pair_key(a, b));
+            for (j, b) in tokens.iter().enumerate() {
+                if i != j {
+                    out.push(format!("pr:{a} {b}"));
+                }
             }
         }
     }
@@ -173,11 +175,6 @@ pub(crate) fn search_keys(row: &patient::Model, identifiers: &[(String, String)]
     out.sort();
     out.dedup();
     out.into_iter().map(|k| k.chars().take(80).collect()).collect()
-}
-
-/// The key of two name words, the same in either order.
-pub(crate) fn pair_key(a: &str, b: &str) -> String {
-    if a <= b { format!("pr:{a} {b}") } else { format!("pr:{b} {a}") }
 }
 
 pub(crate) fn identifier_rows(

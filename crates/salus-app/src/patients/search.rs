@@ -1,14 +1,16 @@
 //! Search while typing, and probable duplicates.
 //!
 //! A query is cut into terms: name words, a birth year ("1984"), a date ("01/03/1984"),
-//! numbers (phone, identifier or MRN) and codes (MRN, passport). Each term finds patients
-//! through indexes — a name word by trigram substring (FTS5 on SQLite, pg_trgm on
-//! PostgreSQL) or, under three letters, by key prefix, or by its phonetic codes; other
-//! terms by exact key — and one statement intersects the terms' sets, so the database
-//! hands back only patients matching every term. Those (at most a few thousand) are
-//! checked and scored in Rust from narrow rows, so both databases rank identically; only
-//! the page shown is loaded in full. When little matches, name words are also looked up
-//! as misspellings (trigram similarity).
+//! numbers (phone, identifier or MRN) and codes (MRN, passport). Exact terms (a date, a
+//! number, a code) find a handful of patients by key and the rest is checked in Rust.
+//! Names are found in tiers, so a keystroke's cost is bounded by a cap, not by how many
+//! patients share a common name: first the *strong* matches, every word a name word or
+//! the start of one, read along the key index (one word: keys `n:word…`; several: the
+//! pair keys `pr:other last…` in both orders); when those are few, weaker ones too —
+//! words inside names (FTS5 trigram on SQLite, pg_trgm on PostgreSQL), sound-alikes
+//! (phonetic keys) and, when little matches, misspellings (trigram similarity). The
+//! candidates are scored in Rust from narrow rows, so both databases rank identically;
+//! only the page shown is loaded in full.
 
 use std::collections::HashSet;
 
@@ -31,12 +33,38 @@ const CANDIDATE_CAP: u64 = 3000;
 /// misspelling, taking the best `FUZZY_CAP` by trigram similarity.
 const FUZZY_BELOW: usize = 20;
 const FUZZY_CAP: u64 = 300;
-/// Exact holders of a two-word name that are enough to answer without looking further.
-const PAIR_ENOUGH: usize = 40;
+/// The most strong matches (every word a name word or its start) a search reads; more,
+/// and the first this many in key order are ranked — a half-typed common name, where
+/// the next letters narrow the list.
+const STRONG_CAP: u64 = 300;
+/// Strong matches enough to fill the first pages: weaker ones are not looked up.
+const STRONG_ENOUGH: usize = 60;
 /// Spelling matches enough that sound-alikes (which score below an exact spelling) would
 /// never reach the first pages: found while typing a common name ("pri", "lak"), they
 /// doubled the rows each keystroke loaded and scored (measured by `salus bench`).
 const SOUNDS_BELOW: usize = 200;
+
+/// The key prefixes of a name query's strong matches. One word: the names holding a word
+/// that starts with it. Several: the holders of a pair of words, the longest of the
+/// others exactly and the last (the one being typed) as a prefix, or the other way round
+/// ("sharma pri" finds Priya Sharma); any further words are checked when ranking.
+fn strong_prefixes(names: &[String]) -> Vec<String> {
+    match names {
+        [] => Vec::new(),
+        [one] => vec![format!("n:{one}")],
+        [others @ .., last] => {
+            let other = others.iter().fold(&others[0], |a, b| if b.len() > a.len() { b } else { a });
+            vec![format!("pr:{other} {last}"), format!("pr:{last} {other}")]
+        }
+    }
+}
+
+/// `ids` without repeats, first occurrences kept in order.
+fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    let mut seen = HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Term {
@@ -110,10 +138,12 @@ impl App {
         match term {
             Term::Name(t) => q::TermLookup {
                 substring: (t.len() >= 3).then(|| t.clone()),
-                key_prefix: (t.len() < 3).then(|| format!("n:{t}")),
+                key_prefixes: (t.len() < 3).then(|| format!("n:{t}")).into_iter().collect(),
                 keys: keys::phonetic(t).into_iter().map(|c| format!("p:{c}")).collect(),
             },
-            Term::Year(y) => q::TermLookup { key_prefix: Some(format!("dob:{y:04}-")), ..Default::default() },
+            Term::Year(y) => {
+                q::TermLookup { key_prefixes: vec![format!("dob:{y:04}-")], ..Default::default() }
+            }
             Term::Date(d) => {
                 q::TermLookup { keys: vec![format!("dob:{}", d.format("%Y-%m-%d"))], ..Default::default() }
             }
@@ -130,10 +160,9 @@ impl App {
         }
     }
 
-    /// The patients that may match every term, cheapest lookup first: an exact term (a
-    /// date, a number, a code) names a handful of patients, and the rest is checked in
-    /// Rust; names alone go to the indexes — every word as a substring (one full-text
-    /// AND), or every word by sound (one intersection of key lookups).
+    /// The patients that may match every term: by an exact term when there is one (a
+    /// date, a number, a code names a handful), else by the name words' tiers (see the
+    /// module's header).
     async fn candidates(&self, terms: &[Term]) -> Result<Vec<Uuid>, AppError> {
         let r = self.db.reader();
         let exact: Vec<q::TermLookup> = terms
@@ -151,28 +180,40 @@ impl App {
             let lookups: Vec<q::TermLookup> = terms.iter().map(|t| self.lookup(t)).collect();
             return Ok(q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?);
         }
-        if let [a, b, ..] = names.as_slice() {
-            // Two whole words: their pair key finds the exact holders at once; enough of
-            // them, and spelling variants would only rank below.
-            let pair = q::TermLookup { keys: vec![super::pair_key(a, b)], ..Default::default() };
-            let ids = q::candidate_ids(r, &[pair], CANDIDATE_CAP).await?;
-            if ids.len() >= PAIR_ENOUGH {
-                return Ok(ids);
-            }
+        // Strong matches first: every word a name word or the start of one, read in key
+        // order. Plenty of them (a common name half typed), and they are what is ranked;
+        // weaker matches (sound-alikes, spellings, words found inside others) would rank
+        // below them anyway.
+        let prefixes = strong_prefixes(&names);
+        let years: Vec<q::TermLookup> =
+            terms.iter().filter(|t| matches!(t, Term::Year(_))).map(|t| self.lookup(t)).collect();
+        let strong = if years.is_empty() {
+            q::ids_by_key_prefixes(r, &prefixes, STRONG_CAP).await?
+        } else {
+            // A birth year ("priya 1984") narrows the names inside the database, so the
+            // cap applies to the patients matching both.
+            let mut lookups = years;
+            lookups.push(q::TermLookup { key_prefixes: prefixes, ..Default::default() });
+            q::candidate_ids(r, &lookups, STRONG_CAP).await?
+        };
+        let truncated = strong.len() as u64 >= STRONG_CAP;
+        let mut ids = dedup(strong);
+        if truncated || ids.len() >= STRONG_ENOUGH {
+            return Ok(ids);
         }
-        let mut ids = if names.iter().all(|n| n.len() >= 3) {
+        ids.extend(if names.iter().all(|n| n.len() >= 3) {
             q::ids_by_all_substrings(r, &names, CANDIDATE_CAP).await?
         } else {
             let lookups: Vec<q::TermLookup> = names
                 .iter()
                 .map(|n| q::TermLookup {
                     substring: (n.len() >= 3).then(|| n.clone()),
-                    key_prefix: (n.len() < 3).then(|| format!("n:{n}")),
+                    key_prefixes: (n.len() < 3).then(|| format!("n:{n}")).into_iter().collect(),
                     keys: Vec::new(),
                 })
                 .collect();
             q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?
-        };
+        });
         let sounds: Vec<q::TermLookup> = names
             .iter()
             .map(|n| q::TermLookup {
@@ -184,9 +225,7 @@ impl App {
         if ids.len() < SOUNDS_BELOW && sounds.iter().all(|l| !l.keys.is_empty()) {
             ids.extend(q::candidate_ids(r, &sounds, CANDIDATE_CAP).await?);
         }
-        let mut seen = HashSet::new();
-        ids.retain(|id| seen.insert(*id));
-        Ok(ids)
+        Ok(dedup(ids))
     }
 
     async fn load_rows(&self, ids: &[Uuid], with_identifiers: bool) -> Result<Vec<Row>, AppError> {
@@ -277,8 +316,7 @@ impl App {
                     ids.extend(q::ids_by_fuzzy_name(self.db.reader(), n, FUZZY_CAP).await?);
                 }
             }
-            let mut seen = HashSet::new();
-            ids.retain(|id| seen.insert(*id));
+            ids = dedup(ids);
         }
         let needs_ids = terms.iter().any(|t| matches!(t, Term::Number(_) | Term::Code(_)));
         let rows = self.load_rows(&ids, needs_ids).await?;

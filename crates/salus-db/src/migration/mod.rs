@@ -18,6 +18,7 @@ mod m20261124_000009_jobs_and_notifications;
 mod m20261124_000010_clinical;
 mod m20261124_000011_prescriptions;
 mod m20261124_000012_referrals_and_attachments;
+mod m20261125_000013_directed_name_pairs;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_clinical::Migration),
             Box::new(m20261124_000011_prescriptions::Migration),
             Box::new(m20261124_000012_referrals_and_attachments::Migration),
+            Box::new(m20261125_000013_directed_name_pairs::Migration),
         ]
     }
 }

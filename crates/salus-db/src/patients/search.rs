@@ -165,8 +165,8 @@ pub struct TermLookup {
     pub substring: Option<String>,
     /// Exact keys.
     pub keys: Vec<String>,
-    /// Keys starting with this.
-    pub key_prefix: Option<String>,
+    /// Keys starting with any of these.
+    pub key_prefixes: Vec<String>,
 }
 
 /// Patients found by every term (each term by any of its lookups), at most `limit`: one
@@ -211,7 +211,7 @@ pub async fn candidate_ids<C: ConnectionTrait>(
             let list: Vec<String> = t.keys.iter().map(|k| format!("{}{c}", ph(k.clone().into()))).collect();
             parts.push(format!("SELECT patient_id FROM patient_keys WHERE key IN ({})", list.join(", ")));
         }
-        if let Some(prefix) = &t.key_prefix {
+        for prefix in &t.key_prefixes {
             let (lo, hi) = (ph(prefix.clone().into()), ph(format!("{prefix}\u{7f}").into()));
             parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo}{c} AND key < {hi}{c}"));
         }
@@ -225,6 +225,44 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     }
     let limit = ph(i64::try_from(limit).unwrap_or(i64::MAX).into());
     let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
+    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
+}
+
+/// Holders of keys starting with each of `prefixes`, in key order (a patient may appear
+/// under several keys), at most `limit` entries per prefix: walks along the key index that
+/// stop at the limit, so the cost is the limit's, not the number of holders.
+pub async fn ids_by_key_prefixes<C: ConnectionTrait>(
+    conn: &C,
+    prefixes: &[String],
+    limit: u64,
+) -> Result<Vec<Uuid>, DbErr> {
+    let backend = conn.get_database_backend();
+    let pg = backend == DatabaseBackend::Postgres;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut ph = |v: sea_orm::Value| {
+        values.push(v);
+        if pg { format!("${}", values.len()) } else { "?".to_owned() }
+    };
+    // The key column has the "C" collation on PostgreSQL; its parameters must say so.
+    let c = if pg { " COLLATE \"C\"" } else { "" };
+    let walks: Vec<String> = prefixes
+        .iter()
+        .map(|p| {
+            let lo = ph(p.clone().into());
+            let hi = ph(format!("{p}\u{7f}").into());
+            let n = ph(limit.into());
+            format!(
+                "SELECT * FROM (SELECT key, patient_id FROM patient_keys \
+                 WHERE key >= {lo}{c} AND key < {hi}{c} ORDER BY key, patient_id LIMIT {n}) AS w"
+            )
+        })
+        .collect();
+    if walks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = walks.join(" UNION ALL ");
     let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
 }
