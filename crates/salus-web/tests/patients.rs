@@ -312,7 +312,7 @@ db_test!(search_forgives_typos_order_and_diacritics, |t| {
 db_test!(a_name_half_typed_finds_its_holders_in_either_order, |t| {
     use salus_db::ConnectionTrait;
     let desk = who(&t, "desk", &[Role::Receptionist]).await;
-    // More Priyas than a search ranks strong matches before it stops looking for weak ones.
+    // More Priyas than a page holds.
     let families = ["Acharya", "Bhat", "Chopra", "Desai", "Gill", "Iyer", "Joshi", "Kapoor"];
     for i in 0..72 {
         let family = format!(

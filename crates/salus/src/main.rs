@@ -17,6 +17,11 @@ use salus_core::Role;
 
 use crate::config::{Config, Overrides};
 
+/// mimalloc rather than glibc's malloc: small short-lived allocations (rows, strings, JSON)
+/// are most of a request's allocations, and glibc spent a fifth of a search's CPU on them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "salus", version, about = "Salus hospital information system")]
 struct Cli {

@@ -33,12 +33,11 @@ const CANDIDATE_CAP: u64 = 3000;
 /// misspelling, taking the best `FUZZY_CAP` by trigram similarity.
 const FUZZY_BELOW: usize = 20;
 const FUZZY_CAP: u64 = 300;
-/// The most strong matches (every word a name word or its start) a search reads; more,
-/// and the first this many in key order are ranked — a half-typed common name, where
-/// the next letters narrow the list.
-const STRONG_CAP: u64 = 300;
-/// Strong matches enough to fill the first pages: weaker ones are not looked up.
-const STRONG_ENOUGH: usize = 60;
+/// The most strong matches (every word a name word or its start) a search reads — five
+/// pages' worth, within these bounds; beyond, the first so many in key order are ranked:
+/// a half-typed common name, which the next letters narrow.
+const STRONG_MIN: u64 = 100;
+const STRONG_MAX: u64 = 1000;
 /// Spelling matches enough that sound-alikes (which score below an exact spelling) would
 /// never reach the first pages: found while typing a common name ("pri", "lak"), they
 /// doubled the rows each keystroke loaded and scored (measured by `salus bench`).
@@ -57,6 +56,13 @@ fn strong_prefixes(names: &[String]) -> Vec<String> {
             vec![format!("pr:{other} {last}"), format!("pr:{last} {other}")]
         }
     }
+}
+
+/// `rows` without repeats (a patient holding two matching keys), first ones kept.
+fn dedup_rows(mut rows: Vec<q::SearchRow>) -> Vec<q::SearchRow> {
+    let mut seen = HashSet::new();
+    rows.retain(|r| seen.insert(r.id));
+    rows
 }
 
 /// `ids` without repeats, first occurrences kept in order.
@@ -163,7 +169,13 @@ impl App {
     /// The patients that may match every term: by an exact term when there is one (a
     /// date, a number, a code names a handful), else by the name words' tiers (see the
     /// module's header).
-    async fn candidates(&self, terms: &[Term]) -> Result<Vec<Uuid>, AppError> {
+    /// Returns the candidates' ids and, for those found with it, their narrow rows.
+    async fn candidates(
+        &self,
+        terms: &[Term],
+        cap: u64,
+        enough: usize,
+    ) -> Result<(Vec<Uuid>, Vec<q::SearchRow>), AppError> {
         let r = self.db.reader();
         let exact: Vec<q::TermLookup> = terms
             .iter()
@@ -171,35 +183,35 @@ impl App {
             .map(|t| self.lookup(t))
             .collect();
         if !exact.is_empty() {
-            return Ok(q::candidate_ids(r, &exact, CANDIDATE_CAP).await?);
+            return Ok((q::candidate_ids(r, &exact, CANDIDATE_CAP).await?, Vec::new()));
         }
         let names: Vec<String> =
             terms.iter().filter_map(|t| if let Term::Name(n) = t { Some(n.clone()) } else { None }).collect();
         if names.is_empty() {
             // Only a year: its birth dates.
             let lookups: Vec<q::TermLookup> = terms.iter().map(|t| self.lookup(t)).collect();
-            return Ok(q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?);
+            return Ok((q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?, Vec::new()));
         }
         // Strong matches first: every word a name word or the start of one, read in key
-        // order. Plenty of them (a common name half typed), and they are what is ranked;
-        // weaker matches (sound-alikes, spellings, words found inside others) would rank
-        // below them anyway.
+        // order. Enough of them for the page asked, and they are what is ranked: weaker
+        // matches (sound-alikes, spellings, words found inside others) score below.
         let prefixes = strong_prefixes(&names);
         let years: Vec<q::TermLookup> =
             terms.iter().filter(|t| matches!(t, Term::Year(_))).map(|t| self.lookup(t)).collect();
-        let strong = if years.is_empty() {
-            q::ids_by_key_prefixes(r, &prefixes, STRONG_CAP).await?
+        let (strong, rows) = if years.is_empty() {
+            let rows = q::search_rows_by_key_prefixes(r, &prefixes, cap).await?;
+            (rows.iter().map(|r| r.id).collect(), rows)
         } else {
             // A birth year ("priya 1984") narrows the names inside the database, so the
             // cap applies to the patients matching both.
             let mut lookups = years;
             lookups.push(q::TermLookup { key_prefixes: prefixes, ..Default::default() });
-            q::candidate_ids(r, &lookups, STRONG_CAP).await?
+            (q::candidate_ids(r, &lookups, cap).await?, Vec::new())
         };
-        let truncated = strong.len() as u64 >= STRONG_CAP;
+        let truncated = strong.len() as u64 >= cap;
         let mut ids = dedup(strong);
-        if truncated || ids.len() >= STRONG_ENOUGH {
-            return Ok(ids);
+        if truncated || ids.len() >= enough {
+            return Ok((ids, rows));
         }
         ids.extend(if names.iter().all(|n| n.len() >= 3) {
             q::ids_by_all_substrings(r, &names, CANDIDATE_CAP).await?
@@ -225,11 +237,20 @@ impl App {
         if ids.len() < SOUNDS_BELOW && sounds.iter().all(|l| !l.keys.is_empty()) {
             ids.extend(q::candidate_ids(r, &sounds, CANDIDATE_CAP).await?);
         }
-        Ok(dedup(ids))
+        Ok((dedup(ids), rows))
     }
 
-    async fn load_rows(&self, ids: &[Uuid], with_identifiers: bool) -> Result<Vec<Row>, AppError> {
-        let rows = q::search_rows(self.db.reader(), ids).await?;
+    /// The rows of `ids` for ranking: those in `loaded` as they are, the rest read.
+    async fn load_rows(
+        &self,
+        ids: &[Uuid],
+        loaded: Vec<q::SearchRow>,
+        with_identifiers: bool,
+    ) -> Result<Vec<Row>, AppError> {
+        let have: HashSet<Uuid> = loaded.iter().map(|r| r.id).collect();
+        let missing: Vec<Uuid> = ids.iter().filter(|id| !have.contains(id)).copied().collect();
+        let mut rows = dedup_rows(loaded);
+        rows.extend(q::search_rows(self.db.reader(), &missing).await?);
         let idents =
             if with_identifiers { q::identifier_values(self.db.reader(), ids).await? } else { Vec::new() };
         Ok(rows
@@ -307,7 +328,12 @@ impl App {
         if terms.is_empty() {
             return Ok((Vec::new(), false));
         }
-        let mut ids = self.candidates(&terms).await?;
+        // Strong matches enough for a few pages: what a receptionist pages through before
+        // typing one more letter.
+        let cap = u64::try_from((offset + limit) * 5).unwrap_or(u64::MAX).clamp(STRONG_MIN, STRONG_MAX);
+        // Strong matches that fill this page and show there is another: weaker ones would
+        // rank below them, so they are not looked up.
+        let (mut ids, loaded) = self.candidates(&terms, cap, offset + limit + 1).await?;
         if ids.len() < FUZZY_BELOW {
             // Few exact or sound-alike matches: look for misspellings of each name word too;
             // ranking below still requires every word to match well enough.
@@ -319,7 +345,7 @@ impl App {
             ids = dedup(ids);
         }
         let needs_ids = terms.iter().any(|t| matches!(t, Term::Number(_) | Term::Code(_)));
-        let rows = self.load_rows(&ids, needs_ids).await?;
+        let rows = self.load_rows(&ids, loaded, needs_ids).await?;
         let mut scored: Vec<(f64, Row)> =
             rows.into_iter().filter_map(|r| self.score(&terms, &r).map(|s| (s, r))).collect();
         scored.sort_by(|(sa, a), (sb, b)| {
@@ -393,7 +419,7 @@ impl App {
         }
         let mut seen = HashSet::new();
         ids.retain(|id| Some(*id) != except && seen.insert(*id));
-        let rows = self.load_rows(&ids, true).await?;
+        let rows = self.load_rows(&ids, Vec::new(), true).await?;
         let mut out = Vec::new();
         for c in rows {
             let mut score = 0.0;

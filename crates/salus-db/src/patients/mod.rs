@@ -5,8 +5,8 @@
 mod search;
 
 pub use search::{
-    SearchRow, TermLookup, candidate_ids, ids_by_all_substrings, ids_by_fuzzy_name, ids_by_key_prefixes,
-    insert_keys, put_fts, put_search_keys, search_rows, set_search_rowid,
+    SearchRow, TermLookup, candidate_ids, ids_by_all_substrings, ids_by_fuzzy_name, insert_keys, put_fts,
+    put_search_keys, search_rows, search_rows_by_key_prefixes, set_search_rowid,
 };
 
 use chrono::{DateTime, Utc};

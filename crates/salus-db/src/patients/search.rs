@@ -5,8 +5,8 @@
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -229,14 +229,15 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
 }
 
-/// Holders of keys starting with each of `prefixes`, in key order (a patient may appear
-/// under several keys), at most `limit` entries per prefix: walks along the key index that
-/// stop at the limit, so the cost is the limit's, not the number of holders.
-pub async fn ids_by_key_prefixes<C: ConnectionTrait>(
+/// The ranking rows of the holders of keys starting with each of `prefixes`, in key order
+/// (a patient holding several such keys comes once per key), at most `limit` per prefix:
+/// walks along the key index that stop at the limit, so the cost is the limit's, not the
+/// number of holders, and the rows come with the walk in one statement.
+pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
     conn: &C,
     prefixes: &[String],
     limit: u64,
-) -> Result<Vec<Uuid>, DbErr> {
+) -> Result<Vec<SearchRow>, DbErr> {
     let backend = conn.get_database_backend();
     let pg = backend == DatabaseBackend::Postgres;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -262,9 +263,13 @@ pub async fn ids_by_key_prefixes<C: ConnectionTrait>(
     if walks.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = walks.join(" UNION ALL ");
-    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
+    let sql = format!(
+        "SELECT p.id, p.mrn, p.given_names, p.family_name, p.birth_date, p.phone, p.phone_alt, \
+         p.active, p.merged_into, p.search_names \
+         FROM ({}) AS k JOIN patients p ON p.id = k.patient_id ORDER BY k.key, k.patient_id",
+        walks.join(" UNION ALL ")
+    );
+    SearchRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(conn).await
 }
 
 /// Patients whose folded names contain every one of `tokens` (each three or more of
