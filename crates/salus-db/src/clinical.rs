@@ -231,6 +231,21 @@ pub async fn diagnoses_of<C: ConnectionTrait>(
         .await
 }
 
+/// The problem list: active diagnoses not entered in error, newest first (a chart with
+/// ten thousand visits reads its few open problems, not every diagnosis ever made).
+pub async fn active_diagnoses_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+) -> Result<Vec<diagnosis::Model>, DbErr> {
+    diagnosis::Entity::find()
+        .filter(diagnosis::Column::PatientId.eq(patient))
+        .filter(diagnosis::Column::ClinicalStatus.eq("active"))
+        .filter(diagnosis::Column::ErrorReason.is_null())
+        .order_by_desc(diagnosis::Column::RecordedAt)
+        .all(conn)
+        .await
+}
+
 pub async fn insert_allergy<C: ConnectionTrait>(conn: &C, row: allergy::Model) -> Result<(), DbErr> {
     row.into_active_model().insert(conn).await.map(|_| ())
 }
@@ -360,6 +375,19 @@ pub async fn prescriptions_of<C: ConnectionTrait>(
         .filter(prescription::Column::PatientId.eq(patient))
         .order_by_desc(prescription::Column::CreatedAt)
         .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// The medicines a patient is on: active prescriptions, newest first.
+pub async fn active_prescriptions_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+) -> Result<Vec<prescription::Model>, DbErr> {
+    prescription::Entity::find()
+        .filter(prescription::Column::PatientId.eq(patient))
+        .filter(prescription::Column::Status.eq("active"))
+        .order_by_desc(prescription::Column::CreatedAt)
         .all(conn)
         .await
 }

@@ -7,5 +7,7 @@ pub mod icd;
 pub mod prescriptions;
 pub mod problems;
 pub mod referrals;
+pub mod summary;
 
 pub use encounters::{EncounterView, NewEncounter, Soap};
+pub use summary::ClinicalSummary;

@@ -199,10 +199,7 @@ impl App {
         }
         let mut ids: Vec<Uuid> = doctors.iter().map(|d| d.as_uuid()).collect();
         if let Some(dept) = department {
-            let all = q::templates(self.db.reader(), None).await?;
-            ids.extend(
-                all.iter().filter(|t| t.active && t.department_id == dept.as_uuid()).map(|t| t.doctor_id),
-            );
+            ids.extend(q::department_doctors(self.db.reader(), dept.as_uuid()).await?);
             ids.sort();
             ids.dedup();
         }

@@ -58,36 +58,8 @@ impl ClinicalSummary {
         patient: PatientId,
         may_write: bool,
     ) -> Result<ClinicalSummary, AppError> {
-        let allergies = state
-            .app
-            .allergies(ctx, patient)
-            .await?
-            .into_iter()
-            .filter(|a| a.error_reason.is_none() && a.status == "active")
-            .collect();
-        let problems = state
-            .app
-            .diagnoses(ctx, patient)
-            .await?
-            .into_iter()
-            .filter(|d| d.error_reason.is_none() && d.clinical_status == "active")
-            .collect();
-        let encounters = state.app.encounters(ctx, patient, None, 10).await?;
-        let medicines = state
-            .app
-            .prescriptions(ctx, patient)
-            .await?
-            .into_iter()
-            .filter(|p| p.status == "active")
-            .collect();
-        let vitals: Vec<vital::Model> = state
-            .app
-            .vitals(ctx, patient, 30)
-            .await?
-            .into_iter()
-            .filter(|v| v.error_reason.is_none())
-            .rev()
-            .collect();
+        let summary = state.app.clinical_summary(ctx, patient).await?;
+        let vitals = summary.vitals;
         let series = |f: fn(&vital::Model) -> Option<i32>, scale: f64| -> Vec<f64> {
             vitals.iter().filter_map(|v| f(v).map(|x| f64::from(x) / scale)).collect()
         };
@@ -103,7 +75,14 @@ impl ClinicalSummary {
                 trends.push((label, trend_svg(&lines)));
             }
         }
-        Ok(ClinicalSummary { allergies, problems, encounters, medicines, trends, may_write })
+        Ok(ClinicalSummary {
+            allergies: summary.allergies,
+            problems: summary.problems,
+            encounters: summary.encounters,
+            medicines: summary.medicines,
+            trends,
+            may_write,
+        })
     }
 }
 

@@ -498,18 +498,22 @@ async fn chart(
         }
         Err(e) => return Err(e.into()),
     };
-    let timeline = timeline_part(&state, &ctx, id, None, "").await?;
-    let type_names = types(&state).await?;
     // The patient's own account reads its signed notes, problems and medicines too.
     let own_record = user.roles.contains(&salus_core::Role::Patient) && user.patient_id == Some(id);
-    let clinical = if user.may(Permission::ClinicalRead) || own_record {
-        Some(
-            super::clinical::ClinicalSummary::load(&state, &ctx, id, user.may(Permission::ClinicalWrite))
-                .await?,
-        )
-    } else {
-        None
+    let clinical = async {
+        if user.may(Permission::ClinicalRead) || own_record {
+            let may_write = user.may(Permission::ClinicalWrite);
+            Ok(Some(super::clinical::ClinicalSummary::load(&state, &ctx, id, may_write).await?))
+        } else {
+            Ok::<_, PageError>(None)
+        }
     };
+    // The sections side by side: their reads overlap and their audit events share a commit.
+    let (timeline, type_names, clinical) = tokio::try_join!(
+        async { Ok(timeline_part(&state, &ctx, id, None, "").await?) },
+        types(&state),
+        clinical
+    )?;
     Ok(render(
         StatusCode::OK,
         &ChartPage {
