@@ -167,6 +167,20 @@ db_test!(concurrent_writes_never_fail, |t| {
     assert!(after.roles == vec![salus_core::Role::Nurse]);
 });
 
+db_test!(the_background_checkpoint_copies_the_log_into_the_database, |t| {
+    // Writes leave frames in SQLite's write-ahead log (commits no longer copy them back
+    // themselves below a large threshold); the server's checkpoint copies them.
+    t.user("someone", &[salus_core::Role::Nurse]).await;
+    match (t.app.db.backend(), t.app.db.checkpoint().await.unwrap()) {
+        (salus_db::Backend::Postgres, result) => assert_eq!(result, None, "PostgreSQL checkpoints by itself"),
+        (_, Some((log, copied))) => {
+            assert!(log > 0, "the writes are in the log");
+            assert_eq!(copied, log, "nobody else was reading: all of it was copied");
+        }
+        (_, None) => panic!("SQLite must checkpoint"),
+    }
+});
+
 #[tokio::test]
 async fn graceful_shutdown_lets_a_slow_request_finish() {
     use axum::routing::get;

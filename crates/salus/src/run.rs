@@ -91,6 +91,7 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     }
     spawn_session_purge(app.clone());
     spawn_audit_sealer(app.clone());
+    spawn_checkpointer(app.db.clone());
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let instance = format!("{}:{}", hostname_or_pid(), local.port());
     app.spawn_workers(config.notifications.workers, &instance, workers_stop);
@@ -128,6 +129,24 @@ fn spawn_audit_sealer(app: App) {
             every.tick().await;
             if let Err(e) = app.seal_all_audit().await {
                 tracing::warn!(cause = %e, "could not seal audit events");
+            }
+        }
+    });
+}
+
+/// SQLite: copies the write-ahead log into the database file every second, so that
+/// commits do not (see `Db::checkpoint`).
+fn spawn_checkpointer(db: salus_db::Db) {
+    if db.backend() != salus_db::Backend::Sqlite {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(e) = db.checkpoint().await {
+                tracing::warn!(cause = %e, "could not checkpoint the database");
             }
         }
     });
