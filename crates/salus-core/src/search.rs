@@ -58,8 +58,9 @@ pub fn token_similarity(query: &str, name: &str) -> f64 {
     if query == name {
         return 1.0;
     }
-    // Typing: a prefix of the name is as good as a match.
-    if query.len() >= 2 && name.starts_with(query) {
+    // Typing: a prefix of the name is as good as a match — one letter too, after another
+    // word ("funmilayo o"), or the list empties at every space.
+    if !query.is_empty() && name.starts_with(query) {
         return 0.95;
     }
     let jw = strsim::jaro_winkler(query, name);

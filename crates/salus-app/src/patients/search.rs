@@ -29,8 +29,8 @@ use crate::{App, AppError, Ctx};
 
 /// The most candidates a search ranks.
 const CANDIDATE_CAP: u64 = 3000;
-/// A search with fewer candidates than this also looks up each name word as a possible
-/// misspelling, taking the best `FUZZY_CAP` by trigram similarity.
+/// A search with no strong match and fewer candidates than this also looks up each name
+/// word as a possible misspelling, taking the best `FUZZY_CAP` by trigram similarity.
 const FUZZY_BELOW: usize = 20;
 const FUZZY_CAP: u64 = 300;
 /// The most strong matches (every word a name word or its start) a search reads — five
@@ -213,20 +213,14 @@ impl App {
         if truncated || ids.len() >= enough {
             return Ok((ids, rows));
         }
-        ids.extend(if names.iter().all(|n| n.len() >= 3) {
-            q::ids_by_all_substrings(r, &names, CANDIDATE_CAP).await?
-        } else {
-            let lookups: Vec<q::TermLookup> = names
-                .iter()
-                .map(|n| q::TermLookup {
-                    substring: (n.len() >= 3).then(|| n.clone()),
-                    key_prefixes: (n.len() < 3).then(|| format!("n:{n}")).into_iter().collect(),
-                    keys: Vec::new(),
-                })
-                .collect();
-            q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?
-        });
-        let sounds: Vec<q::TermLookup> = names
+        // The weaker tiers look up only words of three letters or more (a shorter one is a
+        // prefix of thousands of names; ranking checks it), at most `cap` each.
+        let long: Vec<String> = names.iter().filter(|n| n.len() >= 3).cloned().collect();
+        if long.is_empty() {
+            return Ok((dedup(ids), rows));
+        }
+        ids.extend(q::ids_by_all_substrings(r, &long, cap).await?);
+        let sounds: Vec<q::TermLookup> = long
             .iter()
             .map(|n| q::TermLookup {
                 keys: keys::phonetic(n).into_iter().map(|c| format!("p:{c}")).collect(),
@@ -235,7 +229,7 @@ impl App {
             .collect();
         // Plenty found by spelling: sound-alikes would only rank below them.
         if ids.len() < SOUNDS_BELOW && sounds.iter().all(|l| !l.keys.is_empty()) {
-            ids.extend(q::candidate_ids(r, &sounds, CANDIDATE_CAP).await?);
+            ids.extend(q::candidate_ids(r, &sounds, cap).await?);
         }
         Ok((dedup(ids), rows))
     }
@@ -334,9 +328,11 @@ impl App {
         // Strong matches that fill this page and show there is another: weaker ones would
         // rank below them, so they are not looked up.
         let (mut ids, loaded) = self.candidates(&terms, cap, offset + limit + 1).await?;
-        if ids.len() < FUZZY_BELOW {
-            // Few exact or sound-alike matches: look for misspellings of each name word too;
-            // ranking below still requires every word to match well enough.
+        if ids.len() < FUZZY_BELOW && loaded.is_empty() {
+            // No name holds every word as typed, and few sound alike: look for misspellings
+            // of each word too (ranking below still requires every word to match well
+            // enough). A rare name typed right skips this: a trigram-similarity search per
+            // word was the slowest part of such a keystroke.
             for t in &terms {
                 if let Term::Name(n) = t {
                     ids.extend(q::ids_by_fuzzy_name(self.db.reader(), n, FUZZY_CAP).await?);
