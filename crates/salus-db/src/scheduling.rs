@@ -47,20 +47,6 @@ pub async fn templates<C: ConnectionTrait>(
     q.all(conn).await
 }
 
-/// The doctors with an active session template in a department.
-pub async fn department_doctors<C: ConnectionTrait>(conn: &C, department: Uuid) -> Result<Vec<Uuid>, DbErr> {
-    schedule_template::Entity::find()
-        .select_only()
-        .column(schedule_template::Column::DoctorId)
-        .distinct()
-        .filter(schedule_template::Column::DepartmentId.eq(department))
-        .filter(schedule_template::Column::Active.eq(true))
-        .order_by_asc(schedule_template::Column::DoctorId)
-        .into_tuple()
-        .all(conn)
-        .await
-}
-
 pub async fn insert_exception<C: ConnectionTrait>(
     conn: &C,
     row: schedule_exception::Model,

@@ -6,11 +6,11 @@
 //! Names are found in tiers, so a keystroke's cost is bounded by a cap, not by how many
 //! patients share a common name: first the *strong* matches, every word a name word or
 //! the start of one, read along the key index (one word: keys `n:word…`; several: the
-//! pair keys `pr:other last…` in both orders); when those are few, weaker ones too —
-//! words inside names (FTS5 trigram on SQLite, pg_trgm on PostgreSQL), sound-alikes
-//! (phonetic keys) and, when little matches, misspellings (trigram similarity). The
-//! candidates are scored in Rust from narrow rows, so both databases rank identically;
-//! only the page shown is loaded in full.
+//! pair keys `pr:other last…` in both orders); when those do not fill the page, weaker
+//! ones too — words inside names (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) and
+//! sound-alikes (phonetic keys), and when no name holds every word, misspellings
+//! (trigram similarity). The candidates are scored in Rust from narrow rows, so both
+//! databases rank identically; only the page shown is loaded in full.
 
 use std::collections::HashSet;
 
@@ -168,8 +168,8 @@ impl App {
 
     /// The patients that may match every term: by an exact term when there is one (a
     /// date, a number, a code names a handful), else by the name words' tiers (see the
-    /// module's header).
-    /// Returns the candidates' ids and, for those found with it, their narrow rows.
+    /// module's header). Returns the candidates' ids and, for those found with their
+    /// rows, the narrow rows.
     async fn candidates(
         &self,
         terms: &[Term],
@@ -217,7 +217,7 @@ impl App {
         // prefix of thousands of names; ranking checks it), at most `cap` each.
         let long: Vec<String> = names.iter().filter(|n| n.len() >= 3).cloned().collect();
         if long.is_empty() {
-            return Ok((dedup(ids), rows));
+            return Ok((ids, rows));
         }
         ids.extend(q::ids_by_all_substrings(r, &long, cap).await?);
         let sounds: Vec<q::TermLookup> = long

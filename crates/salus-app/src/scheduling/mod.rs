@@ -199,7 +199,7 @@ impl App {
         }
         let mut ids: Vec<Uuid> = doctors.iter().map(|d| d.as_uuid()).collect();
         if let Some(dept) = department {
-            ids.extend(q::department_doctors(self.db.reader(), dept.as_uuid()).await?);
+            ids.extend(q::doctors_with_sessions_in(self.db.reader(), dept.as_uuid()).await?);
             ids.sort();
             ids.dedup();
         }

@@ -169,6 +169,33 @@ pub struct TermLookup {
     pub key_prefixes: Vec<String>,
 }
 
+/// The parameters of a statement written here: numbered on PostgreSQL (`$1`), positional
+/// on SQLite (`?`), in the order they are added.
+struct Params {
+    pg: bool,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Params {
+    fn new(backend: DatabaseBackend) -> Self {
+        Self { pg: backend == DatabaseBackend::Postgres, values: Vec::new() }
+    }
+
+    /// Adds a value; returns its placeholder.
+    fn add(&mut self, value: impl Into<sea_orm::Value>) -> String {
+        self.values.push(value.into());
+        if self.pg { format!("${}", self.values.len()) } else { "?".to_owned() }
+    }
+
+    /// Adds a value compared with `patient_keys.key`, which has the "C" collation on
+    /// PostgreSQL: the parameter must say so too, or the comparison's collation is
+    /// undetermined and the index goes unused.
+    fn key(&mut self, value: String) -> String {
+        let p = self.add(value);
+        if self.pg { format!("{p} COLLATE \"C\"") } else { p }
+    }
+}
+
 /// Patients found by every term (each term by any of its lookups), at most `limit`: one
 /// statement, so the database intersects the sets — "ravi kumar" reads the few hundred
 /// Ravi Kumars, not every Ravi and every Kumar.
@@ -179,11 +206,7 @@ pub async fn candidate_ids<C: ConnectionTrait>(
 ) -> Result<Vec<Uuid>, DbErr> {
     let backend = conn.get_database_backend();
     let pg = backend == DatabaseBackend::Postgres;
-    let mut values: Vec<sea_orm::Value> = Vec::new();
-    let mut ph = |v: sea_orm::Value| {
-        values.push(v);
-        if pg { format!("${}", values.len()) } else { "?".to_owned() }
-    };
+    let mut params = Params::new(backend);
     let mut selects = Vec::new();
     for (i, t) in terms.iter().enumerate() {
         let mut parts = Vec::new();
@@ -195,25 +218,22 @@ pub async fn candidate_ids<C: ConnectionTrait>(
             parts.push(if pg {
                 format!(
                     "SELECT id AS patient_id FROM patients WHERE search_names LIKE {}",
-                    ph(format!("%{sub}%").into())
+                    params.add(format!("%{sub}%"))
                 )
             } else {
                 format!(
                     "SELECT patient_id FROM patient_names_fts WHERE patient_names_fts MATCH {}",
-                    ph(format!("names:\"{sub}\"").into())
+                    params.add(format!("names:\"{sub}\""))
                 )
             });
         }
-        // The key column has the "C" collation on PostgreSQL; parameters must say so too,
-        // or the comparison's collation is undetermined and the index goes unused.
-        let c = if pg { " COLLATE \"C\"" } else { "" };
         if !t.keys.is_empty() {
-            let list: Vec<String> = t.keys.iter().map(|k| format!("{}{c}", ph(k.clone().into()))).collect();
+            let list: Vec<String> = t.keys.iter().map(|k| params.key(k.clone())).collect();
             parts.push(format!("SELECT patient_id FROM patient_keys WHERE key IN ({})", list.join(", ")));
         }
         for prefix in &t.key_prefixes {
-            let (lo, hi) = (ph(prefix.clone().into()), ph(format!("{prefix}\u{7f}").into()));
-            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo}{c} AND key < {hi}{c}"));
+            let (lo, hi) = (params.key(prefix.clone()), params.key(format!("{prefix}\u{7f}")));
+            parts.push(format!("SELECT patient_id FROM patient_keys WHERE key >= {lo} AND key < {hi}"));
         }
         if parts.is_empty() {
             return Ok(Vec::new());
@@ -223,9 +243,9 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     if selects.is_empty() {
         return Ok(Vec::new());
     }
-    let limit = ph(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let limit = params.add(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
-    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, params.values)).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
 }
 
@@ -239,27 +259,16 @@ pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<SearchRow>, DbErr> {
     let backend = conn.get_database_backend();
-    let pg = backend == DatabaseBackend::Postgres;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut values: Vec<sea_orm::Value> = Vec::new();
-    let mut ph = |v: sea_orm::Value| {
-        values.push(v);
-        if pg { format!("${}", values.len()) } else { "?".to_owned() }
-    };
-    // The key column has the "C" collation on PostgreSQL; its parameters must say so.
-    let c = if pg { " COLLATE \"C\"" } else { "" };
-    let walks: Vec<String> = prefixes
-        .iter()
-        .map(|p| {
-            let lo = ph(p.clone().into());
-            let hi = ph(format!("{p}\u{7f}").into());
-            let n = ph(limit.into());
-            format!(
-                "SELECT * FROM (SELECT key, patient_id FROM patient_keys \
-                 WHERE key >= {lo}{c} AND key < {hi}{c} ORDER BY key, patient_id LIMIT {n}) AS w"
-            )
-        })
-        .collect();
+    let mut params = Params::new(backend);
+    let mut walks = Vec::new();
+    for p in prefixes {
+        let (lo, hi, n) = (params.key(p.clone()), params.key(format!("{p}\u{7f}")), params.add(limit));
+        walks.push(format!(
+            "SELECT * FROM (SELECT key, patient_id FROM patient_keys \
+             WHERE key >= {lo} AND key < {hi} ORDER BY key, patient_id LIMIT {n}) AS w"
+        ));
+    }
     if walks.is_empty() {
         return Ok(Vec::new());
     }
@@ -269,7 +278,7 @@ pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
          FROM ({}) AS k JOIN patients p ON p.id = k.patient_id ORDER BY k.key, k.patient_id",
         walks.join(" UNION ALL ")
     );
-    SearchRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(conn).await
+    SearchRow::find_by_statement(Statement::from_sql_and_values(backend, sql, params.values)).all(conn).await
 }
 
 /// Patients whose folded names contain every one of `tokens` (each three or more of
