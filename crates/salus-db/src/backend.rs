@@ -140,11 +140,11 @@ impl Db {
             opts.clone().pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
         )
         .await?;
-        let checkpointer = connect(
-            SqlitePoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(30)),
-            opts.clone(),
-        )
-        .await?;
+        // Opened on its first checkpoint: commands that never serve do not pay for it.
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(opts.clone());
         let reader = connect(
             SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)

@@ -58,18 +58,16 @@ fn strong_prefixes(names: &[String]) -> Vec<String> {
     }
 }
 
-/// `rows` without repeats (a patient holding two matching keys), first ones kept.
-fn dedup_rows(mut rows: Vec<q::SearchRow>) -> Vec<q::SearchRow> {
+/// `items` without repeats of their id (a patient found by two keys or two tiers), first
+/// occurrences kept in order.
+fn dedup_by<T>(mut items: Vec<T>, id: impl Fn(&T) -> Uuid) -> Vec<T> {
     let mut seen = HashSet::new();
-    rows.retain(|r| seen.insert(r.id));
-    rows
+    items.retain(|t| seen.insert(id(t)));
+    items
 }
 
-/// `ids` without repeats, first occurrences kept in order.
-fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
-    let mut seen = HashSet::new();
-    ids.retain(|id| seen.insert(*id));
-    ids
+fn dedup(ids: Vec<Uuid>) -> Vec<Uuid> {
+    dedup_by(ids, |id| *id)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -243,7 +241,7 @@ impl App {
     ) -> Result<Vec<Row>, AppError> {
         let have: HashSet<Uuid> = loaded.iter().map(|r| r.id).collect();
         let missing: Vec<Uuid> = ids.iter().filter(|id| !have.contains(id)).copied().collect();
-        let mut rows = dedup_rows(loaded);
+        let mut rows = dedup_by(loaded, |r| r.id);
         rows.extend(q::search_rows(self.db.reader(), &missing).await?);
         let idents =
             if with_identifiers { q::identifier_values(self.db.reader(), ids).await? } else { Vec::new() };
