@@ -70,7 +70,7 @@ try {
   await page.getByLabel('Password').press('Enter');
   await page.waitForURL(address + '/');
   await page.getByRole('heading', { name: 'Welcome, Asha Menon' }).waitFor();
-  await page.getByRole('link', { name: 'Users and roles' }).waitFor();
+  await page.getByRole('main').getByRole('link', { name: 'Users', exact: true }).waitFor();
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, 'home-admin.png'), fullPage: true });
 

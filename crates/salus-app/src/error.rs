@@ -42,6 +42,10 @@ pub enum AppError {
     /// The slot has no place left; the next free ones are attached.
     #[error("the slot is taken")]
     SlotTaken { next: Vec<crate::scheduling::FreeSlot> },
+    /// The database cannot be reached or had no free connection in time; the cause is
+    /// for the log. Worth retrying shortly.
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -60,12 +64,20 @@ impl From<FieldError> for AppError {
 
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
-        Self::Internal(e.to_string())
+        if salus_db::is_unavailable(&e) {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Internal(e.to_string())
+        }
     }
 }
 
 impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
-        Self::Internal(e.to_string())
+        match e {
+            DbError::Query(e) => e.into(),
+            DbError::Connect(cause) => Self::Unavailable(cause),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }

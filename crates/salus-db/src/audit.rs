@@ -1,6 +1,7 @@
 //! Queries of the audit trail. There is deliberately no update or delete of events or
 //! seals here; the only delete is of the sealer's work queue.
 
+use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -9,6 +10,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{audit_event, audit_pending, audit_seal};
+
+/// Audit events are append-only: they keep the record they were written about, and the
+/// merge's own event names both records.
+pub const PATIENT_LINKS: &[PatientLink] =
+    &[PatientLink::stays("audit_events", "patient_id", "append-only; the merge's event names both records")];
 
 /// Inserts an event and queues it for sealing, on the caller's transaction.
 pub async fn insert_event<C: ConnectionTrait>(conn: &C, e: audit_event::Model) -> Result<(), DbErr> {

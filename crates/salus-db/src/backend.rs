@@ -326,3 +326,29 @@ pub async fn try_xact_lock<C: ConnectionTrait>(conn: &C, key: i64) -> Result<boo
         _ => Ok(true),
     }
 }
+
+/// Every (table, column) of the schema that refers to a patient: a column named
+/// `patient_id`, or one with a foreign key to `patients`. Read from the database's own
+/// catalogue, so the merge test sees tables no code has declared.
+pub async fn patient_columns<C: ConnectionTrait>(conn: &C) -> Result<Vec<(String, String)>, DbErr> {
+    let (backend, sql) = match conn.get_database_backend() {
+        DbBackend::Sqlite => (
+            DbBackend::Sqlite,
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'patient_id' \
+             UNION SELECT m.name, f.\"from\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' AND f.\"table\" = 'patients' ORDER BY 1, 2",
+        ),
+        DbBackend::Postgres => (
+            DbBackend::Postgres,
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = 'patient_id' \
+             UNION SELECT c.conrelid::regclass::text, a.attname::text FROM pg_constraint c \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) \
+             WHERE c.contype = 'f' AND c.confrelid = 'patients'::regclass ORDER BY 1, 2",
+        ),
+        _ => return Err(DbErr::Custom("unsupported database backend".into())),
+    };
+    let rows = conn.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await?;
+    rows.iter().map(|r| Ok((r.try_get::<String>("", "t")?, r.try_get::<String>("", "c")?))).collect()
+}

@@ -3,6 +3,7 @@
 //! written by any path here. Marking a record entered in error sets its reason and
 //! nothing else.
 
+use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -15,6 +16,20 @@ use crate::entity::{
     allergy, attachment, diagnosis, encounter, immunization, medicine, note, note_template, prescription,
     referral, vital,
 };
+
+/// Everything in the clinical record follows its patient through a merge: a survivor
+/// whose chart lost the duplicate's allergies would be prescribed what harms them.
+pub const PATIENT_LINKS: &[PatientLink] = &[
+    PatientLink::follows_versioned("encounters"),
+    PatientLink::follows("vitals"),
+    PatientLink::follows_versioned("notes"),
+    PatientLink::follows_versioned("diagnoses"),
+    PatientLink::follows_versioned("allergies"),
+    PatientLink::follows("immunizations"),
+    PatientLink::follows_versioned("prescriptions"),
+    PatientLink::follows_versioned("referrals"),
+    PatientLink::follows("attachments"),
+];
 
 pub async fn insert_encounter<C: ConnectionTrait>(conn: &C, row: encounter::Model) -> Result<(), DbErr> {
     row.into_active_model().insert(conn).await.map(|_| ())

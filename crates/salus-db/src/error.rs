@@ -50,3 +50,27 @@ impl<T> ResultExt<T> for Result<T, DbErr> {
         self.map_err(|err| if is_unique_violation(&err, name, columns) { to_error() } else { E::from(err) })
     }
 }
+
+/// True when `err` says the database cannot be reached or no connection came free in
+/// time (down, restarting, a full pool): worth retrying shortly, not a fault of the
+/// request. The server answers such errors 503 with Retry-After, not 500.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx_unavailable = |e: &sqlx::Error| match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLite: the file cannot be opened (a folder gone, a disk unmounted).
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| c == "14"),
+        _ => false,
+    };
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        _ => false,
+    }
+}

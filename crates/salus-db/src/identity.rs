@@ -1,6 +1,7 @@
 //! Queries for users, roles and sessions. Permissions are decided by the caller; these
 //! functions only read and write rows, on whatever connection or transaction they get.
 
+use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -10,6 +11,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{api_token, session, user, user_role};
+
+/// Patient accounts follow their record through a merge.
+pub const PATIENT_LINKS: &[PatientLink] = &[PatientLink::follows("users")];
 
 /// A user row with its roles (as stored strings).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,6 +54,7 @@ pub mod entity;
 pub mod error;
 pub mod identity;
 pub mod jobs;
+pub mod merge;
 pub mod migration;
 pub mod notifications;
 pub mod organisation;
@@ -61,6 +62,6 @@ pub mod patients;
 pub mod scheduling;
 
 pub use backend::{Backend, Db, PoolSettings, PoolStats};
-pub use error::{DbError, ResultExt};
+pub use error::{DbError, ResultExt, is_unavailable};
 pub use migration::MigrationState;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};

@@ -1,5 +1,6 @@
 //! Queries of the notification outbox and its templates.
 
+use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -9,6 +10,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{notification, notification_template};
+
+/// Messages to a patient follow their record through a merge.
+pub const PATIENT_LINKS: &[PatientLink] = &[PatientLink::follows("notifications")];
 
 pub async fn insert<C: ConnectionTrait>(conn: &C, row: notification::Model) -> Result<(), DbErr> {
     row.into_active_model().insert(conn).await.map(|_| ())

@@ -2,6 +2,7 @@
 //! The seat rule (see the migration) is the database's; these functions only read and
 //! write rows.
 
+use crate::merge::PatientLink;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -11,6 +12,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{appointment, queue_token, schedule_exception, schedule_template};
+
+/// Appointments follow their patient through a merge.
+pub const PATIENT_LINKS: &[PatientLink] = &[PatientLink::follows_versioned("appointments")];
 
 pub async fn insert_template<C: ConnectionTrait>(
     conn: &C,
@@ -173,42 +177,6 @@ pub async fn appointments_of_patient<C: ConnectionTrait>(
         .limit(limit)
         .all(conn)
         .await
-}
-
-/// Moves a merged record's appointments to the survivor (and back on undo).
-pub async fn move_appointments<C: ConnectionTrait>(
-    conn: &C,
-    from: Uuid,
-    to: Uuid,
-) -> Result<Vec<Uuid>, DbErr> {
-    let ids: Vec<Uuid> = appointment::Entity::find()
-        .select_only()
-        .column(appointment::Column::Id)
-        .filter(appointment::Column::PatientId.eq(from))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    move_appointment_rows(conn, &ids, to).await?;
-    Ok(ids)
-}
-
-pub async fn move_appointment_rows<C: ConnectionTrait>(
-    conn: &C,
-    ids: &[Uuid],
-    to: Uuid,
-) -> Result<(), DbErr> {
-    for chunk in ids.chunks(1000) {
-        // The version moves too, so an edit started before the merge cannot write the
-        // old patient back.
-        appointment::Entity::update_many()
-            .col_expr(appointment::Column::PatientId, Expr::value(to))
-            .col_expr(appointment::Column::Version, Expr::col(appointment::Column::Version).add(1))
-            .col_expr(appointment::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
-            .filter(appointment::Column::Id.is_in(chunk.iter().copied()))
-            .exec(conn)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Takes the next waiting-room token of a doctor on a day, in the caller's transaction.

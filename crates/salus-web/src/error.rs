@@ -19,6 +19,21 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// How long a client should wait before retrying a 503 (seconds).
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+tokio::task_local! {
+    /// The request being answered's id (the `x-request-id` header), set by the problem
+    /// middleware around every request so each problem document and error page can show
+    /// it: a user quotes it, an operator finds the log lines.
+    pub static REQUEST_ID: String;
+}
+
+/// The id of the request being answered, if any.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
 /// The kinds of error a client can tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
@@ -124,7 +139,7 @@ impl ProblemKind {
         }
     }
 
-    fn title(self) -> &'static str {
+    pub fn title(self) -> &'static str {
         match self {
             Self::MalformedRequest => "The request could not be read",
             Self::Validation => "Some fields are not valid",
@@ -190,6 +205,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<String>>)]
     pub warnings: Option<serde_json::Value>,
+    /// The request's id (also the `x-request-id` header): quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// An error answered as problem+json.
@@ -237,6 +255,7 @@ impl ApiError {
             duplicates: self.duplicates.as_deref().cloned(),
             next_free: self.next_free.as_deref().cloned(),
             warnings: self.warnings.as_deref().cloned(),
+            request_id: request_id(),
         }
     }
 }
@@ -247,6 +266,9 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
         if self.kind == ProblemKind::InvalidToken {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -319,6 +341,13 @@ impl From<AppError> for ApiError {
                     "another booking took the last place; next_free lists the next free slots",
                 )
             },
+            AppError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                Self::new(
+                    ProblemKind::Unavailable,
+                    "the database cannot be reached just now; try again shortly",
+                )
+            }
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 Self::bare(ProblemKind::Internal)
@@ -334,6 +363,7 @@ struct ErrorPage<'a> {
     title: &'a str,
     message: &'a str,
     status: u16,
+    request_id: Option<String>,
 }
 
 /// An error answered as an HTML page (form validation errors are not this: the form is
@@ -371,12 +401,20 @@ impl IntoResponse for PageError {
     }
 }
 
-/// A complete HTML error page for `status`.
+/// A complete HTML error page for `status`, with the request's id to quote.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let page =
-        ErrorPage { title: status.canonical_reason().unwrap_or("Error"), message, status: status.as_u16() };
-    match page.render() {
+    let page = ErrorPage {
+        title: status.canonical_reason().unwrap_or("Error"),
+        message,
+        status: status.as_u16(),
+        request_id: request_id(),
+    };
+    let mut res = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     }
+    res
 }

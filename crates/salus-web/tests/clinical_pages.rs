@@ -425,3 +425,44 @@ db_test!(the_patient_reads_their_own_visits_and_medicines_in_the_browser, |t| {
     let desk = html(&t, &w.desk, &format!("/patients/{}", w.patient)).await;
     assert!(!desk.contains("Current medicines") && !desk.contains("Amlodipine"));
 });
+
+db_test!(a_patient_account_cannot_fetch_another_patients_files_or_prescriptions, |t| {
+    let w = ward(&t).await;
+    // The other patient's visit, with a prescription and a scan.
+    let (_, enc) =
+        send(&t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": w.other_patient})), None)
+            .await;
+    let enc = enc["id"].as_str().unwrap().to_owned();
+    let (_, meds) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=amlodipine", None, None).await;
+    let order = json!({"medicine_id": meds["items"][0]["id"], "dose": "1 tablet", "frequency": "once daily", "encounter_id": enc});
+    let rx = format!("/api/v1/patients/{}/prescriptions", w.other_patient);
+    assert_eq!(send(&t, &w.doc, "POST", &rx, Some(order), None).await.0, 201);
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let files = format!("/api/v1/patients/{}/attachments?filename=scan.pdf", w.other_patient);
+    let (status, scan) = upload(&t, &w.nurse, &files, pdf).await;
+    assert_eq!(status, 201, "{scan}");
+    let scan = scan["id"].as_str().unwrap().to_owned();
+
+    let me = patient_account(&t, &w).await;
+    let denied =
+        || async { salus_db::audit::actions_of(t.app.db.reader(), "access.denied").await.unwrap().len() };
+    for path in [
+        format!("/encounters/{enc}/prescription"),
+        format!("/attachments/{scan}"),
+        format!("/api/v1/attachments/{scan}"),
+        format!("/api/v1/encounters/{enc}"),
+    ] {
+        let before = denied().await;
+        let res = me.client.get(t.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}: as if it did not exist");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("Amlodipine") && !body.contains("%PDF"), "{path}: {body}");
+        assert_eq!(denied().await, before + 1, "{path}: the attempt is audited as a denial");
+        let events = salus_db::audit::actions_of(t.app.db.reader(), "access.denied").await.unwrap();
+        let last = events.last().unwrap();
+        assert_eq!(last.patient_id.map(|p| p.to_string()), Some(w.other_patient.clone()), "{path}");
+    }
+    // Its own are still there for it.
+    let mine = me.client.get(t.url(&format!("/patients/{}", w.patient))).send().await.unwrap();
+    assert_eq!(mine.status(), 200);
+});

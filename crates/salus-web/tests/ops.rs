@@ -79,13 +79,25 @@ async fn check_database_down(backend: Backend) {
     assert_eq!(res.status(), 503, "not ready");
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["database"], "unreachable");
-    // A page that needs the database fails cleanly, without the cause.
+    // A request that needs the database is told to come back (503 with Retry-After,
+    // never 500), without the cause, with the request id to quote.
     let res = t.client.get(t.url("/api/v1/me")).header("cookie", "salus_session=abc").send().await.unwrap();
-    assert_eq!(res.status(), 500);
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body = res.text().await.unwrap();
-    assert!(
-        body.contains("urn:salus:problem:internal") && !body.contains("127.0.0.1") && !body.contains("gone")
-    );
+    assert!(!body.contains("127.0.0.1") && !body.contains("gone"), "{body}");
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["type"], "urn:salus:problem:unavailable");
+    assert_eq!(problem["request_id"], id.as_str());
+    // The same for a page, as a page.
+    let res = t.client.get(t.url("/")).header("cookie", "salus_session=abc").send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let page = scraper::Html::parse_document(&res.text().await.unwrap());
+    let quoted = scraper::Selector::parse("code.request-id").unwrap();
+    assert_eq!(page.select(&quoted).map(|e| e.text().collect::<String>()).collect::<Vec<_>>(), [id]);
 }
 
 #[tokio::test]

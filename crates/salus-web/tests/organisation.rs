@@ -403,6 +403,13 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     let admin = who(&t, "pg.admin", &[Role::Admin]).await;
     let html = admin.client.get(t.url("/admin/organisation")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("No facility yet"));
+    // The page's title is its name, and the identifier types are in the page once.
+    let doc = scraper::Html::parse_document(&html);
+    let title = scraper::Selector::parse("title").unwrap();
+    let titles: Vec<String> = doc.select(&title).map(|e| e.text().collect()).collect();
+    assert_eq!(titles, ["Organisation · Salus"]);
+    let heading = scraper::Selector::parse("#identifier-types-heading").unwrap();
+    assert_eq!(doc.select(&heading).count(), 1);
 
     // A facility with a bad code: 422, the message beside the field, nothing written.
     let (status, html) =

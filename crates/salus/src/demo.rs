@@ -49,6 +49,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     ensure_demo_organisation(app).await?;
     ensure_demo_schedule(app).await?;
     ensure_demo_clinical(app).await?;
+    ensure_demo_today(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
         println!("Forgot one? `salus user reset-password <username>` prints a new one.");
@@ -309,35 +310,114 @@ async fn ensure_demo_schedule(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A day in progress whenever the demo starts, whatever the weekday and however long
+/// after the first run: when Dr Rao has nothing today, patients walk in (two already seen,
+/// the rest waiting by token) and the free slots left today are booked, adding an extra
+/// session when today has none (a Sunday). Made through the use cases, audited.
+async fn ensure_demo_today(app: &App) -> anyhow::Result<()> {
+    use salus_app::scheduling::{BookInput, ExceptionInput};
+    use salus_core::scheduling::Transition;
+    let op = Ctx::operator();
+    let Ok(rao) = app.find_user_by_username(&op, "dr.rao").await else { return Ok(()) };
+    let (today, now) = salus_app::scheduling::local_now(app.time_zone);
+    if !app.appointments_on(&op, today, Some(rao.id)).await?.is_empty() {
+        return Ok(());
+    }
+    let patients = salus_db::patients::first_patient_ids(app.db.reader(), 200).await?;
+    if patients.len() < 40 {
+        return Ok(());
+    }
+    let mut slots = app.free_slots(&op, &[rao.id], None, today, 1).await?;
+    if slots.is_empty() {
+        // From the next quarter hour for three hours, within today.
+        let start = (u32::from(now) / 15 + 1) * 15;
+        let end = (start + 180).min(23 * 60 + 45);
+        if end > start {
+            let department = app.departments(&op, None).await?.into_iter().find(|d| d.code == "OPD-GM");
+            app.add_exception(
+                &op,
+                ExceptionInput {
+                    doctor_id: Some(rao.id),
+                    date: today,
+                    kind: "extra".into(),
+                    start: format!("{:02}:{:02}", start / 60, start % 60),
+                    end: format!("{:02}:{:02}", end / 60, end % 60),
+                    department_id: department.map(|d| d.id),
+                    slot_minutes: Some(15),
+                    capacity: Some(1),
+                    reason: "Demo: a clinic today".into(),
+                },
+            )
+            .await?;
+            slots = app.free_slots(&op, &[rao.id], None, today, 1).await?;
+        }
+    }
+    let doctor = staff_ctx(app, "dr.rao", Role::Doctor).await?;
+    let reasons = ["Fever for three days", "Sugar review", "Cough and cold", "Knee pain", "BP check", "Rash"];
+    let mut walked_in = Vec::new();
+    for (i, reason) in reasons.iter().enumerate() {
+        let patient = patients[40 + i * 3];
+        walked_in.push(app.walk_in(&op, patient.into(), rao.id, reason).await?);
+    }
+    // The first two have been seen.
+    for a in walked_in.iter().take(2) {
+        let a = app.transition(&doctor, a.id, a.version, Transition::Start, "").await?;
+        app.transition(&doctor, a.id, a.version, Transition::Finish, "").await?;
+    }
+    let mut booked = 0;
+    for (i, slot) in slots.iter().take(6).enumerate() {
+        let input = BookInput {
+            patient_id: patients[100 + i * 5].into(),
+            doctor_id: rao.id,
+            date: slot.date,
+            time: slot.time.to_string(),
+            reason: reasons[i % reasons.len()].into(),
+            overbook: false,
+        };
+        if app.book(&op, input).await.is_ok() {
+            booked += 1;
+        }
+    }
+    println!(
+        "Demo today: {} walk-ins for Dr Priya Rao (2 seen, {} waiting), {booked} more booked later today.",
+        walked_in.len(),
+        walked_in.len() - 2
+    );
+    Ok(())
+}
+
+/// A signed-in staff member's context for the demo's use cases.
+async fn staff_ctx(app: &App, username: &str, role: Role) -> anyhow::Result<Ctx> {
+    use salus_app::identity::{Actor, ClientInfo, CurrentUser};
+    let u = app.find_user_by_username(&Ctx::operator(), username).await?;
+    let user = CurrentUser {
+        id: u.id,
+        username: salus_core::Username::parse(username)?,
+        display_name: u.display_name.clone(),
+        roles: vec![role],
+        gate: None,
+        scope: None,
+        two_factor_enabled: false,
+        patient_id: None,
+    };
+    Ok(Ctx::new(Actor::User(user), ClientInfo::default()))
+}
+
 /// Visits of the kind a clinic sees, for Ravi Kumar (patient.ravi's own record) and a
 /// few others: vitals, a signed note, diagnoses, an allergy and prescriptions. Made once.
 async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
     use salus_app::clinical::prescriptions::NewPrescription;
     use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
     use salus_app::clinical::{NewEncounter, Soap};
-    use salus_app::identity::{Actor, ClientInfo, CurrentUser};
     use salus_core::clinical::VitalsText;
     let op = Ctx::operator();
-    let as_user = |name: &str, roles: Vec<Role>, u: &salus_app::identity::User| -> anyhow::Result<Ctx> {
-        let user = CurrentUser {
-            id: u.id,
-            username: salus_core::Username::parse(name)?,
-            display_name: u.display_name.clone(),
-            roles,
-            gate: None,
-            scope: None,
-            two_factor_enabled: false,
-            patient_id: None,
-        };
-        Ok(Ctx::new(Actor::User(user), ClientInfo::default()))
-    };
-    let (Ok(rao), Ok(amina)) =
+    let (Ok(_), Ok(_)) =
         (app.find_user_by_username(&op, "dr.rao").await, app.find_user_by_username(&op, "nurse.amina").await)
     else {
         return Ok(());
     };
-    let doctor = as_user("dr.rao", vec![Role::Doctor], &rao)?;
-    let nurse = as_user("nurse.amina", vec![Role::Nurse], &amina)?;
+    let doctor = staff_ctx(app, "dr.rao", Role::Doctor).await?;
+    let nurse = staff_ctx(app, "nurse.amina", Role::Nurse).await?;
     let Some(first) = salus_db::patients::first_patient_ids(app.db.reader(), 1).await?.first().copied()
     else {
         return Ok(());

@@ -155,12 +155,18 @@ fn demo_twice_is_idempotent() {
     let booked: u32 = schedule.split_whitespace().find_map(|w| w.parse().ok()).unwrap();
     assert!(booked >= 40, "a week of appointments: {schedule}");
     assert!(lines.iter().any(|l| l.starts_with("Demo clinical record: 6 visits")), "{lines:?}");
+    // Whatever the weekday (a Sunday has no regular session), today is a working day.
+    assert!(
+        lines.iter().any(|l| l.starts_with("Demo today: 6 walk-ins for Dr Priya Rao (2 seen, 4 waiting)")),
+        "{lines:?}"
+    );
     stop(first);
     assert!(dir.path().join("salus-data/salus.db").is_file(), "SQLite in ./salus-data");
 
     let (second, lines) = start_demo(dir.path());
     assert!(lines.iter().any(|l| l.contains("already exist")), "{lines:?}");
     assert!(!lines.iter().any(|l| l.starts_with("Demo organisation")), "made once: {lines:?}");
+    assert!(!lines.iter().any(|l| l.starts_with("Demo today")), "today already lives: {lines:?}");
     assert!(!lines.iter().any(|l| l.trim_start().starts_with("doctor ")), "no new passwords: {lines:?}");
     stop(second);
     let list = stdout(&run(dir.path(), &["user", "list"]));

@@ -1,8 +1,8 @@
 //! Merging a duplicate record into the one that survives, and undoing it. Everything
-//! linked to the duplicate moves to the survivor in one transaction — today its
-//! identifiers, timeline and patient account; later issues add their rows to the
-//! `moved` list — and the duplicate becomes a pointer. What moved is kept with the merge
-//! so an unmerge puts exactly that back.
+//! linked to the duplicate moves to the survivor in one transaction — every table a
+//! context declares in its `PATIENT_LINKS` (see `salus_db::merge`), plus the identifiers,
+//! search keys and photo this context rebuilds itself — and the duplicate becomes a
+//! pointer. What moved is kept with the merge so an unmerge puts exactly that back.
 
 use chrono::Utc;
 use salus_core::PatientId;
@@ -16,18 +16,41 @@ use super::{PatientAction, actor_id, search_keys, timeline_row};
 use crate::audit::{self, Event};
 use crate::{App, AppError, Ctx};
 
+/// What one merge moved, kept with it as JSON.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Moved {
-    timeline: Vec<Uuid>,
+    /// Row ids by table, for every table that follows a merge.
+    #[serde(default)]
+    tables: salus_db::merge::Moved,
     /// (system, value, unique key) moved to the survivor.
     identifiers: Vec<(String, String, Option<String>)>,
     /// Identifiers the survivor already had, dropped from the duplicate.
     dropped: Vec<(String, String, Option<String>)>,
-    users: Vec<Uuid>,
-    /// Appointments moved to the survivor (absent in merges made before scheduling).
+    /// Whether the photo moved (the survivor had none).
     #[serde(default)]
-    appointments: Vec<Uuid>,
+    photo: bool,
     was_active: bool,
+    // Merges made before the registry kept these three lists apart.
+    #[serde(default, skip_serializing)]
+    timeline: Vec<Uuid>,
+    #[serde(default, skip_serializing)]
+    users: Vec<Uuid>,
+    #[serde(default, skip_serializing)]
+    appointments: Vec<Uuid>,
+}
+
+impl Moved {
+    /// The rows to send back, the lists of older merges included.
+    fn rows(mut self) -> salus_db::merge::Moved {
+        for (table, ids) in
+            [("patient_timeline", self.timeline), ("users", self.users), ("appointments", self.appointments)]
+        {
+            if !ids.is_empty() {
+                self.tables.entry(table.to_owned()).or_default().extend(ids);
+            }
+        }
+        self.tables
+    }
 }
 
 impl App {
@@ -52,8 +75,8 @@ impl App {
         }
         let txn = self.db.begin_write().await?;
         let mut moved = Moved { was_active: src.active, ..Default::default() };
-        moved.timeline = q::move_timeline(&txn, src.id, keep.id).await?;
-        moved.appointments = salus_db::scheduling::move_appointments(&txn, src.id, keep.id).await?;
+        moved.tables = salus_db::merge::follow(&txn, src.id, keep.id).await?;
+        moved.photo = q::move_photo_if_absent(&txn, src.id, keep.id).await?;
         let theirs = q::identifiers_of(&txn, &[src.id]).await?;
         let ours = q::identifiers_of(&txn, &[keep.id]).await?;
         let mut new_rows = Vec::new();
@@ -72,7 +95,6 @@ impl App {
         }
         q::replace_identifiers(&txn, src.id, Vec::new()).await?;
         q::insert_identifiers(&txn, new_rows).await?;
-        moved.users = q::move_patient_users(&txn, src.id, keep.id).await?;
 
         let mut gone = src.clone();
         gone.merged_into = Some(keep.id);
@@ -120,10 +142,12 @@ impl App {
             ],
         )
         .await?;
+        let counts: std::collections::BTreeMap<&str, usize> =
+            moved.tables.iter().map(|(t, ids)| (t.as_str(), ids.len())).collect();
         let event = Event::new("patient.merge", "patient", Some(src.id.to_string()))
             .patient(keep.id)
             .detail(json!({ "merge": merge_id, "source": src.id, "source_mrn": src.mrn, "survivor": keep.id,
-                            "moved_timeline": moved.timeline.len(), "moved_identifiers": moved.identifiers.len() }));
+                            "moved": counts, "moved_identifiers": moved.identifiers.len(), "moved_photo": moved.photo }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(merge_id)
@@ -141,24 +165,29 @@ impl App {
         let keep = q::find_patient(self.db.reader(), merge.survivor_id)
             .await?
             .ok_or(AppError::NotFound("patient"))?;
+        let (identifiers, dropped, photo, was_active) =
+            (moved.identifiers.clone(), moved.dropped.clone(), moved.photo, moved.was_active);
+        let rows = moved.rows();
         let txn = self.db.begin_write().await?;
-        q::move_timeline_rows(&txn, &moved.timeline, src.id).await?;
-        salus_db::scheduling::move_appointment_rows(&txn, &moved.appointments, src.id).await?;
+        salus_db::merge::send_back(&txn, &rows, src.id).await?;
+        if photo {
+            q::move_photo_if_absent(&txn, keep.id, src.id).await?;
+        }
         // The survivor keeps what it had; what came from the duplicate goes back.
         let survivor_ids = q::identifiers_of(&txn, &[keep.id]).await?;
         let back: Vec<patient_identifier::Model> = survivor_ids
             .iter()
-            .filter(|i| moved.identifiers.iter().any(|(s, v, _)| *s == i.system && *v == i.value))
+            .filter(|i| identifiers.iter().any(|(s, v, _)| *s == i.system && *v == i.value))
             .cloned()
             .collect();
         let stay: Vec<patient_identifier::Model> = survivor_ids
             .into_iter()
-            .filter(|i| !moved.identifiers.iter().any(|(s, v, _)| *s == i.system && *v == i.value))
+            .filter(|i| !identifiers.iter().any(|(s, v, _)| *s == i.system && *v == i.value))
             .collect();
         q::replace_identifiers(&txn, keep.id, stay).await?;
         let mut restored: Vec<patient_identifier::Model> =
             back.into_iter().map(|i| patient_identifier::Model { patient_id: src.id, ..i }).collect();
-        restored.extend(moved.dropped.iter().filter(|(_, _, k)| k.is_none()).map(|(s, v, k)| {
+        restored.extend(dropped.iter().filter(|(_, _, k)| k.is_none()).map(|(s, v, k)| {
             patient_identifier::Model {
                 patient_id: src.id,
                 system: s.clone(),
@@ -167,11 +196,10 @@ impl App {
             }
         }));
         q::insert_identifiers(&txn, restored).await?;
-        q::set_users_patient(&txn, &moved.users, Some(src.id)).await?;
 
         let mut back_row = src.clone();
         back_row.merged_into = None;
-        back_row.active = moved.was_active;
+        back_row.active = was_active;
         back_row.search_names =
             salus_core::search::tokens(&format!("{} {}", src.given_names, src.family_name)).join(" ");
         back_row.version = src.version + 1;
@@ -198,7 +226,8 @@ impl App {
         .await?;
         let event = Event::new("patient.unmerge", "patient", Some(src.id.to_string()))
             .patient(src.id)
-            .detail(json!({ "merge": merge.id, "survivor": keep.id }));
+            .detail(json!({ "merge": merge.id, "survivor": keep.id,
+                            "moved_back": rows.iter().map(|(t, ids)| (t.as_str(), ids.len())).collect::<std::collections::BTreeMap<_, _>>() }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(())

@@ -19,6 +19,7 @@ mod m20261124_000010_clinical;
 mod m20261124_000011_prescriptions;
 mod m20261124_000012_referrals_and_attachments;
 mod m20261125_000013_directed_name_pairs;
+mod m20261129_000014_merged_clinical_rows;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_prescriptions::Migration),
             Box::new(m20261124_000012_referrals_and_attachments::Migration),
             Box::new(m20261125_000013_directed_name_pairs::Migration),
+            Box::new(m20261129_000014_merged_clinical_rows::Migration),
         ]
     }
 }

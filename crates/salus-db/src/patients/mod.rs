@@ -9,6 +9,7 @@ pub use search::{
     put_search_keys, search_rows, search_rows_by_key_prefixes, set_search_rowid,
 };
 
+use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -21,6 +22,40 @@ use crate::entity::{
     break_glass, identifier_type, mrn_sequence, patient, patient_history, patient_identifier, patient_merge,
     patient_photo, patient_timeline,
 };
+
+/// The patients context's tables that refer to a patient, and what a merge does with them.
+pub const PATIENT_LINKS: &[PatientLink] = &[
+    PatientLink::follows("patient_timeline"),
+    PatientLink::rebuilt(
+        "patient_identifiers",
+        "patient_id",
+        "the survivor keeps its own; the duplicate's other identifiers move",
+    ),
+    PatientLink::rebuilt(
+        "patient_keys",
+        "patient_id",
+        "search keys are rebuilt from the survivor's names and identifiers",
+    ),
+    PatientLink::rebuilt("patient_names_fts", "patient_id", "the SQLite name index is rebuilt with the keys"),
+    PatientLink::rebuilt(
+        "patient_photos",
+        "patient_id",
+        "the photo moves when the survivor has none of its own",
+    ),
+    PatientLink::stays(
+        "patient_history",
+        "patient_id",
+        "the versions of the duplicate's own registration details",
+    ),
+    PatientLink::stays(
+        "break_glass",
+        "patient_id",
+        "a grant opens the record it was asked for; the survivor needs its own",
+    ),
+    PatientLink::stays("patient_merges", "source_id", "the merge itself"),
+    PatientLink::stays("patient_merges", "survivor_id", "the merge itself"),
+    PatientLink::stays("patients", "merged_into", "the pointer a merge sets"),
+];
 
 /// Rows per `IN (…)` list: well under both backends' parameter limits.
 const CHUNK: usize = 1000;
@@ -261,48 +296,6 @@ pub async fn timeline_page<C: ConnectionTrait>(
     q.all(conn).await
 }
 
-/// Moves timeline rows to another patient; returns the ids moved.
-pub async fn move_timeline<C: ConnectionTrait>(conn: &C, from: Uuid, to: Uuid) -> Result<Vec<Uuid>, DbErr> {
-    let ids: Vec<Uuid> = patient_timeline::Entity::find()
-        .select_only()
-        .column(patient_timeline::Column::Id)
-        .filter(patient_timeline::Column::PatientId.eq(from))
-        .into_tuple::<Uuid>()
-        .all(conn)
-        .await?;
-    move_timeline_rows(conn, &ids, to).await?;
-    Ok(ids)
-}
-
-pub async fn move_timeline_rows<C: ConnectionTrait>(conn: &C, ids: &[Uuid], to: Uuid) -> Result<(), DbErr> {
-    for chunk in ids.chunks(CHUNK) {
-        patient_timeline::Entity::update_many()
-            .col_expr(patient_timeline::Column::PatientId, Expr::value(to))
-            .filter(patient_timeline::Column::Id.is_in(chunk.iter().copied()))
-            .exec(conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Points patient accounts at another record; returns the user ids moved.
-pub async fn move_patient_users<C: ConnectionTrait>(
-    conn: &C,
-    from: Uuid,
-    to: Uuid,
-) -> Result<Vec<Uuid>, DbErr> {
-    use crate::entity::user;
-    let ids: Vec<Uuid> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .filter(user::Column::PatientId.eq(from))
-        .into_tuple::<Uuid>()
-        .all(conn)
-        .await?;
-    set_users_patient(conn, &ids, Some(to)).await?;
-    Ok(ids)
-}
-
 pub async fn set_users_patient<C: ConnectionTrait>(
     conn: &C,
     user_ids: &[Uuid],
@@ -467,4 +460,17 @@ pub async fn first_patient_ids<C: ConnectionTrait>(conn: &C, limit: u64) -> Resu
         .into_tuple()
         .all(conn)
         .await
+}
+
+/// Moves `from`'s photo to `to` when `to` has none; says whether it moved.
+pub async fn move_photo_if_absent<C: ConnectionTrait>(conn: &C, from: Uuid, to: Uuid) -> Result<bool, DbErr> {
+    if patient_photo::Entity::find_by_id(to).one(conn).await?.is_some() {
+        return Ok(false);
+    }
+    let res = patient_photo::Entity::update_many()
+        .col_expr(patient_photo::Column::PatientId, Expr::value(to))
+        .filter(patient_photo::Column::PatientId.eq(from))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
 }

@@ -1,7 +1,7 @@
 //! The middleware stack, outermost first:
-//! request id → trace span → panic catcher → timeout → security headers →
-//! problem details (API) → rate limits → session or API token, anti-forgery and flash →
-//! route metrics → access → handler.
+//! request id → trace span → problem details (and the request id for error documents) →
+//! panic catcher → timeout → security headers → rate limits → session or API token,
+//! anti-forgery and flash → route metrics → access → handler.
 
 mod headers;
 mod metrics;
@@ -35,10 +35,10 @@ pub fn wrap(routes: Router<AppState>, state: AppState) -> Router<AppState> {
         .route_layer(from_fn(metrics::track))
         .layer(from_fn_with_state(state.clone(), session::session))
         .layer(from_fn_with_state(state.clone(), rate_limit::rate_limit))
-        .layer(from_fn(problems::problem_details))
         .layer(from_fn_with_state(state, headers::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
+        .layer(from_fn(problems::problem_details))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only, never the query string: a search for a patient's name must
             // not end up in the log.

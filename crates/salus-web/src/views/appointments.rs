@@ -3,6 +3,7 @@
 //! patient (department → doctor → day → a free slot). Every action is a form that posts
 //! the version it saw; the board says what happened, or why not.
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -22,6 +23,14 @@ use serde::Deserialize;
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] = &[
+    Entry::page("My worklist", "/worklist", "Today's patients, the waiting first; call the next one"),
+    Entry::page("Appointments", "/appointments", "The day's board: check in, mark no-shows, cancel or move"),
+    Entry::home_only("Book an appointment", "/appointments/book", "Free slots by department, doctor and day"),
+    Entry::home_only("Waiting-room screen", "/queue", "Tokens called, for the screen in the waiting room"),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,6 +1,7 @@
 //! The audit viewer for administrators: filter by user, patient, action and date, newest
 //! first, paged by a keyset cursor so the thousandth page costs what the first does.
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -19,6 +20,10 @@ use crate::AppState;
 use crate::error::PageError;
 
 const PAGE: u64 = 50;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] =
+    &[Entry::page("Audit log", "/admin/audit", "Who read and changed what, verifiable")];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/audit", get(audit_page))

@@ -1,6 +1,7 @@
 //! The administrator's review of break-the-glass grants: who opened which restricted
 //! record, when, why; each marked reviewed once looked at.
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -14,6 +15,13 @@ use super::profile::with_flash;
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] = &[Entry::page(
+    "Break-glass review",
+    "/admin/break-glass",
+    "Emergency access to restricted records, to review",
+)];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/break-glass", get(list)).route("/admin/break-glass/{id}/review", post(review))

@@ -86,35 +86,64 @@ impl ClinicalSummary {
     }
 }
 
-/// A small line chart of one or more series (oldest left), with the last value printed.
+/// A small line chart of one or more series (oldest left), each latest value marked with
+/// a dot and printed; a series of one reading is its dot.
 fn trend_svg(lines: &[Vec<f64>]) -> String {
-    let (w, h, pad) = (240.0, 60.0, 6.0);
+    let (w, h, pad, text_w) = (240.0, 60.0, 6.0, 70.0);
+    let plot_w = w - text_w;
     let all: Vec<f64> = lines.iter().flatten().copied().collect();
     let (lo, hi) = all.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-    let span = if (hi - lo).abs() < f64::EPSILON { 1.0 } else { hi - lo };
+    // All readings equal (or just one): a level line across the middle.
+    let flat = (hi - lo).abs() < f64::EPSILON;
+    let y = |v: f64| if flat { h / 2.0 } else { h - pad - (v - lo) / (hi - lo) * (h - 2.0 * pad) };
     let colours = ["#1d4ed8", "#b91c1c"];
     let mut svg = format!(r#"<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" class="trend">"#);
     for (i, line) in lines.iter().enumerate() {
-        if line.is_empty() {
-            continue;
+        let colour = colours[i % colours.len()];
+        let step = if line.len() > 1 { (plot_w - 2.0 * pad) / (line.len() - 1) as f64 } else { 0.0 };
+        let points: Vec<(f64, f64)> =
+            line.iter().enumerate().map(|(j, v)| (pad + step * j as f64, y(*v))).collect();
+        if points.len() > 1 {
+            let list: Vec<String> = points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+            svg.push_str(&format!(
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+                list.join(" ")
+            ));
         }
-        let step = if line.len() > 1 { (w - 2.0 * pad) / (line.len() - 1) as f64 } else { 0.0 };
-        let points: Vec<String> = line
-            .iter()
-            .enumerate()
-            .map(|(j, v)| {
-                format!("{:.1},{:.1}", pad + step * j as f64, h - pad - (v - lo) / span * (h - 2.0 * pad))
-            })
-            .collect();
-        svg.push_str(&format!(
-            r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#,
-            colours[i % colours.len()],
-            points.join(" ")
-        ));
+        if let Some((x, y)) = points.last() {
+            svg.push_str(&format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"/>"#));
+        }
     }
     let last: Vec<String> = lines.iter().filter_map(|l| l.last()).map(|v| format!("{v:.1}")).collect();
+    svg.push_str(&format!(
+        r#"<text x="{:.1}" y="{:.1}" font-size="13" fill="currentColor">{}</text>"#,
+        plot_w + 4.0,
+        h / 2.0 + 4.0,
+        last.join(" / ")
+    ));
     svg.push_str(&format!(r#"<title>Latest {}</title></svg>"#, last.join(" / ")));
     svg
+}
+
+#[cfg(test)]
+mod trend_tests {
+    use super::trend_svg;
+
+    #[test]
+    fn one_reading_is_drawn_as_a_point_with_its_value() {
+        let svg = trend_svg(&[vec![72.0]]);
+        assert!(svg.contains("<circle"), "{svg}");
+        assert!(!svg.contains("<polyline"), "{svg}");
+        assert!(svg.contains(">72.0</text>"), "{svg}");
+    }
+
+    #[test]
+    fn a_series_is_a_line_ending_in_a_dot_and_both_pressures_are_printed() {
+        let svg = trend_svg(&[vec![120.0, 130.0, 125.0], vec![80.0, 85.0, 82.0]]);
+        assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
+        assert!(svg.contains(">125.0 / 82.0</text>"), "{svg}");
+    }
 }
 
 pub(super) fn flash(state: &AppState, to: &str, text: &str) -> Response {

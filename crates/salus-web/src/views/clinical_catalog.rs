@@ -1,6 +1,7 @@
 //! The administrators' page for what clinicians choose from: the medicine catalog (add,
 //! correct, retire, restore) and the note templates (add, edit, retire).
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,6 +16,10 @@ use super::clinical::{flash, refusal};
 use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] =
+    &[Entry::page("Medicines", "/admin/clinical-catalog", "The medicine catalog and note templates")];
 
 pub fn router() -> Router<AppState> {
     Router::new()

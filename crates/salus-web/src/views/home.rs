@@ -1,5 +1,5 @@
-//! The home page: for each of the user's roles, what that role does in Salus — linked
-//! where the feature is built, marked "not yet available" where it is still to come.
+//! The home page: for each of the user's roles, the pages that role opens now, from the
+//! same declarations as the navigation bar (`menu`).
 
 use askama::Template;
 use axum::Router;
@@ -9,7 +9,7 @@ use axum::routing::get;
 use salus_app::identity::CurrentUser;
 use salus_core::Role;
 
-use super::{PageCtx, SignedIn, render};
+use super::{PageCtx, SignedIn, menu, render};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -18,7 +18,8 @@ pub fn router() -> Router<AppState> {
 
 pub struct Task {
     pub label: &'static str,
-    pub href: Option<String>,
+    pub href: String,
+    pub what: &'static str,
 }
 
 pub struct RoleSection {
@@ -26,74 +27,34 @@ pub struct RoleSection {
     pub tasks: Vec<Task>,
 }
 
-fn built(label: &'static str, href: &str) -> Task {
-    Task { label, href: Some(href.to_owned()) }
-}
-
-const fn coming(label: &'static str) -> Task {
-    Task { label, href: None }
-}
-
 fn tasks(role: Role, user: &CurrentUser) -> Vec<Task> {
-    match role {
-        Role::Admin => vec![
-            built("Users and roles", "/admin/users"),
-            built("Find patients and merge duplicates", "/patients"),
-            built("Break-the-glass review", "/admin/break-glass"),
-            built("API documentation", "/api/docs/"),
-            coming("Departments, doctors and schedules"),
-            coming("Price list, wards and beds"),
-            built("Audit log", "/admin/audit"),
-            coming("Quality indicators"),
-        ],
-        Role::Doctor => vec![
-            coming("Today's worklist"),
-            built("Find a patient and open the chart", "/patients"),
-            coming("Encounters, prescriptions and orders"),
-        ],
-        Role::Nurse => {
-            vec![
-                built("Find a patient", "/patients"),
-                coming("Triage vitals"),
-                coming("Ward bed board"),
-                coming("Medication administration"),
-            ]
+    let mut tasks: Vec<Task> = menu::for_role(role, user)
+        .into_iter()
+        .map(|e| Task { label: e.label, href: e.path.to_owned(), what: e.what })
+        .collect();
+    // A patient's account opens one record, by relationship rather than permission.
+    if role == Role::Patient {
+        match user.patient_id {
+            Some(id) => {
+                tasks.push(Task {
+                    label: "My record",
+                    href: format!("/patients/{id}"),
+                    what: "Problems, allergies, current medicines and visits",
+                });
+                tasks.push(Task {
+                    label: "My visits and prescriptions",
+                    href: format!("/patients/{id}#medicines-heading"),
+                    what: "Signed notes of your visits and what was prescribed",
+                });
+            }
+            None => tasks.push(Task {
+                label: "Link your record",
+                href: "/profile".to_owned(),
+                what: "Ask the front desk to link this account to your record",
+            }),
         }
-        Role::Receptionist => vec![
-            built("Find a patient", "/patients"),
-            built("Register a patient", "/patients/new"),
-            coming("Book and check in appointments"),
-            coming("Walk-in queue and payments"),
-        ],
-        Role::LabTechnician => vec![
-            coming("Order worklist"),
-            coming("Sample collection"),
-            coming("Result entry and verification"),
-        ],
-        Role::Pharmacist => vec![
-            coming("Dispense prescriptions"),
-            coming("Stock by batch and expiry"),
-            coming("Counter sales"),
-        ],
-        Role::Billing => {
-            vec![coming("Invoices and payments"), coming("Insurance claims"), coming("Daily cash report")]
-        }
-        Role::Patient => vec![
-            match user.patient_id {
-                Some(id) => built("My record", &format!("/patients/{id}")),
-                None => coming("My record (ask the front desk to link your account)"),
-            },
-            match user.patient_id {
-                Some(id) => {
-                    built("My visits and prescriptions", &format!("/patients/{id}#medicines-heading"))
-                }
-                None => coming("My visits and prescriptions"),
-            },
-            coming("My appointments"),
-            coming("My results"),
-            coming("Messages to my care team"),
-        ],
     }
+    tasks
 }
 
 #[derive(Template)]

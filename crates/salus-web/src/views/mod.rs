@@ -10,6 +10,7 @@ mod break_glass;
 mod clinical;
 mod clinical_catalog;
 mod home;
+pub mod menu;
 mod operations;
 mod organisation;
 mod patients;
@@ -23,7 +24,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use salus_app::Ctx;
-use salus_app::identity::{Actor, ClientInfo, CurrentUser, Permission};
+use salus_app::identity::{Actor, ClientInfo, CurrentUser};
 use salus_core::SessionId;
 
 use crate::AppState;
@@ -90,39 +91,7 @@ fn nav_for(user: Option<&CurrentUser>, path: &str) -> Vec<NavItem> {
         // Held at a gate: the rest of Salus is not open yet.
         return Vec::new();
     }
-    let mut items = vec![("Home", "/")];
-    if user.may(Permission::PatientsRead) {
-        items.push(("Patients", "/patients"));
-    }
-    if user.may(Permission::AppointmentsConsult) {
-        items.push(("My worklist", "/worklist"));
-    }
-    if user.may(Permission::AppointmentsRead) {
-        items.push(("Appointments", "/appointments"));
-    }
-    if user.may(Permission::OrganisationRead) {
-        items.push(("Price list", "/services"));
-    }
-    if user.may(Permission::OrganisationManage) {
-        items.push(("Organisation", "/admin/organisation"));
-        items.push(("Staff", "/admin/staff"));
-        items.push(("Medicines", "/admin/clinical-catalog"));
-    }
-    if user.may(Permission::SchedulesManage) {
-        items.push(("Schedules", "/admin/schedules"));
-    }
-    if user.may(Permission::JobsManage) {
-        items.push(("Operations", "/admin/operations"));
-    }
-    if user.may(Permission::UsersManage) {
-        items.push(("Users", "/admin/users"));
-        items.push(("API docs", "/api/docs/"));
-    }
-    if user.may(Permission::AuditView) {
-        items.push(("Audit log", "/admin/audit"));
-        items.push(("Break-glass review", "/admin/break-glass"));
-    }
-    items.push(("Profile", "/profile"));
+    let items = menu::nav(user);
     items
         .into_iter()
         .map(|(label, href)| NavItem {

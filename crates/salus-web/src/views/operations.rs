@@ -2,6 +2,7 @@
 //! forward), the outbox with each message's delivery status, message templates with a
 //! preview, and doctors' weekly sessions and exceptions.
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -23,6 +24,13 @@ use uuid::Uuid;
 use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] = &[
+    Entry::page("Schedules", "/admin/schedules", "Doctors' weekly sessions, leave and holidays"),
+    Entry::page("Operations", "/admin/operations", "Background jobs and messages to patients"),
+    Entry::home_only("Message templates", "/admin/templates", "The words of reminders and confirmations"),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

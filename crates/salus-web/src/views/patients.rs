@@ -2,6 +2,7 @@
 //! with its duplicate check, the chart (header and timeline), editing, the photo,
 //! break-the-glass, and an administrator's merge and unmerge.
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -19,6 +20,16 @@ use super::profile::with_flash;
 use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] = &[
+    Entry::page("Patients", "/patients", "Find a patient by name, phone, MRN or ID and open the chart"),
+    Entry::home_only(
+        "Register a patient",
+        "/patients/new",
+        "A new record, with a warning when it may be a duplicate",
+    ),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -2,6 +2,7 @@
 //! account's page with its actions (roles, disable or enable, reset the password, require
 //! or reset the second factor).
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::Ctx;
-use salus_app::identity::{NewUser, User};
+use salus_app::identity::{NewUser, Permission, User};
 use salus_core::page::PageRequest;
 use salus_core::{Role, UserId};
 use serde::Deserialize;
@@ -18,6 +19,15 @@ use serde::Deserialize;
 use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] = &[
+    Entry::page("Users", "/admin/users", "Accounts and roles, disable, reset passwords"),
+    Entry {
+        worth_it_with: Some(Permission::UsersManage),
+        ..Entry::page("API docs", "/api/docs/", "The REST API, browsable, for integrators")
+    },
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -9,6 +9,7 @@
 mod services;
 mod staff;
 
+use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,6 +25,17 @@ use salus_core::{DepartmentId, FacilityId, SpecialisationId};
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The pages of this module worth a link (see `menu`).
+pub(super) const MENU: &[Entry] = &[
+    Entry::page("Price list", "/services", "Services and their prices"),
+    Entry::page(
+        "Organisation",
+        "/admin/organisation",
+        "Facilities, departments, specialisations and identifier types",
+    ),
+    Entry::page("Staff", "/admin/staff", "Doctors' and staff profiles, consultation fees"),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,0 +1,417 @@
+//! A merge loses nothing: every table whose rows refer to a patient — read from the
+//! database's own catalogue, not from a list kept by hand — is declared by some context,
+//! and every row of the duplicate in a table that follows merges is the survivor's after
+//! the merge (the chart, the allergy banner and the prescribing check see it) and the
+//! duplicate's again after the unmerge. Both on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::TestApp;
+use common::ward::{Who, send, upload, ward};
+use salus_core::Role;
+use salus_db::merge::{self, Rule};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The ids of `table`'s rows that refer to `patient`.
+async fn ids_of(t: &TestApp, table: &str, column: &str, patient: Uuid) -> Vec<Uuid> {
+    let db = t.app.db.reader();
+    let mut q = Query::select();
+    q.column(Alias::new("id")).from(Alias::new(table)).and_where(Expr::col(Alias::new(column)).eq(patient));
+    let rows = db.query_all(&q).await.unwrap();
+    let mut ids: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id").unwrap()).collect();
+    ids.sort();
+    ids
+}
+
+/// Every following table's row ids of `patient`.
+async fn following_rows(t: &TestApp, patient: Uuid) -> BTreeMap<&'static str, Vec<Uuid>> {
+    let mut out = BTreeMap::new();
+    for l in merge::links().filter(|l| matches!(l.rule, Rule::Follows { .. })) {
+        out.insert(l.table, ids_of(t, l.table, l.column, patient).await);
+    }
+    out
+}
+
+fn penicillin_warning(p: &Value) -> bool {
+    p["type"] == "urn:salus:problem:clinical-warnings"
+        && p["warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w.as_str().unwrap_or("").contains("Penicillin")))
+}
+
+/// The allergy banner of a chart page, as the browser would render its text.
+fn banner(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(".allergy-banner").unwrap();
+    doc.select(&sel).map(|e| e.text().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+async fn chart(t: &TestApp, w: &Who, patient: Uuid) -> String {
+    let res = w.client.get(t.url(&format!("/patients/{patient}"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().await.unwrap()
+}
+
+async fn medicine(t: &TestApp, w: &Who, q: &str, generic: &str) -> Value {
+    let (_, meds) = send(t, w, "GET", &format!("/api/v1/medicines?q={q}"), None, None).await;
+    meds["items"].as_array().unwrap().iter().find(|m| m["generic_name"] == generic).unwrap()["id"].clone()
+}
+
+/// Puts a row of every kind a duplicate record can have: clinical record, appointment,
+/// message, account, photo, timeline.
+async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
+    let (status, enc) =
+        send(t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": dup})), None).await;
+    assert_eq!(status, 201, "{enc}");
+    let enc = enc["id"].as_str().unwrap().to_owned();
+    let post = |who: &'static str, path: String, body: Value| {
+        let w = match who {
+            "nurse" => &w.nurse,
+            _ => &w.doc,
+        };
+        async move {
+            let (status, p) = send(t, w, "POST", &path, Some(body), None).await;
+            assert_eq!(status, 201, "{path}: {p}");
+        }
+    };
+    post("nurse", format!("/api/v1/encounters/{enc}/vitals"), json!({"pulse": "88"})).await;
+    post("doc", format!("/api/v1/encounters/{enc}/notes"), json!({"subjective": "Cough"})).await;
+    post("doc", format!("/api/v1/patients/{dup}/diagnoses"), json!({"code": "E11.9", "encounter_id": enc}))
+        .await;
+    post(
+        "nurse",
+        format!("/api/v1/patients/{dup}/allergies"),
+        json!({"substance": "Penicillin", "reaction": "Anaphylaxis", "severity": "severe"}),
+    )
+    .await;
+    post(
+        "nurse",
+        format!("/api/v1/patients/{dup}/immunizations"),
+        json!({"vaccine": "Tetanus toxoid", "given_on": "2026-01-10"}),
+    )
+    .await;
+    let paracetamol = medicine(t, &w.doc, "paracet", "Paracetamol").await;
+    post(
+        "doc",
+        format!("/api/v1/patients/{dup}/prescriptions"),
+        json!({"medicine_id": paracetamol, "encounter_id": enc, "dose": "500 mg", "frequency": "as needed"}),
+    )
+    .await;
+    let op = salus_app::Ctx::operator();
+    let f = t
+        .app
+        .create_facility(
+            &op,
+            salus_app::organisation::FacilityInput {
+                code: "M".into(),
+                name: "Main".into(),
+                active: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let dept = t
+        .app
+        .create_department(
+            &op,
+            salus_app::organisation::DepartmentInput {
+                facility_id: f.id,
+                code: "MED".into(),
+                name: "Medicine".into(),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    post(
+        "doc",
+        format!("/api/v1/patients/{dup}/referrals"),
+        json!({"reason": "Review", "to_department_id": dept.id}),
+    )
+    .await;
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let (status, a) =
+        upload(t, &w.nurse, &format!("/api/v1/patients/{dup}/attachments?filename=ecg.pdf"), pdf).await;
+    assert_eq!(status, 201, "{a}");
+
+    // An appointment and a reminder, as the booking and its job write them.
+    let starts = chrono::Utc::now() + chrono::Duration::days(3);
+    let local = starts.with_timezone(&t.app.time_zone);
+    let appointment = Uuid::now_v7();
+    let db = t.app.db.writer();
+    salus_db::insert_all::<salus_db::entity::appointment::Entity, _>(
+        db,
+        vec![salus_db::entity::appointment::Model {
+            id: appointment,
+            patient_id: dup,
+            doctor_id: doctor,
+            department_id: None,
+            slot_date: local.date_naive(),
+            slot_time: Some(local.format("%H:%M").to_string()),
+            starts_at: starts,
+            duration_minutes: 15,
+            seat: Some(1),
+            kind: "booked".into(),
+            status: "booked".into(),
+            reason: None,
+            token: None,
+            cancel_reason: None,
+            rescheduled_to: None,
+            created_by: None,
+            created_at: starts,
+            updated_at: starts,
+            checked_in_at: None,
+            started_at: None,
+            finished_at: None,
+            version: 1,
+        }],
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    salus_db::insert_all::<salus_db::entity::notification::Entity, _>(
+        db,
+        vec![salus_db::entity::notification::Model {
+            id: Uuid::now_v7(),
+            patient_id: dup,
+            appointment_id: Some(appointment),
+            kind: "reminder".into(),
+            channel: "sms".into(),
+            recipient: "+919800000000".into(),
+            language: "en".into(),
+            context: "{}".into(),
+            status: "pending".into(),
+            attempts: 0,
+            last_error: None,
+            send_at: now,
+            sent_at: None,
+            created_at: now,
+            updated_at: now,
+        }],
+    )
+    .await
+    .unwrap();
+
+    // The patient's own account, and a photo.
+    t.user("merge.patient", &[Role::Patient]).await;
+    let account = t.app.find_user_by_username(&op, "merge.patient").await.unwrap().id;
+    let (_, me) = send(t, &w.desk, "GET", &format!("/api/v1/patients/{dup}"), None, None).await;
+    t.app.link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
+    let res = w
+        .desk
+        .client
+        .put(t.url(&format!("/api/v1/patients/{dup}/photo")))
+        .header("x-csrf-token", &w.desk.csrf)
+        .header("content-type", "image/png")
+        .body(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+}
+
+db_test!(every_table_that_refers_to_a_patient_follows_a_merge, |t| {
+    let w = ward(&t).await;
+    let admin = common::ward::who(&t, "merge.admin", &[Role::Admin]).await;
+    let keep: Uuid = w.patient.parse().unwrap();
+    let dup: Uuid = w.other_patient.parse().unwrap();
+    let doctor = t.app.find_user_by_username(&salus_app::Ctx::operator(), "cl.doc").await.unwrap().id;
+    fill(&t, &w, dup, doctor.as_uuid()).await;
+
+    // Every column of the schema that refers to a patient has a declared rule, and every
+    // table that follows merges holds a row of the duplicate for this test to watch.
+    let columns = salus_db::backend::patient_columns(t.app.db.reader()).await.unwrap();
+    assert!(columns.contains(&("allergies".to_owned(), "patient_id".to_owned())), "read: {columns:?}");
+    for (table, column) in &columns {
+        assert!(
+            merge::link(table, column).is_some(),
+            "{table}.{column} refers to a patient, but no context's PATIENT_LINKS says what a merge does with it"
+        );
+    }
+    let before = following_rows(&t, dup).await;
+    for (table, ids) in &before {
+        assert!(columns.iter().any(|(t, _)| t == table), "{table} is declared but not in the schema");
+        assert!(!ids.is_empty(), "this test puts no row of the duplicate in {table}: add one to fill()");
+    }
+    let keep_before = following_rows(&t, keep).await;
+
+    // Before the merge the survivor is not known to be allergic.
+    let amoxicillin = medicine(&t, &w.doc, "amox", "Amoxicillin").await;
+    let rx = json!({"medicine_id": amoxicillin, "dose": "500 mg", "frequency": "three times a day"});
+    assert!(!banner(&chart(&t, &w.doc, keep).await).contains("Penicillin"));
+
+    let (status, p) = send(
+        &t,
+        &admin,
+        "POST",
+        &format!("/api/v1/patients/{dup}/merge"),
+        Some(json!({"survivor_id": keep})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    let after = following_rows(&t, keep).await;
+    for (table, ids) in &before {
+        for id in ids {
+            assert!(after[table].contains(id), "{table} row {id} stayed with the duplicate");
+        }
+    }
+    let left = following_rows(&t, dup).await;
+    for (table, ids) in &left {
+        let merged_note = if *table == "patient_timeline" { 1 } else { 0 };
+        assert_eq!(ids.len(), merged_note, "{table}: the duplicate keeps only the note of its merge");
+    }
+
+    // The survivor's chart, allergy banner, allergy list and prescribing check see the
+    // duplicate's penicillin allergy.
+    let (_, allergies) =
+        send(&t, &w.doc, "GET", &format!("/api/v1/patients/{keep}/allergies"), None, None).await;
+    assert!(
+        allergies["items"].as_array().unwrap().iter().any(|a| a["substance"] == "Penicillin"),
+        "{allergies}"
+    );
+    let page = chart(&t, &w.doc, keep).await;
+    assert!(banner(&page).contains("Penicillin (Anaphylaxis)"), "banner: {}", banner(&page));
+    let (status, p) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/patients/{keep}/prescriptions"), Some(rx.clone()), None)
+            .await;
+    assert!(status == 409 && penicillin_warning(&p), "{status} {p}");
+    let (_, meds) =
+        send(&t, &w.doc, "GET", &format!("/api/v1/patients/{keep}/prescriptions"), None, None).await;
+    assert!(
+        meds["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["medicine_name"].as_str().unwrap().contains("Paracetamol"))
+    );
+    let photo = w.desk.client.get(t.url(&format!("/api/v1/patients/{keep}/photo"))).send().await.unwrap();
+    assert_eq!(photo.status(), 200, "the survivor had no photo; the duplicate's moved");
+    let events = salus_db::audit::actions_of(t.app.db.reader(), "patient.merge").await.unwrap();
+    let detail: Value = serde_json::from_str(events[0].detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["moved"]["allergies"], 1, "{detail}");
+
+    // Undo: every row is back where it was, and the survivor is as before.
+    let (status, _) = send(&t, &admin, "POST", &format!("/api/v1/patients/{dup}/unmerge"), None, None).await;
+    assert_eq!(status, 204);
+    let back = following_rows(&t, dup).await;
+    let keep_after = following_rows(&t, keep).await;
+    for (table, ids) in &before {
+        for id in ids {
+            assert!(back[table].contains(id), "{table} row {id} did not come back");
+        }
+        let unmerge_notes = if *table == "patient_timeline" { 2 } else { 0 };
+        assert_eq!(
+            keep_after[table].len(),
+            keep_before[table].len() + unmerge_notes,
+            "{table}: the survivor keeps its own rows only"
+        );
+    }
+    assert!(!banner(&chart(&t, &w.doc, keep).await).contains("Penicillin"));
+    assert!(banner(&chart(&t, &w.doc, dup).await).contains("Penicillin"));
+    let photo = w.desk.client.get(t.url(&format!("/api/v1/patients/{keep}/photo"))).send().await.unwrap();
+    assert_eq!(photo.status(), 404, "the photo went back");
+    let (status, p) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/patients/{keep}/prescriptions"), Some(rx), None).await;
+    assert_eq!(status, 201, "no allergy on the survivor once separated: {p}");
+});
+
+db_test!(an_upgrade_mends_merges_that_left_clinical_rows_behind, |t| {
+    let w = ward(&t).await;
+    let admin = common::ward::who(&t, "merge.admin", &[Role::Admin]).await;
+    let keep: Uuid = w.patient.parse().unwrap();
+    let dup: Uuid = w.other_patient.parse().unwrap();
+    let (status, a) = send(
+        &t,
+        &w.nurse,
+        "POST",
+        &format!("/api/v1/patients/{dup}/allergies"),
+        Some(json!({"substance": "Penicillin", "reaction": "Anaphylaxis", "severity": "severe"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    let allergy: Uuid = a["id"].as_str().unwrap().parse().unwrap();
+    let (status, _) = send(
+        &t,
+        &admin,
+        "POST",
+        &format!("/api/v1/patients/{dup}/merge"),
+        Some(json!({"survivor_id": keep})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Put the database back as a merge of the earlier version left it: the allergy with
+    // the duplicate, the merge's record in the old shape, migration 14 not yet applied.
+    let db = t.app.db.writer();
+    let backend = db.get_database_backend();
+    let (p1, p2) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("UPDATE allergies SET patient_id = {p1} WHERE id = {p2}"),
+        [dup.into(), allergy.into()],
+    ))
+    .await
+    .unwrap();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(backend, "SELECT id, moved FROM patient_merges"))
+        .await
+        .unwrap()
+        .unwrap();
+    let merge_id: Uuid = row.try_get("", "id").unwrap();
+    let mut moved: Value = serde_json::from_str(&row.try_get::<String>("", "moved").unwrap()).unwrap();
+    let tables = moved["tables"].take();
+    moved["timeline"] = tables["patient_timeline"].clone();
+    moved["users"] = json!([]);
+    moved["appointments"] = json!([]);
+    moved.as_object_mut().unwrap().remove("tables");
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("UPDATE patient_merges SET moved = {p1} WHERE id = {p2}"),
+        [moved.to_string().into(), merge_id.into()],
+    ))
+    .await
+    .unwrap();
+    db.execute_raw(sea_orm::Statement::from_string(
+        backend,
+        "DELETE FROM seaql_migrations WHERE version = 'm20261129_000014_merged_clinical_rows'",
+    ))
+    .await
+    .unwrap();
+    let (_, list) = send(&t, &w.doc, "GET", &format!("/api/v1/patients/{keep}/allergies"), None, None).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "the defect, reproduced: {list}");
+
+    assert_eq!(t.app.db.migrate().await.unwrap(), ["m20261129_000014_merged_clinical_rows"]);
+    assert_eq!(ids_of(&t, "allergies", "patient_id", keep).await, [allergy]);
+    let (_, list) = send(&t, &w.doc, "GET", &format!("/api/v1/patients/{keep}/allergies"), None, None).await;
+    assert_eq!(list["items"][0]["substance"], "Penicillin", "{list}");
+    let events = salus_db::audit::actions_of(t.app.db.reader(), "patient.merge.complete").await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].patient_id, Some(keep));
+    assert!(events[0].detail.as_deref().unwrap().contains("\"allergies\":1"), "{:?}", events[0].detail);
+    // Running it again changes nothing.
+    assert!(t.app.db.migrate().await.unwrap().is_empty());
+
+    // The unmerge sends the mended rows back too, and the timeline as before.
+    let (status, _) = send(&t, &admin, "POST", &format!("/api/v1/patients/{dup}/unmerge"), None, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(ids_of(&t, "allergies", "patient_id", dup).await, [allergy]);
+    assert!(ids_of(&t, "allergies", "patient_id", keep).await.is_empty());
+    assert_eq!(
+        ids_of(&t, "patient_timeline", "patient_id", keep).await.len(),
+        3,
+        "own registration, merge, unmerge"
+    );
+});
