@@ -3,6 +3,7 @@
 //! binary. Served with a strong ETag (the content's SHA-256) and revalidated after an
 //! hour; a matching `If-None-Match` gets 304 with no body.
 
+use crate::access::{Access, Declared, route};
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,6 +17,9 @@ use crate::AppState;
 #[folder = "assets/"]
 #[exclude = "*.LICENSE*"]
 struct Assets;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[route("/assets/{*path}", Access::Public).example("/assets/app.css")];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/assets/{*path}", get(asset))

@@ -2,6 +2,7 @@
 //! readiness (the database answers and its schema is the one this binary expects) and
 //! Prometheus metrics. They carry no patient data and need no sign-in.
 
+use crate::access::{Access, Declared, route};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -12,6 +13,13 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::middleware::prometheus;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/health/live", Access::Public),
+    route("/health/ready", Access::Public),
+    route("/metrics", Access::Public),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

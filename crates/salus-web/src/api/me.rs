@@ -1,5 +1,6 @@
 //! The signed-in user.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use salus_app::identity::CurrentUser;
 use serde::Serialize;
@@ -10,6 +11,9 @@ use utoipa_axum::routes;
 use super::ApiUser;
 use crate::AppState;
 use crate::error::ApiError;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[route("/api/v1/me", Access::SignedIn)];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(me))

@@ -17,6 +17,7 @@ pub mod patients;
 mod scheduling;
 mod users;
 
+use crate::access::{Access, Declared, route};
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -43,7 +44,34 @@ use crate::error::{FieldProblem, Problem};
 )]
 struct ApiDoc;
 
+/// The API's route tables (see `crate::access`).
+pub(crate) const TABLES: &[&[Declared]] = &[
+    ROUTES,
+    me::ROUTES,
+    users::ROUTES,
+    patients::ROUTES,
+    organisation::ROUTES,
+    organisation::codes::ROUTES,
+    organisation::services::ROUTES,
+    organisation::staff::ROUTES,
+    scheduling::ROUTES,
+    operations::ROUTES,
+    clinical::ROUTES,
+    clinical::files::ROUTES,
+    clinical::prescriptions::ROUTES,
+    clinical::records::ROUTES,
+];
+
 /// The API routes and the spec built from them.
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    // The API's description: no data, and integrators read it before they have a token.
+    route("/api/openapi.json", Access::Public),
+    route("/api/docs", Access::Public),
+    route("/api/docs/", Access::Public),
+    route("/api/docs/{*rest}", Access::Public).example("/api/docs/swagger-ui.css"),
+];
+
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(me::routes())

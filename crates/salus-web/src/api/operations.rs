@@ -1,9 +1,11 @@
 //! Operations: background jobs (retry the dead, bring a queued one forward), the
 //! notification outbox, and the message templates administrators edit and preview.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use salus_app::identity::Permission;
 use salus_app::jobs::Job;
 use salus_app::notifications::Notification;
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,25 @@ use uuid::Uuid;
 use super::{ApiJson, ApiQuery, ApiUser, Paged};
 use crate::AppState;
 use crate::error::{ApiError, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/jobs", Access::Permission(Permission::JobsManage)),
+    route("/api/v1/jobs/{id}/{action}", Access::Permission(Permission::JobsManage))
+        .post()
+        .example("/api/v1/jobs/{id}/retry"),
+    // One patient's messages for staff who see appointments; everyone's for administrators.
+    route("/api/v1/notifications", Access::Permission(Permission::AppointmentsRead))
+        .example("/api/v1/notifications?patient_id={id}"),
+    route("/api/v1/notification-templates", Access::Permission(Permission::JobsManage)),
+    route("/api/v1/notification-templates/preview", Access::Permission(Permission::JobsManage)).post(),
+    route(
+        "/api/v1/notification-templates/{kind}/{channel}/{language}",
+        Access::Permission(Permission::JobsManage),
+    )
+    .put()
+    .example("/api/v1/notification-templates/appointment_booked/sms/en"),
+];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

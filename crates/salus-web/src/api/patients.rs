@@ -2,12 +2,14 @@
 //! unmerge, break the glass, the timeline, the history and the photo. The shape is close to
 //! FHIR Patient so the FHIR door can map it field for field.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use salus_app::identity::Permission;
 use salus_app::patients::{Duplicate, HistoryEntry, Patient, PatientInput, SearchHit, TimelineEntry};
 use salus_core::PatientId;
 use serde::{Deserialize, Serialize};
@@ -18,6 +20,21 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match};
 use crate::AppState;
 use crate::error::{ApiError, FieldProblem, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/patients", Access::Permission(Permission::PatientsRead))
+        .example("/api/v1/patients?q=smith"),
+    // A patient's own account reads its record here too: the use case decides by relationship.
+    route("/api/v1/patients/{id}", Access::SignedIn),
+    route("/api/v1/patients/{id}/status", Access::Permission(Permission::PatientsRegister)).post(),
+    route("/api/v1/patients/{id}/merge", Access::Permission(Permission::PatientsMerge)).post(),
+    route("/api/v1/patients/{id}/unmerge", Access::Permission(Permission::PatientsMerge)).post(),
+    route("/api/v1/patients/{id}/break-glass", Access::Permission(Permission::PatientsBreakGlass)).post(),
+    route("/api/v1/patients/{id}/timeline", Access::SignedIn),
+    route("/api/v1/patients/{id}/history", Access::SignedIn),
+    route("/api/v1/patients/{id}/photo", Access::SignedIn),
+];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -3,11 +3,13 @@
 //! the same moment in UTC. A booking into a full slot is 409 `slot-taken` with the next
 //! free slots in `next_free`.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
+use salus_app::identity::Permission;
 use salus_app::scheduling::{Appointment, BookInput, ExceptionInput, FreeSlot, Queue, TemplateInput};
 use salus_core::scheduling::Transition;
 use salus_core::{AppointmentId, DepartmentId, ExceptionId, PatientId, TemplateId, UserId};
@@ -20,6 +22,27 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::AppState;
 use crate::error::{ApiError, FieldProblem, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    // Scheduling: the use cases tell booking (reception), consulting (doctors) and
+    // managing sessions (administrators) apart.
+    route("/api/v1/schedules", Access::Permission(Permission::AppointmentsRead)),
+    route("/api/v1/schedules/{id}/retire", Access::Permission(Permission::SchedulesManage)).post(),
+    route("/api/v1/schedule-exceptions", Access::Permission(Permission::AppointmentsRead))
+        .example("/api/v1/schedule-exceptions?from=2026-01-01&to=2026-01-31"),
+    route("/api/v1/schedule-exceptions/{id}", Access::Permission(Permission::SchedulesManage)).delete(),
+    route("/api/v1/slots", Access::Permission(Permission::AppointmentsRead))
+        .example("/api/v1/slots?doctor_id={id}"),
+    route("/api/v1/appointments", Access::Permission(Permission::AppointmentsRead))
+        .example("/api/v1/appointments?date=2026-01-01"),
+    route("/api/v1/appointments/{id}", Access::Permission(Permission::AppointmentsRead)),
+    route("/api/v1/appointments/{id}/status", Access::Permission(Permission::AppointmentsRead)).post(),
+    route("/api/v1/appointments/{id}/reschedule", Access::Permission(Permission::AppointmentsBook)).post(),
+    route("/api/v1/walk-ins", Access::Permission(Permission::AppointmentsBook)).post(),
+    route("/api/v1/queue", Access::Permission(Permission::AppointmentsRead)),
+    route("/api/v1/queue/call-next", Access::Permission(Permission::AppointmentsConsult)).post(),
+];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,8 +1,10 @@
 //! User administration.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use salus_app::identity::Permission;
 use salus_app::identity::{NewUser, User};
 use salus_core::page::PageRequest;
 use salus_core::{Role, UserId};
@@ -14,6 +16,9 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery, ApiUser, Cursor, Paged};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[route("/api/v1/users", Access::Permission(Permission::UsersManage))];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_users, create_user))

@@ -3,6 +3,7 @@
 //! patient (department → doctor → day → a free slot). Every action is a form that posts
 //! the version it saw; the board says what happened, or why not.
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -30,6 +31,22 @@ pub(super) const MENU: &[Entry] = &[
     Entry::page("Appointments", "/appointments", "The day's board: check in, mark no-shows, cancel or move"),
     Entry::home_only("Book an appointment", "/appointments/book", "Free slots by department, doctor and day"),
     Entry::home_only("Waiting-room screen", "/queue", "Tokens called, for the screen in the waiting room"),
+];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/appointments", Access::Permission(Permission::AppointmentsRead)),
+    route("/appointments/book", Access::Permission(Permission::AppointmentsBook))
+        .example("/appointments/book?patient_id={id}"),
+    // Checking in is reception's, starting a consultation the doctor's: the use case decides.
+    route("/appointments/{id}/{action}", Access::Permission(Permission::AppointmentsRead))
+        .post()
+        .example("/appointments/{id}/check_in"),
+    route("/worklist", Access::Permission(Permission::AppointmentsConsult)),
+    route("/worklist/call-next", Access::Permission(Permission::AppointmentsConsult)).post(),
+    route("/appointments/walk-in", Access::Permission(Permission::AppointmentsBook)).post(),
+    route("/queue", Access::Permission(Permission::AppointmentsRead)),
+    route("/queue/board", Access::Permission(Permission::AppointmentsRead)),
 ];
 
 pub fn router() -> Router<AppState> {

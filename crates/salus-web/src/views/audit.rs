@@ -1,6 +1,7 @@
 //! The audit viewer for administrators: filter by user, patient, action and date, newest
 //! first, paged by a keyset cursor so the thousandth page costs what the first does.
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::Router;
@@ -10,6 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::AppError;
+use salus_app::identity::Permission;
 use salus_db::audit::EventFilter;
 use salus_db::entity::audit_event;
 use serde::Deserialize;
@@ -24,6 +26,9 @@ const PAGE: u64 = 50;
 /// The pages of this module worth a link (see `menu`).
 pub(super) const MENU: &[Entry] =
     &[Entry::page("Audit log", "/admin/audit", "Who read and changed what, verifiable")];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[route("/admin/audit", Access::Permission(Permission::AuditView))];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/audit", get(audit_page))

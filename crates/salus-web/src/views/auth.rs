@@ -1,5 +1,6 @@
 //! Sign in and sign out.
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -15,6 +16,15 @@ use crate::AppState;
 use crate::cookies;
 use crate::error::PageError;
 use crate::middleware::session::append_cookie;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/login", Access::Public),
+    // Signed in with the password, still to give the second factor (the gate keeps such a
+    // session to this page).
+    route("/login/two-factor", Access::SignedIn),
+    route("/logout", Access::SignedIn).post(),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,6 +1,7 @@
 //! The administrator's review of break-the-glass grants: who opened which restricted
 //! record, when, why; each marked reviewed once looked at.
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::Router;
@@ -8,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use salus_app::identity::Permission;
 use salus_app::patients::BreakGlassGrant;
 use serde::Deserialize;
 
@@ -22,6 +24,12 @@ pub(super) const MENU: &[Entry] = &[Entry::page(
     "/admin/break-glass",
     "Emergency access to restricted records, to review",
 )];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/admin/break-glass", Access::Permission(Permission::AuditView)),
+    route("/admin/break-glass/{id}/review", Access::Permission(Permission::AuditView)).post(),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin/break-glass", get(list)).route("/admin/break-glass/{id}/review", post(review))

@@ -3,6 +3,7 @@
 //! record vitals and doctors write, sign and amend notes and record diagnoses (ICD-10-CM
 //! suggested while typing).
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -22,6 +23,29 @@ use serde::Deserialize;
 use super::{Fields, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/patients/{id}/encounters", Access::Permission(Permission::ClinicalWrite)).post(),
+    route("/patients/{id}/diagnoses", Access::Permission(Permission::ClinicalWrite)).post(),
+    route("/patients/{id}/allergies", Access::Permission(Permission::VitalsRecord)).post(),
+    // The patient's own account reads its encounters too; the use case decides.
+    route("/encounters/{id}", Access::SignedIn),
+    route("/encounters/{id}/{action}", Access::Permission(Permission::ClinicalRead))
+        .post()
+        .example("/encounters/{id}/vitals"),
+    route("/notes/{id}/{action}", Access::Permission(Permission::ClinicalWrite))
+        .post()
+        .example("/notes/{id}/save"),
+    route("/icd10/suggest", Access::Permission(Permission::OrganisationRead))
+        .example("/icd10/suggest?code=E11"),
+    route("/patients/{id}/prescriptions", Access::Permission(Permission::ClinicalWrite)).post(),
+    route("/patients/{id}/referrals", Access::Permission(Permission::ClinicalWrite)).post(),
+    route("/patients/{id}/attachments", Access::Permission(Permission::VitalsRecord)).post(),
+    route("/attachments/{id}", Access::SignedIn),
+    // The patient's own account prints its prescription too; the use case decides.
+    route("/encounters/{id}/prescription", Access::SignedIn),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

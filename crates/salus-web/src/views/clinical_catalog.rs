@@ -1,6 +1,7 @@
 //! The administrators' page for what clinicians choose from: the medicine catalog (add,
 //! correct, retire, restore) and the note templates (add, edit, retire).
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::clinical::Soap;
 use salus_app::clinical::prescriptions::{MedicineInput, medicine_label};
+use salus_app::identity::Permission;
 use serde::Deserialize;
 
 use super::clinical::{flash, refusal};
@@ -20,6 +22,14 @@ use crate::error::PageError;
 /// The pages of this module worth a link (see `menu`).
 pub(super) const MENU: &[Entry] =
     &[Entry::page("Medicines", "/admin/clinical-catalog", "The medicine catalog and note templates")];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/admin/clinical-catalog", Access::Permission(Permission::OrganisationManage)),
+    route("/admin/clinical-catalog/{kind}", Access::Permission(Permission::OrganisationManage))
+        .post()
+        .example("/admin/clinical-catalog/medicines"),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

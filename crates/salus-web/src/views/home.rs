@@ -1,6 +1,7 @@
 //! The home page: for each of the user's roles, the pages that role opens now, from the
 //! same declarations as the navigation bar (`menu`).
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
@@ -11,6 +12,9 @@ use salus_core::Role;
 
 use super::{PageCtx, SignedIn, menu, render};
 use crate::AppState;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[route("/", Access::SignedIn)];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(home))

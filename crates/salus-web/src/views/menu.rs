@@ -1,6 +1,6 @@
 //! What a user can open, as links: the navigation bar and the home page are both built
 //! from the pages each view module declares in its `MENU`, shown to a user exactly when
-//! the page's route, as declared in [`crate::access::DECLARED`], lets that user in. A
+//! the page's route, as declared in its module's `ROUTES` (see `crate::access`), lets that user in. A
 //! page that is not built cannot be listed (the test below checks every entry is a
 //! declared route), and a role sees what it can do now, never "not yet available".
 

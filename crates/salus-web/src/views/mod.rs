@@ -32,6 +32,25 @@ use crate::cookies;
 use crate::error::error_page;
 use crate::middleware::{Auth, Flash, client_info};
 
+/// The pages' route tables (see `crate::access`).
+pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
+    auth::ROUTES,
+    home::ROUTES,
+    users::ROUTES,
+    profile::ROUTES,
+    two_factor::ROUTES,
+    audit::ROUTES,
+    patients::ROUTES,
+    break_glass::ROUTES,
+    organisation::ROUTES,
+    organisation::services::ROUTES,
+    organisation::staff::ROUTES,
+    appointments::ROUTES,
+    operations::ROUTES,
+    clinical::ROUTES,
+    clinical_catalog::ROUTES,
+];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())

@@ -2,6 +2,7 @@
 //! forward), the outbox with each message's delivery status, message templates with a
 //! preview, and doctors' weekly sessions and exceptions.
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,6 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
+use salus_app::identity::Permission;
 use salus_app::jobs::Job;
 use salus_app::notifications::{CHANNELS, KINDS, Notification};
 use salus_app::organisation::StaffQuery;
@@ -30,6 +32,20 @@ pub(super) const MENU: &[Entry] = &[
     Entry::page("Schedules", "/admin/schedules", "Doctors' weekly sessions, leave and holidays"),
     Entry::page("Operations", "/admin/operations", "Background jobs and messages to patients"),
     Entry::home_only("Message templates", "/admin/templates", "The words of reminders and confirmations"),
+];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/admin/operations", Access::Permission(Permission::JobsManage)),
+    route("/admin/jobs/{id}/{action}", Access::Permission(Permission::JobsManage))
+        .post()
+        .example("/admin/jobs/{id}/retry"),
+    route("/admin/templates", Access::Permission(Permission::JobsManage)),
+    route("/admin/schedules", Access::Permission(Permission::SchedulesManage)),
+    route("/admin/schedules/sessions", Access::Permission(Permission::SchedulesManage)).post(),
+    route("/admin/schedules/sessions/{id}/retire", Access::Permission(Permission::SchedulesManage)).post(),
+    route("/admin/schedules/exceptions", Access::Permission(Permission::SchedulesManage)).post(),
+    route("/admin/schedules/exceptions/{id}/remove", Access::Permission(Permission::SchedulesManage)).post(),
 ];
 
 pub fn router() -> Router<AppState> {

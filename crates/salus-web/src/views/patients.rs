@@ -2,6 +2,7 @@
 //! with its duplicate check, the chart (header and timeline), editing, the photo,
 //! break-the-glass, and an administrator's merge and unmerge.
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -29,6 +30,20 @@ pub(super) const MENU: &[Entry] = &[
         "/patients/new",
         "A new record, with a warning when it may be a duplicate",
     ),
+];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/patients", Access::Permission(Permission::PatientsRead)).example("/patients?q=smith"),
+    route("/patients/new", Access::Permission(Permission::PatientsRegister)),
+    // A patient's own account opens its chart too: the use case decides by relationship.
+    route("/patients/{id}", Access::SignedIn),
+    route("/patients/{id}/timeline", Access::SignedIn),
+    route("/patients/{id}/photo", Access::SignedIn),
+    route("/patients/{id}/edit", Access::Permission(Permission::PatientsRegister)),
+    route("/patients/{id}/break-glass", Access::Permission(Permission::PatientsBreakGlass)).post(),
+    route("/patients/{id}/merge", Access::Permission(Permission::PatientsMerge)).post(),
+    route("/patients/{id}/unmerge", Access::Permission(Permission::PatientsMerge)).post(),
 ];
 
 pub fn router() -> Router<AppState> {

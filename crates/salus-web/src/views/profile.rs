@@ -1,6 +1,7 @@
 //! The user's own profile: change password, see and end their sessions, the second
 //! factor's state, and personal API tokens.
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,6 +18,16 @@ use crate::AppState;
 use crate::cookies;
 use crate::error::PageError;
 use crate::middleware::session::append_cookie;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/profile", Access::SignedIn),
+    route("/profile/password", Access::SignedIn).post(),
+    route("/profile/sessions/{id}/revoke", Access::SignedIn).post(),
+    route("/profile/sessions/revoke-others", Access::SignedIn).post(),
+    route("/profile/tokens", Access::SignedIn).post(),
+    route("/profile/tokens/{id}/revoke", Access::SignedIn).post(),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -1,6 +1,7 @@
 //! Setting up and managing the second factor on the user's own profile. The QR code is
 //! drawn here, as inline SVG: the secret never leaves the server for a QR service.
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,6 +16,13 @@ use super::profile::with_flash;
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/profile/two-factor", Access::SignedIn),
+    route("/profile/two-factor/disable", Access::SignedIn).post(),
+    route("/profile/two-factor/recovery-codes", Access::SignedIn).post(),
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -2,6 +2,7 @@
 //! account's page with its actions (roles, disable or enable, reset the password, require
 //! or reset the second factor).
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -27,6 +28,15 @@ pub(super) const MENU: &[Entry] = &[
         worth_it_with: Some(Permission::UsersManage),
         ..Entry::page("API docs", "/api/docs/", "The REST API, browsable, for integrators")
     },
+];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/admin/users", Access::Permission(Permission::UsersManage)),
+    route("/admin/users/{id}", Access::Permission(Permission::UsersManage)),
+    route("/admin/users/{id}/{action}", Access::Permission(Permission::UsersManage))
+        .post()
+        .example("/admin/users/{id}/enable"),
 ];
 
 pub fn router() -> Router<AppState> {

@@ -1,10 +1,12 @@
 //! Referrals to a department or a doctor, and attachments: uploaded as the request body,
 //! downloaded as files the browser never sniffs.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use salus_app::identity::Permission;
 use salus_core::{EncounterId, RecordId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -15,6 +17,16 @@ use super::id;
 use crate::AppState;
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::error::{ApiError, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/patients/{id}/referrals", Access::SignedIn),
+    route("/api/v1/referrals/{id}/{action}", Access::Permission(Permission::ClinicalWrite))
+        .post()
+        .example("/api/v1/referrals/{id}/accept"),
+    route("/api/v1/patients/{id}/attachments", Access::SignedIn),
+    route("/api/v1/attachments/{id}", Access::SignedIn),
+];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

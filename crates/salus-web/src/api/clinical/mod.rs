@@ -10,17 +10,19 @@
 //! allergies and immunizations; `prescriptions` the medicine catalog, prescriptions and
 //! note templates; `files` referrals and attachments.
 
-mod files;
-mod prescriptions;
-mod records;
+pub(super) mod files;
+pub(super) mod prescriptions;
+pub(super) mod records;
 
 pub use files::attachment_response;
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use salus_app::clinical::{NewEncounter, Soap};
+use salus_app::identity::Permission;
 use salus_core::clinical::VitalsText;
 use salus_core::{AppointmentId, EncounterId, NoteId, PatientId};
 use serde::Deserialize;
@@ -32,6 +34,26 @@ use uuid::Uuid;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, decode_cursor, if_match, with_etag};
 use crate::AppState;
 use crate::error::{ApiError, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    // The clinical record: the use cases decide (clinical.read for staff, the patient's
+    // own account for its signed notes, clinical.write and vitals.record for writing).
+    route("/api/v1/encounters", Access::Permission(Permission::ClinicalWrite)).post(),
+    route("/api/v1/encounters/{id}", Access::SignedIn),
+    route("/api/v1/encounters/{id}/{action}", Access::Permission(Permission::ClinicalRead))
+        .post()
+        .example("/api/v1/encounters/{id}/finish"),
+    route("/api/v1/encounters/{id}/vitals", Access::Permission(Permission::VitalsRecord)).post(),
+    route("/api/v1/encounters/{id}/notes", Access::Permission(Permission::ClinicalWrite)).post(),
+    route("/api/v1/notes/{id}", Access::Permission(Permission::ClinicalWrite)).put(),
+    route("/api/v1/notes/{id}/{action}", Access::Permission(Permission::ClinicalWrite))
+        .post()
+        .example("/api/v1/notes/{id}/sign"),
+    route("/api/v1/notes/{id}/history", Access::SignedIn),
+    route("/api/v1/patients/{id}/encounters", Access::SignedIn),
+    route("/api/v1/patients/{id}/vitals", Access::SignedIn),
+];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

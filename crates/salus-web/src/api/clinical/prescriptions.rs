@@ -1,11 +1,13 @@
 //! The medicine catalog, prescriptions (FHIR MedicationRequest) with their allergy and
 //! duplicate checks, and the note templates doctors start notes from.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use salus_app::clinical::Soap;
+use salus_app::identity::Permission;
 use salus_core::{EncounterId, RecordId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -17,6 +19,19 @@ use super::{ReasonIn, id};
 use crate::AppState;
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::error::{ApiError, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/medicines", Access::Permission(Permission::OrganisationRead))
+        .example("/api/v1/medicines?q=amox"),
+    route("/api/v1/note-templates", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/note-templates/{id}", Access::Permission(Permission::OrganisationManage)).put(),
+    route("/api/v1/medicines/{id}", Access::Permission(Permission::OrganisationManage)).put(),
+    route("/api/v1/patients/{id}/prescriptions", Access::SignedIn),
+    route("/api/v1/prescriptions/{id}/{action}", Access::Permission(Permission::ClinicalWrite))
+        .post()
+        .example("/api/v1/prescriptions/{id}/complete"),
+];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,12 +1,14 @@
 //! The problem list (diagnoses, ICD-10-CM), allergies and immunizations, and marking
 //! vital signs or an immunization entered in error.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
+use salus_app::identity::Permission;
 use salus_core::{EncounterId, RecordId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,6 +19,20 @@ use super::{ReasonIn, id};
 use crate::AppState;
 use crate::api::{ApiJson, ApiUser, Paged, if_match, with_etag};
 use crate::error::{ApiError, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/patients/{id}/diagnoses", Access::SignedIn),
+    route("/api/v1/diagnoses/{id}/{action}", Access::Permission(Permission::ClinicalWrite))
+        .post()
+        .example("/api/v1/diagnoses/{id}/resolve"),
+    route("/api/v1/patients/{id}/allergies", Access::SignedIn),
+    route("/api/v1/allergies/{id}/status", Access::Permission(Permission::VitalsRecord)).post(),
+    route("/api/v1/patients/{id}/immunizations", Access::SignedIn),
+    route("/api/v1/records/{kind}/{id}/entered-in-error", Access::Permission(Permission::VitalsRecord))
+        .post()
+        .example("/api/v1/records/vitals/{id}/entered-in-error"),
+];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

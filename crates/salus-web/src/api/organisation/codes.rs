@@ -1,9 +1,11 @@
 //! Codes staff pick from: the kinds of patient identifier (administered here) and
 //! ICD-10-CM (carried by the binary).
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use salus_app::identity::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,6 +14,15 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged};
 use crate::error::{ApiError, Problem};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/identifier-types", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/icd10", Access::Permission(Permission::OrganisationRead)).example("/api/v1/icd10?q=E11"),
+    route("/api/v1/identifier-types/{code}", Access::Permission(Permission::OrganisationManage))
+        .put()
+        .example("/api/v1/identifier-types/passport"),
+];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

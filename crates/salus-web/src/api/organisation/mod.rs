@@ -7,14 +7,16 @@
 //! This module has facilities, departments and specialisations; `staff` the staff
 //! profiles; `services` the price list; `codes` patient identifier types and ICD-10-CM.
 
-mod codes;
-mod services;
-mod staff;
+pub(super) mod codes;
+pub(super) mod services;
+pub(super) mod staff;
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use salus_app::identity::Permission;
 use salus_app::organisation::{
     Department, DepartmentInput, Facility, FacilityInput, Specialisation, SpecialisationInput,
 };
@@ -27,6 +29,17 @@ use utoipa_axum::routes;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::AppState;
 use crate::error::{ApiError, Problem, ProblemKind};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    // The organisation: staff read it, the use cases let only administrators change it.
+    route("/api/v1/facilities", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/facilities/{id}", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/departments", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/departments/{id}", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/specialisations", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/specialisations/{id}", Access::Permission(Permission::OrganisationRead)),
+];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

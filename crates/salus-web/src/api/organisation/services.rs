@@ -1,10 +1,12 @@
 //! The service and price list: prices in minor units of the installation's currency, tax
 //! rates in basis points.
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use salus_app::identity::Permission;
 use salus_app::organisation::{Amount, Percent, Service, ServiceInput, ServiceQuery};
 use salus_core::page::PageRequest;
 use salus_core::{DepartmentId, ServiceCategory, ServiceId};
@@ -18,6 +20,12 @@ use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, decode_cursor, if_match, wit
 use crate::error::{ApiError, Problem};
 
 use super::{active_default, id};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/services", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/services/{id}", Access::Permission(Permission::OrganisationRead)),
+];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,10 +1,12 @@
 //! Staff profiles: the account with what the hospital records of the person (a doctor's
 //! registration, specialisation, department and consultation fee).
 
+use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use salus_app::identity::Permission;
 use salus_app::organisation::{Amount, StaffMember, StaffProfileInput, StaffQuery};
 use salus_core::page::PageRequest;
 use salus_core::{DepartmentId, Role, SpecialisationId, UserId};
@@ -18,6 +20,12 @@ use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, decode_cursor, if_match, wit
 use crate::error::{ApiError, Problem};
 
 use super::id;
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/api/v1/staff", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/staff/{id}", Access::Permission(Permission::OrganisationRead)),
+];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_staff)).routes(routes!(get_staff, update_staff))

@@ -6,9 +6,10 @@
 //! This module has the shared form handling and the organisation page; `staff` the staff
 //! profiles; `services` the price list.
 
-mod services;
-mod staff;
+pub(super) mod services;
+pub(super) mod staff;
 
+use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -16,6 +17,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use salus_app::identity::Permission;
 use salus_app::organisation::{
     Department, DepartmentInput, Facility, FacilityInput, IdentifierType, Specialisation, SpecialisationInput,
 };
@@ -35,6 +37,20 @@ pub(super) const MENU: &[Entry] = &[
         "Facilities, departments, specialisations and identifier types",
     ),
     Entry::page("Staff", "/admin/staff", "Doctors' and staff profiles, consultation fees"),
+];
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/admin/organisation", Access::Permission(Permission::OrganisationManage)),
+    route("/admin/organisation/{kind}", Access::Permission(Permission::OrganisationManage))
+        .post()
+        .example("/admin/organisation/facilities"),
+    route("/admin/organisation/{kind}/{id}", Access::Permission(Permission::OrganisationManage))
+        .example("/admin/organisation/facilities/{id}"),
+    route("/admin/identifier-types", Access::Permission(Permission::OrganisationManage)).post(),
+    route("/admin/identifier-types/{code}", Access::Permission(Permission::OrganisationManage))
+        .post()
+        .example("/admin/identifier-types/passport"),
 ];
 
 pub fn router() -> Router<AppState> {

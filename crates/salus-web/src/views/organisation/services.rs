@@ -1,5 +1,6 @@
 //! The price list: read by every member of staff, changed by administrators.
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -7,6 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::Ctx;
+use salus_app::identity::Permission;
 use salus_app::organisation::{Amount, Percent, Service, ServiceInput, ServiceQuery};
 use salus_core::page::PageRequest;
 use salus_core::{ServiceCategory, ServiceId};
@@ -16,6 +18,13 @@ use super::{FormState, Names, Saved, flash, guarded, saved, version};
 use crate::AppState;
 use crate::error::PageError;
 use crate::views::{PageCtx, SignedIn, render};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/services", Access::Permission(Permission::OrganisationRead)),
+    route("/admin/services", Access::Permission(Permission::OrganisationManage)).post(),
+    route("/admin/services/{id}", Access::Permission(Permission::OrganisationManage)),
+];
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

@@ -1,6 +1,7 @@
 //! Staff profile pages: the list of staff with their departments, specialisations,
 //! registrations and fees, and one member's profile form.
 
+use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -8,6 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use salus_app::Ctx;
+use salus_app::identity::Permission;
 use salus_app::organisation::{Amount, StaffMember, StaffProfileInput, StaffQuery};
 use salus_core::UserId;
 use salus_core::page::PageRequest;
@@ -17,6 +19,12 @@ use super::{FormState, Names, Saved, flash, guarded, saved, version};
 use crate::AppState;
 use crate::error::PageError;
 use crate::views::{PageCtx, SignedIn, render};
+
+/// The routes of this module and what each needs (see `crate::access`).
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/admin/staff", Access::Permission(Permission::OrganisationManage)),
+    route("/admin/staff/{id}", Access::Permission(Permission::OrganisationManage)),
+];
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
