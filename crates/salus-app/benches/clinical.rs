@@ -80,7 +80,7 @@ async fn main() {
     let app = App::new(db.clone(), SessionSettings::default());
     let op = Ctx::operator();
     if salus_db::patients::count_patients(db.reader()).await.unwrap() < 2000 {
-        app.generate_patients(&op, 2000, 9, 0, |_| {}).await.unwrap();
+        app.patients().generate_patients(&op, 2000, 9, 0, |_| {}).await.unwrap();
     }
     let patients = salus_db::patients::count_patients(db.reader()).await.unwrap();
     let backend = db.reader().get_database_backend();
@@ -199,11 +199,11 @@ async fn main() {
     let mut times = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
-        let encounters = app.encounters(&ctx, patient, None, 10).await.unwrap();
-        let problems = app.diagnoses(&ctx, patient).await.unwrap();
-        let allergies = app.allergies(&ctx, patient).await.unwrap();
-        let vitals = app.vitals(&ctx, patient, 30).await.unwrap();
-        let prescriptions = app.prescriptions(&ctx, patient).await.unwrap();
+        let encounters = app.clinical().encounters(&ctx, patient, None, 10).await.unwrap();
+        let problems = app.clinical().diagnoses(&ctx, patient).await.unwrap();
+        let allergies = app.clinical().allergies(&ctx, patient).await.unwrap();
+        let vitals = app.clinical().vitals(&ctx, patient, 30).await.unwrap();
+        let prescriptions = app.clinical().prescriptions(&ctx, patient).await.unwrap();
         times.push(t.elapsed());
         std::hint::black_box((encounters, problems, allergies, vitals, prescriptions));
     }
@@ -212,7 +212,7 @@ async fn main() {
     let mut cursor = None;
     for _ in 0..200 {
         let t = Instant::now();
-        let page = app.encounters(&ctx, patient, cursor, 50).await.unwrap();
+        let page = app.clinical().encounters(&ctx, patient, cursor, 50).await.unwrap();
         times.push(t.elapsed());
         cursor = page.last().map(|e| (e.started_at, e.id));
     }
@@ -220,6 +220,7 @@ async fn main() {
 
     println!("notes:");
     let enc = app
+        .clinical()
         .open_encounter(
             &ctx,
             salus_app::clinical::NewEncounter {
@@ -246,8 +247,9 @@ async fn main() {
                     ..Default::default()
                 };
                 let t = Instant::now();
-                let n = app.start_note(&ctx, enc, None, soap.clone()).await.unwrap();
+                let n = app.clinical().start_note(&ctx, enc, None, soap.clone()).await.unwrap();
                 let saved = app
+                    .clinical()
                     .save_note(
                         &ctx,
                         NoteId::from_uuid(n.id),
@@ -256,7 +258,7 @@ async fn main() {
                     )
                     .await
                     .unwrap();
-                app.sign_note(&ctx, NoteId::from_uuid(n.id), saved.version).await.unwrap();
+                app.clinical().sign_note(&ctx, NoteId::from_uuid(n.id), saved.version).await.unwrap();
                 times.push(t.elapsed());
             }
             times

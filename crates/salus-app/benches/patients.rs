@@ -110,7 +110,7 @@ async fn main() {
     for _ in 0..300 {
         let r = &rows[rng.random_range(0..rows.len())];
         let id: uuid::Uuid = r.try_get("", "id").unwrap();
-        let p = app.patient(&Ctx::operator(), PatientId::from_uuid(id)).await.unwrap();
+        let p = app.patients().patient(&Ctx::operator(), PatientId::from_uuid(id)).await.unwrap();
         samples.push(Sample {
             id: p.id,
             given: p.given_names.clone(),
@@ -149,7 +149,7 @@ async fn main() {
                 continue;
             }
             let t = Instant::now();
-            let (hits, _) = app.search_patients(&ctx, &q, 0, 20).await.unwrap();
+            let (hits, _) = app.patients().search_patients(&ctx, &q, 0, 20).await.unwrap();
             times.push(t.elapsed());
             asked += 1;
             if hits.iter().any(|h| h.patient.id == s.id) {
@@ -176,8 +176,8 @@ async fn main() {
     let mut times = Vec::new();
     for _ in 0..500 {
         let t = Instant::now();
-        app.patient(&ctx, busy_id).await.unwrap();
-        app.timeline(&ctx, busy_id, None, 26).await.unwrap();
+        app.patients().patient(&ctx, busy_id).await.unwrap();
+        app.patients().timeline(&ctx, busy_id, None, 26).await.unwrap();
         times.push(t.elapsed());
     }
     println!("chart open (header + first 25 timeline entries, both audited):");
@@ -197,7 +197,7 @@ async fn main() {
                 while Instant::now() < stop {
                     let id = ids[i % ids.len()];
                     if audited {
-                        app.patient(&ctx, id).await.unwrap();
+                        app.patients().patient(&ctx, id).await.unwrap();
                     } else {
                         // The same queries, without the audit event.
                         let r = app.db.reader();
@@ -244,10 +244,10 @@ async fn main() {
                     ..Default::default()
                 };
                 let t = Instant::now();
-                match app.register_patient(&ctx, input.clone(), false).await {
+                match app.patients().register_patient(&ctx, input.clone(), false).await {
                     Ok(_) => {}
                     Err(AppError::PossibleDuplicates(_)) => {
-                        app.register_patient(&ctx, input, true).await.unwrap();
+                        app.patients().register_patient(&ctx, input, true).await.unwrap();
                     }
                     Err(e) => panic!("{e}"),
                 }

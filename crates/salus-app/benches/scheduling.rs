@@ -117,6 +117,7 @@ async fn main() {
     // 16 fifteen-minute slots, 2,000 patients.
     let started = Instant::now();
     let f = app
+        .organisation()
         .create_facility(
             &op,
             FacilityInput { code: "B".into(), name: "Bench".into(), active: true, ..Default::default() },
@@ -131,7 +132,7 @@ async fn main() {
             name: format!("Dept {i}"),
             active: true,
         };
-        departments.push(app.create_department(&op, input).await.unwrap().id);
+        departments.push(app.organisation().create_department(&op, input).await.unwrap().id);
     }
     let (today, _) = local_now(app.time_zone);
     let now = Utc::now();
@@ -180,7 +181,7 @@ async fn main() {
     }
     salus_db::scheduling::insert_templates(&txn, templates).await.unwrap();
     txn.commit().await.unwrap();
-    app.generate_patients(&op, 2000, 5, 0, |_| {}).await.unwrap();
+    app.patients().generate_patients(&op, 2000, 5, 0, |_| {}).await.unwrap();
     let patients: Vec<Uuid> = salus_db::patients::first_patient_ids(db.reader(), 2000).await.unwrap();
 
     // A fifth of the next 90 days' slots booked (from tomorrow on).
@@ -242,7 +243,7 @@ async fn main() {
         for i in 0..100 {
             let (doctor, _) = doctors[(i * 37) % DOCTORS];
             let t = Instant::now();
-            found = app.free_slots(&ctx, &[doctor], None, today, days).await.unwrap().len();
+            found = app.scheduling().free_slots(&ctx, &[doctor], None, today, days).await.unwrap().len();
             times.push(t.elapsed());
         }
         report(label, times, &format!("{found} free slots in the last answer"));
@@ -257,7 +258,7 @@ async fn main() {
         for i in 0..20 {
             let dept: DepartmentId = departments[i % DEPARTMENTS];
             let t = Instant::now();
-            found = app.free_slots(&ctx, &[], Some(dept), today, days).await.unwrap().len();
+            found = app.scheduling().free_slots(&ctx, &[], Some(dept), today, days).await.unwrap().len();
             times.push(t.elapsed());
         }
         report(label, times, &format!("{found} free slots in the last answer"));
@@ -304,7 +305,7 @@ async fn main() {
                         overbook: false,
                     };
                     let t = Instant::now();
-                    match app.book(&ctx, input).await {
+                    match app.scheduling().book(&ctx, input).await {
                         Ok(_) => {
                             won.fetch_add(1, Ordering::Relaxed);
                         }
@@ -358,7 +359,7 @@ async fn main() {
         workers.push(tokio::spawn(async move {
             let mut done = 0;
             loop {
-                let pass = app.run_due_jobs(&format!("bench{w}"), 20).await.unwrap();
+                let pass = app.jobs().run_due_jobs(&format!("bench{w}"), 20).await.unwrap();
                 if pass.claimed == 0 {
                     return done;
                 }

@@ -18,8 +18,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::AppError;
 use crate::identity::{Actor, ClientInfo};
-use crate::{App, AppError};
 
 /// The lock key that names "the audit sealer" among PostgreSQL advisory locks.
 /// Events sealed per transaction: at a busy desk's rate of audited reads, 5,000 held the
@@ -222,7 +222,7 @@ impl VerifyReport {
     }
 }
 
-impl App {
+impl crate::Audit<'_> {
     /// Seals queued events into the chain, up to `limit`; returns how many. Returns 0
     /// at once when another instance is sealing.
     pub async fn seal_audit(&self, limit: u64) -> Result<u64, AppError> {

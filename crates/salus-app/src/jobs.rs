@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// Attempts before a job is dead.
 pub const MAX_ATTEMPTS: i32 = 6;
@@ -85,7 +85,7 @@ pub fn new_job(kind: &str, payload: serde_json::Value, run_at: DateTime<Utc>) ->
     }
 }
 
-impl App {
+impl crate::Jobs<'_> {
     /// Claims due jobs and runs them; the workers in `serve` call this in a loop, tests
     /// call it once to run what is due.
     pub async fn run_due_jobs(&self, worker: &str, limit: u64) -> Result<Pass, AppError> {
@@ -143,7 +143,7 @@ impl App {
                     .as_str()
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| AppError::Internal("no notification_id".into()))?;
-                self.send_notification(id, job.attempts).await
+                self.notifications().send_notification(id, job.attempts).await
             }
             // Does nothing: the job benchmark measures the queue itself.
             "noop" => Ok(()),
@@ -171,7 +171,7 @@ impl App {
     /// sleeps a second when there were none.
     pub fn spawn_workers(&self, count: usize, instance: &str, shutdown: tokio::sync::watch::Receiver<bool>) {
         for n in 0..count {
-            let app = self.clone();
+            let app: crate::App = (**self).clone();
             let worker = format!("{instance}/{n}");
             let mut stop = shutdown.clone();
             tokio::spawn(async move {
@@ -179,7 +179,7 @@ impl App {
                     if *stop.borrow() {
                         break;
                     }
-                    let idle = match app.run_due_jobs(&worker, 10).await {
+                    let idle = match app.jobs().run_due_jobs(&worker, 10).await {
                         Ok(pass) => pass.claimed == 0,
                         Err(e) => {
                             tracing::error!(error = %e, "job worker pass failed");
@@ -198,7 +198,7 @@ impl App {
     }
 
     /// Jobs of one status (queued, running, done, dead), newest first.
-    pub async fn jobs(&self, ctx: &Ctx, status: &str) -> Result<Vec<Job>, AppError> {
+    pub async fn list(&self, ctx: &Ctx, status: &str) -> Result<Vec<Job>, AppError> {
         self.authorize(ctx, Permission::JobsManage).await?;
         if !["queued", "running", "done", "dead"].contains(&status) {
             return Err(AppError::field("status", "choose queued, running, done or dead"));

@@ -1,6 +1,13 @@
-//! Use cases: one function per thing a user does. Permissions, rules, transactions (and,
-//! from the next issue on, audit events) happen here, once, whichever door — page, JSON
-//! API, FHIR or CLI — the request came through.
+//! Use cases: one function per thing a user does. Permissions, rules, transactions and
+//! audit events happen here, once, whichever door — page, JSON API, FHIR or CLI — the
+//! request came through.
+//!
+//! Each bounded context's use cases sit behind one service: `app.clinical().open_encounter(…)`,
+//! `app.scheduling().book(…)`. A service is a borrowed handle on the [`App`]; inside it,
+//! `self.db`, `self.authorize(…)` and the other contexts (`self.patients().load_for(…)`)
+//! are reached through `Deref`. Only what every context shares stays on `App` itself:
+//! settings, `authorize`, the read auditor. A new context adds its module and one
+//! `service!` line here.
 
 pub mod audit;
 pub mod audit_reads;
@@ -21,6 +28,72 @@ pub use audit::Ctx;
 pub use error::AppError;
 use salus_core::{Currency, Role};
 use salus_db::Db;
+
+/// Declares a context's service: a handle type, and the `App` method that returns it.
+macro_rules! service {
+    ($(#[$doc:meta])* $ty:ident, $accessor:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub struct $ty<'a>(&'a App);
+
+        impl std::ops::Deref for $ty<'_> {
+            type Target = App;
+            fn deref(&self) -> &App {
+                self.0
+            }
+        }
+
+        impl App {
+            #[inline]
+            pub fn $accessor(&self) -> $ty<'_> {
+                $ty(self)
+            }
+        }
+    };
+}
+
+service!(
+    /// Users, roles, sign-in, sessions, API tokens and two-factor sign-in.
+    Identity,
+    identity
+);
+service!(
+    /// The master patient index: registration, search, access by relationship and
+    /// break-the-glass, the chart's demographic part, merges.
+    Patients,
+    patients
+);
+service!(
+    /// Facilities, departments, specialisations, staff profiles, the price list.
+    Organisation,
+    organisation
+);
+service!(
+    /// Doctors' sessions and exceptions, free slots, appointments, the waiting room.
+    Scheduling,
+    scheduling
+);
+service!(
+    /// The clinical record: encounters, vitals, notes, diagnoses, allergies,
+    /// immunizations, prescriptions, referrals, attachments.
+    Clinical,
+    clinical
+);
+service!(
+    /// Messages to patients: the outbox, its templates, reminders.
+    Notifications,
+    notifications
+);
+service!(
+    /// Background jobs: claiming, running, retrying.
+    Jobs,
+    jobs
+);
+service!(
+    /// The audit trail: sealing, verifying, searching, exporting.
+    Audit,
+    audit
+);
 
 /// Session lifetimes. A session ends when idle for `idle_timeout` or, whatever the
 /// activity, `absolute_timeout` after login.

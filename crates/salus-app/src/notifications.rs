@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::jobs::new_job;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// How SMTP is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,7 +166,7 @@ impl From<notification::Model> for Notification {
     }
 }
 
-impl App {
+impl crate::Notifications<'_> {
     /// Writes the messages an appointment event calls for, in the caller's transaction:
     /// `kind` now, and for a booking (or a move) the reminders 24 h and 2 h before.
     pub(crate) async fn queue_appointment_messages(
@@ -345,11 +345,7 @@ impl App {
     }
 
     /// The outbox, newest first: one patient's messages, or everyone's for administrators.
-    pub async fn notifications(
-        &self,
-        ctx: &Ctx,
-        patient: Option<Uuid>,
-    ) -> Result<Vec<Notification>, AppError> {
+    pub async fn outbox(&self, ctx: &Ctx, patient: Option<Uuid>) -> Result<Vec<Notification>, AppError> {
         self.authorize(
             ctx,
             if patient.is_some() { Permission::AppointmentsRead } else { Permission::JobsManage },

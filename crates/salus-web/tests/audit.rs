@@ -86,8 +86,8 @@ db_test!(the_chain_verifies_and_names_a_changed_row, |t| {
     for i in 0..30 {
         t.user(&format!("user.{i:02}"), &[Role::Nurse]).await;
     }
-    assert_eq!(t.app.seal_all_audit().await.unwrap(), 30);
-    let report = t.app.verify_audit().await.unwrap();
+    assert_eq!(t.app.audit().seal_all_audit().await.unwrap(), 30);
+    let report = t.app.audit().verify_audit().await.unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!((report.verified, report.unsealed), (30, 0));
 
@@ -101,7 +101,7 @@ db_test!(the_chain_verifies_and_names_a_changed_row, |t| {
         .execute_unprepared(&format!("UPDATE audit_events SET actor_name = 'someone else' WHERE id = {id}"))
         .await
         .unwrap();
-    let report = t.app.verify_audit().await.unwrap();
+    let report = t.app.audit().verify_audit().await.unwrap();
     assert_eq!(report.verified, 16, "the links before it still verify");
     let problem = report.first_problem.unwrap();
     assert!(
@@ -115,7 +115,7 @@ db_test!(a_deleted_event_and_a_smuggled_one_are_found, |t| {
     for i in 0..5 {
         t.user(&format!("user.{i}"), &[Role::Nurse]).await;
     }
-    t.app.seal_all_audit().await.unwrap();
+    t.app.audit().seal_all_audit().await.unwrap();
     let db = t.app.db.writer();
     // An event inserted behind the program's back is outside the chain.
     let copy = sql(
@@ -124,7 +124,7 @@ db_test!(a_deleted_event_and_a_smuggled_one_are_found, |t| {
         "INSERT INTO audit_events SELECT gen_random_uuid(), at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail FROM audit_events LIMIT 1",
     );
     db.execute_unprepared(&copy).await.unwrap();
-    let report = t.app.verify_audit().await.unwrap();
+    let report = t.app.audit().verify_audit().await.unwrap();
     assert_eq!(report.outside_chain, 1);
     assert!(!report.is_intact());
     // A deleted event is named by its position.
@@ -132,13 +132,13 @@ db_test!(a_deleted_event_and_a_smuggled_one_are_found, |t| {
     disable_trigger(&t, "delete").await;
     let id = id_literal(&t, third.event_id);
     db.execute_unprepared(&format!("DELETE FROM audit_events WHERE id = {id}")).await.unwrap();
-    let problem = t.app.verify_audit().await.unwrap().first_problem.unwrap();
+    let problem = t.app.audit().verify_audit().await.unwrap().first_problem.unwrap();
     assert!(problem.contains("chain position 3") && problem.contains("missing"), "{problem}");
 });
 
 db_test!(events_and_seals_refuse_update_and_delete, |t| {
     t.user("someone", &[Role::Nurse]).await;
-    t.app.seal_all_audit().await.unwrap();
+    t.app.audit().seal_all_audit().await.unwrap();
     let db = t.app.db.writer();
     for stmt in [
         "UPDATE audit_events SET actor_name = 'x'",
@@ -149,7 +149,7 @@ db_test!(events_and_seals_refuse_update_and_delete, |t| {
         let err = db.execute_unprepared(stmt).await.expect_err(stmt);
         assert!(err.to_string().contains("append-only"), "{stmt}: {err}");
     }
-    assert!(t.app.verify_audit().await.unwrap().is_intact());
+    assert!(t.app.audit().verify_audit().await.unwrap().is_intact());
 });
 
 db_test!(concurrent_writers_and_sealers_keep_one_chain, |t| {
@@ -163,14 +163,14 @@ db_test!(concurrent_writers_and_sealers_keep_one_chain, |t| {
                 password: Some("a long enough password".into()),
                 roles: vec![Role::Nurse],
             };
-            app.create_user(&Ctx::operator(), new).await.unwrap();
+            app.identity().create_user(&Ctx::operator(), new).await.unwrap();
         }));
     }
     for _ in 0..4 {
         let app = t.app.clone();
         tasks.push(tokio::spawn(async move {
             for _ in 0..20 {
-                app.seal_audit(7).await.unwrap();
+                app.audit().seal_audit(7).await.unwrap();
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
         }));
@@ -178,8 +178,8 @@ db_test!(concurrent_writers_and_sealers_keep_one_chain, |t| {
     for task in tasks {
         task.await.unwrap();
     }
-    t.app.seal_all_audit().await.unwrap();
-    let report = t.app.verify_audit().await.unwrap();
+    t.app.audit().seal_all_audit().await.unwrap();
+    let report = t.app.audit().verify_audit().await.unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.verified, 40, "every event sealed exactly once");
     assert_eq!(q::count_events(t.app.db.reader()).await.unwrap(), 40);

@@ -97,8 +97,8 @@ db_test!(wrong_password_and_unknown_user_get_the_same_answer, |t| {
 db_test!(disabled_user_cannot_sign_in_and_loses_sessions, |t| {
     let password = t.user("lab.mei", &[Role::LabTechnician]).await;
     t.login_with(&t.client, "lab.mei", &password).await;
-    let user = t.app.find_user_by_username(&salus_app::Ctx::operator(), "lab.mei").await.unwrap();
-    t.app.set_user_active(&salus_app::Ctx::operator(), user.id, false).await.unwrap();
+    let user = t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "lab.mei").await.unwrap();
+    t.app.identity().set_user_active(&salus_app::Ctx::operator(), user.id, false).await.unwrap();
     assert_eq!(t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
     let other = t.new_client();
     let page = other.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
@@ -277,8 +277,8 @@ db_test!(a_session_carries_every_role_and_role_changes_end_it, |t| {
     let me: serde_json::Value = t.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["roles"], serde_json::json!(["doctor", "nurse"]));
     let op = salus_app::Ctx::operator();
-    let user = t.app.find_user_by_username(&op, "dr.nurse").await.unwrap();
-    t.app.set_roles(&op, user.id, &[Role::Doctor]).await.unwrap();
+    let user = t.app.identity().find_user_by_username(&op, "dr.nurse").await.unwrap();
+    t.app.identity().set_roles(&op, user.id, &[Role::Doctor]).await.unwrap();
     assert_eq!(
         t.client.get(t.url("/api/v1/me")).send().await.unwrap().status(),
         401,

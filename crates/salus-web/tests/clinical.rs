@@ -468,6 +468,7 @@ db_test!(referrals_and_attachments, |t| {
     let op = salus_app::Ctx::operator();
     let f = t
         .app
+        .organisation()
         .create_facility(
             &op,
             salus_app::organisation::FacilityInput {
@@ -481,6 +482,7 @@ db_test!(referrals_and_attachments, |t| {
         .unwrap();
     let cardio = t
         .app
+        .organisation()
         .create_department(
             &op,
             salus_app::organisation::DepartmentInput {

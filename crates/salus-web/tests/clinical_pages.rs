@@ -99,6 +99,7 @@ db_test!(a_prescription_is_written_on_the_page_and_printed_with_the_letterhead, 
     let w = ward(&t).await;
     let op = salus_app::Ctx::operator();
     t.app
+        .organisation()
         .create_facility(
             &op,
             salus_app::organisation::FacilityInput {
@@ -111,13 +112,13 @@ db_test!(a_prescription_is_written_on_the_page_and_printed_with_the_letterhead, 
         )
         .await
         .unwrap();
-    let doctor = t.app.find_user_by_username(&op, "cl.doc").await.unwrap().id;
+    let doctor = t.app.identity().find_user_by_username(&op, "cl.doc").await.unwrap().id;
     let profile = salus_app::organisation::StaffProfileInput {
         registration_number: "KL-4411".into(),
         registration_council: "Kerala Medical Council".into(),
         ..Default::default()
     };
-    t.app.save_staff_profile(&op, doctor, 0, profile).await.unwrap();
+    t.app.organisation().save_staff_profile(&op, doctor, 0, profile).await.unwrap();
     let enc = open(&t, &w).await;
     let (_, meds) = send(&t, &w.doc, "GET", "/api/v1/medicines?q=paracetamol", None, None).await;
     let para = meds["items"][0]["id"].as_str().unwrap().to_owned();
@@ -162,6 +163,7 @@ db_test!(referral_and_attachment_from_the_encounter_page, |t| {
     let op = salus_app::Ctx::operator();
     let f = t
         .app
+        .organisation()
         .create_facility(
             &op,
             salus_app::organisation::FacilityInput {
@@ -175,6 +177,7 @@ db_test!(referral_and_attachment_from_the_encounter_page, |t| {
         .unwrap();
     let ortho = t
         .app
+        .organisation()
         .create_department(
             &op,
             salus_app::organisation::DepartmentInput {

@@ -26,7 +26,7 @@ db_test!(two_instances_share_the_queue_without_running_a_job_twice, |t| {
         workers.push(tokio::spawn(async move {
             let mut done = 0;
             loop {
-                let pass = app.run_due_jobs(&format!("w{n}"), 7).await.unwrap();
+                let pass = app.jobs().run_due_jobs(&format!("w{n}"), 7).await.unwrap();
                 if pass.claimed == 0 {
                     return done;
                 }
@@ -58,7 +58,7 @@ db_test!(a_dead_workers_lease_runs_out_and_the_job_is_taken_back, |t| {
     let claimed = salus_db::jobs::claim(&txn, "dead-worker", Utc::now(), past, 10).await.unwrap();
     txn.commit().await.unwrap();
     assert_eq!(claimed.len(), 1);
-    let pass = t.app.run_due_jobs("survivor", 10).await.unwrap();
+    let pass = t.app.jobs().run_due_jobs("survivor", 10).await.unwrap();
     assert_eq!((pass.claimed, pass.done), (1, 1));
     // The dead worker's late "done" changes nothing: the job is no longer its own.
     let txn = t.app.db.begin_write().await.unwrap();

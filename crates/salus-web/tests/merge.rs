@@ -106,6 +106,7 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
     let op = salus_app::Ctx::operator();
     let f = t
         .app
+        .organisation()
         .create_facility(
             &op,
             salus_app::organisation::FacilityInput {
@@ -119,6 +120,7 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         .unwrap();
     let dept = t
         .app
+        .organisation()
         .create_department(
             &op,
             salus_app::organisation::DepartmentInput {
@@ -201,9 +203,9 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
 
     // The patient's own account, and a photo.
     t.user("merge.patient", &[Role::Patient]).await;
-    let account = t.app.find_user_by_username(&op, "merge.patient").await.unwrap().id;
+    let account = t.app.identity().find_user_by_username(&op, "merge.patient").await.unwrap().id;
     let (_, me) = send(t, &w.desk, "GET", &format!("/api/v1/patients/{dup}"), None, None).await;
-    t.app.link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
+    t.app.patients().link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
     let res = w
         .desk
         .client
@@ -222,7 +224,8 @@ db_test!(every_table_that_refers_to_a_patient_follows_a_merge, |t| {
     let admin = common::ward::who(&t, "merge.admin", &[Role::Admin]).await;
     let keep: Uuid = w.patient.parse().unwrap();
     let dup: Uuid = w.other_patient.parse().unwrap();
-    let doctor = t.app.find_user_by_username(&salus_app::Ctx::operator(), "cl.doc").await.unwrap().id;
+    let doctor =
+        t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "cl.doc").await.unwrap().id;
     fill(&t, &w, dup, doctor.as_uuid()).await;
 
     // Every column of the schema that refers to a patient has a declared rule, and every

@@ -133,7 +133,8 @@ async fn setup(t: &TestApp) -> (Who, Who, String, String, String) {
     let admin = who(t, "nt.admin", &[Role::Admin]).await;
     let desk = who(t, "nt.desk", &[Role::Receptionist]).await;
     t.user("nt.doc", &[Role::Doctor]).await;
-    let doctor = t.app.find_user_by_username(&Ctx::operator(), "nt.doc").await.unwrap().id.to_string();
+    let doctor =
+        t.app.identity().find_user_by_username(&Ctx::operator(), "nt.doc").await.unwrap().id.to_string();
     let (_, f) = send(
         t,
         &admin,
@@ -195,7 +196,7 @@ db_test!(a_booking_sends_email_and_sms_and_schedules_reminders, |t| {
     assert_eq!(messages.len(), 6, "{messages:?}");
     assert!(messages.iter().all(|m| m["status"] == "pending"));
 
-    let pass = worker.run_due_jobs("test", 50).await.unwrap();
+    let pass = worker.jobs().run_due_jobs("test", 50).await.unwrap();
     assert_eq!((pass.claimed, pass.done), (2, 2), "only the confirmations are due");
     let mail = server.messages.lock().unwrap().clone();
     assert_eq!(mail.len(), 1);
@@ -213,7 +214,7 @@ db_test!(a_booking_sends_email_and_sms_and_schedules_reminders, |t| {
         4
     );
     // Running again sends nothing twice.
-    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().claimed, 0);
+    assert_eq!(worker.jobs().run_due_jobs("test", 50).await.unwrap().claimed, 0);
 
     // A cancellation cancels the reminders and tells the patient.
     let id = a["id"].as_str().unwrap();
@@ -229,7 +230,7 @@ db_test!(a_booking_sends_email_and_sms_and_schedules_reminders, |t| {
     assert_eq!(status, 200);
     let messages = outbox(&t, &desk, &patient).await;
     assert_eq!(messages.iter().filter(|m| m["status"] == "cancelled").count(), 4);
-    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().done, 2);
+    assert_eq!(worker.jobs().run_due_jobs("test", 50).await.unwrap().done, 2);
     assert!(server.messages.lock().unwrap()[1].contains("is cancelled"));
 });
 
@@ -242,7 +243,7 @@ db_test!(a_refusing_or_absent_mail_server_is_retried_until_an_administrator_step
     let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "11:00"});
     assert_eq!(send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await.0, 201);
 
-    let pass = worker.run_due_jobs("test", 50).await.unwrap();
+    let pass = worker.jobs().run_due_jobs("test", 50).await.unwrap();
     assert_eq!((pass.done, pass.retried), (1, 1), "the SMS goes, the email waits");
     let email = outbox(&t, &desk, &patient)
         .await
@@ -255,7 +256,7 @@ db_test!(a_refusing_or_absent_mail_server_is_retried_until_an_administrator_step
 
     // Nothing due until the backoff passes; an administrator can bring it forward. Against
     // a server that is down, each attempt fails the same way until the job is dead.
-    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().claimed, 0);
+    assert_eq!(worker.jobs().run_due_jobs("test", 50).await.unwrap().claimed, 0);
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let down_port = closed.local_addr().unwrap().port();
     drop(closed);
@@ -275,7 +276,7 @@ db_test!(a_refusing_or_absent_mail_server_is_retried_until_an_administrator_step
             .await;
             assert_eq!(status, 204);
         }
-        dead += down.run_due_jobs("test", 50).await.unwrap().dead;
+        dead += down.jobs().run_due_jobs("test", 50).await.unwrap().dead;
     }
     // The confirmation and the two reminders by email: each dead after its last attempt.
     assert_eq!(dead, 3);
@@ -324,7 +325,7 @@ db_test!(a_refusing_or_absent_mail_server_is_retried_until_an_administrator_step
         409,
         "no longer dead"
     );
-    assert_eq!(fixed.run_due_jobs("test", 50).await.unwrap().done, 3);
+    assert_eq!(fixed.jobs().run_due_jobs("test", 50).await.unwrap().done, 3);
     assert_eq!(good.messages.lock().unwrap().len(), 3);
     let email = outbox(&t, &desk, &patient)
         .await
@@ -426,7 +427,7 @@ db_test!(sms_through_an_http_provider_with_a_retry_when_it_fails, |t| {
     let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "09:15"});
     assert_eq!(send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await.0, 201);
     // First pass: the provider fails (and email is not configured): both wait, with reasons.
-    let pass = worker.run_due_jobs("test", 50).await.unwrap();
+    let pass = worker.jobs().run_due_jobs("test", 50).await.unwrap();
     assert_eq!(pass.retried, 2);
     let sms_row = outbox(&t, &desk, &patient)
         .await
@@ -459,7 +460,7 @@ db_test!(sms_through_an_http_provider_with_a_retry_when_it_fails, |t| {
             );
         }
     }
-    assert_eq!(worker.run_due_jobs("test", 50).await.unwrap().done, 1);
+    assert_eq!(worker.jobs().run_due_jobs("test", 50).await.unwrap().done, 1);
     let calls = provider.calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[1].0, "secret-key");
@@ -479,7 +480,7 @@ db_test!(nothing_about_a_cancelled_appointment_goes_out_later, |t| {
     });
     let booking = json!({"patient_id": patient, "doctor_id": doctor, "date": day, "time": "09:45"});
     let (_, a) = send(&t, &desk, "POST", "/api/v1/appointments", Some(booking), None).await;
-    assert_eq!(unconfigured.run_due_jobs("test", 50).await.unwrap().retried, 1);
+    assert_eq!(unconfigured.jobs().run_due_jobs("test", 50).await.unwrap().retried, 1);
     // Cancelled before email works: the waiting confirmation is cancelled with the reminders.
     let id = a["id"].as_str().unwrap();
     let (status, _) = send(
@@ -505,7 +506,7 @@ db_test!(nothing_about_a_cancelled_appointment_goes_out_later, |t| {
         send(&t, &admin, "POST", &format!("/api/v1/jobs/{}/run-now", j["id"].as_str().unwrap()), None, None)
             .await;
     }
-    configured.run_due_jobs("test", 50).await.unwrap();
+    configured.jobs().run_due_jobs("test", 50).await.unwrap();
     let mail = server.messages.lock().unwrap().clone();
     assert_eq!(mail.len(), 1, "{mail:?}");
     assert!(mail[0].contains("is cancelled"));

@@ -42,12 +42,12 @@ db_test!(templates_are_previewed_and_checked_before_saving, |t| {
     let (status, html) = post(&t, &t.client, &csrf, "/admin/templates", &broken).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"body-error\""), "{html}");
-    let templates = t.app.notification_templates(&Ctx::operator()).await.unwrap();
+    let templates = t.app.notifications().notification_templates(&Ctx::operator()).await.unwrap();
     assert!(!templates.iter().any(|x| x.language == "sw"), "nothing saved");
     let mut good = base.to_vec();
     good.extend([("body", "Kumbuka: {{ doctor }} {{ date }} {{ time }}"), ("action", "save")]);
     assert_eq!(post(&t, &t.client, &csrf, "/admin/templates", &good).await.0, 303);
-    let templates = t.app.notification_templates(&Ctx::operator()).await.unwrap();
+    let templates = t.app.notifications().notification_templates(&Ctx::operator()).await.unwrap();
     assert!(templates.iter().any(|x| x.language == "sw" && x.kind == "appointment_reminder"));
     let html = t.client.get(t.url("/admin/operations")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Jobs: dead") && html.contains("No messages yet."), "{html}");
@@ -61,9 +61,10 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     let csrf = t.login_as("op.admin2", &[Role::Admin]).await;
     t.user("op.doc", &[Role::Doctor]).await;
     let op = Ctx::operator();
-    let doctor = t.app.find_user_by_username(&op, "op.doc").await.unwrap().id.to_string();
+    let doctor = t.app.identity().find_user_by_username(&op, "op.doc").await.unwrap().id.to_string();
     let f = t
         .app
+        .organisation()
         .create_facility(
             &op,
             salus_app::organisation::FacilityInput {
@@ -77,6 +78,7 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
         .unwrap();
     let d = t
         .app
+        .organisation()
         .create_department(
             &op,
             salus_app::organisation::DepartmentInput {
@@ -124,7 +126,7 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     .await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"end-error\""), "{html}");
-    assert!(t.app.templates(&op, None).await.unwrap().is_empty(), "nothing written");
+    assert!(t.app.scheduling().templates(&op, None).await.unwrap().is_empty(), "nothing written");
     let (status, _) = post(
         &t,
         &t.client,
@@ -176,7 +178,7 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     assert_eq!(status, 303);
     let html = t.client.get(t.url("/admin/schedules")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Conference") && html.contains("All day"), "{html}");
-    let session = t.app.templates(&op, None).await.unwrap().remove(0);
+    let session = t.app.scheduling().templates(&op, None).await.unwrap().remove(0);
     let (status, _) = post(
         &t,
         &t.client,
@@ -186,5 +188,5 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     )
     .await;
     assert_eq!(status, 303);
-    assert!(!t.app.templates(&op, None).await.unwrap()[0].active);
+    assert!(!t.app.scheduling().templates(&op, None).await.unwrap()[0].active);
 });

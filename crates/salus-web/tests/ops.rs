@@ -164,18 +164,18 @@ db_test!(concurrent_writes_never_fail, |t| {
     let op = salus_app::Ctx::operator();
     t.user("admin", &[salus_core::Role::Admin]).await;
     t.user("target", &[salus_core::Role::Nurse]).await;
-    let target = t.app.find_user_by_username(&op, "target").await.unwrap();
+    let target = t.app.identity().find_user_by_username(&op, "target").await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..60 {
         let app = t.app.clone();
         tasks.push(tokio::spawn(async move {
-            app.set_user_active(&salus_app::Ctx::operator(), target.id, i % 2 == 0).await
+            app.identity().set_user_active(&salus_app::Ctx::operator(), target.id, i % 2 == 0).await
         }));
     }
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    let after = t.app.find_user_by_username(&op, "target").await.unwrap();
+    let after = t.app.identity().find_user_by_username(&op, "target").await.unwrap();
     assert!(after.roles == vec![salus_core::Role::Nurse]);
 });
 

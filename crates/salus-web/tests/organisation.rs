@@ -241,9 +241,9 @@ db_test!(staff_profiles_need_registration_for_doctors, |t| {
     t.user("st.doc2", &[Role::Doctor]).await;
     t.user("st.patient", &[Role::Patient]).await;
     let op = Ctx::operator();
-    let doc = t.app.find_user_by_username(&op, "st.doc").await.unwrap().id;
-    let doc2 = t.app.find_user_by_username(&op, "st.doc2").await.unwrap().id;
-    let patient = t.app.find_user_by_username(&op, "st.patient").await.unwrap().id;
+    let doc = t.app.identity().find_user_by_username(&op, "st.doc").await.unwrap().id;
+    let doc2 = t.app.identity().find_user_by_username(&op, "st.doc2").await.unwrap().id;
+    let patient = t.app.identity().find_user_by_username(&op, "st.patient").await.unwrap().id;
     let (_, f) =
         send(&t, &admin, "POST", "/api/v1/facilities", Some(json!({"code": "MAIN", "name": "Main"})), None)
             .await;
@@ -416,7 +416,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
         form(&t, &admin, "/admin/organisation/facilities", &[("code", "a b"), ("name", "Main")]).await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"code-error\""), "{html}");
-    assert!(t.app.facilities(&Ctx::operator()).await.unwrap().is_empty());
+    assert!(t.app.organisation().facilities(&Ctx::operator()).await.unwrap().is_empty());
     let (status, _) = form(
         &t,
         &admin,
@@ -425,7 +425,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     )
     .await;
     assert_eq!(status, 303);
-    let facility = t.app.facilities(&Ctx::operator()).await.unwrap().remove(0);
+    let facility = t.app.organisation().facilities(&Ctx::operator()).await.unwrap().remove(0);
 
     // A department needs its facility chosen.
     let (status, html) =
@@ -491,7 +491,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
 
     // A staff profile: a doctor without registration number is told so beside the field.
     t.user("pg.doc", &[Role::Doctor]).await;
-    let doc = t.app.find_user_by_username(&Ctx::operator(), "pg.doc").await.unwrap().id;
+    let doc = t.app.identity().find_user_by_username(&Ctx::operator(), "pg.doc").await.unwrap().id;
     let (status, html) =
         form(&t, &admin, &format!("/admin/staff/{doc}"), &[("version", "0"), ("consultation_fee", "500")])
             .await;
@@ -507,7 +507,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     assert_eq!(status, 422);
     assert!(html.contains("id=\"department_id-error\""));
     assert_eq!(
-        t.app.staff_member(&Ctx::operator(), doc).await.unwrap().profile.version,
+        t.app.organisation().staff_member(&Ctx::operator(), doc).await.unwrap().profile.version,
         0,
         "nothing written"
     );

@@ -178,10 +178,10 @@ db_test!(restricted_charts_patients_own_chart_merge_and_review, |t| {
     // A patient's own account opens its own chart, and no other.
     let me = t.new_client();
     t.user("ravi", &[Role::Patient]).await;
-    let ravi = t.app.find_user_by_username(&salus_app::Ctx::operator(), "ravi").await.unwrap();
+    let ravi = t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "ravi").await.unwrap();
     let (_, chart) = get(&t.client, &t, &other).await;
     let mrn = chart.split("MRN <code>").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    t.app.link_patient_account(&salus_app::Ctx::operator(), ravi.id, &mrn).await.unwrap();
+    t.app.patients().link_patient_account(&salus_app::Ctx::operator(), ravi.id, &mrn).await.unwrap();
     t.login_with(&me, "ravi", "ravi-password-123").await;
     let (_, home) = get(&me, &t, "/").await;
     assert!(home.contains(&format!("href=\"{other}\"")), "My record is linked from home");

@@ -375,8 +375,10 @@ db_test!(access_follows_roles_relationships_and_the_glass, |t| {
 
     // A patient account linked to Ravi reads Ravi, nobody else, and cannot search.
     let me = who(&t, "patient.ravi", &[Role::Patient]).await;
-    let user = t.app.find_user_by_username(&salus_app::Ctx::operator(), "patient.ravi").await.unwrap();
+    let user =
+        t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "patient.ravi").await.unwrap();
     t.app
+        .patients()
         .link_patient_account(&salus_app::Ctx::operator(), user.id, ravi["mrn"].as_str().unwrap())
         .await
         .unwrap();
@@ -448,7 +450,8 @@ db_test!(access_follows_roles_relationships_and_the_glass, |t| {
         403
     );
     // The administrator's review list has the grant.
-    let grants = t.app.break_glass_grants(&salus_app::Ctx::operator(), true, None, 10).await.unwrap();
+    let grants =
+        t.app.patients().break_glass_grants(&salus_app::Ctx::operator(), true, None, 10).await.unwrap();
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].username, "dr.vip");
     // Denials were audited.

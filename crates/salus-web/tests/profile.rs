@@ -99,8 +99,8 @@ db_test!(a_reset_password_must_be_changed_before_anything_else, |t| {
     t.user("admin", &[Role::Admin]).await;
     t.user("lab.reset", &[Role::LabTechnician]).await;
     let op = salus_app::Ctx::operator();
-    let user = t.app.find_user_by_username(&op, "lab.reset").await.unwrap();
-    let handed_over = t.app.reset_password(&op, user.id).await.unwrap();
+    let user = t.app.identity().find_user_by_username(&op, "lab.reset").await.unwrap();
+    let handed_over = t.app.identity().reset_password(&op, user.id).await.unwrap();
     let csrf = t.login_with(&t.client, "lab.reset", &handed_over).await;
     // Every page but the profile sends them there; the API says why.
     let res = t.client.get(t.url("/")).send().await.unwrap();

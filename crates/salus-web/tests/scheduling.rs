@@ -71,7 +71,8 @@ async fn clinic(t: &TestApp, capacity: i32) -> Clinic {
     let admin = who(t, "sc.admin", &[Role::Admin]).await;
     let desk = who(t, "sc.desk", &[Role::Receptionist]).await;
     let doc = who(t, "sc.doc", &[Role::Doctor]).await;
-    let doctor_id = t.app.find_user_by_username(&Ctx::operator(), "sc.doc").await.unwrap().id.to_string();
+    let doctor_id =
+        t.app.identity().find_user_by_username(&Ctx::operator(), "sc.doc").await.unwrap().id.to_string();
     let (_, f) =
         send(t, &admin, "POST", "/api/v1/facilities", Some(json!({"code": "MAIN", "name": "Main"})), None)
             .await;
@@ -204,7 +205,7 @@ db_test!(slots_bookings_and_the_status_machine, |t| {
     assert_eq!((status, fields(&p)), (422, vec!["time".to_owned()]), "{p}");
     let mut not_doctor = booking(&c, "09:00");
     not_doctor["doctor_id"] =
-        json!(t.app.find_user_by_username(&Ctx::operator(), "sc.desk").await.unwrap().id);
+        json!(t.app.identity().find_user_by_username(&Ctx::operator(), "sc.desk").await.unwrap().id);
     let (status, p) = send(&t, &c.desk, "POST", "/api/v1/appointments", Some(not_doctor), None).await;
     assert_eq!((status, fields(&p)), (422, vec!["doctor_id".to_owned()]), "{p}");
     let mut nobody = booking(&c, "09:00");
@@ -543,7 +544,8 @@ db_test!(walk_ins_wait_by_token_and_the_doctor_calls_them_in, |t| {
     // Bad walk-ins: a doctor does not register them; not a doctor; an unknown patient.
     assert_eq!(send(&t, &c.doc, "POST", "/api/v1/walk-ins", Some(walk(&c.patient_id)), None).await.0, 403);
     let mut wrong = walk(&c.patient_id);
-    wrong["doctor_id"] = json!(t.app.find_user_by_username(&Ctx::operator(), "sc.admin").await.unwrap().id);
+    wrong["doctor_id"] =
+        json!(t.app.identity().find_user_by_username(&Ctx::operator(), "sc.admin").await.unwrap().id);
     assert_eq!(send(&t, &c.desk, "POST", "/api/v1/walk-ins", Some(wrong), None).await.0, 422);
     assert_eq!(
         send(
@@ -639,7 +641,7 @@ db_test!(no_booking_for_an_inactive_patient_or_a_disabled_doctor, |t| {
     assert_eq!(status, 200);
     // The doctor's account disabled: no slots, no booking.
     let doctor: salus_core::UserId = c.doctor_id.parse().unwrap();
-    t.app.set_user_active(&Ctx::operator(), doctor, false).await.unwrap();
+    t.app.identity().set_user_active(&Ctx::operator(), doctor, false).await.unwrap();
     let (status, p) =
         send(&t, &c.desk, "POST", "/api/v1/appointments", Some(booking(&c, "09:00")), None).await;
     assert_eq!(status, 422, "{p}");

@@ -174,8 +174,8 @@ db_test!(a_password_reset_revokes_the_users_tokens, |t| {
     let csrf = t.login_as("lab.tok", &[Role::LabTechnician]).await;
     let (_, html) = create(&t, &csrf, "analyser", &[], "10").await;
     let secret = secret_in(&html);
-    let user = t.app.find_user_by_username(&salus_app::Ctx::operator(), "lab.tok").await.unwrap();
-    t.app.reset_password(&salus_app::Ctx::operator(), user.id).await.unwrap();
+    let user = t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "lab.tok").await.unwrap();
+    t.app.identity().reset_password(&salus_app::Ctx::operator(), user.id).await.unwrap();
     assert_eq!(get(&t, "/api/v1/me", &secret).await.status(), 401);
 });
 

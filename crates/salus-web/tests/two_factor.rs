@@ -193,7 +193,14 @@ db_test!(admins_must_enrol_before_anything_else, SecuritySettings::default(), We
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert!(t.app.existing_usernames(&salus_app::Ctx::operator(), &["sneaky"]).await.unwrap().is_empty());
+    assert!(
+        t.app
+            .identity()
+            .existing_usernames(&salus_app::Ctx::operator(), &["sneaky"])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // It cannot be turned off once on.
     enrol(&t, &t.client).await;
     assert_eq!(t.client.get(t.url("/admin/users")).send().await.unwrap().status(), 200);
@@ -211,7 +218,7 @@ db_test!(admins_must_enrol_before_anything_else, SecuritySettings::default(), We
 db_test!(an_administrator_requires_and_resets_a_users_second_factor, |t| {
     let admin_csrf = t.login_as("admin.x", &[Role::Admin]).await;
     let password = t.user("pharm.y", &[Role::Pharmacist]).await;
-    let user = t.app.find_user_by_username(&salus_app::Ctx::operator(), "pharm.y").await.unwrap();
+    let user = t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "pharm.y").await.unwrap();
     let pharm = t.new_client();
     let pharm_csrf = t.login_with(&pharm, "pharm.y", &password).await;
 

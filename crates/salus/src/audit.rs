@@ -25,8 +25,8 @@ pub async fn run(config: Config, command: AuditCommand) -> anyhow::Result<ExitCo
     match command {
         AuditCommand::Verify => {
             let started = std::time::Instant::now();
-            let sealed = app.seal_all_audit().await?;
-            let report = app.verify_audit().await?;
+            let sealed = app.audit().seal_all_audit().await?;
+            let report = app.audit().verify_audit().await?;
             let secs = started.elapsed().as_secs_f64();
             println!("sealed {sealed} pending event(s) first");
             println!("verified {} link(s) in {secs:.2} s", report.verified);
@@ -51,7 +51,7 @@ pub async fn run(config: Config, command: AuditCommand) -> anyhow::Result<ExitCo
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let mut after = None;
             loop {
-                let page = app.audit_events_between(from, to, after, 5000).await?;
+                let page = app.audit().audit_events_between(from, to, after, 5000).await?;
                 let Some(last) = page.last() else { break };
                 after = Some((last.at, last.id));
                 for e in &page {

@@ -30,7 +30,7 @@ pub const DEMO_USERS: [(&str, &str, Role); 8] = [
 
 pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     let names: Vec<&str> = DEMO_USERS.iter().map(|(u, _, _)| *u).collect();
-    let present = app.existing_usernames(&Ctx::operator(), &names).await?;
+    let present = app.identity().existing_usernames(&Ctx::operator(), &names).await?;
     let mut created = Vec::new();
     for (username, name, role) in DEMO_USERS {
         if present.iter().any(|p| p == username) {
@@ -42,7 +42,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
             password: None,
             roles: vec![role],
         };
-        let (user, password) = app.create_user(&Ctx::operator(), new).await?;
+        let (user, password) = app.identity().create_user(&Ctx::operator(), new).await?;
         created.push((user.username, role, password.unwrap_or_default()));
     }
     ensure_demo_patients(app).await?;
@@ -87,19 +87,21 @@ async fn ensure_demo_patients(app: &App) -> anyhow::Result<()> {
         return Ok(());
     }
     let ravi = app
+        .patients()
         .register_patient(&op, input("Ravi", "Kumar", "male", "1979-08-15", "+91 98400 12345"), true)
         .await?;
     let mut vip = input("Meera", "Krishnan", "female", "1968-02-11", "+91 98410 55555");
     vip.restricted = true;
     vip.restricted_reason = "Public figure".into();
-    app.register_patient(&op, vip, true).await?;
+    app.patients().register_patient(&op, vip, true).await?;
     // The same woman registered twice, with a spelling difference: an administrator's merge.
-    app.register_patient(&op, input("Fatima", "Begum", "female", "1990-06-01", "+91 99620 11111"), true)
+    app.patients()
+        .register_patient(&op, input("Fatima", "Begum", "female", "1990-06-01", "+91 99620 11111"), true)
         .await?;
-    app.register_patient(&op, input("Fathima", "Begum", "female", "1990-06-01", ""), true).await?;
-    app.generate_patients(&op, DEMO_PATIENTS, DEMO_SEED, 0, |_| {}).await?;
-    if let Ok(user) = app.find_user_by_username(&op, "patient.ravi").await {
-        app.link_patient_account(&op, user.id, &ravi.patient.mrn).await?;
+    app.patients().register_patient(&op, input("Fathima", "Begum", "female", "1990-06-01", ""), true).await?;
+    app.patients().generate_patients(&op, DEMO_PATIENTS, DEMO_SEED, 0, |_| {}).await?;
+    if let Ok(user) = app.identity().find_user_by_username(&op, "patient.ravi").await {
+        app.patients().link_patient_account(&op, user.id, &ravi.patient.mrn).await?;
     }
     println!(
         "Demo patients: {} (Ravi Kumar {} is patient.ravi's own record; Meera Krishnan is restricted; Fatima/Fathima Begum are a duplicate to merge).",
@@ -159,10 +161,11 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
         Amount, DepartmentInput, FacilityInput, Percent, ServiceInput, StaffProfileInput,
     };
     let op = Ctx::operator();
-    if !app.facilities(&op).await?.is_empty() {
+    if !app.organisation().facilities(&op).await?.is_empty() {
         return Ok(());
     }
     let facility = app
+        .organisation()
         .create_facility(
             &op,
             FacilityInput {
@@ -182,7 +185,7 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
             name: (*name).into(),
             active: true,
         };
-        departments.push(app.create_department(&op, input).await?);
+        departments.push(app.organisation().create_department(&op, input).await?);
     }
     let department = |code: &str| departments.iter().find(|d| d.code == code).map(|d| d.id);
     for (code, name, category, dept, price, tax) in DEMO_SERVICES {
@@ -195,9 +198,9 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
             tax_rate: Percent::Typed((*tax).into()),
             active: true,
         };
-        app.create_service(&op, input).await?;
+        app.organisation().create_service(&op, input).await?;
     }
-    let specialisations = app.specialisations(&op).await?;
+    let specialisations = app.organisation().specialisations(&op).await?;
     let specialisation = |code: &str| specialisations.iter().find(|s| s.code == code).map(|s| s.id);
     // username, job title, qualifications, council, registration, department, specialisation, fee
     let profiles = [
@@ -227,7 +230,7 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
         ("billing.sara", "Billing executive", "", "", "", "FRONT", "", ""),
     ];
     for (username, title, quals, council, number, dept, spec, fee) in profiles {
-        let Ok(user) = app.find_user_by_username(&op, username).await else { continue };
+        let Ok(user) = app.identity().find_user_by_username(&op, username).await else { continue };
         let input = StaffProfileInput {
             job_title: title.into(),
             qualifications: quals.into(),
@@ -237,7 +240,7 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
             specialisation_id: specialisation(spec),
             consultation_fee: (!fee.is_empty()).then(|| Amount::Typed(fee.into())),
         };
-        app.save_staff_profile(&op, user.id, 0, input).await?;
+        app.organisation().save_staff_profile(&op, user.id, 0, input).await?;
     }
     println!(
         "Demo organisation: {} with {} departments and {} services on the price list.",
@@ -254,11 +257,11 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
 async fn ensure_demo_schedule(app: &App) -> anyhow::Result<()> {
     use salus_app::scheduling::{BookInput, TemplateInput};
     let op = Ctx::operator();
-    let Ok(doctor) = app.find_user_by_username(&op, "dr.rao").await else { return Ok(()) };
-    if !app.templates(&op, Some(doctor.id)).await?.is_empty() {
+    let Ok(doctor) = app.identity().find_user_by_username(&op, "dr.rao").await else { return Ok(()) };
+    if !app.scheduling().templates(&op, Some(doctor.id)).await?.is_empty() {
         return Ok(());
     }
-    let departments = app.departments(&op, None).await?;
+    let departments = app.organisation().departments(&op, None).await?;
     let Some(opd) = departments.iter().find(|d| d.code == "OPD-GM") else { return Ok(()) };
     let (today, _) = salus_app::scheduling::local_now(app.time_zone);
     let session = |weekday: i16, start: &str, end: &str| TemplateInput {
@@ -274,13 +277,14 @@ async fn ensure_demo_schedule(app: &App) -> anyhow::Result<()> {
         valid_until: None,
     };
     for weekday in 1..=6 {
-        app.create_template(&op, session(weekday, "09:00", "13:00")).await?;
+        app.scheduling().create_template(&op, session(weekday, "09:00", "13:00")).await?;
     }
     for weekday in [1, 3, 5] {
-        app.create_template(&op, session(weekday, "17:00", "19:00")).await?;
+        app.scheduling().create_template(&op, session(weekday, "17:00", "19:00")).await?;
     }
     let patients = salus_db::patients::first_patient_ids(app.db.reader(), 200).await?;
-    let slots = app.free_slots(&op, &[doctor.id], None, today + chrono::Duration::days(1), 7).await?;
+    let slots =
+        app.scheduling().free_slots(&op, &[doctor.id], None, today + chrono::Duration::days(1), 7).await?;
     let reasons = [
         "Fever and cough",
         "Diabetes follow-up",
@@ -303,7 +307,7 @@ async fn ensure_demo_schedule(app: &App) -> anyhow::Result<()> {
             reason: reasons[i % reasons.len()].into(),
             overbook: false,
         };
-        app.book(&op, input).await?;
+        app.scheduling().book(&op, input).await?;
         booked += 1;
     }
     println!("Demo schedule: Dr Priya Rao's clinics, {booked} appointments booked in the coming week.");
@@ -318,38 +322,40 @@ async fn ensure_demo_today(app: &App) -> anyhow::Result<()> {
     use salus_app::scheduling::{BookInput, ExceptionInput};
     use salus_core::scheduling::Transition;
     let op = Ctx::operator();
-    let Ok(rao) = app.find_user_by_username(&op, "dr.rao").await else { return Ok(()) };
+    let Ok(rao) = app.identity().find_user_by_username(&op, "dr.rao").await else { return Ok(()) };
     let (today, now) = salus_app::scheduling::local_now(app.time_zone);
-    if !app.appointments_on(&op, today, Some(rao.id)).await?.is_empty() {
+    if !app.scheduling().appointments_on(&op, today, Some(rao.id)).await?.is_empty() {
         return Ok(());
     }
     let patients = salus_db::patients::first_patient_ids(app.db.reader(), 200).await?;
     if patients.len() < 40 {
         return Ok(());
     }
-    let mut slots = app.free_slots(&op, &[rao.id], None, today, 1).await?;
+    let mut slots = app.scheduling().free_slots(&op, &[rao.id], None, today, 1).await?;
     if slots.is_empty() {
         // From the next quarter hour for three hours, within today.
         let start = (u32::from(now) / 15 + 1) * 15;
         let end = (start + 180).min(23 * 60 + 45);
         if end > start {
-            let department = app.departments(&op, None).await?.into_iter().find(|d| d.code == "OPD-GM");
-            app.add_exception(
-                &op,
-                ExceptionInput {
-                    doctor_id: Some(rao.id),
-                    date: today,
-                    kind: "extra".into(),
-                    start: format!("{:02}:{:02}", start / 60, start % 60),
-                    end: format!("{:02}:{:02}", end / 60, end % 60),
-                    department_id: department.map(|d| d.id),
-                    slot_minutes: Some(15),
-                    capacity: Some(1),
-                    reason: "Demo: a clinic today".into(),
-                },
-            )
-            .await?;
-            slots = app.free_slots(&op, &[rao.id], None, today, 1).await?;
+            let department =
+                app.organisation().departments(&op, None).await?.into_iter().find(|d| d.code == "OPD-GM");
+            app.scheduling()
+                .add_exception(
+                    &op,
+                    ExceptionInput {
+                        doctor_id: Some(rao.id),
+                        date: today,
+                        kind: "extra".into(),
+                        start: format!("{:02}:{:02}", start / 60, start % 60),
+                        end: format!("{:02}:{:02}", end / 60, end % 60),
+                        department_id: department.map(|d| d.id),
+                        slot_minutes: Some(15),
+                        capacity: Some(1),
+                        reason: "Demo: a clinic today".into(),
+                    },
+                )
+                .await?;
+            slots = app.scheduling().free_slots(&op, &[rao.id], None, today, 1).await?;
         }
     }
     let doctor = staff_ctx(app, "dr.rao", Role::Doctor).await?;
@@ -357,12 +363,12 @@ async fn ensure_demo_today(app: &App) -> anyhow::Result<()> {
     let mut walked_in = Vec::new();
     for (i, reason) in reasons.iter().enumerate() {
         let patient = patients[40 + i * 3];
-        walked_in.push(app.walk_in(&op, patient.into(), rao.id, reason).await?);
+        walked_in.push(app.scheduling().walk_in(&op, patient.into(), rao.id, reason).await?);
     }
     // The first two have been seen.
     for a in walked_in.iter().take(2) {
-        let a = app.transition(&doctor, a.id, a.version, Transition::Start, "").await?;
-        app.transition(&doctor, a.id, a.version, Transition::Finish, "").await?;
+        let a = app.scheduling().transition(&doctor, a.id, a.version, Transition::Start, "").await?;
+        app.scheduling().transition(&doctor, a.id, a.version, Transition::Finish, "").await?;
     }
     let mut booked = 0;
     for (i, slot) in slots.iter().take(6).enumerate() {
@@ -374,7 +380,7 @@ async fn ensure_demo_today(app: &App) -> anyhow::Result<()> {
             reason: reasons[i % reasons.len()].into(),
             overbook: false,
         };
-        if app.book(&op, input).await.is_ok() {
+        if app.scheduling().book(&op, input).await.is_ok() {
             booked += 1;
         }
     }
@@ -389,7 +395,7 @@ async fn ensure_demo_today(app: &App) -> anyhow::Result<()> {
 /// A signed-in staff member's context for the demo's use cases.
 async fn staff_ctx(app: &App, username: &str, role: Role) -> anyhow::Result<Ctx> {
     use salus_app::identity::{Actor, ClientInfo, CurrentUser};
-    let u = app.find_user_by_username(&Ctx::operator(), username).await?;
+    let u = app.identity().find_user_by_username(&Ctx::operator(), username).await?;
     let user = CurrentUser {
         id: u.id,
         username: salus_core::Username::parse(username)?,
@@ -411,9 +417,10 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
     use salus_app::clinical::{NewEncounter, Soap};
     use salus_core::clinical::VitalsText;
     let op = Ctx::operator();
-    let (Ok(_), Ok(_)) =
-        (app.find_user_by_username(&op, "dr.rao").await, app.find_user_by_username(&op, "nurse.amina").await)
-    else {
+    let (Ok(_), Ok(_)) = (
+        app.identity().find_user_by_username(&op, "dr.rao").await,
+        app.identity().find_user_by_username(&op, "nurse.amina").await,
+    ) else {
         return Ok(());
     };
     let doctor = staff_ctx(app, "dr.rao", Role::Doctor).await?;
@@ -422,7 +429,7 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
     else {
         return Ok(());
     };
-    if !app.encounters(&doctor, first.into(), None, 1).await?.is_empty() {
+    if !app.clinical().encounters(&doctor, first.into(), None, 1).await?.is_empty() {
         return Ok(());
     }
     // Note templates for the general OPD.
@@ -450,7 +457,7 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
         ),
     ] {
         let soap = Soap { subjective: s.into(), objective: o.into(), assessment: a.into(), plan: p.into() };
-        app.save_note_template(&op, None, None, name, soap, true).await?;
+        app.clinical().save_note_template(&op, None, None, name, soap, true).await?;
     }
 
     let patients = salus_db::patients::first_patient_ids(app.db.reader(), 6).await?;
@@ -519,6 +526,7 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
     for (patient, (complaint, v, code, second, med, dose, freq, allergy)) in patients.iter().zip(visits) {
         let patient = salus_core::PatientId::from_uuid(*patient);
         let enc = app
+            .clinical()
             .open_encounter(
                 &doctor,
                 NewEncounter {
@@ -539,18 +547,19 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
             height_cm: v[5].into(),
             ..Default::default()
         };
-        app.record_vitals(&nurse, id, &vitals).await?;
+        app.clinical().record_vitals(&nurse, id, &vitals).await?;
         if let Some(substance) = allergy {
-            app.add_allergy(
-                &nurse,
-                patient,
-                NewAllergy {
-                    substance: substance.into(),
-                    reaction: "Rash".into(),
-                    severity: "moderate".into(),
-                },
-            )
-            .await?;
+            app.clinical()
+                .add_allergy(
+                    &nurse,
+                    patient,
+                    NewAllergy {
+                        substance: substance.into(),
+                        reaction: "Rash".into(),
+                        severity: "moderate".into(),
+                    },
+                )
+                .await?;
         }
         let soap = Soap {
             subjective: complaint.into(),
@@ -560,17 +569,20 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
                 .map_or_else(|| code.to_owned(), |c| format!("{} ({})", c.description, c.code)),
             plan: format!("{med} {dose} {freq}. Review in two weeks."),
         };
-        let note = app.start_note(&doctor, id, None, soap).await?;
-        app.sign_note(&doctor, salus_core::NoteId::from_uuid(note.id), note.version).await?;
+        let note = app.clinical().start_note(&doctor, id, None, soap).await?;
+        app.clinical().sign_note(&doctor, salus_core::NoteId::from_uuid(note.id), note.version).await?;
         for c in std::iter::once(code).chain(second) {
-            app.add_diagnosis(
-                &doctor,
-                patient,
-                NewDiagnosis { code: c.into(), encounter_id: Some(id), onset: None },
-            )
-            .await?;
+            app.clinical()
+                .add_diagnosis(
+                    &doctor,
+                    patient,
+                    NewDiagnosis { code: c.into(), encounter_id: Some(id), onset: None },
+                )
+                .await?;
         }
-        if let Some(m) = app.medicines(&op, Some(med), false).await?.into_iter().next().map(|m| m.id) {
+        if let Some(m) =
+            app.clinical().medicines(&op, Some(med), false).await?.into_iter().next().map(|m| m.id)
+        {
             let input = NewPrescription {
                 medicine_id: m,
                 encounter_id: Some(id),
@@ -580,9 +592,9 @@ async fn ensure_demo_clinical(app: &App) -> anyhow::Result<()> {
                 override_reason: "Demo".into(),
                 ..Default::default()
             };
-            app.prescribe(&doctor, patient, input).await?;
+            app.clinical().prescribe(&doctor, patient, input).await?;
         }
-        app.close_encounter(&doctor, id, enc.version, None).await?;
+        app.clinical().close_encounter(&doctor, id, enc.version, None).await?;
     }
     println!(
         "Demo clinical record: {} visits with vitals, signed notes, diagnoses and prescriptions.",

@@ -94,7 +94,7 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     spawn_checkpointer(app.db.clone());
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let instance = format!("{}:{}", hostname_or_pid(), local.port());
-    app.spawn_workers(config.notifications.workers, &instance, workers_stop);
+    app.jobs().spawn_workers(config.notifications.workers, &instance, workers_stop);
     let shutdown = salus_web::server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let router = salus_web::router(app, config.web_settings());
@@ -127,7 +127,7 @@ fn spawn_audit_sealer(app: App) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if let Err(e) = app.seal_all_audit().await {
+            if let Err(e) = app.audit().seal_all_audit().await {
                 tracing::warn!(cause = %e, "could not seal audit events");
             }
         }
@@ -158,7 +158,7 @@ fn spawn_session_purge(app: App) {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            match app.purge_expired_sessions().await {
+            match app.identity().purge_expired_sessions().await {
                 Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(cause = %e, "could not remove expired sessions"),

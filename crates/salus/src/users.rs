@@ -29,7 +29,7 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
                 None
             };
             let (user, generated) =
-                app.create_user(&op, NewUser { username, display_name, password, roles }).await?;
+                app.identity().create_user(&op, NewUser { username, display_name, password, roles }).await?;
             println!("created {} ({})", user.username, roles_text(&user.roles));
             if let Some(p) = generated {
                 println!("password: {p}");
@@ -39,7 +39,7 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
             let mut after = None;
             println!("{:<24} {:<8} {:<32} NAME", "USERNAME", "STATUS", "ROLES");
             loop {
-                let page = app.list_users(&op, PageRequest::new(after, Some(200))).await?;
+                let page = app.identity().list_users(&op, PageRequest::new(after, Some(200))).await?;
                 for u in &page.items {
                     let status = if u.active { "active" } else { "disabled" };
                     println!(
@@ -57,23 +57,23 @@ pub async fn run(config: Config, command: UserCommand) -> anyhow::Result<ExitCod
             }
         }
         UserCommand::SetRoles { username, roles } => {
-            let user = app.find_user_by_username(&op, &username).await?;
-            let user = app.set_roles(&op, user.id, &roles).await?;
+            let user = app.identity().find_user_by_username(&op, &username).await?;
+            let user = app.identity().set_roles(&op, user.id, &roles).await?;
             println!("{} now has: {}", user.username, roles_text(&user.roles));
         }
         UserCommand::Disable { username } => {
-            let user = app.find_user_by_username(&op, &username).await?;
-            app.set_user_active(&op, user.id, false).await?;
+            let user = app.identity().find_user_by_username(&op, &username).await?;
+            app.identity().set_user_active(&op, user.id, false).await?;
             println!("{} is disabled and signed out everywhere", user.username);
         }
         UserCommand::Enable { username } => {
-            let user = app.find_user_by_username(&op, &username).await?;
-            app.set_user_active(&op, user.id, true).await?;
+            let user = app.identity().find_user_by_username(&op, &username).await?;
+            app.identity().set_user_active(&op, user.id, true).await?;
             println!("{} is enabled", user.username);
         }
         UserCommand::ResetPassword { username } => {
-            let user = app.find_user_by_username(&op, &username).await?;
-            let password = app.reset_password(&op, user.id).await?;
+            let user = app.identity().find_user_by_username(&op, &username).await?;
+            let password = app.identity().reset_password(&op, user.id).await?;
             println!("new password for {}: {password}", user.username);
             println!("(they must choose their own at their next sign-in)");
         }

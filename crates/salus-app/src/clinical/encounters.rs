@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::audit::{self, Event};
 use crate::identity::{Actor, Permission};
 use crate::patients::{PatientAction, actor_id, timeline_row};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// Notes are long but not unbounded: a pasted document belongs in an attachment.
 const NOTE_SECTION_MAX: usize = 20_000;
@@ -71,7 +71,7 @@ fn me(ctx: &Ctx) -> Result<UserId, AppError> {
     ctx.actor.user().map(|u| u.id).ok_or(AppError::Forbidden)
 }
 
-impl App {
+impl crate::Clinical<'_> {
     /// The patient's record for clinical work. Staff need `permission` and pass the
     /// restricted-record rule; a patient's own account may only read its own.
     pub(crate) async fn clinical_patient(
@@ -89,7 +89,7 @@ impl App {
         if !(own_account && permission == Permission::ClinicalRead) {
             self.authorize(ctx, permission).await?;
         }
-        self.load_for(ctx, patient, PatientAction::Read).await
+        self.patients().load_for(ctx, patient, PatientAction::Read).await
     }
 
     /// Whether the caller reads as the patient (signed notes only).
@@ -558,7 +558,7 @@ impl App {
     }
 }
 
-impl App {
+impl crate::Clinical<'_> {
     /// Note templates (doctors pick one when starting a note).
     pub async fn note_templates(
         &self,

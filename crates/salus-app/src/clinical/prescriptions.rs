@@ -16,7 +16,7 @@ use salus_db::ResultExt as _;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::patients::timeline_row;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// Allergy words that name a class, and the generic names in it.
 const CLASSES: &[(&str, &[&str])] = &[
@@ -111,7 +111,7 @@ pub fn medicine_label(m: &medicine::Model) -> String {
     format!("{} {} {}", m.generic_name, m.strength, m.form)
 }
 
-impl App {
+impl crate::Clinical<'_> {
     /// The catalog, by name (staff read it).
     pub async fn medicines(
         &self,

@@ -14,7 +14,7 @@ use super::icd::IcdCatalog;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::patients::{actor_id, timeline_row};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// A diagnosis to record.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub struct NewAllergy {
     pub severity: String,
 }
 
-impl App {
+impl crate::Clinical<'_> {
     /// Records a diagnosis: a billable ICD-10-CM code (a category is refused with its
     /// billable codes named), on the patient's problem list as active.
     #[tracing::instrument(skip_all, fields(patient_id = %patient))]

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::patients::{actor_id, timeline_row};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// The largest attachment taken (the server's body limit must allow it too).
 pub const MAX_ATTACHMENT_BYTES: usize = 3 * 1024 * 1024 + 512 * 1024;
@@ -40,7 +40,7 @@ pub struct NewReferral {
     pub urgency: String,
 }
 
-impl App {
+impl crate::Clinical<'_> {
     /// Refers the patient to a department or a doctor (doctors).
     pub async fn refer(
         &self,
@@ -74,7 +74,7 @@ impl App {
             errors.push(FieldError::new("to_department_id", "choose a department in use"));
         }
         if let Some(d) = input.to_doctor
-            && !self.is_active_doctor(self.db.reader(), d).await?
+            && !self.scheduling().is_active_doctor(self.db.reader(), d).await?
         {
             errors.push(FieldError::new("to_doctor_id", "choose an active doctor"));
         }

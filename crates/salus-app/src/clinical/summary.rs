@@ -9,7 +9,7 @@ use salus_db::entity::{allergy, diagnosis, encounter, prescription, vital};
 
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// Visits and vital-sign sets a chart shows.
 const RECENT_ENCOUNTERS: u64 = 10;
@@ -30,7 +30,7 @@ pub struct ClinicalSummary {
     pub vitals: Vec<vital::Model>,
 }
 
-impl App {
+impl crate::Clinical<'_> {
     /// The clinical summary of a patient's chart; audited as reads of each section and of
     /// each visit shown, exactly as the sections read one by one would be.
     #[tracing::instrument(skip_all, fields(patient_id = %patient))]

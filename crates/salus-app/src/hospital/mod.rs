@@ -139,6 +139,7 @@ impl App {
         progress(&format!("staff: {} doctors, {} departments", doctors.len(), spec.departments));
 
         let patients = self
+            .patients()
             .generate_patients(ctx, spec.patients, spec.seed, 0, |done| {
                 if done % 100_000 == 0 {
                     progress(&format!("patients: {done}"));
@@ -277,6 +278,7 @@ impl App {
             return Ok(found);
         }
         let facility = self
+            .organisation()
             .create_facility(
                 ctx,
                 FacilityInput {
@@ -312,7 +314,7 @@ impl App {
                 name: if i < 10 { (*name).to_owned() } else { format!("{name} {}", i / 10 + 1) },
                 active: true,
             };
-            departments.push(self.create_department(ctx, input).await?.id);
+            departments.push(self.organisation().create_department(ctx, input).await?.id);
         }
         let hash = crate::identity::password::hash(spec.password.clone()).await?;
         let now = Utc::now();

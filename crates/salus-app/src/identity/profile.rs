@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{Actor, CurrentUser, password};
 use crate::audit::{self, Event};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// One of the user's sessions, for the profile page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub(crate) fn me(ctx: &Ctx) -> Result<&CurrentUser, AppError> {
     }
 }
 
-impl App {
+impl crate::Identity<'_> {
     pub async fn my_sessions(&self, ctx: &Ctx) -> Result<Vec<SessionInfo>, AppError> {
         let user = me(ctx)?;
         Ok(q::sessions_of_user(self.db.reader(), user.id.as_uuid())

@@ -16,9 +16,9 @@ use salus_db::identity as q;
 use sha2::{Digest, Sha256};
 
 use super::{Actor, CurrentUser, Gate, password};
+use crate::AppError;
 use crate::Ctx;
 use crate::audit::{self, Event, Outcome};
-use crate::{App, AppError};
 use serde_json::json;
 
 /// Failed sign-ins allowed per name before backoff begins, and per address.
@@ -98,7 +98,7 @@ fn truncate(s: Option<String>, max: usize) -> Option<String> {
     s.map(|s| s.chars().take(max).collect())
 }
 
-impl App {
+impl crate::Identity<'_> {
     /// Checks a username and password and opens a session. Unknown user, wrong password
     /// and disabled account all give `BadCredentials`, in about the same time.
     #[tracing::instrument(skip_all)]
@@ -235,7 +235,7 @@ impl App {
     }
 }
 
-impl App {
+impl crate::Identity<'_> {
     /// Whether `keys` are locked out now, and for how many more seconds.
     pub(crate) async fn locked_for(&self, keys: &[(String, i32)]) -> Result<Option<u64>, AppError> {
         let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();

@@ -17,7 +17,7 @@ use super::profile::me;
 use super::session::{random_token, token_hash};
 use super::{Actor, ClientInfo, CurrentUser, Permission};
 use crate::audit::{self, Event, Outcome};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// What every token starts with, so a leaked one is easy to recognise (and to scan for).
 pub const TOKEN_PREFIX: &str = "salus_pat_";
@@ -85,7 +85,7 @@ fn to_api_token(row: api_token::Model) -> ApiToken {
     }
 }
 
-impl App {
+impl crate::Identity<'_> {
     /// Creates a token for the signed-in user; returns it and its secret (shown once).
     pub async fn create_api_token(
         &self,

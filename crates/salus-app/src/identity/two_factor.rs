@@ -19,7 +19,7 @@ use super::profile::me;
 use super::session::{failure_keys, record_failure, token_hash};
 use super::{CurrentUser, Permission, password};
 use crate::audit::{self, Event, Outcome};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// How many recovery codes a user gets at a time.
 pub const RECOVERY_CODES: usize = 10;
@@ -82,7 +82,7 @@ fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
     (shown, hashes)
 }
 
-impl App {
+impl crate::Identity<'_> {
     /// A new secret to show as a QR code; nothing is stored until a code confirms it.
     pub fn begin_enrolment(&self, user: &CurrentUser) -> Result<Enrolment, AppError> {
         let mut bytes = [0u8; 20];

@@ -9,9 +9,9 @@ use salus_db::identity::{self as q, UserRow};
 use serde::Serialize;
 
 use super::{Permission, password};
+use crate::AppError;
 use crate::Ctx;
 use crate::audit::{self, Event};
-use crate::{App, AppError};
 use serde_json::json;
 
 /// A user as the rest of the program sees it (never the password hash).
@@ -95,7 +95,7 @@ fn role_names(roles: &[Role]) -> Vec<String> {
     roles.iter().map(|r| r.as_str().to_owned()).collect()
 }
 
-impl App {
+impl crate::Identity<'_> {
     /// Creates an account. Returns the user and, when none was given, the generated
     /// password (shown once, never stored in clear).
     #[tracing::instrument(skip_all)]

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::Checker;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 pub type IdentifierType = identifier_type::Model;
 
@@ -31,7 +31,7 @@ fn parse_type_code(text: &str) -> Result<String, FieldError> {
     }
 }
 
-impl App {
+impl crate::Organisation<'_> {
     #[tracing::instrument(skip_all)]
     pub async fn create_identifier_type(
         &self,

@@ -23,7 +23,7 @@ pub use staff::{StaffMember, StaffProfile, StaffProfileInput, StaffQuery};
 
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// A hospital, clinic or other site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -155,7 +155,7 @@ fn check_unit(code: &str, name: &str, c: &mut Checker) -> Option<(Code, String)>
 
 const CODE_TAKEN: &str = "is already used";
 
-impl App {
+impl crate::Organisation<'_> {
     pub async fn facilities(&self, ctx: &Ctx) -> Result<Vec<Facility>, AppError> {
         self.authorize(ctx, Permission::OrganisationRead).await?;
         Ok(q::facilities(self.db.reader()).await?.into_iter().map(Facility::from).collect())

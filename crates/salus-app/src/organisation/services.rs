@@ -16,7 +16,7 @@ use serde_json::json;
 use super::{Checker, stale};
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// An amount as it arrives: minor units from the API, typed text from a form.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub struct ServiceQuery {
     pub include_inactive: bool,
 }
 
-impl App {
+impl crate::Organisation<'_> {
     /// The price list in code order, paged by code.
     pub async fn services(
         &self,

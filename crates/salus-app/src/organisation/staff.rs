@@ -18,7 +18,7 @@ use serde_json::json;
 use super::{Checker, stale};
 use crate::audit::{self, Event};
 use crate::identity::{Permission, User};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// A staff member: the account and the profile (empty, version 0, until first saved).
 #[derive(Debug, Clone, Serialize)]
@@ -84,7 +84,7 @@ fn registration_key(council: Option<&str>, number: &str) -> String {
     format!("{}|{}", fold(council.unwrap_or_default()), fold(number))
 }
 
-impl App {
+impl crate::Organisation<'_> {
     /// Staff (accounts holding any role but patient), in account order, with profiles.
     pub async fn staff(
         &self,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event, Outcome};
 use crate::identity::{Actor, Permission};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 use salus_core::Role;
 
 /// What is being done to a record.
@@ -54,7 +54,7 @@ pub struct BreakGlassGrant {
     pub reviewed_at: Option<DateTime<Utc>>,
 }
 
-impl App {
+impl crate::Patients<'_> {
     /// The record `id` if the caller may do `action` to it. Refusals are audited.
     pub(crate) async fn load_for(
         &self,

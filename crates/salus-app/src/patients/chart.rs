@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{PatientAction, timeline_row};
 use crate::audit::{self, Event};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// Largest photo accepted.
 pub const MAX_PHOTO_BYTES: usize = 3 * 1024 * 1024;
@@ -58,7 +58,7 @@ pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
     }
 }
 
-impl App {
+impl crate::Patients<'_> {
     /// A page of the timeline, newest first, before `before`; audited as a read.
     pub async fn timeline(
         &self,

@@ -13,7 +13,7 @@ use super::check_unique_identifiers;
 use super::input::check_input;
 use super::{Patient, PatientAction, PatientInput, actor_id, identifier_rows, search_keys, timeline_row};
 use crate::audit::{self, Event};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// An edit of identifiers: the new ones, the old ones, and the types on file.
 type IdentifierEdit =
@@ -75,7 +75,7 @@ pub struct HistoryEntry {
     pub changes: serde_json::Value,
 }
 
-impl App {
+impl crate::Patients<'_> {
     /// Edits demographics, if the record is still at `expected_version`; keeps the old
     /// and new value of each field in the history.
     #[tracing::instrument(skip_all, fields(patient_id = %id))]

@@ -18,7 +18,7 @@ use super::names::{TRADITIONS, Tradition};
 use super::search_keys;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 const BATCH: usize = 1000;
 
@@ -118,7 +118,7 @@ fn person(rng: &mut StdRng, seq: u64, today: NaiveDate) -> (patient::Model, Vec<
     (row, ids)
 }
 
-impl App {
+impl crate::Patients<'_> {
     /// Makes `count` patients from `seed`; gives the first one `chart_events` timeline
     /// entries (for the chart benchmark). `progress` hears the running total.
     pub async fn generate_patients(

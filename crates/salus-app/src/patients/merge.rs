@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{PatientAction, actor_id, search_keys, timeline_row};
 use crate::audit::{self, Event};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// What one merge moved, kept with it as JSON.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ impl Moved {
     }
 }
 
-impl App {
+impl crate::Patients<'_> {
     /// Merges `source` into `survivor`; returns the merge's id.
     #[tracing::instrument(skip_all, fields(source = %source, survivor = %survivor))]
     pub async fn merge_patients(

@@ -33,7 +33,7 @@ pub use search::{Duplicate, SearchHit};
 
 use crate::audit::{self, Event};
 use crate::identity::{Actor, Permission};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// An identifier of a patient: its type (FHIR `system`) and value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -248,7 +248,7 @@ pub struct Registered {
     pub patient: Patient,
 }
 
-impl App {
+impl crate::Patients<'_> {
     /// The identifier types a registration may use.
     pub async fn identifier_types(&self) -> Result<Vec<salus_db::entity::identifier_type::Model>, AppError> {
         Ok(q::identifier_types(self.db.reader()).await?)

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::Patient;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// The most candidates a search ranks.
 const CANDIDATE_CAP: u64 = 3000;
@@ -137,7 +137,7 @@ struct Row {
     identifiers: Vec<String>,
 }
 
-impl App {
+impl crate::Patients<'_> {
     fn lookup(&self, term: &Term) -> q::TermLookup {
         match term {
             Term::Name(t) => q::TermLookup {

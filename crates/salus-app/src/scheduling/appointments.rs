@@ -18,7 +18,7 @@ use super::{local_now, to_utc};
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::patients::{actor_id, timeline_row};
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// An appointment as the rest of the program sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,7 +79,7 @@ pub struct BookInput {
 /// How many times a booking retries after losing a seat to a racer before it gives up.
 const SEAT_ATTEMPTS: usize = 8;
 
-impl App {
+impl crate::Scheduling<'_> {
     /// Books a slot. Refuses a slot in the past, outside the doctor's sessions or on leave,
     /// an inactive doctor or patient, and a full slot (409 with the next free ones).
     #[tracing::instrument(skip_all, fields(patient_id = %input.patient_id))]
@@ -206,12 +206,15 @@ impl App {
             .await
             .map_err(Attempt::failed)?;
         let message = if let Some((old, _)) = replacing {
-            self.cancel_messages(&txn, old.id).await.map_err(Attempt::Failed)?;
+            self.notifications().cancel_messages(&txn, old.id).await.map_err(Attempt::Failed)?;
             "appointment_rescheduled"
         } else {
             "appointment_booked"
         };
-        self.queue_appointment_messages(&txn, &row, message).await.map_err(Attempt::Failed)?;
+        self.notifications()
+            .queue_appointment_messages(&txn, &row, message)
+            .await
+            .map_err(Attempt::Failed)?;
         let event = Event::new(action, "appointment", Some(row.id.to_string()))
             .patient(row.patient_id)
             .detail(detail);
@@ -342,10 +345,10 @@ impl App {
         patients_q::insert_timeline(&txn, vec![timeline_row(row.patient_id, "appointment", summary, ctx)])
             .await?;
         if !next.holds_seat() {
-            self.cancel_messages(&txn, row.id).await?;
+            self.notifications().cancel_messages(&txn, row.id).await?;
         }
         if transition == Transition::Cancel {
-            self.queue_appointment_messages(&txn, &row, "appointment_cancelled").await?;
+            self.notifications().queue_appointment_messages(&txn, &row, "appointment_cancelled").await?;
         }
         let event = Event::new("appointment.status", "appointment", Some(id.to_string()))
             .patient(row.patient_id)
@@ -406,7 +409,7 @@ pub struct Queue {
     pub waiting: Vec<Appointment>,
 }
 
-impl App {
+impl crate::Scheduling<'_> {
     /// Registers a walk-in: checked in at once with the doctor's next token, no slot.
     #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
     pub async fn walk_in(
@@ -542,7 +545,7 @@ pub struct BoardRow {
     pub doctor_name: String,
 }
 
-impl App {
+impl crate::Scheduling<'_> {
     /// The day's appointments with patient and doctor names, for reception's board and a
     /// doctor's worklist (each patient read audited).
     pub async fn day_board(

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::organisation::Checker;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// A weekly session as typed.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ fn overlaps(a: &schedule_template::Model, b: &schedule_template::Model) -> bool 
     a.weekday == b.weekday && dates && a.start_time < b.end_time && b.start_time < a.end_time
 }
 
-impl App {
+impl crate::Scheduling<'_> {
     /// Adds a weekly session.
     #[tracing::instrument(skip_all)]
     pub async fn create_template(

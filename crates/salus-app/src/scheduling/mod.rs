@@ -21,7 +21,7 @@ pub use appointments::{Appointment, BoardRow, BookInput, Queue};
 pub use availability::{ExceptionInput, TemplateInput};
 
 use crate::identity::Permission;
-use crate::{App, AppError, Ctx};
+use crate::{AppError, Ctx};
 
 /// A slot with places left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,7 +128,7 @@ pub(crate) struct DaySlots {
     pub slots: Vec<(Slot<DepartmentId>, u16)>,
 }
 
-impl App {
+impl crate::Scheduling<'_> {
     /// Doctors who hold the doctor role and an active account.
     pub(crate) async fn is_active_doctor<C: salus_db::ConnectionTrait>(
         &self,

@@ -69,7 +69,7 @@ async fn list_jobs(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<JobsQuery>,
 ) -> Result<Json<Paged<Job>>, ApiError> {
-    let jobs = state.app.jobs(&ctx, q.status.as_deref().unwrap_or("dead")).await?;
+    let jobs = state.app.jobs().list(&ctx, q.status.as_deref().unwrap_or("dead")).await?;
     Ok(Json(Paged::new(jobs, None::<String>)))
 }
 
@@ -86,8 +86,8 @@ async fn job_action(
 ) -> Result<StatusCode, ApiError> {
     let id = uuid(&raw, "job")?;
     match action.as_str() {
-        "retry" => state.app.retry_job(&ctx, id).await?,
-        "run-now" => state.app.run_job_now(&ctx, id).await?,
+        "retry" => state.app.jobs().retry_job(&ctx, id).await?,
+        "run-now" => state.app.jobs().run_job_now(&ctx, id).await?,
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     }
     Ok(StatusCode::NO_CONTENT)
@@ -111,7 +111,7 @@ async fn list_notifications(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<NotificationsQuery>,
 ) -> Result<Json<Paged<Notification>>, ApiError> {
-    Ok(Json(Paged::new(state.app.notifications(&ctx, q.patient_id).await?, None::<String>)))
+    Ok(Json(Paged::new(state.app.notifications().outbox(&ctx, q.patient_id).await?, None::<String>)))
 }
 
 /// A message template.
@@ -133,6 +133,7 @@ async fn list_templates(
 ) -> Result<Json<Paged<TemplateOut>>, ApiError> {
     let items = state
         .app
+        .notifications()
         .notification_templates(&ctx)
         .await?
         .into_iter()
@@ -173,7 +174,7 @@ async fn save_template(
     Path((kind, channel, language)): Path<(String, String, String)>,
     ApiJson(b): ApiJson<TemplateIn>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.save_template(&ctx, &kind, &channel, &language, &b.subject, &b.body).await?;
+    state.app.notifications().save_template(&ctx, &kind, &channel, &language, &b.subject, &b.body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,7 +194,7 @@ async fn preview_template(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<TemplateIn>,
 ) -> Result<Json<PreviewOut>, ApiError> {
-    state.app.notification_templates(&ctx).await?;
-    let (subject, body) = state.app.preview_template(&b.subject, &b.body)?;
+    state.app.notifications().notification_templates(&ctx).await?;
+    let (subject, body) = state.app.notifications().preview_template(&b.subject, &b.body)?;
     Ok(Json(PreviewOut { subject, body }))
 }

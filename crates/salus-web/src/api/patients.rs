@@ -307,7 +307,7 @@ async fn search_patients(
             message: "type something to search for".into(),
         }]));
     }
-    let (hits, more) = state.app.search_patients(&ctx, &query.q, offset, limit).await?;
+    let (hits, more) = state.app.patients().search_patients(&ctx, &query.q, offset, limit).await?;
     let items =
         hits.into_iter().map(|h: SearchHit| HitOut { patient: h.patient.into(), score: h.score }).collect();
     Ok(Json(Paged::new(items, more.then_some(offset + limit))))
@@ -332,7 +332,7 @@ async fn register_patient(
     ApiJson(body): ApiJson<PatientIn>,
 ) -> Result<Response, ApiError> {
     let (input, confirmed) = body.into();
-    let done = state.app.register_patient(&ctx, input, confirmed).await?;
+    let done = state.app.patients().register_patient(&ctx, input, confirmed).await?;
     let location = format!("/api/v1/patients/{}", done.patient.id);
     let mut res = with_etag(StatusCode::CREATED, done.patient);
     if let Ok(v) = HeaderValue::from_str(&location) {
@@ -358,7 +358,7 @@ async fn get_patient(
     ApiUser(_u, ctx): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = state.app.patient(&ctx, patient_id(&id)?).await?;
+    let p = state.app.patients().patient(&ctx, patient_id(&id)?).await?;
     Ok(with_etag(StatusCode::OK, p))
 }
 
@@ -386,7 +386,7 @@ async fn update_patient(
     let id = patient_id(&id)?;
     let version = if_match(&headers)?;
     let (input, _) = body.into();
-    let p = state.app.update_patient(&ctx, id, version, input).await?;
+    let p = state.app.patients().update_patient(&ctx, id, version, input).await?;
     Ok(with_etag(StatusCode::OK, p))
 }
 
@@ -418,8 +418,8 @@ async fn set_status(
     let id = patient_id(&id)?;
     let version = if_match(&headers)?;
     let p = match (body.active, body.deceased_at) {
-        (Some(active), None) => state.app.set_patient_active(&ctx, id, version, active).await?,
-        (None, Some(at)) => state.app.record_death(&ctx, id, version, at).await?,
+        (Some(active), None) => state.app.patients().set_patient_active(&ctx, id, version, active).await?,
+        (None, Some(at)) => state.app.patients().record_death(&ctx, id, version, at).await?,
         _ => {
             return Err(ApiError::fields(vec![FieldProblem {
                 field: "active".into(),
@@ -464,7 +464,7 @@ async fn merge_patient(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MergeIn>,
 ) -> Result<Json<MergeOut>, ApiError> {
-    let merge_id = state.app.merge_patients(&ctx, patient_id(&id)?, body.survivor_id).await?;
+    let merge_id = state.app.patients().merge_patients(&ctx, patient_id(&id)?, body.survivor_id).await?;
     Ok(Json(MergeOut { merge_id }))
 }
 
@@ -481,7 +481,7 @@ async fn unmerge_patient(
     ApiUser(_u, ctx): ApiUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.unmerge_patient(&ctx, patient_id(&id)?).await?;
+    state.app.patients().unmerge_patient(&ctx, patient_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -517,7 +517,7 @@ async fn break_glass(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<BreakGlassIn>,
 ) -> Result<Json<BreakGlassOut>, ApiError> {
-    let expires_at = state.app.break_glass(&ctx, patient_id(&id)?, &body.reason).await?;
+    let expires_at = state.app.patients().break_glass(&ctx, patient_id(&id)?, &body.reason).await?;
     Ok(Json(BreakGlassOut { expires_at }))
 }
 
@@ -568,7 +568,7 @@ async fn timeline(
     let id = patient_id(&id)?;
     let before = cursor.position::<TimelinePosition>()?.map(|p| (p.0, p.1));
     let limit = u64::from(cursor.limit.unwrap_or(50).clamp(1, 200));
-    let entries = state.app.timeline(&ctx, id, before, limit + 1).await?;
+    let entries = state.app.patients().timeline(&ctx, id, before, limit + 1).await?;
     let more = entries.len() as u64 > limit;
     let items: Vec<TimelineOut> = entries.into_iter().take(limit as usize).map(Into::into).collect();
     let next = if more { items.last().map(|e| format!("{}|{}", e.at.to_rfc3339(), e.id)) } else { None };
@@ -607,7 +607,7 @@ async fn history(
     ApiUser(_u, ctx): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HistoryOut>>, ApiError> {
-    let rows = state.app.patient_history(&ctx, patient_id(&id)?).await?;
+    let rows = state.app.patients().patient_history(&ctx, patient_id(&id)?).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -623,7 +623,7 @@ async fn get_photo(
     ApiUser(_u, ctx): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let photo = state.app.patient_photo(&ctx, patient_id(&id)?).await?;
+    let photo = state.app.patients().patient_photo(&ctx, patient_id(&id)?).await?;
     Ok(photo_response(photo))
 }
 
@@ -653,6 +653,6 @@ async fn put_photo(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    state.app.set_patient_photo(&ctx, patient_id(&id)?, body.to_vec()).await?;
+    state.app.patients().set_patient_photo(&ctx, patient_id(&id)?, body.to_vec()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

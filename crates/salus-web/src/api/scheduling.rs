@@ -150,7 +150,14 @@ async fn list_templates(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<DoctorQuery>,
 ) -> Result<Json<Paged<TemplateOut>>, ApiError> {
-    let items = state.app.templates(&ctx, q.doctor_id).await?.into_iter().map(TemplateOut::from).collect();
+    let items = state
+        .app
+        .scheduling()
+        .templates(&ctx, q.doctor_id)
+        .await?
+        .into_iter()
+        .map(TemplateOut::from)
+        .collect();
     Ok(Json(Paged::new(items, None::<String>)))
 }
 
@@ -176,7 +183,7 @@ async fn create_template(
         valid_from: b.valid_from,
         valid_until: b.valid_until,
     };
-    let t = state.app.create_template(&ctx, input).await?;
+    let t = state.app.scheduling().create_template(&ctx, input).await?;
     Ok((StatusCode::CREATED, Json(t.into())))
 }
 
@@ -195,7 +202,7 @@ async fn retire_template(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let (id, version) = (not_found::<TemplateId>(&raw, "session")?, if_match(&headers)?);
-    state.app.retire_template(&ctx, id, version).await?;
+    state.app.scheduling().retire_template(&ctx, id, version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -264,7 +271,14 @@ async fn list_exceptions(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<Paged<ExceptionOut>>, ApiError> {
-    let items = state.app.exceptions(&ctx, q.from, q.to).await?.into_iter().map(ExceptionOut::from).collect();
+    let items = state
+        .app
+        .scheduling()
+        .exceptions(&ctx, q.from, q.to)
+        .await?
+        .into_iter()
+        .map(ExceptionOut::from)
+        .collect();
     Ok(Json(Paged::new(items, None::<String>)))
 }
 
@@ -289,7 +303,7 @@ async fn add_exception(
         capacity: b.capacity,
         reason: b.reason.unwrap_or_default(),
     };
-    let e = state.app.add_exception(&ctx, input).await?;
+    let e = state.app.scheduling().add_exception(&ctx, input).await?;
     Ok((StatusCode::CREATED, Json(e.into())))
 }
 
@@ -303,7 +317,7 @@ async fn remove_exception(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.remove_exception(&ctx, not_found::<ExceptionId>(&raw, "exception")?).await?;
+    state.app.scheduling().remove_exception(&ctx, not_found::<ExceptionId>(&raw, "exception")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -340,7 +354,8 @@ async fn free_slots(
     }
     let from = q.from.unwrap_or_else(|| salus_app::scheduling::local_now(state.app.time_zone).0);
     let doctors: Vec<UserId> = q.doctor_id.into_iter().collect();
-    let slots = state.app.free_slots(&ctx, &doctors, q.department_id, from, q.days.unwrap_or(7)).await?;
+    let slots =
+        state.app.scheduling().free_slots(&ctx, &doctors, q.department_id, from, q.days.unwrap_or(7)).await?;
     Ok(Json(Paged::new(slots, None::<String>)))
 }
 
@@ -434,7 +449,7 @@ async fn list_appointments(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Json<Paged<AppointmentOut>>, ApiError> {
-    let list = state.app.appointments_on(&ctx, q.date, q.doctor_id).await?;
+    let list = state.app.scheduling().appointments_on(&ctx, q.date, q.doctor_id).await?;
     Ok(Json(Paged::new(list.into_iter().map(AppointmentOut::from).collect(), None::<String>)))
 }
 
@@ -458,7 +473,7 @@ async fn book(
         reason: b.reason.unwrap_or_default(),
         overbook: b.overbook,
     };
-    let a = state.app.book(&ctx, input).await?;
+    let a = state.app.scheduling().book(&ctx, input).await?;
     Ok(appointment_response(StatusCode::CREATED, a))
 }
 
@@ -472,7 +487,8 @@ async fn get_appointment(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let a = state.app.appointment(&ctx, not_found::<AppointmentId>(&raw, "appointment")?).await?;
+    let a =
+        state.app.scheduling().appointment(&ctx, not_found::<AppointmentId>(&raw, "appointment")?).await?;
     Ok(appointment_response(StatusCode::OK, a))
 }
 
@@ -506,7 +522,11 @@ async fn move_appointment(
     ApiJson(b): ApiJson<MoveIn>,
 ) -> Result<Response, ApiError> {
     let (id, version) = (not_found::<AppointmentId>(&raw, "appointment")?, if_match(&headers)?);
-    let a = state.app.transition(&ctx, id, version, b.transition, b.reason.as_deref().unwrap_or("")).await?;
+    let a = state
+        .app
+        .scheduling()
+        .transition(&ctx, id, version, b.transition, b.reason.as_deref().unwrap_or(""))
+        .await?;
     Ok(appointment_response(StatusCode::OK, a))
 }
 
@@ -538,7 +558,7 @@ async fn reschedule(
     ApiJson(b): ApiJson<RescheduleIn>,
 ) -> Result<Response, ApiError> {
     let (id, version) = (not_found::<AppointmentId>(&raw, "appointment")?, if_match(&headers)?);
-    let a = state.app.reschedule(&ctx, id, version, b.date, b.time, b.doctor_id).await?;
+    let a = state.app.scheduling().reschedule(&ctx, id, version, b.date, b.time, b.doctor_id).await?;
     Ok(appointment_response(StatusCode::CREATED, a))
 }
 
@@ -566,7 +586,11 @@ async fn walk_in(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<WalkInIn>,
 ) -> Result<Response, ApiError> {
-    let a = state.app.walk_in(&ctx, b.patient_id, b.doctor_id, b.reason.as_deref().unwrap_or("")).await?;
+    let a = state
+        .app
+        .scheduling()
+        .walk_in(&ctx, b.patient_id, b.doctor_id, b.reason.as_deref().unwrap_or(""))
+        .await?;
     Ok(appointment_response(StatusCode::CREATED, a))
 }
 
@@ -604,7 +628,7 @@ async fn queue(
     ApiQuery(q): ApiQuery<DoctorQuery>,
 ) -> Result<Json<Paged<QueueOut>>, ApiError> {
     let doctors: Vec<UserId> = q.doctor_id.into_iter().collect();
-    let queues = state.app.queues(&ctx, &doctors).await?;
+    let queues = state.app.scheduling().queues(&ctx, &doctors).await?;
     Ok(Json(Paged::new(queues.into_iter().map(QueueOut::from).collect(), None::<String>)))
 }
 
@@ -617,6 +641,6 @@ async fn queue(
         (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Someone is in consultation, or nobody waits", body = Problem, content_type = "application/problem+json")))]
 async fn call_next(State(state): State<AppState>, ApiUser(_u, ctx): ApiUser) -> Result<Response, ApiError> {
-    let a = state.app.call_next(&ctx).await?;
+    let a = state.app.scheduling().call_next(&ctx).await?;
     Ok(appointment_response(StatusCode::OK, a))
 }

@@ -89,7 +89,7 @@ async fn list_users(
     ApiQuery(cursor): ApiQuery<Cursor>,
 ) -> Result<Json<Paged<UserOut>>, ApiError> {
     let page = PageRequest::new(cursor.position::<UserId>()?, cursor.limit);
-    let found = state.app.list_users(&ctx, page).await?;
+    let found = state.app.identity().list_users(&ctx, page).await?;
     Ok(Json(Paged::new(found.items.into_iter().map(UserOut::from).collect(), found.next)))
 }
 
@@ -115,6 +115,6 @@ async fn create_user(
         password: body.password,
         roles: body.roles,
     };
-    let (created, generated_password) = state.app.create_user(&ctx, new).await?;
+    let (created, generated_password) = state.app.identity().create_user(&ctx, new).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user: created.into(), generated_password })))
 }

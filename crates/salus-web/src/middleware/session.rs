@@ -88,7 +88,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     // carries one needs no anti-forgery check, and its cookies are not consulted.
     if api && let Some(secret) = bearer(req.headers()).map(str::to_owned) {
         let (parts, body) = req.into_parts();
-        let user = match state.app.authenticate_token(&secret, client_info(&parts)).await {
+        let user = match state.app.identity().authenticate_token(&secret, client_info(&parts)).await {
             Ok(Some(user)) => user,
             Ok(None) => return ApiError::bare(ProblemKind::InvalidToken).into_response(),
             Err(e) => return ApiError::from(e).into_response(),
@@ -99,7 +99,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     }
     let token = cookies::get(req.headers(), cookies::SESSION);
     let session = match &token {
-        Some(t) => match state.app.session(t).await {
+        Some(t) => match state.app.identity().session(t).await {
             Ok(s) => s,
             Err(e) => {
                 return if api {

@@ -84,7 +84,7 @@ struct QueueQuery {
 
 async fn load_board(state: &AppState, ctx: &Ctx, doctor: String) -> Result<QueueBoard, PageError> {
     let doctors: Vec<UserId> = doctor.parse().ok().into_iter().collect();
-    let queues = state.app.queues(ctx, &doctors).await?;
+    let queues = state.app.scheduling().queues(ctx, &doctors).await?;
     Ok(QueueBoard { queues, doctor })
 }
 
@@ -110,7 +110,7 @@ async fn call_next(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
 ) -> Result<Response, PageError> {
-    let text = match state.app.call_next(&ctx).await {
+    let text = match state.app.scheduling().call_next(&ctx).await {
         Ok(a) => format!("Token {} is called in.", a.token.unwrap_or_default()),
         Err(AppError::Conflict(message)) => format!("Not done: {message}."),
         Err(e) => return Err(e.into()),
@@ -136,7 +136,7 @@ async fn walk_in(
             state.web.secure_cookies,
         ));
     };
-    let text = match state.app.walk_in(&ctx, patient, doctor, &f.value("reason")).await {
+    let text = match state.app.scheduling().walk_in(&ctx, patient, doctor, &f.value("reason")).await {
         Ok(a) => format!("Walk-in registered: token {}.", a.token.unwrap_or_default()),
         Err(AppError::Invalid(errors)) => {
             errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
@@ -198,7 +198,7 @@ struct BoardQuery {
 
 async fn doctor_options(state: &AppState, ctx: &Ctx) -> Result<Vec<(String, String)>, PageError> {
     let query = StaffQuery { role: Some(Role::Doctor), ..Default::default() };
-    let found = state.app.staff(ctx, &query, PageRequest::new(None, Some(200))).await?;
+    let found = state.app.organisation().staff(ctx, &query, PageRequest::new(None, Some(200))).await?;
     Ok(found.items.into_iter().map(|m| (m.user.id.to_string(), m.user.display_name)).collect())
 }
 
@@ -210,7 +210,7 @@ async fn board(
     let today = local_now(state.app.time_zone).0;
     let date = q.date.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
     let doctor = q.doctor.parse::<UserId>().ok();
-    let rows = state.app.day_board(&ctx, date, doctor).await?;
+    let rows = state.app.scheduling().day_board(&ctx, date, doctor).await?;
     let doctors = doctor_options(&state, &ctx).await?;
     let page_data = BoardPage {
         page,
@@ -233,7 +233,7 @@ async fn worklist(
     SignedIn(user, ctx, page): SignedIn,
 ) -> Result<Response, PageError> {
     let today = local_now(state.app.time_zone).0;
-    let mut rows = state.app.day_board(&ctx, today, Some(user.id)).await?;
+    let mut rows = state.app.scheduling().day_board(&ctx, today, Some(user.id)).await?;
     rows.sort_by_key(|r| {
         use salus_core::scheduling::AppointmentStatus as S;
         let rank = match r.appointment.status {
@@ -274,20 +274,22 @@ async fn act(
     let version = fields.value("version").parse().map_err(|_| {
         PageError::new(StatusCode::BAD_REQUEST, "The form is missing its version; reload the page.")
     })?;
-    let text = match state.app.transition(&ctx, id, version, transition, &fields.value("reason")).await {
-        Ok(a) => match transition {
-            Transition::CheckIn => format!("Checked in: token {}.", a.token.unwrap_or_default()),
-            Transition::Start => "Consultation started.".into(),
-            Transition::Finish => "Consultation finished.".into(),
-            Transition::Cancel => "Appointment cancelled; the slot is free again.".into(),
-            Transition::NoShow => "Marked as not come; the slot is free again.".into(),
-        },
-        Err(AppError::Invalid(errors)) => {
-            errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
-        }
-        Err(AppError::Conflict(message)) => format!("Not done: {message}."),
-        Err(e) => return Err(e.into()),
-    };
+    let text =
+        match state.app.scheduling().transition(&ctx, id, version, transition, &fields.value("reason")).await
+        {
+            Ok(a) => match transition {
+                Transition::CheckIn => format!("Checked in: token {}.", a.token.unwrap_or_default()),
+                Transition::Start => "Consultation started.".into(),
+                Transition::Finish => "Consultation finished.".into(),
+                Transition::Cancel => "Appointment cancelled; the slot is free again.".into(),
+                Transition::NoShow => "Marked as not come; the slot is free again.".into(),
+            },
+            Err(AppError::Invalid(errors)) => {
+                errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
+            }
+            Err(AppError::Conflict(message)) => format!("Not done: {message}."),
+            Err(e) => return Err(e.into()),
+        };
     Ok(super::profile::with_flash(&back, &text, state.web.secure_cookies))
 }
 
@@ -358,11 +360,12 @@ async fn show_book(
         .patient_id
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such patient."))?;
-    let patient = state.app.patient(ctx, patient_id).await?;
+    let patient = state.app.patients().patient(ctx, patient_id).await?;
     let today = local_now(state.app.time_zone).0;
     let date = q.date.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today).max(today);
     let departments = state
         .app
+        .organisation()
         .departments(ctx, None)
         .await?
         .into_iter()
@@ -374,7 +377,7 @@ async fn show_book(
     let doctors = doctor_options(state, ctx).await?;
     let slots = if doctor.is_some() || department.is_some() {
         let ids: Vec<UserId> = doctor.into_iter().collect();
-        state.app.free_slots(ctx, &ids, department, date, 1).await?
+        state.app.scheduling().free_slots(ctx, &ids, department, date, 1).await?
     } else {
         Vec::new()
     };
@@ -438,9 +441,9 @@ async fn book(
                 .parse()
                 .map_err(|_| bad("The form is missing its version; reload the page."))?;
             let doctor = f.value("slot_doctor").parse().ok();
-            state.app.reschedule(&ctx, id, version, date, time.clone(), doctor).await
+            state.app.scheduling().reschedule(&ctx, id, version, date, time.clone(), doctor).await
         }
-        Err(_) => state.app.book(&ctx, input).await,
+        Err(_) => state.app.scheduling().book(&ctx, input).await,
     };
     match result {
         Ok(a) => {

@@ -118,7 +118,7 @@ async fn audit_page(
     let action_prefix = Some(q.action.trim().to_owned()).filter(|a| !a.is_empty());
     let filter = EventFilter { actor_id: None, patient_id, action_prefix, from, to };
     let events = if errors.is_empty() {
-        match state.app.search_audit(&ctx, Some(&q.user), filter, before, PAGE + 1).await {
+        match state.app.audit().search_audit(&ctx, Some(&q.user), filter, before, PAGE + 1).await {
             Ok(events) => events,
             Err(AppError::Invalid(fields)) => {
                 errors.extend(fields.into_iter().map(|e| ("user".to_owned(), e.message)));

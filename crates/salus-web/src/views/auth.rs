@@ -86,7 +86,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref()).to_owned();
-    match state.app.login(&form.username, &form.password, page.client.clone()).await {
+    match state.app.identity().login(&form.username, &form.password, page.client.clone()).await {
         Ok(session) => {
             let secure = state.web.secure_cookies;
             let max_age = (session.expires_at - chrono::Utc::now()).num_seconds().max(0);
@@ -123,7 +123,7 @@ async fn login(
 
 async fn logout(State(state): State<AppState>, page: PageCtx) -> Result<Response, PageError> {
     if let Some(id) = page.session_id {
-        state.app.logout(&page.ctx(), id).await?;
+        state.app.identity().logout(&page.ctx(), id).await?;
     }
     let secure = state.web.secure_cookies;
     let mut res = Redirect::to("/login").into_response();
@@ -174,7 +174,7 @@ async fn second_factor(
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref()).to_owned();
     let session = page.session_id.ok_or(AppError::Unauthenticated)?;
-    match state.app.verify_second_factor(&ctx, session, &form.code).await {
+    match state.app.identity().verify_second_factor(&ctx, session, &form.code).await {
         Ok(()) => Ok(Redirect::to(&next).into_response()),
         Err(AppError::Invalid(errors)) => {
             let error = errors.into_iter().next().map(|e| format!("The code {}.", e.message));

@@ -58,7 +58,7 @@ async fn list(
     SignedIn(_, ctx, page): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let mut grants = state.app.break_glass_grants(&ctx, !q.all, q.before, PAGE + 1).await?;
+    let mut grants = state.app.patients().break_glass_grants(&ctx, !q.all, q.before, PAGE + 1).await?;
     let next = if grants.len() as u64 > PAGE {
         grants.truncate(PAGE as usize);
         grants.last().map(|g| g.id.to_string())
@@ -74,6 +74,6 @@ async fn review(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id: uuid::Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such grant."))?;
-    state.app.review_break_glass(&ctx, id).await?;
+    state.app.patients().review_break_glass(&ctx, id).await?;
     Ok(with_flash("/admin/break-glass", "Marked as reviewed.", state.web.secure_cookies))
 }

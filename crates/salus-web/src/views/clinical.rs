@@ -82,7 +82,7 @@ impl ClinicalSummary {
         patient: PatientId,
         may_write: bool,
     ) -> Result<ClinicalSummary, AppError> {
-        let summary = state.app.clinical_summary(ctx, patient).await?;
+        let summary = state.app.clinical().clinical_summary(ctx, patient).await?;
         let vitals = summary.vitals;
         let series = |f: fn(&vital::Model) -> Option<i32>, scale: f64| -> Vec<f64> {
             vitals.iter().filter_map(|v| f(v).map(|x| f64::from(x) / scale)).collect()
@@ -208,7 +208,7 @@ async fn open_encounter(
         class: if f.value("class").is_empty() { "AMB".into() } else { f.value("class") },
         chief_complaint: f.value("chief_complaint"),
     };
-    match state.app.open_encounter(&ctx, input).await {
+    match state.app.clinical().open_encounter(&ctx, input).await {
         Ok(e) => Ok(flash(&state, &format!("/encounters/{}", e.id), "Encounter opened.")),
         Err(e) => Ok(flash(&state, &format!("/patients/{patient}"), &refusal(e)?)),
     }
@@ -268,11 +268,12 @@ async fn encounter_page(
 ) -> Result<Response, PageError> {
     let id: EncounterId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
-    let view = state.app.encounter(&ctx, id).await?;
+    let view = state.app.clinical().encounter(&ctx, id).await?;
     let patient = PatientId::from_uuid(view.encounter.patient_id);
-    let p = state.app.patient(&ctx, patient).await?;
+    let p = state.app.patients().patient(&ctx, patient).await?;
     let diagnoses = state
         .app
+        .clinical()
         .diagnoses(&ctx, patient)
         .await?
         .into_iter()
@@ -280,6 +281,7 @@ async fn encounter_page(
         .collect();
     let allergies = state
         .app
+        .clinical()
         .allergies(&ctx, patient)
         .await?
         .into_iter()
@@ -294,6 +296,7 @@ async fn encounter_page(
         .collect();
     let prescriptions = state
         .app
+        .clinical()
         .prescriptions(&ctx, patient)
         .await?
         .into_iter()
@@ -302,6 +305,7 @@ async fn encounter_page(
     let medicines = if user.may(Permission::ClinicalWrite) {
         state
             .app
+            .clinical()
             .medicines(&ctx, None, false)
             .await?
             .iter()
@@ -312,6 +316,7 @@ async fn encounter_page(
     };
     let referrals = state
         .app
+        .clinical()
         .referrals(&ctx, patient)
         .await?
         .into_iter()
@@ -319,6 +324,7 @@ async fn encounter_page(
         .collect();
     let attachments = state
         .app
+        .clinical()
         .attachments(&ctx, patient)
         .await?
         .into_iter()
@@ -328,6 +334,7 @@ async fn encounter_page(
     let departments = if user.may(Permission::ClinicalWrite) {
         state
             .app
+            .organisation()
             .departments(&ctx, None)
             .await?
             .into_iter()
@@ -380,19 +387,25 @@ async fn encounter_action(
                 weight_kg: f.value("weight_kg"),
                 height_cm: f.value("height_cm"),
             };
-            state.app.record_vitals(&ctx, id, &text).await.map(|_| "Vitals recorded.".to_owned())
+            state.app.clinical().record_vitals(&ctx, id, &text).await.map(|_| "Vitals recorded.".to_owned())
         }
         "notes" => {
             let template = f.value("template_id").parse().ok();
             state
                 .app
+                .clinical()
                 .start_note(&ctx, id, template, Soap::default())
                 .await
                 .map(|_| "Draft note started.".to_owned())
         }
         "finish" => {
             let version = f.value("version").parse().unwrap_or(0);
-            state.app.close_encounter(&ctx, id, version, None).await.map(|_| "Encounter finished.".to_owned())
+            state
+                .app
+                .clinical()
+                .close_encounter(&ctx, id, version, None)
+                .await
+                .map(|_| "Encounter finished.".to_owned())
         }
         _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
     };
@@ -422,17 +435,21 @@ async fn note_action(
     };
     let version = f.value("version").parse().unwrap_or(0);
     let result = match (action.as_str(), f.value("then").as_str()) {
-        ("save", "sign") => match state.app.save_note(&ctx, id, version, soap).await {
+        ("save", "sign") => match state.app.clinical().save_note(&ctx, id, version, soap).await {
             Ok(n) => state
                 .app
+                .clinical()
                 .sign_note(&ctx, id, n.version)
                 .await
                 .map(|_| "Note signed; it is final now.".to_owned()),
             Err(e) => Err(e),
         },
-        ("save", _) => state.app.save_note(&ctx, id, version, soap).await.map(|_| "Draft saved.".to_owned()),
+        ("save", _) => {
+            state.app.clinical().save_note(&ctx, id, version, soap).await.map(|_| "Draft saved.".to_owned())
+        }
         ("amend", _) => state
             .app
+            .clinical()
             .amend_note(&ctx, id, &f.value("reason"), None)
             .await
             .map(|_| "Amendment started as a draft.".to_owned()),
@@ -461,7 +478,7 @@ async fn add_diagnosis(
     // "E11.9 — Type 2 diabetes…" as picked from the suggestions: the code is the first word.
     let code = f.value("code").split_whitespace().next().unwrap_or("").to_owned();
     let input = NewDiagnosis { code, encounter_id: encounter, onset: f.value("onset").parse().ok() };
-    let text = match state.app.add_diagnosis(&ctx, patient, input).await {
+    let text = match state.app.clinical().add_diagnosis(&ctx, patient, input).await {
         Ok(d) => format!("Diagnosis {} recorded.", d.code),
         Err(e) => refusal(e)?,
     };
@@ -482,7 +499,7 @@ async fn add_allergy(
         reaction: f.value("reaction"),
         severity: f.value("severity"),
     };
-    let text = match state.app.add_allergy(&ctx, patient, input).await {
+    let text = match state.app.clinical().add_allergy(&ctx, patient, input).await {
         Ok(a) => format!("Allergy to {} recorded.", a.substance),
         Err(e) => refusal(e)?,
     };
@@ -541,7 +558,7 @@ async fn prescribe(
         instructions: f.value("instructions"),
         override_reason: f.value("override_reason"),
     };
-    let text = match state.app.prescribe(&ctx, patient, input).await {
+    let text = match state.app.clinical().prescribe(&ctx, patient, input).await {
         Ok(r) => format!("Prescribed {}.", r.medicine_name),
         Err(AppError::ClinicalWarnings(w)) => {
             format!("Not saved — check first: {}. To go ahead, give the reason to override.", w.join("; "))
@@ -572,20 +589,25 @@ async fn print_prescription(
 ) -> Result<Response, PageError> {
     let id: EncounterId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
-    let view = state.app.encounter(&ctx, id).await?;
+    let view = state.app.clinical().encounter(&ctx, id).await?;
     let patient_id = PatientId::from_uuid(view.encounter.patient_id);
-    let patient = state.app.patient(&ctx, patient_id).await?;
+    let patient = state.app.patients().patient(&ctx, patient_id).await?;
     let items: Vec<_> = state
         .app
+        .clinical()
         .prescriptions(&ctx, patient_id)
         .await?
         .into_iter()
         .filter(|r| r.encounter_id == Some(view.encounter.id) && r.status == "active")
         .collect();
     let op = Ctx::operator();
-    let doctor =
-        state.app.staff_member(&op, salus_core::UserId::from_uuid(view.encounter.doctor_id)).await.ok();
-    let facility = state.app.facilities(&op).await?.into_iter().find(|f| f.active);
+    let doctor = state
+        .app
+        .organisation()
+        .staff_member(&op, salus_core::UserId::from_uuid(view.encounter.doctor_id))
+        .await
+        .ok();
+    let facility = state.app.organisation().facilities(&op).await?.into_iter().find(|f| f.active);
     let page_data = PrintPage {
         facility,
         doctor: doctor.as_ref().map(|d| d.user.display_name.clone()).unwrap_or_default(),
@@ -620,7 +642,7 @@ async fn refer(
         reason: f.value("reason"),
         urgency: f.value("urgency"),
     };
-    let text = match state.app.refer(&ctx, patient, input).await {
+    let text = match state.app.clinical().refer(&ctx, patient, input).await {
         Ok(_) => "Referral written.".to_owned(),
         Err(e) => refusal(e)?,
     };
@@ -652,7 +674,7 @@ async fn attach(
     let Some(data) = data.filter(|d| !d.is_empty()) else {
         return Ok(flash(&state, &back, "Not saved: choose a file first."));
     };
-    let text = match state.app.attach(&ctx, patient, encounter, &name, &data).await {
+    let text = match state.app.clinical().attach(&ctx, patient, encounter, &name, &data).await {
         Ok(a) => format!("{} attached.", a.filename),
         Err(e) => refusal(e)?,
     };
@@ -665,6 +687,6 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such attachment."))?;
-    let (meta, bytes) = state.app.attachment(&ctx, id).await?;
+    let (meta, bytes) = state.app.clinical().attachment(&ctx, id).await?;
     Ok(crate::api::clinical_attachment_response(&meta, bytes))
 }

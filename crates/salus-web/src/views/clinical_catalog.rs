@@ -64,10 +64,11 @@ async fn catalog_page(
     SignedIn(_, ctx, page): SignedIn,
     Query(q): Query<CatalogQuery>,
 ) -> Result<Response, PageError> {
-    let medicines = state.app.medicines(&ctx, Some(q.q.as_str()).filter(|t| !t.is_empty()), true).await?;
-    let templates = state.app.note_templates(&ctx).await?;
+    let medicines =
+        state.app.clinical().medicines(&ctx, Some(q.q.as_str()).filter(|t| !t.is_empty()), true).await?;
+    let templates = state.app.clinical().note_templates(&ctx).await?;
     let medicine = match q.medicine {
-        Some(id) => Some(state.app.medicine(&ctx, id).await?),
+        Some(id) => Some(state.app.clinical().medicine(&ctx, id).await?),
         None => None,
     };
     let template = match q.template {
@@ -106,12 +107,13 @@ async fn catalog_add(
             match editing {
                 None => state
                     .app
+                    .clinical()
                     .add_medicine(&ctx, &input)
                     .await
                     .map(|m| format!("Added {}.", medicine_label(&m))),
                 Some(id) => {
                     let version = f.value("version").parse().unwrap_or(0);
-                    state.app.save_medicine(&ctx, id, version, &input).await.map(|m| {
+                    state.app.clinical().save_medicine(&ctx, id, version, &input).await.map(|m| {
                         let state = if m.active { "in use" } else { "retired" };
                         format!("Saved {} ({state}).", medicine_label(&m))
                     })
@@ -127,6 +129,7 @@ async fn catalog_add(
             };
             state
                 .app
+                .clinical()
                 .save_note_template(
                     &ctx,
                     editing,

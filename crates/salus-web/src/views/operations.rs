@@ -101,9 +101,9 @@ async fn operations_page(
     Query(q): Query<StatusQuery>,
 ) -> Result<Response, PageError> {
     let status = q.status.unwrap_or_else(|| "dead".into());
-    let counts = state.app.job_counts(&ctx).await?;
-    let jobs = state.app.jobs(&ctx, &status).await?;
-    let outbox = state.app.notifications(&ctx, None).await?.into_iter().take(50).collect();
+    let counts = state.app.jobs().job_counts(&ctx).await?;
+    let jobs = state.app.jobs().list(&ctx, &status).await?;
+    let outbox = state.app.notifications().outbox(&ctx, None).await?.into_iter().take(50).collect();
     Ok(render(StatusCode::OK, &OperationsPage { page, counts, status, jobs, outbox }))
 }
 
@@ -114,8 +114,8 @@ async fn job_action(
 ) -> Result<Response, PageError> {
     let id: Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such job."))?;
     let result = match action.as_str() {
-        "retry" => state.app.retry_job(&ctx, id).await.map(|()| "Queued again."),
-        "run-now" => state.app.run_job_now(&ctx, id).await.map(|()| "It runs at the next pass."),
+        "retry" => state.app.jobs().retry_job(&ctx, id).await.map(|()| "Queued again."),
+        "run-now" => state.app.jobs().run_job_now(&ctx, id).await.map(|()| "It runs at the next pass."),
         _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
     };
     let text = match result {
@@ -160,7 +160,7 @@ async fn templates_page(
     SignedIn(_, ctx, page): SignedIn,
     Query(q): Query<TemplateQuery>,
 ) -> Result<Response, PageError> {
-    let templates = state.app.notification_templates(&ctx).await?;
+    let templates = state.app.notifications().notification_templates(&ctx).await?;
     let kind = q.kind.unwrap_or_else(|| KINDS[0].into());
     let channel = q.channel.unwrap_or_else(|| CHANNELS[0].into());
     let language = q.language.unwrap_or_else(|| "en".into());
@@ -193,7 +193,7 @@ async fn save_template(
     let f = Fields(fields.clone());
     let (kind, channel, language) = (f.value("kind"), f.value("channel"), f.value("language"));
     let (subject, body) = (f.value("subject"), f.value("body"));
-    let templates = state.app.notification_templates(&ctx).await?;
+    let templates = state.app.notifications().notification_templates(&ctx).await?;
     let mut page_data = TemplatesPage {
         page,
         templates,
@@ -204,7 +204,7 @@ async fn save_template(
         preview: None,
     };
     if f.value("action") == "preview" {
-        match state.app.preview_template(&subject, &body) {
+        match state.app.notifications().preview_template(&subject, &body) {
             Ok(p) => page_data.preview = Some(p),
             Err(e) => page_data.errors = errors_of(e)?,
         }
@@ -212,7 +212,7 @@ async fn save_template(
             if page_data.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
         return Ok(render(status, &page_data));
     }
-    match state.app.save_template(&ctx, &kind, &channel, &language, &subject, &body).await {
+    match state.app.notifications().save_template(&ctx, &kind, &channel, &language, &subject, &body).await {
         Ok(()) => {
             let to = format!(
                 "/admin/templates?kind={kind}&channel={channel}&language={}",
@@ -269,6 +269,7 @@ async fn schedules(
 ) -> Result<Response, PageError> {
     let staff = state
         .app
+        .organisation()
         .staff(
             ctx,
             &StaffQuery { role: Some(Role::Doctor), ..Default::default() },
@@ -279,6 +280,7 @@ async fn schedules(
         staff.items.into_iter().map(|m| (m.user.id.to_string(), m.user.display_name)).collect();
     let departments: Vec<(String, String)> = state
         .app
+        .organisation()
         .departments(ctx, None)
         .await?
         .into_iter()
@@ -289,6 +291,7 @@ async fn schedules(
         |list: &[(String, String)], id: String| list.iter().find(|(v, _)| *v == id).map(|(_, n)| n.clone());
     let sessions = state
         .app
+        .scheduling()
         .templates(ctx, None)
         .await?
         .into_iter()
@@ -302,6 +305,7 @@ async fn schedules(
     let today = local_now(state.app.time_zone).0;
     let exceptions = state
         .app
+        .scheduling()
         .exceptions(ctx, today, today + chrono::Duration::days(90))
         .await?
         .into_iter()
@@ -361,7 +365,7 @@ async fn add_session(
         valid_from,
         valid_until,
     };
-    match state.app.create_template(&ctx, input).await {
+    match state.app.scheduling().create_template(&ctx, input).await {
         Ok(_) => Ok(flash(&state, "/admin/schedules", "Session added.")),
         Err(e) => {
             schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors_of(e)?).await
@@ -378,7 +382,7 @@ async fn retire_session(
     let id: TemplateId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such session."))?;
     let version = Fields(fields).value("version").parse().unwrap_or(0);
-    let text = match state.app.retire_template(&ctx, id, version).await {
+    let text = match state.app.scheduling().retire_template(&ctx, id, version).await {
         Ok(()) => "Session retired; booked appointments stay.".to_owned(),
         Err(AppError::Conflict(m)) => format!("Not done: {m}."),
         Err(e) => return Err(e.into()),
@@ -407,7 +411,7 @@ async fn add_exception(
         capacity: f.value("exception_capacity").trim().parse().ok(),
         reason: f.value("reason"),
     };
-    match state.app.add_exception(&ctx, input).await {
+    match state.app.scheduling().add_exception(&ctx, input).await {
         Ok(_) => Ok(flash(&state, "/admin/schedules", "Added.")),
         Err(e) => {
             // The exception form's fields carry a prefix where they would clash with the session form's.
@@ -434,6 +438,6 @@ async fn remove_exception(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such exception."))?;
-    state.app.remove_exception(&ctx, id).await?;
+    state.app.scheduling().remove_exception(&ctx, id).await?;
     Ok(flash(&state, "/admin/schedules", "Removed."))
 }

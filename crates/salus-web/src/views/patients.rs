@@ -119,7 +119,7 @@ async fn search_page(
     let (hits, more) = if query.is_empty() {
         (Vec::new(), false)
     } else {
-        state.app.search_patients(&ctx, &query, q.offset, PAGE).await?
+        state.app.patients().search_patients(&ctx, &query, q.offset, PAGE).await?
     };
     let results = Results { searched: !query.is_empty(), q: query.clone(), hits, offset: q.offset, more };
     if headers.contains_key("hx-request") {
@@ -298,6 +298,7 @@ impl FormPage {
 async fn types(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
     Ok(state
         .app
+        .patients()
         .identifier_types()
         .await?
         .into_iter()
@@ -350,7 +351,7 @@ async fn register(
         return show_form(&state, page, StatusCode::UNPROCESSABLE_ENTITY, form, None, Vec::new(), false)
             .await;
     }
-    match state.app.register_patient(&ctx, form.v.clone(), confirmed).await {
+    match state.app.patients().register_patient(&ctx, form.v.clone(), confirmed).await {
         Ok(done) => Ok(with_flash(
             &format!("/patients/{}", done.patient.id),
             &format!("Registered {} as {}.", done.patient.display_name(), done.patient.mrn),
@@ -372,7 +373,7 @@ async fn edit_page(
     SignedIn(_, ctx, page): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let p = state.app.patient(&ctx, patient_id(&id)?).await?;
+    let p = state.app.patients().patient(&ctx, patient_id(&id)?).await?;
     let editing = Some((p.id, p.mrn.clone(), p.version));
     show_form(&state, page, StatusCode::OK, PatientForm::of(&p), editing, Vec::new(), false).await
 }
@@ -400,7 +401,7 @@ async fn edit(
         )
         .await;
     }
-    match state.app.update_patient(&ctx, id, version, form.v.clone()).await {
+    match state.app.patients().update_patient(&ctx, id, version, form.v.clone()).await {
         Ok(p) => Ok(with_flash(&format!("/patients/{}", p.id), "Saved.", state.web.secure_cookies)),
         Err(AppError::Invalid(e)) => {
             form.errors = errors_of(e);
@@ -498,7 +499,7 @@ async fn timeline_part(
     kind: &str,
 ) -> Result<TimelinePartial, AppError> {
     let group = Some(kind).filter(|k| !k.is_empty());
-    let mut entries = state.app.timeline_of(ctx, id, before, TIMELINE_PAGE + 1, group).await?;
+    let mut entries = state.app.patients().timeline_of(ctx, id, before, TIMELINE_PAGE + 1, group).await?;
     let more = if entries.len() as u64 > TIMELINE_PAGE {
         entries.truncate(TIMELINE_PAGE as usize);
         entries.last().map(|e| super::urlencode(&format!("{}|{}", e.at.to_rfc3339(), e.id)))
@@ -514,7 +515,7 @@ async fn chart(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
-    let p = match state.app.patient(&ctx, id).await {
+    let p = match state.app.patients().patient(&ctx, id).await {
         Ok(p) => p,
         Err(AppError::BreakGlassRequired { may_break_glass }) => {
             return Ok(render(
@@ -600,7 +601,7 @@ async fn break_glass(
     Form(form): Form<ReasonForm>,
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
-    match state.app.break_glass(&ctx, id, &form.reason).await {
+    match state.app.patients().break_glass(&ctx, id, &form.reason).await {
         Ok(until) => Ok(with_flash(
             &format!("/patients/{id}"),
             &format!(
@@ -625,7 +626,7 @@ async fn photo(
     SignedIn(_, ctx, _): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let photo = state.app.patient_photo(&ctx, patient_id(&id)?).await?;
+    let photo = state.app.patients().patient_photo(&ctx, patient_id(&id)?).await?;
     Ok(crate::api::patients::photo_response(photo))
 }
 
@@ -650,7 +651,7 @@ async fn upload_photo(
     let Some(data) = data.filter(|d| !d.is_empty()) else {
         return Ok(with_flash(&format!("/patients/{id}"), "Choose a photo first.", state.web.secure_cookies));
     };
-    let text = match state.app.set_patient_photo(&ctx, id, data.to_vec()).await {
+    let text = match state.app.patients().set_patient_photo(&ctx, id, data.to_vec()).await {
         Ok(()) => "Photo saved.".to_owned(),
         Err(AppError::Invalid(e)) => {
             e.into_iter().map(|e| format!("The photo {}.", e.message)).collect::<Vec<_>>().join(" ")
@@ -669,7 +670,7 @@ async fn merge(
     let id = patient_id(&id)?;
     let mrn = Fields(fields).value("survivor_mrn");
     let back = format!("/patients/{id}");
-    let survivor = match state.app.patient_by_mrn(&ctx, &mrn).await {
+    let survivor = match state.app.patients().patient_by_mrn(&ctx, &mrn).await {
         Ok(p) => p,
         Err(AppError::NotFound(_)) => {
             return Ok(with_flash(
@@ -680,7 +681,7 @@ async fn merge(
         }
         Err(e) => return Err(e.into()),
     };
-    match state.app.merge_patients(&ctx, id, survivor.id).await {
+    match state.app.patients().merge_patients(&ctx, id, survivor.id).await {
         Ok(_) => Ok(with_flash(
             &format!("/patients/{}", survivor.id),
             "Merged. Everything from the duplicate is on this record now; the merge can be undone from the duplicate.",
@@ -705,7 +706,7 @@ async fn unmerge(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
-    let text = match state.app.unmerge_patient(&ctx, id).await {
+    let text = match state.app.patients().unmerge_patient(&ctx, id).await {
         Ok(()) => "The merge was undone; this record stands on its own again.".to_owned(),
         Err(AppError::Conflict(m)) => m,
         Err(e) => return Err(e.into()),

@@ -85,9 +85,9 @@ async fn show(
     errors: Vec<(String, String)>,
     token_form: TokenForm,
 ) -> Result<Response, PageError> {
-    let sessions = state.app.my_sessions(ctx).await?;
-    let two_factor = state.app.two_factor_status(ctx).await?;
-    let tokens = state.app.my_api_tokens(ctx).await?;
+    let sessions = state.app.identity().my_sessions(ctx).await?;
+    let two_factor = state.app.identity().two_factor_status(ctx).await?;
+    let tokens = state.app.identity().my_api_tokens(ctx).await?;
     let grantable = match &page.user {
         Some(u) => Permission::ALL.into_iter().filter(|p| u.may(*p)).collect(),
         None => Vec::new(),
@@ -133,7 +133,7 @@ async fn change_password(
         new: form.new_password,
         confirm: form.confirm_password,
     };
-    match state.app.change_password(&ctx, keep, change).await {
+    match state.app.identity().change_password(&ctx, keep, change).await {
         Ok(()) => Ok(with_flash(
             "/profile",
             "Your password was changed; your other sessions were signed out.",
@@ -153,7 +153,7 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id: SessionId = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such session."))?;
-    state.app.revoke_my_session(&ctx, id).await?;
+    state.app.identity().revoke_my_session(&ctx, id).await?;
     if page.session_id == Some(id) {
         let mut res = with_flash("/login", "You have signed out.", state.web.secure_cookies);
         append_cookie(&mut res, &cookies::clear(cookies::SESSION, state.web.secure_cookies));
@@ -167,7 +167,7 @@ async fn revoke_others(
     SignedIn(_, ctx, page): SignedIn,
 ) -> Result<Response, PageError> {
     let keep = page.session_id.ok_or(AppError::Unauthenticated)?;
-    let n = state.app.sign_out_elsewhere(&ctx, keep).await?;
+    let n = state.app.identity().sign_out_elsewhere(&ctx, keep).await?;
     let text = format!("Signed out of {n} other session{}.", if n == 1 { "" } else { "s" });
     Ok(with_flash("/profile", &text, state.web.secure_cookies))
 }
@@ -197,7 +197,7 @@ async fn create_token(
         // An unreadable number is reported by the use case like an out-of-range one.
         expires_in_days: form.expires_in_days.trim().parse().unwrap_or(0),
     };
-    match state.app.create_api_token(&ctx, new).await {
+    match state.app.identity().create_api_token(&ctx, new).await {
         Ok((token, secret)) => Ok(render(StatusCode::CREATED, &TokenCreatedPage { page, token, secret })),
         Err(AppError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (format!("token_{}", e.field), e.message)).collect();
@@ -213,6 +213,6 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id: uuid::Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such token."))?;
-    state.app.revoke_api_token(&ctx, id).await?;
+    state.app.identity().revoke_api_token(&ctx, id).await?;
     Ok(with_flash("/profile", "The token was revoked; it no longer works.", state.web.secure_cookies))
 }

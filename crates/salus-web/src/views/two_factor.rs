@@ -71,10 +71,10 @@ async fn show(
 ) -> Result<Response, PageError> {
     let ctx = page.ctx();
     let user = page.user.clone().ok_or(AppError::Unauthenticated)?;
-    let status = state.app.two_factor_status(&ctx).await?;
+    let status = state.app.identity().two_factor_status(&ctx).await?;
     let enrol = if status.enabled_at.is_none() {
         // A failed confirmation keeps the secret the user's app has already scanned.
-        let enrolment = state.app.begin_enrolment(&user)?;
+        let enrolment = state.app.identity().begin_enrolment(&user)?;
         let (secret, url) = match secret {
             Some(s) => {
                 let url = enrolment.otpauth_url.replace(&enrolment.secret, &s);
@@ -106,7 +106,7 @@ async fn enable(
     SignedIn(_, ctx, page): SignedIn,
     Form(form): Form<EnableForm>,
 ) -> Result<Response, PageError> {
-    match state.app.enable_two_factor(&ctx, &form.secret, &form.code).await {
+    match state.app.identity().enable_two_factor(&ctx, &form.secret, &form.code).await {
         Ok(codes) => Ok(render(StatusCode::OK, &RecoveryCodesPage { page, codes })),
         Err(AppError::Invalid(errors)) => {
             let keep = errors.iter().all(|e| e.field != "secret").then_some(form.secret);
@@ -128,7 +128,7 @@ async fn disable(
     SignedIn(_, ctx, page): SignedIn,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
-    match state.app.disable_two_factor(&ctx, &form.current_password).await {
+    match state.app.identity().disable_two_factor(&ctx, &form.current_password).await {
         Ok(()) => Ok(with_flash("/profile", "Two-factor sign-in is off.", state.web.secure_cookies)),
         Err(AppError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (format!("disable_{}", e.field), e.message)).collect();
@@ -143,7 +143,7 @@ async fn renew_codes(
     SignedIn(_, ctx, page): SignedIn,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
-    match state.app.renew_recovery_codes(&ctx, &form.current_password).await {
+    match state.app.identity().renew_recovery_codes(&ctx, &form.current_password).await {
         Ok(codes) => Ok(render(StatusCode::OK, &RecoveryCodesPage { page, codes })),
         Err(AppError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (format!("renew_{}", e.field), e.message)).collect();

@@ -87,7 +87,7 @@ async fn list(
     after: Option<&str>,
 ) -> Result<(Vec<User>, Option<String>), PageError> {
     let after = after.and_then(|a| a.parse::<UserId>().ok());
-    let page = state.app.list_users(actor, PageRequest::new(after, None)).await?;
+    let page = state.app.identity().list_users(actor, PageRequest::new(after, None)).await?;
     Ok((page.items, page.next.map(|n| n.to_string())))
 }
 
@@ -123,7 +123,7 @@ async fn create_user(
         roles: form.roles.clone(),
     };
     let result = if form.errors.is_empty() {
-        state.app.create_user(&actor, new).await
+        state.app.identity().create_user(&actor, new).await
     } else {
         Err(AppError::Invalid(Vec::new()))
     };
@@ -192,7 +192,7 @@ async fn show_user(
     errors: Vec<(String, String)>,
     new_password: Option<String>,
 ) -> Result<Response, PageError> {
-    let user = state.app.user(ctx, id).await?;
+    let user = state.app.identity().user(ctx, id).await?;
     let required_by_role = user.roles.iter().any(|r| state.app.security.two_factor_roles.contains(r));
     Ok(render(status, &UserPage { page, user, all_roles: Role::ALL, errors, new_password, required_by_role }))
 }
@@ -216,39 +216,44 @@ async fn user_action(
     let done = |text: &str| {
         Ok(super::profile::with_flash(&format!("/admin/users/{id}"), text, state.web.secure_cookies))
     };
-    let result = match action.as_str() {
-        "roles" => {
-            let (roles, errors) = parse_roles(&Fields(fields));
-            if !errors.is_empty() {
-                return show_user(&state, &ctx, page, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None)
-                    .await;
-            }
-            app.set_roles(&ctx, id, &roles).await.map(|_| "Roles changed; the user's sessions were ended.")
-        }
-        "disable" => {
-            app.set_user_active(&ctx, id, false).await.map(|()| "Account disabled; its sessions ended.")
-        }
-        "enable" => app.set_user_active(&ctx, id, true).await.map(|()| "Account enabled."),
-        "require-two-factor" => {
-            let on = Fields(fields).value("required") == "true";
-            app.set_two_factor_required(&ctx, id, on).await.map(|()| {
-                if on {
-                    "Two-factor sign-in is now required of this user."
-                } else {
-                    "No longer required by you."
+    let result =
+        match action.as_str() {
+            "roles" => {
+                let (roles, errors) = parse_roles(&Fields(fields));
+                if !errors.is_empty() {
+                    return show_user(&state, &ctx, page, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None)
+                        .await;
                 }
-            })
-        }
-        "reset-two-factor" => app
-            .reset_two_factor(&ctx, id)
-            .await
-            .map(|()| "Two-factor sign-in removed; the user sets it up again at next sign-in if required."),
-        "reset-password" => {
-            let password = app.reset_password(&ctx, id).await?;
-            return show_user(&state, &ctx, page, id, StatusCode::OK, Vec::new(), Some(password)).await;
-        }
-        _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
-    };
+                app.identity()
+                    .set_roles(&ctx, id, &roles)
+                    .await
+                    .map(|_| "Roles changed; the user's sessions were ended.")
+            }
+            "disable" => app
+                .identity()
+                .set_user_active(&ctx, id, false)
+                .await
+                .map(|()| "Account disabled; its sessions ended."),
+            "enable" => app.identity().set_user_active(&ctx, id, true).await.map(|()| "Account enabled."),
+            "require-two-factor" => {
+                let on = Fields(fields).value("required") == "true";
+                app.identity().set_two_factor_required(&ctx, id, on).await.map(|()| {
+                    if on {
+                        "Two-factor sign-in is now required of this user."
+                    } else {
+                        "No longer required by you."
+                    }
+                })
+            }
+            "reset-two-factor" => app.identity().reset_two_factor(&ctx, id).await.map(
+                |()| "Two-factor sign-in removed; the user sets it up again at next sign-in if required.",
+            ),
+            "reset-password" => {
+                let password = app.identity().reset_password(&ctx, id).await?;
+                return show_user(&state, &ctx, page, id, StatusCode::OK, Vec::new(), Some(password)).await;
+            }
+            _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
+        };
     match result {
         Ok(text) => done(text),
         Err(AppError::Invalid(errors)) => {

@@ -172,6 +172,7 @@ impl TestApp {
     pub async fn user(&self, username: &str, roles: &[Role]) -> String {
         let password = format!("{username}-password-123");
         self.app
+            .identity()
             .create_user(
                 &salus_app::Ctx::operator(),
                 NewUser {

@@ -81,9 +81,9 @@ pub async fn ward(t: &TestApp) -> Ward {
 pub async fn patient_account(t: &TestApp, w: &Ward) -> Who {
     let password = t.user("cl.patient", &[Role::Patient]).await;
     let op = salus_app::Ctx::operator();
-    let account = t.app.find_user_by_username(&op, "cl.patient").await.unwrap().id;
+    let account = t.app.identity().find_user_by_username(&op, "cl.patient").await.unwrap().id;
     let (_, me) = send(t, &w.desk, "GET", &format!("/api/v1/patients/{}", w.patient), None, None).await;
-    t.app.link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
+    t.app.patients().link_patient_account(&op, account, me["mrn"].as_str().unwrap()).await.unwrap();
     let client = t.new_client();
     let csrf = t.login_with(&client, "cl.patient", &password).await;
     Who { client, csrf }

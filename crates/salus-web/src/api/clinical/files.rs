@@ -59,7 +59,7 @@ async fn list_referrals(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::referral::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.referrals(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+    Ok(Json(Paged::new(state.app.clinical().referrals(&ctx, id(&raw, "patient")?).await?, None::<String>)))
 }
 
 /// Refer the patient to a department or a doctor
@@ -80,7 +80,7 @@ async fn refer(
         reason: b.reason,
         urgency: b.urgency.unwrap_or_default(),
     };
-    let r = state.app.refer(&ctx, id(&raw, "patient")?, input).await?;
+    let r = state.app.clinical().refer(&ctx, id(&raw, "patient")?, input).await?;
     let version = r.version;
     Ok(with_etag(StatusCode::CREATED, version, r))
 }
@@ -104,7 +104,7 @@ async fn change_referral(
         "cancel" => "cancelled",
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
-    let r = state.app.change_referral(&ctx, rid, version, to).await?;
+    let r = state.app.clinical().change_referral(&ctx, rid, version, to).await?;
     let version = r.version;
     Ok(with_etag(StatusCode::OK, version, r))
 }
@@ -117,7 +117,7 @@ async fn list_attachments(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::attachment::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.attachments(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+    Ok(Json(Paged::new(state.app.clinical().attachments(&ctx, id(&raw, "patient")?).await?, None::<String>)))
 }
 
 /// `?filename=&encounter_id=`
@@ -145,7 +145,7 @@ async fn upload_attachment(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<salus_db::entity::attachment::Model>), ApiError> {
     let name = q.filename.unwrap_or_else(|| "attachment".into());
-    let a = state.app.attach(&ctx, id(&raw, "patient")?, q.encounter_id, &name, &body).await?;
+    let a = state.app.clinical().attach(&ctx, id(&raw, "patient")?, q.encounter_id, &name, &body).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -159,7 +159,7 @@ async fn download_attachment(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (meta, bytes) = state.app.attachment(&ctx, id(&raw, "attachment")?).await?;
+    let (meta, bytes) = state.app.clinical().attachment(&ctx, id(&raw, "attachment")?).await?;
     Ok(attachment_response(&meta, bytes))
 }
 

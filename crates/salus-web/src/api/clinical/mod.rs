@@ -115,7 +115,7 @@ async fn open_encounter(
         class: b.class,
         chief_complaint: b.chief_complaint.unwrap_or_default(),
     };
-    let e = state.app.open_encounter(&ctx, input).await?;
+    let e = state.app.clinical().open_encounter(&ctx, input).await?;
     let version = e.version;
     Ok(with_etag(StatusCode::CREATED, version, e))
 }
@@ -131,7 +131,7 @@ async fn get_encounter(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let view = state.app.encounter(&ctx, id::<EncounterId>(&raw, "encounter")?).await?;
+    let view = state.app.clinical().encounter(&ctx, id::<EncounterId>(&raw, "encounter")?).await?;
     let version = view.encounter.version;
     Ok(with_etag(StatusCode::OK, version, view))
 }
@@ -160,9 +160,13 @@ async fn close_encounter(
     let (eid, version) = (id::<EncounterId>(&raw, "encounter")?, if_match(&headers)?);
     let reason = body.map(|ApiJson(b)| b.reason);
     let e = match action.as_str() {
-        "finish" => state.app.close_encounter(&ctx, eid, version, None).await?,
+        "finish" => state.app.clinical().close_encounter(&ctx, eid, version, None).await?,
         "entered-in-error" => {
-            state.app.close_encounter(&ctx, eid, version, Some(reason.as_deref().unwrap_or(""))).await?
+            state
+                .app
+                .clinical()
+                .close_encounter(&ctx, eid, version, Some(reason.as_deref().unwrap_or("")))
+                .await?
         }
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
@@ -209,7 +213,7 @@ async fn record_vitals(
         weight_kg: b.weight_kg.unwrap_or_default(),
         height_cm: b.height_cm.unwrap_or_default(),
     };
-    let v = state.app.record_vitals(&ctx, id(&raw, "encounter")?, &text).await?;
+    let v = state.app.clinical().record_vitals(&ctx, id(&raw, "encounter")?, &text).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -253,7 +257,7 @@ async fn start_note(
     ApiJson(mut b): ApiJson<NoteIn>,
 ) -> Result<Response, ApiError> {
     let template = b.template_id.take();
-    let n = state.app.start_note(&ctx, id(&raw, "encounter")?, template, b.soap()).await?;
+    let n = state.app.clinical().start_note(&ctx, id(&raw, "encounter")?, template, b.soap()).await?;
     let version = n.version;
     Ok(with_etag(StatusCode::CREATED, version, n))
 }
@@ -274,7 +278,7 @@ async fn save_note(
     ApiJson(b): ApiJson<NoteIn>,
 ) -> Result<Response, ApiError> {
     let (nid, version) = (id::<NoteId>(&raw, "note")?, if_match(&headers)?);
-    let n = state.app.save_note(&ctx, nid, version, b.soap()).await?;
+    let n = state.app.clinical().save_note(&ctx, nid, version, b.soap()).await?;
     let version = n.version;
     Ok(with_etag(StatusCode::OK, version, n))
 }
@@ -311,7 +315,7 @@ async fn note_action(
     let body = body.map(|ApiJson(b)| b);
     match action.as_str() {
         "sign" => {
-            let n = state.app.sign_note(&ctx, nid, if_match(&headers)?).await?;
+            let n = state.app.clinical().sign_note(&ctx, nid, if_match(&headers)?).await?;
             let version = n.version;
             Ok(with_etag(StatusCode::OK, version, n))
         }
@@ -333,13 +337,14 @@ async fn note_action(
                 assessment: b.assessment.unwrap_or_default(),
                 plan: b.plan.unwrap_or_default(),
             });
-            let n = state.app.amend_note(&ctx, nid, b.reason.as_deref().unwrap_or(""), text).await?;
+            let n =
+                state.app.clinical().amend_note(&ctx, nid, b.reason.as_deref().unwrap_or(""), text).await?;
             let version = n.version;
             Ok(with_etag(StatusCode::CREATED, version, n))
         }
         "entered-in-error" => {
             let reason = body.and_then(|b| b.reason).unwrap_or_default();
-            state.app.note_in_error(&ctx, nid, &reason).await?;
+            state.app.clinical().note_in_error(&ctx, nid, &reason).await?;
             Ok(with_etag(StatusCode::OK, 0, serde_json::json!({ "status": "entered_in_error" })))
         }
         _ => Err(ApiError::new(ProblemKind::NotFound, "no such action")),
@@ -357,7 +362,7 @@ async fn note_history(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::note::Model>>, ApiError> {
-    let chain = state.app.note_history(&ctx, id(&raw, "note")?).await?;
+    let chain = state.app.clinical().note_history(&ctx, id(&raw, "note")?).await?;
     Ok(Json(Paged::new(chain, None::<String>)))
 }
 
@@ -387,7 +392,7 @@ async fn patient_encounters(
         })
         .transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let rows = state.app.encounters(&ctx, id(&raw, "patient")?, after, limit + 1).await?;
+    let rows = state.app.clinical().encounters(&ctx, id(&raw, "patient")?, after, limit + 1).await?;
     let page = salus_core::page::Page::from_overfetch(rows, u32::try_from(limit).unwrap_or(50), |e| {
         format!("{}|{}", e.started_at.to_rfc3339(), e.id)
     });
@@ -409,6 +414,6 @@ async fn patient_vitals(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::vital::Model>>, ApiError> {
-    let rows = state.app.vitals(&ctx, id(&raw, "patient")?, 200).await?;
+    let rows = state.app.clinical().vitals(&ctx, id(&raw, "patient")?, 200).await?;
     Ok(Json(Paged::new(rows, None::<String>)))
 }

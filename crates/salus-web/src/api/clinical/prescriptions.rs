@@ -61,7 +61,10 @@ async fn list_medicines(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<MedicinesQuery>,
 ) -> Result<Json<Paged<salus_db::entity::medicine::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.medicines(&ctx, q.q.as_deref(), q.include_inactive).await?, None::<String>)))
+    Ok(Json(Paged::new(
+        state.app.clinical().medicines(&ctx, q.q.as_deref(), q.include_inactive).await?,
+        None::<String>,
+    )))
 }
 
 /// A medicine for the catalog.
@@ -101,7 +104,7 @@ async fn add_medicine(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<MedicineIn>,
 ) -> Result<Response, ApiError> {
-    let m = state.app.add_medicine(&ctx, &b.input()).await?;
+    let m = state.app.clinical().add_medicine(&ctx, &b.input()).await?;
     let version = m.version;
     Ok(with_etag(StatusCode::CREATED, version, m))
 }
@@ -122,7 +125,7 @@ async fn save_medicine(
     ApiJson(b): ApiJson<MedicineIn>,
 ) -> Result<Response, ApiError> {
     let (mid, version) = (id::<Uuid>(&raw, "medicine")?, if_match(&headers)?);
-    let m = state.app.save_medicine(&ctx, mid, version, &b.input()).await?;
+    let m = state.app.clinical().save_medicine(&ctx, mid, version, &b.input()).await?;
     let version = m.version;
     Ok(with_etag(StatusCode::OK, version, m))
 }
@@ -155,7 +158,10 @@ async fn list_prescriptions(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::prescription::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.prescriptions(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+    Ok(Json(Paged::new(
+        state.app.clinical().prescriptions(&ctx, id(&raw, "patient")?).await?,
+        None::<String>,
+    )))
 }
 
 /// Prescribe
@@ -186,7 +192,7 @@ async fn prescribe(
         instructions: b.instructions.unwrap_or_default(),
         override_reason: b.override_reason.unwrap_or_default(),
     };
-    let p = state.app.prescribe(&ctx, id(&raw, "patient")?, input).await?;
+    let p = state.app.clinical().prescribe(&ctx, id(&raw, "patient")?, input).await?;
     let version = p.version;
     Ok(with_etag(StatusCode::CREATED, version, p))
 }
@@ -213,7 +219,7 @@ async fn change_prescription(
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
     let reason = body.map(|ApiJson(b)| b.reason).unwrap_or_default();
-    let p = state.app.change_prescription(&ctx, pid, version, to, &reason).await?;
+    let p = state.app.clinical().change_prescription(&ctx, pid, version, to, &reason).await?;
     let version = p.version;
     Ok(with_etag(StatusCode::OK, version, p))
 }
@@ -260,7 +266,7 @@ async fn list_note_templates(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
 ) -> Result<Json<Paged<salus_db::entity::note_template::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.note_templates(&ctx).await?, None::<String>)))
+    Ok(Json(Paged::new(state.app.clinical().note_templates(&ctx).await?, None::<String>)))
 }
 
 /// Add a note template
@@ -273,7 +279,11 @@ async fn add_note_template(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<NoteTemplateIn>,
 ) -> Result<(StatusCode, Json<salus_db::entity::note_template::Model>), ApiError> {
-    let t = state.app.save_note_template(&ctx, None, b.department_id, &b.name, b.soap(), b.active).await?;
+    let t = state
+        .app
+        .clinical()
+        .save_note_template(&ctx, None, b.department_id, &b.name, b.soap(), b.active)
+        .await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -291,6 +301,7 @@ async fn save_note_template(
 ) -> Result<Json<salus_db::entity::note_template::Model>, ApiError> {
     let t = state
         .app
+        .clinical()
         .save_note_template(
             &ctx,
             Some(id(&raw, "note template")?),

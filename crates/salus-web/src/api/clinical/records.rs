@@ -63,7 +63,7 @@ async fn list_diagnoses(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::diagnosis::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.diagnoses(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+    Ok(Json(Paged::new(state.app.clinical().diagnoses(&ctx, id(&raw, "patient")?).await?, None::<String>)))
 }
 
 /// Record a diagnosis
@@ -78,7 +78,7 @@ async fn add_diagnosis(
     ApiJson(b): ApiJson<DiagnosisIn>,
 ) -> Result<Response, ApiError> {
     let input = NewDiagnosis { code: b.code, encounter_id: b.encounter_id, onset: b.onset };
-    let d = state.app.add_diagnosis(&ctx, id(&raw, "patient")?, input).await?;
+    let d = state.app.clinical().add_diagnosis(&ctx, id(&raw, "patient")?, input).await?;
     let version = d.version;
     Ok(with_etag(StatusCode::CREATED, version, d))
 }
@@ -99,8 +99,10 @@ async fn change_diagnosis(
     let (did, version) = (id::<RecordId>(&raw, "diagnosis")?, if_match(&headers)?);
     let reason = body.map(|ApiJson(b)| b.reason).unwrap_or_default();
     let d = match action.as_str() {
-        "resolve" => state.app.change_diagnosis(&ctx, did, version, None).await?,
-        "entered-in-error" => state.app.change_diagnosis(&ctx, did, version, Some(&reason)).await?,
+        "resolve" => state.app.clinical().change_diagnosis(&ctx, did, version, None).await?,
+        "entered-in-error" => {
+            state.app.clinical().change_diagnosis(&ctx, did, version, Some(&reason)).await?
+        }
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
     let version = d.version;
@@ -125,7 +127,7 @@ async fn list_allergies(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::allergy::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.allergies(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+    Ok(Json(Paged::new(state.app.clinical().allergies(&ctx, id(&raw, "patient")?).await?, None::<String>)))
 }
 
 /// Record an allergy
@@ -141,7 +143,7 @@ async fn add_allergy(
 ) -> Result<Response, ApiError> {
     let input =
         NewAllergy { substance: b.substance, reaction: b.reaction.unwrap_or_default(), severity: b.severity };
-    let a = state.app.add_allergy(&ctx, id(&raw, "patient")?, input).await?;
+    let a = state.app.clinical().add_allergy(&ctx, id(&raw, "patient")?, input).await?;
     let version = a.version;
     Ok(with_etag(StatusCode::CREATED, version, a))
 }
@@ -171,6 +173,7 @@ async fn change_allergy(
     let (aid, version) = (id::<RecordId>(&raw, "allergy")?, if_match(&headers)?);
     let a = state
         .app
+        .clinical()
         .change_allergy(&ctx, aid, version, b.status.as_deref(), b.entered_in_error.as_deref())
         .await?;
     let version = a.version;
@@ -195,7 +198,10 @@ async fn list_immunizations(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<salus_db::entity::immunization::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.immunizations(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+    Ok(Json(Paged::new(
+        state.app.clinical().immunizations(&ctx, id(&raw, "patient")?).await?,
+        None::<String>,
+    )))
 }
 
 /// Record an immunization
@@ -212,6 +218,7 @@ async fn add_immunization(
     let lot = b.lot_number.unwrap_or_default();
     let i = state
         .app
+        .clinical()
         .add_immunization(&ctx, id(&raw, "patient")?, &b.vaccine, b.dose_number, b.given_on, &lot)
         .await?;
     Ok((StatusCode::CREATED, Json(i)))
@@ -229,6 +236,6 @@ async fn record_in_error(
     Path((kind, raw)): Path<(String, String)>,
     ApiJson(b): ApiJson<ReasonIn>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.record_in_error(&ctx, &kind, id(&raw, "record")?, &b.reason).await?;
+    state.app.clinical().record_in_error(&ctx, &kind, id(&raw, "record")?, &b.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -73,6 +73,7 @@ async fn list_identifier_types(
 ) -> Result<Json<Paged<IdentifierTypeOut>>, ApiError> {
     let items = state
         .app
+        .patients()
         .identifier_types()
         .await?
         .into_iter()
@@ -96,7 +97,7 @@ async fn create_identifier_type(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<IdentifierTypeIn>,
 ) -> Result<(StatusCode, Json<IdentifierTypeOut>), ApiError> {
-    let t = state.app.create_identifier_type(&ctx, &b.code, &b.name, b.is_unique).await?;
+    let t = state.app.organisation().create_identifier_type(&ctx, &b.code, &b.name, b.is_unique).await?;
     let out = IdentifierTypeOut { code: t.code, name: t.name, is_unique: t.is_unique, active: t.active };
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -116,7 +117,7 @@ async fn update_identifier_type(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<IdentifierTypeEdit>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.update_identifier_type(&ctx, &code, &b.name, b.active).await?;
+    state.app.organisation().update_identifier_type(&ctx, &code, &b.name, b.active).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -131,7 +131,7 @@ async fn list_facilities(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
 ) -> Result<Json<Paged<FacilityOut>>, ApiError> {
-    let items = state.app.facilities(&ctx).await?.into_iter().map(FacilityOut::from).collect();
+    let items = state.app.organisation().facilities(&ctx).await?.into_iter().map(FacilityOut::from).collect();
     Ok(Json(Paged::new(items, None::<String>)))
 }
 
@@ -149,7 +149,7 @@ async fn create_facility(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(body): ApiJson<FacilityIn>,
 ) -> Result<Response, ApiError> {
-    let f = state.app.create_facility(&ctx, body.into()).await?;
+    let f = state.app.organisation().create_facility(&ctx, body.into()).await?;
     Ok(facility_response(StatusCode::CREATED, f))
 }
 
@@ -165,7 +165,7 @@ async fn get_facility(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let f = state.app.facility(&ctx, id(&raw, "facility")?).await?;
+    let f = state.app.organisation().facility(&ctx, id(&raw, "facility")?).await?;
     Ok(facility_response(StatusCode::OK, f))
 }
 
@@ -190,7 +190,7 @@ async fn update_facility(
     ApiJson(body): ApiJson<FacilityIn>,
 ) -> Result<Response, ApiError> {
     let (fid, version) = (id(&raw, "facility")?, if_match(&headers)?);
-    let f = state.app.update_facility(&ctx, fid, version, body.into()).await?;
+    let f = state.app.organisation().update_facility(&ctx, fid, version, body.into()).await?;
     Ok(facility_response(StatusCode::OK, f))
 }
 
@@ -265,8 +265,14 @@ async fn list_departments(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<DepartmentsQuery>,
 ) -> Result<Json<Paged<DepartmentOut>>, ApiError> {
-    let items =
-        state.app.departments(&ctx, q.facility_id).await?.into_iter().map(DepartmentOut::from).collect();
+    let items = state
+        .app
+        .organisation()
+        .departments(&ctx, q.facility_id)
+        .await?
+        .into_iter()
+        .map(DepartmentOut::from)
+        .collect();
     Ok(Json(Paged::new(items, None::<String>)))
 }
 
@@ -282,7 +288,7 @@ async fn create_department(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(body): ApiJson<DepartmentIn>,
 ) -> Result<Response, ApiError> {
-    let d = state.app.create_department(&ctx, body.into()).await?;
+    let d = state.app.organisation().create_department(&ctx, body.into()).await?;
     Ok(department_response(StatusCode::CREATED, d))
 }
 
@@ -298,7 +304,7 @@ async fn get_department(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let d = state.app.department(&ctx, id(&raw, "department")?).await?;
+    let d = state.app.organisation().department(&ctx, id(&raw, "department")?).await?;
     Ok(department_response(StatusCode::OK, d))
 }
 
@@ -320,7 +326,7 @@ async fn update_department(
     ApiJson(body): ApiJson<DepartmentIn>,
 ) -> Result<Response, ApiError> {
     let (did, version) = (id(&raw, "department")?, if_match(&headers)?);
-    let d = state.app.update_department(&ctx, did, version, body.into()).await?;
+    let d = state.app.organisation().update_department(&ctx, did, version, body.into()).await?;
     Ok(department_response(StatusCode::OK, d))
 }
 
@@ -372,7 +378,14 @@ async fn list_specialisations(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
 ) -> Result<Json<Paged<SpecialisationOut>>, ApiError> {
-    let items = state.app.specialisations(&ctx).await?.into_iter().map(SpecialisationOut::from).collect();
+    let items = state
+        .app
+        .organisation()
+        .specialisations(&ctx)
+        .await?
+        .into_iter()
+        .map(SpecialisationOut::from)
+        .collect();
     Ok(Json(Paged::new(items, None::<String>)))
 }
 
@@ -388,7 +401,7 @@ async fn create_specialisation(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(body): ApiJson<SpecialisationIn>,
 ) -> Result<Response, ApiError> {
-    let s = state.app.create_specialisation(&ctx, body.into()).await?;
+    let s = state.app.organisation().create_specialisation(&ctx, body.into()).await?;
     Ok(specialisation_response(StatusCode::CREATED, s))
 }
 
@@ -404,7 +417,7 @@ async fn get_specialisation(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let s = state.app.specialisation(&ctx, id(&raw, "specialisation")?).await?;
+    let s = state.app.organisation().specialisation(&ctx, id(&raw, "specialisation")?).await?;
     Ok(specialisation_response(StatusCode::OK, s))
 }
 
@@ -426,6 +439,6 @@ async fn update_specialisation(
     ApiJson(body): ApiJson<SpecialisationIn>,
 ) -> Result<Response, ApiError> {
     let (sid, version) = (id(&raw, "specialisation")?, if_match(&headers)?);
-    let s = state.app.update_specialisation(&ctx, sid, version, body.into()).await?;
+    let s = state.app.organisation().update_specialisation(&ctx, sid, version, body.into()).await?;
     Ok(specialisation_response(StatusCode::OK, s))
 }

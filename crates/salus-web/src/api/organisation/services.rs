@@ -138,7 +138,7 @@ async fn list_services(
         include_inactive: q.include_inactive,
     };
     let page = PageRequest::new(decode_cursor::<String>(q.cursor.as_deref())?, q.limit);
-    let found = state.app.services(&ctx, &query, page).await?;
+    let found = state.app.organisation().services(&ctx, &query, page).await?;
     let currency = state.app.currency.code();
     Ok(Json(Paged::new(found.items.into_iter().map(|s| service_out(s, currency)).collect(), found.next)))
 }
@@ -155,7 +155,7 @@ async fn create_service(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(body): ApiJson<ServiceIn>,
 ) -> Result<Response, ApiError> {
-    let s = state.app.create_service(&ctx, body.into()).await?;
+    let s = state.app.organisation().create_service(&ctx, body.into()).await?;
     let version = s.version;
     Ok(with_etag(StatusCode::CREATED, version, service_out(s, state.app.currency.code())))
 }
@@ -172,7 +172,7 @@ async fn get_service(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let s = state.app.service(&ctx, id(&raw, "service")?).await?;
+    let s = state.app.organisation().service(&ctx, id(&raw, "service")?).await?;
     let version = s.version;
     Ok(with_etag(StatusCode::OK, version, service_out(s, state.app.currency.code())))
 }
@@ -197,7 +197,7 @@ async fn update_service(
     ApiJson(body): ApiJson<ServiceIn>,
 ) -> Result<Response, ApiError> {
     let (sid, version) = (id(&raw, "service")?, if_match(&headers)?);
-    let s = state.app.update_service(&ctx, sid, version, body.into()).await?;
+    let s = state.app.organisation().update_service(&ctx, sid, version, body.into()).await?;
     let version = s.version;
     Ok(with_etag(StatusCode::OK, version, service_out(s, state.app.currency.code())))
 }

@@ -134,7 +134,7 @@ async fn list_staff(
         include_inactive: q.include_inactive,
     };
     let page = PageRequest::new(decode_cursor::<UserId>(q.cursor.as_deref())?, q.limit);
-    let found = state.app.staff(&ctx, &query, page).await?;
+    let found = state.app.organisation().staff(&ctx, &query, page).await?;
     let currency = state.app.currency.code();
     Ok(Json(Paged::new(found.items.into_iter().map(|m| staff_out(m, currency)).collect(), found.next)))
 }
@@ -151,7 +151,7 @@ async fn get_staff(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let m = state.app.staff_member(&ctx, id(&raw, "staff member")?).await?;
+    let m = state.app.organisation().staff_member(&ctx, id(&raw, "staff member")?).await?;
     let version = m.profile.version;
     Ok(with_etag(StatusCode::OK, version, staff_out(m, state.app.currency.code())))
 }
@@ -186,7 +186,7 @@ async fn update_staff(
         department_id: b.department_id,
         consultation_fee: b.consultation_fee_minor.map(Amount::Minor),
     };
-    let m = state.app.save_staff_profile(&ctx, uid, version, input).await?;
+    let m = state.app.organisation().save_staff_profile(&ctx, uid, version, input).await?;
     let version = m.profile.version;
     Ok(with_etag(StatusCode::OK, version, staff_out(m, state.app.currency.code())))
 }

@@ -232,8 +232,9 @@ async fn organisation(
     failed: Option<(&'static str, FormState)>,
 ) -> Result<Response, PageError> {
     let app = &state.app;
-    let facilities = app.facilities(ctx).await?;
+    let facilities = app.organisation().facilities(ctx).await?;
     let departments = app
+        .organisation()
         .departments(ctx, None)
         .await?
         .into_iter()
@@ -243,8 +244,8 @@ async fn organisation(
             (d, f)
         })
         .collect();
-    let specialisations = app.specialisations(ctx).await?;
-    let identifier_types = app.identifier_types().await?;
+    let specialisations = app.organisation().specialisations(ctx).await?;
+    let identifier_types = app.patients().identifier_types().await?;
     let facility_options = facility_options(&facilities);
     let page_data = OrganisationPage {
         page,
@@ -315,12 +316,14 @@ async fn create_unit(
     let mut form = FormState::from_fields(fields);
     let app = &state.app;
     let result = match kind {
-        Kind::Facility => app.create_facility(&ctx, facility_input(&form)).await.map(|f| f.name),
+        Kind::Facility => {
+            app.organisation().create_facility(&ctx, facility_input(&form)).await.map(|f| f.name)
+        }
         Kind::Specialisation => {
-            app.create_specialisation(&ctx, specialisation_input(&form)).await.map(|s| s.name)
+            app.organisation().create_specialisation(&ctx, specialisation_input(&form)).await.map(|s| s.name)
         }
         Kind::Department => match department_input(&mut form) {
-            Some(input) => app.create_department(&ctx, input).await.map(|d| d.name),
+            Some(input) => app.organisation().create_department(&ctx, input).await.map(|d| d.name),
             None => Err(AppError::Invalid(Vec::new())),
         },
     };
@@ -341,6 +344,7 @@ async fn create_identifier_type(
     let mut form = FormState::from_fields(fields);
     let result = state
         .app
+        .organisation()
         .create_identifier_type(&ctx, form.value("code"), form.value("name"), form.checked("is_unique"))
         .await;
     match saved(result, &form)? {
@@ -361,8 +365,11 @@ async fn save_identifier_type(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let mut form = FormState::from_fields(fields).with("code", &code);
-    let result =
-        state.app.update_identifier_type(&ctx, &code, form.value("name"), form.checked("active")).await;
+    let result = state
+        .app
+        .organisation()
+        .update_identifier_type(&ctx, &code, form.value("name"), form.checked("active"))
+        .await;
     match saved(result, &form)? {
         Saved::Done(()) => Ok(flash(&state, "/admin/organisation", "Saved the identifier type.")),
         Saved::Again(status, errors, _) => {
@@ -407,7 +414,7 @@ async fn unit_form(
     let bool_text = |b: bool| if b { "true" } else { "false" };
     Ok(match kind {
         Kind::Facility => {
-            let f = app.facility(ctx, id.parse().map_err(|_| missing())?).await?;
+            let f = app.organisation().facility(ctx, id.parse().map_err(|_| missing())?).await?;
             let form = FormState::default()
                 .with("code", &f.code)
                 .with("name", &f.name)
@@ -418,7 +425,7 @@ async fn unit_form(
             (f.name, form)
         }
         Kind::Department => {
-            let d = app.department(ctx, id.parse().map_err(|_| missing())?).await?;
+            let d = app.organisation().department(ctx, id.parse().map_err(|_| missing())?).await?;
             let form = FormState::default()
                 .with("facility_id", d.facility_id.to_string())
                 .with("code", &d.code)
@@ -428,7 +435,7 @@ async fn unit_form(
             (d.name, form)
         }
         Kind::Specialisation => {
-            let s = app.specialisation(ctx, id.parse().map_err(|_| missing())?).await?;
+            let s = app.organisation().specialisation(ctx, id.parse().map_err(|_| missing())?).await?;
             let form = FormState::default()
                 .with("code", &s.code)
                 .with("name", &s.name)
@@ -460,7 +467,7 @@ async fn show_unit(
         _ => on_file,
     };
     let facility_options = if kind == Kind::Department {
-        let mut options = facility_options(&state.app.facilities(ctx).await?);
+        let mut options = facility_options(&state.app.organisation().facilities(ctx).await?);
         // A department of a retired facility still shows where it is.
         if !options.iter().any(|(v, _)| v == form.value("facility_id")) {
             options.push((form.value("facility_id").to_owned(), "(a facility no longer in use)".into()));
@@ -504,16 +511,21 @@ async fn save_unit(
     let result = match kind {
         Kind::Facility => {
             let fid = id.parse::<FacilityId>().map_err(|_| missing())?;
-            app.update_facility(&ctx, fid, v, facility_input(&form)).await.map(|f| f.name)
+            app.organisation().update_facility(&ctx, fid, v, facility_input(&form)).await.map(|f| f.name)
         }
         Kind::Specialisation => {
             let sid = id.parse::<SpecialisationId>().map_err(|_| missing())?;
-            app.update_specialisation(&ctx, sid, v, specialisation_input(&form)).await.map(|s| s.name)
+            app.organisation()
+                .update_specialisation(&ctx, sid, v, specialisation_input(&form))
+                .await
+                .map(|s| s.name)
         }
         Kind::Department => {
             let did = id.parse::<DepartmentId>().map_err(|_| missing())?;
             match department_input(&mut form) {
-                Some(input) => app.update_department(&ctx, did, v, input).await.map(|d| d.name),
+                Some(input) => {
+                    app.organisation().update_department(&ctx, did, v, input).await.map(|d| d.name)
+                }
                 None => Err(AppError::Invalid(Vec::new())),
             }
         }
@@ -535,9 +547,10 @@ struct Names {
 
 impl Names {
     async fn load(state: &AppState, ctx: &Ctx) -> Result<Names, PageError> {
-        let facilities = state.app.facilities(ctx).await?;
+        let facilities = state.app.organisation().facilities(ctx).await?;
         let departments = state
             .app
+            .organisation()
             .departments(ctx, None)
             .await?
             .into_iter()
@@ -549,6 +562,7 @@ impl Names {
             .collect();
         let specialisations = state
             .app
+            .organisation()
             .specialisations(ctx)
             .await?
             .into_iter()

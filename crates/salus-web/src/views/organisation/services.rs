@@ -80,7 +80,7 @@ async fn services(
         include_inactive: may_manage,
         ..Default::default()
     };
-    let found = state.app.services(ctx, &query, PageRequest::new(q.after, Some(100))).await?;
+    let found = state.app.organisation().services(ctx, &query, PageRequest::new(q.after, Some(100))).await?;
     let names = Names::load(state, ctx).await?;
     let currency = state.app.currency;
     let rows = found
@@ -134,7 +134,7 @@ async fn create_service(
 ) -> Result<Response, PageError> {
     let mut form = FormState::from_fields(fields);
     let input = service_input(&mut form);
-    let result = guarded(&form, state.app.create_service(&ctx, input)).await;
+    let result = guarded(&form, state.app.organisation().create_service(&ctx, input)).await;
     match saved(result, &form)? {
         Saved::Done(s) => Ok(flash(&state, "/services", &format!("Added {} to the price list.", s.name))),
         Saved::Again(status, errors, _) => {
@@ -171,7 +171,7 @@ async fn show_service(
     submitted: Option<FormState>,
     conflict: Option<String>,
 ) -> Result<Response, PageError> {
-    let s = state.app.service(ctx, id).await?;
+    let s = state.app.organisation().service(ctx, id).await?;
     let currency = state.app.currency;
     let form = match submitted {
         Some(f) if conflict.is_none() => f,
@@ -218,7 +218,7 @@ async fn save_service(
     let mut form = FormState::from_fields(fields);
     let v = version(&form)?;
     let input = service_input(&mut form);
-    let result = guarded(&form, state.app.update_service(&ctx, id, v, input)).await;
+    let result = guarded(&form, state.app.organisation().update_service(&ctx, id, v, input)).await;
     match saved(result, &form)? {
         Saved::Done(s) => Ok(flash(&state, "/services", &format!("Saved {}.", s.name))),
         Saved::Again(status, errors, conflict) => {

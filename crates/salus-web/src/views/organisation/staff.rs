@@ -59,7 +59,11 @@ async fn staff_page(
     Query(q): Query<AfterQuery>,
 ) -> Result<Response, PageError> {
     let after = q.after.and_then(|a| a.parse::<UserId>().ok());
-    let found = state.app.staff(&ctx, &StaffQuery::default(), PageRequest::new(after, Some(200))).await?;
+    let found = state
+        .app
+        .organisation()
+        .staff(&ctx, &StaffQuery::default(), PageRequest::new(after, Some(200)))
+        .await?;
     let names = Names::load(&state, &ctx).await?;
     let currency = state.app.currency;
     let rows = found
@@ -116,7 +120,7 @@ async fn show_profile(
     submitted: Option<FormState>,
     conflict: Option<String>,
 ) -> Result<Response, PageError> {
-    let member = state.app.staff_member(ctx, id).await?;
+    let member = state.app.organisation().staff_member(ctx, id).await?;
     let form = match submitted {
         Some(f) if conflict.is_none() => f,
         _ => profile_form(&member, state.app.currency),
@@ -167,7 +171,7 @@ async fn save_profile(
         specialisation_id: form.id("specialisation_id"),
         consultation_fee: (!fee.is_empty()).then_some(Amount::Typed(fee)),
     };
-    let result = guarded(&form, state.app.save_staff_profile(&ctx, id, v, input)).await;
+    let result = guarded(&form, state.app.organisation().save_staff_profile(&ctx, id, v, input)).await;
     match saved(result, &form)? {
         Saved::Done(m) => {
             Ok(flash(&state, "/admin/staff", &format!("Saved the profile of {}.", m.user.display_name)))
