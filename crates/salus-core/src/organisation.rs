@@ -140,19 +140,18 @@ impl Money {
         Ok(Money(whole * 10_i64.pow(places) + fraction))
     }
 
-    /// "1,250.50" (grouped by thousands, the currency's digits after the point).
+    /// Grouped as the currency's home locale writes it, the currency's digits after the
+    /// point: "1,25,000.50" for rupees (lakhs and crores), "125,000.50" for dollars.
     pub fn format(self, currency: Currency) -> String {
+        use num_format::{Locale, ToFormattedString};
         let scale = 10_i64.pow(currency.exponent());
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        let whole = (abs / scale.unsigned_abs()).to_string();
-        let mut grouped = String::new();
-        for (i, c) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
+        let locale = match currency.code {
+            iso_currency::Currency::INR | iso_currency::Currency::NPR => Locale::en_IN,
+            _ => Locale::en,
+        };
+        let grouped = (abs / scale.unsigned_abs()).to_formatted_string(&locale);
         if currency.exponent() == 0 {
             format!("{sign}{grouped}")
         } else {
@@ -322,7 +321,9 @@ mod tests {
     #[test]
     fn money_formats_with_the_currency_digits() {
         assert_eq!(Money::from_minor(125_050).format(inr()), "1,250.50");
-        assert_eq!(Money::from_minor(123_456_789).format(inr()), "1,234,567.89");
+        assert_eq!(Money::from_minor(123_456_789).format(inr()), "12,34,567.89", "lakhs");
+        assert_eq!(Money::from_minor(12_500_050).format(inr()), "1,25,000.50");
+        assert_eq!(Money::from_minor(12_500_050).format(Currency::parse("USD").unwrap()), "125,000.50");
         assert_eq!(Money::from_minor(5).format(inr()), "0.05");
         assert_eq!(Money::from_minor(-1_000).format(inr()), "-10.00");
         assert_eq!(Money::from_minor(125_050).plain(inr()), "1250.50");

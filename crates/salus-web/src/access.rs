@@ -8,6 +8,9 @@
 //! Use cases check their permission again (`App::authorize`): the route layer keeps
 //! callers out early and uniformly, the use case keeps every door honest, the CLI included.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -98,6 +101,35 @@ fn through_gate(gate: Gate) -> (&'static [&'static str], &'static str, ProblemKi
     }
 }
 
+/// The methods each API route answers, read once from the OpenAPI document: a request
+/// with another method is answered 405 with `Allow` before anyone's access is weighed
+/// (a TRACE is not "forbidden", it is not a thing this route does).
+fn api_methods() -> &'static HashMap<String, Vec<&'static str>> {
+    static METHODS: OnceLock<HashMap<String, Vec<&'static str>>> = OnceLock::new();
+    METHODS.get_or_init(|| {
+        let (_, spec) = crate::api::routes();
+        spec.paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some() || item.head.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("OPTIONS", item.options.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, on)| on.then_some(m))
+                .collect();
+                (path.clone(), methods)
+            })
+            .collect()
+    })
+}
+
 pub fn declared(path: &str) -> Option<Access> {
     routes().find(|r| r.path == path).map(|r| r.access)
 }
@@ -105,6 +137,16 @@ pub fn declared(path: &str) -> Option<Access> {
 pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let api = is_api_path(req.uri().path());
+    if api
+        && let Some(methods) = api_methods().get(&path)
+        && !methods.contains(&req.method().as_str())
+    {
+        let mut res = ApiError::bare(ProblemKind::MethodNotAllowed).into_response();
+        if let Ok(allow) = axum::http::HeaderValue::from_str(&methods.join(", ")) {
+            res.headers_mut().insert(axum::http::header::ALLOW, allow);
+        }
+        return res;
+    }
     let Some(access) = declared(&path) else {
         tracing::error!(route = %path, "route declares no access; refused to everyone");
         return if api {

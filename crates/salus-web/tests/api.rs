@@ -131,3 +131,108 @@ db_test!(openapi_document_and_docs_page, |t| {
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger-ui"));
 });
+
+/// Where a response schema (followed through `$ref`s, arrays, `allOf`/`oneOf`/`anyOf` and
+/// properties) has an object with no shape: `{"type": "object"}` and nothing saying what is in
+/// it. `at` is the JSON path so far; each finding is pushed to `found`.
+fn untyped_objects(spec: &Value, schema: &Value, at: &str, seen: &mut Vec<String>, found: &mut Vec<String>) {
+    let Some(obj) = schema.as_object() else { return };
+    if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
+        if seen.iter().any(|s| s == r) {
+            return;
+        }
+        seen.push(r.to_owned());
+        let name = r.trim_start_matches("#/components/schemas/");
+        match spec["components"]["schemas"].get(name) {
+            Some(target) => untyped_objects(spec, target, &format!("{at} -> {name}"), seen, found),
+            None => found.push(format!("{at}: dangling $ref {r}")),
+        }
+        seen.pop();
+        return;
+    }
+    let is_object = match obj.get("type") {
+        Some(Value::String(t)) => t == "object",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    let shaped = ["properties", "additionalProperties", "allOf", "oneOf", "anyOf", "patternProperties"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if is_object && !shaped {
+        found.push(format!("{at}: an untyped object {schema}"));
+    }
+    if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+        for (name, p) in props {
+            untyped_objects(spec, p, &format!("{at}.{name}"), seen, found);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = obj.get(key) {
+            untyped_objects(spec, inner, &format!("{at}[{key}]"), seen, found);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        for (i, inner) in obj.get(key).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            untyped_objects(spec, inner, &format!("{at}<{key} {i}>"), seen, found);
+        }
+    }
+}
+
+// Every JSON response is a schema a client can generate a type from: no `body = Object`,
+// no `Paged<Object>`, no field that is just "some object" (STYLE.md habit 14: the wire type
+// is written down, never a database row passed through).
+db_test!(every_json_response_is_a_typed_schema, |t| {
+    let spec: Value = t.client.get(t.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else { continue };
+            for (status, response) in responses {
+                let Some(schema) = response["content"]["application/json"].get("schema") else { continue };
+                checked += 1;
+                let at = format!("{} {path} {status}", method.to_uppercase());
+                untyped_objects(&spec, schema, &at, &mut Vec::new(), &mut found);
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} JSON responses in the document");
+    assert!(found.is_empty(), "{} untyped JSON response schemas:\n{}", found.len(), found.join("\n"));
+});
+
+db_test!(the_document_states_the_bounds_and_methods_the_server_keeps, |t| {
+    let csrf = t.login_as("bounds.admin", &[Role::Admin]).await;
+    let spec: Value = t.client.get(t.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    // Page sizes: the bounds are in the document, and a value outside them is refused,
+    // not quietly clamped.
+    let params = spec["paths"]["/api/v1/users"]["get"]["parameters"].as_array().unwrap();
+    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(
+        (limit["schema"]["minimum"].as_u64(), limit["schema"]["maximum"].as_u64()),
+        (Some(1), Some(200))
+    );
+    for bad in ["0", "201", "2147483648", "ten"] {
+        let res = t.client.get(t.url(&format!("/api/v1/users?limit={bad}"))).send().await.unwrap();
+        assert_eq!(res.status(), 400, "limit={bad}");
+    }
+    assert_eq!(t.client.get(t.url("/api/v1/users?limit=200")).send().await.unwrap().status(), 200);
+    // Every operation names the shared problem responses; an edit names If-Match as required.
+    let put = &spec["paths"]["/api/v1/patients/{id}"]["put"];
+    for status in ["401", "403", "404", "405", "409", "422", "428", "429", "503"] {
+        assert!(put["responses"][status].is_object(), "PUT /api/v1/patients/{{id}} declares {status}");
+    }
+    let if_match = put["parameters"].as_array().unwrap().iter().find(|p| p["name"] == "If-Match").unwrap();
+    assert_eq!(if_match["required"], true);
+    // A method a route does not have is 405 with Allow, before anyone's access is weighed.
+    let res = t
+        .client
+        .request(reqwest::Method::from_bytes(b"TRACE").unwrap(), t.url("/api/v1/encounters"))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["type"], "urn:salus:problem:method-not-allowed");
+});

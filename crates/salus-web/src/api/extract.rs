@@ -125,9 +125,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
 #[into_params(parameter_in = Query)]
 pub struct Cursor {
     /// Items per page, 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "bounded::<_, u32, 1, 200>")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
+}
+
+/// For `#[serde(deserialize_with)]` on an optional whole number in a query string: `MIN`
+/// to `MAX`, or the request is refused (400) — never clamped, so the bounds the document
+/// states are the ones the server keeps.
+pub fn bounded<'de, D, T, const MIN: u64, const MAX: u64>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error;
+    let Some(raw) = Option::<String>::deserialize(d)? else { return Ok(None) };
+    let n: u64 =
+        raw.trim().parse().map_err(|_| D::Error::custom(format!("`{raw}` is not a whole number")))?;
+    if !(MIN..=MAX).contains(&n) {
+        return Err(D::Error::custom(format!("{n} is not between {MIN} and {MAX}")));
+    }
+    T::try_from(n).map(Some).map_err(|_| D::Error::custom("out of range"))
 }
 
 impl Cursor {

@@ -11,6 +11,7 @@
 mod clinical;
 mod extract;
 mod me;
+mod openapi;
 mod operations;
 mod organisation;
 pub mod patients;
@@ -73,7 +74,7 @@ pub(crate) const ROUTES: &[Declared] = &[
 ];
 
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(me::routes())
         .merge(users::routes())
         .merge(patients::routes())
@@ -81,7 +82,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(scheduling::routes())
         .merge(operations::routes())
         .merge(clinical::routes())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::complete(&mut spec);
+    (router, spec)
 }
 
 pub fn router() -> Router<AppState> {

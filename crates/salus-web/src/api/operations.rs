@@ -5,6 +5,7 @@ use crate::access::{Access, Declared, route};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use salus_app::identity::Permission;
 use salus_app::jobs::Job;
 use salus_app::notifications::Notification;
@@ -51,26 +52,60 @@ fn uuid(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     raw.parse().map_err(|_| ApiError::new(ProblemKind::NotFound, format!("{what} not found")))
 }
 
+/// A background job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobOut {
+    pub id: Uuid,
+    /// What it does ("notification.send", …).
+    pub kind: String,
+    /// queued, running, done or dead.
+    pub status: String,
+    /// When it runs next (or ran last).
+    pub run_at: DateTime<Utc>,
+    /// Runs so far.
+    pub attempts: i32,
+    /// Runs before it is given up as dead.
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Job> for JobOut {
+    fn from(j: Job) -> Self {
+        Self {
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            run_at: j.run_at,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            last_error: j.last_error,
+            updated_at: j.updated_at,
+        }
+    }
+}
+
 /// `?status=`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// queued, running, done or dead (default dead).
+    #[param(pattern = "^(queued|running|done|dead)$")]
     pub status: Option<String>,
 }
 
 /// List jobs
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "operations", params(JobsQuery),
-    responses((status = 200, description = "Newest first, at most 200", body = Paged<Object>),
+    responses((status = 200, description = "Newest first, at most 200", body = Paged<JobOut>),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An unknown status", body = Problem, content_type = "application/problem+json")))]
 async fn list_jobs(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<JobsQuery>,
-) -> Result<Json<Paged<Job>>, ApiError> {
+) -> Result<Json<Paged<JobOut>>, ApiError> {
     let jobs = state.app.jobs().list(&ctx, q.status.as_deref().unwrap_or("dead")).await?;
-    Ok(Json(Paged::new(jobs, None::<String>)))
+    Ok(Json(Paged::new(jobs.into_iter().map(JobOut::from).collect(), None::<String>)))
 }
 
 /// Retry a dead job, or run a queued one now
@@ -93,6 +128,46 @@ async fn job_action(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A message in the outbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    /// appointment_booked, appointment_reminder, appointment_cancelled or
+    /// appointment_rescheduled.
+    pub kind: String,
+    /// email or sms.
+    pub channel: String,
+    /// The address or phone number it goes to.
+    pub recipient: String,
+    /// pending, sent, failed or cancelled.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// The last delivery error, if any.
+    pub last_error: Option<String>,
+    /// When it is (or was) due to go.
+    pub send_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<Notification> for NotificationOut {
+    fn from(n: Notification) -> Self {
+        Self {
+            id: n.id,
+            patient_id: n.patient_id,
+            kind: n.kind,
+            channel: n.channel,
+            recipient: n.recipient,
+            status: n.status,
+            attempts: n.attempts,
+            last_error: n.last_error,
+            send_at: n.send_at,
+            sent_at: n.sent_at,
+        }
+    }
+}
+
 /// `?patient_id=`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -104,19 +179,20 @@ pub struct NotificationsQuery {
 
 /// The outbox
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "operations", params(NotificationsQuery),
-    responses((status = 200, description = "Newest first, with delivery status and the last error", body = Paged<Object>),
+    responses((status = 200, description = "Newest first, with delivery status and the last error", body = Paged<NotificationOut>),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json")))]
 async fn list_notifications(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<NotificationsQuery>,
-) -> Result<Json<Paged<Notification>>, ApiError> {
-    Ok(Json(Paged::new(state.app.notifications().outbox(&ctx, q.patient_id).await?, None::<String>)))
+) -> Result<Json<Paged<NotificationOut>>, ApiError> {
+    let rows = state.app.notifications().outbox(&ctx, q.patient_id).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(NotificationOut::from).collect(), None::<String>)))
 }
 
 /// A message template.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TemplateOut {
+pub struct MessageTemplateOut {
     pub kind: String,
     pub channel: String,
     pub language: String,
@@ -126,18 +202,18 @@ pub struct TemplateOut {
 
 /// List message templates
 #[utoipa::path(get, path = "/api/v1/notification-templates", tag = "operations",
-    responses((status = 200, description = "By kind, channel, language", body = Paged<TemplateOut>)))]
+    responses((status = 200, description = "By kind, channel, language", body = Paged<MessageTemplateOut>)))]
 async fn list_templates(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
-) -> Result<Json<Paged<TemplateOut>>, ApiError> {
+) -> Result<Json<Paged<MessageTemplateOut>>, ApiError> {
     let items = state
         .app
         .notifications()
         .notification_templates(&ctx)
         .await?
         .into_iter()
-        .map(|t| TemplateOut {
+        .map(|t| MessageTemplateOut {
             kind: t.kind,
             channel: t.channel,
             language: t.language,
@@ -151,7 +227,7 @@ async fn list_templates(
 /// A template's text.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TemplateIn {
+pub struct MessageTemplateIn {
     /// Empty for SMS.
     #[serde(default)]
     pub subject: String,
@@ -162,7 +238,7 @@ pub struct TemplateIn {
 ///
 /// minijinja; the values are patient, doctor, date, time, facility, facility_phone, when.
 /// A template that does not render with sample values is refused (422 naming the field).
-#[utoipa::path(put, path = "/api/v1/notification-templates/{kind}/{channel}/{language}", tag = "operations", request_body = TemplateIn,
+#[utoipa::path(put, path = "/api/v1/notification-templates/{kind}/{channel}/{language}", tag = "operations", request_body = MessageTemplateIn,
     params(("kind" = String, Path, description = "appointment_booked, appointment_reminder, appointment_cancelled, appointment_rescheduled"),
         ("channel" = String, Path, description = "email or sms"), ("language" = String, Path, description = "Two-letter code")),
     responses((status = 204, description = "Saved"),
@@ -172,7 +248,7 @@ async fn save_template(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path((kind, channel, language)): Path<(String, String, String)>,
-    ApiJson(b): ApiJson<TemplateIn>,
+    ApiJson(b): ApiJson<MessageTemplateIn>,
 ) -> Result<StatusCode, ApiError> {
     state.app.notifications().save_template(&ctx, &kind, &channel, &language, &b.subject, &b.body).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -186,13 +262,13 @@ pub struct PreviewOut {
 }
 
 /// Preview a template with sample values
-#[utoipa::path(post, path = "/api/v1/notification-templates/preview", tag = "operations", request_body = TemplateIn,
+#[utoipa::path(post, path = "/api/v1/notification-templates/preview", tag = "operations", request_body = MessageTemplateIn,
     responses((status = 200, description = "The rendering", body = PreviewOut),
         (status = 422, description = "It does not render", body = Problem, content_type = "application/problem+json")))]
 async fn preview_template(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
-    ApiJson(b): ApiJson<TemplateIn>,
+    ApiJson(b): ApiJson<MessageTemplateIn>,
 ) -> Result<Json<PreviewOut>, ApiError> {
     state.app.notifications().notification_templates(&ctx).await?;
     let (subject, body) = state.app.notifications().preview_template(&b.subject, &b.body)?;

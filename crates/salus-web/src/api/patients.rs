@@ -265,8 +265,11 @@ pub struct SearchQuery {
     /// Name (any order, typos forgiven), MRN, phone, identifier, date of birth, year, or a mix.
     pub q: String,
     /// Results per page, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, usize, 1, 100>")]
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -575,6 +578,15 @@ async fn timeline(
     Ok(Json(Paged::new(items, next)))
 }
 
+/// One field changed by an edit, as text (empty for no value).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HistoryChangeOut {
+    /// The field's name as in a patient; `identifiers` holds them all as `system:value, …`.
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
 /// One edit.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryOut {
@@ -582,14 +594,18 @@ pub struct HistoryOut {
     pub changed_at: DateTime<Utc>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub changed_by: Option<uuid::Uuid>,
-    /// `[{"field", "old", "new"}]`
-    #[schema(value_type = Vec<Object>)]
-    pub changes: serde_json::Value,
+    pub changes: Vec<HistoryChangeOut>,
 }
 
 impl From<HistoryEntry> for HistoryOut {
     fn from(h: HistoryEntry) -> Self {
-        Self { version: h.version, changed_at: h.changed_at, changed_by: h.changed_by, changes: h.changes }
+        Self {
+            version: h.version,
+            changed_at: h.changed_at,
+            changed_by: h.changed_by,
+            // Written by the edit as this list; a row that is not one shows no changes.
+            changes: serde_json::from_value(h.changes).unwrap_or_default(),
+        }
     }
 }
 

@@ -321,6 +321,39 @@ async fn remove_exception(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A slot with places left.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FreeSlotOut {
+    #[schema(value_type = String, format = Uuid)]
+    pub doctor_id: UserId,
+    pub date: NaiveDate,
+    /// The facility's wall clock, "09:30".
+    #[schema(value_type = String)]
+    pub time: String,
+    /// The slot's length in minutes.
+    pub minutes: u16,
+    #[schema(value_type = String, format = Uuid)]
+    pub department_id: DepartmentId,
+    /// Patients the slot takes (without overbooking).
+    pub capacity: u16,
+    /// Places already booked.
+    pub taken: u16,
+}
+
+impl From<FreeSlot> for FreeSlotOut {
+    fn from(s: FreeSlot) -> Self {
+        Self {
+            doctor_id: s.doctor_id,
+            date: s.date,
+            time: s.time.to_string(),
+            minutes: s.minutes,
+            department_id: s.department_id,
+            capacity: s.capacity,
+            taken: s.taken,
+        }
+    }
+}
+
 /// `?doctor_id=&department_id=&from=&days=`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -334,18 +367,20 @@ pub struct SlotsQuery {
     /// First day (default today).
     pub from: Option<NaiveDate>,
     /// 1 to 90 (default 7).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, u32, 1, 90>")]
+    #[param(minimum = 1, maximum = 90)]
     pub days: Option<u32>,
 }
 
 /// Free slots
 #[utoipa::path(get, path = "/api/v1/slots", tag = "scheduling", params(SlotsQuery),
-    responses((status = 200, description = "Slots with places left, by time", body = Paged<Object>),
+    responses((status = 200, description = "Slots with places left, by time", body = Paged<FreeSlotOut>),
         (status = 422, description = "Neither doctor nor department, or too many days", body = Problem, content_type = "application/problem+json")))]
 async fn free_slots(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<SlotsQuery>,
-) -> Result<Json<Paged<FreeSlot>>, ApiError> {
+) -> Result<Json<Paged<FreeSlotOut>>, ApiError> {
     if q.doctor_id.is_none() && q.department_id.is_none() {
         return Err(ApiError::fields(vec![FieldProblem {
             field: "doctor_id".into(),
@@ -356,7 +391,7 @@ async fn free_slots(
     let doctors: Vec<UserId> = q.doctor_id.into_iter().collect();
     let slots =
         state.app.scheduling().free_slots(&ctx, &doctors, q.department_id, from, q.days.unwrap_or(7)).await?;
-    Ok(Json(Paged::new(slots, None::<String>)))
+    Ok(Json(Paged::new(slots.into_iter().map(FreeSlotOut::from).collect(), None::<String>)))
 }
 
 /// An appointment.

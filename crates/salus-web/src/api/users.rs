@@ -55,7 +55,13 @@ impl From<User> for UserOut {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 3–64 characters of `a-z 0-9 . _ -`; stored lower-case.
+    #[schema(pattern = "^\\s*[A-Za-z0-9._-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub display_name: String,
     /// At least 12 characters, not the username. Omit to have one generated and returned once.
     pub password: Option<String>,

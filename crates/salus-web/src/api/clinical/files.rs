@@ -6,12 +6,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use salus_app::identity::Permission;
 use salus_core::{EncounterId, RecordId};
-use serde::Deserialize;
+use salus_db::entity::{attachment, referral};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::id;
 use crate::AppState;
@@ -36,6 +39,82 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(download_attachment))
 }
 
+/// A referral to a department or a doctor.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub from_doctor_id: Uuid,
+    /// To a department…
+    pub to_department_id: Option<Uuid>,
+    /// …or to a doctor.
+    pub to_doctor_id: Option<Uuid>,
+    pub reason: String,
+    /// routine or urgent.
+    pub urgency: String,
+    /// open, accepted, completed or cancelled.
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Send as `If-Match` to move it.
+    pub version: i32,
+}
+
+impl From<referral::Model> for ReferralOut {
+    fn from(r: referral::Model) -> Self {
+        Self {
+            id: r.id,
+            patient_id: r.patient_id,
+            encounter_id: r.encounter_id,
+            from_doctor_id: r.from_doctor_id,
+            to_department_id: r.to_department_id,
+            to_doctor_id: r.to_doctor_id,
+            reason: r.reason,
+            urgency: r.urgency,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        }
+    }
+}
+
+/// A file in the record: its description (download the bytes by its id).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub filename: String,
+    /// As told by the file's bytes: application/pdf, image/jpeg, image/png or image/webp.
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    pub uploaded_by: Option<Uuid>,
+    pub uploaded_at: DateTime<Utc>,
+    /// Set when marked entered in error: why.
+    pub error_reason: Option<String>,
+}
+
+impl From<attachment::Model> for AttachmentOut {
+    fn from(a: attachment::Model) -> Self {
+        Self {
+            id: a.id,
+            patient_id: a.patient_id,
+            encounter_id: a.encounter_id,
+            filename: a.filename,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+            sha256: a.sha256,
+            uploaded_by: a.uploaded_by,
+            uploaded_at: a.uploaded_at,
+            error_reason: a.error_reason,
+        }
+    }
+}
+
 /// A referral.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,19 +132,20 @@ pub struct ReferralIn {
 
 /// A patient's referrals
 #[utoipa::path(get, path = "/api/v1/patients/{id}/referrals", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "Newest first", body = Paged<Object>)))]
+    responses((status = 200, description = "Newest first", body = Paged<ReferralOut>)))]
 async fn list_referrals(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::referral::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.clinical().referrals(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+) -> Result<Json<Paged<ReferralOut>>, ApiError> {
+    let rows = state.app.clinical().referrals(&ctx, id(&raw, "patient")?).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(ReferralOut::from).collect(), None::<String>)))
 }
 
 /// Refer the patient to a department or a doctor
 #[utoipa::path(post, path = "/api/v1/patients/{id}/referrals", tag = "clinical", request_body = ReferralIn,
     params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, description = "Referred", body = Object),
+    responses((status = 201, description = "Referred", body = ReferralOut),
         (status = 422, description = "No reason, no destination, …", body = Problem, content_type = "application/problem+json")))]
 async fn refer(
     State(state): State<AppState>,
@@ -82,14 +162,14 @@ async fn refer(
     };
     let r = state.app.clinical().refer(&ctx, id(&raw, "patient")?, input).await?;
     let version = r.version;
-    Ok(with_etag(StatusCode::CREATED, version, r))
+    Ok(with_etag(StatusCode::CREATED, version, ReferralOut::from(r)))
 }
 
 /// Accept, complete or cancel a referral
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/{action}", tag = "clinical",
     params(("id" = String, Path, description = "Referral id"), ("action" = String, Path, description = "accept, complete or cancel"),
         ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Moved", body = Object),
+    responses((status = 200, description = "Moved", body = ReferralOut),
         (status = 409, description = "Not a legal move, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn change_referral(
     State(state): State<AppState>,
@@ -106,18 +186,19 @@ async fn change_referral(
     };
     let r = state.app.clinical().change_referral(&ctx, rid, version, to).await?;
     let version = r.version;
-    Ok(with_etag(StatusCode::OK, version, r))
+    Ok(with_etag(StatusCode::OK, version, ReferralOut::from(r)))
 }
 
 /// A patient's attachments
 #[utoipa::path(get, path = "/api/v1/patients/{id}/attachments", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "Newest first (descriptions; download each by id)", body = Paged<Object>)))]
+    responses((status = 200, description = "Newest first (descriptions; download each by id)", body = Paged<AttachmentOut>)))]
 async fn list_attachments(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::attachment::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.clinical().attachments(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+) -> Result<Json<Paged<AttachmentOut>>, ApiError> {
+    let rows = state.app.clinical().attachments(&ctx, id(&raw, "patient")?).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(AttachmentOut::from).collect(), None::<String>)))
 }
 
 /// `?filename=&encounter_id=`
@@ -134,7 +215,7 @@ pub struct UploadQuery {
 /// The body is the file itself (PDF, JPEG, PNG or WebP, told by its bytes; up to 3.5 MiB).
 #[utoipa::path(post, path = "/api/v1/patients/{id}/attachments", tag = "clinical", params(("id" = String, Path, description = "Patient id"), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, description = "Stored", body = Object),
+    responses((status = 201, description = "Stored", body = AttachmentOut),
         (status = 413, description = "Larger than the server takes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty, too large, or not a kind of file the record keeps", body = Problem, content_type = "application/problem+json")))]
 async fn upload_attachment(
@@ -143,10 +224,10 @@ async fn upload_attachment(
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<salus_db::entity::attachment::Model>), ApiError> {
+) -> Result<(StatusCode, Json<AttachmentOut>), ApiError> {
     let name = q.filename.unwrap_or_else(|| "attachment".into());
     let a = state.app.clinical().attach(&ctx, id(&raw, "patient")?, q.encounter_id, &name, &body).await?;
-    Ok((StatusCode::CREATED, Json(a)))
+    Ok((StatusCode::CREATED, Json(a.into())))
 }
 
 /// Download an attachment
@@ -164,7 +245,7 @@ async fn download_attachment(
 }
 
 /// The file with its type, as a download, never sniffed by the browser.
-pub fn attachment_response(meta: &salus_db::entity::attachment::Model, bytes: Vec<u8>) -> Response {
+pub fn attachment_response(meta: &attachment::Model, bytes: Vec<u8>) -> Response {
     use axum::http::header;
     use axum::response::IntoResponse;
     let safe_name: String =

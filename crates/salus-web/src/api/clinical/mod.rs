@@ -21,11 +21,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use salus_app::clinical::{NewEncounter, Soap};
+use chrono::{DateTime, Utc};
+use salus_app::clinical::{EncounterView, NewEncounter, Soap};
 use salus_app::identity::Permission;
 use salus_core::clinical::VitalsText;
 use salus_core::{AppointmentId, EncounterId, NoteId, PatientId};
-use serde::Deserialize;
+use salus_db::entity::{encounter, note, vital};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,6 +78,188 @@ pub(super) fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiEr
     raw.parse().map_err(|_| ApiError::new(ProblemKind::NotFound, format!("{what} not found")))
 }
 
+/// An encounter (FHIR Encounter).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EncounterOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    /// The appointment it was opened from, if any.
+    pub appointment_id: Option<Uuid>,
+    /// AMB (outpatient) or EMER (emergency).
+    pub class: String,
+    /// in_progress, finished or entered_in_error.
+    pub status: String,
+    pub doctor_id: Uuid,
+    pub department_id: Option<Uuid>,
+    pub chief_complaint: Option<String>,
+    pub started_at: DateTime<Utc>,
+    /// When it was finished (or marked entered in error).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Why it was marked entered in error.
+    pub error_reason: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Send as `If-Match` to change it.
+    pub version: i32,
+}
+
+impl From<encounter::Model> for EncounterOut {
+    fn from(e: encounter::Model) -> Self {
+        Self {
+            id: e.id,
+            patient_id: e.patient_id,
+            appointment_id: e.appointment_id,
+            class: e.class,
+            status: e.status,
+            doctor_id: e.doctor_id,
+            department_id: e.department_id,
+            chief_complaint: e.chief_complaint,
+            started_at: e.started_at,
+            ended_at: e.ended_at,
+            error_reason: e.error_reason,
+            created_by: e.created_by,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            version: e.version,
+        }
+    }
+}
+
+/// One set of vital signs, in fixed integer units; absent measurements are null.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VitalsOut {
+    pub id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub patient_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<Uuid>,
+    /// Body temperature in tenths of °C (368 is 36.8 °C).
+    pub temperature_dc: Option<i32>,
+    /// Pulse, beats per minute.
+    pub pulse_bpm: Option<i32>,
+    /// Systolic blood pressure, mmHg.
+    pub systolic: Option<i32>,
+    /// Diastolic blood pressure, mmHg.
+    pub diastolic: Option<i32>,
+    /// Breaths per minute.
+    pub respiratory_rate: Option<i32>,
+    /// Oxygen saturation, percent.
+    pub spo2: Option<i32>,
+    /// Weight in grams.
+    pub weight_g: Option<i32>,
+    /// Height in millimetres.
+    pub height_mm: Option<i32>,
+    /// Body-mass index in tenths (238 is 23.8), derived from weight and height.
+    pub bmi_x10: Option<i32>,
+    /// Set when marked entered in error: why.
+    pub error_reason: Option<String>,
+}
+
+impl From<vital::Model> for VitalsOut {
+    fn from(v: vital::Model) -> Self {
+        Self {
+            id: v.id,
+            encounter_id: v.encounter_id,
+            patient_id: v.patient_id,
+            recorded_at: v.recorded_at,
+            recorded_by: v.recorded_by,
+            temperature_dc: v.temperature_dc,
+            pulse_bpm: v.pulse_bpm,
+            systolic: v.systolic,
+            diastolic: v.diastolic,
+            respiratory_rate: v.respiratory_rate,
+            spo2: v.spo2,
+            weight_g: v.weight_g,
+            height_mm: v.height_mm,
+            bmi_x10: v.bmi_x10,
+            error_reason: v.error_reason,
+        }
+    }
+}
+
+/// A clinical note (SOAP): a draft, or signed and never changed again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteOut {
+    pub id: Uuid,
+    pub encounter_id: Uuid,
+    pub patient_id: Uuid,
+    pub author_id: Uuid,
+    /// draft, signed or entered_in_error.
+    pub status: String,
+    /// The signed note this one amends, if it is an amendment.
+    pub amends: Option<Uuid>,
+    pub amend_reason: Option<String>,
+    pub subjective: String,
+    pub objective: String,
+    pub assessment: String,
+    pub plan: String,
+    pub signed_at: Option<DateTime<Utc>>,
+    /// Set when marked entered in error: why.
+    pub error_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Send as `If-Match` to save or sign it.
+    pub version: i32,
+}
+
+impl From<note::Model> for NoteOut {
+    fn from(n: note::Model) -> Self {
+        Self {
+            id: n.id,
+            encounter_id: n.encounter_id,
+            patient_id: n.patient_id,
+            author_id: n.author_id,
+            status: n.status,
+            amends: n.amends,
+            amend_reason: n.amend_reason,
+            subjective: n.subjective,
+            objective: n.objective,
+            assessment: n.assessment,
+            plan: n.plan,
+            signed_at: n.signed_at,
+            error_reason: n.error_reason,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+            version: n.version,
+        }
+    }
+}
+
+/// An encounter with its vital signs and notes (a patient's own account sees only the
+/// signed notes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EncounterViewOut {
+    pub encounter: EncounterOut,
+    pub vitals: Vec<VitalsOut>,
+    pub notes: Vec<NoteOut>,
+}
+
+impl From<EncounterView> for EncounterViewOut {
+    fn from(v: EncounterView) -> Self {
+        Self {
+            encounter: v.encounter.into(),
+            vitals: v.vitals.into_iter().map(Into::into).collect(),
+            notes: v.notes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A note marked entered in error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteMarkedOut {
+    /// Always entered_in_error.
+    pub status: String,
+}
+
+/// What a note action answers: the note signed, or the mark.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum NoteActionOut {
+    Note(Box<NoteOut>),
+    Marked(NoteMarkedOut),
+}
+
 /// A new encounter.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +283,7 @@ fn amb() -> String {
 ///
 /// The signed-in doctor is its doctor. From an appointment the patient must be checked in.
 #[utoipa::path(post, path = "/api/v1/encounters", tag = "clinical", request_body = EncounterIn,
-    responses((status = 201, description = "Opened", body = Object),
+    responses((status = 201, description = "Opened", body = EncounterOut),
         (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient or appointment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The appointment has its encounter already", body = Problem, content_type = "application/problem+json"),
@@ -117,13 +301,13 @@ async fn open_encounter(
     };
     let e = state.app.clinical().open_encounter(&ctx, input).await?;
     let version = e.version;
-    Ok(with_etag(StatusCode::CREATED, version, e))
+    Ok(with_etag(StatusCode::CREATED, version, EncounterOut::from(e)))
 }
 
 /// Read an encounter with its vitals and notes
 #[utoipa::path(get, path = "/api/v1/encounters/{id}", tag = "clinical",
     params(("id" = String, Path, description = "Encounter id")),
-    responses((status = 200, description = "The encounter (ETag: its version)", body = Object),
+    responses((status = 200, description = "The encounter (ETag: its version)", body = EncounterViewOut),
         (status = 403, description = "Not allowed (reception sees no clinical content)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such encounter", body = Problem, content_type = "application/problem+json")))]
 async fn get_encounter(
@@ -133,7 +317,7 @@ async fn get_encounter(
 ) -> Result<Response, ApiError> {
     let view = state.app.clinical().encounter(&ctx, id::<EncounterId>(&raw, "encounter")?).await?;
     let version = view.encounter.version;
-    Ok(with_etag(StatusCode::OK, version, view))
+    Ok(with_etag(StatusCode::OK, version, EncounterViewOut::from(view)))
 }
 
 /// A reason (for entered in error).
@@ -147,7 +331,7 @@ pub struct ReasonIn {
 #[utoipa::path(post, path = "/api/v1/encounters/{id}/{action}", tag = "clinical",
     params(("id" = String, Path, description = "Encounter id"), ("action" = String, Path, description = "finish or entered-in-error (with a reason)"),
         ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Done", body = Object),
+    responses((status = 200, description = "Done", body = EncounterOut),
         (status = 409, description = "Not in progress, not its doctor, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
 async fn close_encounter(
@@ -171,7 +355,7 @@ async fn close_encounter(
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
     let version = e.version;
-    Ok(with_etag(StatusCode::OK, version, e))
+    Ok(with_etag(StatusCode::OK, version, EncounterOut::from(e)))
 }
 
 /// Vital signs as measured.
@@ -194,7 +378,7 @@ pub struct VitalsIn {
 /// Each value is checked against a plausible range; BMI is derived.
 #[utoipa::path(post, path = "/api/v1/encounters/{id}/vitals", tag = "clinical", request_body = VitalsIn,
     params(("id" = String, Path, description = "Encounter id")),
-    responses((status = 201, description = "Recorded", body = Object),
+    responses((status = 201, description = "Recorded", body = VitalsOut),
         (status = 409, description = "The encounter is not in progress", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Implausible or malformed values, each named", body = Problem, content_type = "application/problem+json")))]
 async fn record_vitals(
@@ -202,7 +386,7 @@ async fn record_vitals(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<VitalsIn>,
-) -> Result<(StatusCode, Json<salus_db::entity::vital::Model>), ApiError> {
+) -> Result<(StatusCode, Json<VitalsOut>), ApiError> {
     let text = VitalsText {
         temperature_c: b.temperature_c.unwrap_or_default(),
         pulse: b.pulse.unwrap_or_default(),
@@ -214,7 +398,7 @@ async fn record_vitals(
         height_cm: b.height_cm.unwrap_or_default(),
     };
     let v = state.app.clinical().record_vitals(&ctx, id(&raw, "encounter")?, &text).await?;
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok((StatusCode::CREATED, Json(v.into())))
 }
 
 /// A note's sections.
@@ -248,7 +432,7 @@ impl NoteIn {
 /// Start a note (a draft)
 #[utoipa::path(post, path = "/api/v1/encounters/{id}/notes", tag = "clinical", request_body = NoteIn,
     params(("id" = String, Path, description = "Encounter id")),
-    responses((status = 201, description = "The draft", body = Object),
+    responses((status = 201, description = "The draft", body = NoteOut),
         (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json")))]
 async fn start_note(
     State(state): State<AppState>,
@@ -259,7 +443,7 @@ async fn start_note(
     let template = b.template_id.take();
     let n = state.app.clinical().start_note(&ctx, id(&raw, "encounter")?, template, b.soap()).await?;
     let version = n.version;
-    Ok(with_etag(StatusCode::CREATED, version, n))
+    Ok(with_etag(StatusCode::CREATED, version, NoteOut::from(n)))
 }
 
 /// Save a draft
@@ -267,7 +451,7 @@ async fn start_note(
 /// Only its author; a signed note is final (409, amend it instead).
 #[utoipa::path(put, path = "/api/v1/notes/{id}", tag = "clinical", request_body = NoteIn,
     params(("id" = String, Path, description = "Note id"), ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Saved", body = Object),
+    responses((status = 200, description = "Saved", body = NoteOut),
         (status = 409, description = "Signed, another doctor's, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")))]
 async fn save_note(
@@ -280,7 +464,7 @@ async fn save_note(
     let (nid, version) = (id::<NoteId>(&raw, "note")?, if_match(&headers)?);
     let n = state.app.clinical().save_note(&ctx, nid, version, b.soap()).await?;
     let version = n.version;
-    Ok(with_etag(StatusCode::OK, version, n))
+    Ok(with_etag(StatusCode::OK, version, NoteOut::from(n)))
 }
 
 /// An amendment's reason and, optionally, its text (else the amended note's).
@@ -300,8 +484,8 @@ pub struct NoteActionIn {
 /// the note); `entered-in-error` (a reason).
 #[utoipa::path(post, path = "/api/v1/notes/{id}/{action}", tag = "clinical", request_body = NoteActionIn,
     params(("id" = String, Path, description = "Note id"), ("action" = String, Path, description = "sign, amend or entered-in-error")),
-    responses((status = 200, description = "Signed or marked", body = Object),
-        (status = 201, description = "The amendment's draft", body = Object),
+    responses((status = 200, description = "The note signed, or the mark (`entered-in-error`)", body = NoteActionOut),
+        (status = 201, description = "The amendment's draft", body = NoteOut),
         (status = 409, description = "Not allowed in its state, or another doctor's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or an empty note", body = Problem, content_type = "application/problem+json")))]
 async fn note_action(
@@ -317,7 +501,7 @@ async fn note_action(
         "sign" => {
             let n = state.app.clinical().sign_note(&ctx, nid, if_match(&headers)?).await?;
             let version = n.version;
-            Ok(with_etag(StatusCode::OK, version, n))
+            Ok(with_etag(StatusCode::OK, version, NoteActionOut::Note(Box::new(n.into()))))
         }
         "amend" => {
             let b = body.unwrap_or(NoteActionIn {
@@ -340,12 +524,13 @@ async fn note_action(
             let n =
                 state.app.clinical().amend_note(&ctx, nid, b.reason.as_deref().unwrap_or(""), text).await?;
             let version = n.version;
-            Ok(with_etag(StatusCode::CREATED, version, n))
+            Ok(with_etag(StatusCode::CREATED, version, NoteOut::from(n)))
         }
         "entered-in-error" => {
             let reason = body.and_then(|b| b.reason).unwrap_or_default();
             state.app.clinical().note_in_error(&ctx, nid, &reason).await?;
-            Ok(with_etag(StatusCode::OK, 0, serde_json::json!({ "status": "entered_in_error" })))
+            let marked = NoteMarkedOut { status: "entered_in_error".into() };
+            Ok(with_etag(StatusCode::OK, 0, NoteActionOut::Marked(marked)))
         }
         _ => Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     }
@@ -356,21 +541,26 @@ async fn note_action(
 /// What it amends back to the first, and what amends it, oldest first.
 #[utoipa::path(get, path = "/api/v1/notes/{id}/history", tag = "clinical",
     params(("id" = String, Path, description = "Note id")),
-    responses((status = 200, description = "The versions", body = Paged<Object>)))]
+    responses((status = 200, description = "The versions", body = Paged<NoteOut>)))]
 async fn note_history(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::note::Model>>, ApiError> {
+) -> Result<Json<Paged<NoteOut>>, ApiError> {
     let chain = state.app.clinical().note_history(&ctx, id(&raw, "note")?).await?;
-    Ok(Json(Paged::new(chain, None::<String>)))
+    Ok(Json(Paged::new(chain.into_iter().map(NoteOut::from).collect(), None::<String>)))
 }
 
 /// `?limit=&cursor=`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, u64, 1, 200>")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
@@ -378,13 +568,13 @@ pub struct PageQuery {
 ///
 /// Newest first, paged by cursor (the same cost at the ten-thousandth as at the first).
 #[utoipa::path(get, path = "/api/v1/patients/{id}/encounters", tag = "clinical", params(("id" = String, Path, description = "Patient id"), PageQuery),
-    responses((status = 200, description = "A page", body = Paged<Object>)))]
+    responses((status = 200, description = "A page", body = Paged<EncounterOut>)))]
 async fn patient_encounters(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Paged<salus_db::entity::encounter::Model>>, ApiError> {
+) -> Result<Json<Paged<EncounterOut>>, ApiError> {
     let after = decode_cursor::<String>(q.cursor.as_deref())?
         .map(|c| {
             let (at, id) = c.split_once('|').unwrap_or(("", ""));
@@ -396,7 +586,7 @@ async fn patient_encounters(
     let page = salus_core::page::Page::from_overfetch(rows, u32::try_from(limit).unwrap_or(50), |e| {
         format!("{}|{}", e.started_at.to_rfc3339(), e.id)
     });
-    Ok(Json(Paged::new(page.items, page.next)))
+    Ok(Json(Paged::new(page.items.into_iter().map(EncounterOut::from).collect(), page.next)))
 }
 
 fn bad_cursor() -> ApiError {
@@ -408,12 +598,12 @@ fn bad_cursor() -> ApiError {
 
 /// A patient's latest vital signs
 #[utoipa::path(get, path = "/api/v1/patients/{id}/vitals", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "Newest first, at most 200", body = Paged<Object>)))]
+    responses((status = 200, description = "Newest first, at most 200", body = Paged<VitalsOut>)))]
 async fn patient_vitals(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::vital::Model>>, ApiError> {
+) -> Result<Json<Paged<VitalsOut>>, ApiError> {
     let rows = state.app.clinical().vitals(&ctx, id(&raw, "patient")?, 200).await?;
-    Ok(Json(Paged::new(rows, None::<String>)))
+    Ok(Json(Paged::new(rows.into_iter().map(VitalsOut::from).collect(), None::<String>)))
 }

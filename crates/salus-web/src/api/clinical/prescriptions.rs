@@ -6,10 +6,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use salus_app::clinical::Soap;
 use salus_app::identity::Permission;
 use salus_core::{EncounterId, RecordId};
-use serde::Deserialize;
+use salus_db::entity::{medicine, note_template, prescription};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,6 +45,44 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(save_note_template))
 }
 
+/// A medicine of the catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MedicineOut {
+    pub id: Uuid,
+    pub generic_name: String,
+    /// "tablet", "capsule", …
+    pub form: String,
+    /// "500 mg".
+    pub strength: String,
+    /// The usual route ("oral"), the default when prescribing.
+    pub route: String,
+    /// WHO ATC code, if known.
+    pub atc_code: Option<String>,
+    /// False: retired, no longer offered when prescribing.
+    pub active: bool,
+    /// Send as `If-Match` to correct it.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<medicine::Model> for MedicineOut {
+    fn from(m: medicine::Model) -> Self {
+        Self {
+            id: m.id,
+            generic_name: m.generic_name,
+            form: m.form,
+            strength: m.strength,
+            route: m.route,
+            atc_code: m.atc_code,
+            active: m.active,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 /// `?q=&include_inactive=`
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -55,26 +95,45 @@ pub struct MedicinesQuery {
 
 /// The medicine catalog
 #[utoipa::path(get, path = "/api/v1/medicines", tag = "clinical", params(MedicinesQuery),
-    responses((status = 200, description = "By generic name, at most 200", body = Paged<Object>)))]
+    responses((status = 200, description = "By generic name, at most 200", body = Paged<MedicineOut>)))]
 async fn list_medicines(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<MedicinesQuery>,
-) -> Result<Json<Paged<salus_db::entity::medicine::Model>>, ApiError> {
-    Ok(Json(Paged::new(
-        state.app.clinical().medicines(&ctx, q.q.as_deref(), q.include_inactive).await?,
-        None::<String>,
-    )))
+) -> Result<Json<Paged<MedicineOut>>, ApiError> {
+    let rows = state.app.clinical().medicines(&ctx, q.q.as_deref(), q.include_inactive).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(MedicineOut::from).collect(), None::<String>)))
 }
 
 /// A medicine for the catalog.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MedicineIn {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub generic_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub form: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub strength: String,
+    #[schema(
+        min_length = 1,
+        max_length = 40,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub route: String,
+    #[schema(max_length = 10, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub atc_code: Option<String>,
     /// False retires the entry: no longer offered when prescribing.
     #[serde(default = "yes")]
@@ -96,7 +155,7 @@ impl MedicineIn {
 
 /// Add a medicine to the catalog
 #[utoipa::path(post, path = "/api/v1/medicines", tag = "clinical", request_body = MedicineIn,
-    responses((status = 201, description = "Added", body = Object),
+    responses((status = 201, description = "Added", body = MedicineOut),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid, or already in the catalog", body = Problem, content_type = "application/problem+json")))]
 async fn add_medicine(
@@ -106,13 +165,13 @@ async fn add_medicine(
 ) -> Result<Response, ApiError> {
     let m = state.app.clinical().add_medicine(&ctx, &b.input()).await?;
     let version = m.version;
-    Ok(with_etag(StatusCode::CREATED, version, m))
+    Ok(with_etag(StatusCode::CREATED, version, MedicineOut::from(m)))
 }
 
 /// Correct or retire a medicine of the catalog
 #[utoipa::path(put, path = "/api/v1/medicines/{id}", tag = "clinical", request_body = MedicineIn,
     params(("id" = String, Path, description = "Medicine id"), ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Saved", body = Object),
+    responses((status = 200, description = "Saved", body = MedicineOut),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such medicine", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json"),
@@ -127,7 +186,62 @@ async fn save_medicine(
     let (mid, version) = (id::<Uuid>(&raw, "medicine")?, if_match(&headers)?);
     let m = state.app.clinical().save_medicine(&ctx, mid, version, &b.input()).await?;
     let version = m.version;
-    Ok(with_etag(StatusCode::OK, version, m))
+    Ok(with_etag(StatusCode::OK, version, MedicineOut::from(m)))
+}
+
+/// A prescription (FHIR MedicationRequest).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrescriptionOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub prescriber_id: Uuid,
+    pub medicine_id: Uuid,
+    /// Generic name, strength and form as they were when prescribed ("amoxicillin 500 mg capsule").
+    pub medicine_name: String,
+    /// "500 mg", "1 tablet".
+    pub dose: String,
+    pub route: String,
+    /// "three times a day", "every 8 hours".
+    pub frequency: String,
+    pub duration_days: Option<i32>,
+    pub quantity: Option<i32>,
+    pub instructions: Option<String>,
+    /// active, completed, stopped or entered_in_error.
+    pub status: String,
+    /// Why it was stopped or marked entered in error.
+    pub status_reason: Option<String>,
+    /// Why the prescriber went ahead despite the checks' warnings.
+    pub override_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Send as `If-Match` to change it.
+    pub version: i32,
+}
+
+impl From<prescription::Model> for PrescriptionOut {
+    fn from(p: prescription::Model) -> Self {
+        Self {
+            id: p.id,
+            patient_id: p.patient_id,
+            encounter_id: p.encounter_id,
+            prescriber_id: p.prescriber_id,
+            medicine_id: p.medicine_id,
+            medicine_name: p.medicine_name,
+            dose: p.dose,
+            route: p.route,
+            frequency: p.frequency,
+            duration_days: p.duration_days,
+            quantity: p.quantity,
+            instructions: p.instructions,
+            status: p.status,
+            status_reason: p.status_reason,
+            override_reason: p.override_reason,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        }
+    }
 }
 
 /// A prescription.
@@ -152,16 +266,14 @@ pub struct PrescriptionIn {
 
 /// A patient's prescriptions
 #[utoipa::path(get, path = "/api/v1/patients/{id}/prescriptions", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "Newest first", body = Paged<Object>)))]
+    responses((status = 200, description = "Newest first", body = Paged<PrescriptionOut>)))]
 async fn list_prescriptions(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::prescription::Model>>, ApiError> {
-    Ok(Json(Paged::new(
-        state.app.clinical().prescriptions(&ctx, id(&raw, "patient")?).await?,
-        None::<String>,
-    )))
+) -> Result<Json<Paged<PrescriptionOut>>, ApiError> {
+    let rows = state.app.clinical().prescriptions(&ctx, id(&raw, "patient")?).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(PrescriptionOut::from).collect(), None::<String>)))
 }
 
 /// Prescribe
@@ -171,7 +283,7 @@ async fn list_prescriptions(
 /// `override_reason` says why to go ahead; the override is kept and audited.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/prescriptions", tag = "clinical", request_body = PrescriptionIn,
     params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, description = "Prescribed", body = Object),
+    responses((status = 201, description = "Prescribed", body = PrescriptionOut),
         (status = 403, description = "Not a doctor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Warnings to override with a reason", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No dose or frequency, an unknown medicine, …", body = Problem, content_type = "application/problem+json")))]
@@ -194,14 +306,14 @@ async fn prescribe(
     };
     let p = state.app.clinical().prescribe(&ctx, id(&raw, "patient")?, input).await?;
     let version = p.version;
-    Ok(with_etag(StatusCode::CREATED, version, p))
+    Ok(with_etag(StatusCode::CREATED, version, PrescriptionOut::from(p)))
 }
 
 /// Complete, stop or mark a prescription entered in error
 #[utoipa::path(post, path = "/api/v1/prescriptions/{id}/{action}", tag = "clinical", request_body = ReasonIn,
     params(("id" = String, Path, description = "Prescription id"), ("action" = String, Path, description = "complete, stop (with a reason) or entered-in-error (with a reason)"),
         ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Changed", body = Object),
+    responses((status = 200, description = "Changed", body = PrescriptionOut),
         (status = 409, description = "Not allowed from its status, or changed meanwhile", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
 async fn change_prescription(
@@ -221,13 +333,50 @@ async fn change_prescription(
     let reason = body.map(|ApiJson(b)| b.reason).unwrap_or_default();
     let p = state.app.clinical().change_prescription(&ctx, pid, version, to, &reason).await?;
     let version = p.version;
-    Ok(with_etag(StatusCode::OK, version, p))
+    Ok(with_etag(StatusCode::OK, version, PrescriptionOut::from(p)))
+}
+
+/// A starting text for notes, for one department or for all.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteTemplateOut {
+    pub id: Uuid,
+    /// Absent: for every department.
+    pub department_id: Option<Uuid>,
+    pub name: String,
+    pub subjective: String,
+    pub objective: String,
+    pub assessment: String,
+    pub plan: String,
+    /// False: no longer offered.
+    pub active: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<note_template::Model> for NoteTemplateOut {
+    fn from(t: note_template::Model) -> Self {
+        Self {
+            id: t.id,
+            department_id: t.department_id,
+            name: t.name,
+            subjective: t.subjective,
+            objective: t.objective,
+            assessment: t.assessment,
+            plan: t.plan,
+            active: t.active,
+            updated_at: t.updated_at,
+        }
+    }
 }
 
 /// A note template.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteTemplateIn {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub name: String,
     /// For one department; absent: for all.
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -261,36 +410,37 @@ impl NoteTemplateIn {
 
 /// Note templates
 #[utoipa::path(get, path = "/api/v1/note-templates", tag = "clinical",
-    responses((status = 200, description = "By name", body = Paged<Object>)))]
+    responses((status = 200, description = "By name", body = Paged<NoteTemplateOut>)))]
 async fn list_note_templates(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
-) -> Result<Json<Paged<salus_db::entity::note_template::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.clinical().note_templates(&ctx).await?, None::<String>)))
+) -> Result<Json<Paged<NoteTemplateOut>>, ApiError> {
+    let rows = state.app.clinical().note_templates(&ctx).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(NoteTemplateOut::from).collect(), None::<String>)))
 }
 
 /// Add a note template
 #[utoipa::path(post, path = "/api/v1/note-templates", tag = "clinical", request_body = NoteTemplateIn,
-    responses((status = 201, description = "Added", body = Object),
+    responses((status = 201, description = "Added", body = NoteTemplateOut),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
 async fn add_note_template(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<NoteTemplateIn>,
-) -> Result<(StatusCode, Json<salus_db::entity::note_template::Model>), ApiError> {
+) -> Result<(StatusCode, Json<NoteTemplateOut>), ApiError> {
     let t = state
         .app
         .clinical()
         .save_note_template(&ctx, None, b.department_id, &b.name, b.soap(), b.active)
         .await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(t.into())))
 }
 
 /// Replace a note template
 #[utoipa::path(put, path = "/api/v1/note-templates/{id}", tag = "clinical", request_body = NoteTemplateIn,
     params(("id" = String, Path, description = "Template id")),
-    responses((status = 200, description = "Saved", body = Object),
+    responses((status = 200, description = "Saved", body = NoteTemplateOut),
         (status = 404, description = "No such template", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json")))]
 async fn save_note_template(
@@ -298,7 +448,7 @@ async fn save_note_template(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<NoteTemplateIn>,
-) -> Result<Json<salus_db::entity::note_template::Model>, ApiError> {
+) -> Result<Json<NoteTemplateOut>, ApiError> {
     let t = state
         .app
         .clinical()
@@ -311,5 +461,5 @@ async fn save_note_template(
             b.active,
         )
         .await?;
-    Ok(Json(t))
+    Ok(Json(t.into()))
 }

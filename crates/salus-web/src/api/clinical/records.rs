@@ -6,14 +6,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
 use salus_app::identity::Permission;
 use salus_core::{EncounterId, RecordId};
-use serde::Deserialize;
+use salus_db::entity::{allergy, diagnosis, immunization};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::{ReasonIn, id};
 use crate::AppState;
@@ -44,6 +46,116 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_in_error))
 }
 
+/// A diagnosis on the problem list (FHIR Condition, ICD-10-CM).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiagnosisOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    /// The encounter it was made in, if any.
+    pub encounter_id: Option<Uuid>,
+    /// The ICD-10-CM code ("E11.9").
+    pub code: String,
+    /// The code's title.
+    pub description: String,
+    /// active or resolved (FHIR `clinicalStatus`).
+    pub clinical_status: String,
+    pub onset_date: Option<NaiveDate>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Set when marked entered in error: why.
+    pub error_reason: Option<String>,
+    /// Send as `If-Match` to change it.
+    pub version: i32,
+}
+
+impl From<diagnosis::Model> for DiagnosisOut {
+    fn from(d: diagnosis::Model) -> Self {
+        Self {
+            id: d.id,
+            patient_id: d.patient_id,
+            encounter_id: d.encounter_id,
+            code: d.code,
+            description: d.description,
+            clinical_status: d.clinical_status,
+            onset_date: d.onset_date,
+            recorded_by: d.recorded_by,
+            recorded_at: d.recorded_at,
+            resolved_at: d.resolved_at,
+            error_reason: d.error_reason,
+            version: d.version,
+        }
+    }
+}
+
+/// An allergy or intolerance (FHIR AllergyIntolerance).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllergyOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub substance: String,
+    pub reaction: Option<String>,
+    /// mild, moderate or severe.
+    pub severity: String,
+    /// active, inactive or resolved.
+    pub status: String,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+    /// Set when marked entered in error: why.
+    pub error_reason: Option<String>,
+    /// Send as `If-Match` to change it.
+    pub version: i32,
+}
+
+impl From<allergy::Model> for AllergyOut {
+    fn from(a: allergy::Model) -> Self {
+        Self {
+            id: a.id,
+            patient_id: a.patient_id,
+            substance: a.substance,
+            reaction: a.reaction,
+            severity: a.severity,
+            status: a.status,
+            recorded_by: a.recorded_by,
+            recorded_at: a.recorded_at,
+            error_reason: a.error_reason,
+            version: a.version,
+        }
+    }
+}
+
+/// A vaccine given (FHIR Immunization).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImmunizationOut {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub vaccine: String,
+    /// Which dose of the series (1, 2, …), if known.
+    pub dose_number: Option<i32>,
+    pub given_on: NaiveDate,
+    pub lot_number: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+    /// Set when marked entered in error: why.
+    pub error_reason: Option<String>,
+}
+
+impl From<immunization::Model> for ImmunizationOut {
+    fn from(i: immunization::Model) -> Self {
+        Self {
+            id: i.id,
+            patient_id: i.patient_id,
+            vaccine: i.vaccine,
+            dose_number: i.dose_number,
+            given_on: i.given_on,
+            lot_number: i.lot_number,
+            recorded_by: i.recorded_by,
+            recorded_at: i.recorded_at,
+            error_reason: i.error_reason,
+        }
+    }
+}
+
 /// A diagnosis to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -57,19 +169,20 @@ pub struct DiagnosisIn {
 
 /// A patient's diagnoses (the problem list is the active ones)
 #[utoipa::path(get, path = "/api/v1/patients/{id}/diagnoses", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "Newest first", body = Paged<Object>)))]
+    responses((status = 200, description = "Newest first", body = Paged<DiagnosisOut>)))]
 async fn list_diagnoses(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::diagnosis::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.clinical().diagnoses(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+) -> Result<Json<Paged<DiagnosisOut>>, ApiError> {
+    let rows = state.app.clinical().diagnoses(&ctx, id(&raw, "patient")?).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(DiagnosisOut::from).collect(), None::<String>)))
 }
 
 /// Record a diagnosis
 #[utoipa::path(post, path = "/api/v1/patients/{id}/diagnoses", tag = "clinical", request_body = DiagnosisIn,
     params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, description = "Recorded", body = Object),
+    responses((status = 201, description = "Recorded", body = DiagnosisOut),
         (status = 422, description = "Unknown or non-billable code, onset in the future", body = Problem, content_type = "application/problem+json")))]
 async fn add_diagnosis(
     State(state): State<AppState>,
@@ -80,14 +193,14 @@ async fn add_diagnosis(
     let input = NewDiagnosis { code: b.code, encounter_id: b.encounter_id, onset: b.onset };
     let d = state.app.clinical().add_diagnosis(&ctx, id(&raw, "patient")?, input).await?;
     let version = d.version;
-    Ok(with_etag(StatusCode::CREATED, version, d))
+    Ok(with_etag(StatusCode::CREATED, version, DiagnosisOut::from(d)))
 }
 
 /// Resolve a diagnosis, or mark it entered in error
 #[utoipa::path(post, path = "/api/v1/diagnoses/{id}/{action}", tag = "clinical",
     params(("id" = String, Path, description = "Diagnosis id"), ("action" = String, Path, description = "resolve or entered-in-error"),
         ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Done", body = Object),
+    responses((status = 200, description = "Done", body = DiagnosisOut),
         (status = 409, description = "Already resolved or in error, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn change_diagnosis(
     State(state): State<AppState>,
@@ -106,7 +219,7 @@ async fn change_diagnosis(
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
     let version = d.version;
-    Ok(with_etag(StatusCode::OK, version, d))
+    Ok(with_etag(StatusCode::OK, version, DiagnosisOut::from(d)))
 }
 
 /// An allergy to record.
@@ -121,19 +234,20 @@ pub struct AllergyIn {
 
 /// A patient's allergies
 #[utoipa::path(get, path = "/api/v1/patients/{id}/allergies", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "By substance", body = Paged<Object>)))]
+    responses((status = 200, description = "By substance", body = Paged<AllergyOut>)))]
 async fn list_allergies(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::allergy::Model>>, ApiError> {
-    Ok(Json(Paged::new(state.app.clinical().allergies(&ctx, id(&raw, "patient")?).await?, None::<String>)))
+) -> Result<Json<Paged<AllergyOut>>, ApiError> {
+    let rows = state.app.clinical().allergies(&ctx, id(&raw, "patient")?).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(AllergyOut::from).collect(), None::<String>)))
 }
 
 /// Record an allergy
 #[utoipa::path(post, path = "/api/v1/patients/{id}/allergies", tag = "clinical", request_body = AllergyIn,
     params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, description = "Recorded", body = Object),
+    responses((status = 201, description = "Recorded", body = AllergyOut),
         (status = 422, description = "A field is not valid, or the allergy is already recorded", body = Problem, content_type = "application/problem+json")))]
 async fn add_allergy(
     State(state): State<AppState>,
@@ -145,7 +259,7 @@ async fn add_allergy(
         NewAllergy { substance: b.substance, reaction: b.reaction.unwrap_or_default(), severity: b.severity };
     let a = state.app.clinical().add_allergy(&ctx, id(&raw, "patient")?, input).await?;
     let version = a.version;
-    Ok(with_etag(StatusCode::CREATED, version, a))
+    Ok(with_etag(StatusCode::CREATED, version, AllergyOut::from(a)))
 }
 
 /// A change of an allergy.
@@ -161,7 +275,7 @@ pub struct AllergyChangeIn {
 /// Change an allergy's status, or mark it entered in error
 #[utoipa::path(post, path = "/api/v1/allergies/{id}/status", tag = "clinical", request_body = AllergyChangeIn,
     params(("id" = String, Path, description = "Allergy id"), ("If-Match" = String, Header, description = "The version")),
-    responses((status = 200, description = "Changed", body = Object),
+    responses((status = 200, description = "Changed", body = AllergyOut),
         (status = 409, description = "In error already, or changed meanwhile", body = Problem, content_type = "application/problem+json")))]
 async fn change_allergy(
     State(state): State<AppState>,
@@ -177,7 +291,7 @@ async fn change_allergy(
         .change_allergy(&ctx, aid, version, b.status.as_deref(), b.entered_in_error.as_deref())
         .await?;
     let version = a.version;
-    Ok(with_etag(StatusCode::OK, version, a))
+    Ok(with_etag(StatusCode::OK, version, AllergyOut::from(a)))
 }
 
 /// An immunization given.
@@ -192,36 +306,34 @@ pub struct ImmunizationIn {
 
 /// A patient's immunizations
 #[utoipa::path(get, path = "/api/v1/patients/{id}/immunizations", tag = "clinical", params(("id" = String, Path, description = "Patient id")),
-    responses((status = 200, description = "Newest first", body = Paged<Object>)))]
+    responses((status = 200, description = "Newest first", body = Paged<ImmunizationOut>)))]
 async fn list_immunizations(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
-) -> Result<Json<Paged<salus_db::entity::immunization::Model>>, ApiError> {
-    Ok(Json(Paged::new(
-        state.app.clinical().immunizations(&ctx, id(&raw, "patient")?).await?,
-        None::<String>,
-    )))
+) -> Result<Json<Paged<ImmunizationOut>>, ApiError> {
+    let rows = state.app.clinical().immunizations(&ctx, id(&raw, "patient")?).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(ImmunizationOut::from).collect(), None::<String>)))
 }
 
 /// Record an immunization
 #[utoipa::path(post, path = "/api/v1/patients/{id}/immunizations", tag = "clinical", request_body = ImmunizationIn,
     params(("id" = String, Path, description = "Patient id")),
-    responses((status = 201, description = "Recorded", body = Object),
+    responses((status = 201, description = "Recorded", body = ImmunizationOut),
         (status = 422, description = "A field is not valid, or a date in the future", body = Problem, content_type = "application/problem+json")))]
 async fn add_immunization(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<ImmunizationIn>,
-) -> Result<(StatusCode, Json<salus_db::entity::immunization::Model>), ApiError> {
+) -> Result<(StatusCode, Json<ImmunizationOut>), ApiError> {
     let lot = b.lot_number.unwrap_or_default();
     let i = state
         .app
         .clinical()
         .add_immunization(&ctx, id(&raw, "patient")?, &b.vaccine, b.dose_number, b.given_on, &lot)
         .await?;
-    Ok((StatusCode::CREATED, Json(i)))
+    Ok((StatusCode::CREATED, Json(i.into())))
 }
 
 /// Mark vital signs or an immunization entered in error

@@ -48,7 +48,13 @@ pub struct IdentifierTypeOut {
 #[serde(deny_unknown_fields)]
 pub struct IdentifierTypeIn {
     /// 2–32 of `a-z 0-9 _`, starting with a letter.
+    #[schema(pattern = "^\\s*[A-Za-z][A-Za-z0-9_]{1,31}\\s*$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub name: String,
     pub is_unique: bool,
 }
@@ -129,6 +135,8 @@ pub struct IcdQuery {
     /// description ("diab type 2").
     pub q: String,
     /// 1 to 50 (default 20).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, usize, 1, 50>")]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
     /// Only codes a diagnosis or a claim may carry (default false).
     #[serde(default)]

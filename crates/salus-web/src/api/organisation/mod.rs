@@ -95,9 +95,17 @@ impl From<Facility> for FacilityOut {
 #[serde(deny_unknown_fields)]
 pub struct FacilityIn {
     /// 1–32 of letters, digits, `-`, `_`, `.`; stored upper-case; unique.
+    #[schema(min_length = 1, max_length = 40, pattern = "^\\s*[A-Za-z0-9._-]{1,32}\\s*$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub name: String,
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub address: Option<String>,
+    #[schema(max_length = 32, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub phone: Option<String>,
     /// false retires it (default true).
     #[serde(default = "active_default")]
@@ -227,7 +235,13 @@ pub struct DepartmentIn {
     #[schema(value_type = String, format = Uuid)]
     pub facility_id: FacilityId,
     /// Unique within the facility.
+    #[schema(min_length = 1, max_length = 40, pattern = "^\\s*[A-Za-z0-9._-]{1,32}\\s*$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub name: String,
     #[serde(default = "active_default")]
     pub active: bool,
@@ -351,7 +365,13 @@ impl From<Specialisation> for SpecialisationOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpecialisationIn {
+    #[schema(min_length = 1, max_length = 40, pattern = "^\\s*[A-Za-z0-9._-]{1,32}\\s*$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub name: String,
     #[serde(default = "active_default")]
     pub active: bool,

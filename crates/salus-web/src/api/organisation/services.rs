@@ -74,16 +74,25 @@ fn service_out(s: Service, currency: &str) -> ServiceOut {
 #[serde(deny_unknown_fields)]
 pub struct ServiceIn {
     /// Unique; stored upper-case.
+    #[schema(min_length = 1, max_length = 40, pattern = "^\\s*[A-Za-z0-9._-]{1,32}\\s*$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub name: String,
     /// consultation, procedure, laboratory, imaging, bed_day, pharmacy or other.
+    #[schema(pattern = "^(consultation|procedure|laboratory|imaging|bed_day|pharmacy|other)$")]
     pub category: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub department_id: Option<DepartmentId>,
     /// Minor units of the installation's currency, not negative.
+    #[schema(minimum = 0)]
     pub price_minor: i64,
     /// Basis points, 0 to 10000 (default 0).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000)]
     pub tax_rate_bp: u32,
     #[serde(default = "active_default")]
     pub active: bool,
@@ -109,13 +118,17 @@ impl From<ServiceIn> for ServiceInput {
 pub struct ServicesQuery {
     /// Part of the code or name.
     pub q: Option<String>,
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^(consultation|procedure|laboratory|imaging|bed_day|pharmacy|other)$")]
     pub category: Option<ServiceCategory>,
     #[param(value_type = Option<String>, format = Uuid)]
     pub department_id: Option<DepartmentId>,
     #[serde(default)]
     pub include_inactive: bool,
+    /// 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, u32, 1, 200>")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

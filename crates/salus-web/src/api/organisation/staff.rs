@@ -98,7 +98,7 @@ pub struct StaffProfileIn {
 #[into_params(parameter_in = Query)]
 pub struct StaffListQuery {
     /// Only holders of this role (doctor, nurse…).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^(admin|doctor|nurse|receptionist|lab_technician|pharmacist|billing|patient)$")]
     pub role: Option<Role>,
     #[param(value_type = Option<String>, format = Uuid)]
     pub department_id: Option<DepartmentId>,
@@ -108,7 +108,10 @@ pub struct StaffListQuery {
     #[serde(default)]
     pub include_inactive: bool,
     /// 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, u32, 1, 200>")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 
