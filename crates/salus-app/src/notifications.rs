@@ -166,6 +166,10 @@ impl From<notification::Model> for Notification {
     }
 }
 
+/// The `kind` for [`crate::Notifications::queue_appointment_messages`] that writes only the
+/// reminders of an appointment, no message now.
+const REMINDERS_ONLY: &str = "reminders_only";
+
 impl crate::Notifications<'_> {
     /// Writes the messages an appointment event calls for, in the caller's transaction:
     /// `kind` now, and for a booking (or a move) the reminders 24 h and 2 h before.
@@ -202,8 +206,8 @@ impl crate::Notifications<'_> {
         }
         let language = language_code(patient.preferred_language.as_deref());
         let now = Utc::now();
-        let mut times = vec![(kind.to_owned(), now, "")];
-        if matches!(kind, "appointment_booked" | "appointment_rescheduled") {
+        let mut times = if kind == REMINDERS_ONLY { Vec::new() } else { vec![(kind.to_owned(), now, "")] };
+        if matches!(kind, "appointment_booked" | "appointment_rescheduled" | REMINDERS_ONLY) {
             for (hours, when) in [(24, "tomorrow"), (2, "in two hours")] {
                 let at = a.starts_at - chrono::Duration::hours(hours);
                 if at > now + chrono::Duration::minutes(5) {
@@ -242,6 +246,27 @@ impl crate::Notifications<'_> {
             }
         }
         Ok(written)
+    }
+
+    /// When an appointment changes patient (a merge or its undoing): what was still to be
+    /// sent about it was addressed from the other record (its phone, e-mail, consent and
+    /// name), so it is cancelled and the reminders are written again from the patient it
+    /// belongs to now. Appointments past, cancelled or finished are left alone.
+    pub(crate) async fn readdress(
+        &self,
+        txn: &DatabaseTransaction,
+        appointments: &[Uuid],
+    ) -> Result<(), AppError> {
+        let now = Utc::now();
+        for id in appointments {
+            let Some(a) = salus_db::scheduling::find_appointment(txn, *id).await? else { continue };
+            if a.starts_at <= now || !matches!(a.status.as_str(), "booked" | "checked_in") {
+                continue;
+            }
+            self.cancel_messages(txn, a.id).await?;
+            self.queue_appointment_messages(txn, &a, REMINDERS_ONLY).await?;
+        }
+        Ok(())
     }
 
     /// Cancels an appointment's messages not yet sent — reminders, and a confirmation still

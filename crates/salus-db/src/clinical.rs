@@ -21,14 +21,14 @@ use crate::entity::{
 /// whose chart lost the duplicate's allergies would be prescribed what harms them.
 pub const PATIENT_LINKS: &[PatientLink] = &[
     PatientLink::follows_versioned("encounters"),
-    PatientLink::follows("vitals"),
-    PatientLink::follows_versioned("notes"),
-    PatientLink::follows_versioned("diagnoses"),
+    PatientLink::follows("vitals").part_of("encounter_id", "encounters"),
+    PatientLink::follows_versioned("notes").part_of("encounter_id", "encounters"),
+    PatientLink::follows_versioned("diagnoses").part_of("encounter_id", "encounters"),
     PatientLink::follows_versioned("allergies"),
     PatientLink::follows("immunizations"),
-    PatientLink::follows_versioned("prescriptions"),
-    PatientLink::follows_versioned("referrals"),
-    PatientLink::follows("attachments"),
+    PatientLink::follows_versioned("prescriptions").part_of("encounter_id", "encounters"),
+    PatientLink::follows_versioned("referrals").part_of("encounter_id", "encounters"),
+    PatientLink::follows("attachments").part_of("encounter_id", "encounters"),
 ];
 
 pub async fn insert_encounter<C: ConnectionTrait>(conn: &C, row: encounter::Model) -> Result<(), DbErr> {

@@ -36,24 +36,34 @@ pub struct PatientLink {
     pub table: &'static str,
     pub column: &'static str,
     pub rule: Rule,
+    /// (column, parent table): the row belongs to a row of another following table (a
+    /// vital sign to its encounter). On an unmerge, rows written on the survivor after the
+    /// merge into a parent that goes back go back with it, so an encounter and its notes
+    /// never end up on two patients.
+    pub part_of: Option<(&'static str, &'static str)>,
 }
 
 impl PatientLink {
     pub const fn follows(table: &'static str) -> Self {
-        Self { table, column: "patient_id", rule: Rule::Follows { versioned: false } }
+        Self { table, column: "patient_id", rule: Rule::Follows { versioned: false }, part_of: None }
     }
 
     /// Follows, bumping the row's optimistic `version`.
     pub const fn follows_versioned(table: &'static str) -> Self {
-        Self { table, column: "patient_id", rule: Rule::Follows { versioned: true } }
+        Self { table, column: "patient_id", rule: Rule::Follows { versioned: true }, part_of: None }
     }
 
     pub const fn rebuilt(table: &'static str, column: &'static str, why: &'static str) -> Self {
-        Self { table, column, rule: Rule::Rebuilt(why) }
+        Self { table, column, rule: Rule::Rebuilt(why), part_of: None }
     }
 
     pub const fn stays(table: &'static str, column: &'static str, why: &'static str) -> Self {
-        Self { table, column, rule: Rule::Stays(why) }
+        Self { table, column, rule: Rule::Stays(why), part_of: None }
+    }
+
+    /// The row belongs to a row of `parent` through `column`.
+    pub const fn part_of(self, column: &'static str, parent: &'static str) -> Self {
+        Self { part_of: Some((column, parent)), ..self }
     }
 }
 
@@ -103,28 +113,55 @@ pub async fn follow<C: ConnectionTrait>(conn: &C, from: Uuid, to: Uuid) -> Resul
     Ok(moved)
 }
 
-/// Points the rows named in `moved` back at `to` (an unmerge). A table name that no
-/// context declares as following is refused, so a stored document cannot name an
-/// arbitrary table.
-pub async fn send_back<C: ConnectionTrait>(conn: &C, moved: &Moved, to: Uuid) -> Result<(), DbErr> {
-    for (table, ids) in moved {
-        let Some(l) = links().find(|l| l.table == table && matches!(l.rule, Rule::Follows { .. })) else {
+/// An unmerge: points the rows named in `moved` that are still the survivor's back at
+/// `to`, and with them every row written on the survivor since into a parent row that goes
+/// back (a note added to a moved encounter). A table name that no context declares as
+/// following is refused, so a stored document cannot name an arbitrary table. Returns how
+/// many rows of each table went back.
+pub async fn send_back<C: ConnectionTrait>(
+    conn: &C,
+    moved: &Moved,
+    survivor: Uuid,
+    to: Uuid,
+) -> Result<BTreeMap<String, u64>, DbErr> {
+    let mut back = BTreeMap::new();
+    let following =
+        |table: &str| links().find(|l| l.table == table && matches!(l.rule, Rule::Follows { .. }));
+    for table in moved.keys() {
+        if following(table).is_none() {
             return Err(DbErr::Custom(format!("a merge names {table}, which does not follow merges")));
-        };
+        }
+    }
+    for l in links() {
         let Rule::Follows { versioned } = l.rule else { continue };
-        for chunk in ids.chunks(1000) {
+        let mut n = 0;
+        // The rows that moved, by id; then the rows that joined a moved parent.
+        let mut batches: Vec<(&str, &[Uuid])> = Vec::new();
+        if let Some(ids) = moved.get(l.table) {
+            batches.extend(ids.chunks(1000).map(|c| ("id", c)));
+        }
+        if let Some((column, parent)) = l.part_of
+            && let Some(parents) = moved.get(parent)
+        {
+            batches.extend(parents.chunks(1000).map(|c| (column, c)));
+        }
+        for (key, chunk) in batches {
             let mut update = Query::update();
             update
                 .table(Alias::new(l.table))
                 .value(Alias::new(l.column), to)
-                .and_where(Expr::col(Alias::new("id")).is_in(chunk.iter().copied()));
+                .and_where(Expr::col(Alias::new(l.column)).eq(survivor))
+                .and_where(Expr::col(Alias::new(key)).is_in(chunk.iter().copied()));
             if versioned {
                 update.value(Alias::new("version"), Expr::col(Alias::new("version")).add(1));
             }
-            conn.execute(&update).await?;
+            n += conn.execute(&update).await?.rows_affected();
+        }
+        if n > 0 {
+            back.insert(l.table.to_owned(), n);
         }
     }
-    Ok(())
+    Ok(back)
 }
 
 /// How many rows of each following table refer to `patient` (for tests and checks).

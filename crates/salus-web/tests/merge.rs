@@ -297,6 +297,15 @@ db_test!(every_table_that_refers_to_a_patient_follows_a_merge, |t| {
     );
     let photo = w.desk.client.get(t.url(&format!("/api/v1/patients/{keep}/photo"))).send().await.unwrap();
     assert_eq!(photo.status(), 200, "the survivor had no photo; the duplicate's moved");
+    // The reminder addressed from the duplicate's details is not sent; the survivor has no
+    // phone or e-mail on file, so none is written in its place.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let messages = salus_db::entity::notification::Entity::find()
+        .filter(salus_db::entity::notification::Column::PatientId.eq(keep))
+        .all(t.app.db.reader())
+        .await
+        .unwrap();
+    assert!(!messages.is_empty() && messages.iter().all(|m| m.status == "cancelled"), "{messages:?}");
     let events = salus_db::audit::actions_of(t.app.db.reader(), "patient.merge").await.unwrap();
     let detail: Value = serde_json::from_str(events[0].detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["moved"]["allergies"], 1, "{detail}");
@@ -417,4 +426,84 @@ db_test!(an_upgrade_mends_merges_that_left_clinical_rows_behind, |t| {
         3,
         "own registration, merge, unmerge"
     );
+});
+
+db_test!(chains_late_rows_and_restrictions_survive_merge_and_unmerge, |t| {
+    let w = ward(&t).await;
+    let admin = common::ward::who(&t, "merge.admin", &[Role::Admin]).await;
+    let (b, c): (Uuid, Uuid) = (w.patient.parse().unwrap(), w.other_patient.parse().unwrap());
+    let (status, a) = send(
+        &t,
+        &w.desk,
+        "POST",
+        "/api/v1/patients",
+        Some(
+            json!({"given_names": "Anand", "family_name": "Pilai", "sex": "male", "birth_date": "1970-02-02",
+                    "not_a_duplicate": true, "restricted": true, "restricted_reason": "Staff member"}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{a}");
+    let a: Uuid = a["id"].as_str().unwrap().parse().unwrap();
+    // The helpers below borrow these.
+    let (t, w, admin) = (&t, &w, &admin);
+    let glass = |p: Uuid| async move {
+        let path = format!("/api/v1/patients/{p}/break-glass");
+        let (status, g) =
+            send(t, &w.doc, "POST", &path, Some(json!({"reason": "seen in clinic today"})), None).await;
+        assert_eq!(status, 200, "{g}");
+    };
+    let diagnose = |p: Uuid, enc: String| async move {
+        let path = format!("/api/v1/patients/{p}/diagnoses");
+        send(t, &w.doc, "POST", &path, Some(json!({"code": "I10", "encounter_id": enc})), None).await
+    };
+    glass(a).await;
+    let (status, enc) =
+        send(t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": a})), None).await;
+    assert_eq!(status, 201, "{enc}");
+    let enc = enc["id"].as_str().unwrap().to_owned();
+    let (status, first) = diagnose(a, enc.clone()).await;
+    assert_eq!(status, 201, "{first}");
+    let merge = |from: Uuid, into: Uuid| async move {
+        let path = format!("/api/v1/patients/{from}/merge");
+        send(t, admin, "POST", &path, Some(json!({"survivor_id": into})), None).await.0
+    };
+    let unmerge = |from: Uuid| async move {
+        send(t, admin, "POST", &format!("/api/v1/patients/{from}/unmerge"), None, None).await.0
+    };
+    let restricted = |p: Uuid| async move {
+        salus_db::patients::find_patient(t.app.db.reader(), p).await.unwrap().unwrap().restricted
+    };
+
+    // A restricted duplicate makes its survivor restricted: its rows are there now.
+    assert_eq!(merge(a, b).await, 200);
+    assert!(restricted(b).await);
+    let (status, _) = send(t, &w.doc2, "GET", &format!("/api/v1/patients/{b}/diagnoses"), None, None).await;
+    assert_eq!(status, 403, "the moved diagnosis is not readable without breaking the glass");
+    // Nothing more is written on the pointer record; a note on the moved encounter is.
+    let (status, p) = diagnose(a, enc.clone()).await;
+    assert_eq!(status, 409, "{p}");
+    glass(b).await;
+    let (status, late) = diagnose(b, enc.clone()).await;
+    assert_eq!(status, 201, "{late}");
+
+    // A chain: the record a was merged into is merged on; undo from the end.
+    assert_eq!(merge(b, c).await, 200);
+    assert_eq!(ids_of(t, "encounters", "patient_id", c).await.len(), 1);
+    assert_eq!(unmerge(a).await, 409, "b was merged on since; that merge is undone first");
+    assert_eq!(unmerge(b).await, 204);
+    assert_eq!(unmerge(a).await, 204);
+    let diagnoses = ids_of(t, "diagnoses", "patient_id", a).await;
+    let ids: Vec<Uuid> = [&first, &late].iter().map(|d| d["id"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(
+        ids.iter().all(|d| diagnoses.contains(d)),
+        "both diagnoses of a's encounter are a's: {diagnoses:?}"
+    );
+    assert_eq!(ids_of(t, "encounters", "patient_id", a).await.len(), 1);
+    assert!(ids_of(t, "diagnoses", "patient_id", b).await.is_empty());
+    assert!(ids_of(t, "diagnoses", "patient_id", c).await.is_empty());
+    assert!(!restricted(b).await, "b is as it was");
+    assert!(!restricted(c).await);
+    assert!(restricted(a).await);
 });

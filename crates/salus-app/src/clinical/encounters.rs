@@ -89,7 +89,15 @@ impl crate::Clinical<'_> {
         if !(own_account && permission == Permission::ClinicalRead) {
             self.authorize(ctx, permission).await?;
         }
-        self.patients().load_for(ctx, patient, PatientAction::Read).await
+        let row = self.patients().load_for(ctx, patient, PatientAction::Read).await?;
+        // A merged record is a pointer: what is written there would be lost to the chart
+        // in use (its rows followed the merge; new ones would not).
+        if permission != Permission::ClinicalRead && row.merged_into.is_some() {
+            return Err(AppError::Conflict(
+                "this record was merged into another; write in the record in use".into(),
+            ));
+        }
+        Ok(row)
     }
 
     /// Whether the caller reads as the patient (signed notes only).

@@ -29,6 +29,10 @@ struct Moved {
     /// Whether the photo moved (the survivor had none).
     #[serde(default)]
     photo: bool,
+    /// Whether the survivor became restricted because the duplicate was: its rows now
+    /// carry what the restriction protected.
+    #[serde(default)]
+    restricted: bool,
     was_active: bool,
     // Merges made before the registry kept these three lists apart.
     #[serde(default, skip_serializing)]
@@ -74,9 +78,18 @@ impl crate::Patients<'_> {
             return Err(AppError::field("survivor", "was merged into another record; choose that one"));
         }
         let txn = self.db.begin_write().await?;
+        // Read again under the write: a merge of the survivor elsewhere in the meantime
+        // must not leave the duplicate's rows on a pointer record.
+        let keep = q::find_patient(&txn, keep.id).await?.ok_or(AppError::NotFound("patient"))?;
+        if keep.merged_into.is_some() {
+            return Err(AppError::field("survivor", "was merged into another record; choose that one"));
+        }
         let mut moved = Moved { was_active: src.active, ..Default::default() };
         moved.tables = salus_db::merge::follow(&txn, src.id, keep.id).await?;
         moved.photo = q::move_photo_if_absent(&txn, src.id, keep.id).await?;
+        if let Some(appointments) = moved.tables.get("appointments") {
+            self.notifications().readdress(&txn, appointments).await?;
+        }
         let theirs = q::identifiers_of(&txn, &[src.id]).await?;
         let ours = q::identifiers_of(&txn, &[keep.id]).await?;
         let mut new_rows = Vec::new();
@@ -103,6 +116,19 @@ impl crate::Patients<'_> {
         gone.version = src.version + 1;
         gone.updated_at = Utc::now();
         if !q::update_patient(&txn, gone, src.version).await? {
+            return Err(AppError::Conflict("the record changed while merging; try again".into()));
+        }
+        // The survivor's version moves too (an edit begun before the merge is stale), and a
+        // restricted duplicate makes it restricted: what the restriction protected is its now.
+        let mut kept = keep.clone();
+        if src.restricted && !keep.restricted {
+            kept.restricted = true;
+            kept.restricted_reason = src.restricted_reason.clone();
+            moved.restricted = true;
+        }
+        kept.version = keep.version + 1;
+        kept.updated_at = Utc::now();
+        if !q::update_patient(&txn, kept, keep.version).await? {
             return Err(AppError::Conflict("the record changed while merging; try again".into()));
         }
         q::put_search_keys(&txn, src.id, &[], "", src.search_rowid).await?;
@@ -162,17 +188,43 @@ impl crate::Patients<'_> {
         };
         let moved: Moved =
             serde_json::from_str(&merge.moved).map_err(|e| AppError::Internal(e.to_string()))?;
-        let keep = q::find_patient(self.db.reader(), merge.survivor_id)
-            .await?
-            .ok_or(AppError::NotFound("patient"))?;
-        let (identifiers, dropped, photo, was_active) =
-            (moved.identifiers.clone(), moved.dropped.clone(), moved.photo, moved.was_active);
+        let (identifiers, dropped, photo, was_active, restricted) = (
+            moved.identifiers.clone(),
+            moved.dropped.clone(),
+            moved.photo,
+            moved.was_active,
+            moved.restricted,
+        );
         let rows = moved.rows();
         let txn = self.db.begin_write().await?;
-        salus_db::merge::send_back(&txn, &rows, src.id).await?;
-        if photo {
+        let keep = q::find_patient(&txn, merge.survivor_id).await?.ok_or(AppError::NotFound("patient"))?;
+        if keep.merged_into.is_some() {
+            // Its rows (these included) have moved on to a third record; undoing the later
+            // merge first brings them back here, then this one can send them home.
+            return Err(AppError::Conflict(format!(
+                "{} was itself merged into another record since; undo that merge first",
+                keep.mrn
+            )));
+        }
+        let sent_back = salus_db::merge::send_back(&txn, &rows, keep.id, src.id).await?;
+        if let Some(appointments) = rows.get("appointments") {
+            self.notifications().readdress(&txn, appointments).await?;
+        }
+        // The photo goes back unless the survivor has had a new one since the merge.
+        if photo && q::photo(&txn, keep.id).await?.is_some_and(|p| p.updated_at <= merge.merged_at) {
             q::move_photo_if_absent(&txn, keep.id, src.id).await?;
         }
+        let mut kept = keep.clone();
+        if restricted {
+            kept.restricted = false;
+            kept.restricted_reason = None;
+        }
+        kept.version = keep.version + 1;
+        kept.updated_at = Utc::now();
+        if !q::update_patient(&txn, kept.clone(), keep.version).await? {
+            return Err(AppError::Conflict("the record changed while unmerging; try again".into()));
+        }
+        let keep = kept;
         // The survivor keeps what it had; what came from the duplicate goes back.
         let survivor_ids = q::identifiers_of(&txn, &[keep.id]).await?;
         let back: Vec<patient_identifier::Model> = survivor_ids
@@ -226,8 +278,7 @@ impl crate::Patients<'_> {
         .await?;
         let event = Event::new("patient.unmerge", "patient", Some(src.id.to_string()))
             .patient(src.id)
-            .detail(json!({ "merge": merge.id, "survivor": keep.id,
-                            "moved_back": rows.iter().map(|(t, ids)| (t.as_str(), ids.len())).collect::<std::collections::BTreeMap<_, _>>() }));
+            .detail(json!({ "merge": merge.id, "survivor": keep.id, "moved_back": sent_back }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(())
