@@ -32,6 +32,11 @@ pub enum AppError {
     /// An edit started from an older version; the current one is attached.
     #[error("the record was changed by someone else (now version {})", .current.version)]
     VersionConflict { current: Box<crate::patients::Patient> },
+    /// An edit of any other record started from an older version: which record, its
+    /// version now and, where the use case has it at hand, the record as it is now (the
+    /// same JSON the API reads it as). The one stale-version contract of every editor.
+    #[error("the {what} was changed by someone else")]
+    Stale { what: &'static str, version: Option<i32>, current: Option<Box<serde_json::Value>> },
     /// A new registration looks like patients already on file.
     #[error("{} possible duplicate(s)", .0.len())]
     PossibleDuplicates(Vec<crate::patients::Duplicate>),

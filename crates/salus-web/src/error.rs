@@ -316,6 +316,18 @@ impl From<AppError> for ApiError {
                     ..Self::new(ProblemKind::StaleVersion, format!("the record is now at version {version}"))
                 }
             }
+            AppError::Stale { what, version, current } => {
+                let now = version.map(|v| format!(" (it is at version {v} now)")).unwrap_or_default();
+                Self {
+                    current,
+                    ..Self::new(
+                        ProblemKind::StaleVersion,
+                        format!(
+                            "the {what} was changed by someone else since you opened it{now}; reload it and edit again"
+                        ),
+                    )
+                }
+            }
             AppError::PossibleDuplicates(dups) => {
                 let list: Vec<crate::api::patients::DuplicateOut> =
                     dups.into_iter().map(Into::into).collect();

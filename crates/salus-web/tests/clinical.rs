@@ -617,3 +617,29 @@ db_test!(medicines_are_corrected_and_retired, |t| {
     let saves = salus_db::audit::actions_of(t.app.db.reader(), "medicine.save").await.unwrap();
     assert_eq!(saves.len(), 2, "each save audited, the refused ones not");
 });
+
+db_test!(every_stale_edit_answers_with_the_record_as_it_is_now, |t| {
+    let w = ward(&t).await;
+    let allergies = format!("/api/v1/patients/{}/allergies", w.patient);
+    let body = json!({"substance": "Sulfa", "reaction": "Rash", "severity": "moderate"});
+    let (status, a) = send(&t, &w.nurse, "POST", &allergies, Some(body), None).await;
+    assert_eq!(status, 201, "{a}");
+    let path = format!("/api/v1/allergies/{}/status", a["id"].as_str().unwrap());
+    let change = json!({"status": "resolved"});
+    assert_eq!(send(&t, &w.nurse, "POST", &path, Some(change.clone()), Some(1)).await.0, 200);
+    // A second nurse still looking at version 1.
+    let (status, p) = send(&t, &w.nurse, "POST", &path, Some(json!({"status": "active"})), Some(1)).await;
+    assert_eq!(status, 409);
+    assert_eq!(p["type"], "urn:salus:problem:stale-version", "{p}");
+    assert_eq!(p["current"]["version"], 2, "{p}");
+    assert_eq!(p["current"]["status"], "resolved", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("version 2"), "{p}");
+    let (_, list) = send(&t, &w.doc, "GET", &allergies, None, None).await;
+    assert_eq!(list["items"][0]["status"], "resolved", "nothing written");
+    // The encounter and the note: the same contract.
+    let enc = open(&t, &w).await;
+    let (status, p) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/encounters/{enc}/finish"), None, Some(7)).await;
+    assert_eq!((status, p["type"].clone()), (409, json!("urn:salus:problem:stale-version")), "{p}");
+    assert_eq!(p["current"]["id"], enc.as_str());
+});

@@ -38,13 +38,14 @@ async fn enrolment(t: &TestApp, client: &reqwest::Client) -> (String, String) {
     (csrf_in(&html), between(&html, "id=\"totp-secret\">", "<").to_owned())
 }
 
-/// Sets up two-factor sign-in for the signed-in `client`; returns the secret and the
-/// recovery codes.
-async fn enrol(t: &TestApp, client: &reqwest::Client) -> (String, Vec<String>) {
+/// Sets up two-factor sign-in for the signed-in `client`; returns the secret, the
+/// recovery codes and the time whose code enrolled it.
+async fn enrol(t: &TestApp, client: &reqwest::Client) -> (String, Vec<String>, u64) {
     let (csrf, secret) = enrolment(t, client).await;
+    let at = now();
     let res = client
         .post(t.url("/profile/two-factor"))
-        .form(&[("csrf_token", csrf.as_str()), ("secret", &secret), ("code", &code_at(&secret, now()))])
+        .form(&[("csrf_token", csrf.as_str()), ("secret", &secret), ("code", &code_at(&secret, at))])
         .send()
         .await
         .unwrap();
@@ -54,7 +55,7 @@ async fn enrol(t: &TestApp, client: &reqwest::Client) -> (String, Vec<String>) {
     let codes: Vec<String> =
         list.split("<code>").skip(1).map(|c| c.split('<').next().unwrap().to_owned()).collect();
     assert_eq!(codes.len(), 10);
-    (secret, codes)
+    (secret, codes, at)
 }
 
 /// Signs in with the password only; returns where the browser is sent.
@@ -121,7 +122,7 @@ db_test!(enrolment_then_sign_in_with_codes_replays_refused, |t| {
         .unwrap();
     assert_eq!(res.status(), 422);
 
-    let (secret, recovery) = enrol(&t, &t.client).await;
+    let (secret, recovery, enrolled_at) = enrol(&t, &t.client).await;
     assert_eq!(actions(&t, "user.two_factor_enabled").await, 1);
 
     // Password alone opens only the code page: pages go there, the API says 401.
@@ -132,8 +133,9 @@ db_test!(enrolment_then_sign_in_with_codes_replays_refused, |t| {
     assert_eq!(location(&res), "/login/two-factor");
     assert_eq!(phone.get(t.url("/api/v1/me")).send().await.unwrap().status(), 401);
 
-    // The code used to enrol is spent: replaying it fails, and says why.
-    let (status, _, body) = give_code(&t, &phone, &code_at(&secret, now())).await;
+    // The code used to enrol is spent: replaying it fails, and says why. (The very code
+    // enrolled with: a code taken now may fall in the next 30-second step.)
+    let (status, _, body) = give_code(&t, &phone, &code_at(&secret, enrolled_at)).await;
     assert_eq!(status, 422);
     assert!(body.contains("already used"), "{body}");
     // A wrong code fails and is audited.

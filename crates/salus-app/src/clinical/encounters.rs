@@ -232,7 +232,7 @@ impl crate::Clinical<'_> {
             return Err(AppError::Conflict(format!("the encounter is {}", row.status.replace('_', " "))));
         }
         if row.version != version {
-            return Err(crate::organisation::stale("encounter"));
+            return Err(crate::organisation::stale_as("encounter", row.version, &row));
         }
         let now = Utc::now();
         let action = match error_reason {
@@ -433,7 +433,7 @@ impl crate::Clinical<'_> {
             return Err(AppError::Conflict("a signed note is final; amend it instead".into()));
         }
         if row.version != version {
-            return Err(crate::organisation::stale("note"));
+            return Err(crate::organisation::stale_as("note", row.version, &row));
         }
         Ok(())
     }

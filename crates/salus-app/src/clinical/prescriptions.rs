@@ -169,7 +169,7 @@ impl crate::Clinical<'_> {
         let txn = self.db.begin_write().await?;
         let before = q::find_medicine(&txn, id).await?.ok_or(AppError::NotFound("medicine"))?;
         if before.version != version {
-            return Err(crate::organisation::stale("medicine"));
+            return Err(crate::organisation::stale_as("medicine", before.version, &before));
         }
         let row = medicine::Model {
             generic_name: generic,
@@ -347,7 +347,7 @@ impl crate::Clinical<'_> {
             }
         }
         if row.version != version {
-            return Err(crate::organisation::stale("prescription"));
+            return Err(crate::organisation::stale_as("prescription", row.version, &row));
         }
         row.status = to.to_owned();
         row.status_reason = reason;

@@ -113,7 +113,7 @@ impl crate::Clinical<'_> {
             return Err(AppError::Conflict("the diagnosis was entered in error".into()));
         }
         if row.version != version {
-            return Err(crate::organisation::stale("diagnosis"));
+            return Err(crate::organisation::stale_as("diagnosis", row.version, &row));
         }
         let action = match error_reason {
             Some(r) => {
@@ -225,7 +225,7 @@ impl crate::Clinical<'_> {
             return Err(AppError::Conflict("the allergy was entered in error".into()));
         }
         if row.version != version {
-            return Err(crate::organisation::stale("allergy"));
+            return Err(crate::organisation::stale_as("allergy", row.version, &row));
         }
         match (status, error_reason) {
             (_, Some(r)) => {

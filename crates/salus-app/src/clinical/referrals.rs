@@ -144,7 +144,7 @@ impl crate::Clinical<'_> {
             return Err(AppError::Conflict(format!("a referral that is {} cannot become {to}", row.status)));
         }
         if row.version != version {
-            return Err(crate::organisation::stale("referral"));
+            return Err(crate::organisation::stale_as("referral", row.version, &row));
         }
         row.status = to.to_owned();
         (row.version, row.updated_at) = (version + 1, Utc::now());

@@ -141,10 +141,24 @@ impl Checker {
 }
 
 /// The message of an edit that lost a race.
-pub(crate) fn stale(what: &str) -> AppError {
-    AppError::Conflict(format!(
-        "this {what} was changed by someone else since you opened it; reload it and edit again"
-    ))
+/// An edit began from an older version of `what` (and the save lost a race, so the
+/// version now is not at hand).
+pub(crate) fn stale(what: &'static str) -> AppError {
+    AppError::Stale { what, version: None, current: None }
+}
+
+/// An edit began from an older version of `what`, which is at `version` now.
+pub(crate) fn stale_version(what: &'static str, version: i32) -> AppError {
+    AppError::Stale { what, version: Some(version), current: None }
+}
+
+/// An edit began from an older version of `what`; `current` is the record as stored now.
+pub(crate) fn stale_as<T: serde::Serialize>(what: &'static str, version: i32, current: &T) -> AppError {
+    AppError::Stale {
+        what,
+        version: Some(version),
+        current: serde_json::to_value(current).ok().map(Box::new),
+    }
 }
 
 fn check_unit(code: &str, name: &str, c: &mut Checker) -> Option<(Code, String)> {

@@ -243,7 +243,7 @@ impl crate::Scheduling<'_> {
             return Err(AppError::Conflict(format!("a {} appointment cannot be rescheduled", old.status)));
         }
         if old.version != version {
-            return Err(crate::organisation::stale("appointment"));
+            return Err(crate::organisation::stale_version("appointment", old.version));
         }
         let input = BookInput {
             patient_id: old.patient_id.into(),
@@ -290,7 +290,7 @@ impl crate::Scheduling<'_> {
             )));
         };
         if current.version != version {
-            return Err(crate::organisation::stale("appointment"));
+            return Err(crate::organisation::stale_version("appointment", current.version));
         }
         let (today, _) = local_now(self.time_zone);
         match transition {

@@ -288,6 +288,9 @@ async fn act(
                 errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
             }
             Err(AppError::Conflict(message)) => format!("Not done: {message}."),
+            Err(stale @ AppError::Stale { .. }) => {
+                format!("Not done: {stale}; the board shows it as it is now.")
+            }
             Err(e) => return Err(e.into()),
         };
     Ok(super::profile::with_flash(&back, &text, state.web.secure_cookies))

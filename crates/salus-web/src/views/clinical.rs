@@ -190,6 +190,7 @@ pub(super) fn refusal(e: AppError) -> Result<String, PageError> {
                 .join("; ")
         )),
         AppError::Conflict(m) => Ok(format!("Not saved: {m}.")),
+        stale @ AppError::Stale { .. } => Ok(format!("Not saved: {stale}; reload the page and try again.")),
         other => Err(other.into()),
     }
 }

@@ -143,6 +143,11 @@ fn saved<T>(result: Result<T, AppError>, pre: &FormState) -> Result<Saved<T>, Pa
             None,
         )),
         Err(AppError::Conflict(message)) => Ok(Saved::Again(StatusCode::CONFLICT, Vec::new(), Some(message))),
+        Err(stale @ AppError::Stale { .. }) => Ok(Saved::Again(
+            StatusCode::CONFLICT,
+            Vec::new(),
+            Some(format!("{stale}; reload the page and edit again")),
+        )),
         Err(e) => Err(e.into()),
     }
 }
