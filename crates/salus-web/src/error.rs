@@ -34,89 +34,117 @@ pub fn request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
-/// The kinds of error a client can tell apart.
+/// A kind of error a client can tell apart: its stable slug (`urn:salus:problem:<slug>`),
+/// its status and its title. The kinds every door shares are the constants here; a
+/// context declares its own beside its API (`api::scheduling::SLOT_TAKEN`), with the
+/// typed members it adds to the document as [`ProblemExtension`]s — shared code names no
+/// context's errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
-    MalformedRequest,
-    Validation,
-    Unauthenticated,
-    BadCredentials,
-    Forbidden,
-    CsrfRejected,
-    PasswordChangeRequired,
-    SecondFactorEnrolmentRequired,
-    InvalidToken,
-    BreakGlassRequired,
-    StaleVersion,
-    PossibleDuplicates,
-    SlotTaken,
-    ClinicalWarnings,
-    PreconditionRequired,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Timeout,
-    TooManyRequests,
-    Unavailable,
-    Internal,
+pub struct ProblemKind {
+    slug: &'static str,
+    status: StatusCode,
+    title: &'static str,
 }
 
 impl ProblemKind {
+    #[allow(non_upper_case_globals)]
+    pub const MalformedRequest: ProblemKind =
+        ProblemKind::new("malformed-request", StatusCode::BAD_REQUEST, "The request could not be read");
+    #[allow(non_upper_case_globals)]
+    pub const Validation: ProblemKind =
+        ProblemKind::new("validation", StatusCode::UNPROCESSABLE_ENTITY, "Some fields are not valid");
+    #[allow(non_upper_case_globals)]
+    pub const Unauthenticated: ProblemKind =
+        ProblemKind::new("unauthenticated", StatusCode::UNAUTHORIZED, "Sign in first");
+    #[allow(non_upper_case_globals)]
+    pub const BadCredentials: ProblemKind =
+        ProblemKind::new("bad-credentials", StatusCode::UNAUTHORIZED, "Invalid username or password");
+    #[allow(non_upper_case_globals)]
+    pub const Forbidden: ProblemKind =
+        ProblemKind::new("forbidden", StatusCode::FORBIDDEN, "You are not allowed to do this");
+    #[allow(non_upper_case_globals)]
+    pub const CsrfRejected: ProblemKind = ProblemKind::new(
+        "csrf-rejected",
+        StatusCode::FORBIDDEN,
+        "The anti-forgery token is missing or wrong",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const PasswordChangeRequired: ProblemKind = ProblemKind::new(
+        "password-change-required",
+        StatusCode::FORBIDDEN,
+        "Change your password first (on the profile page)",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const SecondFactorEnrolmentRequired: ProblemKind = ProblemKind::new(
+        "second-factor-enrolment-required",
+        StatusCode::FORBIDDEN,
+        "Set up two-factor sign-in first (on the profile page)",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const InvalidToken: ProblemKind = ProblemKind::new(
+        "invalid-token",
+        StatusCode::UNAUTHORIZED,
+        "The API token is unknown, expired or revoked",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const BreakGlassRequired: ProblemKind =
+        ProblemKind::new("break-glass-required", StatusCode::FORBIDDEN, "This record is restricted");
+    #[allow(non_upper_case_globals)]
+    pub const StaleVersion: ProblemKind =
+        ProblemKind::new("stale-version", StatusCode::CONFLICT, "The record was changed by someone else");
+    #[allow(non_upper_case_globals)]
+    pub const PreconditionRequired: ProblemKind = ProblemKind::new(
+        "precondition-required",
+        StatusCode::PRECONDITION_REQUIRED,
+        "Say which version you edited (If-Match)",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const NotFound: ProblemKind = ProblemKind::new("not-found", StatusCode::NOT_FOUND, "Not found");
+    #[allow(non_upper_case_globals)]
+    pub const MethodNotAllowed: ProblemKind = ProblemKind::new(
+        "method-not-allowed",
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This method is not allowed here",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const Conflict: ProblemKind =
+        ProblemKind::new("conflict", StatusCode::CONFLICT, "The request conflicts with the current state");
+    #[allow(non_upper_case_globals)]
+    pub const PayloadTooLarge: ProblemKind =
+        ProblemKind::new("payload-too-large", StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large");
+    #[allow(non_upper_case_globals)]
+    pub const UnsupportedMediaType: ProblemKind = ProblemKind::new(
+        "unsupported-media-type",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Unsupported media type",
+    );
+    #[allow(non_upper_case_globals)]
+    pub const Timeout: ProblemKind =
+        ProblemKind::new("timeout", StatusCode::REQUEST_TIMEOUT, "The request took too long");
+    #[allow(non_upper_case_globals)]
+    pub const TooManyRequests: ProblemKind =
+        ProblemKind::new("too-many-requests", StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    #[allow(non_upper_case_globals)]
+    pub const Unavailable: ProblemKind =
+        ProblemKind::new("unavailable", StatusCode::SERVICE_UNAVAILABLE, "The service is not available");
+    #[allow(non_upper_case_globals)]
+    pub const Internal: ProblemKind =
+        ProblemKind::new("internal", StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side");
+
+    pub const fn new(slug: &'static str, status: StatusCode, title: &'static str) -> Self {
+        Self { slug, status, title }
+    }
+
     pub const fn slug(self) -> &'static str {
-        match self {
-            Self::MalformedRequest => "malformed-request",
-            Self::Validation => "validation",
-            Self::Unauthenticated => "unauthenticated",
-            Self::BadCredentials => "bad-credentials",
-            Self::Forbidden => "forbidden",
-            Self::CsrfRejected => "csrf-rejected",
-            Self::PasswordChangeRequired => "password-change-required",
-            Self::SecondFactorEnrolmentRequired => "second-factor-enrolment-required",
-            Self::InvalidToken => "invalid-token",
-            Self::BreakGlassRequired => "break-glass-required",
-            Self::StaleVersion => "stale-version",
-            Self::PossibleDuplicates => "possible-duplicates",
-            Self::SlotTaken => "slot-taken",
-            Self::ClinicalWarnings => "clinical-warnings",
-            Self::PreconditionRequired => "precondition-required",
-            Self::NotFound => "not-found",
-            Self::MethodNotAllowed => "method-not-allowed",
-            Self::Conflict => "conflict",
-            Self::PayloadTooLarge => "payload-too-large",
-            Self::UnsupportedMediaType => "unsupported-media-type",
-            Self::Timeout => "timeout",
-            Self::TooManyRequests => "too-many-requests",
-            Self::Unavailable => "unavailable",
-            Self::Internal => "internal",
-        }
+        self.slug
     }
 
     pub const fn status(self) -> StatusCode {
-        match self {
-            Self::MalformedRequest => StatusCode::BAD_REQUEST,
-            Self::Validation => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthenticated | Self::BadCredentials | Self::InvalidToken => StatusCode::UNAUTHORIZED,
-            Self::Forbidden
-            | Self::CsrfRejected
-            | Self::PasswordChangeRequired
-            | Self::SecondFactorEnrolmentRequired
-            | Self::BreakGlassRequired => StatusCode::FORBIDDEN,
-            Self::StaleVersion | Self::PossibleDuplicates | Self::SlotTaken | Self::ClinicalWarnings => {
-                StatusCode::CONFLICT
-            }
-            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.status
+    }
+
+    pub const fn title(self) -> &'static str {
+        self.title
     }
 
     /// The kind for a bare status made outside a handler.
@@ -138,35 +166,22 @@ impl ProblemKind {
             _ => Self::Internal,
         }
     }
+}
 
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::MalformedRequest => "The request could not be read",
-            Self::Validation => "Some fields are not valid",
-            Self::Unauthenticated => "Sign in first",
-            Self::BadCredentials => "Invalid username or password",
-            Self::Forbidden => "You are not allowed to do this",
-            Self::CsrfRejected => "The anti-forgery token is missing or wrong",
-            Self::PasswordChangeRequired => "Change your password first (on the profile page)",
-            Self::SecondFactorEnrolmentRequired => "Set up two-factor sign-in first (on the profile page)",
-            Self::InvalidToken => "The API token is unknown, expired or revoked",
-            Self::BreakGlassRequired => "This record is restricted",
-            Self::StaleVersion => "The record was changed by someone else",
-            Self::PossibleDuplicates => "This patient may already be registered",
-            Self::SlotTaken => "The slot has no place left",
-            Self::ClinicalWarnings => "Check before going ahead",
-            Self::PreconditionRequired => "Say which version you edited (If-Match)",
-            Self::NotFound => "Not found",
-            Self::MethodNotAllowed => "This method is not allowed here",
-            Self::Conflict => "The request conflicts with the current state",
-            Self::PayloadTooLarge => "The request body is too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::Timeout => "The request took too long",
-            Self::TooManyRequests => "Too many requests",
-            Self::Unavailable => "The service is not available",
-            Self::Internal => "Something went wrong on our side",
-        }
-    }
+/// A member a kind of problem adds to its document, typed by the context that owns it
+/// (`duplicates` for possible duplicates, `next_free` for a taken slot, …).
+pub trait ProblemExtension: Serialize {
+    /// The member's name in the problem document.
+    const MEMBER: &'static str;
+}
+
+/// The record as it is now, with `stale-version`.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct CurrentRecord(pub serde_json::Value);
+
+impl ProblemExtension for CurrentRecord {
+    const MEMBER: &'static str = "current";
 }
 
 /// One field that failed, in a validation problem.
@@ -189,25 +204,15 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
-    /// With `stale-version`: the record as it is now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub current: Option<serde_json::Value>,
-    /// With `possible-duplicates`: the records that look alike, best first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub duplicates: Option<serde_json::Value>,
-    /// With `slot-taken`: the next free slots of the same doctor.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub next_free: Option<serde_json::Value>,
-    /// With `clinical-warnings`: what to check before going ahead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<String>>)]
-    pub warnings: Option<serde_json::Value>,
     /// The request's id (also the `x-request-id` header): quote it when reporting a problem.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// Members a kind adds: `current` (stale-version: the record as it is now),
+    /// `duplicates` (possible-duplicates), `next_free` (slot-taken), `warnings`
+    /// (clinical-warnings).
+    #[serde(flatten)]
+    #[schema(value_type = Object, additional_properties)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An error answered as problem+json.
@@ -216,11 +221,8 @@ pub struct ApiError {
     pub kind: ProblemKind,
     pub detail: Option<String>,
     pub errors: Vec<FieldProblem>,
-    // Boxed: most errors carry none, and a small error keeps every `Result` small.
-    pub current: Option<Box<serde_json::Value>>,
-    pub duplicates: Option<Box<serde_json::Value>>,
-    pub next_free: Option<Box<serde_json::Value>>,
-    pub warnings: Option<Box<serde_json::Value>>,
+    /// Typed members a kind adds (see [`ProblemExtension`]), serialized once.
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -229,19 +231,19 @@ impl ApiError {
     }
 
     pub fn bare(kind: ProblemKind) -> Self {
-        Self {
-            kind,
-            detail: None,
-            errors: Vec::new(),
-            current: None,
-            duplicates: None,
-            next_free: None,
-            warnings: None,
-        }
+        Self { kind, detail: None, errors: Vec::new(), extensions: serde_json::Map::new() }
     }
 
     pub fn fields(errors: Vec<FieldProblem>) -> Self {
         Self { errors, ..Self::bare(ProblemKind::Validation) }
+    }
+
+    /// Adds a kind's member to the document.
+    pub fn with<E: ProblemExtension>(mut self, member: &E) -> Self {
+        if let Ok(value) = serde_json::to_value(member) {
+            self.extensions.insert(E::MEMBER.to_owned(), value);
+        }
+        self
     }
 
     pub fn problem(&self) -> Problem {
@@ -251,11 +253,8 @@ impl ApiError {
             status: self.kind.status().as_u16(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
-            current: self.current.as_deref().cloned(),
-            duplicates: self.duplicates.as_deref().cloned(),
-            next_free: self.next_free.as_deref().cloned(),
-            warnings: self.warnings.as_deref().cloned(),
             request_id: request_id(),
+            extensions: self.extensions.clone(),
         }
     }
 }
@@ -309,50 +308,28 @@ impl From<AppError> for ApiError {
             ),
             AppError::VersionConflict { current } => {
                 let version = current.version;
-                Self {
-                    current: serde_json::to_value(crate::api::patients::PatientOut::from(*current))
-                        .ok()
-                        .map(Box::new),
-                    ..Self::new(ProblemKind::StaleVersion, format!("the record is now at version {version}"))
-                }
+                let now = serde_json::to_value(crate::api::patients::PatientOut::from(*current))
+                    .unwrap_or_default();
+                Self::new(ProblemKind::StaleVersion, format!("the record is now at version {version}"))
+                    .with(&CurrentRecord(now))
             }
             AppError::Stale { what, version, current } => {
                 let now = version.map(|v| format!(" (it is at version {v} now)")).unwrap_or_default();
-                Self {
-                    current,
-                    ..Self::new(
-                        ProblemKind::StaleVersion,
-                        format!(
-                            "the {what} was changed by someone else since you opened it{now}; reload it and edit again"
-                        ),
-                    )
+                let problem = Self::new(
+                    ProblemKind::StaleVersion,
+                    format!(
+                        "the {what} was changed by someone else since you opened it{now}; reload it and edit again"
+                    ),
+                );
+                match current {
+                    Some(record) => problem.with(&CurrentRecord(*record)),
+                    None => problem,
                 }
             }
-            AppError::PossibleDuplicates(dups) => {
-                let list: Vec<crate::api::patients::DuplicateOut> =
-                    dups.into_iter().map(Into::into).collect();
-                Self {
-                    duplicates: serde_json::to_value(list).ok().map(Box::new),
-                    ..Self::new(
-                        ProblemKind::PossibleDuplicates,
-                        "records on file look like this patient; open one of them, or send not_a_duplicate: true",
-                    )
-                }
-            }
-            AppError::ClinicalWarnings(warnings) => Self {
-                warnings: serde_json::to_value(&warnings).ok().map(Box::new),
-                ..Self::new(
-                    ProblemKind::ClinicalWarnings,
-                    format!("{}; send override_reason to go ahead", warnings.join("; ")),
-                )
-            },
-            AppError::SlotTaken { next } => Self {
-                next_free: serde_json::to_value(next).ok().map(Box::new),
-                ..Self::new(
-                    ProblemKind::SlotTaken,
-                    "another booking took the last place; next_free lists the next free slots",
-                )
-            },
+            // A context's own errors are its own module's to describe.
+            AppError::PossibleDuplicates(dups) => crate::api::patients::possible_duplicates(dups),
+            AppError::ClinicalWarnings(warnings) => crate::api::clinical_warnings(warnings),
+            AppError::SlotTaken { next } => crate::api::slot_taken(next),
             AppError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 Self::new(

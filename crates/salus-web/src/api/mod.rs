@@ -25,7 +25,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use clinical::attachment_response as clinical_attachment_response;
+pub(crate) use clinical::clinical_warnings;
 pub use extract::{ApiJson, ApiQuery, ApiUser, Cursor, Paged, decode_cursor, if_match, with_etag};
+pub(crate) use scheduling::slot_taken;
 
 use crate::AppState;
 use crate::error::{FieldProblem, Problem};

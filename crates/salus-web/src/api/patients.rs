@@ -672,3 +672,24 @@ async fn put_photo(
     state.app.patients().set_patient_photo(&ctx, patient_id(&id)?, body.to_vec()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A registration that looks like records on file (409): `duplicates` lists them, best first.
+pub const POSSIBLE_DUPLICATES: ProblemKind =
+    ProblemKind::new("possible-duplicates", StatusCode::CONFLICT, "This patient may already be registered");
+
+/// The `duplicates` member of a possible-duplicates problem.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct Duplicates(pub Vec<DuplicateOut>);
+
+impl crate::error::ProblemExtension for Duplicates {
+    const MEMBER: &'static str = "duplicates";
+}
+
+pub(crate) fn possible_duplicates(found: Vec<Duplicate>) -> ApiError {
+    ApiError::new(
+        POSSIBLE_DUPLICATES,
+        "records on file look like this patient; open one of them, or send not_a_duplicate: true",
+    )
+    .with(&Duplicates(found.into_iter().map(Into::into).collect()))
+}

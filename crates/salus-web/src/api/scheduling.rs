@@ -679,3 +679,21 @@ async fn call_next(State(state): State<AppState>, ApiUser(_u, ctx): ApiUser) -> 
     let a = state.app.scheduling().call_next(&ctx).await?;
     Ok(appointment_response(StatusCode::OK, a))
 }
+
+/// A booking that found its slot full (409): `next_free` lists the doctor's next free slots.
+pub const SLOT_TAKEN: ProblemKind =
+    ProblemKind::new("slot-taken", StatusCode::CONFLICT, "The slot has no place left");
+
+/// The `next_free` member of a slot-taken problem.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct NextFree(pub Vec<FreeSlot>);
+
+impl crate::error::ProblemExtension for NextFree {
+    const MEMBER: &'static str = "next_free";
+}
+
+pub(crate) fn slot_taken(next: Vec<FreeSlot>) -> ApiError {
+    ApiError::new(SLOT_TAKEN, "another booking took the last place; next_free lists the next free slots")
+        .with(&NextFree(next))
+}

@@ -607,3 +607,22 @@ async fn patient_vitals(
     let rows = state.app.clinical().vitals(&ctx, id(&raw, "patient")?, 200).await?;
     Ok(Json(Paged::new(rows.into_iter().map(VitalsOut::from).collect(), None::<String>)))
 }
+
+/// A clinical check warns (an allergy, a duplicate medicine) (409): `warnings` says what to
+/// check; going ahead needs a stated reason.
+pub const CLINICAL_WARNINGS: ProblemKind =
+    ProblemKind::new("clinical-warnings", StatusCode::CONFLICT, "Check before going ahead");
+
+/// The `warnings` member of a clinical-warnings problem.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+pub struct Warnings(pub Vec<String>);
+
+impl crate::error::ProblemExtension for Warnings {
+    const MEMBER: &'static str = "warnings";
+}
+
+pub(crate) fn clinical_warnings(warnings: Vec<String>) -> ApiError {
+    ApiError::new(CLINICAL_WARNINGS, format!("{}; send override_reason to go ahead", warnings.join("; ")))
+        .with(&Warnings(warnings))
+}
