@@ -465,35 +465,7 @@ db_test!(note_templates_are_administered_and_start_notes, |t| {
 db_test!(referrals_and_attachments, |t| {
     let w = ward(&t).await;
     let enc = open(&t, &w).await;
-    let op = salus_app::Ctx::operator();
-    let f = t
-        .app
-        .organisation()
-        .create_facility(
-            &op,
-            salus_app::organisation::FacilityInput {
-                code: "M".into(),
-                name: "Main".into(),
-                active: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let cardio = t
-        .app
-        .organisation()
-        .create_department(
-            &op,
-            salus_app::organisation::DepartmentInput {
-                facility_id: f.id,
-                code: "CARD".into(),
-                name: "Cardiology".into(),
-                active: true,
-            },
-        )
-        .await
-        .unwrap();
+    let cardio = common::ward::department(&t, "CARD", "Cardiology").await;
     let path = format!("/api/v1/patients/{}/referrals", w.patient);
     let (status, p) = send(&t, &w.doc, "POST", &path, Some(json!({"reason": " "})), None).await;
     assert_eq!((status, fields(&p)), (422, vec!["reason".to_owned(), "to_department_id".to_owned()]), "{p}");

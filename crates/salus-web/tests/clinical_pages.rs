@@ -160,35 +160,7 @@ db_test!(a_prescription_is_written_on_the_page_and_printed_with_the_letterhead, 
 db_test!(referral_and_attachment_from_the_encounter_page, |t| {
     let w = ward(&t).await;
     let enc = open(&t, &w).await;
-    let op = salus_app::Ctx::operator();
-    let f = t
-        .app
-        .organisation()
-        .create_facility(
-            &op,
-            salus_app::organisation::FacilityInput {
-                code: "M".into(),
-                name: "Main".into(),
-                active: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let ortho = t
-        .app
-        .organisation()
-        .create_department(
-            &op,
-            salus_app::organisation::DepartmentInput {
-                facility_id: f.id,
-                code: "ORTHO".into(),
-                name: "Orthopaedics".into(),
-                active: true,
-            },
-        )
-        .await
-        .unwrap();
+    let ortho = common::ward::department(&t, "ORTHO", "Orthopaedics").await;
     let page_url = format!("/encounters/{enc}");
     let dept = ortho.id.to_string();
     post_form(

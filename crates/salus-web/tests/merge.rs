@@ -103,35 +103,8 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         json!({"medicine_id": paracetamol, "encounter_id": enc, "dose": "500 mg", "frequency": "as needed"}),
     )
     .await;
+    let dept = common::ward::department(t, "MED", "Medicine").await;
     let op = salus_app::Ctx::operator();
-    let f = t
-        .app
-        .organisation()
-        .create_facility(
-            &op,
-            salus_app::organisation::FacilityInput {
-                code: "M".into(),
-                name: "Main".into(),
-                active: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let dept = t
-        .app
-        .organisation()
-        .create_department(
-            &op,
-            salus_app::organisation::DepartmentInput {
-                facility_id: f.id,
-                code: "MED".into(),
-                name: "Medicine".into(),
-                active: true,
-            },
-        )
-        .await
-        .unwrap();
     post(
         "doc",
         format!("/api/v1/patients/{dup}/referrals"),

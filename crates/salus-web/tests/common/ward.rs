@@ -89,6 +89,34 @@ pub async fn patient_account(t: &TestApp, w: &Ward) -> Who {
     Who { client, csrf }
 }
 
+/// A department of a facility "M", made through the use cases (the facility on first use).
+pub async fn department(t: &TestApp, code: &str, name: &str) -> salus_app::organisation::Department {
+    let op = salus_app::Ctx::operator();
+    let org = t.app.organisation();
+    let facility = match org.facilities(&op).await.unwrap().into_iter().find(|f| f.code == "M") {
+        Some(f) => f,
+        None => org
+            .create_facility(
+                &op,
+                salus_app::organisation::FacilityInput {
+                    code: "M".into(),
+                    name: "Main".into(),
+                    active: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap(),
+    };
+    let input = salus_app::organisation::DepartmentInput {
+        facility_id: facility.id,
+        code: code.into(),
+        name: name.into(),
+        active: true,
+    };
+    org.create_department(&op, input).await.unwrap()
+}
+
 pub async fn open(t: &TestApp, w: &Ward) -> String {
     let (status, e) = send(
         t,
