@@ -130,8 +130,11 @@ fn api_methods() -> &'static HashMap<String, Vec<&'static str>> {
     })
 }
 
+/// The access a route pattern declares (looked up on every request and for every link
+/// drawn, so by hash rather than by walking the tables).
 pub fn declared(path: &str) -> Option<Access> {
-    routes().find(|r| r.path == path).map(|r| r.access)
+    static TABLE: OnceLock<HashMap<&'static str, Access>> = OnceLock::new();
+    TABLE.get_or_init(|| routes().map(|r| (r.path, r.access)).collect()).get(path).copied()
 }
 
 pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -25,13 +25,14 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 tokio::task_local! {
     /// The request being answered's id (the `x-request-id` header), set by the problem
     /// middleware around every request so each problem document and error page can show
-    /// it: a user quotes it, an operator finds the log lines.
-    pub static REQUEST_ID: String;
+    /// it: a user quotes it, an operator finds the log lines. Kept as the header value
+    /// (a reference-counted copy), turned into text only when an error is answered.
+    pub static REQUEST_ID: Option<HeaderValue>;
 }
 
 /// The id of the request being answered, if any.
 pub fn request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    REQUEST_ID.try_with(|id| id.as_ref().and_then(|v| v.to_str().ok()).map(str::to_owned)).ok().flatten()
 }
 
 /// A kind of error a client can tell apart: its stable slug (`urn:salus:problem:<slug>`),

@@ -13,7 +13,7 @@ use super::{REQUEST_ID as REQUEST_ID_HEADER, is_api_path};
 use crate::error::{ApiError, PROBLEM_JSON, ProblemKind, REQUEST_ID, error_page};
 
 pub async fn problem_details(req: Request, next: Next) -> Response {
-    let id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let id = req.headers().get(REQUEST_ID_HEADER).cloned();
     REQUEST_ID.scope(id, rewrite(req, next)).await
 }
 
