@@ -627,14 +627,9 @@ pub async fn active_with_role<C: ConnectionTrait>(
 /// Locks a user's row until the transaction ends (PostgreSQL), so checks about that user
 /// and the write they allow happen as one; SQLite's write transaction already excludes.
 pub async fn lock_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(), DbErr> {
-    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        user::Entity::find_by_id(id)
-            .select_only()
-            .column(user::Column::Id)
-            .lock_exclusive()
-            .into_tuple::<Uuid>()
-            .one(conn)
-            .await?;
+    let query = user::Entity::find_by_id(id).select_only().column(user::Column::Id);
+    if let Some(locked) = crate::dialect::lock_rows(query, conn.get_database_backend()) {
+        locked.into_tuple::<Uuid>().one(conn).await?;
     }
     Ok(())
 }

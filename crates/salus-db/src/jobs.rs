@@ -4,10 +4,10 @@
 //! whose lease ran out (their worker died).
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -35,9 +35,7 @@ pub async fn claim<C: ConnectionTrait>(
         .filter(due)
         .order_by_asc(job::Column::RunAt)
         .limit(limit);
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
+    q = crate::dialect::claim_unlocked(q, conn.get_database_backend());
     let ids: Vec<Uuid> = q.into_tuple().all(conn).await?;
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -50,6 +50,7 @@ where
 pub mod audit;
 pub mod backend;
 pub mod clinical;
+pub mod dialect;
 pub mod entity;
 pub mod error;
 pub mod identity;

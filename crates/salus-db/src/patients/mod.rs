@@ -13,8 +13,8 @@ use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -434,11 +434,8 @@ pub async fn has_photo<C: ConnectionTrait>(conn: &C, patient_id: Uuid) -> Result
 /// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite plans from
 /// its indexes alone).
 pub async fn analyze<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        conn.execute_unprepared("ANALYZE patients, patient_keys, patient_identifiers, patient_timeline")
-            .await?;
-    }
-    Ok(())
+    crate::dialect::analyze(conn, &["patients", "patient_keys", "patient_identifiers", "patient_timeline"])
+        .await
 }
 
 /// How many patient rows there are (for the generator's report).
