@@ -236,3 +236,22 @@ db_test!(the_document_states_the_bounds_and_methods_the_server_keeps, |t| {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["type"], "urn:salus:problem:method-not-allowed");
 });
+
+db_test!(the_api_document_and_problem_documents_are_snapshotted, |t| {
+    // Any change to the API's contract shows up as a diff of these files in review
+    // (`cargo insta review`), not as a surprise to an integrator.
+    let spec: Value = t.client.get(t.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    insta::assert_json_snapshot!("openapi", spec);
+    let anonymous = t.new_client();
+    let res = anonymous.get(t.url("/api/v1/me")).send().await.unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let mut problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["request_id"], id.as_str(), "the problem carries the request id");
+    problem.as_object_mut().unwrap().remove("request_id");
+    insta::assert_json_snapshot!("problem_unauthenticated", problem);
+    let csrf = t.login_as("snap.admin", &[Role::Admin]).await;
+    let res = post_users(&t, &csrf, r#"{"username": "x", "display_name": " ", "roles": []}"#).await;
+    let mut problem: Value = res.json().await.unwrap();
+    problem.as_object_mut().unwrap().remove("request_id");
+    insta::assert_json_snapshot!("problem_validation", problem);
+});
