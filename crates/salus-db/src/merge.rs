@@ -163,19 +163,3 @@ pub async fn send_back<C: ConnectionTrait>(
     }
     Ok(back)
 }
-
-/// How many rows of each following table refer to `patient` (for tests and checks).
-pub async fn counts<C: ConnectionTrait>(conn: &C, patient: Uuid) -> Result<BTreeMap<String, i64>, DbErr> {
-    let mut out = BTreeMap::new();
-    for l in links().filter(|l| matches!(l.rule, Rule::Follows { .. })) {
-        let mut select = Query::select();
-        select
-            .expr_as(Expr::col(Alias::new(l.column)).count(), Alias::new("n"))
-            .from(Alias::new(l.table))
-            .and_where(Expr::col(Alias::new(l.column)).eq(patient));
-        let row = conn.query_one(&select).await?;
-        let n = row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
-        out.insert(l.table.to_owned(), n);
-    }
-    Ok(out)
-}
