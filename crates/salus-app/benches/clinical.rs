@@ -9,6 +9,7 @@
 //!        10,000 encounters are added to it)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use salus_core::clinical::ClinicalStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,8 +127,8 @@ async fn main() {
                 id,
                 patient_id: busy,
                 appointment_id: None,
-                class: "AMB".into(),
-                status: "finished".into(),
+                class: salus_core::clinical::EncounterClass::Outpatient,
+                status: salus_core::clinical::EncounterStatus::Finished,
                 doctor_id: doc_id,
                 department_id: None,
                 chief_complaint: Some(format!("Visit {n}")),
@@ -163,7 +164,11 @@ async fn main() {
                     encounter_id: Some(id),
                     code: "I10".into(),
                     description: "Essential (primary) hypertension".into(),
-                    clinical_status: if n % 20 == 0 { "resolved".into() } else { "active".into() },
+                    clinical_status: if n % 20 == 0 {
+                        ClinicalStatus::Resolved
+                    } else {
+                        ClinicalStatus::Active
+                    },
                     onset_date: None,
                     recorded_by: None,
                     recorded_at: at,

@@ -210,7 +210,7 @@ async fn main() {
                     duration_minutes: 15,
                     seat: Some(1),
                     kind: "booked".into(),
-                    status: "booked".into(),
+                    status: salus_core::scheduling::AppointmentStatus::Booked,
                     reason: None,
                     token: None,
                     cancel_reason: None,

@@ -59,22 +59,7 @@ impl Ctx {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Success,
-    Failure,
-    Denied,
-}
-
-impl Outcome {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Denied => "denied",
-        }
-    }
-}
+pub use salus_core::audit::Outcome;
 
 /// What happened, for [`record`].
 #[derive(Debug, Clone)]
@@ -144,7 +129,7 @@ pub fn row(ctx: &Ctx, event: Event) -> audit_event::Model {
             actor_name: actor_name.chars().take(100).collect(),
             actor_roles,
             action: event.action.to_owned(),
-            outcome: event.outcome.as_str().to_owned(),
+            outcome: event.outcome,
             resource_type: event.resource_type.to_owned(),
             resource_id: cut(event.resource_id, 100),
             patient_id: event.patient_id,
@@ -183,7 +168,7 @@ pub fn canonical_bytes(e: &audit_event::Model) -> Vec<u8> {
         actor_name: &e.actor_name,
         actor_roles: &e.actor_roles,
         action: &e.action,
-        outcome: &e.outcome,
+        outcome: e.outcome.as_str(),
         resource_type: &e.resource_type,
         resource_id: e.resource_id.as_deref(),
         patient_id: e.patient_id.map(|u| u.to_string()),
@@ -333,7 +318,7 @@ impl crate::Audit<'_> {
         mut filter: q::EventFilter,
         before: Option<(DateTime<Utc>, Uuid)>,
         limit: u64,
-    ) -> Result<Vec<audit_event::Model>, AppError> {
+    ) -> Result<Vec<salus_core::audit::AuditEvent>, AppError> {
         self.authorize(ctx, crate::identity::Permission::AuditView).await?;
         if let Some(name) = actor_username.map(str::trim).filter(|n| !n.is_empty()) {
             let username = salus_core::Username::parse(name)?;
@@ -342,7 +327,7 @@ impl crate::Audit<'_> {
                 None => return Ok(Vec::new()),
             }
         }
-        Ok(q::search_events(self.db.reader(), &filter, before, limit).await?)
+        Ok(crate::records(q::search_events(self.db.reader(), &filter, before, limit).await?))
     }
 
     /// Events with `from <= at < to` in time order, a page at a time, for export.
@@ -352,8 +337,8 @@ impl crate::Audit<'_> {
         to: DateTime<Utc>,
         after: Option<(DateTime<Utc>, Uuid)>,
         limit: u64,
-    ) -> Result<Vec<audit_event::Model>, AppError> {
-        Ok(q::events_between(self.db.reader(), from, to, after, limit).await?)
+    ) -> Result<Vec<salus_core::audit::AuditEvent>, AppError> {
+        Ok(crate::records(q::events_between(self.db.reader(), from, to, after, limit).await?))
     }
 }
 
@@ -369,7 +354,7 @@ mod tests {
             actor_name: "operator".into(),
             actor_roles: String::new(),
             action: "user.create".into(),
-            outcome: "success".into(),
+            outcome: Outcome::Success,
             resource_type: "user".into(),
             resource_id: Some("x".into()),
             patient_id: None,
@@ -388,7 +373,7 @@ mod tests {
         assert_eq!(h, chain_hash(GENESIS, &e.clone()), "deterministic");
         assert_ne!(h, chain_hash(&h, &e), "depends on the previous hash");
         let mut changed = e.clone();
-        changed.outcome = "failure".into();
+        changed.outcome = Outcome::Failure;
         assert_ne!(h, chain_hash(GENESIS, &changed));
         let mut changed = e;
         changed.at += chrono::Duration::microseconds(1);

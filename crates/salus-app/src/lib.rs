@@ -14,6 +14,7 @@ pub mod audit_reads;
 pub mod clinical;
 pub mod error;
 pub mod files;
+pub mod health;
 pub mod hospital;
 pub mod identity;
 pub mod jobs;
@@ -28,6 +29,11 @@ pub use audit::Ctx;
 pub use error::AppError;
 use salus_core::{Currency, Role};
 use salus_db::Db;
+
+/// Rows as the domain's records: what a use case hands to a door (never an entity).
+pub(crate) fn records<M, R: From<M>>(rows: Vec<M>) -> Vec<R> {
+    rows.into_iter().map(R::from).collect()
+}
 
 /// Declares a context's service: a handle type, and the `App` method that returns it.
 macro_rules! service {

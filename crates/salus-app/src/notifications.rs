@@ -394,9 +394,9 @@ impl crate::Notifications<'_> {
     pub async fn notification_templates(
         &self,
         ctx: &Ctx,
-    ) -> Result<Vec<notification_template::Model>, AppError> {
+    ) -> Result<Vec<salus_core::notifications::MessageTemplate>, AppError> {
         self.authorize(ctx, Permission::JobsManage).await?;
-        Ok(q::templates(self.db.reader()).await?)
+        Ok(crate::records(q::templates(self.db.reader()).await?))
     }
 
     /// Checks a template by rendering it with the sample values; returns the rendering.

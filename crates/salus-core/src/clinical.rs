@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use crate::FieldError;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
 
 /// A decimal as typed ("36.8", "36,8") in units of 10^-`places`: "36.8" with 1 is 368.
 pub fn parse_scaled(text: &str, places: u32, field: &'static str) -> Result<Option<i32>, FieldError> {
@@ -143,53 +145,307 @@ pub fn bmi_x10(weight_g: Option<i32>, height_mm: Option<i32>) -> Option<i32> {
     i32::try_from((w * 10_000 + h * h / 2) / (h * h)).ok()
 }
 
-macro_rules! coded {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub const fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(text: &str, field: &'static str) -> Result<$name, FieldError> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == text.trim()).ok_or_else(|| {
-                    let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    FieldError::new(field, format!("choose one of {}", all.join(", ")))
-                })
-            }
-        }
-    };
-}
-
 coded!(
     /// FHIR Encounter.class.
-    EncounterClass { Outpatient => "AMB", Emergency => "EMER" }
+    pub enum EncounterClass {
+        #[serde(rename = "AMB")]
+        #[strum(serialize = "AMB")]
+        #[cfg_attr(feature = "db", sea_orm(string_value = "AMB"))]
+        Outpatient,
+        #[serde(rename = "EMER")]
+        #[strum(serialize = "EMER")]
+        #[cfg_attr(feature = "db", sea_orm(string_value = "EMER"))]
+        Emergency,
+    }
 );
 coded!(
     /// Where an encounter stands.
-    EncounterStatus { InProgress => "in_progress", Finished => "finished", EnteredInError => "entered_in_error" }
+    pub enum EncounterStatus {
+        InProgress,
+        Finished,
+        EnteredInError,
+    }
 );
 coded!(
     /// A note is a draft until signed; signed is final.
-    NoteStatus { Draft => "draft", Signed => "signed", EnteredInError => "entered_in_error" }
+    pub enum NoteStatus {
+        Draft,
+        Signed,
+        EnteredInError,
+    }
 );
 coded!(
     /// FHIR Condition.clinicalStatus (the subset a problem list needs).
-    ClinicalStatus { Active => "active", Resolved => "resolved" }
+    pub enum ClinicalStatus {
+        Active,
+        Resolved,
+    }
 );
 coded!(
     /// FHIR AllergyIntolerance reaction severity.
-    Severity { Mild => "mild", Moderate => "moderate", Severe => "severe" }
+    pub enum Severity {
+        Mild,
+        Moderate,
+        Severe,
+    }
 );
 coded!(
     /// FHIR AllergyIntolerance.clinicalStatus.
-    AllergyStatus { Active => "active", Inactive => "inactive", Resolved => "resolved" }
+    pub enum AllergyStatus {
+        Active,
+        Inactive,
+        Resolved,
+    }
 );
+coded!(
+    /// FHIR MedicationRequest.status (the subset an outpatient prescription needs).
+    pub enum PrescriptionStatus {
+        Active,
+        Completed,
+        Stopped,
+        EnteredInError,
+    }
+);
+coded!(
+    /// Where a referral stands: open → accepted → completed, or cancelled before that.
+    pub enum ReferralStatus {
+        Open,
+        Accepted,
+        Completed,
+        Cancelled,
+    }
+);
+coded!(
+    /// FHIR ServiceRequest.priority (the two a referral letter uses).
+    pub enum Urgency {
+        Routine,
+        Urgent,
+    }
+);
+
+impl PrescriptionStatus {
+    /// Whether a prescription may move to `to`, and whether the move needs a reason:
+    /// active → completed; active → stopped (why); anything → entered in error (why).
+    pub fn may_become(self, to: PrescriptionStatus) -> Option<bool> {
+        use PrescriptionStatus::*;
+        match (self, to) {
+            (Active, Completed) => Some(false),
+            (Active, Stopped) => Some(true),
+            (from, EnteredInError) if from != EnteredInError => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl ReferralStatus {
+    pub fn may_become(self, to: ReferralStatus) -> bool {
+        use ReferralStatus::*;
+        matches!((self, to), (Open, Accepted) | (Accepted | Open, Completed) | (Open | Accepted, Cancelled))
+    }
+}
+
+/// An allergy or intolerance on the patient's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Allergy {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub substance: String,
+    pub reaction: Option<String>,
+    pub severity: Severity,
+    pub status: AllergyStatus,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+    pub error_reason: Option<String>,
+    pub version: i32,
+}
+
+/// A problem on the patient's list (ICD-10 coded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub code: String,
+    pub description: String,
+    pub clinical_status: ClinicalStatus,
+    pub onset_date: Option<NaiveDate>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub error_reason: Option<String>,
+    pub version: i32,
+}
+
+/// A vaccine given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Immunization {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub vaccine: String,
+    pub dose_number: Option<i32>,
+    pub given_on: NaiveDate,
+    pub lot_number: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+    pub error_reason: Option<String>,
+}
+
+/// A visit: outpatient or emergency, open until finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Encounter {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub appointment_id: Option<Uuid>,
+    pub class: EncounterClass,
+    pub status: EncounterStatus,
+    pub doctor_id: Uuid,
+    pub department_id: Option<Uuid>,
+    pub chief_complaint: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub error_reason: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// One set of vital signs, in fixed integer units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VitalSigns {
+    pub id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub patient_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<Uuid>,
+    pub temperature_dc: Option<i32>,
+    pub pulse_bpm: Option<i32>,
+    pub systolic: Option<i32>,
+    pub diastolic: Option<i32>,
+    pub respiratory_rate: Option<i32>,
+    pub spo2: Option<i32>,
+    pub weight_g: Option<i32>,
+    pub height_mm: Option<i32>,
+    pub bmi_x10: Option<i32>,
+    pub error_reason: Option<String>,
+}
+
+/// A clinical note (SOAP): a draft until signed; an amendment is a new version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: Uuid,
+    pub encounter_id: Uuid,
+    pub patient_id: Uuid,
+    pub author_id: Uuid,
+    pub status: NoteStatus,
+    pub amends: Option<Uuid>,
+    pub amend_reason: Option<String>,
+    pub subjective: String,
+    pub objective: String,
+    pub assessment: String,
+    pub plan: String,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub error_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A medicine prescribed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prescription {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub prescriber_id: Uuid,
+    pub medicine_id: Uuid,
+    pub medicine_name: String,
+    pub dose: String,
+    pub route: String,
+    pub frequency: String,
+    pub duration_days: Option<i32>,
+    pub quantity: Option<i32>,
+    pub instructions: Option<String>,
+    pub status: PrescriptionStatus,
+    pub status_reason: Option<String>,
+    pub override_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A referral to a department or a doctor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Referral {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub from_doctor_id: Uuid,
+    pub to_department_id: Option<Uuid>,
+    pub to_doctor_id: Option<Uuid>,
+    pub reason: String,
+    pub urgency: Urgency,
+    pub status: ReferralStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// A file kept with the record (its bytes are fetched on their own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub encounter_id: Option<Uuid>,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: Option<Uuid>,
+    pub uploaded_at: DateTime<Utc>,
+    pub error_reason: Option<String>,
+}
+
+/// An entry of the formulary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Medicine {
+    pub id: Uuid,
+    pub generic_name: String,
+    pub form: String,
+    pub strength: String,
+    pub route: String,
+    pub atc_code: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Medicine {
+    /// The name a prescription carries: "Amoxicillin 500 mg capsule".
+    pub fn label(&self) -> String {
+        medicine_label(&self.generic_name, &self.strength, &self.form)
+    }
+}
+
+/// "Amoxicillin 500 mg capsule": name, strength, form.
+pub fn medicine_label(generic_name: &str, strength: &str, form: &str) -> String {
+    format!("{generic_name} {strength} {form}")
+}
+
+/// A department's starting text for a note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoteTemplate {
+    pub id: Uuid,
+    pub department_id: Option<Uuid>,
+    pub name: String,
+    pub subjective: String,
+    pub objective: String,
+    pub assessment: String,
+    pub plan: String,
+    pub active: bool,
+    pub updated_at: DateTime<Utc>,
+}
 
 #[cfg(test)]
 mod tests {
@@ -232,5 +488,20 @@ mod tests {
     fn codes_round_trip() {
         assert_eq!(EncounterClass::parse("EMER", "class").unwrap(), EncounterClass::Emergency);
         assert!(Severity::parse("deadly", "severity").is_err());
+        assert_eq!(EncounterClass::Outpatient.as_str(), "AMB");
+        assert_eq!(NoteStatus::EnteredInError.as_str(), "entered_in_error");
+        let message = Urgency::parse("soon", "urgency").unwrap_err().message;
+        assert_eq!(message, "choose one of routine, urgent");
+    }
+
+    #[test]
+    fn status_moves() {
+        use PrescriptionStatus as P;
+        assert_eq!(P::Active.may_become(P::Completed), Some(false));
+        assert_eq!(P::Active.may_become(P::Stopped), Some(true), "stopping needs a reason");
+        assert_eq!(P::Completed.may_become(P::Stopped), None);
+        assert_eq!(P::EnteredInError.may_become(P::EnteredInError), None);
+        assert!(ReferralStatus::Open.may_become(ReferralStatus::Completed));
+        assert!(!ReferralStatus::Completed.may_become(ReferralStatus::Cancelled));
     }
 }

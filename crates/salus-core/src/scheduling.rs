@@ -3,9 +3,11 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::FieldError;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
 
 /// A time of day on the facility's wall clock, to the minute ("09:30").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,53 +49,37 @@ impl Serialize for WallTime {
     }
 }
 
-/// Where an appointment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppointmentStatus {
-    Booked,
-    CheckedIn,
-    InConsultation,
-    Finished,
-    Cancelled,
-    NoShow,
-    Rescheduled,
-}
-
-/// A move from one status to another, as a user asks for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Transition {
-    CheckIn,
-    Start,
-    Finish,
-    Cancel,
-    NoShow,
-}
+coded!(
+    /// Where an appointment stands.
+    pub enum AppointmentStatus {
+        Booked,
+        CheckedIn,
+        InConsultation,
+        Finished,
+        Cancelled,
+        NoShow,
+        Rescheduled,
+    }
+);
+coded!(
+    /// A move from one status to another, as a user asks for it.
+    pub enum Transition {
+        CheckIn,
+        Start,
+        Finish,
+        Cancel,
+        NoShow,
+    }
+);
+coded!(
+    /// A day off a doctor's usual sessions (leave) or a session added to it (extra).
+    pub enum ExceptionKind {
+        Leave,
+        Extra,
+    }
+);
 
 impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 7] = [
-        AppointmentStatus::Booked,
-        AppointmentStatus::CheckedIn,
-        AppointmentStatus::InConsultation,
-        AppointmentStatus::Finished,
-        AppointmentStatus::Cancelled,
-        AppointmentStatus::NoShow,
-        AppointmentStatus::Rescheduled,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AppointmentStatus::Booked => "booked",
-            AppointmentStatus::CheckedIn => "checked_in",
-            AppointmentStatus::InConsultation => "in_consultation",
-            AppointmentStatus::Finished => "finished",
-            AppointmentStatus::Cancelled => "cancelled",
-            AppointmentStatus::NoShow => "no_show",
-            AppointmentStatus::Rescheduled => "rescheduled",
-        }
-    }
-
     pub const fn label(self) -> &'static str {
         match self {
             AppointmentStatus::Booked => "Booked",
@@ -104,10 +90,6 @@ impl AppointmentStatus {
             AppointmentStatus::NoShow => "Did not come",
             AppointmentStatus::Rescheduled => "Rescheduled",
         }
-    }
-
-    pub fn parse(text: &str) -> Option<AppointmentStatus> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// The status after `t`, or `None` when the move is not allowed from here. Only a
@@ -133,25 +115,6 @@ impl AppointmentStatus {
                 | AppointmentStatus::InConsultation
                 | AppointmentStatus::Finished
         )
-    }
-}
-
-impl Transition {
-    pub const ALL: [Transition; 5] =
-        [Transition::CheckIn, Transition::Start, Transition::Finish, Transition::Cancel, Transition::NoShow];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Transition::CheckIn => "check_in",
-            Transition::Start => "start",
-            Transition::Finish => "finish",
-            Transition::Cancel => "cancel",
-            Transition::NoShow => "no_show",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Transition> {
-        Self::ALL.into_iter().find(|t| t.as_str() == text)
     }
 }
 
@@ -208,6 +171,43 @@ pub fn day_slots<D: Clone>(
     }
     slots.sort_by_key(|s| s.time);
     slots
+}
+
+/// A doctor's weekly session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleTemplate {
+    pub id: Uuid,
+    pub doctor_id: Uuid,
+    pub department_id: Uuid,
+    pub weekday: i16,
+    pub start_time: String,
+    pub end_time: String,
+    pub slot_minutes: i32,
+    pub capacity: i32,
+    pub overbook: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Leave (no sessions) or an extra session on one date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleException {
+    pub id: Uuid,
+    pub doctor_id: Option<Uuid>,
+    pub date: NaiveDate,
+    pub kind: ExceptionKind,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub slot_minutes: Option<i32>,
+    pub capacity: Option<i32>,
+    pub reason: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -188,15 +188,7 @@ pub async fn actions_of<C: ConnectionTrait>(
         .await
 }
 
-/// What the audit viewer filters on; every field optional.
-#[derive(Debug, Clone, Default)]
-pub struct EventFilter {
-    pub actor_id: Option<Uuid>,
-    pub patient_id: Option<Uuid>,
-    pub action_prefix: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
+pub use salus_core::audit::EventFilter;
 
 /// Events matching `filter`, newest first, before the `(at, id)` position `before`. Each
 /// filter has an index led by its column and followed by `at`, so a page costs the same

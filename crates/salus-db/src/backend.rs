@@ -5,6 +5,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
@@ -73,6 +75,18 @@ pub struct Db {
     /// SQLite: the connection that copies the write-ahead log into the database file.
     checkpointer: Option<DatabaseConnection>,
     max_connections: u32,
+    /// Statements run by the request pools since the process started (not the
+    /// checkpointer's): `/metrics` shows it, and the statement-budget test reads it.
+    statements: Arc<AtomicU64>,
+}
+
+/// Counts every statement a connection runs (SeaORM calls it once per statement).
+fn counted(mut conn: DatabaseConnection, counter: &Arc<AtomicU64>) -> DatabaseConnection {
+    let counter = Arc::clone(counter);
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    conn
 }
 
 impl Db {
@@ -93,13 +107,15 @@ impl Db {
                 } else {
                     pool_opts.connect_with(opts).await.map_err(|e| DbError::Connect(e.to_string()))?
                 };
-                let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+                let statements = Arc::default();
+                let conn = counted(SqlxPostgresConnector::from_sqlx_postgres_pool(pool), &statements);
                 Ok(Self {
                     backend: Backend::Postgres,
                     read: conn.clone(),
                     write: conn,
                     checkpointer: None,
                     max_connections: settings.max_connections,
+                    statements,
                 })
             }
         }
@@ -152,13 +168,20 @@ impl Db {
             opts.read_only(true),
         )
         .await?;
+        let statements = Arc::default();
         Ok(Self {
             backend: Backend::Sqlite,
-            read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
-            write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+            read: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(reader), &statements),
+            write: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(writer), &statements),
             checkpointer: Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(checkpointer)),
             max_connections: settings.max_connections,
+            statements,
         })
+    }
+
+    /// Statements run so far (reads and writes, not checkpoints).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn backend(&self) -> Backend {

@@ -5,6 +5,7 @@
 
 use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
+use salus_core::clinical::{ClinicalStatus, NoteStatus, PrescriptionStatus};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
@@ -134,7 +135,7 @@ pub async fn save_draft<C: ConnectionTrait>(
         .col_expr(note::Column::Version, Expr::value(version + 1))
         .filter(note::Column::Id.eq(id))
         .filter(note::Column::AuthorId.eq(author))
-        .filter(note::Column::Status.eq("draft"))
+        .filter(note::Column::Status.eq(NoteStatus::Draft))
         .filter(note::Column::Version.eq(version))
         .exec(conn)
         .await?;
@@ -150,13 +151,13 @@ pub async fn sign_note<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = note::Entity::update_many()
-        .col_expr(note::Column::Status, Expr::value("signed"))
+        .col_expr(note::Column::Status, Expr::value(NoteStatus::Signed))
         .col_expr(note::Column::SignedAt, Expr::value(now))
         .col_expr(note::Column::UpdatedAt, Expr::value(now))
         .col_expr(note::Column::Version, Expr::value(version + 1))
         .filter(note::Column::Id.eq(id))
         .filter(note::Column::AuthorId.eq(author))
-        .filter(note::Column::Status.eq("draft"))
+        .filter(note::Column::Status.eq(NoteStatus::Draft))
         .filter(note::Column::Version.eq(version))
         .exec(conn)
         .await?;
@@ -171,11 +172,11 @@ pub async fn note_in_error<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = note::Entity::update_many()
-        .col_expr(note::Column::Status, Expr::value("entered_in_error"))
+        .col_expr(note::Column::Status, Expr::value(NoteStatus::EnteredInError))
         .col_expr(note::Column::ErrorReason, Expr::value(reason))
         .col_expr(note::Column::UpdatedAt, Expr::value(now))
         .filter(note::Column::Id.eq(id))
-        .filter(note::Column::Status.ne("entered_in_error"))
+        .filter(note::Column::Status.ne(NoteStatus::EnteredInError))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -254,7 +255,7 @@ pub async fn active_diagnoses_of<C: ConnectionTrait>(
 ) -> Result<Vec<diagnosis::Model>, DbErr> {
     diagnosis::Entity::find()
         .filter(diagnosis::Column::PatientId.eq(patient))
-        .filter(diagnosis::Column::ClinicalStatus.eq("active"))
+        .filter(diagnosis::Column::ClinicalStatus.eq(ClinicalStatus::Active))
         .filter(diagnosis::Column::ErrorReason.is_null())
         .order_by_desc(diagnosis::Column::RecordedAt)
         .all(conn)
@@ -401,7 +402,7 @@ pub async fn active_prescriptions_of<C: ConnectionTrait>(
 ) -> Result<Vec<prescription::Model>, DbErr> {
     prescription::Entity::find()
         .filter(prescription::Column::PatientId.eq(patient))
-        .filter(prescription::Column::Status.eq("active"))
+        .filter(prescription::Column::Status.eq(PrescriptionStatus::Active))
         .order_by_desc(prescription::Column::CreatedAt)
         .all(conn)
         .await

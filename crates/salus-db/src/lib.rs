@@ -60,6 +60,7 @@ pub mod migration;
 pub mod notifications;
 pub mod organisation;
 pub mod patients;
+mod records;
 pub mod scheduling;
 
 pub use backend::{Backend, Db, PoolSettings, PoolStats};

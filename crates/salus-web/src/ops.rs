@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use salus_db::MigrationState;
+use salus_app::health::Readiness;
 use serde_json::json;
 
 use crate::AppState;
@@ -39,23 +39,12 @@ async fn live() -> Response {
 }
 
 async fn ready(State(state): State<AppState>) -> Response {
-    let db = &state.app.db;
-    let (ok, database, schema) = match db.ping().await {
-        Err(e) => {
-            tracing::warn!(cause = %e, "readiness: database unreachable");
-            (false, "unreachable", "unknown".to_owned())
-        }
-        Ok(()) => match db.migration_state().await {
-            Ok(MigrationState::Current) => (true, "reachable", "current".to_owned()),
-            Ok(MigrationState::Pending(p)) => {
-                (false, "reachable", format!("{} migration(s) pending", p.len()))
-            }
-            Ok(MigrationState::Newer(n)) => (false, "reachable", format!("migrated by a newer Salus ({n})")),
-            Err(e) => {
-                tracing::warn!(cause = %e, "readiness: cannot read migrations");
-                (false, "reachable", "unknown".to_owned())
-            }
-        },
+    let (ok, database, schema) = match state.app.readiness().await {
+        Readiness::Ready => (true, "reachable", "current".to_owned()),
+        Readiness::Unreachable => (false, "unreachable", "unknown".to_owned()),
+        Readiness::Pending(n) => (false, "reachable", format!("{n} migration(s) pending")),
+        Readiness::Newer(n) => (false, "reachable", format!("migrated by a newer Salus ({n})")),
+        Readiness::Unknown => (false, "reachable", "unknown".to_owned()),
     };
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     health(
@@ -68,9 +57,10 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> Response {
-    let pool = state.app.db.pool_stats();
+    let pool = state.app.pool_stats();
     metrics::gauge!("db_pool_connections").set(f64::from(pool.size));
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));
     metrics::gauge!("db_pool_max_connections").set(f64::from(pool.max));
+    metrics::counter!("db_statements_total").absolute(state.app.statements());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], prometheus().render()).into_response()
 }

@@ -66,7 +66,11 @@ db_test!(changes_sign_ins_and_denials_are_events, |t| {
     }
     let failed = events(&t, "session.login_failed").await;
     assert_eq!(failed.len(), 2);
-    assert!(failed.iter().all(|e| e.outcome == "failure" && e.actor_name == "anonymous"));
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.outcome == salus_core::audit::Outcome::Failure && e.actor_name == "anonymous")
+    );
     assert!(
         failed[0].resource_id.is_some() && failed[1].resource_id.is_none(),
         "linked to the account when there is one"

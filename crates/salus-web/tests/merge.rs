@@ -134,7 +134,7 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
             duration_minutes: 15,
             seat: Some(1),
             kind: "booked".into(),
-            status: "booked".into(),
+            status: salus_core::scheduling::AppointmentStatus::Booked,
             reason: None,
             token: None,
             cancel_reason: None,

@@ -156,6 +156,7 @@ db_test!(metrics_count_requests_by_route, |t| {
     );
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("db_pool_max_connections"));
+    assert!(text.contains("db_statements_total"), "{text}");
 });
 
 db_test!(concurrent_writes_never_fail, |t| {

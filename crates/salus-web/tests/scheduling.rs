@@ -128,7 +128,7 @@ async fn todays(t: &TestApp, c: &Clinic, minutes: i64) -> String {
         duration_minutes: 15,
         seat: Some(1),
         kind: "booked".into(),
-        status: "booked".into(),
+        status: salus_core::scheduling::AppointmentStatus::Booked,
         reason: Some("Cough".into()),
         token: None,
         cancel_reason: None,

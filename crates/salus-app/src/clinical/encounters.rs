@@ -23,9 +23,9 @@ const NOTE_SECTION_MAX: usize = 20_000;
 /// An encounter with its vitals and notes.
 #[derive(Debug, Clone, Serialize)]
 pub struct EncounterView {
-    pub encounter: encounter::Model,
-    pub vitals: Vec<vital::Model>,
-    pub notes: Vec<note::Model>,
+    pub encounter: salus_core::clinical::Encounter,
+    pub vitals: Vec<salus_core::clinical::VitalSigns>,
+    pub notes: Vec<salus_core::clinical::Note>,
 }
 
 /// A new encounter.
@@ -101,7 +101,7 @@ impl crate::Clinical<'_> {
     }
 
     /// Whether the caller reads as the patient (signed notes only).
-    fn reads_as_patient(ctx: &Ctx) -> bool {
+    pub(crate) fn reads_as_patient(ctx: &Ctx) -> bool {
         matches!(&ctx.actor, Actor::User(u) if u.roles.contains(&Role::Patient))
     }
 
@@ -120,7 +120,11 @@ impl crate::Clinical<'_> {
     /// Opens an encounter: outpatient from an appointment (checked in or with the doctor)
     /// or without one, or an emergency. The signed-in doctor is its doctor.
     #[tracing::instrument(skip_all, fields(patient_id = %input.patient_id))]
-    pub async fn open_encounter(&self, ctx: &Ctx, input: NewEncounter) -> Result<encounter::Model, AppError> {
+    pub async fn open_encounter(
+        &self,
+        ctx: &Ctx,
+        input: NewEncounter,
+    ) -> Result<salus_core::clinical::Encounter, AppError> {
         let patient = self.clinical_patient(ctx, input.patient_id, Permission::ClinicalWrite).await?;
         let doctor = me(ctx)?;
         let class = EncounterClass::parse(&input.class, "class")?;
@@ -150,8 +154,8 @@ impl crate::Clinical<'_> {
             id: EncounterId::new().as_uuid(),
             patient_id: patient.id,
             appointment_id: input.appointment_id.map(|a| a.as_uuid()),
-            class: class.as_str().into(),
-            status: EncounterStatus::InProgress.as_str().into(),
+            class,
+            status: EncounterStatus::InProgress,
             doctor_id: doctor.as_uuid(),
             department_id: department,
             chief_complaint: complaint.clone(),
@@ -176,7 +180,7 @@ impl crate::Clinical<'_> {
             .detail(json!({ "class": row.class, "appointment_id": row.appointment_id }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// An encounter with its vitals and notes (a patient's own account sees signed notes only).
@@ -188,10 +192,14 @@ impl crate::Clinical<'_> {
         let vitals = q::vitals_of_encounter(self.db.reader(), row.id).await?;
         let mut notes = q::notes_of_encounter(self.db.reader(), row.id).await?;
         if Self::reads_as_patient(ctx) {
-            notes.retain(|n| n.status == NoteStatus::Signed.as_str());
+            notes.retain(|n| n.status == NoteStatus::Signed);
         }
         self.audit_clinical_read(ctx, "encounter", row.id.to_string(), row.patient_id).await?;
-        Ok(EncounterView { encounter: row, vitals, notes })
+        Ok(EncounterView {
+            encounter: row.into(),
+            vitals: crate::records(vitals),
+            notes: crate::records(notes),
+        })
     }
 
     /// A patient's encounters, newest first, paged by (start, id).
@@ -201,7 +209,7 @@ impl crate::Clinical<'_> {
         patient: PatientId,
         after: Option<(DateTime<Utc>, uuid::Uuid)>,
         limit: u64,
-    ) -> Result<Vec<encounter::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::Encounter>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::encounters_of(self.db.reader(), patient.as_uuid(), after, limit.clamp(1, 200)).await?;
         let events = rows
@@ -214,7 +222,7 @@ impl crate::Clinical<'_> {
             })
             .collect();
         self.reads.record(events).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Finishes an encounter (its doctor), or marks it entered in error with a reason.
@@ -224,12 +232,15 @@ impl crate::Clinical<'_> {
         id: EncounterId,
         version: i32,
         error_reason: Option<&str>,
-    ) -> Result<encounter::Model, AppError> {
+    ) -> Result<salus_core::clinical::Encounter, AppError> {
         let txn = self.db.begin_write().await?;
         let mut row = q::find_encounter(&txn, id.as_uuid()).await?.ok_or(AppError::NotFound("encounter"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalWrite).await?;
-        if row.status != EncounterStatus::InProgress.as_str() && error_reason.is_none() {
-            return Err(AppError::Conflict(format!("the encounter is {}", row.status.replace('_', " "))));
+        if row.status != EncounterStatus::InProgress && error_reason.is_none() {
+            return Err(AppError::Conflict(format!(
+                "the encounter is {}",
+                row.status.as_str().replace('_', " ")
+            )));
         }
         if row.version != version {
             return Err(crate::organisation::stale_as("encounter", row.version, &row));
@@ -239,7 +250,7 @@ impl crate::Clinical<'_> {
             Some(reason) => {
                 let reason = parse_optional_label(reason, "reason", 300)?
                     .ok_or_else(|| AppError::field("reason", "say what was wrong"))?;
-                row.status = EncounterStatus::EnteredInError.as_str().into();
+                row.status = EncounterStatus::EnteredInError;
                 row.error_reason = Some(reason);
                 "encounter.entered_in_error"
             }
@@ -247,7 +258,7 @@ impl crate::Clinical<'_> {
                 if row.doctor_id != me(ctx)?.as_uuid() {
                     return Err(AppError::Conflict("only the encounter's doctor finishes it".into()));
                 }
-                row.status = EncounterStatus::Finished.as_str().into();
+                row.status = EncounterStatus::Finished;
                 row.ended_at = Some(now);
                 "encounter.finish"
             }
@@ -259,7 +270,7 @@ impl crate::Clinical<'_> {
         let event = Event::new(action, "encounter", Some(id.to_string())).patient(row.patient_id);
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Records vital signs in an encounter still in progress.
@@ -269,12 +280,12 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         id: EncounterId,
         text: &VitalsText,
-    ) -> Result<vital::Model, AppError> {
+    ) -> Result<salus_core::clinical::VitalSigns, AppError> {
         let enc = q::find_encounter(self.db.reader(), id.as_uuid())
             .await?
             .ok_or(AppError::NotFound("encounter"))?;
         self.clinical_patient(ctx, enc.patient_id.into(), Permission::VitalsRecord).await?;
-        if enc.status != EncounterStatus::InProgress.as_str() {
+        if enc.status != EncounterStatus::InProgress {
             return Err(AppError::Conflict("vitals are recorded in an encounter in progress".into()));
         }
         let v = Vitals::check(text).map_err(AppError::Invalid)?;
@@ -317,7 +328,7 @@ impl crate::Clinical<'_> {
         let event = Event::new("vitals.record", "vitals", Some(row.id.to_string())).patient(enc.patient_id);
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// A patient's latest vital signs (for the chart's trends), newest first.
@@ -326,11 +337,11 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         patient: PatientId,
         limit: u64,
-    ) -> Result<Vec<vital::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::VitalSigns>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::vitals_of(self.db.reader(), patient.as_uuid(), limit.clamp(1, 500)).await?;
         self.audit_clinical_read(ctx, "vitals", patient.to_string(), patient.as_uuid()).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Starts a note (a draft) in an encounter, empty, from a template, or with text.
@@ -341,12 +352,12 @@ impl crate::Clinical<'_> {
         id: EncounterId,
         template: Option<uuid::Uuid>,
         soap: Soap,
-    ) -> Result<note::Model, AppError> {
+    ) -> Result<salus_core::clinical::Note, AppError> {
         let enc = q::find_encounter(self.db.reader(), id.as_uuid())
             .await?
             .ok_or(AppError::NotFound("encounter"))?;
         self.clinical_patient(ctx, enc.patient_id.into(), Permission::ClinicalWrite).await?;
-        if enc.status == EncounterStatus::EnteredInError.as_str() {
+        if enc.status == EncounterStatus::EnteredInError {
             return Err(AppError::Conflict("the encounter was entered in error".into()));
         }
         let soap = match template {
@@ -371,7 +382,7 @@ impl crate::Clinical<'_> {
             encounter_id: enc.id,
             patient_id: enc.patient_id,
             author_id: me(ctx)?.as_uuid(),
-            status: NoteStatus::Draft.as_str().into(),
+            status: NoteStatus::Draft,
             amends: None,
             amend_reason: None,
             subjective: s,
@@ -393,7 +404,7 @@ impl crate::Clinical<'_> {
         )
         .await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Saves a draft's text (its author, from the version seen).
@@ -403,7 +414,7 @@ impl crate::Clinical<'_> {
         id: NoteId,
         version: i32,
         soap: Soap,
-    ) -> Result<note::Model, AppError> {
+    ) -> Result<salus_core::clinical::Note, AppError> {
         let row = q::find_note(self.db.reader(), id.as_uuid()).await?.ok_or(AppError::NotFound("note"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalWrite).await?;
         self.check_draft(ctx, &row, version)?;
@@ -420,7 +431,7 @@ impl crate::Clinical<'_> {
         .await?;
         let saved = q::find_note(&txn, row.id).await?.ok_or(AppError::NotFound("note"))?;
         txn.commit().await?;
-        Ok(saved)
+        Ok(saved.into())
     }
 
     fn check_draft(&self, ctx: &Ctx, row: &note::Model, version: i32) -> Result<(), AppError> {
@@ -429,7 +440,7 @@ impl crate::Clinical<'_> {
                 "this is another doctor's note; only its author may change or sign it".into(),
             ));
         }
-        if row.status != NoteStatus::Draft.as_str() {
+        if row.status != NoteStatus::Draft {
             return Err(AppError::Conflict("a signed note is final; amend it instead".into()));
         }
         if row.version != version {
@@ -439,7 +450,12 @@ impl crate::Clinical<'_> {
     }
 
     /// Signs a draft: from now on it is never changed.
-    pub async fn sign_note(&self, ctx: &Ctx, id: NoteId, version: i32) -> Result<note::Model, AppError> {
+    pub async fn sign_note(
+        &self,
+        ctx: &Ctx,
+        id: NoteId,
+        version: i32,
+    ) -> Result<salus_core::clinical::Note, AppError> {
         let row = q::find_note(self.db.reader(), id.as_uuid()).await?.ok_or(AppError::NotFound("note"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalWrite).await?;
         self.check_draft(ctx, &row, version)?;
@@ -464,7 +480,7 @@ impl crate::Clinical<'_> {
         .await?;
         let signed = q::find_note(&txn, row.id).await?.ok_or(AppError::NotFound("note"))?;
         txn.commit().await?;
-        Ok(signed)
+        Ok(signed.into())
     }
 
     /// Starts an amendment of a signed note: a new draft naming the note and the reason,
@@ -475,12 +491,12 @@ impl crate::Clinical<'_> {
         id: NoteId,
         reason: &str,
         soap: Option<Soap>,
-    ) -> Result<note::Model, AppError> {
+    ) -> Result<salus_core::clinical::Note, AppError> {
         let old = q::find_note(self.db.reader(), id.as_uuid()).await?.ok_or(AppError::NotFound("note"))?;
         self.clinical_patient(ctx, old.patient_id.into(), Permission::ClinicalWrite).await?;
         let reason = parse_optional_label(reason, "reason", 500)?
             .ok_or_else(|| AppError::field("reason", "say why the note is amended"))?;
-        if old.status != NoteStatus::Signed.as_str() {
+        if old.status != NoteStatus::Signed {
             return Err(AppError::Conflict(
                 "only a signed note is amended (a draft is simply edited)".into(),
             ));
@@ -498,7 +514,7 @@ impl crate::Clinical<'_> {
             encounter_id: old.encounter_id,
             patient_id: old.patient_id,
             author_id: me(ctx)?.as_uuid(),
-            status: NoteStatus::Draft.as_str().into(),
+            status: NoteStatus::Draft,
             amends: Some(old.id),
             amend_reason: Some(reason.clone()),
             subjective: s,
@@ -518,12 +534,16 @@ impl crate::Clinical<'_> {
             .detail(json!({ "amends": old.id, "reason": reason }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// A note and every version around it: what it amends, back to the first, and what
     /// amends it, oldest first.
-    pub async fn note_history(&self, ctx: &Ctx, id: NoteId) -> Result<Vec<note::Model>, AppError> {
+    pub async fn note_history(
+        &self,
+        ctx: &Ctx,
+        id: NoteId,
+    ) -> Result<Vec<salus_core::clinical::Note>, AppError> {
         let row = q::find_note(self.db.reader(), id.as_uuid()).await?.ok_or(AppError::NotFound("note"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalRead).await?;
         let mut chain = vec![row.clone()];
@@ -541,10 +561,10 @@ impl crate::Clinical<'_> {
             }
         }
         if Self::reads_as_patient(ctx) {
-            chain.retain(|n| n.status == NoteStatus::Signed.as_str());
+            chain.retain(|n| n.status == NoteStatus::Signed);
         }
         self.audit_clinical_read(ctx, "note", id.to_string(), row.patient_id).await?;
-        Ok(chain)
+        Ok(crate::records(chain))
     }
 
     /// Marks a note entered in error (its text stays readable), with the reason.
@@ -571,9 +591,9 @@ impl crate::Clinical<'_> {
     pub async fn note_templates(
         &self,
         ctx: &Ctx,
-    ) -> Result<Vec<salus_db::entity::note_template::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::NoteTemplate>, AppError> {
         self.authorize(ctx, Permission::OrganisationRead).await?;
-        Ok(q::note_templates(self.db.reader()).await?)
+        Ok(crate::records(q::note_templates(self.db.reader()).await?))
     }
 
     /// Adds (`id` none) or replaces a note template, for one department or all.
@@ -585,7 +605,7 @@ impl crate::Clinical<'_> {
         name: &str,
         soap: Soap,
         active: bool,
-    ) -> Result<salus_db::entity::note_template::Model, AppError> {
+    ) -> Result<salus_core::clinical::NoteTemplate, AppError> {
         self.authorize(ctx, Permission::OrganisationManage).await?;
         let name = salus_core::organisation::parse_label(name, "name", 200)?;
         let [s, o, a, p] = check_soap(&soap)?;
@@ -616,6 +636,6 @@ impl crate::Clinical<'_> {
             .detail(json!({ "name": row.name }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 }

@@ -8,6 +8,8 @@ pub mod prescriptions;
 pub mod problems;
 pub mod referrals;
 pub mod summary;
+pub mod workspace;
 
 pub use encounters::{EncounterView, NewEncounter, Soap};
 pub use summary::ClinicalSummary;
+pub use workspace::{Choices, EncounterWorkspace};

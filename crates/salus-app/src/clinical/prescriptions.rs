@@ -4,6 +4,7 @@
 //! overrides only with a reason, which is kept with the prescription and audited.
 
 use chrono::Utc;
+use salus_core::clinical::{AllergyStatus, PrescriptionStatus};
 use salus_core::organisation::{parse_label, parse_optional_label};
 use salus_core::{EncounterId, FieldError, PatientId, RecordId};
 use salus_db::clinical as q;
@@ -107,8 +108,8 @@ fn already() -> AppError {
 }
 
 /// The name a prescription carries: "Amoxicillin 500 mg capsule".
-pub fn medicine_label(m: &medicine::Model) -> String {
-    format!("{} {} {}", m.generic_name, m.strength, m.form)
+pub(crate) fn medicine_label(m: &medicine::Model) -> String {
+    salus_core::clinical::medicine_label(&m.generic_name, &m.strength, &m.form)
 }
 
 impl crate::Clinical<'_> {
@@ -118,19 +119,23 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         text: Option<&str>,
         include_inactive: bool,
-    ) -> Result<Vec<medicine::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::Medicine>, AppError> {
         self.authorize(ctx, Permission::OrganisationRead).await?;
-        Ok(q::medicines(self.db.reader(), text, include_inactive, 200).await?)
+        Ok(crate::records(q::medicines(self.db.reader(), text, include_inactive, 200).await?))
     }
 
     /// One entry of the catalog.
-    pub async fn medicine(&self, ctx: &Ctx, id: Uuid) -> Result<medicine::Model, AppError> {
+    pub async fn medicine(&self, ctx: &Ctx, id: Uuid) -> Result<salus_core::clinical::Medicine, AppError> {
         self.authorize(ctx, Permission::OrganisationRead).await?;
-        q::find_medicine(self.db.reader(), id).await?.ok_or(AppError::NotFound("medicine"))
+        q::find_medicine(self.db.reader(), id).await?.map(Into::into).ok_or(AppError::NotFound("medicine"))
     }
 
     /// Adds a medicine to the catalog (administrators).
-    pub async fn add_medicine(&self, ctx: &Ctx, input: &MedicineInput) -> Result<medicine::Model, AppError> {
+    pub async fn add_medicine(
+        &self,
+        ctx: &Ctx,
+        input: &MedicineInput,
+    ) -> Result<salus_core::clinical::Medicine, AppError> {
         self.authorize(ctx, Permission::OrganisationManage).await?;
         let (generic, form, strength, route, atc) = input.check()?;
         let now = Utc::now();
@@ -152,7 +157,7 @@ impl crate::Clinical<'_> {
             .detail(json!({ "name": medicine_label(&row) }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Corrects or retires (`active: false`) a catalog entry; prescriptions already
@@ -163,7 +168,7 @@ impl crate::Clinical<'_> {
         id: Uuid,
         version: i32,
         input: &MedicineInput,
-    ) -> Result<medicine::Model, AppError> {
+    ) -> Result<salus_core::clinical::Medicine, AppError> {
         self.authorize(ctx, Permission::OrganisationManage).await?;
         let (generic, form, strength, route, atc) = input.check()?;
         let txn = self.db.begin_write().await?;
@@ -192,7 +197,7 @@ impl crate::Clinical<'_> {
         }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Prescribes a medicine. Allergy and duplicate warnings stop it unless
@@ -203,7 +208,7 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         patient: PatientId,
         input: NewPrescription,
-    ) -> Result<prescription::Model, AppError> {
+    ) -> Result<salus_core::clinical::Prescription, AppError> {
         let p = self.clinical_patient(ctx, patient, Permission::ClinicalWrite).await?;
         if !p.active || p.merged_into.is_some() || p.deceased_at.is_some() {
             return Err(AppError::field("patient_id", "this record is not active"));
@@ -250,7 +255,7 @@ impl crate::Clinical<'_> {
         let mut warnings = Vec::new();
         for a in q::allergies_of(self.db.reader(), patient.as_uuid()).await? {
             if a.error_reason.is_none()
-                && a.status == "active"
+                && a.status == AllergyStatus::Active
                 && allergy_concerns(&a.substance, &med.generic_name)
             {
                 warnings.push(format!("allergy to {} ({})", a.substance, a.severity));
@@ -258,7 +263,7 @@ impl crate::Clinical<'_> {
         }
         let current = q::prescriptions_of(self.db.reader(), patient.as_uuid(), 500).await?;
         let same = |r: &prescription::Model| {
-            r.status == "active"
+            r.status == PrescriptionStatus::Active
                 && r.medicine_name.to_lowercase().starts_with(&med.generic_name.to_lowercase())
         };
         if current.iter().any(same) {
@@ -283,7 +288,7 @@ impl crate::Clinical<'_> {
             duration_days: input.duration_days,
             quantity: input.quantity,
             instructions,
-            status: "active".into(),
+            status: PrescriptionStatus::Active,
             status_reason: None,
             override_reason: override_reason.clone().filter(|_| !warnings.is_empty()),
             created_at: now,
@@ -303,7 +308,7 @@ impl crate::Clinical<'_> {
             .detail(json!({ "medicine": row.medicine_name, "warnings_overridden": warnings, "override_reason": row.override_reason }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// A patient's prescriptions, newest first (a patient's own account reads its own).
@@ -311,13 +316,13 @@ impl crate::Clinical<'_> {
         &self,
         ctx: &Ctx,
         patient: PatientId,
-    ) -> Result<Vec<prescription::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::Prescription>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::prescriptions_of(self.db.reader(), patient.as_uuid(), 500).await?;
         let event = Event::new("clinical.read", "prescriptions", Some(patient.to_string()))
             .patient(patient.as_uuid());
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Completes or stops an active prescription, or marks one entered in error (a reason
@@ -329,27 +334,25 @@ impl crate::Clinical<'_> {
         version: i32,
         to: &str,
         reason: &str,
-    ) -> Result<prescription::Model, AppError> {
+    ) -> Result<salus_core::clinical::Prescription, AppError> {
         let txn = self.db.begin_write().await?;
         let mut row =
             q::find_prescription(&txn, id.as_uuid()).await?.ok_or(AppError::NotFound("prescription"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalWrite).await?;
         let reason = parse_optional_label(reason, "reason", 300)?;
-        match (row.status.as_str(), to) {
-            ("active", "completed") => {}
-            ("active", "stopped") | (_, "entered_in_error") if reason.is_none() => {
-                return Err(AppError::field("reason", "say why"));
-            }
-            ("active", "stopped") => {}
-            (from, "entered_in_error") if from != "entered_in_error" => {}
-            (from, to) => {
+        let to = PrescriptionStatus::parse(to, "status")?;
+        match row.status.may_become(to) {
+            Some(true) if reason.is_none() => return Err(AppError::field("reason", "say why")),
+            Some(_) => {}
+            None => {
+                let from = row.status;
                 return Err(AppError::Conflict(format!("a prescription that is {from} cannot become {to}")));
             }
         }
         if row.version != version {
             return Err(crate::organisation::stale_as("prescription", row.version, &row));
         }
-        row.status = to.to_owned();
+        row.status = to;
         row.status_reason = reason;
         (row.version, row.updated_at) = (version + 1, Utc::now());
         if !q::update_prescription(&txn, row.clone()).await? {
@@ -360,7 +363,7 @@ impl crate::Clinical<'_> {
             .detail(json!({ "to": row.status }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 }
 

@@ -41,7 +41,7 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         patient: PatientId,
         input: NewDiagnosis,
-    ) -> Result<diagnosis::Model, AppError> {
+    ) -> Result<salus_core::clinical::Diagnosis, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalWrite).await?;
         let catalog = IcdCatalog::get();
         let code =
@@ -74,7 +74,7 @@ impl crate::Clinical<'_> {
             encounter_id: input.encounter_id.map(|e| e.as_uuid()),
             code: code.code.clone(),
             description: code.description.chars().take(300).collect(),
-            clinical_status: ClinicalStatus::Active.as_str().into(),
+            clinical_status: ClinicalStatus::Active,
             onset_date: input.onset,
             recorded_by: actor_id(ctx),
             recorded_at: Utc::now(),
@@ -95,7 +95,7 @@ impl crate::Clinical<'_> {
             .detail(json!({ "code": row.code }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Resolves a diagnosis, or marks it entered in error with a reason.
@@ -105,7 +105,7 @@ impl crate::Clinical<'_> {
         id: RecordId,
         version: i32,
         error_reason: Option<&str>,
-    ) -> Result<diagnosis::Model, AppError> {
+    ) -> Result<salus_core::clinical::Diagnosis, AppError> {
         let txn = self.db.begin_write().await?;
         let mut row = q::find_diagnosis(&txn, id.as_uuid()).await?.ok_or(AppError::NotFound("diagnosis"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalWrite).await?;
@@ -123,11 +123,11 @@ impl crate::Clinical<'_> {
                 );
                 "diagnosis.entered_in_error"
             }
-            None if row.clinical_status == ClinicalStatus::Resolved.as_str() => {
+            None if row.clinical_status == ClinicalStatus::Resolved => {
                 return Err(AppError::Conflict("the diagnosis is already resolved".into()));
             }
             None => {
-                row.clinical_status = ClinicalStatus::Resolved.as_str().into();
+                row.clinical_status = ClinicalStatus::Resolved;
                 row.resolved_at = Some(Utc::now());
                 "diagnosis.resolve"
             }
@@ -143,17 +143,21 @@ impl crate::Clinical<'_> {
         )
         .await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// The patient's diagnoses, newest first (the problem list is the active ones not in error).
-    pub async fn diagnoses(&self, ctx: &Ctx, patient: PatientId) -> Result<Vec<diagnosis::Model>, AppError> {
+    pub async fn diagnoses(
+        &self,
+        ctx: &Ctx,
+        patient: PatientId,
+    ) -> Result<Vec<salus_core::clinical::Diagnosis>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::diagnoses_of(self.db.reader(), patient.as_uuid()).await?;
         let event =
             Event::new("clinical.read", "diagnoses", Some(patient.to_string())).patient(patient.as_uuid());
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Records an allergy (doctors and nurses).
@@ -162,7 +166,7 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         patient: PatientId,
         input: NewAllergy,
-    ) -> Result<allergy::Model, AppError> {
+    ) -> Result<salus_core::clinical::Allergy, AppError> {
         self.clinical_patient(ctx, patient, Permission::VitalsRecord).await?;
         let mut errors = Vec::new();
         let substance = parse_label(&input.substance, "substance", 200).map_err(|e| errors.push(e)).ok();
@@ -178,7 +182,7 @@ impl crate::Clinical<'_> {
         let existing = q::allergies_of(self.db.reader(), patient.as_uuid()).await?;
         if existing.iter().any(|a| {
             a.error_reason.is_none()
-                && a.status == AllergyStatus::Active.as_str()
+                && a.status == AllergyStatus::Active
                 && a.substance.eq_ignore_ascii_case(&substance)
         }) {
             return Err(AppError::field("substance", "is already recorded as an active allergy"));
@@ -188,8 +192,8 @@ impl crate::Clinical<'_> {
             patient_id: patient.as_uuid(),
             substance,
             reaction,
-            severity: severity.as_str().into(),
-            status: AllergyStatus::Active.as_str().into(),
+            severity,
+            status: AllergyStatus::Active,
             recorded_by: actor_id(ctx),
             recorded_at: Utc::now(),
             error_reason: None,
@@ -206,7 +210,7 @@ impl crate::Clinical<'_> {
         let event = Event::new("allergy.add", "allergy", Some(row.id.to_string())).patient(row.patient_id);
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Changes an allergy's status (inactive, resolved) or marks it entered in error.
@@ -217,7 +221,7 @@ impl crate::Clinical<'_> {
         version: i32,
         status: Option<&str>,
         error_reason: Option<&str>,
-    ) -> Result<allergy::Model, AppError> {
+    ) -> Result<salus_core::clinical::Allergy, AppError> {
         let txn = self.db.begin_write().await?;
         let mut row = q::find_allergy(&txn, id.as_uuid()).await?.ok_or(AppError::NotFound("allergy"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::VitalsRecord).await?;
@@ -234,7 +238,7 @@ impl crate::Clinical<'_> {
                         .ok_or_else(|| AppError::field("reason", "say what was wrong"))?,
                 );
             }
-            (Some(s), None) => row.status = AllergyStatus::parse(s, "status")?.as_str().into(),
+            (Some(s), None) => row.status = AllergyStatus::parse(s, "status")?,
             (None, None) => return Err(AppError::field("status", "give a status or an error reason")),
         }
         row.version = version + 1;
@@ -246,17 +250,21 @@ impl crate::Clinical<'_> {
             .detail(json!({ "status": row.status, "entered_in_error": row.error_reason.is_some() }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// The patient's allergies (all, with their status), for the chart's banner.
-    pub async fn allergies(&self, ctx: &Ctx, patient: PatientId) -> Result<Vec<allergy::Model>, AppError> {
+    pub async fn allergies(
+        &self,
+        ctx: &Ctx,
+        patient: PatientId,
+    ) -> Result<Vec<salus_core::clinical::Allergy>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::allergies_of(self.db.reader(), patient.as_uuid()).await?;
         let event =
             Event::new("clinical.read", "allergies", Some(patient.to_string())).patient(patient.as_uuid());
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Records an immunization given (not in the future).
@@ -268,7 +276,7 @@ impl crate::Clinical<'_> {
         dose: Option<i32>,
         given_on: NaiveDate,
         lot: &str,
-    ) -> Result<immunization::Model, AppError> {
+    ) -> Result<salus_core::clinical::Immunization, AppError> {
         self.clinical_patient(ctx, patient, Permission::VitalsRecord).await?;
         let mut errors = Vec::new();
         let vaccine = parse_label(vaccine, "vaccine", 200).map_err(|e| errors.push(e)).ok();
@@ -305,20 +313,20 @@ impl crate::Clinical<'_> {
             Event::new("immunization.add", "immunization", Some(row.id.to_string())).patient(row.patient_id);
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     pub async fn immunizations(
         &self,
         ctx: &Ctx,
         patient: PatientId,
-    ) -> Result<Vec<immunization::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::Immunization>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::immunizations_of(self.db.reader(), patient.as_uuid()).await?;
         let event = Event::new("clinical.read", "immunizations", Some(patient.to_string()))
             .patient(patient.as_uuid());
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Marks vital signs or an immunization entered in error, with the reason.

@@ -5,6 +5,7 @@
 //! download is audited.
 
 use chrono::Utc;
+use salus_core::clinical::{ReferralStatus, Urgency};
 use salus_core::organisation::parse_optional_label;
 use salus_core::{DepartmentId, EncounterId, FieldError, PatientId, RecordId, UserId};
 use salus_db::clinical as q;
@@ -47,7 +48,7 @@ impl crate::Clinical<'_> {
         ctx: &Ctx,
         patient: PatientId,
         input: NewReferral,
-    ) -> Result<referral::Model, AppError> {
+    ) -> Result<salus_core::clinical::Referral, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalWrite).await?;
         let mut errors = Vec::new();
         let reason =
@@ -55,14 +56,10 @@ impl crate::Clinical<'_> {
         if reason.is_none() && errors.is_empty() {
             errors.push(FieldError::new("reason", "say why the patient is referred"));
         }
-        let urgency = if input.urgency.trim().is_empty() {
-            "routine".to_owned()
-        } else {
-            input.urgency.trim().to_owned()
+        let urgency = match input.urgency.trim() {
+            "" => Some(Urgency::Routine),
+            text => Urgency::parse(text, "urgency").map_err(|e| errors.push(e)).ok(),
         };
-        if !["routine", "urgent"].contains(&urgency.as_str()) {
-            errors.push(FieldError::new("urgency", "choose routine or urgent"));
-        }
         if input.to_department.is_none() && input.to_doctor.is_none() {
             errors.push(FieldError::new("to_department_id", "refer to a department or a doctor"));
         }
@@ -85,7 +82,7 @@ impl crate::Clinical<'_> {
         {
             errors.push(FieldError::new("encounter_id", "is not an encounter of this patient"));
         }
-        let Some(reason) = reason.filter(|_| errors.is_empty()) else {
+        let (Some(reason), Some(urgency)) = (reason.filter(|_| errors.is_empty()), urgency) else {
             return Err(AppError::Invalid(errors));
         };
         let now = Utc::now();
@@ -98,7 +95,7 @@ impl crate::Clinical<'_> {
             to_doctor_id: input.to_doctor.map(|d| d.as_uuid()),
             reason,
             urgency,
-            status: "open".into(),
+            status: ReferralStatus::Open,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -119,7 +116,7 @@ impl crate::Clinical<'_> {
         )
         .await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Moves a referral: open → accepted → completed, or cancelled while not completed.
@@ -129,24 +126,18 @@ impl crate::Clinical<'_> {
         id: RecordId,
         version: i32,
         to: &str,
-    ) -> Result<referral::Model, AppError> {
+    ) -> Result<salus_core::clinical::Referral, AppError> {
         let txn = self.db.begin_write().await?;
         let mut row = q::find_referral(&txn, id.as_uuid()).await?.ok_or(AppError::NotFound("referral"))?;
         self.clinical_patient(ctx, row.patient_id.into(), Permission::ClinicalWrite).await?;
-        let legal = matches!(
-            (row.status.as_str(), to),
-            ("open", "accepted")
-                | ("accepted", "completed")
-                | ("open", "completed")
-                | ("open" | "accepted", "cancelled")
-        );
-        if !legal {
+        let to = ReferralStatus::parse(to, "status")?;
+        if !row.status.may_become(to) {
             return Err(AppError::Conflict(format!("a referral that is {} cannot become {to}", row.status)));
         }
         if row.version != version {
             return Err(crate::organisation::stale_as("referral", row.version, &row));
         }
-        row.status = to.to_owned();
+        row.status = to;
         (row.version, row.updated_at) = (version + 1, Utc::now());
         if !q::update_referral(&txn, row.clone()).await? {
             return Err(crate::organisation::stale("referral"));
@@ -156,16 +147,20 @@ impl crate::Clinical<'_> {
             .detail(json!({ "to": to }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
-    pub async fn referrals(&self, ctx: &Ctx, patient: PatientId) -> Result<Vec<referral::Model>, AppError> {
+    pub async fn referrals(
+        &self,
+        ctx: &Ctx,
+        patient: PatientId,
+    ) -> Result<Vec<salus_core::clinical::Referral>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::referrals_of(self.db.reader(), patient.as_uuid()).await?;
         let event =
             Event::new("clinical.read", "referrals", Some(patient.to_string())).patient(patient.as_uuid());
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// Stores a file in the record (doctors and nurses): its type told by its bytes.
@@ -177,7 +172,7 @@ impl crate::Clinical<'_> {
         encounter: Option<EncounterId>,
         filename: &str,
         data: &[u8],
-    ) -> Result<attachment::Model, AppError> {
+    ) -> Result<salus_core::clinical::Attachment, AppError> {
         self.clinical_patient(ctx, patient, Permission::VitalsRecord).await?;
         if data.is_empty() {
             return Err(AppError::field("file", "the file is empty"));
@@ -236,20 +231,20 @@ impl crate::Clinical<'_> {
         )
         .await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     pub async fn attachments(
         &self,
         ctx: &Ctx,
         patient: PatientId,
-    ) -> Result<Vec<attachment::Model>, AppError> {
+    ) -> Result<Vec<salus_core::clinical::Attachment>, AppError> {
         self.clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
         let rows = q::attachments_of(self.db.reader(), patient.as_uuid()).await?;
         let event =
             Event::new("clinical.read", "attachments", Some(patient.to_string())).patient(patient.as_uuid());
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok(rows)
+        Ok(crate::records(rows))
     }
 
     /// An attachment's description and bytes, for a permitted reader (audited).
@@ -257,7 +252,7 @@ impl crate::Clinical<'_> {
         &self,
         ctx: &Ctx,
         id: RecordId,
-    ) -> Result<(attachment::Model, Vec<u8>), AppError> {
+    ) -> Result<(salus_core::clinical::Attachment, Vec<u8>), AppError> {
         let row = q::find_attachment(self.db.reader(), id.as_uuid())
             .await?
             .ok_or(AppError::NotFound("attachment"))?;
@@ -265,6 +260,6 @@ impl crate::Clinical<'_> {
         let bytes = self.files.get(&row.sha256).await?;
         let event = Event::new("attachment.read", "attachment", Some(id.to_string())).patient(row.patient_id);
         self.reads.record(vec![audit::row(ctx, event)]).await?;
-        Ok((row, bytes))
+        Ok((row.into(), bytes))
     }
 }

@@ -4,8 +4,8 @@
 //! opened section by section waited for five checks and five commits in a row).
 
 use salus_core::PatientId;
+use salus_core::clinical::{Allergy, AllergyStatus, Diagnosis, Encounter, Prescription, VitalSigns};
 use salus_db::clinical as q;
-use salus_db::entity::{allergy, diagnosis, encounter, prescription, vital};
 
 use crate::audit::{self, Event};
 use crate::identity::Permission;
@@ -19,15 +19,15 @@ const RECENT_VITALS: u64 = 30;
 #[derive(Debug, Clone)]
 pub struct ClinicalSummary {
     /// Active allergies, not entered in error, by substance.
-    pub allergies: Vec<allergy::Model>,
+    pub allergies: Vec<Allergy>,
     /// Active problems, not entered in error, newest first.
-    pub problems: Vec<diagnosis::Model>,
+    pub problems: Vec<Diagnosis>,
     /// The latest visits, newest first.
-    pub encounters: Vec<encounter::Model>,
+    pub encounters: Vec<Encounter>,
     /// Active prescriptions, newest first.
-    pub medicines: Vec<prescription::Model>,
+    pub medicines: Vec<Prescription>,
     /// The latest vital-sign sets not entered in error, oldest first (for trends).
-    pub vitals: Vec<vital::Model>,
+    pub vitals: Vec<VitalSigns>,
 }
 
 impl crate::Clinical<'_> {
@@ -57,12 +57,13 @@ impl crate::Clinical<'_> {
         Ok(ClinicalSummary {
             allergies: allergies
                 .into_iter()
-                .filter(|a| a.error_reason.is_none() && a.status == "active")
+                .filter(|a| a.error_reason.is_none() && a.status == AllergyStatus::Active)
+                .map(Into::into)
                 .collect(),
-            problems,
-            encounters,
-            medicines,
-            vitals: vitals.into_iter().filter(|v| v.error_reason.is_none()).rev().collect(),
+            problems: crate::records(problems),
+            encounters: crate::records(encounters),
+            medicines: crate::records(medicines),
+            vitals: vitals.into_iter().filter(|v| v.error_reason.is_none()).rev().map(Into::into).collect(),
         })
     }
 }

@@ -173,7 +173,7 @@ impl App {
                         duration_minutes: 15,
                         seat: Some(1),
                         kind: "booked".into(),
-                        status: "booked".into(),
+                        status: salus_core::scheduling::AppointmentStatus::Booked,
                         reason: None,
                         token: None,
                         cancel_reason: None,

@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use rand::Rng;
 use rand::rngs::StdRng;
 use salus_core::DepartmentId;
+use salus_core::clinical::{ClinicalStatus, EncounterClass, EncounterStatus, NoteStatus, PrescriptionStatus};
 use salus_db::entity::{diagnosis, encounter, medicine, note, patient_timeline, prescription, vital};
 use salus_db::insert_all;
 use uuid::Uuid;
@@ -201,8 +202,8 @@ impl Visits {
             id,
             patient_id: patient,
             appointment_id: None,
-            class: if emergency { "EMER".into() } else { "AMB".into() },
-            status: "finished".into(),
+            class: if emergency { EncounterClass::Emergency } else { EncounterClass::Outpatient },
+            status: EncounterStatus::Finished,
             doctor_id: doctor,
             department_id: Some(department.as_uuid()),
             chief_complaint: Some(s.complaint.into()),
@@ -242,7 +243,7 @@ impl Visits {
             encounter_id: id,
             patient_id: patient,
             author_id: doctor,
-            status: "signed".into(),
+            status: NoteStatus::Signed,
             amends: None,
             amend_reason: None,
             subjective: s.subjective.into(),
@@ -262,7 +263,11 @@ impl Visits {
             encounter_id: Some(id),
             code: s.code.into(),
             description: s.title.into(),
-            clinical_status: if s.chronic || recent { "active".into() } else { "resolved".into() },
+            clinical_status: if s.chronic || recent {
+                ClinicalStatus::Active
+            } else {
+                ClinicalStatus::Resolved
+            },
             onset_date: Some(at.date_naive()),
             recorded_by: Some(doctor),
             recorded_at: ended,
@@ -301,7 +306,11 @@ impl Visits {
                 duration_days: Some(if s.chronic { 30 } else { 5 }),
                 quantity: None,
                 instructions: None,
-                status: if recent || s.chronic { "active".into() } else { "completed".into() },
+                status: if recent || s.chronic {
+                    PrescriptionStatus::Active
+                } else {
+                    PrescriptionStatus::Completed
+                },
                 status_reason: None,
                 override_reason: None,
                 created_at: ended,

@@ -43,8 +43,7 @@ impl TryFrom<appointment::Model> for Appointment {
     type Error = AppError;
 
     fn try_from(r: appointment::Model) -> Result<Self, AppError> {
-        let status = AppointmentStatus::parse(&r.status)
-            .ok_or_else(|| AppError::Internal(format!("appointment {} has status {}", r.id, r.status)))?;
+        let status = r.status;
         Ok(Self {
             id: r.id.into(),
             patient_id: r.patient_id.into(),
@@ -166,7 +165,7 @@ impl crate::Scheduling<'_> {
             duration_minutes: i32::from(slot.minutes),
             seat: Some(seat),
             kind: "booked".into(),
-            status: AppointmentStatus::Booked.as_str().into(),
+            status: AppointmentStatus::Booked,
             reason,
             token: None,
             cancel_reason: None,
@@ -186,7 +185,7 @@ impl crate::Scheduling<'_> {
         let (action, detail) = match replacing {
             Some((old, version)) => {
                 let mut moved = old.clone();
-                moved.status = AppointmentStatus::Rescheduled.as_str().into();
+                moved.status = AppointmentStatus::Rescheduled;
                 (moved.seat, moved.rescheduled_to, moved.version, moved.updated_at) =
                     (None, Some(row.id), version + 1, now_utc);
                 if !q::update_appointment(&txn, moved).await.map_err(Attempt::failed)? {
@@ -239,7 +238,7 @@ impl crate::Scheduling<'_> {
         let old = q::find_appointment(self.db.reader(), id.as_uuid())
             .await?
             .ok_or(AppError::NotFound("appointment"))?;
-        if old.status != AppointmentStatus::Booked.as_str() {
+        if old.status != AppointmentStatus::Booked {
             return Err(AppError::Conflict(format!("a {} appointment cannot be rescheduled", old.status)));
         }
         if old.version != version {
@@ -327,7 +326,7 @@ impl crate::Scheduling<'_> {
             Transition::Cancel => row.cancel_reason = reason.clone(),
             Transition::NoShow => {}
         }
-        row.status = next.as_str().into();
+        row.status = next;
         if !next.holds_seat() {
             row.seat = None;
         }
@@ -451,7 +450,7 @@ impl crate::Scheduling<'_> {
             duration_minutes: 0,
             seat: None,
             kind: "walk_in".into(),
-            status: AppointmentStatus::CheckedIn.as_str().into(),
+            status: AppointmentStatus::CheckedIn,
             reason,
             token: Some(token),
             cancel_reason: None,

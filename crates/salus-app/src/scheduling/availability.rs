@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, Utc};
 use salus_core::organisation::parse_optional_label;
-use salus_core::scheduling::WallTime;
+use salus_core::scheduling::{ExceptionKind, WallTime};
 use salus_core::{DepartmentId, ExceptionId, FieldError, TemplateId, UserId};
 use salus_db::entity::{schedule_exception, schedule_template};
 use salus_db::organisation as org_q;
@@ -60,7 +60,7 @@ impl crate::Scheduling<'_> {
         &self,
         ctx: &Ctx,
         input: TemplateInput,
-    ) -> Result<schedule_template::Model, AppError> {
+    ) -> Result<salus_core::scheduling::ScheduleTemplate, AppError> {
         self.authorize(ctx, Permission::SchedulesManage).await?;
         let txn = self.db.begin_write().await?;
         // Two administrators adding sessions for one doctor take turns, so the overlap
@@ -130,7 +130,7 @@ impl crate::Scheduling<'_> {
         }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Ends a weekly session (booked appointments stay; no new slots are offered).
@@ -158,10 +158,10 @@ impl crate::Scheduling<'_> {
         &self,
         ctx: &Ctx,
         doctor: Option<UserId>,
-    ) -> Result<Vec<schedule_template::Model>, AppError> {
+    ) -> Result<Vec<salus_core::scheduling::ScheduleTemplate>, AppError> {
         self.authorize(ctx, Permission::AppointmentsRead).await?;
         let ids = doctor.map(|d| [d.as_uuid()]);
-        Ok(q::templates(self.db.reader(), ids.as_ref().map(|i| i.as_slice())).await?)
+        Ok(crate::records(q::templates(self.db.reader(), ids.as_ref().map(|i| i.as_slice())).await?))
     }
 
     /// Adds leave, a holiday or an extra session.
@@ -170,7 +170,7 @@ impl crate::Scheduling<'_> {
         &self,
         ctx: &Ctx,
         input: ExceptionInput,
-    ) -> Result<schedule_exception::Model, AppError> {
+    ) -> Result<salus_core::scheduling::ScheduleException, AppError> {
         self.authorize(ctx, Permission::SchedulesManage).await?;
         let txn = self.db.begin_write().await?;
         let mut c = Checker::default();
@@ -190,13 +190,14 @@ impl crate::Scheduling<'_> {
         {
             c.push(FieldError::new("doctor_id", "choose an active doctor"));
         }
-        match input.kind.as_str() {
-            "leave" => {
+        let kind = ExceptionKind::parse(&input.kind, "kind");
+        match &kind {
+            Ok(ExceptionKind::Leave) => {
                 if start.is_some() != end.is_some() {
                     c.push(FieldError::new("end", "give both times, or neither for the whole day"));
                 }
             }
-            "extra" => {
+            Ok(ExceptionKind::Extra) => {
                 if input.doctor_id.is_none() {
                     c.push(FieldError::new("doctor_id", "an extra session is a doctor's"));
                 }
@@ -215,15 +216,15 @@ impl crate::Scheduling<'_> {
                     c.push(FieldError::new("capacity", "use 1 to 50 patients a slot"));
                 }
             }
-            _ => c.push(FieldError::new("kind", "choose leave or extra")),
+            Err(e) => c.push(e.clone()),
         }
-        c.finish(Some(()))?;
-        let extra = input.kind == "extra";
+        let kind = c.finish(kind.ok())?;
+        let extra = kind == ExceptionKind::Extra;
         let row = schedule_exception::Model {
             id: ExceptionId::new().as_uuid(),
             doctor_id: input.doctor_id.map(|d| d.as_uuid()),
             date: input.date,
-            kind: input.kind.clone(),
+            kind,
             start_time: start.map(|t| t.to_string()),
             end_time: end.map(|t| t.to_string()),
             department_id: input.department_id.filter(|_| extra).map(|d| d.as_uuid()),
@@ -239,7 +240,7 @@ impl crate::Scheduling<'_> {
         }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Removes an exception.
@@ -265,8 +266,8 @@ impl crate::Scheduling<'_> {
         ctx: &Ctx,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<schedule_exception::Model>, AppError> {
+    ) -> Result<Vec<salus_core::scheduling::ScheduleException>, AppError> {
         self.authorize(ctx, Permission::AppointmentsRead).await?;
-        Ok(q::exceptions(self.db.reader(), None, from, to).await?)
+        Ok(crate::records(q::exceptions(self.db.reader(), None, from, to).await?))
     }
 }

@@ -1,3 +1,5 @@
+use salus_core::clinical::AllergyStatus;
+use salus_core::clinical::Severity;
 use sea_orm::entity::prelude::*;
 
 /// An allergy or intolerance.
@@ -9,8 +11,8 @@ pub struct Model {
     pub patient_id: Uuid,
     pub substance: String,
     pub reaction: Option<String>,
-    pub severity: String,
-    pub status: String,
+    pub severity: Severity,
+    pub status: AllergyStatus,
     pub recorded_by: Option<Uuid>,
     pub recorded_at: DateTimeUtc,
     pub error_reason: Option<String>,

@@ -1,3 +1,4 @@
+use salus_core::scheduling::AppointmentStatus;
 use sea_orm::entity::prelude::*;
 
 /// An appointment or a walk-in visit. `seat` holds its place in the slot while it counts.
@@ -15,7 +16,7 @@ pub struct Model {
     pub duration_minutes: i32,
     pub seat: Option<i32>,
     pub kind: String,
-    pub status: String,
+    pub status: AppointmentStatus,
     pub reason: Option<String>,
     pub token: Option<i32>,
     pub cancel_reason: Option<String>,

@@ -1,3 +1,4 @@
+use salus_core::audit::Outcome;
 use sea_orm::entity::prelude::*;
 
 /// One audited event. Rows are only ever inserted: no code path updates or deletes them,
@@ -15,7 +16,7 @@ pub struct Model {
     pub actor_roles: String,
     pub action: String,
     /// `success`, `failure` or `denied`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub resource_type: String,
     pub resource_id: Option<String>,
     pub patient_id: Option<Uuid>,

@@ -1,3 +1,4 @@
+use salus_core::clinical::ClinicalStatus;
 use sea_orm::entity::prelude::*;
 
 /// A diagnosis (ICD-10-CM) on the problem list.
@@ -10,7 +11,7 @@ pub struct Model {
     pub encounter_id: Option<Uuid>,
     pub code: String,
     pub description: String,
-    pub clinical_status: String,
+    pub clinical_status: ClinicalStatus,
     pub onset_date: Option<Date>,
     pub recorded_by: Option<Uuid>,
     pub recorded_at: DateTimeUtc,

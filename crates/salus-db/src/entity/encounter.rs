@@ -1,3 +1,5 @@
+use salus_core::clinical::EncounterClass;
+use salus_core::clinical::EncounterStatus;
 use sea_orm::entity::prelude::*;
 
 /// A visit: outpatient (AMB) or emergency (EMER).
@@ -8,8 +10,8 @@ pub struct Model {
     pub id: Uuid,
     pub patient_id: Uuid,
     pub appointment_id: Option<Uuid>,
-    pub class: String,
-    pub status: String,
+    pub class: EncounterClass,
+    pub status: EncounterStatus,
     pub doctor_id: Uuid,
     pub department_id: Option<Uuid>,
     pub chief_complaint: Option<String>,

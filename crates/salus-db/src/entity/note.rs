@@ -1,3 +1,4 @@
+use salus_core::clinical::NoteStatus;
 use sea_orm::entity::prelude::*;
 
 /// A clinical note (SOAP): a draft, or signed and never changed.
@@ -9,7 +10,7 @@ pub struct Model {
     pub encounter_id: Uuid,
     pub patient_id: Uuid,
     pub author_id: Uuid,
-    pub status: String,
+    pub status: NoteStatus,
     pub amends: Option<Uuid>,
     pub amend_reason: Option<String>,
     pub subjective: String,

@@ -1,3 +1,4 @@
+use salus_core::clinical::PrescriptionStatus;
 use sea_orm::entity::prelude::*;
 
 /// A prescription (FHIR MedicationRequest).
@@ -17,7 +18,7 @@ pub struct Model {
     pub duration_days: Option<i32>,
     pub quantity: Option<i32>,
     pub instructions: Option<String>,
-    pub status: String,
+    pub status: PrescriptionStatus,
     pub status_reason: Option<String>,
     pub override_reason: Option<String>,
     pub created_at: DateTimeUtc,

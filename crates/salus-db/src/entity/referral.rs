@@ -1,3 +1,5 @@
+use salus_core::clinical::ReferralStatus;
+use salus_core::clinical::Urgency;
 use sea_orm::entity::prelude::*;
 
 /// A referral to a department or a doctor.
@@ -12,8 +14,8 @@ pub struct Model {
     pub to_department_id: Option<Uuid>,
     pub to_doctor_id: Option<Uuid>,
     pub reason: String,
-    pub urgency: String,
-    pub status: String,
+    pub urgency: Urgency,
+    pub status: ReferralStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

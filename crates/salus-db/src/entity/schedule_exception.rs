@@ -1,3 +1,4 @@
+use salus_core::scheduling::ExceptionKind;
 use sea_orm::entity::prelude::*;
 
 /// A change to one day: leave (a doctor's, or everyone's when `doctor_id` is NULL) or an
@@ -9,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub doctor_id: Option<Uuid>,
     pub date: Date,
-    pub kind: String,
+    pub kind: ExceptionKind,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
     pub department_id: Option<Uuid>,

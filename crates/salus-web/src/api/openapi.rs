@@ -19,6 +19,12 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBui
 
 use crate::error::PROBLEM_JSON;
 
+/// The schema of a coded value (a status, a kind): a string, one of its spellings. For a
+/// field: `#[schema(schema_with = coded::<AllergyStatus>)]`.
+pub fn coded<T: salus_core::Coded>() -> utoipa::openapi::Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::codes())).build()
+}
+
 fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
     RefOr::T(
         ResponseBuilder::new()

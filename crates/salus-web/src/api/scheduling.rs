@@ -11,14 +11,16 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use salus_app::identity::Permission;
 use salus_app::scheduling::{Appointment, BookInput, ExceptionInput, FreeSlot, Queue, TemplateInput};
-use salus_core::scheduling::Transition;
+use salus_core::scheduling::{
+    AppointmentStatus, ExceptionKind, ScheduleException, ScheduleTemplate, Transition,
+};
 use salus_core::{AppointmentId, DepartmentId, ExceptionId, PatientId, TemplateId, UserId};
-use salus_db::entity::{schedule_exception, schedule_template};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::openapi::coded;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::AppState;
 use crate::error::{ApiError, FieldProblem, Problem, ProblemKind};
@@ -86,8 +88,8 @@ pub struct TemplateOut {
     pub version: i32,
 }
 
-impl From<schedule_template::Model> for TemplateOut {
-    fn from(t: schedule_template::Model) -> Self {
+impl From<ScheduleTemplate> for TemplateOut {
+    fn from(t: ScheduleTemplate) -> Self {
         Self {
             id: t.id,
             doctor_id: t.doctor_id,
@@ -216,14 +218,15 @@ pub struct ExceptionOut {
     pub doctor_id: Option<uuid::Uuid>,
     pub date: NaiveDate,
     /// leave or extra.
-    pub kind: String,
+    #[schema(schema_with = coded::<ExceptionKind>)]
+    pub kind: ExceptionKind,
     pub start: Option<String>,
     pub end: Option<String>,
     pub reason: Option<String>,
 }
 
-impl From<schedule_exception::Model> for ExceptionOut {
-    fn from(e: schedule_exception::Model) -> Self {
+impl From<ScheduleException> for ExceptionOut {
+    fn from(e: ScheduleException) -> Self {
         Self {
             id: e.id,
             doctor_id: e.doctor_id,
@@ -412,8 +415,8 @@ pub struct AppointmentOut {
     pub starts_at: chrono::DateTime<chrono::Utc>,
     pub minutes: i32,
     /// booked, checked_in, in_consultation, finished, cancelled, no_show, rescheduled.
-    #[schema(value_type = String)]
-    pub status: salus_core::scheduling::AppointmentStatus,
+    #[schema(schema_with = coded::<AppointmentStatus>)]
+    pub status: AppointmentStatus,
     pub reason: Option<String>,
     /// The waiting-room token, from check-in.
     pub token: Option<i32>,

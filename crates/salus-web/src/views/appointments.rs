@@ -17,7 +17,7 @@ use salus_app::organisation::StaffQuery;
 use salus_app::scheduling::{BoardRow, BookInput, FreeSlot, local_now};
 use salus_app::{AppError, Ctx};
 use salus_core::page::PageRequest;
-use salus_core::scheduling::Transition;
+use salus_core::scheduling::{AppointmentStatus, Transition};
 use salus_core::{AppointmentId, DepartmentId, PatientId, Role, UserId};
 use serde::Deserialize;
 
@@ -268,8 +268,8 @@ async fn act(
     let fields = super::Fields(fields);
     let id: AppointmentId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such appointment."))?;
-    let transition = Transition::parse(&action)
-        .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "There is no such action."))?;
+    let transition = Transition::parse(&action, "action")
+        .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such action."))?;
     let back = super::safe_next(Some(fields.value("return_to").as_str())).to_owned();
     let version = fields.value("version").parse().map_err(|_| {
         PageError::new(StatusCode::BAD_REQUEST, "The form is missing its version; reload the page.")

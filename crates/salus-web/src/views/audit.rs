@@ -12,8 +12,8 @@ use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::AppError;
 use salus_app::identity::Permission;
-use salus_db::audit::EventFilter;
-use salus_db::entity::audit_event;
+use salus_core::audit::AuditEvent;
+use salus_core::audit::EventFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -54,7 +54,7 @@ struct AuditQuery {
 struct AuditPage {
     page: PageCtx,
     q: AuditQuery,
-    events: Vec<audit_event::Model>,
+    events: Vec<AuditEvent>,
     older: Option<String>,
     errors: Vec<(String, String)>,
 }
@@ -90,7 +90,7 @@ fn day(raw: &str, field: &str, errors: &mut Vec<(String, String)>) -> Option<Dat
     }
 }
 
-fn cursor(e: &audit_event::Model) -> String {
+fn cursor(e: &AuditEvent) -> String {
     format!("{}_{}", e.at.timestamp_micros(), e.id)
 }
 

@@ -10,14 +10,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use salus_app::clinical::prescriptions::medicine_label;
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
 use salus_app::clinical::{NewEncounter, Soap};
 use salus_app::identity::Permission;
 use salus_app::{AppError, Ctx};
-use salus_core::clinical::VitalsText;
+use salus_core::clinical::{
+    Allergy, Diagnosis, Encounter, EncounterClass, EncounterStatus, Note, NoteStatus, Prescription,
+    PrescriptionStatus, Severity, VitalSigns, VitalsText,
+};
 use salus_core::{EncounterId, NoteId, PatientId};
-use salus_db::entity::{allergy, diagnosis, encounter, note, prescription, vital};
 use serde::Deserialize;
 
 use super::{Fields, PageCtx, SignedIn, render};
@@ -65,11 +66,11 @@ pub fn router() -> Router<AppState> {
 
 /// What the chart shows of the clinical record to those who may read it.
 pub struct ClinicalSummary {
-    pub allergies: Vec<allergy::Model>,
-    pub problems: Vec<diagnosis::Model>,
-    pub encounters: Vec<encounter::Model>,
+    pub allergies: Vec<Allergy>,
+    pub problems: Vec<Diagnosis>,
+    pub encounters: Vec<Encounter>,
     /// Prescriptions in force: the current medicines.
-    pub medicines: Vec<prescription::Model>,
+    pub medicines: Vec<Prescription>,
     /// Trend charts as SVG made here from numbers only (no text from users).
     pub trends: Vec<(&'static str, String)>,
     pub may_write: bool,
@@ -84,7 +85,7 @@ impl ClinicalSummary {
     ) -> Result<ClinicalSummary, AppError> {
         let summary = state.app.clinical().clinical_summary(ctx, patient).await?;
         let vitals = summary.vitals;
-        let series = |f: fn(&vital::Model) -> Option<i32>, scale: f64| -> Vec<f64> {
+        let series = |f: fn(&VitalSigns) -> Option<i32>, scale: f64| -> Vec<f64> {
             vitals.iter().filter_map(|v| f(v).map(|x| f64::from(x) / scale)).collect()
         };
         let mut trends = Vec::new();
@@ -219,17 +220,17 @@ async fn open_encounter(
 #[template(path = "encounter.html")]
 struct EncounterPage {
     page: PageCtx,
-    e: encounter::Model,
+    e: Encounter,
     patient_name: String,
-    vitals: Vec<vital::Model>,
-    notes: Vec<note::Model>,
-    diagnoses: Vec<diagnosis::Model>,
-    allergies: Vec<allergy::Model>,
+    vitals: Vec<VitalSigns>,
+    notes: Vec<Note>,
+    diagnoses: Vec<Diagnosis>,
+    allergies: Vec<Allergy>,
     templates: Vec<(String, String)>,
-    prescriptions: Vec<salus_db::entity::prescription::Model>,
+    prescriptions: Vec<salus_core::clinical::Prescription>,
     medicines: Vec<(String, String)>,
-    referrals: Vec<salus_db::entity::referral::Model>,
-    attachments: Vec<salus_db::entity::attachment::Model>,
+    referrals: Vec<salus_core::clinical::Referral>,
+    attachments: Vec<salus_core::clinical::Attachment>,
     departments: Vec<(String, String)>,
     may_write: bool,
     may_vitals: bool,
@@ -238,10 +239,10 @@ struct EncounterPage {
 
 impl EncounterPage {
     fn in_progress(&self) -> bool {
-        self.e.status == "in_progress"
+        self.e.status == EncounterStatus::InProgress
     }
 
-    fn mine(&self, n: &note::Model) -> bool {
+    fn mine(&self, n: &Note) -> bool {
         n.author_id.to_string() == self.me
     }
 
@@ -269,96 +270,21 @@ async fn encounter_page(
 ) -> Result<Response, PageError> {
     let id: EncounterId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
-    let view = state.app.clinical().encounter(&ctx, id).await?;
-    let patient = PatientId::from_uuid(view.encounter.patient_id);
-    let p = state.app.patients().patient(&ctx, patient).await?;
-    let diagnoses = state
-        .app
-        .clinical()
-        .diagnoses(&ctx, patient)
-        .await?
-        .into_iter()
-        .filter(|d| d.encounter_id == Some(view.encounter.id))
-        .collect();
-    let allergies = state
-        .app
-        .clinical()
-        .allergies(&ctx, patient)
-        .await?
-        .into_iter()
-        .filter(|a| a.error_reason.is_none() && a.status == "active")
-        .collect();
-    let templates = salus_db::clinical::note_templates(state.app.db.reader())
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .filter(|t| t.active)
-        .map(|t| (t.id.to_string(), t.name))
-        .collect();
-    let prescriptions = state
-        .app
-        .clinical()
-        .prescriptions(&ctx, patient)
-        .await?
-        .into_iter()
-        .filter(|r| r.encounter_id == Some(view.encounter.id))
-        .collect();
-    let medicines = if user.may(Permission::ClinicalWrite) {
-        state
-            .app
-            .clinical()
-            .medicines(&ctx, None, false)
-            .await?
-            .iter()
-            .map(|m| (m.id.to_string(), medicine_label(m)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let referrals = state
-        .app
-        .clinical()
-        .referrals(&ctx, patient)
-        .await?
-        .into_iter()
-        .filter(|r| r.encounter_id == Some(view.encounter.id))
-        .collect();
-    let attachments = state
-        .app
-        .clinical()
-        .attachments(&ctx, patient)
-        .await?
-        .into_iter()
-        .filter(|a| a.encounter_id == Some(view.encounter.id))
-        .collect();
-    // The referral form's choices, for those who write (a patient's account reads only).
-    let departments = if user.may(Permission::ClinicalWrite) {
-        state
-            .app
-            .organisation()
-            .departments(&ctx, None)
-            .await?
-            .into_iter()
-            .filter(|d| d.active)
-            .map(|d| (d.id.to_string(), d.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let w = state.app.clinical().encounter_workspace(&ctx, id).await?;
     let page_data = EncounterPage {
         page,
-        prescriptions,
-        medicines,
-        referrals,
-        attachments,
-        departments,
-        patient_name: p.display_name(),
-        e: view.encounter,
-        vitals: view.vitals,
-        notes: view.notes,
-        diagnoses,
-        allergies,
-        templates,
+        prescriptions: w.prescriptions,
+        medicines: w.choices.medicines.iter().map(|m| (m.id.to_string(), m.label())).collect(),
+        referrals: w.referrals,
+        attachments: w.attachments,
+        departments: w.choices.departments.into_iter().map(|d| (d.id.to_string(), d.name)).collect(),
+        patient_name: w.patient_name,
+        e: w.encounter,
+        vitals: w.vitals,
+        notes: w.notes,
+        diagnoses: w.diagnoses,
+        allergies: w.allergies,
+        templates: w.choices.templates.into_iter().map(|t| (t.id.to_string(), t.name)).collect(),
         may_write: user.may(Permission::ClinicalWrite),
         may_vitals: user.may(Permission::VitalsRecord),
         me: user.id.to_string(),
@@ -578,7 +504,7 @@ struct PrintPage {
     qualifications: Option<String>,
     patient: salus_app::patients::Patient,
     date: String,
-    items: Vec<salus_db::entity::prescription::Model>,
+    items: Vec<salus_core::clinical::Prescription>,
 }
 
 /// The encounter's prescription, printable: the clinic's letterhead, the doctor's name
@@ -599,7 +525,7 @@ async fn print_prescription(
         .prescriptions(&ctx, patient_id)
         .await?
         .into_iter()
-        .filter(|r| r.encounter_id == Some(view.encounter.id) && r.status == "active")
+        .filter(|r| r.encounter_id == Some(view.encounter.id) && r.status == PrescriptionStatus::Active)
         .collect();
     let op = Ctx::operator();
     let doctor = state

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use salus_app::clinical::Soap;
-use salus_app::clinical::prescriptions::{MedicineInput, medicine_label};
+use salus_app::clinical::prescriptions::MedicineInput;
 use salus_app::identity::Permission;
 use serde::Deserialize;
 
@@ -41,13 +41,13 @@ pub fn router() -> Router<AppState> {
 #[template(path = "clinical_catalog.html")]
 struct CatalogPage {
     page: PageCtx,
-    medicines: Vec<salus_db::entity::medicine::Model>,
-    templates: Vec<salus_db::entity::note_template::Model>,
+    medicines: Vec<salus_core::clinical::Medicine>,
+    templates: Vec<salus_core::clinical::NoteTemplate>,
     q: String,
     /// The entry in the medicine form: one being corrected, or none for a new one.
-    medicine: Option<salus_db::entity::medicine::Model>,
+    medicine: Option<salus_core::clinical::Medicine>,
     /// The template in the template form, likewise.
-    template: Option<salus_db::entity::note_template::Model>,
+    template: Option<salus_core::clinical::NoteTemplate>,
 }
 
 #[derive(Deserialize)]
@@ -110,12 +110,12 @@ async fn catalog_add(
                     .clinical()
                     .add_medicine(&ctx, &input)
                     .await
-                    .map(|m| format!("Added {}.", medicine_label(&m))),
+                    .map(|m| format!("Added {}.", m.label())),
                 Some(id) => {
                     let version = f.value("version").parse().unwrap_or(0);
                     state.app.clinical().save_medicine(&ctx, id, version, &input).await.map(|m| {
                         let state = if m.active { "in use" } else { "retired" };
-                        format!("Saved {} ({state}).", medicine_label(&m))
+                        format!("Saved {} ({state}).", m.label())
                     })
                 }
             }

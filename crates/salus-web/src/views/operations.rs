@@ -17,9 +17,10 @@ use salus_app::notifications::{CHANNELS, KINDS, Notification};
 use salus_app::organisation::StaffQuery;
 use salus_app::scheduling::{ExceptionInput, TemplateInput, local_now};
 use salus_app::{AppError, Ctx};
+use salus_core::notifications::MessageTemplate;
 use salus_core::page::PageRequest;
+use salus_core::scheduling::{ScheduleException, ScheduleTemplate};
 use salus_core::{Role, TemplateId};
-use salus_db::entity::{notification_template, schedule_exception, schedule_template};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -130,7 +131,7 @@ async fn job_action(
 #[template(path = "message_templates.html")]
 struct TemplatesPage {
     page: PageCtx,
-    templates: Vec<notification_template::Model>,
+    templates: Vec<MessageTemplate>,
     kinds: [&'static str; 4],
     channels: [&'static str; 2],
     form: Vec<(String, String)>,
@@ -231,8 +232,8 @@ async fn save_template(
 #[template(path = "schedules.html")]
 struct SchedulesPage {
     page: PageCtx,
-    sessions: Vec<(schedule_template::Model, String, String)>,
-    exceptions: Vec<(schedule_exception::Model, String)>,
+    sessions: Vec<(ScheduleTemplate, String, String)>,
+    exceptions: Vec<(ScheduleException, String)>,
     doctors: Vec<(String, String)>,
     departments: Vec<(String, String)>,
     today: NaiveDate,

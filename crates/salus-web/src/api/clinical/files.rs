@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use salus_app::identity::Permission;
+use salus_core::clinical::{Attachment, Referral, ReferralStatus, Urgency};
 use salus_core::{EncounterId, RecordId};
-use salus_db::entity::{attachment, referral};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::id;
 use crate::AppState;
+use crate::api::openapi::coded;
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::error::{ApiError, Problem, ProblemKind};
 
@@ -52,17 +53,19 @@ pub struct ReferralOut {
     pub to_doctor_id: Option<Uuid>,
     pub reason: String,
     /// routine or urgent.
-    pub urgency: String,
+    #[schema(schema_with = coded::<Urgency>)]
+    pub urgency: Urgency,
     /// open, accepted, completed or cancelled.
-    pub status: String,
+    #[schema(schema_with = coded::<ReferralStatus>)]
+    pub status: ReferralStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Send as `If-Match` to move it.
     pub version: i32,
 }
 
-impl From<referral::Model> for ReferralOut {
-    fn from(r: referral::Model) -> Self {
+impl From<Referral> for ReferralOut {
+    fn from(r: Referral) -> Self {
         Self {
             id: r.id,
             patient_id: r.patient_id,
@@ -98,8 +101,8 @@ pub struct AttachmentOut {
     pub error_reason: Option<String>,
 }
 
-impl From<attachment::Model> for AttachmentOut {
-    fn from(a: attachment::Model) -> Self {
+impl From<Attachment> for AttachmentOut {
+    fn from(a: Attachment) -> Self {
         Self {
             id: a.id,
             patient_id: a.patient_id,
@@ -245,7 +248,7 @@ async fn download_attachment(
 }
 
 /// The file with its type, as a download, never sniffed by the browser.
-pub fn attachment_response(meta: &attachment::Model, bytes: Vec<u8>) -> Response {
+pub fn attachment_response(meta: &Attachment, bytes: Vec<u8>) -> Response {
     use axum::http::header;
     use axum::response::IntoResponse;
     let safe_name: String =

@@ -24,15 +24,17 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use salus_app::clinical::{EncounterView, NewEncounter, Soap};
 use salus_app::identity::Permission;
-use salus_core::clinical::VitalsText;
+use salus_core::clinical::{
+    Encounter, EncounterClass, EncounterStatus, Note, NoteStatus, VitalSigns, VitalsText,
+};
 use salus_core::{AppointmentId, EncounterId, NoteId, PatientId};
-use salus_db::entity::{encounter, note, vital};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::openapi::coded;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, decode_cursor, if_match, with_etag};
 use crate::AppState;
 use crate::error::{ApiError, Problem, ProblemKind};
@@ -86,9 +88,11 @@ pub struct EncounterOut {
     /// The appointment it was opened from, if any.
     pub appointment_id: Option<Uuid>,
     /// AMB (outpatient) or EMER (emergency).
-    pub class: String,
+    #[schema(schema_with = coded::<EncounterClass>)]
+    pub class: EncounterClass,
     /// in_progress, finished or entered_in_error.
-    pub status: String,
+    #[schema(schema_with = coded::<EncounterStatus>)]
+    pub status: EncounterStatus,
     pub doctor_id: Uuid,
     pub department_id: Option<Uuid>,
     pub chief_complaint: Option<String>,
@@ -104,8 +108,8 @@ pub struct EncounterOut {
     pub version: i32,
 }
 
-impl From<encounter::Model> for EncounterOut {
-    fn from(e: encounter::Model) -> Self {
+impl From<Encounter> for EncounterOut {
+    fn from(e: Encounter) -> Self {
         Self {
             id: e.id,
             patient_id: e.patient_id,
@@ -156,8 +160,8 @@ pub struct VitalsOut {
     pub error_reason: Option<String>,
 }
 
-impl From<vital::Model> for VitalsOut {
-    fn from(v: vital::Model) -> Self {
+impl From<VitalSigns> for VitalsOut {
+    fn from(v: VitalSigns) -> Self {
         Self {
             id: v.id,
             encounter_id: v.encounter_id,
@@ -186,7 +190,8 @@ pub struct NoteOut {
     pub patient_id: Uuid,
     pub author_id: Uuid,
     /// draft, signed or entered_in_error.
-    pub status: String,
+    #[schema(schema_with = coded::<NoteStatus>)]
+    pub status: NoteStatus,
     /// The signed note this one amends, if it is an amendment.
     pub amends: Option<Uuid>,
     pub amend_reason: Option<String>,
@@ -203,8 +208,8 @@ pub struct NoteOut {
     pub version: i32,
 }
 
-impl From<note::Model> for NoteOut {
-    fn from(n: note::Model) -> Self {
+impl From<Note> for NoteOut {
+    fn from(n: Note) -> Self {
         Self {
             id: n.id,
             encounter_id: n.encounter_id,

@@ -9,8 +9,8 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use salus_app::clinical::Soap;
 use salus_app::identity::Permission;
+use salus_core::clinical::{Medicine, NoteTemplate, Prescription, PrescriptionStatus};
 use salus_core::{EncounterId, RecordId};
-use salus_db::entity::{medicine, note_template, prescription};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::{ReasonIn, id};
 use crate::AppState;
+use crate::api::openapi::coded;
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, if_match, with_etag};
 use crate::error::{ApiError, Problem, ProblemKind};
 
@@ -66,8 +67,8 @@ pub struct MedicineOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<medicine::Model> for MedicineOut {
-    fn from(m: medicine::Model) -> Self {
+impl From<Medicine> for MedicineOut {
+    fn from(m: Medicine) -> Self {
         Self {
             id: m.id,
             generic_name: m.generic_name,
@@ -208,7 +209,8 @@ pub struct PrescriptionOut {
     pub quantity: Option<i32>,
     pub instructions: Option<String>,
     /// active, completed, stopped or entered_in_error.
-    pub status: String,
+    #[schema(schema_with = coded::<PrescriptionStatus>)]
+    pub status: PrescriptionStatus,
     /// Why it was stopped or marked entered in error.
     pub status_reason: Option<String>,
     /// Why the prescriber went ahead despite the checks' warnings.
@@ -219,8 +221,8 @@ pub struct PrescriptionOut {
     pub version: i32,
 }
 
-impl From<prescription::Model> for PrescriptionOut {
-    fn from(p: prescription::Model) -> Self {
+impl From<Prescription> for PrescriptionOut {
+    fn from(p: Prescription) -> Self {
         Self {
             id: p.id,
             patient_id: p.patient_id,
@@ -352,8 +354,8 @@ pub struct NoteTemplateOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<note_template::Model> for NoteTemplateOut {
-    fn from(t: note_template::Model) -> Self {
+impl From<NoteTemplate> for NoteTemplateOut {
+    fn from(t: NoteTemplate) -> Self {
         Self {
             id: t.id,
             department_id: t.department_id,

@@ -9,8 +9,8 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
 use salus_app::identity::Permission;
+use salus_core::clinical::{Allergy, AllergyStatus, ClinicalStatus, Diagnosis, Immunization, Severity};
 use salus_core::{EncounterId, RecordId};
-use salus_db::entity::{allergy, diagnosis, immunization};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::{ReasonIn, id};
 use crate::AppState;
+use crate::api::openapi::coded;
 use crate::api::{ApiJson, ApiUser, Paged, if_match, with_etag};
 use crate::error::{ApiError, Problem, ProblemKind};
 
@@ -58,7 +59,8 @@ pub struct DiagnosisOut {
     /// The code's title.
     pub description: String,
     /// active or resolved (FHIR `clinicalStatus`).
-    pub clinical_status: String,
+    #[schema(schema_with = coded::<ClinicalStatus>)]
+    pub clinical_status: ClinicalStatus,
     pub onset_date: Option<NaiveDate>,
     pub recorded_by: Option<Uuid>,
     pub recorded_at: DateTime<Utc>,
@@ -69,8 +71,8 @@ pub struct DiagnosisOut {
     pub version: i32,
 }
 
-impl From<diagnosis::Model> for DiagnosisOut {
-    fn from(d: diagnosis::Model) -> Self {
+impl From<Diagnosis> for DiagnosisOut {
+    fn from(d: Diagnosis) -> Self {
         Self {
             id: d.id,
             patient_id: d.patient_id,
@@ -96,9 +98,11 @@ pub struct AllergyOut {
     pub substance: String,
     pub reaction: Option<String>,
     /// mild, moderate or severe.
-    pub severity: String,
+    #[schema(schema_with = coded::<Severity>)]
+    pub severity: Severity,
     /// active, inactive or resolved.
-    pub status: String,
+    #[schema(schema_with = coded::<AllergyStatus>)]
+    pub status: AllergyStatus,
     pub recorded_by: Option<Uuid>,
     pub recorded_at: DateTime<Utc>,
     /// Set when marked entered in error: why.
@@ -107,8 +111,8 @@ pub struct AllergyOut {
     pub version: i32,
 }
 
-impl From<allergy::Model> for AllergyOut {
-    fn from(a: allergy::Model) -> Self {
+impl From<Allergy> for AllergyOut {
+    fn from(a: Allergy) -> Self {
         Self {
             id: a.id,
             patient_id: a.patient_id,
@@ -140,8 +144,8 @@ pub struct ImmunizationOut {
     pub error_reason: Option<String>,
 }
 
-impl From<immunization::Model> for ImmunizationOut {
-    fn from(i: immunization::Model) -> Self {
+impl From<Immunization> for ImmunizationOut {
+    fn from(i: Immunization) -> Self {
         Self {
             id: i.id,
             patient_id: i.patient_id,

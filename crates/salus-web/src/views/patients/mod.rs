@@ -14,6 +14,7 @@ use salus_app::AppError;
 use salus_app::identity::Permission;
 use salus_app::patients::{Patient, SearchHit, TimelineEntry};
 use salus_core::PatientId;
+use salus_core::clinical::{EncounterClass, Severity};
 use serde::Deserialize;
 
 use super::profile::with_flash;

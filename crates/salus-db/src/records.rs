@@ -1,0 +1,32 @@
+//! The rows a use case hands out, as the domain's records (`salus_core`): the doors see
+//! these, never an entity. Field for field, so a new column is one line here.
+
+use crate::entity;
+
+macro_rules! record {
+    ($($model:ident => $record:path { $($field:ident),+ $(,)? })+) => {$(
+        impl From<entity::$model::Model> for $record {
+            fn from(m: entity::$model::Model) -> Self {
+                Self { $($field: m.$field),+ }
+            }
+        }
+    )+};
+}
+
+record! {
+    allergy => salus_core::clinical::Allergy { id, patient_id, substance, reaction, severity, status, recorded_by, recorded_at, error_reason, version }
+    diagnosis => salus_core::clinical::Diagnosis { id, patient_id, encounter_id, code, description, clinical_status, onset_date, recorded_by, recorded_at, resolved_at, error_reason, version }
+    immunization => salus_core::clinical::Immunization { id, patient_id, vaccine, dose_number, given_on, lot_number, recorded_by, recorded_at, error_reason }
+    encounter => salus_core::clinical::Encounter { id, patient_id, appointment_id, class, status, doctor_id, department_id, chief_complaint, started_at, ended_at, error_reason, created_by, created_at, updated_at, version }
+    vital => salus_core::clinical::VitalSigns { id, encounter_id, patient_id, recorded_at, recorded_by, temperature_dc, pulse_bpm, systolic, diastolic, respiratory_rate, spo2, weight_g, height_mm, bmi_x10, error_reason }
+    note => salus_core::clinical::Note { id, encounter_id, patient_id, author_id, status, amends, amend_reason, subjective, objective, assessment, plan, signed_at, error_reason, created_at, updated_at, version }
+    prescription => salus_core::clinical::Prescription { id, patient_id, encounter_id, prescriber_id, medicine_id, medicine_name, dose, route, frequency, duration_days, quantity, instructions, status, status_reason, override_reason, created_at, updated_at, version }
+    referral => salus_core::clinical::Referral { id, patient_id, encounter_id, from_doctor_id, to_department_id, to_doctor_id, reason, urgency, status, created_at, updated_at, version }
+    attachment => salus_core::clinical::Attachment { id, patient_id, encounter_id, filename, content_type, size_bytes, sha256, uploaded_by, uploaded_at, error_reason }
+    medicine => salus_core::clinical::Medicine { id, generic_name, form, strength, route, atc_code, active, version, created_at, updated_at }
+    note_template => salus_core::clinical::NoteTemplate { id, department_id, name, subjective, objective, assessment, plan, active, updated_at }
+    schedule_template => salus_core::scheduling::ScheduleTemplate { id, doctor_id, department_id, weekday, start_time, end_time, slot_minutes, capacity, overbook, valid_from, valid_until, active, version, created_at, updated_at }
+    schedule_exception => salus_core::scheduling::ScheduleException { id, doctor_id, date, kind, start_time, end_time, department_id, slot_minutes, capacity, reason, created_by, created_at }
+    notification_template => salus_core::notifications::MessageTemplate { kind, channel, language, subject, body, updated_at, updated_by }
+    audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
+}

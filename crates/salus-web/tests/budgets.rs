@@ -1,0 +1,57 @@
+//! Each route's statement budget: the SQL statements a typical request runs, counted at
+//! the connection (every statement SeaORM sends, reads and writes, read-audit commits
+//! included). A new statement on a hot path is a decision: change the figure here, and
+//! say why in the commit. Requests run one at a time, so the count is the request's own.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::ward::*;
+use serde_json::json;
+
+db_test!(typical_requests_keep_their_statement_budgets, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let allergy = json!({"substance": "Penicillin", "reaction": "Anaphylaxis", "severity": "severe"});
+    let (status, _) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/patients/{}/allergies", w.patient),
+        Some(allergy.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let p = &w.patient;
+    let requests: Vec<(&str, String, Option<serde_json::Value>)> = vec![
+        ("GET", "/api/v1/me".into(), None),
+        ("GET", format!("/api/v1/patients/{p}"), None),
+        ("GET", "/api/v1/patients?q=Pillai".into(), None),
+        ("GET", format!("/api/v1/patients/{p}/allergies"), None),
+        (
+            "POST",
+            format!("/api/v1/patients/{p}/allergies"),
+            Some(json!({"substance": "Latex", "severity": "mild"})),
+        ),
+        ("GET", format!("/patients/{p}"), None),
+        ("GET", format!("/encounters/{enc}"), None),
+    ];
+    let mut measured = Vec::new();
+    for (method, path, body) in &requests {
+        let before = t.app.db.statements();
+        let (status, out) = send(&t, &w.doc, method, path, body.clone(), None).await;
+        assert!(status < 300, "{method} {path}: {status} {out}");
+        measured.push((format!("{method} {path}"), t.app.db.statements() - before));
+    }
+    // The same on SQLite and PostgreSQL. The chart is demographics, the clinical summary,
+    // appointments and the timeline; the encounter page one use case (one access check,
+    // its sections side by side, one audit commit for the reads it shows).
+    let budgets: Vec<u64> = vec![1, 6, 8, 6, 8, 20, 16];
+    for ((what, n), budget) in measured.iter().zip(&budgets) {
+        println!("{what}: {n} statements (budget {budget})");
+    }
+    let got: Vec<u64> = measured.iter().map(|(_, n)| *n).collect();
+    assert_eq!(got, budgets, "{measured:#?}");
+});
