@@ -6,47 +6,10 @@
 mod common;
 
 use common::TestApp;
+use common::ward::{Who, send, who};
 use salus_app::Ctx;
 use salus_core::Role;
 use serde_json::{Value, json};
-
-struct Who {
-    client: reqwest::Client,
-    csrf: String,
-}
-
-async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
-    let client = t.new_client();
-    let password = t.user(name, roles).await;
-    let csrf = t.login_with(&client, name, &password).await;
-    Who { client, csrf }
-}
-
-async fn send(
-    t: &TestApp,
-    w: &Who,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    if_match: Option<&str>,
-) -> (u16, Value) {
-    let mut req = match method {
-        "GET" => w.client.get(t.url(path)),
-        "PUT" => w.client.put(t.url(path)),
-        _ => w.client.post(t.url(path)),
-    }
-    .header("x-csrf-token", &w.csrf);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(v) = if_match {
-        req = req.header("if-match", v);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
 
 async fn form(t: &TestApp, w: &Who, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
     let mut all = vec![("csrf_token", w.csrf.as_str())];
@@ -155,12 +118,12 @@ db_test!(facilities_departments_and_specialisations_with_versions, |t| {
     let path = format!("/api/v1/departments/{did}");
     let (status, _) = send(&t, &admin, "PUT", &path, Some(edit.clone()), None).await;
     assert_eq!(status, 428);
-    let (status, d2) = send(&t, &admin, "PUT", &path, Some(edit.clone()), Some("\"1\"")).await;
+    let (status, d2) = send(&t, &admin, "PUT", &path, Some(edit.clone()), Some(1)).await;
     assert_eq!(status, 200, "{d2}");
     assert_eq!(d2["version"], 2);
     let mut late = edit.clone();
     late["name"] = json!("Heart Centre");
-    let (status, p) = send(&t, &admin, "PUT", &path, Some(late), Some("\"1\"")).await;
+    let (status, p) = send(&t, &admin, "PUT", &path, Some(late), Some(1)).await;
     assert_eq!(status, 409, "{p}");
     let (_, now) = send(&t, &desk, "GET", &path, None, None).await;
     assert_eq!(now["name"], "Cardiology and Cardiac Surgery");
@@ -170,7 +133,7 @@ db_test!(facilities_departments_and_specialisations_with_versions, |t| {
         "PUT",
         "/api/v1/departments/0190a0b0-0000-7000-8000-000000000000",
         Some(edit),
-        Some("1"),
+        Some(1),
     )
     .await;
     assert_eq!(status, 404);
@@ -188,7 +151,7 @@ db_test!(facilities_departments_and_specialisations_with_versions, |t| {
         "PUT",
         &fpath,
         Some(json!({"code": "MAIN", "name": "City Hospital", "active": false})),
-        Some("1"),
+        Some(1),
     )
     .await;
     assert_eq!(status, 200);
@@ -268,7 +231,7 @@ db_test!(staff_profiles_need_registration_for_doctors, |t| {
 
     // A doctor without a registration number, a negative fee, an unknown department.
     let bad = json!({"department_id": "0190a0b0-0000-7000-8000-000000000000", "consultation_fee_minor": -5});
-    let (status, p) = send(&t, &admin, "PUT", &path, Some(bad), Some("0")).await;
+    let (status, p) = send(&t, &admin, "PUT", &path, Some(bad), Some(0)).await;
     assert_eq!(status, 422, "{p}");
     let mut fields = field_errors(&p);
     fields.sort();
@@ -280,31 +243,31 @@ db_test!(staff_profiles_need_registration_for_doctors, |t| {
         "registration_council": "Karnataka Medical Council", "registration_number": "KMC 12345",
         "department_id": d["id"], "specialisation_id": cardiology["id"], "consultation_fee_minor": 90000
     });
-    let (status, s) = send(&t, &admin, "PUT", &path, Some(good.clone()), Some("0")).await;
+    let (status, s) = send(&t, &admin, "PUT", &path, Some(good.clone()), Some(0)).await;
     assert_eq!(status, 200, "{s}");
     assert_eq!(
         (s["version"].clone(), s["consultation_fee_minor"].clone(), s["currency"].clone()),
         (json!(1), json!(90000), json!("INR"))
     );
     // Saving again from version 0 is stale.
-    let (status, _) = send(&t, &admin, "PUT", &path, Some(good), Some("0")).await;
+    let (status, _) = send(&t, &admin, "PUT", &path, Some(good), Some(0)).await;
     assert_eq!(status, 409);
 
     // The same registration, spelt differently, cannot belong to a second doctor.
     let copy =
         json!({"registration_council": "karnataka medical council", "registration_number": "kmc-12345"});
-    let (status, p) = send(&t, &admin, "PUT", &format!("/api/v1/staff/{doc2}"), Some(copy), Some("0")).await;
+    let (status, p) = send(&t, &admin, "PUT", &format!("/api/v1/staff/{doc2}"), Some(copy), Some(0)).await;
     assert_eq!((status, field_errors(&p)), (422, vec!["registration_number".to_owned()]), "{p}");
     assert_eq!(send(&t, &nurse, "GET", &format!("/api/v1/staff/{doc2}"), None, None).await.1["version"], 0);
 
     // Only administrators save profiles; a patient's account is not staff.
     let (status, _) =
-        send(&t, &nurse, "PUT", &path, Some(json!({"registration_number": "X"})), Some("1")).await;
+        send(&t, &nurse, "PUT", &path, Some(json!({"registration_number": "X"})), Some(1)).await;
     assert_eq!(status, 403);
     let (status, _) = send(&t, &admin, "GET", &format!("/api/v1/staff/{patient}"), None, None).await;
     assert_eq!(status, 404);
     let (status, _) =
-        send(&t, &admin, "PUT", &format!("/api/v1/staff/{patient}"), Some(json!({})), Some("0")).await;
+        send(&t, &admin, "PUT", &format!("/api/v1/staff/{patient}"), Some(json!({})), Some(0)).await;
     assert_eq!(status, 404);
 
     // The doctors of a specialisation, for reception to pick from.
@@ -367,10 +330,10 @@ db_test!(the_price_list_in_minor_units, |t| {
     // Edit with the version; the change is audited with both prices.
     let path = format!("/api/v1/services/{sid}");
     let edit = json!({"code": "CONS-GEN", "name": "Consultation", "category": "consultation", "price_minor": 60000, "tax_rate_bp": 1800});
-    let (status, s) = send(&t, &admin, "PUT", &path, Some(edit.clone()), Some("1")).await;
+    let (status, s) = send(&t, &admin, "PUT", &path, Some(edit.clone()), Some(1)).await;
     assert_eq!(status, 200, "{s}");
     assert_eq!((s["price_minor"].clone(), s["tax_rate_bp"].clone()), (json!(60000), json!(1800)));
-    assert_eq!(send(&t, &admin, "PUT", &path, Some(edit), Some("1")).await.0, 409);
+    assert_eq!(send(&t, &admin, "PUT", &path, Some(edit), Some(1)).await.0, 409);
     let events = salus_db::audit::actions_of(t.app.db.reader(), "service.update").await.unwrap();
     let detail: Value = serde_json::from_str(events[0].detail.as_deref().unwrap()).unwrap();
     assert_eq!(

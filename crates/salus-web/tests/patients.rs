@@ -6,48 +6,9 @@
 mod common;
 
 use common::TestApp;
+use common::ward::{Who, send, send_with_headers, who};
 use salus_core::Role;
 use serde_json::{Value, json};
-
-/// A signed-in browser-like client and its anti-forgery token.
-struct Who {
-    client: reqwest::Client,
-    csrf: String,
-}
-
-async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
-    let client = t.new_client();
-    let password = t.user(name, roles).await;
-    let csrf = t.login_with(&client, name, &password).await;
-    Who { client, csrf }
-}
-
-async fn send(
-    t: &TestApp,
-    w: &Who,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    if_match: Option<&str>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let mut req = match method {
-        "GET" => w.client.get(t.url(path)),
-        "PUT" => w.client.put(t.url(path)),
-        _ => w.client.post(t.url(path)),
-    }
-    .header("x-csrf-token", &w.csrf);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(v) = if_match {
-        req = req.header("if-match", v);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), headers)
-}
 
 fn person(given: &str, family: &str, sex: &str, dob: &str) -> Value {
     json!({ "given_names": given, "family_name": family, "sex": sex, "birth_date": dob })
@@ -56,7 +17,7 @@ fn person(given: &str, family: &str, sex: &str, dob: &str) -> Value {
 async fn register(t: &TestApp, w: &Who, body: Value) -> Value {
     let mut body = body;
     body["not_a_duplicate"] = json!(true);
-    let (status, p, _) = send(t, w, "POST", "/api/v1/patients", Some(body), None).await;
+    let (status, p) = send(t, w, "POST", "/api/v1/patients", Some(body), None).await;
     assert_eq!(status, 201, "{p}");
     p
 }
@@ -75,7 +36,8 @@ db_test!(register_read_and_edit_with_versions_and_history, |t| {
     let mut body = person("Priya", "Raman", "female", "1984-03-01");
     body["phone"] = json!("098765 43210");
     body["identifiers"] = json!([{"system": "national_id", "value": "1234-5678-9012"}]);
-    let (status, p, headers) = send(&t, &desk, "POST", "/api/v1/patients", Some(body), None).await;
+    let (status, p, headers) =
+        send_with_headers(&t, &desk, "POST", "/api/v1/patients", Some(body), None).await;
     assert_eq!(status, 201, "{p}");
     assert_eq!(headers["etag"], "\"1\"");
     let mrn = p["mrn"].as_str().unwrap();
@@ -85,7 +47,7 @@ db_test!(register_read_and_edit_with_versions_and_history, |t| {
     let path = format!("/api/v1/patients/{id}");
 
     // A clinician reads it; the read is in the audit trail with the patient's id.
-    let (status, got, _) = send(&t, &doctor, "GET", &path, None, None).await;
+    let (status, got) = send(&t, &doctor, "GET", &path, None, None).await;
     assert_eq!(status, 200);
     assert_eq!(got["identifiers"][0]["value"], "1234-5678-9012");
     let reads = actions(&t, "patient.read").await;
@@ -97,19 +59,20 @@ db_test!(register_read_and_edit_with_versions_and_history, |t| {
     let mut edit = person("Priya", "Raman", "female", "1984-03-01");
     edit["phone"] = json!("+91 99999 00000");
     edit["identifiers"] = json!([{"system": "national_id", "value": "1234-5678-9012"}]);
-    let (status, after, headers) = send(&t, &desk, "PUT", &path, Some(edit.clone()), Some("\"1\"")).await;
+    let (status, after, headers) =
+        send_with_headers(&t, &desk, "PUT", &path, Some(edit.clone()), Some(1)).await;
     assert_eq!(status, 200, "{after}");
     assert_eq!(headers["etag"], "\"2\"");
     edit["city"] = json!("Chennai");
-    let (status, p, _) = send(&t, &desk, "PUT", &path, Some(edit.clone()), Some("\"1\"")).await;
+    let (status, p) = send(&t, &desk, "PUT", &path, Some(edit.clone()), Some(1)).await;
     assert_eq!(status, 409);
     assert_eq!(p["type"], "urn:salus:problem:stale-version");
     assert_eq!(p["current"]["version"], 2);
     assert_eq!(p["current"]["city"], Value::Null, "the stale edit wrote nothing");
-    let (status, p, _) = send(&t, &desk, "PUT", &path, Some(edit), None).await;
+    let (status, p) = send(&t, &desk, "PUT", &path, Some(edit), None).await;
     assert_eq!(status, 428, "{p}");
 
-    let (status, history, _) = send(&t, &doctor, "GET", &format!("{path}/history"), None, None).await;
+    let (status, history) = send(&t, &doctor, "GET", &format!("{path}/history"), None, None).await;
     assert_eq!(status, 200);
     assert_eq!(history[0]["version"], 2);
     assert_eq!(
@@ -118,29 +81,29 @@ db_test!(register_read_and_edit_with_versions_and_history, |t| {
     );
 
     // The timeline tells it, newest first.
-    let (_, timeline, _) = send(&t, &doctor, "GET", &format!("{path}/timeline"), None, None).await;
+    let (_, timeline) = send(&t, &doctor, "GET", &format!("{path}/timeline"), None, None).await;
     let kinds: Vec<&str> =
         timeline["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["edited", "registered"]);
 
     // Death: not in the future, not before birth.
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &desk,
         "POST",
         &format!("{path}/status"),
         Some(json!({"deceased_at": "2999-01-01T00:00:00Z"})),
-        Some("\"2\""),
+        Some(2),
     )
     .await;
     assert_eq!(status, 422);
-    let (status, p, _) = send(
+    let (status, p) = send(
         &t,
         &desk,
         "POST",
         &format!("{path}/status"),
         Some(json!({"deceased_at": "2026-01-02T03:04:05Z"})),
-        Some("\"2\""),
+        Some(2),
     )
     .await;
     assert_eq!(status, 200, "{p}");
@@ -173,7 +136,7 @@ db_test!(bad_registrations_write_nothing, |t| {
         ),
     ];
     for (body, field) in cases {
-        let (status, p, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(body.clone()), None).await;
+        let (status, p) = send(&t, &desk, "POST", "/api/v1/patients", Some(body.clone()), None).await;
         assert_eq!(status, 422, "{body} → {p}");
         let fields: Vec<&str> =
             p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
@@ -181,10 +144,10 @@ db_test!(bad_registrations_write_nothing, |t| {
     }
     // The taken passport names the record holding it.
     let body = json!({"given_names": "X", "sex": "male", "identifiers": [{"system": "passport", "value": "A1234567"}]});
-    let (_, p, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(body), None).await;
+    let (_, p) = send(&t, &desk, "POST", "/api/v1/patients", Some(body), None).await;
     assert!(p["errors"][0]["message"].as_str().unwrap().contains(first["mrn"].as_str().unwrap()), "{p}");
     // Unknown JSON fields, wrong types.
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &desk,
         "POST",
@@ -205,7 +168,7 @@ db_test!(probable_duplicates_are_shown_before_saving, |t| {
     register(&t, &desk, person("Mary", "Jones", "female", "1984-03-01")).await;
 
     let jon = person("Jon", "Smyth", "male", "1984-03-01");
-    let (status, p, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(jon.clone()), None).await;
+    let (status, p) = send(&t, &desk, "POST", "/api/v1/patients", Some(jon.clone()), None).await;
     assert_eq!(status, 409, "{p}");
     assert_eq!(p["type"], "urn:salus:problem:possible-duplicates");
     let dups = p["duplicates"].as_array().unwrap();
@@ -216,24 +179,24 @@ db_test!(probable_duplicates_are_shown_before_saving, |t| {
     // The same phone and name without a date: flagged.
     let mut same_phone = person("John", "Smith", "male", "");
     same_phone["phone"] = json!("0044 20 7946 0958");
-    let (status, _, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(same_phone), None).await;
+    let (status, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(same_phone), None).await;
     assert_eq!(status, 409);
     // The same phone alone is not: families share one number.
     let mut wife = person("Sarah", "Smith", "female", "1986-04-04");
     wife["phone"] = json!("0044 20 7946 0958");
-    let (status, _, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(wife), None).await;
+    let (status, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(wife), None).await;
     assert_eq!(status, 201);
     // The clerk confirms it is someone else.
     let mut confirmed = jon;
     confirmed["not_a_duplicate"] = json!(true);
-    let (status, _, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(confirmed), None).await;
+    let (status, _) = send(&t, &desk, "POST", "/api/v1/patients", Some(confirmed), None).await;
     assert_eq!(status, 201);
 });
 
 /// The ids of a search, in order.
 async fn search(t: &TestApp, w: &Who, q: &str) -> Vec<String> {
     let url = format!("/api/v1/patients?q={}", urlencode(q));
-    let (status, p, _) = send(t, w, "GET", &url, None, None).await;
+    let (status, p) = send(t, w, "GET", &url, None, None).await;
     assert_eq!(status, 200, "{q}: {p}");
     p["items"]
         .as_array()
@@ -296,16 +259,16 @@ db_test!(search_forgives_typos_order_and_diacritics, |t| {
     let found = search(&t, &desk, "smith").await.len();
     assert_eq!(actions(&t, "patient.listed").await.len(), before + found, "one event per patient returned");
     // Paging by cursor.
-    let (_, p, _) = send(&t, &desk, "GET", "/api/v1/patients?q=smith&limit=1", None, None).await;
+    let (_, p) = send(&t, &desk, "GET", "/api/v1/patients?q=smith&limit=1", None, None).await;
     let next = p["next_cursor"].as_str().unwrap();
-    let (_, p2, _) =
+    let (_, p2) =
         send(&t, &desk, "GET", &format!("/api/v1/patients?q=smith&limit=1&cursor={next}"), None, None).await;
     assert_eq!(p2["items"][0]["patient"]["family_name"], "Smithers");
     assert!(p2.get("next_cursor").is_none());
     // Bad input.
-    let (status, _, _) = send(&t, &desk, "GET", "/api/v1/patients?q=", None, None).await;
+    let (status, _) = send(&t, &desk, "GET", "/api/v1/patients?q=", None, None).await;
     assert_eq!(status, 422);
-    let (status, _, _) = send(&t, &desk, "GET", "/api/v1/patients?q=x&cursor=%%%", None, None).await;
+    let (status, _) = send(&t, &desk, "GET", "/api/v1/patients?q=x&cursor=%%%", None, None).await;
     assert!(status == 400 || status == 422);
 });
 
@@ -384,13 +347,13 @@ db_test!(access_follows_roles_relationships_and_the_glass, |t| {
         .unwrap();
     let me = Who { csrf: t.login_with(&me.client, "patient.ravi", "patient.ravi-password-123").await, ..me };
     assert_eq!(send(&t, &me, "GET", &ravi_path, None, None).await.0, 200);
-    let (status, p, _) = send(&t, &me, "GET", &vip_path, None, None).await;
+    let (status, p) = send(&t, &me, "GET", &vip_path, None, None).await;
     assert_eq!(status, 404, "another patient's record is 'not found': {p}");
-    let (status, _, _) =
+    let (status, _) =
         send(&t, &me, "GET", "/api/v1/patients/0190a0b0-0000-7000-8000-000000000000", None, None).await;
     assert_eq!(status, 404, "the same answer as for a record that does not exist");
     assert_eq!(send(&t, &me, "GET", "/api/v1/patients?q=kumar", None, None).await.0, 403);
-    assert_eq!(send(&t, &me, "PUT", &ravi_path, Some(person("R", "K", "male", "")), Some("1")).await.0, 404);
+    assert_eq!(send(&t, &me, "PUT", &ravi_path, Some(person("R", "K", "male", "")), Some(1)).await.0, 404);
 
     // Billing reads but does not register.
     let billing = who(&t, "billing", &[Role::Billing]).await;
@@ -402,14 +365,14 @@ db_test!(access_follows_roles_relationships_and_the_glass, |t| {
 
     // The restricted record: a clinician must break the glass, with a reason.
     let doctor = who(&t, "dr.vip", &[Role::Doctor]).await;
-    let (status, p, _) = send(&t, &doctor, "GET", &vip_path, None, None).await;
+    let (status, p) = send(&t, &doctor, "GET", &vip_path, None, None).await;
     assert_eq!((status, p["type"].as_str().unwrap()), (403, "urn:salus:problem:break-glass-required"));
     assert!(!p.to_string().contains("Famous"), "never the data");
-    let (status, _, _) =
+    let (status, _) =
         send(&t, &doctor, "POST", &format!("{vip_path}/break-glass"), Some(json!({"reason": "short"})), None)
             .await;
     assert_eq!(status, 422);
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &doctor,
         "POST",
@@ -419,7 +382,7 @@ db_test!(access_follows_roles_relationships_and_the_glass, |t| {
     )
     .await;
     assert_eq!(status, 409, "Ravi's record is not restricted");
-    let (status, p, _) = send(
+    let (status, p) = send(
         &t,
         &doctor,
         "POST",
@@ -434,7 +397,7 @@ db_test!(access_follows_roles_relationships_and_the_glass, |t| {
     assert_eq!(glass.len(), 1);
     assert_eq!(glass[0].reason.as_deref(), Some("emergency admission, unconscious"));
     // The receptionist cannot break the glass and does not see the record either.
-    let (status, p, _) = send(&t, &desk, "GET", &vip_path, None, None).await;
+    let (status, p) = send(&t, &desk, "GET", &vip_path, None, None).await;
     assert_eq!(status, 403, "{p}");
     assert_eq!(
         send(
@@ -469,7 +432,7 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     let (keep_id, dup_id) = (keep["id"].as_str().unwrap(), dup["id"].as_str().unwrap());
 
     // Bad merges: into itself, by a non-admin, unknown survivor.
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &admin,
         "POST",
@@ -479,7 +442,7 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     )
     .await;
     assert_eq!(status, 422);
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &desk,
         "POST",
@@ -489,7 +452,7 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     )
     .await;
     assert_eq!(status, 403);
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &admin,
         "POST",
@@ -500,7 +463,7 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     .await;
     assert_eq!(status, 404);
 
-    let (status, p, _) = send(
+    let (status, p) = send(
         &t,
         &admin,
         "POST",
@@ -510,16 +473,16 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     )
     .await;
     assert_eq!(status, 200, "{p}");
-    let (_, kept, _) = send(&t, &admin, "GET", &format!("/api/v1/patients/{keep_id}"), None, None).await;
+    let (_, kept) = send(&t, &admin, "GET", &format!("/api/v1/patients/{keep_id}"), None, None).await;
     assert_eq!(kept["identifiers"].as_array().unwrap().len(), 2, "{kept}");
-    let (_, gone, _) = send(&t, &admin, "GET", &format!("/api/v1/patients/{dup_id}"), None, None).await;
+    let (_, gone) = send(&t, &admin, "GET", &format!("/api/v1/patients/{dup_id}"), None, None).await;
     assert_eq!(gone["merged_into"], keep["id"]);
     assert_eq!(gone["active"], false);
     // Search finds only the survivor, also by the duplicate's passport.
     assert_eq!(search(&t, &desk, "b7654321").await, ["Fatima Bello"]);
     assert_eq!(search(&t, &desk, "bello").await, ["Fatima Bello"]);
     // Merging again, or into the merged record, is refused.
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &admin,
         "POST",
@@ -529,7 +492,7 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     )
     .await;
     assert_eq!(status, 409);
-    let (status, _, _) = send(
+    let (status, _) = send(
         &t,
         &admin,
         "POST",
@@ -539,22 +502,21 @@ db_test!(merge_moves_everything_and_unmerge_puts_it_back, |t| {
     )
     .await;
     assert_eq!(status, 422);
-    let (_, tl, _) =
-        send(&t, &admin, "GET", &format!("/api/v1/patients/{keep_id}/timeline"), None, None).await;
+    let (_, tl) = send(&t, &admin, "GET", &format!("/api/v1/patients/{keep_id}/timeline"), None, None).await;
     assert_eq!(
         tl["items"].as_array().unwrap().len(),
         3,
         "its own registration, the duplicate's, and the merge: {tl}"
     );
 
-    let (status, _, _) =
+    let (status, _) =
         send(&t, &admin, "POST", &format!("/api/v1/patients/{dup_id}/unmerge"), None, None).await;
     assert_eq!(status, 204);
-    let (_, back, _) = send(&t, &admin, "GET", &format!("/api/v1/patients/{dup_id}"), None, None).await;
+    let (_, back) = send(&t, &admin, "GET", &format!("/api/v1/patients/{dup_id}"), None, None).await;
     assert_eq!(back["merged_into"], Value::Null);
     assert_eq!(back["active"], true);
     assert_eq!(back["identifiers"].as_array().unwrap().len(), 2);
-    let (_, kept, _) = send(&t, &admin, "GET", &format!("/api/v1/patients/{keep_id}"), None, None).await;
+    let (_, kept) = send(&t, &admin, "GET", &format!("/api/v1/patients/{keep_id}"), None, None).await;
     assert_eq!(kept["identifiers"].as_array().unwrap().len(), 0);
     let mut found = search(&t, &desk, "bello").await;
     found.sort();

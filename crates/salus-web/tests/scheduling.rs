@@ -7,47 +7,10 @@ mod common;
 
 use chrono::{Datelike, Duration};
 use common::TestApp;
+use common::ward::{Who, send, who};
 use salus_app::Ctx;
 use salus_core::Role;
 use serde_json::{Value, json};
-
-struct Who {
-    client: reqwest::Client,
-    csrf: String,
-}
-
-async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
-    let client = t.new_client();
-    let password = t.user(name, roles).await;
-    let csrf = t.login_with(&client, name, &password).await;
-    Who { client, csrf }
-}
-
-async fn send(
-    t: &TestApp,
-    w: &Who,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    if_match: Option<i64>,
-) -> (u16, Value) {
-    let mut req = match method {
-        "GET" => w.client.get(t.url(path)),
-        "DELETE" => w.client.delete(t.url(path)),
-        _ => w.client.post(t.url(path)),
-    }
-    .header("x-csrf-token", &w.csrf);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    if let Some(v) = if_match {
-        req = req.header("if-match", v.to_string());
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
 
 fn fields(p: &Value) -> Vec<String> {
     p["errors"]

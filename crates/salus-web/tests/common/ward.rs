@@ -1,5 +1,6 @@
 //! A small ward for the clinical tests: two doctors, a nurse, reception and two
-//! patients, with helpers to call the API and the pages as each of them.
+//! patients, with helpers to call the API and the pages as each of them — the one set
+//! of request helpers every test file uses.
 
 use salus_core::Role;
 use serde_json::{Value, json};
@@ -18,6 +19,8 @@ pub async fn who(t: &TestApp, name: &str, roles: &[Role]) -> Who {
     Who { client, csrf }
 }
 
+/// One API call as `w`: the status and the body (JSON, or the text as a string).
+/// `if_match` is the version edited, sent as the ETag the API gave out (`"3"`).
 pub async fn send(
     t: &TestApp,
     w: &Who,
@@ -26,22 +29,32 @@ pub async fn send(
     body: Option<Value>,
     if_match: Option<i64>,
 ) -> (u16, Value) {
-    let mut req = match method {
-        "GET" => w.client.get(t.url(path)),
-        "PUT" => w.client.put(t.url(path)),
-        _ => w.client.post(t.url(path)),
-    }
-    .header("x-csrf-token", &w.csrf);
+    let (status, body, _) = send_with_headers(t, w, method, path, body, if_match).await;
+    (status, body)
+}
+
+/// [`send`], with the response's headers.
+pub async fn send_with_headers(
+    t: &TestApp,
+    w: &Who,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    if_match: Option<i64>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = w.client.request(method, t.url(path)).header("x-csrf-token", &w.csrf);
     if let Some(b) = body {
         req = req.json(&b);
     }
     if let Some(v) = if_match {
-        req = req.header("if-match", v.to_string());
+        req = req.header("if-match", format!("\"{v}\""));
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
+    let headers = res.headers().clone();
     let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), headers)
 }
 
 pub fn fields(p: &Value) -> Vec<String> {
