@@ -5,6 +5,8 @@
 //! chosen by `kind` in [`App::run_job`]; each must be safe to run twice (a worker can die
 //! after the work and before marking it done).
 
+use salus_core::jobs::JobStatus;
+use salus_core::notifications::NotificationStatus;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,7 +30,7 @@ const LEASE: Duration = Duration::from_secs(300);
 pub struct Job {
     pub id: Uuid,
     pub kind: String,
-    pub status: String,
+    pub status: JobStatus,
     pub run_at: DateTime<Utc>,
     pub attempts: i32,
     pub max_attempts: i32,
@@ -73,7 +75,7 @@ pub fn new_job(kind: &str, payload: serde_json::Value, run_at: DateTime<Utc>) ->
         id: Uuid::now_v7(),
         kind: kind.into(),
         payload: payload.to_string(),
-        status: "queued".into(),
+        status: JobStatus::Queued,
         run_at,
         attempts: 0,
         max_attempts: MAX_ATTEMPTS,
@@ -161,7 +163,14 @@ impl crate::Jobs<'_> {
         if job.kind == "notification.send" {
             let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
             if let Some(id) = payload["notification_id"].as_str().and_then(|s| s.parse().ok()) {
-                salus_db::notifications::set_status(txn, id, "failed", Some(error), Utc::now()).await?;
+                salus_db::notifications::set_status(
+                    txn,
+                    id,
+                    NotificationStatus::Failed,
+                    Some(error),
+                    Utc::now(),
+                )
+                .await?;
             }
         }
         Ok(())
@@ -200,9 +209,7 @@ impl crate::Jobs<'_> {
     /// Jobs of one status (queued, running, done, dead), newest first.
     pub async fn list(&self, ctx: &Ctx, status: &str) -> Result<Vec<Job>, AppError> {
         self.authorize(ctx, Permission::JobsManage).await?;
-        if !["queued", "running", "done", "dead"].contains(&status) {
-            return Err(AppError::field("status", "choose queued, running, done or dead"));
-        }
+        let status = JobStatus::parse(status, "status")?;
         Ok(q::by_status(self.db.reader(), status, 200).await?.into_iter().map(Job::from).collect())
     }
 
@@ -210,8 +217,8 @@ impl crate::Jobs<'_> {
     pub async fn job_counts(&self, ctx: &Ctx) -> Result<Vec<(&'static str, u64)>, AppError> {
         self.authorize(ctx, Permission::JobsManage).await?;
         let mut out = Vec::new();
-        for status in ["queued", "running", "done", "dead"] {
-            out.push((status, q::count_by_status(self.db.reader(), status).await?));
+        for &status in JobStatus::ALL {
+            out.push((status.as_str(), q::count_by_status(self.db.reader(), status).await?));
         }
         Ok(out)
     }

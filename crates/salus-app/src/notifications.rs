@@ -6,6 +6,7 @@
 //! exists in it, else English. Templates are minijinja, edited by administrators, with a
 //! preview; rendering has a fuel limit so a template cannot loop for ever.
 
+use salus_core::notifications::NotificationStatus;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -142,7 +143,7 @@ pub struct Notification {
     pub kind: String,
     pub channel: String,
     pub recipient: String,
-    pub status: String,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub send_at: DateTime<Utc>,
@@ -228,7 +229,7 @@ impl crate::Notifications<'_> {
                     recipient: recipient.clone(),
                     language: language.clone(),
                     context: context.to_string(),
-                    status: "pending".into(),
+                    status: NotificationStatus::Pending,
                     attempts: 0,
                     last_error: None,
                     send_at: at,
@@ -277,7 +278,7 @@ impl crate::Notifications<'_> {
         appointment: Uuid,
     ) -> Result<(), AppError> {
         for n in q::unsent_of_appointment(txn, appointment).await? {
-            q::set_status(txn, n.id, "cancelled", None, Utc::now()).await?;
+            q::set_status(txn, n.id, NotificationStatus::Cancelled, None, Utc::now()).await?;
             let payload = json!({ "notification_id": n.id }).to_string();
             salus_db::jobs::cancel_queued(txn, "notification.send", &payload).await?;
         }

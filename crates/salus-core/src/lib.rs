@@ -52,6 +52,7 @@ pub mod audit;
 pub mod clinical;
 pub mod id;
 pub mod identity;
+pub mod jobs;
 pub mod notifications;
 pub mod organisation;
 pub mod page;

@@ -4,6 +4,7 @@
 //! whose lease ran out (their worker died).
 
 use chrono::{DateTime, Utc};
+use salus_core::jobs::JobStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -27,8 +28,12 @@ pub async fn claim<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<job::Model>, DbErr> {
     let due = Condition::any()
-        .add(Condition::all().add(job::Column::Status.eq("queued")).add(job::Column::RunAt.lte(now)))
-        .add(Condition::all().add(job::Column::Status.eq("running")).add(job::Column::LockedUntil.lt(now)));
+        .add(Condition::all().add(job::Column::Status.eq(JobStatus::Queued)).add(job::Column::RunAt.lte(now)))
+        .add(
+            Condition::all()
+                .add(job::Column::Status.eq(JobStatus::Running))
+                .add(job::Column::LockedUntil.lt(now)),
+        );
     let mut q = job::Entity::find()
         .select_only()
         .column(job::Column::Id)
@@ -41,7 +46,7 @@ pub async fn claim<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value("running"))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Running))
         .col_expr(job::Column::LockedBy, Expr::value(worker))
         .col_expr(job::Column::LockedUntil, Expr::value(lease_until))
         .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).add(1))
@@ -60,13 +65,13 @@ pub async fn complete<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let res = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value("done"))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Done))
         .col_expr(job::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::LockedBy.eq(worker))
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -87,14 +92,14 @@ pub async fn fail<C: ConnectionTrait>(
         .col_expr(job::Column::UpdatedAt, Expr::value(now));
     q = match retry_at {
         Some(at) => q
-            .col_expr(job::Column::Status, Expr::value("queued"))
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
             .col_expr(job::Column::RunAt, Expr::value(at)),
-        None => q.col_expr(job::Column::Status, Expr::value("dead")),
+        None => q.col_expr(job::Column::Status, Expr::value(JobStatus::Dead)),
     };
     let res = q
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::LockedBy.eq(worker))
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -103,12 +108,12 @@ pub async fn fail<C: ConnectionTrait>(
 /// Puts a dead job back in the queue with fresh attempts.
 pub async fn retry<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let res = job::Entity::update_many()
-        .col_expr(job::Column::Status, Expr::value("queued"))
+        .col_expr(job::Column::Status, Expr::value(JobStatus::Queued))
         .col_expr(job::Column::Attempts, Expr::value(0))
         .col_expr(job::Column::RunAt, Expr::value(now))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.eq("dead"))
+        .filter(job::Column::Status.eq(JobStatus::Dead))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -121,7 +126,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<job::
 /// Jobs of one status, newest first.
 pub async fn by_status<C: ConnectionTrait>(
     conn: &C,
-    status: &str,
+    status: JobStatus,
     limit: u64,
 ) -> Result<Vec<job::Model>, DbErr> {
     job::Entity::find()
@@ -132,7 +137,7 @@ pub async fn by_status<C: ConnectionTrait>(
         .await
 }
 
-pub async fn count_by_status<C: ConnectionTrait>(conn: &C, status: &str) -> Result<u64, DbErr> {
+pub async fn count_by_status<C: ConnectionTrait>(conn: &C, status: JobStatus) -> Result<u64, DbErr> {
     job::Entity::find().filter(job::Column::Status.eq(status)).count(conn).await
 }
 
@@ -141,7 +146,7 @@ pub async fn cancel_queued<C: ConnectionTrait>(conn: &C, kind: &str, payload: &s
     let res = job::Entity::delete_many()
         .filter(job::Column::Kind.eq(kind))
         .filter(job::Column::Payload.eq(payload))
-        .filter(job::Column::Status.eq("queued"))
+        .filter(job::Column::Status.eq(JobStatus::Queued))
         .exec(conn)
         .await?;
     Ok(res.rows_affected)
@@ -153,7 +158,7 @@ pub async fn run_now<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>)
         .col_expr(job::Column::RunAt, Expr::value(now))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::Status.eq("queued"))
+        .filter(job::Column::Status.eq(JobStatus::Queued))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -170,7 +175,7 @@ pub async fn renew<C: ConnectionTrait>(
         .col_expr(job::Column::LockedUntil, Expr::value(until))
         .filter(job::Column::Id.eq(id))
         .filter(job::Column::LockedBy.eq(worker))
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)

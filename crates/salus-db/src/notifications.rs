@@ -2,6 +2,7 @@
 
 use crate::merge::PatientLink;
 use chrono::{DateTime, Utc};
+use salus_core::notifications::NotificationStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
@@ -25,7 +26,7 @@ pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<notif
 pub async fn set_status<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
-    status: &str,
+    status: NotificationStatus,
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -52,15 +53,15 @@ pub async fn record_attempt<C: ConnectionTrait>(
         .col_expr(notification::Column::UpdatedAt, Expr::value(Utc::now()));
     q = match result {
         Ok(at) => q
-            .col_expr(notification::Column::Status, Expr::value("sent"))
+            .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sent))
             .col_expr(notification::Column::SentAt, Expr::value(at))
             .col_expr(notification::Column::LastError, Expr::value(Option::<String>::None)),
         Err(e) => q
-            .col_expr(notification::Column::Status, Expr::value("pending"))
+            .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Pending))
             .col_expr(notification::Column::LastError, Expr::value(e)),
     };
     q.filter(notification::Column::Id.eq(id))
-        .filter(notification::Column::Status.eq("sending"))
+        .filter(notification::Column::Status.eq(NotificationStatus::Sending))
         .exec(conn)
         .await?;
     Ok(())
@@ -73,7 +74,7 @@ pub async fn unsent_of_appointment<C: ConnectionTrait>(
 ) -> Result<Vec<notification::Model>, DbErr> {
     notification::Entity::find()
         .filter(notification::Column::AppointmentId.eq(appointment))
-        .filter(notification::Column::Status.is_in(["pending", "failed"]))
+        .filter(notification::Column::Status.is_in([NotificationStatus::Pending, NotificationStatus::Failed]))
         .all(conn)
         .await
 }
@@ -86,13 +87,14 @@ pub async fn claim_for_sending<C: ConnectionTrait>(
     now: DateTime<Utc>,
     lease: chrono::Duration,
 ) -> Result<bool, DbErr> {
-    let claimable = sea_orm::Condition::any().add(notification::Column::Status.eq("pending")).add(
-        sea_orm::Condition::all()
-            .add(notification::Column::Status.eq("sending"))
-            .add(notification::Column::UpdatedAt.lt(now - lease)),
-    );
+    let claimable =
+        sea_orm::Condition::any().add(notification::Column::Status.eq(NotificationStatus::Pending)).add(
+            sea_orm::Condition::all()
+                .add(notification::Column::Status.eq(NotificationStatus::Sending))
+                .add(notification::Column::UpdatedAt.lt(now - lease)),
+        );
     let res = notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value("sending"))
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Sending))
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::Id.eq(id))
         .filter(claimable)
@@ -105,10 +107,10 @@ pub async fn claim_for_sending<C: ConnectionTrait>(
 /// one stays as it is.
 pub async fn reopen_failed<C: ConnectionTrait>(conn: &C, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
     notification::Entity::update_many()
-        .col_expr(notification::Column::Status, Expr::value("pending"))
+        .col_expr(notification::Column::Status, Expr::value(NotificationStatus::Pending))
         .col_expr(notification::Column::UpdatedAt, Expr::value(now))
         .filter(notification::Column::Id.eq(id))
-        .filter(notification::Column::Status.eq("failed"))
+        .filter(notification::Column::Status.eq(NotificationStatus::Failed))
         .exec(conn)
         .await?;
     Ok(())

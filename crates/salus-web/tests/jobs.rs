@@ -40,8 +40,11 @@ db_test!(two_instances_share_the_queue_without_running_a_job_twice, |t| {
     }
     assert_eq!(done, total, "every job done once");
     let db = t.app.db.reader();
-    assert_eq!(salus_db::jobs::count_by_status(db, "done").await.unwrap(), total as u64);
-    let twice = salus_db::jobs::by_status(db, "done", 1000)
+    assert_eq!(
+        salus_db::jobs::count_by_status(db, salus_core::jobs::JobStatus::Done).await.unwrap(),
+        total as u64
+    );
+    let twice = salus_db::jobs::by_status(db, salus_core::jobs::JobStatus::Done, 1000)
         .await
         .unwrap()
         .into_iter()

@@ -162,7 +162,7 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
             recipient: "+919800000000".into(),
             language: "en".into(),
             context: "{}".into(),
-            status: "pending".into(),
+            status: salus_core::notifications::NotificationStatus::Pending,
             attempts: 0,
             last_error: None,
             send_at: now,
@@ -278,7 +278,11 @@ db_test!(every_table_that_refers_to_a_patient_follows_a_merge, |t| {
         .all(t.app.db.reader())
         .await
         .unwrap();
-    assert!(!messages.is_empty() && messages.iter().all(|m| m.status == "cancelled"), "{messages:?}");
+    assert!(
+        !messages.is_empty()
+            && messages.iter().all(|m| m.status == salus_core::notifications::NotificationStatus::Cancelled),
+        "{messages:?}"
+    );
     let events = salus_db::audit::actions_of(t.app.db.reader(), "patient.merge").await.unwrap();
     let detail: Value = serde_json::from_str(events[0].detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["moved"]["allergies"], 1, "{detail}");

@@ -1,3 +1,4 @@
+use salus_core::jobs::JobStatus;
 use sea_orm::entity::prelude::*;
 
 /// A unit of background work.
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub kind: String,
     pub payload: String,
-    pub status: String,
+    pub status: JobStatus,
     pub run_at: DateTimeUtc,
     pub attempts: i32,
     pub max_attempts: i32,

@@ -1,3 +1,4 @@
+use salus_core::notifications::NotificationStatus;
 use sea_orm::entity::prelude::*;
 
 /// A message to a patient in the outbox.
@@ -13,7 +14,7 @@ pub struct Model {
     pub recipient: String,
     pub language: String,
     pub context: String,
-    pub status: String,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub send_at: DateTimeUtc,

@@ -9,12 +9,15 @@ use chrono::{DateTime, Utc};
 use salus_app::identity::Permission;
 use salus_app::jobs::Job;
 use salus_app::notifications::Notification;
+use salus_core::jobs::JobStatus;
+use salus_core::notifications::NotificationStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::openapi::coded;
 use super::{ApiJson, ApiQuery, ApiUser, Paged};
 use crate::AppState;
 use crate::error::{ApiError, Problem, ProblemKind};
@@ -59,7 +62,8 @@ pub struct JobOut {
     /// What it does ("notification.send", …).
     pub kind: String,
     /// queued, running, done or dead.
-    pub status: String,
+    #[schema(schema_with = coded::<JobStatus>)]
+    pub status: JobStatus,
     /// When it runs next (or ran last).
     pub run_at: DateTime<Utc>,
     /// Runs so far.
@@ -104,7 +108,7 @@ async fn list_jobs(
     ApiUser(_u, ctx): ApiUser,
     ApiQuery(q): ApiQuery<JobsQuery>,
 ) -> Result<Json<Paged<JobOut>>, ApiError> {
-    let jobs = state.app.jobs().list(&ctx, q.status.as_deref().unwrap_or("dead")).await?;
+    let jobs = state.app.jobs().list(&ctx, q.status.as_deref().unwrap_or(JobStatus::Dead.as_str())).await?;
     Ok(Json(Paged::new(jobs.into_iter().map(JobOut::from).collect(), None::<String>)))
 }
 
@@ -140,8 +144,9 @@ pub struct NotificationOut {
     pub channel: String,
     /// The address or phone number it goes to.
     pub recipient: String,
-    /// pending, sent, failed or cancelled.
-    pub status: String,
+    /// pending, sending, sent, failed or cancelled.
+    #[schema(schema_with = coded::<NotificationStatus>)]
+    pub status: NotificationStatus,
     /// Delivery attempts so far.
     pub attempts: i32,
     /// The last delivery error, if any.

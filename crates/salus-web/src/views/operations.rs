@@ -17,7 +17,8 @@ use salus_app::notifications::{CHANNELS, KINDS, Notification};
 use salus_app::organisation::StaffQuery;
 use salus_app::scheduling::{ExceptionInput, TemplateInput, local_now};
 use salus_app::{AppError, Ctx};
-use salus_core::notifications::MessageTemplate;
+use salus_core::jobs::JobStatus;
+use salus_core::notifications::{MessageTemplate, NotificationStatus};
 use salus_core::page::PageRequest;
 use salus_core::scheduling::{ScheduleException, ScheduleTemplate};
 use salus_core::{Role, TemplateId};
@@ -101,7 +102,7 @@ async fn operations_page(
     SignedIn(_, ctx, page): SignedIn,
     Query(q): Query<StatusQuery>,
 ) -> Result<Response, PageError> {
-    let status = q.status.unwrap_or_else(|| "dead".into());
+    let status = q.status.unwrap_or_else(|| JobStatus::Dead.as_str().into());
     let counts = state.app.jobs().job_counts(&ctx).await?;
     let jobs = state.app.jobs().list(&ctx, &status).await?;
     let outbox = state.app.notifications().outbox(&ctx, None).await?.into_iter().take(50).collect();

@@ -182,9 +182,9 @@ async fn change_referral(
 ) -> Result<Response, ApiError> {
     let (rid, version) = (id::<RecordId>(&raw, "referral")?, if_match(&headers)?);
     let to = match action.as_str() {
-        "accept" => "accepted",
-        "complete" => "completed",
-        "cancel" => "cancelled",
+        "accept" => ReferralStatus::Accepted.as_str(),
+        "complete" => ReferralStatus::Completed.as_str(),
+        "cancel" => ReferralStatus::Cancelled.as_str(),
         _ => return Err(ApiError::new(ProblemKind::NotFound, "no such action")),
     };
     let r = state.app.clinical().change_referral(&ctx, rid, version, to).await?;
