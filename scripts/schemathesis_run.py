@@ -9,8 +9,8 @@ its schema, no server error, undeclared methods refused with 405).
 Start the server with the rate limits lifted (SALUS_LIMITS__API_PER_ADDRESS_BURST=1000000
 SALUS_LIMITS__API_PER_ADDRESS_PER_MINUTE=10000000 salus demo). Rules for rejections the
 schema cannot express (an unknown id, a cross-field rule) go in schemathesis.toml at the
-repository's root. Exits with schemathesis's status. Not yet part of CI: the remaining
-findings are listed in docs/architecture.md ("Still to come").
+repository's root. Exits with schemathesis's status. CI runs it on SQLite and PostgreSQL
+through crates/salus/tests/schemathesis.rs.
 """
 import http.cookiejar
 import os

@@ -402,6 +402,9 @@ impl crate::Notifications<'_> {
 
     /// Checks a template by rendering it with the sample values; returns the rendering.
     pub fn preview_template(&self, subject: &str, body: &str) -> Result<(String, String), AppError> {
+        if body.trim().is_empty() {
+            return Err(AppError::field("body", "write the message"));
+        }
         render(subject, body, &sample_context()).map_err(|(e, field)| AppError::field(field, e))
     }
 

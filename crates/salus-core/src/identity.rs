@@ -22,6 +22,12 @@ pub enum Role {
     Patient,
 }
 
+impl crate::Coded for Role {
+    fn codes() -> Vec<&'static str> {
+        Role::ALL.iter().map(|r| r.as_str()).collect()
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 8] = [
         Role::Admin,
@@ -124,6 +130,9 @@ pub struct DisplayName(String);
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if s.chars().any(char::is_control) {
+            return Err(FieldError::new("display_name", "remove the control characters"));
+        }
         match s.chars().count() {
             0 => Err(FieldError::new("display_name", "is required")),
             1..=100 => Ok(Self(s)),

@@ -16,6 +16,10 @@ pub struct Code(String);
 
 impl Code {
     pub fn parse(text: &str, field: &'static str) -> Result<Code, FieldError> {
+        // Blanks around a code are forgiven, within reason (the API documents 40 in all).
+        if text.chars().count() > 40 {
+            return Err(FieldError::new(field, "use at most 32 characters"));
+        }
         let code = text.trim().to_uppercase();
         if code.is_empty() {
             return Err(FieldError::new(field, "enter a code"));

@@ -21,6 +21,12 @@ pub enum Sex {
     Unknown,
 }
 
+impl crate::Coded for Sex {
+    fn codes() -> Vec<&'static str> {
+        Sex::ALL.iter().map(|s| s.as_str()).collect()
+    }
+}
+
 impl Sex {
     pub const ALL: [Sex; 4] = [Sex::Female, Sex::Male, Sex::Other, Sex::Unknown];
 

@@ -69,6 +69,10 @@ fn opt(s: &str, max: usize, field: &'static str, errors: &mut Vec<FieldError>) -
         errors.push(FieldError::new(field, format!("must be at most {max} characters")));
         return None;
     }
+    if t.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        errors.push(FieldError::new(field, "remove the control characters"));
+        return None;
+    }
     (!t.is_empty()).then(|| t.to_owned())
 }
 

@@ -45,29 +45,44 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::new(ProblemKind::MalformedRequest, e.body_text())
             }
         })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(&mut de) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    Err(ApiError::new(
-                        ProblemKind::MalformedRequest,
-                        format!("the body is not valid JSON: {inner}"),
-                    ))
-                } else {
-                    let message = inner.to_string();
-                    // serde names an unknown or missing field in its message; report it as the field.
-                    let field = match named_field(&message) {
-                        Some(f) if path == "." => f,
-                        Some(f) if !path.ends_with(&f) => format!("{path}.{f}"),
-                        _ => path,
-                    };
-                    Err(ApiError::fields(vec![FieldProblem { field, message }]))
-                }
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(ProblemKind::MalformedRequest, format!("the body is not valid JSON: {e}"))
+        })?;
+        integral_numbers(&mut value);
+        serde_path_to_error::deserialize(value).map(ApiJson).map_err(|err| {
+            let path = err.path().to_string();
+            let message = err.into_inner().to_string();
+            // serde names an unknown or missing field in its message; report it as the field.
+            let field = match named_field(&message) {
+                Some(f) if path == "." => f,
+                Some(f) if !path.ends_with(&f) => format!("{path}.{f}"),
+                _ => path,
+            };
+            ApiError::fields(vec![FieldProblem { field, message }])
+        })
+    }
+}
+
+/// JSON has one number type: `3.0` is the integer 3 (JSON Schema's `integer` accepts it),
+/// though serde would refuse it for an `i32`. Numbers with no fraction become integers
+/// before the body is read into its type; `2.5` stays a fraction and is refused by name.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Exact: an f64 holds every integer below 2^53.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *n = whole.into();
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
     }
 }
 
@@ -168,7 +183,12 @@ pub fn decode_cursor<P: std::str::FromStr>(raw: Option<&str>) -> Result<Option<P
             message: "is not a cursor this API gave out".into(),
         }])
     };
-    let text = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
+    let text = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(bad)?;
     text.parse().map(Some).map_err(|_| bad())
 }
 
@@ -210,4 +230,28 @@ pub fn with_etag<T: Serialize>(status: StatusCode, version: i32, body: T) -> Res
         res.headers_mut().insert(header::ETAG, v);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integral_numbers;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_written_as_fractions_read_as_integers() {
+        let mut body = json!({"dose_number": 2.0, "items": [{"quantity": 10.0}], "dose": 2.5, "big": 1e300});
+        integral_numbers(&mut body);
+        assert_eq!(body, json!({"dose_number": 2, "items": [{"quantity": 10}], "dose": 2.5, "big": 1e300}));
+        #[derive(serde::Deserialize)]
+        struct In {
+            dose_number: i32,
+        }
+        let read = |v: serde_json::Value| {
+            let mut v = json!({ "dose_number": v });
+            integral_numbers(&mut v);
+            serde_json::from_value::<In>(v).map(|i| i.dose_number).ok()
+        };
+        assert_eq!(read(json!(3.0)), Some(3));
+        assert_eq!(read(json!(2.5)), None, "a fraction is not rounded");
+    }
 }

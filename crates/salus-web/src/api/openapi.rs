@@ -25,6 +25,11 @@ pub fn coded<T: salus_core::Coded>() -> utoipa::openapi::Object {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::codes())).build()
 }
 
+/// A list of coded values, at least one.
+pub fn coded_list<T: salus_core::Coded>() -> utoipa::openapi::Array {
+    utoipa::openapi::schema::ArrayBuilder::new().items(coded::<T>()).min_items(Some(1)).build()
+}
+
 fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
     RefOr::T(
         ResponseBuilder::new()
@@ -52,7 +57,7 @@ fn shared_statuses(op: &Operation) -> Vec<(&'static str, &'static str)> {
     if has(ParameterIn::Path) {
         out.push(("404", "No such record, or none the caller may know of"));
     }
-    if has(ParameterIn::Query) || op.request_body.is_some() {
+    if has(ParameterIn::Query) || has(ParameterIn::Header) || op.request_body.is_some() {
         out.push(("400", "The request could not be read"));
         out.push(("422", "A value is not valid; errors names each field"));
     }

@@ -233,9 +233,11 @@ async fn list_templates(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageTemplateIn {
-    /// Empty for SMS.
+    /// Empty for SMS; required for e-mail.
     #[serde(default)]
     pub subject: String,
+    /// The text, a template ({{ patient_name }}, …); it must render.
+    #[schema(pattern = "\\S")]
     pub body: String,
 }
 
@@ -244,8 +246,10 @@ pub struct MessageTemplateIn {
 /// minijinja; the values are patient, doctor, date, time, facility, facility_phone, when.
 /// A template that does not render with sample values is refused (422 naming the field).
 #[utoipa::path(put, path = "/api/v1/notification-templates/{kind}/{channel}/{language}", tag = "operations", request_body = MessageTemplateIn,
-    params(("kind" = String, Path, description = "appointment_booked, appointment_reminder, appointment_cancelled, appointment_rescheduled"),
-        ("channel" = String, Path, description = "email or sms"), ("language" = String, Path, description = "Two-letter code")),
+    params(("kind" = String, Path, description = "The kind of message",
+            pattern = "^(appointment_booked|appointment_reminder|appointment_cancelled|appointment_rescheduled)$"),
+        ("channel" = String, Path, description = "email or sms", pattern = "^(email|sms)$"),
+        ("language" = String, Path, description = "Two-letter code", pattern = "^\\s*[A-Za-z]{2}\\s*$")),
     responses((status = 204, description = "Saved"),
         (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown kind or channel, or the text does not render", body = Problem, content_type = "application/problem+json")))]

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::openapi::coded;
 use super::{ApiJson, ApiQuery, ApiUser, Paged, if_match};
 use crate::AppState;
 use crate::error::{ApiError, FieldProblem, Problem, ProblemKind};
@@ -176,9 +177,15 @@ impl From<Duplicate> for DuplicateOut {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PatientIn {
+    /// Required; a single name goes here.
+    #[schema(
+        required = true,
+        pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
+    )]
     pub given_names: String,
     pub family_name: String,
     /// female, male, other or unknown.
+    #[schema(required = true, schema_with = coded::<salus_core::patients::Sex>)]
     pub sex: String,
     /// YYYY-MM-DD (or DD/MM/YYYY). Leave empty and give `age_years` when only the age is known.
     pub birth_date: String,
@@ -263,6 +270,7 @@ fn with_etag(status: StatusCode, p: Patient) -> Response {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Name (any order, typos forgiven), MRN, phone, identifier, date of birth, year, or a mix.
+    #[param(pattern = "\\S")]
     pub q: String,
     /// Results per page, 1 to 100 (default 20).
     #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, usize, 1, 100>")]

@@ -116,16 +116,23 @@ pub struct TemplateIn {
     pub doctor_id: UserId,
     #[schema(value_type = String, format = Uuid)]
     pub department_id: DepartmentId,
+    /// Monday (1) to Sunday (7).
+    #[schema(minimum = 1, maximum = 7)]
     pub weekday: i16,
     /// "09:00", the facility's wall clock.
+    #[schema(pattern = "^\\s*([01]?[0-9]|2[0-3]):[0-5][0-9]\\s*$")]
     pub start: String,
+    #[schema(pattern = "^\\s*([01]?[0-9]|2[0-3]):[0-5][0-9]\\s*$")]
     pub end: String,
+    #[schema(minimum = 5, maximum = 240)]
     pub slot_minutes: i32,
     /// Patients per slot (default 1).
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 50)]
     pub capacity: i32,
     /// Extra places reception may give knowingly (default 0).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50)]
     pub overbook: i32,
     pub valid_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
@@ -247,12 +254,18 @@ pub struct ExceptionIn {
     pub doctor_id: Option<UserId>,
     pub date: NaiveDate,
     /// leave (times optional: the whole day) or extra.
+    #[schema(schema_with = coded::<ExceptionKind>)]
     pub kind: String,
+    /// Blank or absent for leave: the whole day.
+    #[schema(pattern = "^\\s*(([01]?[0-9]|2[0-3]):[0-5][0-9])?\\s*$")]
     pub start: Option<String>,
+    #[schema(pattern = "^\\s*(([01]?[0-9]|2[0-3]):[0-5][0-9])?\\s*$")]
     pub end: Option<String>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub department_id: Option<DepartmentId>,
+    #[schema(minimum = 5, maximum = 240)]
     pub slot_minutes: Option<i32>,
+    #[schema(minimum = 1, maximum = 50)]
     pub capacity: Option<i32>,
     pub reason: Option<String>,
 }
@@ -535,7 +548,7 @@ async fn get_appointment(
 #[serde(deny_unknown_fields)]
 pub struct MoveIn {
     /// check_in, start, finish, cancel, no_show.
-    #[schema(value_type = String)]
+    #[schema(schema_with = coded::<Transition>)]
     pub transition: Transition,
     /// Required to cancel.
     pub reason: Option<String>,

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::openapi::coded_list;
 use super::{ApiJson, ApiQuery, ApiUser, Cursor, Paged};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -31,7 +32,7 @@ pub struct UserOut {
     pub id: UserId,
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = Vec<String>, example = json!(["nurse"]))]
+    #[schema(schema_with = coded_list::<Role>)]
     pub roles: Vec<Role>,
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -66,7 +67,7 @@ pub struct CreateUser {
     /// At least 12 characters, not the username. Omit to have one generated and returned once.
     pub password: Option<String>,
     /// One or more of admin, doctor, nurse, receptionist, lab_technician, pharmacist, billing, patient.
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = coded_list::<Role>)]
     pub roles: Vec<Role>,
 }
 

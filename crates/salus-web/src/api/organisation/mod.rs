@@ -369,7 +369,7 @@ pub struct SpecialisationIn {
     pub code: String,
     #[schema(
         min_length = 1,
-        max_length = 100,
+        max_length = 200,
         pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$"
     )]
     pub name: String,

@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::openapi::coded_list;
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged, decode_cursor, if_match, with_etag};
 use crate::error::{ApiError, Problem};
 
@@ -38,7 +39,7 @@ pub struct StaffOut {
     pub user_id: UserId,
     pub username: String,
     pub display_name: String,
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = coded_list::<Role>)]
     pub roles: Vec<Role>,
     pub active: bool,
     pub job_title: Option<String>,
