@@ -615,3 +615,32 @@ db_test!(every_stale_edit_answers_with_the_record_as_it_is_now, |t| {
     assert_eq!((status, p["type"].clone()), (409, json!("urn:salus:problem:stale-version")), "{p}");
     assert_eq!(p["current"]["id"], enc.as_str());
 });
+
+// Found by schemathesis on PostgreSQL: a NUL in a note template's text failed the write
+// with a 500 (PostgreSQL's text cannot hold one). Control characters in a note or a
+// template are refused by field, on both databases, and nothing is written.
+db_test!(control_characters_in_notes_and_templates_are_refused_by_field, |t| {
+    let w = ward(&t).await;
+    let admin = who(&t, "cl.admin", &[Role::Admin]).await;
+    let body = json!({"name": "Diabetes review", "plan": "HbA1c due\u{0}", "subjective": "tab\tand\nlines are fine"});
+    let (status, p) = send(&t, &admin, "POST", "/api/v1/note-templates", Some(body), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["plan".to_owned()]), "{p}");
+    let (_, list) = send(&t, &admin, "GET", "/api/v1/note-templates", None, None).await;
+    assert!(!list.to_string().contains("Diabetes review"), "nothing written: {list}");
+
+    let enc = open(&t, &w).await;
+    let note = json!({"subjective": "Fever", "objective": "\u{1b}[31m"});
+    let (status, p) =
+        send(&t, &w.doc, "POST", &format!("/api/v1/encounters/{enc}/notes"), Some(note), None).await;
+    assert_eq!((status, fields(&p)), (422, vec!["objective".to_owned()]), "{p}");
+    let (status, _) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/encounters/{enc}/notes"),
+        Some(json!({"subjective": "Fever\tthree days\r\n"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "tabs and line ends are text");
+});

@@ -61,6 +61,10 @@ fn check_soap(s: &Soap) -> Result<[String; 4], AppError> {
     {
         if text.chars().count() > NOTE_SECTION_MAX {
             errors.push(FieldError::new(field, format!("keep it under {NOTE_SECTION_MAX} characters")));
+        } else if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+            // A NUL cannot be stored in PostgreSQL's text, and no other control character
+            // belongs in a note: refused by name rather than failing the write.
+            errors.push(FieldError::new(field, "remove the control characters"));
         }
         out[i] = text.trim_end().to_owned();
     }

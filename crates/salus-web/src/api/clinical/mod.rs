@@ -414,12 +414,16 @@ pub struct NoteIn {
     #[schema(value_type = Option<String>, format = Uuid)]
     pub template_id: Option<Uuid>,
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub subjective: String,
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub objective: String,
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub assessment: String,
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00-\\x08\\x0E-\\x1F\\x7F-\\x84\\x86-\\x9F]*$")]
     pub plan: String,
 }
 
