@@ -101,11 +101,7 @@ impl crate::Clinical<'_> {
         let here = Some(row.id);
         let as_patient = Self::reads_as_patient(ctx);
         Ok(EncounterWorkspace {
-            patient_name: if patient.family_name.is_empty() {
-                patient.given_names
-            } else {
-                format!("{} {}", patient.given_names, patient.family_name)
-            },
+            patient_name: crate::patients::display_name(&patient.given_names, &patient.family_name),
             vitals: crate::records(vitals),
             notes: notes
                 .into_iter()

@@ -83,13 +83,14 @@ pub struct Patient {
     pub has_photo: bool,
 }
 
+/// How a patient is named on a page: given names, then the family name if there is one.
+pub(crate) fn display_name(given_names: &str, family_name: &str) -> String {
+    if family_name.is_empty() { given_names.to_owned() } else { format!("{given_names} {family_name}") }
+}
+
 impl Patient {
     pub fn display_name(&self) -> String {
-        if self.family_name.is_empty() {
-            self.given_names.clone()
-        } else {
-            format!("{} {}", self.given_names, self.family_name)
-        }
+        display_name(&self.given_names, &self.family_name)
     }
 
     /// Age in whole years today (at death, for the deceased).
