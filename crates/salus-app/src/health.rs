@@ -52,3 +52,16 @@ impl crate::App {
         PoolStats { size: p.size, idle: p.idle, max: p.max }
     }
 }
+
+impl crate::App {
+    /// The installation's key for signing cookies (64 bytes): made by the first
+    /// instance that starts, the same for every instance after it.
+    pub async fn cookie_key(&self) -> Result<Vec<u8>, crate::AppError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let candidate: [u8; 64] = rand::random();
+        let stored = salus_db::secrets::shared_secret(&self.db, "cookie-key", b64.encode(candidate)).await?;
+        b64.decode(stored)
+            .map_err(|e| crate::AppError::Internal(format!("the stored cookie key is not base64: {e}")))
+    }
+}

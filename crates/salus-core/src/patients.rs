@@ -135,36 +135,49 @@ impl fmt::Display for Mrn {
     }
 }
 
-/// A phone number as `+<country code><number>`, from whatever the clerk typed:
-/// "+91 98765 43210", "098765-43210", "(0)20 7946 0958", "0044 20 7946 0958".
+/// A phone number in E.164 (`+<country code><number>`), from whatever the clerk typed:
+/// "+91 98765 43210", "098765-43210", "(0)20 7946 0958", "0044 20 7946 0958". Read and
+/// checked against the numbering plans of Google's libphonenumber (the `phonenumber`
+/// crate), so an SMS gateway is never handed a number that cannot exist: a digit too
+/// many, an Indian mobile starting with 1, a trunk 0 left inside the number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Phone(String);
 
 impl Phone {
-    /// `country_code` is the facility's, used for numbers typed without one.
+    /// `country_code` is the facility's calling code ("91"), used for numbers typed
+    /// without one.
     pub fn parse(text: &str, country_code: &str, field: &'static str) -> Result<Phone, FieldError> {
-        let bad = || FieldError::new(field, "is not a phone number (digits, spaces, +, -, brackets)");
         let t = text.trim();
+        // The library also reads letters ("1-800-FLOWERS") and extensions; a clerk's typo
+        // is likelier than either, so only digits and the usual separators pass.
         if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
-            return Err(bad());
+            return Err(FieldError::new(field, "is not a phone number (digits, spaces, +, -, brackets)"));
         }
-        if t.rfind('+').is_some_and(|i| i > 0) {
-            return Err(bad());
-        }
-        let digits: String = t.chars().filter(char::is_ascii_digit).collect();
-        let international = if t.starts_with('+') {
-            digits
-        } else if let Some(rest) = digits.strip_prefix("00") {
-            rest.to_owned()
-        } else {
-            // A leading 0 is the trunk prefix of a national number.
-            format!("{country_code}{}", digits.trim_start_matches('0'))
+        let region = country_code
+            .parse::<u16>()
+            .ok()
+            .and_then(|code| phonenumber::metadata::DATABASE.region(&code))
+            .and_then(|regions| regions.first().and_then(|r| r.parse::<phonenumber::country::Id>().ok()));
+        // "00" is the international prefix almost everywhere; the library knows it only
+        // for the facility's own region, so it is read as "+" here.
+        let typed = match t.strip_prefix("00") {
+            Some(rest) => format!("+{rest}"),
+            None => t.to_owned(),
         };
-        if !(8..=15).contains(&international.len()) {
-            return Err(FieldError::new(field, "must have 8 to 15 digits with the country code"));
+        let invalid = || {
+            FieldError::new(
+                field,
+                format!(
+                    "is not a valid phone number (check the digits; numbers from abroad start with + and their country code, this facility's is +{country_code})"
+                ),
+            )
+        };
+        let number = phonenumber::parse(region, &typed).map_err(|_| invalid())?;
+        if !number.is_valid() {
+            return Err(invalid());
         }
-        Ok(Phone(format!("+{international}")))
+        Ok(Phone(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -267,6 +280,26 @@ mod tests {
         assert!(Phone::parse("12ab", "91", "phone").is_err());
         assert!(Phone::parse("123", "91", "phone").is_err());
         assert!(Phone::parse("9+1", "91", "phone").is_err());
+    }
+
+    #[test]
+    fn phones_are_checked_against_the_numbering_plan() {
+        let uk = Phone::parse("+44 20 7946 0958", "91", "phone").unwrap();
+        assert_eq!(uk.as_str(), "+442079460958");
+        assert_eq!(Phone::parse("0044 20 7946 0958", "91", "phone").unwrap(), uk, "00 is read as +");
+        assert_eq!(Phone::parse("(0)20 7946 0958", "44", "phone").unwrap(), uk, "a UK facility's trunk 0");
+        assert_eq!(
+            Phone::parse("+91 44 2345 6789", "91", "phone").unwrap().as_str(),
+            "+914423456789",
+            "Chennai landline"
+        );
+        // A digit too many or too few, a country that does not exist, all zeros.
+        for bad in ["98765 432101", "+91 98765 4321", "+999 1234 5678", "0000000000"] {
+            let e = Phone::parse(bad, "91", "phone").unwrap_err();
+            assert!(e.message.contains("+91"), "{bad}: {}", e.message);
+        }
+        // A facility with a calling code the plans do not know still reads full numbers.
+        assert_eq!(Phone::parse("+91 98765 43210", "", "phone").unwrap().as_str(), "+919876543210");
     }
 
     #[test]

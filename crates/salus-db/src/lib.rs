@@ -62,6 +62,7 @@ pub mod organisation;
 pub mod patients;
 mod records;
 pub mod scheduling;
+pub mod secrets;
 
 pub use backend::{Backend, Db, PoolSettings, PoolStats};
 pub use error::{DbError, ResultExt, is_unavailable};

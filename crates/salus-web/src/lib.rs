@@ -32,7 +32,12 @@ pub struct WebSettings {
     /// A request still running after this gets 408.
     pub request_timeout: Duration,
     pub rate_limits: RateLimits,
+    /// Signs the flash cookie. The server uses the installation's shared key (made once,
+    /// kept in the database, see `App::cookie_key`); the default is a fresh random key.
+    pub cookie_key: CookieKey,
 }
+
+pub use axum_extra::extract::cookie::Key as CookieKey;
 
 impl Default for WebSettings {
     fn default() -> Self {
@@ -41,6 +46,7 @@ impl Default for WebSettings {
             body_limit: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
+            cookie_key: CookieKey::generate(),
         }
     }
 }

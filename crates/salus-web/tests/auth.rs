@@ -138,6 +138,38 @@ db_test!(logout_ends_the_session, |t| {
     assert!(!again.contains("You have signed out."), "and not twice");
 });
 
+db_test!(the_flash_is_signed_with_the_installations_key, |t| {
+    // Signed out on one instance, the message shows on the next page served by another:
+    // both read the key the first one made and stored.
+    let other = t.second_instance().await;
+    assert_eq!(other.app.cookie_key().await.unwrap(), t.app.cookie_key().await.unwrap());
+    assert_eq!(t.app.cookie_key().await.unwrap().len(), 64);
+    let csrf = t.login_as("nurse.joy", &[Role::Nurse]).await;
+    let res = t.client.post(t.url("/logout")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let login = t.client.get(other.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(login.contains("You have signed out."), "the other instance trusts the flash");
+
+    // A flash cookie planted by anything else (a sibling site on the same domain) is not
+    // shown, and is cleared.
+    let planted = base64_url("Your account is locked. Call 555-0100.");
+    let res = t
+        .new_client()
+        .get(t.url("/login"))
+        .header("cookie", format!("salus_flash={planted}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(set_cookie_names(&res).contains(&"salus_flash".to_owned()), "the forged flash is cleared");
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("555-0100"), "{page}");
+});
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
 db_test!(forms_without_the_csrf_token_are_refused, |t| {
     // The login form: no token, or a token that is not the cookie's.
     let password = t.user("admin", &[Role::Admin]).await;

@@ -28,11 +28,19 @@ db_test!(the_front_desk_registers_and_finds_patients, |t| {
         &t,
         c,
         "/patients/new",
-        &[("csrf_token", &csrf), ("given_names", "Ama"), ("birth_date", "2999-01-01")],
+        &[
+            ("csrf_token", &csrf),
+            ("given_names", "Ama"),
+            ("birth_date", "2999-01-01"),
+            ("phone", "0244 123 456"),
+        ],
     )
     .await;
     assert_eq!(status, 422);
     assert!(html.contains("id=\"sex-error\"") && html.contains("id=\"birth_date-error\""), "{html}");
+    // A Ghanaian number typed the Ghanaian way is not a number in India, the facility's
+    // country: it is refused beside the field instead of becoming +91244123456.
+    assert!(html.contains("id=\"phone-error\""), "{html}");
     assert!(html.contains("value=\"Ama\""), "what was typed is kept");
 
     let form = [
@@ -41,7 +49,7 @@ db_test!(the_front_desk_registers_and_finds_patients, |t| {
         ("family_name", "Owusu"),
         ("sex", "female"),
         ("birth_date", "12/05/1991"),
-        ("phone", "0244 123 456"),
+        ("phone", "+233 24 412 3456"),
         ("id_national_id", "GHA-123456789-0"),
     ];
     let (status, to, _) = post(&t, c, "/patients/new", &form).await;

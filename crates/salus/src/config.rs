@@ -531,6 +531,8 @@ impl Config {
                     burst: self.limits.login_per_address_burst,
                 },
             },
+            // Replaced by the installation's shared key when the server starts.
+            cookie_key: salus_web::CookieKey::generate(),
         }
     }
 

@@ -97,7 +97,10 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     app.jobs().spawn_workers(config.notifications.workers, &instance, workers_stop);
     let shutdown = salus_web::server::shutdown_signal();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let router = salus_web::router(app, config.web_settings());
+    let mut web = config.web_settings();
+    web.cookie_key = salus_web::CookieKey::try_from(app.cookie_key().await?.as_slice())
+        .map_err(|e| anyhow::anyhow!("the installation's cookie key: {e}"))?;
+    let router = salus_web::router(app, web);
     tracing::info!(address = %local, ready_ms = started.elapsed().as_millis() as u64, "Salus is ready");
     if demo {
         println!("Salus demo is running at {scheme}://{local}  (Ctrl-C to stop)");

@@ -36,6 +36,7 @@ pub mod recovery_code;
 pub mod referral;
 pub mod schedule_exception;
 pub mod schedule_template;
+pub mod server_secret;
 pub mod service;
 pub mod session;
 pub mod specialisation;

@@ -140,9 +140,11 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
         }
     }
 
-    let flash = cookies::get(req.headers(), cookies::FLASH);
-    let is_htmx = req.headers().contains_key("hx-request");
-    req.extensions_mut().insert(Flash(flash.as_deref().and_then(cookies::decode_flash)));
+    // A flash cookie is cleared once shown, also one whose signature fails.
+    let had_flash = cookies::get(req.headers(), cookies::FLASH).is_some();
+    let is_htmx = req.headers().contains_key(axum_htmx::HX_REQUEST);
+    let flash = Flash(cookies::flash(req.headers(), &state.web.cookie_key));
+    req.extensions_mut().insert(flash);
     req.extensions_mut().insert(Auth { session, token_user: None });
     let mut res = next.run(req).await;
 
@@ -153,7 +155,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     // The flash was shown if a full page was rendered; keep it across redirects.
     let html =
         res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if flash.is_some() && html && !is_htmx && !res.status().is_redirection() {
+    if had_flash && html && !is_htmx && !res.status().is_redirection() {
         append_cookie(&mut res, &cookies::clear(cookies::FLASH, secure));
     }
     res

@@ -4,13 +4,14 @@
 //! the version it saw; the board says what happened, or why not.
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use crate::views::menu::Entry;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::NaiveDate;
 use salus_app::identity::Permission;
 use salus_app::organisation::StaffQuery;
@@ -21,7 +22,7 @@ use salus_core::scheduling::{AppointmentStatus, Transition};
 use salus_core::{AppointmentId, DepartmentId, PatientId, Role, UserId};
 use serde::Deserialize;
 
-use super::{PageCtx, SignedIn, render};
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -115,28 +116,31 @@ async fn call_next(
         Err(AppError::Conflict(message)) => format!("Not done: {message}."),
         Err(e) => return Err(e.into()),
     };
-    Ok(super::profile::with_flash("/worklist", &text, state.web.secure_cookies))
+    Ok(flash(&state, "/worklist", &text))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WalkInForm {
+    patient_id: String,
+    walk_in_doctor: String,
+    reason: String,
 }
 
 async fn walk_in(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<WalkInForm>,
 ) -> Result<Response, PageError> {
-    let f = super::Fields(fields);
     let patient: PatientId = f
-        .value("patient_id")
+        .patient_id
         .parse()
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such patient."))?;
     let back = format!("/appointments/book?patient_id={patient}");
-    let Ok(doctor) = f.value("walk_in_doctor").parse::<UserId>() else {
-        return Ok(super::profile::with_flash(
-            &back,
-            "Not done: choose the doctor.",
-            state.web.secure_cookies,
-        ));
+    let Ok(doctor) = f.walk_in_doctor.parse::<UserId>() else {
+        return Ok(flash(&state, &back, "Not done: choose the doctor."));
     };
-    let text = match state.app.scheduling().walk_in(&ctx, patient, doctor, &f.value("reason")).await {
+    let text = match state.app.scheduling().walk_in(&ctx, patient, doctor, &f.reason).await {
         Ok(a) => format!("Walk-in registered: token {}.", a.token.unwrap_or_default()),
         Err(AppError::Invalid(errors)) => {
             errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
@@ -144,7 +148,7 @@ async fn walk_in(
         Err(e) => return Err(e.into()),
     };
     let to = if text.starts_with("Walk-in") { format!("/patients/{patient}") } else { back };
-    Ok(super::profile::with_flash(&to, &text, state.web.secure_cookies))
+    Ok(flash(&state, &to, &text))
 }
 
 #[derive(Template)]
@@ -259,41 +263,47 @@ async fn worklist(
     Ok(render(StatusCode::OK, &page_data))
 }
 
+/// An action on the board: the version the board showed, and where to go back to.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ActForm {
+    return_to: String,
+    version: Option<i32>,
+    reason: String,
+}
+
 async fn act(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path((id, action)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(form): Form<ActForm>,
 ) -> Result<Response, PageError> {
-    let fields = super::Fields(fields);
     let id: AppointmentId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such appointment."))?;
     let transition = Transition::parse(&action, "action")
         .map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such action."))?;
-    let back = super::safe_next(Some(fields.value("return_to").as_str())).to_owned();
-    let version = fields.value("version").parse().map_err(|_| {
+    let back = super::safe_next(Some(form.return_to.as_str())).to_owned();
+    let version = form.version.ok_or_else(|| {
         PageError::new(StatusCode::BAD_REQUEST, "The form is missing its version; reload the page.")
     })?;
-    let text =
-        match state.app.scheduling().transition(&ctx, id, version, transition, &fields.value("reason")).await
-        {
-            Ok(a) => match transition {
-                Transition::CheckIn => format!("Checked in: token {}.", a.token.unwrap_or_default()),
-                Transition::Start => "Consultation started.".into(),
-                Transition::Finish => "Consultation finished.".into(),
-                Transition::Cancel => "Appointment cancelled; the slot is free again.".into(),
-                Transition::NoShow => "Marked as not come; the slot is free again.".into(),
-            },
-            Err(AppError::Invalid(errors)) => {
-                errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
-            }
-            Err(AppError::Conflict(message)) => format!("Not done: {message}."),
-            Err(stale @ AppError::Stale { .. }) => {
-                format!("Not done: {stale}; the board shows it as it is now.")
-            }
-            Err(e) => return Err(e.into()),
-        };
-    Ok(super::profile::with_flash(&back, &text, state.web.secure_cookies))
+    let text = match state.app.scheduling().transition(&ctx, id, version, transition, &form.reason).await {
+        Ok(a) => match transition {
+            Transition::CheckIn => format!("Checked in: token {}.", a.token.unwrap_or_default()),
+            Transition::Start => "Consultation started.".into(),
+            Transition::Finish => "Consultation finished.".into(),
+            Transition::Cancel => "Appointment cancelled; the slot is free again.".into(),
+            Transition::NoShow => "Marked as not come; the slot is free again.".into(),
+        },
+        Err(AppError::Invalid(errors)) => {
+            errors.into_iter().map(|e| format!("Not done: {}.", e.message)).collect::<Vec<_>>().join(" ")
+        }
+        Err(AppError::Conflict(message)) => format!("Not done: {message}."),
+        Err(stale @ AppError::Stale { .. }) => {
+            format!("Not done: {stale}; the board shows it as it is now.")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(flash(&state, &back, &text))
 }
 
 #[derive(Template)]
@@ -412,38 +422,50 @@ async fn book_page(
     show_book(&state, &ctx, page, q, None).await
 }
 
+/// The booking form: what the booking page was asked for, and the slot chosen.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BookForm {
+    patient_id: String,
+    department_id: String,
+    doctor_id: String,
+    date: String,
+    reason: String,
+    reschedule: String,
+    version: String,
+    slot_doctor: String,
+    time: String,
+}
+
 async fn book(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<BookForm>,
 ) -> Result<Response, PageError> {
-    let f = super::Fields(fields);
     let q = BookQuery {
-        patient_id: f.value("patient_id"),
-        department_id: f.value("department_id"),
-        doctor_id: f.value("doctor_id"),
-        date: Some(f.value("date")),
-        reason: f.value("reason"),
-        reschedule: f.value("reschedule"),
-        version: f.value("version"),
+        patient_id: f.patient_id.clone(),
+        department_id: f.department_id.clone(),
+        doctor_id: f.doctor_id.clone(),
+        date: Some(f.date.clone()),
+        reason: f.reason.clone(),
+        reschedule: f.reschedule.clone(),
+        version: f.version.clone(),
     };
     let bad = |m: &str| PageError::new(StatusCode::BAD_REQUEST, m);
     let input = BookInput {
-        patient_id: f.value("patient_id").parse().map_err(|_| bad("The form names no patient."))?,
-        doctor_id: f.value("slot_doctor").parse().map_err(|_| bad("Choose a slot."))?,
-        date: f.value("date").parse().map_err(|_| bad("Choose a slot."))?,
-        time: f.value("time"),
-        reason: f.value("reason"),
+        patient_id: f.patient_id.parse().map_err(|_| bad("The form names no patient."))?,
+        doctor_id: f.slot_doctor.parse().map_err(|_| bad("Choose a slot."))?,
+        date: f.date.parse().map_err(|_| bad("Choose a slot."))?,
+        time: f.time.clone(),
+        reason: f.reason.clone(),
         overbook: false,
     };
     let (date, time) = (input.date, input.time.clone());
-    let result = match f.value("reschedule").parse::<AppointmentId>() {
+    let result = match f.reschedule.parse::<AppointmentId>() {
         Ok(id) => {
-            let version = f
-                .value("version")
-                .parse()
-                .map_err(|_| bad("The form is missing its version; reload the page."))?;
-            let doctor = f.value("slot_doctor").parse().ok();
+            let version =
+                f.version.parse().map_err(|_| bad("The form is missing its version; reload the page."))?;
+            let doctor = f.slot_doctor.parse().ok();
             state.app.scheduling().reschedule(&ctx, id, version, date, time.clone(), doctor).await
         }
         Err(_) => state.app.scheduling().book(&ctx, input).await,
@@ -451,20 +473,20 @@ async fn book(
     match result {
         Ok(a) => {
             let to = format!("/patients/{}", a.patient_id);
-            let verb = if f.value("reschedule").is_empty() { "Booked" } else { "Moved" };
+            let verb = if f.reschedule.is_empty() { "Booked" } else { "Moved" };
             let text = format!("{verb} to {} at {time}.", date.format("%a %d %b %Y"));
-            Ok(super::profile::with_flash(&to, &text, state.web.secure_cookies))
+            Ok(flash(&state, &to, &text))
         }
         Err(AppError::SlotTaken { next }) => {
             let error = "Someone else booked that slot a moment ago. The next free ones are below.".into();
             let again =
-                Again { status: StatusCode::CONFLICT, reason: f.value("reason"), error, next_free: next };
+                Again { status: StatusCode::CONFLICT, reason: f.reason.clone(), error, next_free: next };
             show_book(&state, &ctx, page, q, Some(again)).await
         }
         Err(AppError::Conflict(error)) => {
             let again = Again {
                 status: StatusCode::CONFLICT,
-                reason: f.value("reason"),
+                reason: f.reason.clone(),
                 error,
                 next_free: Vec::new(),
             };
@@ -474,7 +496,7 @@ async fn book(
             let error = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
             let again = Again {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                reason: f.value("reason"),
+                reason: f.reason.clone(),
                 error,
                 next_free: Vec::new(),
             };

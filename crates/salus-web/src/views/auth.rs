@@ -2,15 +2,16 @@
 
 use crate::access::{Access, Declared, route};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::identity::session::random_token;
 use serde::Deserialize;
 
+use super::Form;
 use super::{PageCtx, SignedIn, render, safe_next, urlencode};
 use crate::AppState;
 use crate::cookies;
@@ -125,13 +126,8 @@ async fn logout(State(state): State<AppState>, page: PageCtx) -> Result<Response
     if let Some(id) = page.session_id {
         state.app.identity().logout(&page.ctx(), id).await?;
     }
-    let secure = state.web.secure_cookies;
-    let mut res = Redirect::to("/login").into_response();
-    append_cookie(&mut res, &cookies::clear(cookies::SESSION, secure));
-    append_cookie(
-        &mut res,
-        &cookies::set(cookies::FLASH, &cookies::encode_flash("You have signed out."), None, secure),
-    );
+    let mut res = super::flash(&state, "/login", "You have signed out.");
+    append_cookie(&mut res, &cookies::clear(cookies::SESSION, state.web.secure_cookies));
     Ok(res)
 }
 

@@ -2,6 +2,7 @@
 //! record, when, why; each marked reviewed once looked at.
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use crate::views::menu::Entry;
 use askama::Template;
 use axum::Router;
@@ -13,7 +14,6 @@ use salus_app::identity::Permission;
 use salus_app::patients::BreakGlassGrant;
 use serde::Deserialize;
 
-use super::profile::with_flash;
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
@@ -75,5 +75,5 @@ async fn review(
 ) -> Result<Response, PageError> {
     let id: uuid::Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such grant."))?;
     state.app.patients().review_break_glass(&ctx, id).await?;
-    Ok(with_flash("/admin/break-glass", "Marked as reviewed.", state.web.secure_cookies))
+    Ok(flash(&state, "/admin/break-glass", "Marked as reviewed."))
 }

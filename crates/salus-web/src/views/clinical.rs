@@ -4,12 +4,13 @@
 //! suggested while typing).
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
 use salus_app::clinical::{NewEncounter, Soap};
 use salus_app::identity::Permission;
@@ -21,7 +22,7 @@ use salus_core::clinical::{
 use salus_core::{EncounterId, NoteId, PatientId};
 use serde::Deserialize;
 
-use super::{Fields, PageCtx, SignedIn, render};
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -171,10 +172,6 @@ mod trend_tests {
     }
 }
 
-pub(super) fn flash(state: &AppState, to: &str, text: &str) -> Response {
-    super::profile::with_flash(to, text, state.web.secure_cookies)
-}
-
 fn patient_id(raw: &str) -> Result<PatientId, PageError> {
     raw.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such patient."))
 }
@@ -196,19 +193,60 @@ pub(super) fn refusal(e: AppError) -> Result<String, PageError> {
     }
 }
 
+/// The fields of the clinical forms (an encounter, its vitals and notes, a diagnosis, an allergy, a prescription, a referral); each form sends its own, the rest stay empty.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ClinicalForm {
+    appointment_id: String,
+    assessment: String,
+    chief_complaint: String,
+    class: String,
+    code: String,
+    diastolic: String,
+    dose: String,
+    duration_days: String,
+    encounter_id: String,
+    frequency: String,
+    height_cm: String,
+    instructions: String,
+    medicine_id: String,
+    objective: String,
+    onset: String,
+    override_reason: String,
+    plan: String,
+    pulse: String,
+    quantity: String,
+    reaction: String,
+    reason: String,
+    respiratory_rate: String,
+    return_to: String,
+    route: String,
+    severity: String,
+    spo2: String,
+    subjective: String,
+    substance: String,
+    systolic: String,
+    temperature_c: String,
+    template_id: String,
+    then: String,
+    to_department_id: String,
+    urgency: String,
+    version: String,
+    weight_kg: String,
+}
+
 async fn open_encounter(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let patient = patient_id(&id)?;
-    let f = Fields(fields);
     let input = NewEncounter {
         patient_id: patient,
-        appointment_id: f.value("appointment_id").parse().ok(),
-        class: if f.value("class").is_empty() { "AMB".into() } else { f.value("class") },
-        chief_complaint: f.value("chief_complaint"),
+        appointment_id: f.appointment_id.parse().ok(),
+        class: if f.class.is_empty() { "AMB".into() } else { f.class.clone() },
+        chief_complaint: f.chief_complaint.clone(),
     };
     match state.app.clinical().open_encounter(&ctx, input).await {
         Ok(e) => Ok(flash(&state, &format!("/encounters/{}", e.id), "Encounter opened.")),
@@ -296,28 +334,27 @@ async fn encounter_action(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path((id, action)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let id: EncounterId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such encounter."))?;
-    let f = Fields(fields);
     let back = format!("/encounters/{id}");
     let result = match action.as_str() {
         "vitals" => {
             let text = VitalsText {
-                temperature_c: f.value("temperature_c"),
-                pulse: f.value("pulse"),
-                systolic: f.value("systolic"),
-                diastolic: f.value("diastolic"),
-                respiratory_rate: f.value("respiratory_rate"),
-                spo2: f.value("spo2"),
-                weight_kg: f.value("weight_kg"),
-                height_cm: f.value("height_cm"),
+                temperature_c: f.temperature_c.clone(),
+                pulse: f.pulse.clone(),
+                systolic: f.systolic.clone(),
+                diastolic: f.diastolic.clone(),
+                respiratory_rate: f.respiratory_rate.clone(),
+                spo2: f.spo2.clone(),
+                weight_kg: f.weight_kg.clone(),
+                height_cm: f.height_cm.clone(),
             };
             state.app.clinical().record_vitals(&ctx, id, &text).await.map(|_| "Vitals recorded.".to_owned())
         }
         "notes" => {
-            let template = f.value("template_id").parse().ok();
+            let template = f.template_id.parse().ok();
             state
                 .app
                 .clinical()
@@ -326,7 +363,7 @@ async fn encounter_action(
                 .map(|_| "Draft note started.".to_owned())
         }
         "finish" => {
-            let version = f.value("version").parse().unwrap_or(0);
+            let version = f.version.parse().unwrap_or(0);
             state
                 .app
                 .clinical()
@@ -347,21 +384,20 @@ async fn note_action(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path((id, action)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let id: NoteId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such note."))?;
-    let f = Fields(fields);
-    let back = format!("/encounters/{}", f.value("encounter_id"));
+    let back = format!("/encounters/{}", f.encounter_id.clone());
     let back = super::safe_next(Some(back.as_str())).to_owned();
     let soap = Soap {
-        subjective: f.value("subjective"),
-        objective: f.value("objective"),
-        assessment: f.value("assessment"),
-        plan: f.value("plan"),
+        subjective: f.subjective.clone(),
+        objective: f.objective.clone(),
+        assessment: f.assessment.clone(),
+        plan: f.plan.clone(),
     };
-    let version = f.value("version").parse().unwrap_or(0);
-    let result = match (action.as_str(), f.value("then").as_str()) {
+    let version = f.version.parse().unwrap_or(0);
+    let result = match (action.as_str(), f.then.as_str()) {
         ("save", "sign") => match state.app.clinical().save_note(&ctx, id, version, soap).await {
             Ok(n) => state
                 .app
@@ -377,7 +413,7 @@ async fn note_action(
         ("amend", _) => state
             .app
             .clinical()
-            .amend_note(&ctx, id, &f.value("reason"), None)
+            .amend_note(&ctx, id, &f.reason.clone(), None)
             .await
             .map(|_| "Amendment started as a draft.".to_owned()),
         _ => return Err(PageError::new(StatusCode::NOT_FOUND, "There is no such action.")),
@@ -393,18 +429,17 @@ async fn add_diagnosis(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let patient = patient_id(&id)?;
-    let f = Fields(fields);
-    let encounter = f.value("encounter_id").parse().ok();
+    let encounter = f.encounter_id.parse().ok();
     let back = match encounter {
         Some(e) => format!("/encounters/{e}"),
         None => format!("/patients/{patient}"),
     };
     // "E11.9 — Type 2 diabetes…" as picked from the suggestions: the code is the first word.
-    let code = f.value("code").split_whitespace().next().unwrap_or("").to_owned();
-    let input = NewDiagnosis { code, encounter_id: encounter, onset: f.value("onset").parse().ok() };
+    let code = f.code.split_whitespace().next().unwrap_or("").to_owned();
+    let input = NewDiagnosis { code, encounter_id: encounter, onset: f.onset.parse().ok() };
     let text = match state.app.clinical().add_diagnosis(&ctx, patient, input).await {
         Ok(d) => format!("Diagnosis {} recorded.", d.code),
         Err(e) => refusal(e)?,
@@ -416,15 +451,14 @@ async fn add_allergy(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let patient = patient_id(&id)?;
-    let f = Fields(fields);
-    let back = super::safe_next(Some(f.value("return_to").as_str())).to_owned();
+    let back = super::safe_next(Some(f.return_to.as_str())).to_owned();
     let input = NewAllergy {
-        substance: f.value("substance"),
-        reaction: f.value("reaction"),
-        severity: f.value("severity"),
+        substance: f.substance.clone(),
+        reaction: f.reaction.clone(),
+        severity: f.severity.clone(),
     };
     let text = match state.app.clinical().add_allergy(&ctx, patient, input).await {
         Ok(a) => format!("Allergy to {} recorded.", a.substance),
@@ -462,28 +496,27 @@ async fn prescribe(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let patient = patient_id(&id)?;
-    let f = Fields(fields);
-    let encounter: Option<EncounterId> = f.value("encounter_id").parse().ok();
+    let encounter: Option<EncounterId> = f.encounter_id.parse().ok();
     let back = match encounter {
         Some(e) => format!("/encounters/{e}"),
         None => format!("/patients/{patient}"),
     };
-    let Ok(medicine_id) = f.value("medicine_id").parse() else {
+    let Ok(medicine_id) = f.medicine_id.parse() else {
         return Ok(flash(&state, &back, "Not saved: choose the medicine."));
     };
     let input = salus_app::clinical::prescriptions::NewPrescription {
         medicine_id,
         encounter_id: encounter,
-        dose: f.value("dose"),
-        route: f.value("route"),
-        frequency: f.value("frequency"),
-        duration_days: f.value("duration_days").trim().parse().ok(),
-        quantity: f.value("quantity").trim().parse().ok(),
-        instructions: f.value("instructions"),
-        override_reason: f.value("override_reason"),
+        dose: f.dose.clone(),
+        route: f.route.clone(),
+        frequency: f.frequency.clone(),
+        duration_days: f.duration_days.trim().parse().ok(),
+        quantity: f.quantity.trim().parse().ok(),
+        instructions: f.instructions.clone(),
+        override_reason: f.override_reason.clone(),
     };
     let text = match state.app.clinical().prescribe(&ctx, patient, input).await {
         Ok(r) => format!("Prescribed {}.", r.medicine_name),
@@ -556,18 +589,17 @@ async fn refer(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ClinicalForm>,
 ) -> Result<Response, PageError> {
     let patient = patient_id(&id)?;
-    let f = Fields(fields);
-    let encounter: Option<EncounterId> = f.value("encounter_id").parse().ok();
+    let encounter: Option<EncounterId> = f.encounter_id.parse().ok();
     let back = encounter.map_or_else(|| format!("/patients/{patient}"), |e| format!("/encounters/{e}"));
     let input = salus_app::clinical::referrals::NewReferral {
         encounter_id: encounter,
-        to_department: f.value("to_department_id").parse().ok(),
+        to_department: f.to_department_id.parse().ok(),
         to_doctor: None,
-        reason: f.value("reason"),
-        urgency: f.value("urgency"),
+        reason: f.reason.clone(),
+        urgency: f.urgency.clone(),
     };
     let text = match state.app.clinical().refer(&ctx, patient, input).await {
         Ok(_) => "Referral written.".to_owned(),

@@ -4,18 +4,19 @@
 use crate::access::{Access, Declared, route};
 use crate::views::menu::Entry;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::clinical::Soap;
 use salus_app::clinical::prescriptions::MedicineInput;
 use salus_app::identity::Permission;
 use serde::Deserialize;
 
-use super::clinical::{flash, refusal};
-use super::{Fields, PageCtx, SignedIn, render};
+use super::clinical::refusal;
+use super::flash;
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -84,24 +85,43 @@ async fn catalog_page(
     Ok(render(StatusCode::OK, &CatalogPage { page, medicines, templates, q: q.q, medicine, template }))
 }
 
+/// A medicine or a note template, added or edited (one form shape for both catalogs).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CatalogForm {
+    id: String,
+    version: String,
+    active: String,
+    generic_name: String,
+    form: String,
+    strength: String,
+    route: String,
+    atc_code: String,
+    department_id: String,
+    name: String,
+    subjective: String,
+    objective: String,
+    assessment: String,
+    plan: String,
+}
+
 async fn catalog_add(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(kind): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<CatalogForm>,
 ) -> Result<Response, PageError> {
-    let f = Fields(fields);
     // The forms send `active` as a checkbox, or as a hidden field for Retire / Restore.
-    let active = f.value("active") == "true";
-    let editing: Option<uuid::Uuid> = f.value("id").parse().ok();
+    let active = f.active == "true";
+    let editing: Option<uuid::Uuid> = f.id.parse().ok();
     let result = match kind.as_str() {
         "medicines" => {
             let input = MedicineInput {
-                generic_name: f.value("generic_name"),
-                form: f.value("form"),
-                strength: f.value("strength"),
-                route: f.value("route"),
-                atc_code: f.value("atc_code"),
+                generic_name: f.generic_name.clone(),
+                form: f.form.clone(),
+                strength: f.strength.clone(),
+                route: f.route.clone(),
+                atc_code: f.atc_code.clone(),
                 active: editing.is_none() || active,
             };
             match editing {
@@ -112,7 +132,7 @@ async fn catalog_add(
                     .await
                     .map(|m| format!("Added {}.", m.label())),
                 Some(id) => {
-                    let version = f.value("version").parse().unwrap_or(0);
+                    let version = f.version.parse().unwrap_or(0);
                     state.app.clinical().save_medicine(&ctx, id, version, &input).await.map(|m| {
                         let state = if m.active { "in use" } else { "retired" };
                         format!("Saved {} ({state}).", m.label())
@@ -122,10 +142,10 @@ async fn catalog_add(
         }
         "templates" => {
             let soap = Soap {
-                subjective: f.value("subjective"),
-                objective: f.value("objective"),
-                assessment: f.value("assessment"),
-                plan: f.value("plan"),
+                subjective: f.subjective,
+                objective: f.objective,
+                assessment: f.assessment,
+                plan: f.plan,
             };
             state
                 .app
@@ -133,8 +153,8 @@ async fn catalog_add(
                 .save_note_template(
                     &ctx,
                     editing,
-                    f.value("department_id").parse().ok(),
-                    &f.value("name"),
+                    f.department_id.parse().ok(),
+                    &f.name,
                     soap,
                     editing.is_none() || active,
                 )

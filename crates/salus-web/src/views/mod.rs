@@ -174,19 +174,44 @@ pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)]).map(|e| e.trim_start_matches('=').to_owned()).unwrap_or_default()
 }
 
-/// The fields of a submitted form in order, for forms with repeated names (checkboxes),
-/// which serde's urlencoded structs cannot take.
-pub(crate) struct Fields(pub Vec<(String, String)>);
+/// A submitted form read into a typed struct by serde_html_form (through axum-extra's
+/// `Form`): repeated names (checkboxes) fill a `Vec`, missing ones take the struct's
+/// defaults, the anti-forgery field is ignored. A body that cannot be read at all gets an
+/// error page saying so, not a bare text answer.
+pub(crate) struct Form<T>(pub T);
 
-impl Fields {
-    /// The first value of `name`, or empty.
-    pub fn value(&self, name: &str) -> String {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+impl<T, S> axum::extract::FromRequest<S> for Form<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = crate::error::PageError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum_extra::extract::Form::<T>::from_request(req, state).await {
+            Ok(axum_extra::extract::Form(value)) => Ok(Form(value)),
+            Err(e) => {
+                tracing::info!(cause = %e, "a form that could not be read");
+                Err(crate::error::PageError::new(
+                    StatusCode::BAD_REQUEST,
+                    "The form could not be read. Reload the page and try again.",
+                ))
+            }
+        }
     }
+}
 
-    /// Every value of `name`.
-    pub fn values(&self, name: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+/// A typed form's text fields as name/value pairs, to show it again beside its errors.
+pub(crate) fn pairs<T: serde::Serialize>(form: &T) -> Vec<(String, String)> {
+    match serde_json::to_value(form) {
+        Ok(serde_json::Value::Object(fields)) => fields
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -196,6 +221,11 @@ pub fn safe_next(next: Option<&str>) -> &str {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
         _ => "/",
     }
+}
+
+/// A redirect to `to` that shows `text` (signed, in a cookie) on the page it lands on.
+pub(crate) fn flash(state: &AppState, to: &str, text: &str) -> Response {
+    crate::cookies::redirect_with_flash(to, text, &state.web.cookie_key, state.web.secure_cookies)
 }
 
 /// Renders an askama template into a response with `status`.

@@ -3,13 +3,14 @@
 //! preview, and doctors' weekly sessions and exceptions.
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use crate::views::menu::Entry;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::NaiveDate;
 use salus_app::identity::Permission;
 use salus_app::jobs::Job;
@@ -22,10 +23,10 @@ use salus_core::notifications::{MessageTemplate, NotificationStatus};
 use salus_core::page::PageRequest;
 use salus_core::scheduling::{ScheduleException, ScheduleTemplate};
 use salus_core::{Role, TemplateId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Fields, PageCtx, SignedIn, render};
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -60,10 +61,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/schedules/sessions/{id}/retire", post(retire_session))
         .route("/admin/schedules/exceptions", post(add_exception))
         .route("/admin/schedules/exceptions/{id}/remove", post(remove_exception))
-}
-
-fn flash(state: &AppState, to: &str, text: &str) -> Response {
-    super::profile::with_flash(to, text, state.web.secure_cookies)
 }
 
 fn errors_of(e: AppError) -> Result<Vec<(String, String)>, PageError> {
@@ -186,15 +183,26 @@ async fn templates_page(
     Ok(render(StatusCode::OK, &page_data))
 }
 
+/// The message-template form as posted.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
+struct TemplateFields {
+    kind: String,
+    channel: String,
+    language: String,
+    subject: String,
+    body: String,
+    action: String,
+}
+
 /// Saves a template, or (with `preview`) only renders it with the sample values.
 async fn save_template(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<TemplateFields>,
 ) -> Result<Response, PageError> {
-    let f = Fields(fields.clone());
-    let (kind, channel, language) = (f.value("kind"), f.value("channel"), f.value("language"));
-    let (subject, body) = (f.value("subject"), f.value("body"));
+    let fields = super::pairs(&f);
+    let TemplateFields { kind, channel, language, subject, body, action } = f;
     let templates = state.app.notifications().notification_templates(&ctx).await?;
     let mut page_data = TemplatesPage {
         page,
@@ -205,7 +213,7 @@ async fn save_template(
         errors: Vec::new(),
         preview: None,
     };
-    if f.value("action") == "preview" {
+    if action == "preview" {
         match state.app.notifications().preview_template(&subject, &body) {
             Ok(p) => page_data.preview = Some(p),
             Err(e) => page_data.errors = errors_of(e)?,
@@ -330,40 +338,66 @@ async fn schedules_page(
     schedules(&state, &ctx, page, StatusCode::OK, Vec::new(), Vec::new()).await
 }
 
+/// The schedule forms as posted: a weekly session, or an exception (whose fields carry
+/// an `exception_` prefix where they would clash with the session form's).
+#[derive(Deserialize, Serialize, Default)]
+#[serde(default)]
+struct ScheduleFields {
+    doctor_id: String,
+    department_id: String,
+    weekday: String,
+    start: String,
+    end: String,
+    slot_minutes: String,
+    capacity: String,
+    overbook: String,
+    valid_from: String,
+    valid_until: String,
+    version: String,
+    date: String,
+    kind: String,
+    exception_doctor: String,
+    exception_department: String,
+    exception_start: String,
+    exception_end: String,
+    exception_slot_minutes: String,
+    exception_capacity: String,
+    reason: String,
+}
+
 async fn add_session(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ScheduleFields>,
 ) -> Result<Response, PageError> {
-    let f = Fields(fields.clone());
+    let fields = super::pairs(&f);
     let mut errors = Vec::new();
-    let mut pick = |name: &str, message: &str| -> Option<String> {
-        let v = f.value(name);
+    let mut pick = |name: &str, v: &str, message: &str| -> Option<String> {
         if v.trim().is_empty() {
             errors.push((name.to_owned(), message.to_owned()));
             None
         } else {
-            Some(v)
+            Some(v.to_owned())
         }
     };
-    let doctor = pick("doctor_id", "choose the doctor").and_then(|v| v.parse().ok());
-    let department = pick("department_id", "choose the department").and_then(|v| v.parse().ok());
-    let number = |name: &str, default: i32| f.value(name).trim().parse::<i32>().unwrap_or(default);
-    let valid_from =
-        f.value("valid_from").parse::<NaiveDate>().unwrap_or_else(|_| local_now(state.app.time_zone).0);
-    let valid_until = f.value("valid_until").parse::<NaiveDate>().ok();
+    let doctor = pick("doctor_id", &f.doctor_id, "choose the doctor").and_then(|v| v.parse().ok());
+    let department =
+        pick("department_id", &f.department_id, "choose the department").and_then(|v| v.parse().ok());
+    let number = |v: &str, default: i32| v.trim().parse::<i32>().unwrap_or(default);
+    let valid_from = f.valid_from.parse::<NaiveDate>().unwrap_or_else(|_| local_now(state.app.time_zone).0);
+    let valid_until = f.valid_until.parse::<NaiveDate>().ok();
     let (Some(doctor_id), Some(department_id)) = (doctor, department) else {
         return schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors).await;
     };
     let input = TemplateInput {
         doctor_id,
         department_id,
-        weekday: i16::try_from(number("weekday", 0)).unwrap_or(0),
-        start: f.value("start"),
-        end: f.value("end"),
-        slot_minutes: number("slot_minutes", 0),
-        capacity: number("capacity", 1),
-        overbook: number("overbook", 0),
+        weekday: i16::try_from(number(&f.weekday, 0)).unwrap_or(0),
+        start: f.start.clone(),
+        end: f.end.clone(),
+        slot_minutes: number(&f.slot_minutes, 0),
+        capacity: number(&f.capacity, 1),
+        overbook: number(&f.overbook, 0),
         valid_from,
         valid_until,
     };
@@ -379,11 +413,11 @@ async fn retire_session(
     State(state): State<AppState>,
     SignedIn(_, ctx, _page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ScheduleFields>,
 ) -> Result<Response, PageError> {
     let id: TemplateId =
         id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "There is no such session."))?;
-    let version = Fields(fields).value("version").parse().unwrap_or(0);
+    let version = f.version.parse().unwrap_or(0);
     let text = match state.app.scheduling().retire_template(&ctx, id, version).await {
         Ok(()) => "Session retired; booked appointments stay.".to_owned(),
         Err(AppError::Conflict(m)) => format!("Not done: {m}."),
@@ -395,23 +429,23 @@ async fn retire_session(
 async fn add_exception(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(f): Form<ScheduleFields>,
 ) -> Result<Response, PageError> {
-    let f = Fields(fields.clone());
-    let Ok(date) = f.value("date").parse::<NaiveDate>() else {
+    let fields = super::pairs(&f);
+    let Ok(date) = f.date.parse::<NaiveDate>() else {
         let errors = vec![("date".into(), "choose the day".into())];
         return schedules(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, fields, errors).await;
     };
     let input = ExceptionInput {
-        doctor_id: f.value("exception_doctor").parse().ok(),
+        doctor_id: f.exception_doctor.parse().ok(),
         date,
-        kind: f.value("kind"),
-        start: f.value("exception_start"),
-        end: f.value("exception_end"),
-        department_id: f.value("exception_department").parse().ok(),
-        slot_minutes: f.value("exception_slot_minutes").trim().parse().ok(),
-        capacity: f.value("exception_capacity").trim().parse().ok(),
-        reason: f.value("reason"),
+        kind: f.kind,
+        start: f.exception_start,
+        end: f.exception_end,
+        department_id: f.exception_department.parse().ok(),
+        slot_minutes: f.exception_slot_minutes.trim().parse().ok(),
+        capacity: f.exception_capacity.trim().parse().ok(),
+        reason: f.reason,
     };
     match state.app.scheduling().add_exception(&ctx, input).await {
         Ok(_) => Ok(flash(&state, "/admin/schedules", "Added.")),

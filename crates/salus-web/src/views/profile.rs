@@ -2,18 +2,19 @@
 //! factor's state, and personal API tokens.
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::identity::{ApiToken, NewApiToken, PasswordChange, Permission, SessionInfo, TwoFactorStatus};
 use salus_core::SessionId;
 use serde::Deserialize;
 
-use super::{Fields, PageCtx, SignedIn, render};
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::cookies;
 use crate::error::PageError;
@@ -53,8 +54,9 @@ struct ProfilePage {
     grantable: Vec<Permission>,
 }
 
-/// The token form's values, shown again when it fails.
-#[derive(Default)]
+/// The token form's values, shown again when it fails; `scopes` is one checkbox each.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct TokenForm {
     name: String,
     scopes: Vec<String>,
@@ -106,12 +108,6 @@ async fn profile(
     show(&state, &ctx, page, StatusCode::OK, Vec::new(), TokenForm::default()).await
 }
 
-pub(super) fn with_flash(to: &str, text: &str, secure: bool) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    append_cookie(&mut res, &cookies::set(cookies::FLASH, &cookies::encode_flash(text), None, secure));
-    res
-}
-
 #[derive(Deserialize)]
 struct PasswordForm {
     #[serde(default)]
@@ -134,11 +130,9 @@ async fn change_password(
         confirm: form.confirm_password,
     };
     match state.app.identity().change_password(&ctx, keep, change).await {
-        Ok(()) => Ok(with_flash(
-            "/profile",
-            "Your password was changed; your other sessions were signed out.",
-            state.web.secure_cookies,
-        )),
+        Ok(()) => {
+            Ok(flash(&state, "/profile", "Your password was changed; your other sessions were signed out."))
+        }
         Err(AppError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
             show(&state, &ctx, page, StatusCode::UNPROCESSABLE_ENTITY, errors, TokenForm::default()).await
@@ -155,11 +149,11 @@ async fn revoke(
     let id: SessionId = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such session."))?;
     state.app.identity().revoke_my_session(&ctx, id).await?;
     if page.session_id == Some(id) {
-        let mut res = with_flash("/login", "You have signed out.", state.web.secure_cookies);
+        let mut res = flash(&state, "/login", "You have signed out.");
         append_cookie(&mut res, &cookies::clear(cookies::SESSION, state.web.secure_cookies));
         return Ok(res);
     }
-    Ok(with_flash("/profile", "The session was signed out.", state.web.secure_cookies))
+    Ok(flash(&state, "/profile", "The session was signed out."))
 }
 
 async fn revoke_others(
@@ -169,7 +163,7 @@ async fn revoke_others(
     let keep = page.session_id.ok_or(AppError::Unauthenticated)?;
     let n = state.app.identity().sign_out_elsewhere(&ctx, keep).await?;
     let text = format!("Signed out of {n} other session{}.", if n == 1 { "" } else { "s" });
-    Ok(with_flash("/profile", &text, state.web.secure_cookies))
+    Ok(flash(&state, "/profile", &text))
 }
 
 #[derive(Template)]
@@ -183,14 +177,8 @@ struct TokenCreatedPage {
 async fn create_token(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(fields);
-    let form = TokenForm {
-        name: fields.value("name"),
-        scopes: fields.values("scopes"),
-        expires_in_days: fields.value("expires_in_days"),
-    };
     let new = NewApiToken {
         name: form.name.clone(),
         scopes: form.scopes.clone(),
@@ -214,5 +202,5 @@ async fn revoke_token(
 ) -> Result<Response, PageError> {
     let id: uuid::Uuid = id.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, "No such token."))?;
     state.app.identity().revoke_api_token(&ctx, id).await?;
-    Ok(with_flash("/profile", "The token was revoked; it no longer works.", state.web.secure_cookies))
+    Ok(flash(&state, "/profile", "The token was revoked; it no longer works."))
 }

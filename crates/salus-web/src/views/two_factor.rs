@@ -2,17 +2,18 @@
 //! drawn here, as inline SVG: the secret never leaves the server for a QR service.
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::identity::TwoFactorStatus;
 use serde::Deserialize;
 
-use super::profile::with_flash;
+use super::Form;
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
@@ -129,7 +130,7 @@ async fn disable(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     match state.app.identity().disable_two_factor(&ctx, &form.current_password).await {
-        Ok(()) => Ok(with_flash("/profile", "Two-factor sign-in is off.", state.web.secure_cookies)),
+        Ok(()) => Ok(flash(&state, "/profile", "Two-factor sign-in is off.")),
         Err(AppError::Invalid(errors)) => {
             let errors = errors.into_iter().map(|e| (format!("disable_{}", e.field), e.message)).collect();
             show(&state, page, StatusCode::UNPROCESSABLE_ENTITY, None, errors).await

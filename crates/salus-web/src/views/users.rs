@@ -3,13 +3,14 @@
 //! or reset the second factor).
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use crate::views::menu::Entry;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::Ctx;
 use salus_app::identity::{NewUser, Permission, User};
@@ -17,7 +18,7 @@ use salus_core::page::PageRequest;
 use salus_core::{Role, UserId};
 use serde::Deserialize;
 
-use super::{Fields, PageCtx, SignedIn, render};
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -106,16 +107,15 @@ async fn users_page(
 async fn create_user(
     State(state): State<AppState>,
     SignedIn(_, actor, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(fields): Form<UserFields>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(fields);
     let mut form = UserForm {
-        username: fields.value("username"),
-        display_name: fields.value("display_name"),
+        username: fields.username.clone(),
+        display_name: fields.display_name.clone(),
         ..Default::default()
     };
-    (form.roles, form.errors) = parse_roles(&fields);
-    let password = Some(fields.value("password")).filter(|p| !p.is_empty());
+    (form.roles, form.errors) = parse_roles(&fields.roles);
+    let password = Some(fields.password).filter(|p| !p.is_empty());
     let new = NewUser {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
@@ -144,10 +144,21 @@ async fn create_user(
 }
 
 /// The `roles` checkboxes of a form, and an error for each value that is not a role.
-fn parse_roles(fields: &Fields) -> (Vec<Role>, Vec<(String, String)>) {
+/// The user forms as posted: `roles` is one checkbox per role.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UserFields {
+    username: String,
+    display_name: String,
+    password: String,
+    roles: Vec<String>,
+    required: String,
+}
+
+fn parse_roles(checked: &[String]) -> (Vec<Role>, Vec<(String, String)>) {
     let mut roles = Vec::new();
     let mut errors = Vec::new();
-    for v in fields.values("roles") {
+    for v in checked {
         match v.parse::<Role>() {
             Ok(r) => roles.push(r),
             Err(e) => errors.push(("roles".into(), e.to_string())),
@@ -209,17 +220,15 @@ async fn user_action(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
     Path((id, action)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(fields): Form<UserFields>,
 ) -> Result<Response, PageError> {
     let id = user_id(&id)?;
     let app = &state.app;
-    let done = |text: &str| {
-        Ok(super::profile::with_flash(&format!("/admin/users/{id}"), text, state.web.secure_cookies))
-    };
+    let done = |text: &str| Ok(flash(&state, &format!("/admin/users/{id}"), text));
     let result =
         match action.as_str() {
             "roles" => {
-                let (roles, errors) = parse_roles(&Fields(fields));
+                let (roles, errors) = parse_roles(&fields.roles);
                 if !errors.is_empty() {
                     return show_user(&state, &ctx, page, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None)
                         .await;
@@ -236,7 +245,7 @@ async fn user_action(
                 .map(|()| "Account disabled; its sessions ended."),
             "enable" => app.identity().set_user_active(&ctx, id, true).await.map(|()| "Account enabled."),
             "require-two-factor" => {
-                let on = Fields(fields).value("required") == "true";
+                let on = fields.required == "true";
                 app.identity().set_two_factor_required(&ctx, id, on).await.map(|()| {
                     if on {
                         "Two-factor sign-in is now required of this user."

@@ -88,6 +88,13 @@ async fn open_located(backend: Backend) -> Option<(Db, Option<tempfile::TempDir>
     }
 }
 
+/// The cookie key kept in the database, as `salus serve` uses it.
+async fn with_installation_key(db: &Db, mut web: WebSettings) -> WebSettings {
+    let app = App::new(db.clone(), SessionSettings::default());
+    web.cookie_key = salus_web::CookieKey::try_from(app.cookie_key().await.unwrap().as_slice()).unwrap();
+    web
+}
+
 impl TestApp {
     /// A fresh database with no role required to use a second factor (the tests of the
     /// second factor ask for it with [`TestApp::start_with`]).
@@ -114,6 +121,7 @@ impl TestApp {
     ) -> Option<Self> {
         let (db, dir, location) = open_located(backend).await?;
         db.migrate().await.unwrap();
+        let web = with_installation_key(&db, web).await;
         let mut t = Self::serve_with(db, dir, web, security, files).await;
         t.location = Some(location);
         Some(t)
@@ -127,7 +135,8 @@ impl TestApp {
             Location::Postgres(url) => Db::connect(url, &PoolSettings::default()).await.unwrap(),
         };
         let security = SecuritySettings { two_factor_roles: Vec::new(), ..Default::default() };
-        Self::serve_with(db, None, WebSettings::default(), security, self.app.files.clone()).await
+        let web = with_installation_key(&db, WebSettings::default()).await;
+        Self::serve_with(db, None, web, security, self.app.files.clone()).await
     }
 
     /// Serves `db` as is (not migrated): for tests of a broken or down database.

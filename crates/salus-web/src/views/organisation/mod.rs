@@ -10,13 +10,14 @@ pub(super) mod services;
 pub(super) mod staff;
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use crate::views::menu::Entry;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::identity::Permission;
 use salus_app::organisation::{
     Department, DepartmentInput, Facility, FacilityInput, IdentifierType, Specialisation, SpecialisationInput,
@@ -24,6 +25,7 @@ use salus_app::organisation::{
 use salus_app::{AppError, Ctx};
 use salus_core::{DepartmentId, FacilityId, SpecialisationId};
 
+use super::Form;
 use super::{PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
@@ -156,10 +158,6 @@ fn version(form: &FormState) -> Result<i32, PageError> {
     form.value("version").parse().map_err(|_| {
         PageError::new(StatusCode::BAD_REQUEST, "The form is missing its version; reload the page.")
     })
-}
-
-fn flash(state: &AppState, to: &str, text: &str) -> Response {
-    super::profile::with_flash(to, text, state.web.secure_cookies)
 }
 
 // ---------------------------------------------------------------- facilities, departments, specialisations

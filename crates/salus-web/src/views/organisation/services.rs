@@ -2,11 +2,11 @@
 
 use crate::access::{Access, Declared, route};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::Ctx;
 use salus_app::identity::Permission;
 use salus_app::organisation::{Amount, Percent, Service, ServiceInput, ServiceQuery};
@@ -14,6 +14,7 @@ use salus_core::page::PageRequest;
 use salus_core::{ServiceCategory, ServiceId};
 use serde::Deserialize;
 
+use super::super::Form;
 use super::{FormState, Names, Saved, flash, guarded, saved, version};
 use crate::AppState;
 use crate::error::PageError;

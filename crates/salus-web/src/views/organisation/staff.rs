@@ -3,11 +3,11 @@
 
 use crate::access::{Access, Declared, route};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Form, Router};
 use salus_app::Ctx;
 use salus_app::identity::Permission;
 use salus_app::organisation::{Amount, StaffMember, StaffProfileInput, StaffQuery};
@@ -15,6 +15,7 @@ use salus_core::UserId;
 use salus_core::page::PageRequest;
 use serde::Deserialize;
 
+use super::super::Form;
 use super::{FormState, Names, Saved, flash, guarded, saved, version};
 use crate::AppState;
 use crate::error::PageError;

@@ -1,8 +1,10 @@
 //! The registration and demographics form: registering a patient (with the duplicate
 //! warning before saving) and editing one with its version, errors beside each field.
 
+use crate::views::flash;
 use askama::Template;
-use axum::Form;
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,11 +13,11 @@ use salus_app::patients::{Duplicate, Patient, PatientInput};
 use salus_core::PatientId;
 use salus_core::patients::{BLOOD_GROUPS, Sex};
 
-use super::super::profile::with_flash;
-use super::super::{Fields, PageCtx, SignedIn, render};
+use super::super::{Form, PageCtx, SignedIn, render};
 use super::{errors_of, patient_id};
 use crate::AppState;
 use crate::error::PageError;
+use serde::Deserialize;
 
 /// The demographic form's values (as typed) and its errors.
 #[derive(Default)]
@@ -34,43 +36,42 @@ impl PatientForm {
         self.v.identifiers.iter().find(|(s, _)| s == system).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
-    fn from_fields(f: &Fields) -> Self {
-        let age_years = f.value("age_years");
+    fn from_fields(f: PatientFields) -> Self {
         let mut v = PatientInput {
-            given_names: f.value("given_names"),
-            family_name: f.value("family_name"),
-            sex: f.value("sex"),
-            birth_date: f.value("birth_date"),
+            given_names: f.given_names,
+            family_name: f.family_name,
+            sex: f.sex,
+            birth_date: f.birth_date,
             age_years: None,
-            phone: f.value("phone"),
-            phone_alt: f.value("phone_alt"),
-            email: f.value("email"),
-            address_line: f.value("address_line"),
-            city: f.value("city"),
-            district: f.value("district"),
-            state: f.value("state"),
-            postal_code: f.value("postal_code"),
-            country: f.value("country"),
-            blood_group: f.value("blood_group"),
-            preferred_language: f.value("preferred_language"),
-            emergency_name: f.value("emergency_name"),
-            emergency_phone: f.value("emergency_phone"),
-            emergency_relation: f.value("emergency_relation"),
-            insurer: f.value("insurer"),
-            insurance_policy: f.value("insurance_policy"),
-            consent_sms: !f.value("consent_sms").is_empty(),
-            consent_email: !f.value("consent_email").is_empty(),
-            consent_research: !f.value("consent_research").is_empty(),
-            restricted: !f.value("restricted").is_empty(),
-            restricted_reason: f.value("restricted_reason"),
-            identifiers: Vec::new(),
+            phone: f.phone,
+            phone_alt: f.phone_alt,
+            email: f.email,
+            address_line: f.address_line,
+            city: f.city,
+            district: f.district,
+            state: f.state,
+            postal_code: f.postal_code,
+            country: f.country,
+            blood_group: f.blood_group,
+            preferred_language: f.preferred_language,
+            emergency_name: f.emergency_name,
+            emergency_phone: f.emergency_phone,
+            emergency_relation: f.emergency_relation,
+            insurer: f.insurer,
+            insurance_policy: f.insurance_policy,
+            consent_sms: f.consent_sms.is_some(),
+            consent_email: f.consent_email.is_some(),
+            consent_research: f.consent_research.is_some(),
+            restricted: f.restricted.is_some(),
+            restricted_reason: f.restricted_reason,
+            identifiers: f
+                .other
+                .into_iter()
+                .filter_map(|(k, val)| k.strip_prefix("id_").map(|system| (system.to_owned(), val)))
+                .collect(),
         };
-        for (k, val) in &f.0 {
-            if let Some(system) = k.strip_prefix("id_") {
-                v.identifiers.push((system.to_owned(), val.clone()));
-            }
-        }
         let mut errors = Vec::new();
+        let age_years = f.age_years;
         if !age_years.trim().is_empty() {
             match age_years.trim().parse::<u32>() {
                 Ok(a) => v.age_years = Some(a),
@@ -225,23 +226,61 @@ pub(super) async fn new_page(
     show_form(&state, page, StatusCode::OK, PatientForm::default(), None, Vec::new(), false).await
 }
 
+/// The registration and edit form as posted. Checkboxes are present when ticked;
+/// identifiers arrive as `id_<system>` fields, one per identifier type.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct PatientFields {
+    given_names: String,
+    family_name: String,
+    sex: String,
+    birth_date: String,
+    age_years: String,
+    phone: String,
+    phone_alt: String,
+    email: String,
+    address_line: String,
+    city: String,
+    district: String,
+    state: String,
+    postal_code: String,
+    country: String,
+    blood_group: String,
+    preferred_language: String,
+    emergency_name: String,
+    emergency_phone: String,
+    emergency_relation: String,
+    insurer: String,
+    insurance_policy: String,
+    consent_sms: Option<String>,
+    consent_email: Option<String>,
+    consent_research: Option<String>,
+    restricted: Option<String>,
+    restricted_reason: String,
+    not_a_duplicate: String,
+    version: String,
+    mrn: String,
+    /// Every other field: the identifiers (`id_<system>`), the anti-forgery token.
+    #[serde(flatten)]
+    other: BTreeMap<String, String>,
+}
+
 pub(super) async fn register(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(fields): Form<PatientFields>,
 ) -> Result<Response, PageError> {
-    let fields = Fields(fields);
-    let mut form = PatientForm::from_fields(&fields);
-    let confirmed = fields.value("not_a_duplicate") == "yes";
+    let confirmed = fields.not_a_duplicate == "yes";
+    let mut form = PatientForm::from_fields(fields);
     if !form.errors.is_empty() {
         return show_form(&state, page, StatusCode::UNPROCESSABLE_ENTITY, form, None, Vec::new(), false)
             .await;
     }
     match state.app.patients().register_patient(&ctx, form.v.clone(), confirmed).await {
-        Ok(done) => Ok(with_flash(
+        Ok(done) => Ok(flash(
+            &state,
             &format!("/patients/{}", done.patient.id),
             &format!("Registered {} as {}.", done.patient.display_name(), done.patient.mrn),
-            state.web.secure_cookies,
         )),
         Err(AppError::Invalid(e)) => {
             form.errors = errors_of(e);
@@ -268,13 +307,12 @@ pub(super) async fn edit(
     State(state): State<AppState>,
     SignedIn(_, ctx, page): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(fields): Form<PatientFields>,
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
-    let fields = Fields(fields);
-    let mut form = PatientForm::from_fields(&fields);
-    let version: i32 = fields.value("version").parse().unwrap_or(0);
-    let mrn = fields.value("mrn");
+    let version: i32 = fields.version.parse().unwrap_or(0);
+    let mrn = fields.mrn.clone();
+    let mut form = PatientForm::from_fields(fields);
     if !form.errors.is_empty() {
         return show_form(
             &state,
@@ -288,7 +326,7 @@ pub(super) async fn edit(
         .await;
     }
     match state.app.patients().update_patient(&ctx, id, version, form.v.clone()).await {
-        Ok(p) => Ok(with_flash(&format!("/patients/{}", p.id), "Saved.", state.web.secure_cookies)),
+        Ok(p) => Ok(flash(&state, &format!("/patients/{}", p.id), "Saved.")),
         Err(AppError::Invalid(e)) => {
             form.errors = errors_of(e);
             show_form(

@@ -3,13 +3,14 @@
 //! unmerge. The registration and editing form is in `form`.
 
 use crate::access::{Access, Declared, route};
+use crate::views::flash;
 use crate::views::menu::Entry;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use salus_app::AppError;
 use salus_app::identity::Permission;
 use salus_app::patients::{Patient, SearchHit, TimelineEntry};
@@ -17,8 +18,7 @@ use salus_core::PatientId;
 use salus_core::clinical::{EncounterClass, Severity};
 use serde::Deserialize;
 
-use super::profile::with_flash;
-use super::{Fields, PageCtx, SignedIn, render};
+use super::{Form, PageCtx, SignedIn, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -126,7 +126,7 @@ async fn search_page(
         state.app.patients().search_patients(&ctx, &query, q.offset, PAGE).await?
     };
     let results = Results { searched: !query.is_empty(), q: query.clone(), hits, offset: q.offset, more };
-    if headers.contains_key("hx-request") {
+    if headers.contains_key(axum_htmx::HX_REQUEST) {
         return Ok(render(StatusCode::OK, &results));
     }
     let may_register = user.may(Permission::PatientsRegister);
@@ -301,13 +301,13 @@ async fn break_glass(
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
     match state.app.patients().break_glass(&ctx, id, &form.reason).await {
-        Ok(until) => Ok(with_flash(
+        Ok(until) => Ok(flash(
+            &state,
             &format!("/patients/{id}"),
             &format!(
                 "Access granted until {} UTC. Your reason is recorded for review.",
                 until.format("%H:%M")
             ),
-            state.web.secure_cookies,
         )),
         Err(AppError::Invalid(e)) => {
             let error = e.into_iter().next().map(|e| format!("The reason: {}.", e.message));
@@ -348,7 +348,7 @@ async fn upload_photo(
         }
     }
     let Some(data) = data.filter(|d| !d.is_empty()) else {
-        return Ok(with_flash(&format!("/patients/{id}"), "Choose a photo first.", state.web.secure_cookies));
+        return Ok(flash(&state, &format!("/patients/{id}"), "Choose a photo first."));
     };
     let text = match state.app.patients().set_patient_photo(&ctx, id, data.to_vec()).await {
         Ok(()) => "Photo saved.".to_owned(),
@@ -357,34 +357,36 @@ async fn upload_photo(
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(with_flash(&format!("/patients/{id}"), &text, state.web.secure_cookies))
+    Ok(flash(&state, &format!("/patients/{id}"), &text))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MergeForm {
+    survivor_mrn: String,
 }
 
 async fn merge(
     State(state): State<AppState>,
     SignedIn(_, ctx, _): SignedIn,
     Path(id): Path<String>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Form(form): Form<MergeForm>,
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
-    let mrn = Fields(fields).value("survivor_mrn");
+    let mrn = form.survivor_mrn;
     let back = format!("/patients/{id}");
     let survivor = match state.app.patients().patient_by_mrn(&ctx, &mrn).await {
         Ok(p) => p,
         Err(AppError::NotFound(_)) => {
-            return Ok(with_flash(
-                &back,
-                "No patient has that MRN (check its last digit).",
-                state.web.secure_cookies,
-            ));
+            return Ok(flash(&state, &back, "No patient has that MRN (check its last digit)."));
         }
         Err(e) => return Err(e.into()),
     };
     match state.app.patients().merge_patients(&ctx, id, survivor.id).await {
-        Ok(_) => Ok(with_flash(
+        Ok(_) => Ok(flash(
+            &state,
             &format!("/patients/{}", survivor.id),
             "Merged. Everything from the duplicate is on this record now; the merge can be undone from the duplicate.",
-            state.web.secure_cookies,
         )),
         Err(AppError::Invalid(e)) => {
             let text = e
@@ -392,9 +394,9 @@ async fn merge(
                 .map(|e| format!("The record to keep {}.", e.message))
                 .collect::<Vec<_>>()
                 .join(" ");
-            Ok(with_flash(&back, &text, state.web.secure_cookies))
+            Ok(flash(&state, &back, &text))
         }
-        Err(AppError::Conflict(m)) => Ok(with_flash(&back, &m, state.web.secure_cookies)),
+        Err(AppError::Conflict(m)) => Ok(flash(&state, &back, &m)),
         Err(e) => Err(e.into()),
     }
 }
@@ -410,5 +412,5 @@ async fn unmerge(
         Err(AppError::Conflict(m)) => m,
         Err(e) => return Err(e.into()),
     };
-    Ok(with_flash(&format!("/patients/{id}"), &text, state.web.secure_cookies))
+    Ok(flash(&state, &format!("/patients/{id}"), &text))
 }
