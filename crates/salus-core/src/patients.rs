@@ -154,11 +154,7 @@ impl Phone {
         if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
             return Err(FieldError::new(field, "is not a phone number (digits, spaces, +, -, brackets)"));
         }
-        let region = country_code
-            .parse::<u16>()
-            .ok()
-            .and_then(|code| phonenumber::metadata::DATABASE.region(&code))
-            .and_then(|regions| regions.first().and_then(|r| r.parse::<phonenumber::country::Id>().ok()));
+        let region = calling_code_region(country_code);
         // "00" is the international prefix almost everywhere; the library knows it only
         // for the facility's own region, so it is read as "+" here.
         let typed = match t.strip_prefix("00") {
@@ -189,6 +185,19 @@ impl Phone {
         let d = &self.0[1..];
         d[d.len().saturating_sub(9)..].to_owned()
     }
+}
+
+/// Whether `code` is a country calling code in the numbering plans ("91", "44", "1").
+pub fn is_calling_code(code: &str) -> bool {
+    calling_code_region(code).is_some()
+}
+
+fn calling_code_region(code: &str) -> Option<phonenumber::country::Id> {
+    if code.is_empty() || code.len() > 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let regions = phonenumber::metadata::DATABASE.region(&code.parse::<u16>().ok()?)?;
+    regions.first()?.parse().ok()
 }
 
 /// The last nine digits of a number typed into the search box, if it has enough digits to
@@ -298,6 +307,13 @@ mod tests {
             let e = Phone::parse(bad, "91", "phone").unwrap_err();
             assert!(e.message.contains("+91"), "{bad}: {}", e.message);
         }
+        assert!(is_calling_code("91") && is_calling_code("1") && is_calling_code("234"));
+        assert!(
+            !is_calling_code("999")
+                && !is_calling_code("")
+                && !is_calling_code("+91")
+                && !is_calling_code("0091")
+        );
         // A facility with a calling code the plans do not know still reads full numbers.
         assert_eq!(Phone::parse("+91 98765 43210", "", "phone").unwrap().as_str(), "+919876543210");
     }

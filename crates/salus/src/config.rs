@@ -431,11 +431,11 @@ impl Config {
         {
             problems.push("registration.mrn_prefix: must be 1 to 8 capital letters".into());
         }
-        if r.phone_country_code.is_empty()
-            || r.phone_country_code.len() > 3
-            || !r.phone_country_code.chars().all(|c| c.is_ascii_digit())
-        {
-            problems.push("registration.phone_country_code: must be 1 to 3 digits (91, 44, 234…)".into());
+        if !salus_core::patients::is_calling_code(&r.phone_country_code) {
+            problems.push(
+                "registration.phone_country_code: must be a country calling code without + (91, 44, 234…)"
+                    .into(),
+            );
         }
         if let Some(smtp) = &self.notifications.smtp {
             if !["starttls", "tls", "none"].contains(&smtp.security.as_str()) {

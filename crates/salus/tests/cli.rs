@@ -65,6 +65,12 @@ fn broken_configurations_are_refused_with_a_clear_message() {
     refused(d, &["--config", "gcs.toml", "config", "check"], "must start with s3://");
     write(d, "half-tls.toml", "[tls]\ncert = \"cert.pem\"\n");
     refused(d, &["--config", "half-tls.toml", "config", "check"], "both tls.cert and tls.key");
+    write(d, "country.toml", "[registration]\nphone_country_code = \"999\"\n");
+    refused(
+        d,
+        &["--config", "country.toml", "config", "check"],
+        "phone_country_code: must be a country calling code",
+    );
     // The environment is checked the same way.
     let o = salus(d).args(["config", "check"]).env("SALUS_SERVER__PORT", "many").output().unwrap();
     assert!(!o.status.success());
