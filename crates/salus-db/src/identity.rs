@@ -628,7 +628,7 @@ pub async fn active_with_role<C: ConnectionTrait>(
 /// and the write they allow happen as one; SQLite's write transaction already excludes.
 pub async fn lock_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(), DbErr> {
     let query = user::Entity::find_by_id(id).select_only().column(user::Column::Id);
-    if let Some(locked) = crate::dialect::lock_rows(query, conn.get_database_backend()) {
+    if let Some(locked) = crate::dialect::lock_rows(query, crate::dialect::of(conn)) {
         locked.into_tuple::<Uuid>().one(conn).await?;
     }
     Ok(())

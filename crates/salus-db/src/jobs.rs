@@ -40,7 +40,7 @@ pub async fn claim<C: ConnectionTrait>(
         .filter(due)
         .order_by_asc(job::Column::RunAt)
         .limit(limit);
-    q = crate::dialect::claim_unlocked(q, conn.get_database_backend());
+    q = crate::dialect::claim_unlocked(q, crate::dialect::of(conn));
     let ids: Vec<Uuid> = q.into_tuple().all(conn).await?;
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -77,8 +77,15 @@ async fn clinic(t: &TestApp, capacity: i32) -> Clinic {
 
 /// An appointment today, `minutes` from now, written straight to the database (a booking
 /// through the API cannot be made for a time already past, and today's sessions may be).
+/// An appointment of today, `minutes` from now: later if today still has that long,
+/// else earlier (run at 23:40 in the facility's zone, "30 minutes on" is tomorrow).
 async fn todays(t: &TestApp, c: &Clinic, minutes: i64) -> String {
-    let starts = chrono::Utc::now() + Duration::minutes(minutes);
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&t.app.time_zone).date_naive();
+    let mut starts = now + Duration::minutes(minutes);
+    if starts.with_timezone(&t.app.time_zone).date_naive() != today {
+        starts = now - Duration::minutes(minutes);
+    }
     let local = starts.with_timezone(&t.app.time_zone);
     let row = salus_db::entity::appointment::Model {
         id: uuid::Uuid::now_v7(),

@@ -1,16 +1,17 @@
-//! The patient search index and its lookups — the one place the backends differ for
-//! patients: names are matched by FTS5 trigram on SQLite and by pg_trgm on PostgreSQL;
+//! The patient search index and its lookups. Names are matched by FTS5 trigram on SQLite
+//! and by pg_trgm on PostgreSQL (the statements are the dialects', see `crate::dialect`);
 //! exact keys (phonetic codes, name pairs, MRN, phone, identifiers, birth date) share one
 //! b-tree table on both.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+    Statement,
 };
 use uuid::Uuid;
 
 use super::CHUNK;
+use crate::dialect::{self, Params};
 use crate::entity::{patient, patient_key};
 
 /// Replaces a patient's exact search keys and indexed names. Returns the FTS row id on
@@ -50,16 +51,18 @@ pub async fn insert_keys<C: ConnectionTrait>(
     Ok(())
 }
 
-/// SQLite: (re)writes the FTS rows of patients (`names` empty removes them); returns the
-/// new row ids in order. PostgreSQL: nothing to do.
+/// Where names have a table of their own (SQLite's FTS5): (re)writes the rows of
+/// patients (`names` empty removes them) and returns the new row ids in order. Elsewhere
+/// the index reads `patients.search_names` itself: nothing to do.
 pub async fn put_fts<C: ConnectionTrait>(
     conn: &C,
     rows: &[(Uuid, String, Option<i64>)],
 ) -> Result<Vec<Option<i64>>, DbErr> {
-    if conn.get_database_backend() != DatabaseBackend::Sqlite {
+    let dialect = dialect::of(conn);
+    if !dialect.has_name_table() {
         return Ok(vec![None; rows.len()]);
     }
-    let sqlite = DatabaseBackend::Sqlite;
+    let sqlite = dialect.backend();
     let next = conn
         .query_one_raw(Statement::from_string(
             sqlite,
@@ -111,9 +114,8 @@ pub async fn set_search_rowid<C: ConnectionTrait>(
 }
 
 /// Patients whose names share enough trigrams with `token` (a misspelling: "laksmi" for
-/// "lakshmi"), best first: names holding any of the token's trigrams, ranked by bm25 on
-/// SQLite (FTS5) and by pg_trgm's word similarity on PostgreSQL (GIN index). Used when exact and phonetic lookups
-/// found little; the caller ranks the candidates itself, identically on both.
+/// "lakshmi"), best first (`Dialect::names_like`). Used when exact and phonetic lookups
+/// found little; the caller ranks the candidates itself, identically on both backends.
 pub async fn ids_by_fuzzy_name<C: ConnectionTrait>(
     conn: &C,
     token: &str,
@@ -122,38 +124,7 @@ pub async fn ids_by_fuzzy_name<C: ConnectionTrait>(
     if token.len() < 4 || !token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
         return Ok(Vec::new());
     }
-    let backend = conn.get_database_backend();
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let grams: Vec<&str> = (0..=token.len() - 3).map(|i| &token[i..i + 3]).collect();
-    let stmt = match backend {
-        DatabaseBackend::Postgres => {
-            // Any of the trigrams, through the GIN index; the closest first.
-            let likes: Vec<String> =
-                (0..grams.len()).map(|i| format!("search_names LIKE ${}", i + 2)).collect();
-            let mut values: Vec<sea_orm::Value> = vec![token.into()];
-            values.extend(grams.iter().map(|g| format!("%{g}%").into()));
-            values.push(limit.into());
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT id AS pid FROM patients WHERE {} \
-                     ORDER BY word_similarity($1, search_names) DESC, id LIMIT ${}",
-                    likes.join(" OR "),
-                    grams.len() + 2
-                ),
-                values,
-            )
-        }
-        _ => {
-            let query: Vec<String> = grams.iter().map(|g| format!("names:\"{g}\"")).collect();
-            Statement::from_sql_and_values(
-                backend,
-                "SELECT patient_id AS pid FROM patient_names_fts WHERE patient_names_fts MATCH ? \
-                 ORDER BY rank LIMIT ?",
-                [query.join(" OR ").into(), limit.into()],
-            )
-        }
-    };
+    let stmt = dialect::of(conn).names_like(token, i64::try_from(limit).unwrap_or(i64::MAX));
     let rows = conn.query_all_raw(stmt).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
 }
@@ -169,33 +140,6 @@ pub struct TermLookup {
     pub key_prefixes: Vec<String>,
 }
 
-/// The parameters of a statement written here: numbered on PostgreSQL (`$1`), positional
-/// on SQLite (`?`), in the order they are added.
-struct Params {
-    pg: bool,
-    values: Vec<sea_orm::Value>,
-}
-
-impl Params {
-    fn new(backend: DatabaseBackend) -> Self {
-        Self { pg: backend == DatabaseBackend::Postgres, values: Vec::new() }
-    }
-
-    /// Adds a value; returns its placeholder.
-    fn add(&mut self, value: impl Into<sea_orm::Value>) -> String {
-        self.values.push(value.into());
-        if self.pg { format!("${}", self.values.len()) } else { "?".to_owned() }
-    }
-
-    /// Adds a value compared with `patient_keys.key`, which has the "C" collation on
-    /// PostgreSQL: the parameter must say so too, or the comparison's collation is
-    /// undetermined and the index goes unused.
-    fn key(&mut self, value: String) -> String {
-        let p = self.add(value);
-        if self.pg { format!("{p} COLLATE \"C\"") } else { p }
-    }
-}
-
 /// Patients found by every term (each term by any of its lookups), at most `limit`: one
 /// statement, so the database intersects the sets — "ravi kumar" reads the few hundred
 /// Ravi Kumars, not every Ravi and every Kumar.
@@ -204,9 +148,8 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     terms: &[TermLookup],
     limit: u64,
 ) -> Result<Vec<Uuid>, DbErr> {
-    let backend = conn.get_database_backend();
-    let pg = backend == DatabaseBackend::Postgres;
-    let mut params = Params::new(backend);
+    let dialect = dialect::of(conn);
+    let mut params = Params::new(dialect);
     let mut selects = Vec::new();
     for (i, t) in terms.iter().enumerate() {
         let mut parts = Vec::new();
@@ -215,17 +158,7 @@ pub async fn candidate_ids<C: ConnectionTrait>(
             .as_ref()
             .filter(|s| s.len() >= 3 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         {
-            parts.push(if pg {
-                format!(
-                    "SELECT id AS patient_id FROM patients WHERE search_names LIKE {}",
-                    params.add(format!("%{sub}%"))
-                )
-            } else {
-                format!(
-                    "SELECT patient_id FROM patient_names_fts WHERE patient_names_fts MATCH {}",
-                    params.add(format!("names:\"{sub}\""))
-                )
-            });
+            parts.push(dialect.names_containing(&mut params, sub));
         }
         if !t.keys.is_empty() {
             let list: Vec<String> = t.keys.iter().map(|k| params.key(k.clone())).collect();
@@ -245,7 +178,7 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     }
     let limit = params.add(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
-    let rows = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, params.values)).await?;
+    let rows = conn.query_all_raw(params.statement(sql)).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
 }
 
@@ -258,9 +191,8 @@ pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
     prefixes: &[String],
     limit: u64,
 ) -> Result<Vec<SearchRow>, DbErr> {
-    let backend = conn.get_database_backend();
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut params = Params::new(backend);
+    let mut params = Params::new(dialect::of(conn));
     let mut walks = Vec::new();
     for p in prefixes {
         let (lo, hi, n) = (params.key(p.clone()), params.key(format!("{p}\u{7f}")), params.add(limit));
@@ -278,12 +210,11 @@ pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
          FROM ({}) AS k JOIN patients p ON p.id = k.patient_id ORDER BY k.key, k.patient_id",
         walks.join(" UNION ALL ")
     );
-    SearchRow::find_by_statement(Statement::from_sql_and_values(backend, sql, params.values)).all(conn).await
+    SearchRow::find_by_statement(params.statement(sql)).all(conn).await
 }
 
 /// Patients whose folded names contain every one of `tokens` (each three or more of
-/// `[a-z0-9]`): one FTS5 query with AND on SQLite, LIKE … AND LIKE … over the pg_trgm
-/// index on PostgreSQL.
+/// `[a-z0-9]`), in one statement (`Dialect::names_containing_all`).
 pub async fn ids_by_all_substrings<C: ConnectionTrait>(
     conn: &C,
     tokens: &[String],
@@ -296,32 +227,8 @@ pub async fn ids_by_all_substrings<C: ConnectionTrait>(
     if tokens.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = conn.get_database_backend();
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let stmt = match backend {
-        DatabaseBackend::Postgres => {
-            let likes: Vec<String> = (1..=tokens.len()).map(|i| format!("search_names LIKE ${i}")).collect();
-            let mut values: Vec<sea_orm::Value> = tokens.iter().map(|t| format!("%{t}%").into()).collect();
-            values.push(limit.into());
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT id AS pid FROM patients WHERE {} LIMIT ${}",
-                    likes.join(" AND "),
-                    tokens.len() + 1
-                ),
-                values,
-            )
-        }
-        _ => {
-            let query: Vec<String> = tokens.iter().map(|t| format!("names:\"{t}\"")).collect();
-            Statement::from_sql_and_values(
-                backend,
-                "SELECT patient_id AS pid FROM patient_names_fts WHERE patient_names_fts MATCH ? LIMIT ?",
-                [query.join(" AND ").into(), limit.into()],
-            )
-        }
-    };
+    let tokens: Vec<&str> = tokens.iter().map(|t| t.as_str()).collect();
+    let stmt = dialect::of(conn).names_containing_all(&tokens, i64::try_from(limit).unwrap_or(i64::MAX));
     let rows = conn.query_all_raw(stmt).await?;
     rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
 }
