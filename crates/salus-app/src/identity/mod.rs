@@ -20,134 +20,91 @@ pub use users::{NewUser, User};
 
 use crate::AppError;
 
-/// Things a use case may need to be allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Create users, change roles, disable accounts, reset passwords.
-    UsersManage,
-    /// Read the audit trail (and review break-the-glass grants).
-    AuditView,
-    /// Find patients and read their demographics (restricted records need the glass broken).
-    PatientsRead,
-    /// Register patients and edit their demographics, photo, status and death.
-    PatientsRegister,
-    /// Merge duplicate records and undo merges.
-    PatientsMerge,
-    /// Open a restricted record, with a stated reason, for a limited time.
-    PatientsBreakGlass,
-    /// See facilities, departments, specialisations, staff profiles and the price list.
-    OrganisationRead,
-    /// Change them.
-    OrganisationManage,
-    /// Set doctors' weekly sessions, leave, holidays and extra sessions.
-    SchedulesManage,
-    /// See free slots, the day's appointments and the waiting room.
-    AppointmentsRead,
-    /// Book, reschedule, cancel, mark no-show and check in.
-    AppointmentsBook,
-    /// Start and finish consultations, call the next patient.
-    AppointmentsConsult,
-    /// See background jobs and the outbox, retry dead jobs, edit message templates.
-    JobsManage,
-    /// Read the clinical record: encounters, notes, diagnoses, allergies, vitals.
-    ClinicalRead,
-    /// Write notes, diagnoses and (later) prescriptions; open encounters.
-    ClinicalWrite,
-    /// Record vital signs, allergies and immunizations (triage).
-    VitalsRecord,
-}
+/// Declares the permissions, each once: what it allows (the doc), its name in the audit
+/// trail and in API token scopes, its words on the token form, and the roles that hold
+/// it. The enum, `ALL`, `name`, `label` and the role matrix all come from this one table.
+macro_rules! permissions {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $label:literal, [$($role:ident)|+]; )*) => {
+        /// Things a use case may need to be allowed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Permission { $( $(#[$doc])* $variant, )* }
 
-impl Permission {
-    pub const ALL: [Permission; 16] = [
-        Permission::UsersManage,
-        Permission::AuditView,
-        Permission::PatientsRead,
-        Permission::PatientsRegister,
-        Permission::PatientsMerge,
-        Permission::PatientsBreakGlass,
-        Permission::OrganisationRead,
-        Permission::OrganisationManage,
-        Permission::SchedulesManage,
-        Permission::AppointmentsRead,
-        Permission::AppointmentsBook,
-        Permission::AppointmentsConsult,
-        Permission::JobsManage,
-        Permission::ClinicalRead,
-        Permission::ClinicalWrite,
-        Permission::VitalsRecord,
-    ];
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant),*];
 
-    /// The name in the audit trail and in API token scopes.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Permission::UsersManage => "users.manage",
-            Permission::AuditView => "audit.view",
-            Permission::PatientsRead => "patients.read",
-            Permission::PatientsRegister => "patients.register",
-            Permission::PatientsMerge => "patients.merge",
-            Permission::PatientsBreakGlass => "patients.break_glass",
-            Permission::OrganisationRead => "organisation.read",
-            Permission::OrganisationManage => "organisation.manage",
-            Permission::SchedulesManage => "schedules.manage",
-            Permission::AppointmentsRead => "appointments.read",
-            Permission::AppointmentsBook => "appointments.book",
-            Permission::AppointmentsConsult => "appointments.consult",
-            Permission::JobsManage => "jobs.manage",
-            Permission::ClinicalRead => "clinical.read",
-            Permission::ClinicalWrite => "clinical.write",
-            Permission::VitalsRecord => "vitals.record",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Permission> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-
-    /// What it allows, in words, for the token form.
-    pub const fn label(self) -> &'static str {
-        match self {
-            Permission::UsersManage => "Manage user accounts",
-            Permission::AuditView => "Read the audit trail",
-            Permission::PatientsRead => "Find and read patients",
-            Permission::PatientsRegister => "Register and edit patients",
-            Permission::PatientsMerge => "Merge duplicate patients",
-            Permission::PatientsBreakGlass => "Break the glass on restricted records",
-            Permission::OrganisationRead => "See departments, staff and the price list",
-            Permission::OrganisationManage => "Change departments, staff profiles and the price list",
-            Permission::SchedulesManage => "Set doctors' sessions and leave",
-            Permission::AppointmentsRead => "See slots, appointments and the waiting room",
-            Permission::AppointmentsBook => "Book, move, cancel and check in appointments",
-            Permission::AppointmentsConsult => "Start and finish consultations",
-            Permission::JobsManage => "See jobs and messages, edit message templates",
-            Permission::ClinicalRead => "Read the clinical record",
-            Permission::ClinicalWrite => "Write notes, diagnoses and prescriptions",
-            Permission::VitalsRecord => "Record vital signs, allergies and immunizations",
-        }
-    }
-}
-
-impl Permission {
-    /// The role → permission matrix, in one place. A patient's own account holds none of
-    /// these: what it may see is decided by its link to one record.
-    pub fn granted_to(self, role: Role) -> bool {
-        use Role::*;
-        match self {
-            Permission::UsersManage
-            | Permission::AuditView
-            | Permission::PatientsMerge
-            | Permission::OrganisationManage
-            | Permission::SchedulesManage
-            | Permission::JobsManage => role == Admin,
-            Permission::AppointmentsRead => matches!(role, Admin | Doctor | Nurse | Receptionist),
-            Permission::AppointmentsBook => matches!(role, Admin | Receptionist | Nurse),
-            Permission::AppointmentsConsult | Permission::ClinicalWrite => role == Doctor,
-            Permission::ClinicalRead | Permission::VitalsRecord => matches!(role, Doctor | Nurse),
-            Permission::PatientsRead | Permission::OrganisationRead => {
-                matches!(role, Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing)
+            /// The name in the audit trail and in API token scopes.
+            pub const fn name(self) -> &'static str {
+                match self { $(Permission::$variant => $name,)* }
             }
-            Permission::PatientsRegister => matches!(role, Admin | Receptionist),
-            Permission::PatientsBreakGlass => matches!(role, Doctor | Nurse),
+
+            /// What it allows, in words, for the token form.
+            pub const fn label(self) -> &'static str {
+                match self { $(Permission::$variant => $label,)* }
+            }
+
+            /// The role → permission matrix. A patient's own account holds none of these:
+            /// what it may see is decided by its link to one record.
+            pub fn granted_to(self, role: Role) -> bool {
+                match self { $(Permission::$variant => matches!(role, $(Role::$role)|+),)* }
+            }
         }
+    };
+}
+
+// Grouped by context; a new context adds its group here.
+permissions! {
+    // Identity and audit.
+    /// Create users, change roles, disable accounts, reset passwords.
+    UsersManage = "users.manage", "Manage user accounts", [Admin];
+    /// Read the audit trail (and review break-the-glass grants).
+    AuditView = "audit.view", "Read the audit trail", [Admin];
+
+    // Patients.
+    /// Find patients and read their demographics (restricted records need the glass broken).
+    PatientsRead = "patients.read", "Find and read patients",
+        [Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing];
+    /// Register patients and edit their demographics, photo, status and death.
+    PatientsRegister = "patients.register", "Register and edit patients", [Admin | Receptionist];
+    /// Merge duplicate records and undo merges.
+    PatientsMerge = "patients.merge", "Merge duplicate patients", [Admin];
+    /// Open a restricted record, with a stated reason, for a limited time.
+    PatientsBreakGlass = "patients.break_glass", "Break the glass on restricted records", [Doctor | Nurse];
+
+    // Organisation.
+    /// See facilities, departments, specialisations, staff profiles and the price list.
+    OrganisationRead = "organisation.read", "See departments, staff and the price list",
+        [Admin | Doctor | Nurse | Receptionist | LabTechnician | Pharmacist | Billing];
+    /// Change them.
+    OrganisationManage = "organisation.manage", "Change departments, staff profiles and the price list", [Admin];
+
+    // Scheduling.
+    /// Set doctors' weekly sessions, leave, holidays and extra sessions.
+    SchedulesManage = "schedules.manage", "Set doctors' sessions and leave", [Admin];
+    /// See free slots, the day's appointments and the waiting room.
+    AppointmentsRead = "appointments.read", "See slots, appointments and the waiting room",
+        [Admin | Doctor | Nurse | Receptionist];
+    /// Book, reschedule, cancel, mark no-show and check in.
+    AppointmentsBook = "appointments.book", "Book, move, cancel and check in appointments",
+        [Admin | Receptionist | Nurse];
+    /// Start and finish consultations, call the next patient.
+    AppointmentsConsult = "appointments.consult", "Start and finish consultations", [Doctor];
+
+    // Notifications and jobs.
+    /// See background jobs and the outbox, retry dead jobs, edit message templates.
+    JobsManage = "jobs.manage", "See jobs and messages, edit message templates", [Admin];
+
+    // Clinical.
+    /// Read the clinical record: encounters, notes, diagnoses, allergies, vitals.
+    ClinicalRead = "clinical.read", "Read the clinical record", [Doctor | Nurse];
+    /// Write notes, diagnoses and prescriptions; open encounters.
+    ClinicalWrite = "clinical.write", "Write notes, diagnoses and prescriptions", [Doctor];
+    /// Record vital signs, allergies and immunizations (triage).
+    VitalsRecord = "vitals.record", "Record vital signs, allergies and immunizations", [Doctor | Nurse];
+}
+
+impl Permission {
+    pub fn parse(name: &str) -> Option<Permission> {
+        Self::ALL.iter().copied().find(|p| p.name() == name)
     }
 }
 

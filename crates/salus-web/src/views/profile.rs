@@ -91,7 +91,7 @@ async fn show(
     let two_factor = state.app.identity().two_factor_status(ctx).await?;
     let tokens = state.app.identity().my_api_tokens(ctx).await?;
     let grantable = match &page.user {
-        Some(u) => Permission::ALL.into_iter().filter(|p| u.may(*p)).collect(),
+        Some(u) => Permission::ALL.iter().copied().filter(|p| u.may(*p)).collect(),
         None => Vec::new(),
     };
     let current = page.session_id;
