@@ -1,16 +1,19 @@
-//! Patients: register, read, edit (with `If-Match` on the version), search, merge and
-//! unmerge, break the glass, the timeline, the history and the photo. The shape is close to
-//! FHIR Patient so the FHIR door can map it field for field.
+//! Patients: the record (its shape close to FHIR Patient, so the FHIR door can map it
+//! field for field), search, registration, reading and editing with `If-Match` on the
+//! version. A record's life — status, merge and unmerge, break the glass — is in
+//! `lifecycle`; what the chart shows around it — timeline, history, photo — in `chart`.
+
+mod chart;
+mod lifecycle;
 
 use crate::access::{Access, Declared, route};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::identity::Permission;
-use salus_app::patients::{Duplicate, HistoryEntry, Patient, PatientInput, SearchHit, TimelineEntry};
+use salus_app::patients::{Duplicate, Patient, PatientInput, SearchHit};
 use salus_core::PatientId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,26 +31,17 @@ pub(crate) const ROUTES: &[Declared] = &[
         .example("/api/v1/patients?q=smith"),
     // A patient's own account reads its record here too: the use case decides by relationship.
     route("/api/v1/patients/{id}", Access::SignedIn),
-    route("/api/v1/patients/{id}/status", Access::Permission(Permission::PatientsRegister)).post(),
-    route("/api/v1/patients/{id}/merge", Access::Permission(Permission::PatientsMerge)).post(),
-    route("/api/v1/patients/{id}/unmerge", Access::Permission(Permission::PatientsMerge)).post(),
-    route("/api/v1/patients/{id}/break-glass", Access::Permission(Permission::PatientsBreakGlass)).post(),
-    route("/api/v1/patients/{id}/timeline", Access::SignedIn),
-    route("/api/v1/patients/{id}/history", Access::SignedIn),
-    route("/api/v1/patients/{id}/photo", Access::SignedIn),
 ];
+pub(crate) use chart::ROUTES as CHART_ROUTES;
+pub(crate) use chart::{TimelinePosition, photo_response};
+pub(crate) use lifecycle::ROUTES as LIFECYCLE_ROUTES;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_patients, register_patient))
         .routes(routes!(get_patient, update_patient))
-        .routes(routes!(set_status))
-        .routes(routes!(merge_patient))
-        .routes(routes!(unmerge_patient))
-        .routes(routes!(break_glass))
-        .routes(routes!(timeline))
-        .routes(routes!(history))
-        .routes(routes!(get_photo, put_photo))
+        .merge(lifecycle::routes())
+        .merge(chart::routes())
 }
 
 /// An identifier: its type (`national_id`, `passport`, `driving_licence`, `insurance`) and value.
@@ -399,286 +393,6 @@ async fn update_patient(
     let (input, _) = body.into();
     let p = state.app.patients().update_patient(&ctx, id, version, input).await?;
     Ok(with_etag(StatusCode::OK, p))
-}
-
-/// A change of status.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StatusIn {
-    /// false deactivates the record, true reactivates it.
-    pub active: Option<bool>,
-    /// Records the death at this time.
-    pub deceased_at: Option<DateTime<Utc>>,
-}
-
-/// Deactivate, reactivate or record a death
-#[utoipa::path(post, path = "/api/v1/patients/{id}/status", tag = "patients", request_body = StatusIn,
-    params(("id" = String, Path, description = "Patient id"), ("If-Match" = String, Header, description = "The version edited")),
-    responses(
-        (status = 200, description = "Saved", body = PatientOut),
-        (status = 409, description = "Changed meanwhile", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Nothing to change, or a date in the future", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn set_status(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<StatusIn>,
-) -> Result<Response, ApiError> {
-    let id = patient_id(&id)?;
-    let version = if_match(&headers)?;
-    let p = match (body.active, body.deceased_at) {
-        (Some(active), None) => state.app.patients().set_patient_active(&ctx, id, version, active).await?,
-        (None, Some(at)) => state.app.patients().record_death(&ctx, id, version, at).await?,
-        _ => {
-            return Err(ApiError::fields(vec![FieldProblem {
-                field: "active".into(),
-                message: "give either active or deceased_at".into(),
-            }]));
-        }
-    };
-    Ok(with_etag(StatusCode::OK, p))
-}
-
-/// Which record survives a merge.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MergeIn {
-    #[schema(value_type = String, format = Uuid)]
-    pub survivor_id: PatientId,
-}
-
-/// The result of a merge.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MergeOut {
-    #[schema(value_type = String, format = Uuid)]
-    pub merge_id: uuid::Uuid,
-}
-
-/// Merge a duplicate into another record
-///
-/// Everything linked to `{id}` moves to `survivor_id`, and `{id}` points there. Undo with
-/// `unmerge`. Needs `patients.merge`.
-#[utoipa::path(post, path = "/api/v1/patients/{id}/merge", tag = "patients", request_body = MergeIn,
-    params(("id" = String, Path, description = "The duplicate")),
-    responses(
-        (status = 200, description = "Merged", body = MergeOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already merged", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Into itself, or into a merged record", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn merge_patient(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<MergeIn>,
-) -> Result<Json<MergeOut>, ApiError> {
-    let merge_id = state.app.patients().merge_patients(&ctx, patient_id(&id)?, body.survivor_id).await?;
-    Ok(Json(MergeOut { merge_id }))
-}
-
-/// Undo a merge
-#[utoipa::path(post, path = "/api/v1/patients/{id}/unmerge", tag = "patients",
-    params(("id" = String, Path, description = "The record that was merged away")),
-    responses(
-        (status = 204, description = "Separated again"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not merged", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn unmerge_patient(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.app.patients().unmerge_patient(&ctx, patient_id(&id)?).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Why the glass is broken.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BreakGlassIn {
-    /// At least 10 characters; kept in the audit trail and shown to the administrator.
-    pub reason: String,
-}
-
-/// Until when the record is open.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BreakGlassOut {
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Break the glass on a restricted record
-///
-/// Opens the record to the caller for a limited time. Audited with the reason and listed
-/// for review. Needs `patients.break_glass` (clinicians).
-#[utoipa::path(post, path = "/api/v1/patients/{id}/break-glass", tag = "patients", request_body = BreakGlassIn,
-    params(("id" = String, Path, description = "Patient id")),
-    responses(
-        (status = 200, description = "Open until `expires_at`", body = BreakGlassOut),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The record is not restricted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No reason given", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn break_glass(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<BreakGlassIn>,
-) -> Result<Json<BreakGlassOut>, ApiError> {
-    let expires_at = state.app.patients().break_glass(&ctx, patient_id(&id)?, &body.reason).await?;
-    Ok(Json(BreakGlassOut { expires_at }))
-}
-
-/// One line of the timeline.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TimelineOut {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: uuid::Uuid,
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub summary: String,
-}
-
-impl From<TimelineEntry> for TimelineOut {
-    fn from(e: TimelineEntry) -> Self {
-        Self { id: e.id, at: e.at, kind: e.kind, summary: e.summary }
-    }
-}
-
-/// A page position of the timeline: `<time>|<id>` of the last entry seen.
-pub struct TimelinePosition(pub DateTime<Utc>, pub uuid::Uuid);
-
-impl std::str::FromStr for TimelinePosition {
-    type Err = ();
-    fn from_str(raw: &str) -> Result<Self, ()> {
-        let (at, id) = raw.split_once('|').ok_or(())?;
-        let at = DateTime::parse_from_rfc3339(at).map_err(|_| ())?.with_timezone(&Utc);
-        Ok(Self(at, id.parse().map_err(|_| ())?))
-    }
-}
-
-/// The chart's timeline
-///
-/// Newest first, paged by cursor. Audited.
-#[utoipa::path(get, path = "/api/v1/patients/{id}/timeline", tag = "patients",
-    params(("id" = String, Path, description = "Patient id"), super::Cursor),
-    responses(
-        (status = 200, description = "A page of the timeline", body = Paged<TimelineOut>),
-        (status = 400, description = "A bad cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn timeline(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-    ApiQuery(cursor): ApiQuery<super::Cursor>,
-) -> Result<Json<Paged<TimelineOut>>, ApiError> {
-    let id = patient_id(&id)?;
-    let before = cursor.position::<TimelinePosition>()?.map(|p| (p.0, p.1));
-    let limit = u64::from(cursor.limit.unwrap_or(50).clamp(1, 200));
-    let entries = state.app.patients().timeline(&ctx, id, before, limit + 1).await?;
-    let more = entries.len() as u64 > limit;
-    let items: Vec<TimelineOut> = entries.into_iter().take(limit as usize).map(Into::into).collect();
-    let next = if more { items.last().map(|e| format!("{}|{}", e.at.to_rfc3339(), e.id)) } else { None };
-    Ok(Json(Paged::new(items, next)))
-}
-
-/// One field changed by an edit, as text (empty for no value).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct HistoryChangeOut {
-    /// The field's name as in a patient; `identifiers` holds them all as `system:value, …`.
-    pub field: String,
-    pub old: String,
-    pub new: String,
-}
-
-/// One edit.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HistoryOut {
-    pub version: i32,
-    pub changed_at: DateTime<Utc>,
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub changed_by: Option<uuid::Uuid>,
-    pub changes: Vec<HistoryChangeOut>,
-}
-
-impl From<HistoryEntry> for HistoryOut {
-    fn from(h: HistoryEntry) -> Self {
-        Self {
-            version: h.version,
-            changed_at: h.changed_at,
-            changed_by: h.changed_by,
-            // Written by the edit as this list; a row that is not one shows no changes.
-            changes: serde_json::from_value(h.changes).unwrap_or_default(),
-        }
-    }
-}
-
-/// The record's edit history
-///
-/// Who changed which field from what to what, newest first. Audited.
-#[utoipa::path(get, path = "/api/v1/patients/{id}/history", tag = "patients",
-    params(("id" = String, Path, description = "Patient id")),
-    responses(
-        (status = 200, description = "Edits, newest first", body = Vec<HistoryOut>),
-        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn history(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Vec<HistoryOut>>, ApiError> {
-    let rows = state.app.patients().patient_history(&ctx, patient_id(&id)?).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
-}
-
-/// The photo
-#[utoipa::path(get, path = "/api/v1/patients/{id}/photo", tag = "patients",
-    params(("id" = String, Path, description = "Patient id")),
-    responses(
-        (status = 200, description = "The image", content_type = "image/*"),
-        (status = 404, description = "No such patient or no photo", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn get_photo(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let photo = state.app.patients().patient_photo(&ctx, patient_id(&id)?).await?;
-    Ok(photo_response(photo))
-}
-
-pub fn photo_response(photo: salus_app::patients::Photo) -> Response {
-    let mut res = photo.data.into_response();
-    if let Ok(v) = HeaderValue::from_str(&photo.content_type) {
-        res.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    res
-}
-
-/// Replace the photo
-///
-/// The body is the image itself: JPEG, PNG or WebP, at most 3 MiB (checked by content).
-#[utoipa::path(put, path = "/api/v1/patients/{id}/photo", tag = "patients",
-    params(("id" = String, Path, description = "Patient id")),
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
-    responses(
-        (status = 204, description = "Saved"),
-        (status = 413, description = "Larger than the body limit", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not an image, or over 3 MiB", body = Problem, content_type = "application/problem+json"),
-    ))]
-async fn put_photo(
-    State(state): State<AppState>,
-    ApiUser(_u, ctx): ApiUser,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
-    state.app.patients().set_patient_photo(&ctx, patient_id(&id)?, body.to_vec()).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A registration that looks like records on file (409): `duplicates` lists them, best first.
