@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use common::TestApp;
 use salus_app::Ctx;
@@ -36,7 +37,7 @@ db_test!(roles_disable_and_reset_from_the_user_page, |t| {
     // Bad input: an unknown role, no role at all. Nothing changes.
     let (status, html) = act(&t, &t.client, &csrf, &format!("{base}/roles"), &[("roles", "wizard")]).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"roles-error\""));
+    assert!(Page::parse(&html).field_error("roles").is_some());
     let (status, _) = act(&t, &t.client, &csrf, &format!("{base}/roles"), &[]).await;
     assert_eq!(status, 422);
     assert_eq!(t.app.identity().user(&Ctx::operator(), id).await.unwrap().roles, vec![Role::Nurse]);
@@ -74,7 +75,7 @@ db_test!(roles_disable_and_reset_from_the_user_page, |t| {
     let me = t.app.identity().find_user_by_username(&Ctx::operator(), "admin.u").await.unwrap().id;
     let (status, html) = act(&t, &t.client, &csrf, &format!("/admin/users/{me}/disable"), &[]).await;
     assert_eq!(status, 409, "{html}");
-    assert!(html.contains("role=\"alert\""));
+    assert!(Page::parse(&html).alert().is_some());
     assert!(t.app.identity().user(&Ctx::operator(), me).await.unwrap().active);
 
     // Unknown action, unknown user, malformed id, wrong anti-forgery token.

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use common::TestApp;
 use salus_app::Ctx;
@@ -41,7 +42,7 @@ db_test!(templates_are_previewed_and_checked_before_saving, |t| {
     broken.extend([("body", "{{ doctor "), ("action", "save")]);
     let (status, html) = post(&t, &t.client, &csrf, "/admin/templates", &broken).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"body-error\""), "{html}");
+    assert!(Page::parse(&html).field_error("body").is_some(), "{html}");
     let templates = t.app.notifications().notification_templates(&Ctx::operator()).await.unwrap();
     assert!(!templates.iter().any(|x| x.language == "sw"), "nothing saved");
     let mut good = base.to_vec();
@@ -108,7 +109,7 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"doctor_id-error\""), "{html}");
+    assert!(Page::parse(&html).field_error("doctor_id").is_some(), "{html}");
     let (status, html) = post(
         &t,
         &t.client,
@@ -125,7 +126,7 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"end-error\""), "{html}");
+    assert!(Page::parse(&html).field_error("end").is_some(), "{html}");
     assert!(t.app.scheduling().templates(&op, None).await.unwrap().is_empty(), "nothing written");
     let (status, _) = post(
         &t,
@@ -152,7 +153,7 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
         post(&t, &t.client, &csrf, "/admin/schedules/exceptions", &[("date", "soon"), ("kind", "leave")])
             .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"date-error\""), "{html}");
+    assert!(Page::parse(&html).field_error("date").is_some(), "{html}");
     let day = (salus_app::scheduling::local_now(t.app.time_zone).0 + chrono::Duration::days(3)).to_string();
     let (status, html) = post(
         &t,
@@ -164,7 +165,8 @@ db_test!(sessions_and_leave_from_the_schedules_page, |t| {
     .await;
     assert_eq!(status, 422);
     assert!(
-        html.contains("id=\"exception_start-error\"") && html.contains("id=\"exception_department-error\""),
+        Page::parse(&html).field_error("exception_start").is_some()
+            && Page::parse(&html).field_error("exception_department").is_some(),
         "{html}"
     );
     let (status, _) = post(

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use common::TestApp;
 use common::ward::{Who, send, who};
@@ -378,7 +379,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     let (status, html) =
         form(&t, &admin, "/admin/organisation/facilities", &[("code", "a b"), ("name", "Main")]).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"code-error\""), "{html}");
+    assert!(Page::parse(&html).field_error("code").is_some(), "{html}");
     assert!(t.app.organisation().facilities(&Ctx::operator()).await.unwrap().is_empty());
     let (status, _) = form(
         &t,
@@ -394,7 +395,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     let (status, html) =
         form(&t, &admin, "/admin/organisation/departments", &[("code", "OPD"), ("name", "OPD")]).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"facility_id-error\""));
+    assert!(Page::parse(&html).field_error("facility_id").is_some());
     let fid = facility.id.to_string();
     let (status, _) = form(
         &t,
@@ -419,7 +420,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
         form(&t, &admin, &edit, &[("version", "1"), ("code", "MAIN"), ("name", "Other"), ("active", "true")])
             .await;
     assert_eq!(status, 409);
-    assert!(html.contains("role=\"alert\"") && html.contains("Main Hospital"));
+    assert!(Page::parse(&html).alert().is_some() && html.contains("Main Hospital"));
     assert_eq!(form(&t, &admin, "/admin/organisation/wards", &[]).await.0, 404);
 
     // The price list: a price typed with grouping, a bad one beside its field.
@@ -431,7 +432,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"price-error\""));
+    assert!(Page::parse(&html).field_error("price").is_some());
     let (status, _) = form(
         &t,
         &admin,
@@ -459,7 +460,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
         form(&t, &admin, &format!("/admin/staff/{doc}"), &[("version", "0"), ("consultation_fee", "500")])
             .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"registration_number-error\""));
+    assert!(Page::parse(&html).field_error("registration_number").is_some());
     let (status, html) = form(
         &t,
         &admin,
@@ -468,7 +469,7 @@ db_test!(organisation_pages_show_errors_beside_fields, |t| {
     )
     .await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"department_id-error\""));
+    assert!(Page::parse(&html).field_error("department_id").is_some());
     assert_eq!(
         t.app.organisation().staff_member(&Ctx::operator(), doc).await.unwrap().profile.version,
         0,
@@ -594,10 +595,10 @@ db_test!(identifier_types_are_added_renamed_and_retired, |t| {
     let (status, html) =
         form(&t, &admin, "/admin/identifier-types/passport", &[("name", ""), ("active", "true")]).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"type-passport-error\""), "{html}");
+    assert!(Page::parse(&html).field_error("type-passport").is_some(), "{html}");
     let (status, html) = form(&t, &admin, "/admin/identifier-types", &[("code", "x"), ("name", "X")]).await;
     assert_eq!(status, 422);
-    assert!(html.contains("id=\"code-error\""));
+    assert!(Page::parse(&html).field_error("code").is_some());
     let (status, _) =
         form(&t, &admin, "/admin/identifier-types", &[("code", "ration_card"), ("name", "Ration card")])
             .await;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use salus_core::Role;
 
@@ -31,7 +32,10 @@ db_test!(changing_the_password_checks_it_and_ends_other_sessions, |t| {
     ] {
         let res = change(current, new, confirm).await.unwrap();
         assert_eq!(res.status(), 422, "{field}");
-        assert!(res.text().await.unwrap().contains(&format!("id=\"{field}\"")), "{field} beside its field");
+        assert!(
+            Page::parse(&res.text().await.unwrap()).has(&format!("[id=\"{field}\"]")),
+            "{field} beside its field"
+        );
     }
     assert_eq!(me_status(&t, &laptop).await, 200, "nothing changed yet");
     let res = change(&old, "a brand new long phrase", "a brand new long phrase").await.unwrap();

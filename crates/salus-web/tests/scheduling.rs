@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use chrono::{Datelike, Duration};
 use common::TestApp;
@@ -427,7 +428,7 @@ db_test!(reception_books_and_the_doctor_sees_the_worklist, |t| {
     assert_eq!(res.status(), 409);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("role=\"alert\"") && html.contains("Next free slots") && html.contains("09:15"),
+        Page::parse(&html).alert().is_some() && html.contains("Next free slots") && html.contains("09:15"),
         "{html}"
     );
     // A doctor does not book.
@@ -655,7 +656,7 @@ db_test!(reception_moves_an_appointment_from_the_board, |t| {
     // From a stale version: refused, the page says why, nothing moved.
     let res = post_form(&t, &c.desk, "/appointments/book", &slot("7")).await;
     assert_eq!(res.status(), 409);
-    assert!(res.text().await.unwrap().contains("role=\"alert\""));
+    assert!(Page::parse(&res.text().await.unwrap()).alert().is_some());
     let res = post_form(&t, &c.desk, "/appointments/book", &slot("1")).await;
     assert_eq!(res.status(), 303);
     let (_, old) = send(&t, &c.desk, "GET", &format!("/api/v1/appointments/{id}"), None, None).await;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use common::{TestApp, location};
 use salus_app::SecuritySettings;
@@ -91,7 +92,7 @@ db_test!(bad_tokens_are_refused_and_change_nothing, |t| {
     let (status, html) = create(&t, &csrf, "  ", &["users.manage", "no.such"], "0").await;
     assert_eq!(status, 422);
     for id in ["token_name-error", "token_scopes-error", "token_expires-error"] {
-        assert!(html.contains(&format!("id=\"{id}\"")), "{id} shown");
+        assert!(Page::parse(&html).has(&format!("[id=\"{id}\"]")), "{id} shown");
     }
     assert!(html.contains("not a permission you have"));
     let (status, _) = create(&t, &csrf, "x", &[], "366").await;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::page::Page;
 
 use common::{TestApp, csrf_in, location};
 use salus_app::SecuritySettings;
@@ -34,7 +35,7 @@ async fn enrolment(t: &TestApp, client: &reqwest::Client) -> (String, String) {
     let res = client.get(t.url("/profile/two-factor")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains("<svg"), "the QR code is drawn in the page");
+    assert!(Page::parse(&html).has("svg"), "the QR code is drawn in the page");
     (csrf_in(&html), between(&html, "id=\"totp-secret\">", "<").to_owned())
 }
 
@@ -109,7 +110,7 @@ db_test!(enrolment_then_sign_in_with_codes_replays_refused, |t| {
         .unwrap();
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("id=\"code-error\""), "the message is beside the field");
+    assert!(Page::parse(&html).field_error("code").is_some(), "the message is beside the field");
     assert!(html.contains(&secret), "the scanned secret is kept");
     assert_eq!(actions(&t, "user.two_factor_enabled").await, 0);
     // A secret not made by Salus is refused, not stored.
