@@ -187,6 +187,15 @@ impl Phone {
     }
 }
 
+/// A stored number (E.164) as people read it: "+91 98765 43210", "+44 20 7946 0958",
+/// grouped by its country's plan; as stored if it cannot be read.
+pub fn show_phone(stored: &str) -> String {
+    match phonenumber::parse(None, stored) {
+        Ok(n) => n.format().mode(phonenumber::Mode::International).to_string(),
+        Err(_) => stored.to_owned(),
+    }
+}
+
 /// Whether `code` is a country calling code in the numbering plans ("91", "44", "1").
 pub fn is_calling_code(code: &str) -> bool {
     calling_code_region(code).is_some()
@@ -307,6 +316,9 @@ mod tests {
             let e = Phone::parse(bad, "91", "phone").unwrap_err();
             assert!(e.message.contains("+91"), "{bad}: {}", e.message);
         }
+        assert_eq!(show_phone(uk.as_str()), "+44 20 7946 0958");
+        assert_eq!(show_phone("+919876543210"), "+91 98765 43210");
+        assert_eq!(show_phone("not a number"), "not a number");
         assert!(is_calling_code("91") && is_calling_code("1") && is_calling_code("234"));
         assert!(
             !is_calling_code("999")

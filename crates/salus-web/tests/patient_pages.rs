@@ -63,6 +63,7 @@ db_test!(the_front_desk_registers_and_finds_patients, |t| {
     assert_eq!(status, 200);
     assert!(chart.contains("Ama Owusu") && chart.contains("Registered as SAL"), "{chart}");
     assert!(chart.contains("GHA-123456789-0"));
+    assert!(chart.contains("+233 24 412 3456"), "stored as +233244123456, shown grouped as people read it");
 
     // The same person again: the page shows the record on file and offers to go on.
     let (status, _, html) = post(
