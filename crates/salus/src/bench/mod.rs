@@ -39,6 +39,10 @@ pub struct BenchArgs {
     /// Operations and their weights.
     #[arg(long, default_value = "search=35,chart=25,book=10,checkin=5,note=15,prescribe=10")]
     mix: String,
+    /// Only these operations of the mix (comma-separated, e.g. `read` or `search,chart`),
+    /// with their weights; an operation the mix does not name gets weight 1.
+    #[arg(long)]
+    only: Option<String>,
     /// Open loop: operations started per second, whether or not earlier ones are done.
     /// Unset: closed loop, --concurrency users each starting the next when one is done.
     #[arg(long)]
@@ -143,6 +147,16 @@ fn process_stats(pid: u32) -> Option<(f64, u64)> {
     let hwm_kb: u64 =
         status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some((ticks / 100.0, hwm_kb * 1024))
+}
+
+/// The mix narrowed to `--only`'s operations.
+fn narrow(mix: Vec<(&'static str, u32)>, only: Option<&str>) -> anyhow::Result<Vec<(&'static str, u32)>> {
+    let Some(only) = only else { return Ok(mix) };
+    let mut out = Vec::new();
+    for (name, _) in parse_mix(only)? {
+        out.push(mix.iter().find(|(op, _)| *op == name).copied().unwrap_or((name, 1)));
+    }
+    Ok(out)
 }
 
 fn parse_mix(mix: &str) -> anyhow::Result<Vec<(&'static str, u32)>> {
@@ -331,7 +345,7 @@ async fn ceiling(base: &str, concurrency: usize, secs: u64) -> anyhow::Result<(O
 }
 
 pub async fn run(args: BenchArgs, global: Vec<String>) -> anyhow::Result<ExitCode> {
-    let mix = parse_mix(&args.mix)?;
+    let mix = narrow(parse_mix(&args.mix)?, args.only.as_deref())?;
     let server = match &args.url {
         Some(_) => None,
         None => Some(start_server(&global)?),
@@ -387,4 +401,19 @@ pub async fn run(args: BenchArgs, global: Vec<String>) -> anyhow::Result<ExitCod
         eprintln!("bench: wrote {0}.json and {0}.md", out.with_extension("").display());
     }
     Ok(if report.errors() == 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{narrow, parse_mix};
+
+    #[test]
+    fn only_narrows_the_mix_keeping_weights() {
+        let mix = parse_mix("search=35,chart=25,note=15").unwrap();
+        assert_eq!(narrow(mix.clone(), None).unwrap(), mix);
+        assert_eq!(narrow(mix.clone(), Some("note,search")).unwrap(), [("note", 15), ("search", 35)]);
+        assert_eq!(narrow(mix.clone(), Some("read")).unwrap(), [("read", 1)], "not in the mix: weight 1");
+        assert!(narrow(mix, Some("nothing")).is_err());
+        assert!(parse_mix("search=x").is_err());
+    }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 6] = ["search", "chart", "book", "checkin", "note", "prescribe"];
+pub const OPERATIONS: [&str; 7] = ["search", "chart", "read", "book", "checkin", "note", "prescribe"];
 
 /// A signed-in browser: its cookies and its anti-forgery token.
 #[derive(Clone)]
@@ -237,6 +237,7 @@ impl World {
         match op {
             "search" => self.search(rng, keystroke).await,
             "chart" => self.chart(rng).await,
+            "read" => self.read(rng).await,
             "book" => self.book(rng).await,
             "checkin" => self.check_in().await,
             "note" => self.note(rng).await,
@@ -273,6 +274,15 @@ impl World {
             bail!("chart: {status}");
         }
         Ok(Outcome::Done)
+    }
+
+    /// One audited patient read over the API (`GET /api/v1/patients/{id}`), as an
+    /// integration or the FHIR door would make it: the cheapest read that keeps every
+    /// promise (authenticated, access-checked, its audit event durable before the answer).
+    async fn read(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
+        let id = &self.patients[rng.random_range(0..self.patients.len())];
+        let got = call(self.doctor().client.get(self.url(&format!("/api/v1/patients/{id}")))).await?;
+        expect("read", got, StatusCode::OK).map(|_| Outcome::Done)
     }
 
     /// A slot found in a department on a day, then booked.
