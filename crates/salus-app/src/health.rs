@@ -51,9 +51,7 @@ impl crate::App {
         let p = self.db.pool_stats();
         PoolStats { size: p.size, idle: p.idle, max: p.max }
     }
-}
 
-impl crate::App {
     /// The installation's key for signing cookies (64 bytes): made by the first
     /// instance that starts, the same for every instance after it.
     pub async fn cookie_key(&self) -> Result<Vec<u8>, crate::AppError> {

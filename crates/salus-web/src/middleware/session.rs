@@ -97,7 +97,10 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
         req.extensions_mut().insert(Auth { session: None, token_user: Some(user) });
         return next.run(req).await;
     }
-    let token = cookies::get(req.headers(), cookies::SESSION);
+    // The Cookie header read once, for the session, the login form's token and the flash.
+    let jar = axum_extra::extract::CookieJar::from_headers(req.headers());
+    let value = |name: &str| jar.get(name).map(|c| c.value().to_owned());
+    let token = value(cookies::SESSION);
     let session = match &token {
         Some(t) => match state.app.identity().session(t).await {
             Ok(s) => s,
@@ -117,7 +120,7 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     if changes_state(req.method()) {
         let expected = match &session {
             Some(s) => Some(s.csrf_token.clone()),
-            None if !api => Some(cookies::get(req.headers(), cookies::PRE_SESSION_CSRF).unwrap_or_default()),
+            None if !api => Some(value(cookies::PRE_SESSION_CSRF).unwrap_or_default()),
             None => None,
         };
         if let Some(expected) = expected {
@@ -141,9 +144,10 @@ pub async fn session(State(state): State<AppState>, req: Request, next: Next) ->
     }
 
     // A flash cookie is cleared once shown, also one whose signature fails.
-    let had_flash = cookies::get(req.headers(), cookies::FLASH).is_some();
+    let had_flash = jar.get(cookies::FLASH).is_some();
     let is_htmx = req.headers().contains_key(axum_htmx::HX_REQUEST);
-    let flash = Flash(cookies::flash(req.headers(), &state.web.cookie_key));
+    // Its signature is checked only when there is one (most requests carry none).
+    let flash = Flash(if had_flash { cookies::flash(req.headers(), &state.web.cookie_key) } else { None });
     req.extensions_mut().insert(flash);
     req.extensions_mut().insert(Auth { session, token_user: None });
     let mut res = next.run(req).await;
