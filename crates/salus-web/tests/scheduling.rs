@@ -440,6 +440,17 @@ db_test!(reception_books_and_the_doctor_sees_the_worklist, |t| {
     assert!(html.contains("Lakshmi Iyer") && html.contains("Check in") && html.contains("Cough"), "{html}");
     let id = todays(&t, &c, 20).await;
     let back = "/appointments".to_owned();
+    // A form that cannot be read (a version that is not a number) is an error page, and
+    // changes nothing: the check-in below still starts from version 1.
+    let res = post_form(
+        &t,
+        &c.desk,
+        &format!("/appointments/{id}/check_in"),
+        &[("version", "one"), ("return_to", &back)],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("The form could not be read"));
     let res = post_form(
         &t,
         &c.desk,
