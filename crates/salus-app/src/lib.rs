@@ -165,6 +165,8 @@ pub struct App {
     pub files: files::FileStore,
     /// Where reads of patient data leave their audit events (group commit).
     pub reads: audit_reads::ReadAuditor,
+    /// Sessions and API tokens cached, with revocations read before each is trusted.
+    pub(crate) sign_ins: std::sync::Arc<identity::sign_ins::SignIns>,
 }
 
 impl App {
@@ -181,6 +183,7 @@ impl App {
             notifications: notifications::NotificationSettings::default(),
             files: files::FileStore::memory(),
             reads,
+            sign_ins: Default::default(),
         }
     }
 

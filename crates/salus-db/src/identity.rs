@@ -633,3 +633,52 @@ pub async fn lock_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<(), DbE
     }
     Ok(())
 }
+
+/// One logged change to a credential (see the `auth_revocations` migration): the user
+/// whose sign-ins must be re-read, and the one session or token if only one is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocation {
+    pub seq: i64,
+    /// When it was logged, in milliseconds since the epoch (the database's clock).
+    pub at_ms: i64,
+    pub user_id: Uuid,
+    pub credential_id: Option<Uuid>,
+}
+
+/// Revocations logged after `since_ms` (milliseconds since the epoch, the database's
+/// clock), oldest first.
+pub async fn revocations_since<C: ConnectionTrait>(
+    conn: &C,
+    since_ms: i64,
+) -> Result<Vec<Revocation>, DbErr> {
+    use sea_orm::sea_query::{Alias, Query};
+    let col = |c: &str| Expr::col(Alias::new(c));
+    let stmt = Query::select()
+        .columns([Alias::new("seq"), Alias::new("at_ms"), Alias::new("user_id"), Alias::new("credential_id")])
+        .from(Alias::new("auth_revocations"))
+        .and_where(col("at_ms").gt(since_ms))
+        .order_by(Alias::new("seq"), sea_orm::Order::Asc)
+        .to_owned();
+    conn.query_all(&stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Revocation {
+                seq: r.try_get("", "seq")?,
+                at_ms: r.try_get("", "at_ms")?,
+                user_id: r.try_get("", "user_id")?,
+                credential_id: r.try_get("", "credential_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Forgets revocations logged before `before_ms`: caches re-read anything older.
+pub async fn purge_revocations<C: ConnectionTrait>(conn: &C, before_ms: i64) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::{Alias, Query};
+    let stmt = Query::delete()
+        .from_table(Alias::new("auth_revocations"))
+        .and_where(Expr::col(Alias::new("at_ms")).lt(before_ms))
+        .to_owned();
+    Ok(conn.execute(&stmt).await?.rows_affected())
+}

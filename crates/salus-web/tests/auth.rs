@@ -375,3 +375,80 @@ db_test!(an_address_guessing_many_names_is_slowed, |t| {
     // The address is now held back, whichever name it tries next.
     assert_eq!(attempt(&t, &client, "pharm.real", &password).await.0, 429);
 });
+
+/// `GET /api/v1/me` from `client` on `app`: the status.
+async fn me_on(app: &common::TestApp, client: &reqwest::Client) -> u16 {
+    client.get(app.url("/api/v1/me")).send().await.unwrap().status().as_u16()
+}
+
+db_test!(a_revocation_on_one_instance_holds_on_the_next_request_of_every_other, |t| {
+    // Two instances behind a load balancer, each with its own cache of sign-ins: every
+    // client below is first served by both, so each instance holds its session.
+    let other = t.second_instance().await;
+    let op = salus_app::Ctx::operator();
+    let signed_in = |username: &'static str, roles: &'static [Role]| {
+        let t = &t;
+        let other = &other;
+        async move {
+            let client = t.new_client();
+            let password = t.user(username, roles).await;
+            let csrf = t.login_with(&client, username, &password).await;
+            assert_eq!((me_on(t, &client).await, me_on(other, &client).await), (200, 200), "{username}");
+            assert_eq!(me_on(other, &client).await, 200, "{username}, from the cache");
+            (client, csrf)
+        }
+    };
+
+    // Signed out on one, signed out on the other.
+    let (nurse, csrf) = signed_in("nurse.cache", &[Role::Nurse]).await;
+    let res = nurse.post(t.url("/logout")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(me_on(&other, &nurse).await, 401, "sign-out");
+
+    // An account disabled.
+    let (clerk, _) = signed_in("clerk.cache", &[Role::Receptionist]).await;
+    let clerk_id = t.app.identity().find_user_by_username(&op, "clerk.cache").await.unwrap().id;
+    t.app.identity().set_user_active(&op, clerk_id, false).await.unwrap();
+    assert_eq!(me_on(&other, &clerk).await, 401, "disabled account");
+
+    // Roles changed.
+    let (doctor, _) = signed_in("dr.cache", &[Role::Doctor, Role::Nurse]).await;
+    let doctor_id = t.app.identity().find_user_by_username(&op, "dr.cache").await.unwrap().id;
+    t.app.identity().set_roles(&op, doctor_id, &[Role::Doctor]).await.unwrap();
+    assert_eq!(me_on(&other, &doctor).await, 401, "role change");
+
+    // A password reset, which also revokes the user's API tokens.
+    let (pharmacist, csrf) = signed_in("pharm.cache", &[Role::Pharmacist]).await;
+    let form = [("csrf_token", csrf.as_str()), ("name", "stock sync"), ("expires_in_days", "30")];
+    let page =
+        pharmacist.post(t.url("/profile/tokens")).form(&form).send().await.unwrap().text().await.unwrap();
+    let marker = "id=\"token-secret\">";
+    let secret = page[page.find(marker).unwrap() + marker.len()..].split('<').next().unwrap().to_owned();
+    let bearer =
+        |app: &common::TestApp| t.new_client().get(app.url("/api/v1/me")).bearer_auth(&secret).send();
+    assert_eq!(bearer(&other).await.unwrap().status(), 200);
+    assert_eq!(bearer(&other).await.unwrap().status(), 200, "the token from the cache");
+    let pharmacist_id = t.app.identity().find_user_by_username(&op, "pharm.cache").await.unwrap().id;
+    t.app.identity().reset_password(&op, pharmacist_id).await.unwrap();
+    assert_eq!(me_on(&other, &pharmacist).await, 401, "password reset");
+    assert_eq!(bearer(&other).await.unwrap().status(), 401, "the reset revoked the token");
+
+    // A session revoked from the profile page of another browser of the same user ends
+    // there too, while the user's other session stays.
+    let (first, _) = signed_in("lab.cache", &[Role::LabTechnician]).await;
+    let second = t.new_client();
+    let csrf = t.login_with(&second, "lab.cache", "lab.cache-password-123").await;
+    assert_eq!(me_on(&other, &second).await, 200);
+    let lab = t.app.identity().find_user_by_username(&op, "lab.cache").await.unwrap();
+    let sessions = salus_db::identity::sessions_of_user(t.app.db.reader(), lab.id.as_uuid()).await.unwrap();
+    let oldest = sessions.iter().min_by_key(|s| s.created_at).unwrap().id;
+    let res = second
+        .post(t.url(&format!("/profile/sessions/{oldest}/revoke")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(me_on(&other, &first).await, 401, "the revoked session");
+    assert_eq!(me_on(&other, &second).await, 200, "the one that revoked it");
+});

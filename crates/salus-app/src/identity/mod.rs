@@ -6,6 +6,7 @@
 pub mod password;
 pub mod profile;
 pub mod session;
+pub(crate) mod sign_ins;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;

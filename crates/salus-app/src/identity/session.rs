@@ -15,6 +15,7 @@ use salus_db::entity::session;
 use salus_db::identity as q;
 use sha2::{Digest, Sha256};
 
+use super::sign_ins::CachedSession;
 use super::{Actor, CurrentUser, Gate, password};
 use crate::AppError;
 use crate::Ctx;
@@ -193,29 +194,89 @@ impl crate::Identity<'_> {
     }
 
     /// The live session and user for a cookie's token, if any. An expired session is
-    /// deleted on sight; a disabled user has no session.
+    /// deleted on sight; a disabled user has no session. Served from the sign-in cache
+    /// once the revocation log has been looked at (see [`super::sign_ins`]).
     pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
-        let Some((s, row)) = q::find_session_with_user(self.db.reader(), &token_hash(token)).await? else {
+        let hash = token_hash(token);
+        if self.sign_ins.session(&hash).is_some() {
+            self.sign_ins.confirm(&self.db).await?;
+            if let Some(c) = self.sign_ins.session(&hash) {
+                let now = Utc::now();
+                // One that looks idle or expired is decided by the database below: another
+                // instance may have seen it more recently.
+                if self.live(now, c.created_at, c.last_seen_at, c.expires_at, c.second_factor_pending) {
+                    if now - c.last_seen_at >= TOUCH_EVERY {
+                        self.sign_ins.seen(&hash, now);
+                        self.touch_in_background(c.id, now);
+                    }
+                    return Ok(Some(SessionUser {
+                        session_id: SessionId::from_uuid(c.id),
+                        csrf_token: c.csrf_token,
+                        user: c.user,
+                    }));
+                }
+            }
+        }
+        let ticket = self.sign_ins.ticket();
+        let Some((s, row)) = q::find_session_with_user(self.db.reader(), &hash).await? else {
             return Ok(None);
         };
         let now = Utc::now();
-        let idle_deadline = s.last_seen_at + to_chrono(self.sessions.idle_timeout);
-        let pending_too_long = s.second_factor_pending && now - s.created_at >= SECOND_FACTOR_WINDOW;
-        if now >= s.expires_at || now >= idle_deadline || pending_too_long {
+        if !self.live(now, s.created_at, s.last_seen_at, s.expires_at, s.second_factor_pending) {
             q::delete_session(self.db.writer(), s.id).await?;
             return Ok(None);
         }
         if !row.user.active {
             return Ok(None);
         }
+        let mut last_seen_at = s.last_seen_at;
         if now - s.last_seen_at >= TOUCH_EVERY {
             q::touch_session(self.db.writer(), s.id, now).await?;
+            last_seen_at = now;
         }
-        Ok(Some(SessionUser {
-            session_id: SessionId::from_uuid(s.id),
+        let user = self.current_user(row, s.second_factor_pending)?;
+        let cached = CachedSession {
+            id: s.id,
             csrf_token: s.csrf_token,
-            user: self.current_user(row, s.second_factor_pending)?,
-        }))
+            created_at: s.created_at,
+            last_seen_at,
+            expires_at: s.expires_at,
+            second_factor_pending: s.second_factor_pending,
+            user,
+        };
+        let found = SessionUser {
+            session_id: SessionId::from_uuid(s.id),
+            csrf_token: cached.csrf_token.clone(),
+            user: cached.user.clone(),
+        };
+        self.sign_ins.put_session(ticket, hash, cached);
+        Ok(Some(found))
+    }
+
+    /// Whether a session is within its idle and absolute limits (and, while its second
+    /// factor is pending, within the window for giving it).
+    fn live(
+        &self,
+        now: DateTime<Utc>,
+        created_at: DateTime<Utc>,
+        last_seen_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        second_factor_pending: bool,
+    ) -> bool {
+        let idle_deadline = last_seen_at + to_chrono(self.sessions.idle_timeout);
+        let pending_too_long = second_factor_pending && now - created_at >= SECOND_FACTOR_WINDOW;
+        now < expires_at && now < idle_deadline && !pending_too_long
+    }
+
+    /// Moves a session's idle clock in the database without holding up the request: a
+    /// failure only means its idle time is counted from its previous touch.
+    fn touch_in_background(&self, id: uuid::Uuid, now: DateTime<Utc>) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = q::touch_session(db.writer(), id, now).await {
+                tracing::warn!(error = %e, "a session's last activity could not be recorded");
+            }
+        });
     }
 
     pub async fn logout(&self, ctx: &Ctx, session_id: SessionId) -> Result<(), AppError> {
@@ -227,11 +288,15 @@ impl crate::Identity<'_> {
         Ok(())
     }
 
-    /// Deletes expired sessions; run periodically by the server.
+    /// Deletes expired sessions, and revocations older than any cache reads back; run
+    /// periodically by the server.
     pub async fn purge_expired_sessions(&self) -> Result<u64, AppError> {
         let now = Utc::now();
-        Ok(q::delete_expired_sessions(self.db.writer(), now, now - to_chrono(self.sessions.idle_timeout))
-            .await?)
+        let purged =
+            q::delete_expired_sessions(self.db.writer(), now, now - to_chrono(self.sessions.idle_timeout))
+                .await?;
+        q::purge_revocations(self.db.writer(), (now - ChronoDuration::days(1)).timestamp_millis()).await?;
+        Ok(purged)
     }
 }
 

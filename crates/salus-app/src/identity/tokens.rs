@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::profile::me;
 use super::session::{random_token, token_hash};
+use super::sign_ins::CachedToken;
 use super::{Actor, ClientInfo, CurrentUser, Permission};
 use crate::audit::{self, Event, Outcome};
 use crate::{AppError, Ctx};
@@ -171,7 +172,24 @@ impl crate::Identity<'_> {
         client: ClientInfo,
     ) -> Result<Option<CurrentUser>, AppError> {
         let now = Utc::now();
-        let token = q::find_api_token(self.db.reader(), &token_hash(secret)).await?;
+        let hash = token_hash(secret);
+        if self.sign_ins.token(&hash).is_some() {
+            self.sign_ins.confirm(&self.db).await?;
+            if let Some(c) = self.sign_ins.token(&hash).filter(|c| c.expires_at > now) {
+                if c.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
+                    self.sign_ins.used(&hash, now);
+                    let db = self.db.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = q::touch_api_token(db.writer(), c.id, now).await {
+                            tracing::warn!(error = %e, "a token's last use could not be recorded");
+                        }
+                    });
+                }
+                return Ok(Some(c.user));
+            }
+        }
+        let ticket = self.sign_ins.ticket();
+        let token = q::find_api_token(self.db.reader(), &hash).await?;
         let owner = match &token {
             Some(t) => q::find_user(self.db.reader(), t.user_id).await?,
             None => None,
@@ -192,14 +210,19 @@ impl crate::Identity<'_> {
             txn.commit().await?;
             return Ok(None);
         };
+        let mut last_used_at = token.last_used_at;
         if token.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
             q::touch_api_token(self.db.writer(), token.id, now).await?;
+            last_used_at = Some(now);
         }
         let mut user = self.current_user(owner, false)?;
         // A password reset revokes tokens, and a token cannot enrol a second factor, so
         // neither gate applies to a token's requests.
         user.gate = None;
         user.scope = Some(parse_scopes(&token.scopes));
+        let cached =
+            CachedToken { id: token.id, expires_at: token.expires_at, last_used_at, user: user.clone() };
+        self.sign_ins.put_token(ticket, hash, cached);
         Ok(Some(user))
     }
 }

@@ -63,6 +63,29 @@ impl crate::Patients<'_> {
         action: PatientAction,
     ) -> Result<patient::Model, AppError> {
         let row = q::find_patient(self.db.reader(), id.as_uuid()).await?;
+        self.admit(ctx, id, action, row, |r| r.restricted).await
+    }
+
+    /// [`Self::load_for`] with the record's identifiers and photo, in one round trip.
+    pub(crate) async fn load_whole_for(
+        &self,
+        ctx: &Ctx,
+        id: PatientId,
+        action: PatientAction,
+    ) -> Result<q::WholePatient, AppError> {
+        let whole = q::find_whole_patient(self.db.reader(), id.as_uuid()).await?;
+        self.admit(ctx, id, action, whole, |w| w.row.restricted).await
+    }
+
+    /// The access decision on a record already read (`None`: there is no such record).
+    async fn admit<R>(
+        &self,
+        ctx: &Ctx,
+        id: PatientId,
+        action: PatientAction,
+        row: Option<R>,
+        restricted: fn(&R) -> bool,
+    ) -> Result<R, AppError> {
         let user = match &ctx.actor {
             Actor::Operator => return row.ok_or(AppError::NotFound("patient")),
             Actor::Anonymous => return Err(AppError::Unauthenticated),
@@ -80,9 +103,9 @@ impl crate::Patients<'_> {
         }
         self.authorize(ctx, action.permission()).await?;
         let row = row.ok_or(AppError::NotFound("patient"))?;
-        if row.restricted && action != PatientAction::Merge {
+        if restricted(&row) && action != PatientAction::Merge {
             let grant =
-                q::active_break_glass(self.db.reader(), user.id.as_uuid(), row.id, Utc::now()).await?;
+                q::active_break_glass(self.db.reader(), user.id.as_uuid(), id.as_uuid(), Utc::now()).await?;
             if grant.is_none() {
                 self.deny(ctx, id, "restricted record").await?;
                 return Err(AppError::BreakGlassRequired {

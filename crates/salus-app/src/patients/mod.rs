@@ -348,8 +348,9 @@ impl crate::Patients<'_> {
     /// A patient's record, if the caller may read it; the read is audited.
     #[tracing::instrument(skip_all, fields(patient_id = %id))]
     pub async fn patient(&self, ctx: &Ctx, id: PatientId) -> Result<Patient, AppError> {
-        let row = self.load_for(ctx, id, PatientAction::Read).await?;
-        let patient = self.assemble(row).await?;
+        let whole = self.load_whole_for(ctx, id, PatientAction::Read).await?;
+        let ids = whole.identifiers.into_iter().map(|(system, value)| Identifier { system, value }).collect();
+        let patient = to_patient(whole.row, ids, whole.has_photo);
         self.reads
             .record(vec![audit::row(
                 ctx,

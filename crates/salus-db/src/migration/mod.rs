@@ -21,6 +21,7 @@ mod m20261124_000012_referrals_and_attachments;
 mod m20261125_000013_directed_name_pairs;
 mod m20261129_000014_merged_clinical_rows;
 mod m20261129_000015_server_secrets;
+mod m20261129_000016_auth_revocations;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000013_directed_name_pairs::Migration),
             Box::new(m20261129_000014_merged_clinical_rows::Migration),
             Box::new(m20261129_000015_server_secrets::Migration),
+            Box::new(m20261129_000016_auth_revocations::Migration),
         ]
     }
 }

@@ -135,6 +135,64 @@ pub async fn find_patient<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Opti
     patient::Entity::find_by_id(id).one(conn).await
 }
 
+/// A patient's row with what its record shows beside it: the identifiers (by system)
+/// and whether a photo is on file.
+#[derive(Debug, Clone)]
+pub struct WholePatient {
+    pub row: patient::Model,
+    pub identifiers: Vec<(String, String)>,
+    pub has_photo: bool,
+}
+
+/// [`find_patient`], its identifiers and its photo's presence in one round trip (an
+/// audited read runs this for every record it shows): one row per identifier, or one
+/// with none.
+pub async fn find_whole_patient<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<WholePatient>, DbErr> {
+    use sea_orm::sea_query::{JoinType, Query};
+    use sea_orm::{FromQueryResult, Iterable};
+    let ident = |c: patient_identifier::Column| Expr::col((patient_identifier::Entity, c));
+    let photo = Query::select()
+        .expr(Expr::val(1))
+        .from(patient_photo::Entity)
+        .and_where(
+            Expr::col((patient_photo::Entity, patient_photo::Column::PatientId))
+                .equals((patient::Entity, patient::Column::Id)),
+        )
+        .to_owned();
+    let select = Query::select()
+        .columns(patient::Column::iter().map(|c| (patient::Entity, c)))
+        .expr_as(ident(patient_identifier::Column::System), "ident_system")
+        .expr_as(ident(patient_identifier::Column::Value), "ident_value")
+        .expr_as(Expr::exists(photo), "has_photo")
+        .from(patient::Entity)
+        .join(
+            JoinType::LeftJoin,
+            patient_identifier::Entity,
+            ident(patient_identifier::Column::PatientId).equals((patient::Entity, patient::Column::Id)),
+        )
+        .and_where(Expr::col((patient::Entity, patient::Column::Id)).eq(id))
+        .order_by((patient_identifier::Entity, patient_identifier::Column::System), sea_orm::Order::Asc)
+        .to_owned();
+    let rows = conn.query_all(&select).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let identifiers = rows
+        .iter()
+        .filter_map(|r| {
+            let system: Option<String> = r.try_get("", "ident_system").ok().flatten();
+            let value: Option<String> = r.try_get("", "ident_value").ok().flatten();
+            system.zip(value)
+        })
+        .collect();
+    Ok(Some(WholePatient {
+        row: patient::Model::from_query_result(first, "")?,
+        identifiers,
+        has_photo: first.try_get("", "has_photo")?,
+    }))
+}
+
 pub async fn find_patient_by_mrn<C: ConnectionTrait>(
     conn: &C,
     mrn: &str,
