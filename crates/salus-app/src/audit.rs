@@ -210,17 +210,19 @@ impl VerifyReport {
 impl crate::Audit<'_> {
     /// Seals queued events into the chain, up to `limit`; returns how many. Returns 0
     /// at once when another instance is sealing.
+    ///
+    /// The events are read and hashed before the write transaction begins, so the single
+    /// SQLite writer (which every audited read's commit waits for) is held only to append
+    /// the seals. Inside it, the chain's head is read again: if another sealer moved it
+    /// meanwhile, nothing is written and the next round starts from the new head.
     pub async fn seal_audit(&self, limit: u64) -> Result<u64, AppError> {
-        let txn = self.db.begin_write().await?;
-        if !salus_db::backend::try_xact_lock(&txn, SEALER_LOCK).await? {
-            return Ok(0);
-        }
-        let events = q::pending_events(&txn, limit).await?;
+        let head = q::last_seal(self.db.reader()).await?;
+        let events = q::pending_events(self.db.reader(), limit).await?;
         if events.is_empty() {
             return Ok(0);
         }
-        let (mut seq, mut prev) = match q::last_seal(&txn).await? {
-            Some(s) => (s.seq, s.hash),
+        let (mut seq, mut prev) = match &head {
+            Some(s) => (s.seq, s.hash.clone()),
             None => (0, GENESIS.to_owned()),
         };
         let now = Utc::now();
@@ -236,6 +238,13 @@ impl crate::Audit<'_> {
                 sealed_at: now,
             });
             prev = hash;
+        }
+        let txn = self.db.begin_write().await?;
+        if !salus_db::backend::try_xact_lock(&txn, SEALER_LOCK).await? {
+            return Ok(0);
+        }
+        if q::last_seal(&txn).await?.map(|s| s.seq) != head.map(|s| s.seq) {
+            return Ok(0);
         }
         let n = seals.len() as u64;
         q::append_seals(&txn, seals).await?;

@@ -78,6 +78,8 @@ pub struct Db {
     /// Statements run by the request pools since the process started (not the
     /// checkpointer's): `/metrics` shows it, and the statement-budget test reads it.
     statements: Arc<AtomicU64>,
+    /// SQLite in a file: reads run on the calling thread (see [`crate::fast`]).
+    fast: Option<Arc<crate::fast::FastReader>>,
 }
 
 /// Counts every statement a connection runs (SeaORM calls it once per statement).
@@ -116,6 +118,7 @@ impl Db {
                     checkpointer: None,
                     max_connections: settings.max_connections,
                     statements,
+                    fast: None,
                 })
             }
         }
@@ -161,6 +164,7 @@ impl Db {
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(opts.clone());
+        let file = opts.get_filename().to_owned();
         let reader = connect(
             SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
@@ -168,9 +172,12 @@ impl Db {
             opts.read_only(true),
         )
         .await?;
-        let statements = Arc::default();
+        let statements: Arc<AtomicU64> = Arc::default();
+        let fast = (file != Path::new(":memory:") && file.exists())
+            .then(|| Arc::new(crate::fast::FastReader::new(&file, settings.busy_timeout, statements.clone())));
         Ok(Self {
             backend: Backend::Sqlite,
+            fast,
             read: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(reader), &statements),
             write: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(writer), &statements),
             checkpointer: Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(checkpointer)),
@@ -186,6 +193,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// SQLite in a file: the reader that runs on the calling thread.
+    pub(crate) fn fast(&self) -> Option<&crate::fast::FastReader> {
+        self.fast.as_deref()
     }
 
     /// SQLite: copies what it can of the write-ahead log into the database file without

@@ -646,12 +646,21 @@ pub struct Revocation {
 }
 
 /// Revocations logged after `since_ms` (milliseconds since the epoch, the database's
-/// clock), oldest first.
-pub async fn revocations_since<C: ConnectionTrait>(
-    conn: &C,
-    since_ms: i64,
-) -> Result<Vec<Revocation>, DbErr> {
+/// clock), oldest first. Every signed-in request waits for one of these, so on SQLite it
+/// runs on the calling thread ([`crate::fast`]).
+pub async fn revocations_since(db: &crate::Db, since_ms: i64) -> Result<Vec<Revocation>, DbErr> {
     use sea_orm::sea_query::{Alias, Query};
+    if let Some(fast) = db.fast() {
+        return fast.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, at_ms, user_id, credential_id FROM auth_revocations WHERE at_ms > ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([since_ms], |r| {
+                Ok(Revocation { seq: r.get(0)?, at_ms: r.get(1)?, user_id: r.get(2)?, credential_id: r.get(3)? })
+            })?;
+            rows.collect()
+        });
+    }
     let col = |c: &str| Expr::col(Alias::new(c));
     let stmt = Query::select()
         .columns([Alias::new("seq"), Alias::new("at_ms"), Alias::new("user_id"), Alias::new("credential_id")])
@@ -659,7 +668,8 @@ pub async fn revocations_since<C: ConnectionTrait>(
         .and_where(col("at_ms").gt(since_ms))
         .order_by(Alias::new("seq"), sea_orm::Order::Asc)
         .to_owned();
-    conn.query_all(&stmt)
+    db.reader()
+        .query_all(&stmt)
         .await?
         .iter()
         .map(|r| {

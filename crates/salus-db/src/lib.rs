@@ -53,6 +53,7 @@ pub mod clinical;
 pub mod dialect;
 pub mod entity;
 pub mod error;
+mod fast;
 pub mod identity;
 pub mod jobs;
 pub mod merge;

@@ -176,7 +176,7 @@ impl SignIns {
         let number = self.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let now_ms = Utc::now().timestamp_millis();
         let since = now_ms - WINDOW.as_millis() as i64;
-        let found = q::revocations_since(db.reader(), since).await?;
+        let found = q::revocations_since(db, since).await?;
         self.apply(&mut looks, &found, since);
         self.finished.store(number, Ordering::SeqCst);
         Ok(())
