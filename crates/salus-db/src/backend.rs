@@ -173,8 +173,9 @@ impl Db {
         )
         .await?;
         let statements: Arc<AtomicU64> = Arc::default();
-        let fast = (file != Path::new(":memory:") && file.exists())
-            .then(|| Arc::new(crate::fast::FastReader::new(&file, settings.busy_timeout, statements.clone())));
+        let fast = (file != Path::new(":memory:") && file.exists()).then(|| {
+            Arc::new(crate::fast::FastReader::new(&file, settings.busy_timeout, statements.clone()))
+        });
         Ok(Self {
             backend: Backend::Sqlite,
             fast,

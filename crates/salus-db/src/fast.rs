@@ -36,7 +36,8 @@ impl FastReader {
     }
 
     fn open(&self) -> Result<Connection, DbErr> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(to_db_err)?;
         conn.busy_timeout(self.busy_timeout).map_err(to_db_err)?;
         Ok(conn)
