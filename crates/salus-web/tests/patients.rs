@@ -552,3 +552,54 @@ db_test!(photos_are_checked_by_content_and_size, |t| {
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.bytes().await.unwrap().to_vec(), png);
 });
+
+db_test!(the_record_read_on_the_fast_path_is_the_record_seaorm_reads, |t| {
+    // An audited read fetches the record, its identifiers and its photo in one statement;
+    // on SQLite with rusqlite on the calling thread. Every field must come back as the
+    // SeaORM mapping reads it: times, dates, flags, absent values, identifiers in order.
+    let desk = who(&t, "desk", &[Role::Receptionist]).await;
+    let mut body = person("Ama", "Owusu", "female", "1990-02-28");
+    body["phone"] = json!("+233 24 123 4567");
+    body["email"] = json!("ama@example.org");
+    body["city"] = json!("Kumasi");
+    body["blood_group"] = json!("O+");
+    body["consent_sms"] = json!(true);
+    body["identifiers"] =
+        json!([{"system": "passport", "value": "G1234567"}, {"system": "national_id", "value": "GHA-1-2"}]);
+    let p = register(&t, &desk, body).await;
+    let bare = register(&t, &desk, person("Kwame", "Owusu", "male", "1988-01-01")).await;
+    let photo = format!("/api/v1/patients/{}/photo", p["id"].as_str().unwrap());
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let res = desk
+        .client
+        .put(t.url(&photo))
+        .header("x-csrf-token", &desk.csrf)
+        .header("content-type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+
+    let db = &t.app.db;
+    for id in [&p["id"], &bare["id"]] {
+        let id: uuid::Uuid = id.as_str().unwrap().parse().unwrap();
+        let fast = salus_db::patients::find_whole_patient(db, id).await.unwrap().unwrap();
+        let orm = salus_db::patients::find_whole_patient_on(db.reader(), id).await.unwrap().unwrap();
+        assert_eq!(fast, orm);
+    }
+    let id: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    let whole = salus_db::patients::find_whole_patient(db, id).await.unwrap().unwrap();
+    assert!(whole.has_photo);
+    assert_eq!(
+        whole.identifiers,
+        vec![
+            ("national_id".to_owned(), "GHA-1-2".to_owned()),
+            ("passport".to_owned(), "G1234567".to_owned())
+        ]
+    );
+    assert_eq!(whole.row.birth_date, chrono::NaiveDate::from_ymd_opt(1990, 2, 28));
+    assert!(whole.row.consent_sms && !whole.row.consent_email);
+    let none = salus_db::patients::find_whole_patient(db, uuid::Uuid::now_v7()).await.unwrap();
+    assert!(none.is_none());
+});

@@ -73,7 +73,7 @@ impl crate::Patients<'_> {
         id: PatientId,
         action: PatientAction,
     ) -> Result<q::WholePatient, AppError> {
-        let whole = q::find_whole_patient(self.db.reader(), id.as_uuid()).await?;
+        let whole = q::find_whole_patient(&self.db, id.as_uuid()).await?;
         self.admit(ctx, id, action, whole, |w| w.row.restricted).await
     }
 

@@ -137,7 +137,7 @@ pub async fn find_patient<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Opti
 
 /// A patient's row with what its record shows beside it: the identifiers (by system)
 /// and whether a photo is on file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WholePatient {
     pub row: patient::Model,
     pub identifiers: Vec<(String, String)>,
@@ -145,9 +145,99 @@ pub struct WholePatient {
 }
 
 /// [`find_patient`], its identifiers and its photo's presence in one round trip (an
-/// audited read runs this for every record it shows): one row per identifier, or one
-/// with none.
-pub async fn find_whole_patient<C: ConnectionTrait>(
+/// audited read runs this for every record it shows). On SQLite it runs on the calling
+/// thread ([`crate::fast`]); elsewhere [`find_whole_patient_on`].
+pub async fn find_whole_patient(db: &crate::Db, id: Uuid) -> Result<Option<WholePatient>, DbErr> {
+    match db.fast() {
+        Some(fast) => fast.read(|c| whole_patient_sqlite(c, id)),
+        None => find_whole_patient_on(db.reader(), id).await,
+    }
+}
+
+const WHOLE_PATIENT_SQLITE: &str = "SELECT p.*, i.system AS ident_system, i.value AS ident_value, \
+     EXISTS (SELECT 1 FROM patient_photos f WHERE f.patient_id = p.id) AS has_photo \
+     FROM patients p LEFT JOIN patient_identifiers i ON i.patient_id = p.id \
+     WHERE p.id = ?1 ORDER BY i.system";
+
+fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+/// A time as sqlx stores it in SQLite (RFC 3339 text).
+fn sqlite_time(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let Some(text) = row.get::<_, Option<String>>(column)? else { return Ok(None) };
+    DateTime::parse_from_rfc3339(&text).map(|t| Some(t.with_timezone(&Utc))).map_err(conversion)
+}
+
+fn sqlite_required_time(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<DateTime<Utc>> {
+    sqlite_time(row, column)?
+        .ok_or_else(|| rusqlite::Error::InvalidColumnType(0, column.to_owned(), rusqlite::types::Type::Null))
+}
+
+/// The same rows as [`find_whole_patient_on`], read with rusqlite. Every column of the
+/// entity is named, so a column added to it fails to compile here until it is read.
+fn whole_patient_sqlite(c: &rusqlite::Connection, id: Uuid) -> rusqlite::Result<Option<WholePatient>> {
+    let mut stmt = c.prepare_cached(WHOLE_PATIENT_SQLITE)?;
+    let mut rows = stmt.query([id])?;
+    let mut whole: Option<WholePatient> = None;
+    while let Some(r) = rows.next()? {
+        if whole.is_none() {
+            let birth_date = match r.get::<_, Option<String>>("birth_date")? {
+                Some(d) => Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(conversion)?),
+                None => None,
+            };
+            let row = patient::Model {
+                id: r.get("id")?,
+                mrn: r.get("mrn")?,
+                given_names: r.get("given_names")?,
+                family_name: r.get("family_name")?,
+                sex: r.get("sex")?,
+                birth_date,
+                birth_date_estimated: r.get("birth_date_estimated")?,
+                phone: r.get("phone")?,
+                phone_alt: r.get("phone_alt")?,
+                email: r.get("email")?,
+                address_line: r.get("address_line")?,
+                city: r.get("city")?,
+                district: r.get("district")?,
+                state: r.get("state")?,
+                postal_code: r.get("postal_code")?,
+                country: r.get("country")?,
+                blood_group: r.get("blood_group")?,
+                preferred_language: r.get("preferred_language")?,
+                emergency_name: r.get("emergency_name")?,
+                emergency_phone: r.get("emergency_phone")?,
+                emergency_relation: r.get("emergency_relation")?,
+                insurer: r.get("insurer")?,
+                insurance_policy: r.get("insurance_policy")?,
+                consent_sms: r.get("consent_sms")?,
+                consent_email: r.get("consent_email")?,
+                consent_research: r.get("consent_research")?,
+                restricted: r.get("restricted")?,
+                restricted_reason: r.get("restricted_reason")?,
+                active: r.get("active")?,
+                deceased_at: sqlite_time(r, "deceased_at")?,
+                merged_into: r.get("merged_into")?,
+                version: r.get("version")?,
+                created_at: sqlite_required_time(r, "created_at")?,
+                updated_at: sqlite_required_time(r, "updated_at")?,
+                search_names: r.get("search_names")?,
+                search_rowid: r.get("search_rowid")?,
+            };
+            whole = Some(WholePatient { row, identifiers: Vec::new(), has_photo: r.get("has_photo")? });
+        }
+        let system: Option<String> = r.get("ident_system")?;
+        let value: Option<String> = r.get("ident_value")?;
+        if let (Some(w), Some(pair)) = (whole.as_mut(), system.zip(value)) {
+            w.identifiers.push(pair);
+        }
+    }
+    Ok(whole)
+}
+
+/// [`find_whole_patient`] through SeaORM, on any connection: one row per identifier, or
+/// one with none.
+pub async fn find_whole_patient_on<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> Result<Option<WholePatient>, DbErr> {
