@@ -137,14 +137,22 @@ fn spawn_audit_sealer(app: App) {
     });
 }
 
-/// SQLite: copies the write-ahead log into the database file every second, so that
-/// commits do not (see `Db::checkpoint`).
+/// How often the log is copied into the database file. Each copy first syncs the log,
+/// and while the disk writes it back, the next commit's append waits for the block it
+/// shares with the last frame: the less there is to write back, the shorter that wait.
+/// Measured (100k, audited reads at 4 connections, ext4): every 1 s p99 15.9–26.9 ms,
+/// every 200 ms 6.3–7.8 ms, every 100 ms 4.3–5.0 ms; at 16 connections 11 % fewer reads
+/// a second than every 1 s. A copy with nothing to do returns at once.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// SQLite: copies the write-ahead log into the database file every [`CHECKPOINT_EVERY`],
+/// so that commits do not (see `Db::checkpoint`).
 fn spawn_checkpointer(db: salus_db::Db) {
     if db.backend() != salus_db::Backend::Sqlite {
         return;
     }
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(1));
+        let mut every = tokio::time::interval(CHECKPOINT_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
