@@ -57,9 +57,7 @@ impl ReadAuditor {
 }
 
 async fn write(db: &Db, events: Vec<audit_event::Model>) -> Result<(), String> {
-    let txn = db.begin_write().await.map_err(|e| e.to_string())?;
-    salus_db::audit::insert_events(&txn, events).await.map_err(|e| e.to_string())?;
-    txn.commit().await.map_err(|e| e.to_string())
+    db.append_read_events(events).await.map_err(|e| e.to_string())
 }
 
 async fn append(db: Db, mut rx: mpsc::Receiver<Batch>) {

@@ -60,6 +60,44 @@ pub async fn insert_events<C: ConnectionTrait>(
     Ok(())
 }
 
+/// [`insert_events`] on a rusqlite transaction ([`crate::Db::append_read_events`]): each
+/// value written as sqlx writes it (ids as 16-byte blobs, times as RFC 3339 text), so the
+/// rows read back, sort and seal the same. Returns the statements it counts as: one per
+/// table, like the multi-row inserts of [`insert_events`] it stands for (the rows go
+/// through one prepared statement each, with no round trip between them), so a route's
+/// statement budget is the same on both databases.
+pub(crate) fn insert_events_sqlite(
+    tx: &rusqlite::Transaction<'_>,
+    events: &[audit_event::Model],
+) -> rusqlite::Result<((), u64)> {
+    let mut event = tx.prepare_cached(
+        "INSERT INTO audit_events (id, at, actor_id, actor_name, actor_roles, action, outcome, \
+         resource_type, resource_id, patient_id, client_ip, request_id, reason, detail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    let mut pending = tx.prepare_cached("INSERT INTO audit_pending (event_id) VALUES (?1)")?;
+    for e in events {
+        event.execute(rusqlite::params![
+            e.id,
+            e.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+            e.actor_id,
+            e.actor_name,
+            e.actor_roles,
+            e.action,
+            e.outcome.as_str(),
+            e.resource_type,
+            e.resource_id,
+            e.patient_id,
+            e.client_ip,
+            e.request_id,
+            e.reason,
+            e.detail,
+        ])?;
+        pending.execute([e.id])?;
+    }
+    Ok(((), if events.is_empty() { 0 } else { 2 }))
+}
+
 /// The last link of the chain, if any.
 pub async fn last_seal<C: ConnectionTrait>(conn: &C) -> Result<Option<audit_seal::Model>, DbErr> {
     audit_seal::Entity::find().order_by_desc(audit_seal::Column::Seq).one(conn).await

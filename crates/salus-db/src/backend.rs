@@ -80,6 +80,8 @@ pub struct Db {
     statements: Arc<AtomicU64>,
     /// SQLite in a file: reads run on the calling thread (see [`crate::fast`]).
     fast: Option<Arc<crate::fast::FastReader>>,
+    /// SQLite in a file: the read auditor's commits without sqlx's thread hops.
+    fast_writer: Option<Arc<crate::fast::FastWriter>>,
 }
 
 /// Counts every statement a connection runs (SeaORM calls it once per statement).
@@ -119,6 +121,7 @@ impl Db {
                     max_connections: settings.max_connections,
                     statements,
                     fast: None,
+                    fast_writer: None,
                 })
             }
         }
@@ -173,12 +176,17 @@ impl Db {
         )
         .await?;
         let statements: Arc<AtomicU64> = Arc::default();
-        let fast = (file != Path::new(":memory:") && file.exists()).then(|| {
+        let on_disk = file != Path::new(":memory:") && file.exists();
+        let fast = on_disk.then(|| {
             Arc::new(crate::fast::FastReader::new(&file, settings.busy_timeout, statements.clone()))
+        });
+        let fast_writer = on_disk.then(|| {
+            Arc::new(crate::fast::FastWriter::new(&file, settings.busy_timeout, statements.clone()))
         });
         Ok(Self {
             backend: Backend::Sqlite,
             fast,
+            fast_writer,
             read: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(reader), &statements),
             write: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(writer), &statements),
             checkpointer: Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(checkpointer)),
@@ -199,6 +207,32 @@ impl Db {
     /// SQLite in a file: the reader that runs on the calling thread.
     pub(crate) fn fast(&self) -> Option<&crate::fast::FastReader> {
         self.fast.as_deref()
+    }
+
+    /// Appends the audit events of reads in one transaction of their own (the read
+    /// auditor's group commit). On SQLite in a file it holds sqlx's single writer, so no
+    /// other write runs meanwhile, and writes through [`crate::fast::FastWriter`] on a
+    /// blocking thread: one thread hop for the batch instead of one per statement.
+    pub async fn append_read_events(
+        &self,
+        events: Vec<crate::entity::audit_event::Model>,
+    ) -> Result<(), DbErr> {
+        let Some(writer) = self.fast_writer.clone() else {
+            let txn = self.begin_write().await?;
+            crate::audit::insert_events(&txn, events).await?;
+            return txn.commit().await;
+        };
+        let _held = self
+            .write
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .map_err(|e| DbErr::Custom(format!("the SQLite writer: {e}")))?;
+        tokio::task::spawn_blocking(move || {
+            writer.write(|tx| crate::audit::insert_events_sqlite(tx, &events))
+        })
+        .await
+        .map_err(|e| DbErr::Custom(format!("the audit writer stopped: {e}")))?
     }
 
     /// SQLite: copies what it can of the write-ahead log into the database file without

@@ -60,3 +60,49 @@ impl FastReader {
         out
     }
 }
+
+/// SQLite: one read-write connection for the read auditor's group commits, run on a
+/// blocking thread. It writes only while its caller holds sqlx's single writer (see
+/// [`crate::Db::append_read_events`]), so the two never wait on each other's lock.
+#[derive(Debug)]
+pub struct FastWriter {
+    path: PathBuf,
+    busy_timeout: Duration,
+    conn: Mutex<Option<Connection>>,
+    statements: Arc<AtomicU64>,
+}
+
+impl FastWriter {
+    pub(crate) fn new(path: &Path, busy_timeout: Duration, statements: Arc<AtomicU64>) -> Self {
+        Self { path: path.to_owned(), busy_timeout, conn: Mutex::default(), statements }
+    }
+
+    fn open(&self) -> Result<Connection, DbErr> {
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(to_db_err)?;
+        conn.busy_timeout(self.busy_timeout).map_err(to_db_err)?;
+        // The same durability as sqlx's connections: WAL (already the file's mode),
+        // synchronous=NORMAL, foreign keys enforced.
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;").map_err(to_db_err)?;
+        Ok(conn)
+    }
+
+    /// Runs `f` in one immediate transaction; `statements` is what it ran, for the count.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<(T, u64)>,
+    ) -> Result<T, DbErr> {
+        let mut slot = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(self.open()?);
+        }
+        let conn = slot.as_mut().ok_or_else(|| DbErr::Custom("no SQLite write connection".into()))?;
+        let tx =
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(to_db_err)?;
+        let (out, statements) = f(&tx).map_err(to_db_err)?;
+        tx.commit().map_err(to_db_err)?;
+        self.statements.fetch_add(statements, Ordering::Relaxed);
+        Ok(out)
+    }
+}

@@ -76,6 +76,28 @@ fn shared_statuses(op: &Operation) -> Vec<(&'static str, &'static str)> {
 }
 
 /// Adds the shared problem responses to every operation of `spec`.
+/// A free-text query parameter says what the server enforces for every address (see
+/// `refuse_nul` in the middleware): it holds no NUL character.
+fn no_nul(p: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::schema::{Schema, SchemaType};
+    let Some(RefOr::T(Schema::Object(obj))) = p.schema.as_mut() else { return };
+    let is_string = match &obj.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(ts) => ts.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    if !is_string || obj.format.is_some() || obj.enum_values.is_some() {
+        return;
+    }
+    obj.pattern = match obj.pattern.as_deref() {
+        None => Some(r"^[^\x00]*$".to_owned()),
+        // "Not blank" (a search), and still no NUL.
+        Some(r"\S") => Some(r"^[^\x00]*[^\s\x00][^\x00]*$".to_owned()),
+        // Anchored patterns name the characters they allow.
+        Some(other) => Some(other.to_owned()),
+    };
+}
+
 pub fn complete(spec: &mut OpenApi) {
     for item in spec.paths.paths.values_mut() {
         let ops = [
@@ -89,6 +111,9 @@ pub fn complete(spec: &mut OpenApi) {
         ];
         for op in ops.into_iter().flatten() {
             for p in op.parameters.iter_mut().flatten() {
+                if p.parameter_in == ParameterIn::Query {
+                    no_nul(p);
+                }
                 if p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case("if-match") {
                     p.required = Required::True;
                     p.schema = Some(RefOr::T(

@@ -29,11 +29,30 @@ pub fn is_api_path(path: &str) -> bool {
     (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/docs")
 }
 
+/// A NUL character has no meaning in any address Salus serves, and PostgreSQL cannot
+/// store or compare text that holds one: a query string or path carrying one (`%00`) is
+/// refused here, before it reaches a search, rather than failing deep inside as a 500.
+async fn refuse_nul(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = req.uri();
+    let carries_nul = |s: &str| s.contains('\0') || s.to_ascii_lowercase().contains("%00");
+    if carries_nul(uri.path()) || uri.query().is_some_and(carries_nul) {
+        let message = "The address contains a NUL character (%00), which no field accepts.";
+        return if is_api_path(uri.path()) {
+            crate::error::ApiError::new(crate::error::ProblemKind::MalformedRequest, message).into_response()
+        } else {
+            crate::error::error_page(StatusCode::BAD_REQUEST, message)
+        };
+    }
+    next.run(req).await
+}
+
 pub fn wrap(routes: Router<AppState>, state: AppState) -> Router<AppState> {
     let timeout = state.web.request_timeout;
     routes
         .route_layer(from_fn(metrics::track))
         .layer(from_fn_with_state(state.clone(), session::session))
+        .layer(from_fn(refuse_nul))
         .layer(from_fn_with_state(state.clone(), rate_limit::rate_limit))
         .layer(from_fn_with_state(state, headers::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
