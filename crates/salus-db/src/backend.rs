@@ -24,7 +24,7 @@ use crate::migration::{self, MigrationState, Migrator};
 const SQLITE_CACHE_KIB: u32 = 16 * 1024;
 /// The log size (pages) at which a commit checkpoints by itself; SQLite's default is
 /// 1,000. Normally the background checkpoint keeps the log well under it.
-const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
+pub(crate) const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -82,9 +82,14 @@ impl FastWriter {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(to_db_err)?;
         conn.busy_timeout(self.busy_timeout).map_err(to_db_err)?;
-        // The same durability as sqlx's connections: WAL (already the file's mode),
-        // synchronous=NORMAL, foreign keys enforced.
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;").map_err(to_db_err)?;
+        // The same settings as sqlx's writer: WAL (already the file's mode),
+        // synchronous=NORMAL, foreign keys enforced, and the log copied into the file by
+        // the background checkpoint, not by a commit (only past the same safety net).
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {};",
+            crate::backend::WRITER_CHECKPOINT_PAGES
+        ))
+        .map_err(to_db_err)?;
         Ok(conn)
     }
 
