@@ -5,6 +5,8 @@
 //! audit event records.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -180,21 +182,7 @@ async fn every_answered_read_survives_a_kill_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answered_read_survives_a_kill_on_postgres() {
-    let url = match std::env::var("SALUS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("SALUS_TEST_POSTGRES_URL is not set; in CI the PostgreSQL tests must run")
-        }
-        _ => {
-            eprintln!("SKIPPED on PostgreSQL: SALUS_TEST_POSTGRES_URL is not set");
-            return;
-        }
-    };
-    let name = format!("salus_t_crash_{}", uuid::Uuid::now_v7().simple());
-    let created = Command::new("psql").args([&url, "-qc", &format!("CREATE DATABASE {name}")]).status();
-    assert!(created.is_ok_and(|s| s.success()), "psql could not create {name}");
-    let root = url.split('?').next().unwrap().rsplit_once('/').unwrap().0;
-    let db_url = format!("{root}/{name}");
+    let Some(db_url) = common::fresh_postgres("salus_t_crash") else { return };
     crash(vec!["--database-url".into(), db_url.clone()], async move |_: &Path| {
         Db::connect(&db_url, &PoolSettings::default()).await.unwrap()
     })

@@ -5,6 +5,8 @@
 //! (docs/benchmarks.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -85,19 +87,6 @@ fn the_load_harness_runs_every_operation_on_sqlite() {
 
 #[test]
 fn the_load_harness_runs_every_operation_on_postgres() {
-    let url = match std::env::var("SALUS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("SALUS_TEST_POSTGRES_URL is not set; in CI the PostgreSQL tests must run")
-        }
-        _ => {
-            eprintln!("SKIPPED on PostgreSQL: SALUS_TEST_POSTGRES_URL is not set");
-            return;
-        }
-    };
-    let name = format!("salus_t_load_{}", uuid::Uuid::now_v7().simple());
-    let created = Command::new("psql").args([&url, "-qc", &format!("CREATE DATABASE {name}")]).status();
-    assert!(created.is_ok_and(|s| s.success()), "psql could not create {name}");
-    let root = url.split('?').next().unwrap().rsplit_once('/').unwrap().0;
-    smoke(vec!["--database-url".into(), format!("{root}/{name}")]);
+    let Some(url) = common::fresh_postgres("salus_t_load") else { return };
+    smoke(vec!["--database-url".into(), url]);
 }
