@@ -21,7 +21,7 @@ use crate::error::DbError;
 use crate::migration::{self, MigrationState, Migrator};
 
 /// The page cache of each SQLite connection, in KiB.
-const SQLITE_CACHE_KIB: u32 = 16 * 1024;
+pub(crate) const SQLITE_CACHE_KIB: u32 = 16 * 1024;
 /// The log size (pages) at which a commit checkpoints by itself; SQLite's default is
 /// 1,000. Normally the background checkpoint keeps the log well under it.
 pub(crate) const WRITER_CHECKPOINT_PAGES: u32 = 20_000;

@@ -40,6 +40,11 @@ impl FastReader {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(to_db_err)?;
         conn.busy_timeout(self.busy_timeout).map_err(to_db_err)?;
+        // The page cache of sqlx's readers: a search walks a hundred records' pages. (Not
+        // a memory map: the file grows with every checkpoint, and SQLite then unmaps and
+        // maps it again at the next read's start — measured slower than reading pages.)
+        conn.execute_batch(&format!("PRAGMA cache_size = -{};", crate::backend::SQLITE_CACHE_KIB))
+            .map_err(to_db_err)?;
         Ok(conn)
     }
 
@@ -58,6 +63,45 @@ impl FastReader {
             idle.push(conn);
         }
         out
+    }
+}
+
+/// SeaORM's parameter values as rusqlite binds them, stored as sqlx stores them (a uuid
+/// as its 16 bytes, a flag as 0 or 1); a kind the fast paths do not bind is an error.
+pub(crate) fn sqlite_values(values: Vec<sea_orm::Value>) -> Result<Vec<rusqlite::types::Value>, DbErr> {
+    use rusqlite::types::Value as S;
+    use sea_orm::Value as V;
+    values
+        .into_iter()
+        .map(|v| match v {
+            V::String(Some(s)) => Ok(S::Text(s)),
+            V::BigInt(Some(n)) => Ok(S::Integer(n)),
+            V::Int(Some(n)) => Ok(S::Integer(n.into())),
+            V::Bool(Some(b)) => Ok(S::Integer(b.into())),
+            V::Uuid(Some(u)) => Ok(S::Blob(u.as_bytes().to_vec())),
+            V::String(None) | V::BigInt(None) | V::Int(None) | V::Bool(None) | V::Uuid(None) => Ok(S::Null),
+            other => Err(DbErr::Custom(format!("no SQLite fast path for the value {other:?}"))),
+        })
+        .collect()
+}
+
+/// The uuids in the first column of `stmt`'s rows, read on the calling thread on SQLite
+/// (a search's candidate lookups), through sqlx elsewhere.
+pub(crate) async fn ids(db: &crate::Db, stmt: sea_orm::Statement) -> Result<Vec<uuid::Uuid>, DbErr> {
+    use sea_orm::ConnectionTrait;
+    match db.fast() {
+        Some(fast) => {
+            let values = sqlite_values(stmt.values.map(|v| v.0).unwrap_or_default())?;
+            fast.read(|c| {
+                let mut s = c.prepare_cached(&stmt.sql)?;
+                let rows = s.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
+                rows.collect()
+            })
+        }
+        None => {
+            let rows = db.reader().query_all_raw(stmt).await?;
+            rows.iter().map(|r| r.try_get_by_index::<uuid::Uuid>(0)).collect()
+        }
     }
 }
 

@@ -585,9 +585,20 @@ db_test!(the_record_read_on_the_fast_path_is_the_record_seaorm_reads, |t| {
     for id in [&p["id"], &bare["id"]] {
         let id: uuid::Uuid = id.as_str().unwrap().parse().unwrap();
         let fast = salus_db::patients::find_whole_patient(db, id).await.unwrap().unwrap();
-        let orm = salus_db::patients::find_whole_patient_on(db.reader(), id).await.unwrap().unwrap();
+        let orm =
+            salus_db::patients::find_whole_patients_on(db.reader(), &[id]).await.unwrap().pop().unwrap();
         assert_eq!(fast, orm);
     }
+    // Several at once (a search's page): the same records, an unknown id left out.
+    let ids: Vec<uuid::Uuid> =
+        [&p["id"], &bare["id"]].iter().map(|v| v.as_str().unwrap().parse().unwrap()).collect();
+    let asked = [ids[1], uuid::Uuid::now_v7(), ids[0]];
+    let mut fast = salus_db::patients::find_whole_patients(db, &asked).await.unwrap();
+    let mut orm = salus_db::patients::find_whole_patients_on(db.reader(), &asked).await.unwrap();
+    fast.sort_by_key(|w| w.row.id);
+    orm.sort_by_key(|w| w.row.id);
+    assert_eq!(fast.len(), 2);
+    assert_eq!(fast, orm);
     let id: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
     let whole = salus_db::patients::find_whole_patient(db, id).await.unwrap().unwrap();
     assert!(whole.has_photo);

@@ -100,6 +100,11 @@ impl Patient {
     }
 }
 
+fn to_whole_patient(whole: q::WholePatient) -> Patient {
+    let ids = whole.identifiers.into_iter().map(|(system, value)| Identifier { system, value }).collect();
+    to_patient(whole.row, ids, whole.has_photo)
+}
+
 fn to_patient(row: patient::Model, identifiers: Vec<Identifier>, has_photo: bool) -> Patient {
     Patient {
         id: PatientId::from_uuid(row.id),
@@ -348,9 +353,7 @@ impl crate::Patients<'_> {
     /// A patient's record, if the caller may read it; the read is audited.
     #[tracing::instrument(skip_all, fields(patient_id = %id))]
     pub async fn patient(&self, ctx: &Ctx, id: PatientId) -> Result<Patient, AppError> {
-        let whole = self.load_whole_for(ctx, id, PatientAction::Read).await?;
-        let ids = whole.identifiers.into_iter().map(|(system, value)| Identifier { system, value }).collect();
-        let patient = to_patient(whole.row, ids, whole.has_photo);
+        let patient = to_whole_patient(self.load_whole_for(ctx, id, PatientAction::Read).await?);
         self.reads
             .record(vec![audit::row(
                 ctx,

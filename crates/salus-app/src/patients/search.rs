@@ -174,21 +174,20 @@ impl crate::Patients<'_> {
         cap: u64,
         enough: usize,
     ) -> Result<(Vec<Uuid>, Vec<q::SearchRow>), AppError> {
-        let r = self.db.reader();
         let exact: Vec<q::TermLookup> = terms
             .iter()
             .filter(|t| matches!(t, Term::Date(_) | Term::Number(_) | Term::Code(_)))
             .map(|t| self.lookup(t))
             .collect();
         if !exact.is_empty() {
-            return Ok((q::candidate_ids(r, &exact, CANDIDATE_CAP).await?, Vec::new()));
+            return Ok((q::candidate_ids(&self.db, &exact, CANDIDATE_CAP).await?, Vec::new()));
         }
         let names: Vec<String> =
             terms.iter().filter_map(|t| if let Term::Name(n) = t { Some(n.clone()) } else { None }).collect();
         if names.is_empty() {
             // Only a year: its birth dates.
             let lookups: Vec<q::TermLookup> = terms.iter().map(|t| self.lookup(t)).collect();
-            return Ok((q::candidate_ids(r, &lookups, CANDIDATE_CAP).await?, Vec::new()));
+            return Ok((q::candidate_ids(&self.db, &lookups, CANDIDATE_CAP).await?, Vec::new()));
         }
         // Strong matches first: every word a name word or the start of one, read in key
         // order. Enough of them for the page asked, and they are what is ranked: weaker
@@ -197,14 +196,14 @@ impl crate::Patients<'_> {
         let years: Vec<q::TermLookup> =
             terms.iter().filter(|t| matches!(t, Term::Year(_))).map(|t| self.lookup(t)).collect();
         let (strong, rows) = if years.is_empty() {
-            let rows = q::search_rows_by_key_prefixes(r, &prefixes, cap).await?;
+            let rows = q::search_rows_by_key_prefixes(&self.db, &prefixes, cap).await?;
             (rows.iter().map(|r| r.id).collect(), rows)
         } else {
             // A birth year ("priya 1984") narrows the names inside the database, so the
             // cap applies to the patients matching both.
             let mut lookups = years;
             lookups.push(q::TermLookup { key_prefixes: prefixes, ..Default::default() });
-            (q::candidate_ids(r, &lookups, cap).await?, Vec::new())
+            (q::candidate_ids(&self.db, &lookups, cap).await?, Vec::new())
         };
         let truncated = strong.len() as u64 >= cap;
         let mut ids = dedup(strong);
@@ -217,7 +216,7 @@ impl crate::Patients<'_> {
         if long.is_empty() {
             return Ok((ids, rows));
         }
-        ids.extend(q::ids_by_all_substrings(r, &long, cap).await?);
+        ids.extend(q::ids_by_all_substrings(&self.db, &long, cap).await?);
         let sounds: Vec<q::TermLookup> = long
             .iter()
             .map(|n| q::TermLookup {
@@ -227,7 +226,7 @@ impl crate::Patients<'_> {
             .collect();
         // Plenty found by spelling: sound-alikes would only rank below them.
         if ids.len() < SOUNDS_BELOW && sounds.iter().all(|l| !l.keys.is_empty()) {
-            ids.extend(q::candidate_ids(r, &sounds, cap).await?);
+            ids.extend(q::candidate_ids(&self.db, &sounds, cap).await?);
         }
         Ok((dedup(ids), rows))
     }
@@ -242,9 +241,8 @@ impl crate::Patients<'_> {
         let have: HashSet<Uuid> = loaded.iter().map(|r| r.id).collect();
         let missing: Vec<Uuid> = ids.iter().filter(|id| !have.contains(id)).copied().collect();
         let mut rows = dedup_by(loaded, |r| r.id);
-        rows.extend(q::search_rows(self.db.reader(), &missing).await?);
-        let idents =
-            if with_identifiers { q::identifier_values(self.db.reader(), ids).await? } else { Vec::new() };
+        rows.extend(q::search_rows(&self.db, &missing).await?);
+        let idents = if with_identifiers { q::identifier_values(&self.db, ids).await? } else { Vec::new() };
         Ok(rows
             .into_iter()
             .filter(|r| r.merged_into.is_none())
@@ -286,21 +284,13 @@ impl crate::Patients<'_> {
         if names.is_empty() { Some(1.0) } else { keys::name_score(&names, &r.tokens) }
     }
 
-    /// Full records of `ids`, in that order.
+    /// Full records of `ids`, in that order, in one statement.
     async fn patients_in_order(&self, ids: &[Uuid]) -> Result<Vec<Patient>, AppError> {
-        let rows = q::patients_by_ids(self.db.reader(), ids).await?;
-        let idents = q::identifiers_of(self.db.reader(), ids).await?;
+        let mut wholes = q::find_whole_patients(&self.db, ids).await?;
         Ok(ids
             .iter()
-            .filter_map(|id| rows.iter().find(|r| r.id == *id).cloned())
-            .map(|row| {
-                let ids = idents
-                    .iter()
-                    .filter(|i| i.patient_id == row.id)
-                    .map(|i| super::Identifier { system: i.system.clone(), value: i.value.clone() })
-                    .collect();
-                super::to_patient(row, ids, false)
-            })
+            .filter_map(|id| wholes.iter().position(|w| w.row.id == *id).map(|i| wholes.swap_remove(i)))
+            .map(super::to_whole_patient)
             .collect())
     }
 
@@ -333,7 +323,7 @@ impl crate::Patients<'_> {
             // word was the slowest part of such a keystroke.
             for t in &terms {
                 if let Term::Name(n) = t {
-                    ids.extend(q::ids_by_fuzzy_name(self.db.reader(), n, FUZZY_CAP).await?);
+                    ids.extend(q::ids_by_fuzzy_name(&self.db, n, FUZZY_CAP).await?);
                 }
             }
             ids = dedup(ids);
@@ -382,7 +372,6 @@ impl crate::Patients<'_> {
         identifiers: &[(String, String)],
         except: Option<Uuid>,
     ) -> Result<Vec<Duplicate>, AppError> {
-        let r = self.db.reader();
         let tokens: Vec<String> =
             row.search_names.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
         // Exact matches: a phone or an identifier.
@@ -397,7 +386,7 @@ impl crate::Patients<'_> {
         let mut ids = if exact.is_empty() {
             Vec::new()
         } else {
-            q::candidate_ids(r, &[q::TermLookup { keys: exact, ..Default::default() }], 200).await?
+            q::candidate_ids(&self.db, &[q::TermLookup { keys: exact, ..Default::default() }], 200).await?
         };
         // Alike names: everyone born the same day (a few dozen even at a million patients;
         // the names are compared below), or without a date, names containing every word.
@@ -407,9 +396,9 @@ impl crate::Patients<'_> {
                     keys: vec![format!("dob:{}", d.format("%Y-%m-%d"))],
                     ..Default::default()
                 };
-                ids.extend(q::candidate_ids(r, &[born], 500).await?);
+                ids.extend(q::candidate_ids(&self.db, &[born], 500).await?);
             }
-            None => ids.extend(q::ids_by_all_substrings(r, &tokens, 500).await?),
+            None => ids.extend(q::ids_by_all_substrings(&self.db, &tokens, 500).await?),
         }
         let mut seen = HashSet::new();
         ids.retain(|id| Some(*id) != except && seen.insert(*id));

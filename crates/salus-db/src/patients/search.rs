@@ -116,17 +116,12 @@ pub async fn set_search_rowid<C: ConnectionTrait>(
 /// Patients whose names share enough trigrams with `token` (a misspelling: "laksmi" for
 /// "lakshmi"), best first (`Dialect::names_like`). Used when exact and phonetic lookups
 /// found little; the caller ranks the candidates itself, identically on both backends.
-pub async fn ids_by_fuzzy_name<C: ConnectionTrait>(
-    conn: &C,
-    token: &str,
-    limit: u64,
-) -> Result<Vec<Uuid>, DbErr> {
+pub async fn ids_by_fuzzy_name(db: &crate::Db, token: &str, limit: u64) -> Result<Vec<Uuid>, DbErr> {
     if token.len() < 4 || !token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
         return Ok(Vec::new());
     }
-    let stmt = dialect::of(conn).names_like(token, i64::try_from(limit).unwrap_or(i64::MAX));
-    let rows = conn.query_all_raw(stmt).await?;
-    rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
+    let stmt = dialect::of(db.reader()).names_like(token, i64::try_from(limit).unwrap_or(i64::MAX));
+    crate::fast::ids(db, stmt).await
 }
 
 /// How one search term finds patients: any of these lookups (their union).
@@ -143,12 +138,8 @@ pub struct TermLookup {
 /// Patients found by every term (each term by any of its lookups), at most `limit`: one
 /// statement, so the database intersects the sets — "ravi kumar" reads the few hundred
 /// Ravi Kumars, not every Ravi and every Kumar.
-pub async fn candidate_ids<C: ConnectionTrait>(
-    conn: &C,
-    terms: &[TermLookup],
-    limit: u64,
-) -> Result<Vec<Uuid>, DbErr> {
-    let dialect = dialect::of(conn);
+pub async fn candidate_ids(db: &crate::Db, terms: &[TermLookup], limit: u64) -> Result<Vec<Uuid>, DbErr> {
+    let dialect = dialect::of(db.reader());
     let mut params = Params::new(dialect);
     let mut selects = Vec::new();
     for (i, t) in terms.iter().enumerate() {
@@ -178,21 +169,41 @@ pub async fn candidate_ids<C: ConnectionTrait>(
     }
     let limit = params.add(i64::try_from(limit).unwrap_or(i64::MAX));
     let sql = format!("SELECT patient_id FROM ({}) AS c LIMIT {limit}", selects.join(" INTERSECT "));
-    let rows = conn.query_all_raw(params.statement(sql)).await?;
-    rows.iter().map(|r| r.try_get::<Uuid>("", "patient_id")).collect()
+    crate::fast::ids(db, params.statement(sql)).await
 }
 
 /// The ranking rows of the holders of keys starting with each of `prefixes`, in key order
 /// (a patient holding several such keys comes once per key), at most `limit` per prefix:
 /// walks along the key index that stop at the limit, so the cost is the limit's, not the
-/// number of holders, and the rows come with the walk in one statement.
-pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
-    conn: &C,
+/// number of holders, and the rows come with the walk in one statement. On SQLite it runs
+/// on the calling thread ([`crate::fast`]): a hundred rows handed one by one across
+/// sqlx's channel were most of a keystroke's time.
+pub async fn search_rows_by_key_prefixes(
+    db: &crate::Db,
     prefixes: &[String],
     limit: u64,
 ) -> Result<Vec<SearchRow>, DbErr> {
+    if prefixes.is_empty() {
+        return Ok(Vec::new());
+    }
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    if let Some(fast) = db.fast() {
+        let mut params = Params::new(dialect::of_backend(sea_orm::DbBackend::Sqlite));
+        let sql = key_walk_sql(&mut params, prefixes, limit);
+        let values = crate::fast::sqlite_values(params.values)?;
+        return fast.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), search_row_sqlite)?;
+            rows.collect()
+        });
+    }
+    let conn = db.reader();
     let mut params = Params::new(dialect::of(conn));
+    let sql = key_walk_sql(&mut params, prefixes, limit);
+    SearchRow::find_by_statement(params.statement(sql)).all(conn).await
+}
+
+fn key_walk_sql(params: &mut Params, prefixes: &[String], limit: i64) -> String {
     let mut walks = Vec::new();
     for p in prefixes {
         let (lo, hi, n) = (params.key(p.clone()), params.key(format!("{p}\u{7f}")), params.add(limit));
@@ -201,22 +212,37 @@ pub async fn search_rows_by_key_prefixes<C: ConnectionTrait>(
              WHERE key >= {lo} AND key < {hi} ORDER BY key, patient_id LIMIT {n}) AS w"
         ));
     }
-    if walks.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT p.id, p.mrn, p.given_names, p.family_name, p.birth_date, p.phone, p.phone_alt, \
-         p.active, p.merged_into, p.search_names \
+    format!(
+        "SELECT {SEARCH_ROW_COLUMNS} \
          FROM ({}) AS k JOIN patients p ON p.id = k.patient_id ORDER BY k.key, k.patient_id",
         walks.join(" UNION ALL ")
-    );
-    SearchRow::find_by_statement(params.statement(sql)).all(conn).await
+    )
+}
+
+/// The columns of a [`SearchRow`] (of `patients p`), in the order [`search_row_sqlite`]
+/// reads them.
+const SEARCH_ROW_COLUMNS: &str = "p.id, p.mrn, p.given_names, p.family_name, p.birth_date, p.phone, \
+     p.phone_alt, p.active, p.merged_into, p.search_names";
+
+fn search_row_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<SearchRow> {
+    Ok(SearchRow {
+        id: r.get(0)?,
+        mrn: r.get(1)?,
+        given_names: r.get(2)?,
+        family_name: r.get(3)?,
+        birth_date: super::sqlite_date(r, 4)?,
+        phone: r.get(5)?,
+        phone_alt: r.get(6)?,
+        active: r.get(7)?,
+        merged_into: r.get(8)?,
+        search_names: r.get(9)?,
+    })
 }
 
 /// Patients whose folded names contain every one of `tokens` (each three or more of
 /// `[a-z0-9]`), in one statement (`Dialect::names_containing_all`).
-pub async fn ids_by_all_substrings<C: ConnectionTrait>(
-    conn: &C,
+pub async fn ids_by_all_substrings(
+    db: &crate::Db,
     tokens: &[String],
     limit: u64,
 ) -> Result<Vec<Uuid>, DbErr> {
@@ -228,9 +254,9 @@ pub async fn ids_by_all_substrings<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let tokens: Vec<&str> = tokens.iter().map(|t| t.as_str()).collect();
-    let stmt = dialect::of(conn).names_containing_all(&tokens, i64::try_from(limit).unwrap_or(i64::MAX));
-    let rows = conn.query_all_raw(stmt).await?;
-    rows.iter().map(|r| r.try_get::<Uuid>("", "pid")).collect()
+    let stmt =
+        dialect::of(db.reader()).names_containing_all(&tokens, i64::try_from(limit).unwrap_or(i64::MAX));
+    crate::fast::ids(db, stmt).await
 }
 
 /// What ranking needs of a candidate: a narrow row, so thousands load quickly.
@@ -248,10 +274,23 @@ pub struct SearchRow {
     pub search_names: String,
 }
 
-pub async fn search_rows<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<SearchRow>, DbErr> {
+/// The ranking rows of `ids`, in no particular order; on SQLite on the calling thread.
+pub async fn search_rows(db: &crate::Db, ids: &[Uuid]) -> Result<Vec<SearchRow>, DbErr> {
     use patient::Column as P;
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
+        if let Some(fast) = db.fast() {
+            let sql = format!(
+                "SELECT {SEARCH_ROW_COLUMNS} FROM patients p WHERE p.id IN ({})",
+                super::sqlite_placeholders(chunk.len())
+            );
+            out.extend(fast.read(|c| {
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(chunk), search_row_sqlite)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            })?);
+            continue;
+        }
         out.extend(
             patient::Entity::find()
                 .select_only()
@@ -269,7 +308,7 @@ pub async fn search_rows<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<V
                 ])
                 .filter(P::Id.is_in(chunk.iter().copied()))
                 .into_model::<SearchRow>()
-                .all(conn)
+                .all(db.reader())
                 .await?,
         );
     }
