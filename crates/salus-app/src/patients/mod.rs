@@ -328,10 +328,12 @@ impl crate::Patients<'_> {
         let seq = q::next_mrn_sequence(&txn, &self.patients.mrn_prefix).await?;
         row.mrn = Mrn::new(&self.patients.mrn_prefix, u64::try_from(seq).unwrap_or(0)).to_string();
         let keys = search_keys(&row, &checked.identifiers);
+        // A new record: its names indexed first, so the row is written once with their
+        // place; it has no keys to replace.
+        row.search_rowid = q::put_fts(&txn, &[(id, row.search_names.clone(), None)]).await?.pop().flatten();
         q::insert_patient(&txn, row.clone()).await?;
         q::insert_identifiers(&txn, identifiers).await?;
-        let rowid = q::put_search_keys(&txn, id, &keys, &row.search_names, None).await?;
-        q::set_search_rowid(&txn, id, rowid).await?;
+        q::insert_keys(&txn, keys.into_iter().map(|k| (k, id))).await?;
         q::insert_timeline(
             &txn,
             vec![timeline_row(id, "registered", format!("Registered as {}", row.mrn), ctx)],

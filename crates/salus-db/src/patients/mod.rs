@@ -62,24 +62,23 @@ const CHUNK: usize = 1000;
 
 /// Takes the next sequence number of `prefix` inside the caller's transaction.
 pub async fn next_mrn_sequence<C: ConnectionTrait>(conn: &C, prefix: &str) -> Result<i64, DbErr> {
-    mrn_sequence::Entity::insert(mrn_sequence::ActiveModel {
+    // One statement: the first MRN of a prefix creates its row, later ones bump it (the
+    // update takes the row's lock on PostgreSQL, so two instances take turns here).
+    let next = mrn_sequence::Entity::insert(mrn_sequence::ActiveModel {
         prefix: Set(prefix.to_owned()),
-        next_value: Set(1),
+        next_value: Set(2),
     })
-    .on_conflict_do_nothing()
-    .exec(conn)
+    .on_conflict(
+        OnConflict::column(mrn_sequence::Column::Prefix)
+            .value(
+                mrn_sequence::Column::NextValue,
+                Expr::col((mrn_sequence::Entity, mrn_sequence::Column::NextValue)).add(1),
+            )
+            .to_owned(),
+    )
+    .exec_with_returning(conn)
     .await?;
-    // The UPDATE takes the row's lock on PostgreSQL: two instances take turns here.
-    mrn_sequence::Entity::update_many()
-        .col_expr(mrn_sequence::Column::NextValue, Expr::col(mrn_sequence::Column::NextValue).add(1))
-        .filter(mrn_sequence::Column::Prefix.eq(prefix))
-        .exec(conn)
-        .await?;
-    let row = mrn_sequence::Entity::find_by_id(prefix.to_owned())
-        .one(conn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("mrn sequence".into()))?;
-    Ok(row.next_value - 1)
+    Ok(next.next_value - 1)
 }
 
 /// Moves every sequence to at least `value` (used by the bulk generator).

@@ -63,18 +63,7 @@ pub async fn put_fts<C: ConnectionTrait>(
         return Ok(vec![None; rows.len()]);
     }
     let sqlite = dialect.backend();
-    let next = conn
-        .query_one_raw(Statement::from_string(
-            sqlite,
-            // (max(rowid) would scan the whole FTS table; a descending rowid scan stops at one.)
-            "SELECT rowid AS m FROM patient_names_fts ORDER BY rowid DESC LIMIT 1",
-        ))
-        .await?
-        .map(|r| r.try_get::<i64>("", "m"))
-        .transpose()?
-        .unwrap_or(0);
     let mut out = Vec::with_capacity(rows.len());
-    let mut rowid = next;
     for (id, names, old) in rows {
         if let Some(old) = old {
             conn.execute_raw(Statement::from_sql_and_values(
@@ -88,14 +77,15 @@ pub async fn put_fts<C: ConnectionTrait>(
             out.push(None);
             continue;
         }
-        rowid += 1;
-        conn.execute_raw(Statement::from_sql_and_values(
-            sqlite,
-            "INSERT INTO patient_names_fts (rowid, names, patient_id) VALUES (?, ?, ?)",
-            [rowid.into(), names.clone().into(), (*id).into()],
-        ))
-        .await?;
-        out.push(Some(rowid));
+        // FTS5 numbers the row itself (one past its largest, read from its own b-tree).
+        let done = conn
+            .execute_raw(Statement::from_sql_and_values(
+                sqlite,
+                "INSERT INTO patient_names_fts (names, patient_id) VALUES (?, ?)",
+                [names.clone().into(), (*id).into()],
+            ))
+            .await?;
+        out.push(Some(i64::try_from(done.last_insert_id()).map_err(|e| DbErr::Custom(e.to_string()))?));
     }
     Ok(out)
 }

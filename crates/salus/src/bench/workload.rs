@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 7] = ["search", "chart", "read", "book", "checkin", "note", "prescribe"];
+pub const OPERATIONS: [&str; 8] =
+    ["search", "chart", "read", "register", "book", "checkin", "note", "prescribe"];
 
 /// A signed-in browser: its cookies and its anti-forgery token.
 #[derive(Clone)]
@@ -238,6 +239,7 @@ impl World {
             "search" => self.search(rng, keystroke).await,
             "chart" => self.chart(rng).await,
             "read" => self.read(rng).await,
+            "register" => self.register(rng).await,
             "book" => self.book(rng).await,
             "checkin" => self.check_in().await,
             "note" => self.note(rng).await,
@@ -283,6 +285,35 @@ impl World {
         let id = &self.patients[rng.random_range(0..self.patients.len())];
         let got = call(self.doctor().client.get(self.url(&format!("/api/v1/patients/{id}")))).await?;
         expect("read", got, StatusCode::OK).map(|_| Outcome::Done)
+    }
+
+    /// A new patient at the desk, the duplicate check on: a name, a birth date and a
+    /// phone; when the check finds look-alikes the clerk confirms and sends it again.
+    async fn register(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
+        let name = &self.names[rng.random_range(0..self.names.len())];
+        let (given, family) = name.rsplit_once(' ').unwrap_or((name.as_str(), "Doe"));
+        let born = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap_or_default()
+            + chrono::Duration::days(rng.random_range(0..29_000));
+        let mut body = json!({
+            "given_names": given, "family_name": family, "sex": if rng.random_bool(0.5) { "female" } else { "male" },
+            "birth_date": born.to_string(), "phone": format!("98{:08}", rng.random_range(0..100_000_000u32)),
+        });
+        let send = |body: &Value| {
+            self.desk
+                .client
+                .post(self.url("/api/v1/patients"))
+                .header("x-csrf-token", &self.desk.csrf)
+                .json(body)
+        };
+        match call(send(&body)).await? {
+            (StatusCode::CREATED, _) => Ok(Outcome::Done),
+            (StatusCode::CONFLICT, _) => {
+                body["not_a_duplicate"] = json!(true);
+                expect("register (confirmed)", call(send(&body)).await?, StatusCode::CREATED)?;
+                Ok(Outcome::Done)
+            }
+            other => expect("register", other, StatusCode::CREATED).map(|_| Outcome::Done),
+        }
     }
 
     /// A slot found in a department on a day, then booked.
