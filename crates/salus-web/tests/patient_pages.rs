@@ -179,6 +179,27 @@ db_test!(restricted_charts_patients_own_chart_merge_and_review, |t| {
     let (status, html) = get(&doctor, &t, &vip).await;
     assert_eq!(status, 403);
     assert!(html.contains("Break the glass") && !html.contains("Famous"), "{html}");
+    // The chart's sections are read beside the record; refused with it, none is recorded
+    // as read (once the glass is broken, they are).
+    let dr_b = t.app.identity().find_user_by_username(&salus_app::Ctx::operator(), "dr.b").await.unwrap();
+    let vip_id: uuid::Uuid = vip.trim_start_matches("/patients/").parse().unwrap();
+    let reads_of_vip = || async {
+        use salus_db::entity::audit_event;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        audit_event::Entity::find()
+            .filter(audit_event::Column::PatientId.eq(vip_id))
+            .filter(audit_event::Column::ActorId.eq(dr_b.id.as_uuid()))
+            .filter(audit_event::Column::Action.is_in([
+                "patient.read",
+                "patient.timeline_read",
+                "clinical.read",
+            ]))
+            .all(t.app.db.reader())
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(reads_of_vip().await, 0);
     let (status, _, html) =
         post(&t, &doctor, &format!("{vip}/break-glass"), &[("csrf_token", &csrf), ("reason", "hmm")]).await;
     assert_eq!(status, 422);
@@ -192,6 +213,7 @@ db_test!(restricted_charts_patients_own_chart_merge_and_review, |t| {
     .await;
     assert_eq!(status, 303);
     assert_eq!(get(&doctor, &t, &vip).await.0, 200);
+    assert!(reads_of_vip().await >= 3, "the record, its timeline and its clinical sections");
 
     // A patient's own account opens its own chart, and no other.
     let me = t.new_client();

@@ -214,16 +214,6 @@ async fn chart(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = patient_id(&id)?;
-    let p = match state.app.patients().patient(&ctx, id).await {
-        Ok(p) => p,
-        Err(AppError::BreakGlassRequired { may_break_glass }) => {
-            return Ok(render(
-                StatusCode::FORBIDDEN,
-                &BreakGlassPage { page, id, may_break_glass, error: None },
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
     // The patient's own account reads its signed notes, problems and medicines too.
     let own_record = user.roles.contains(&salus_core::Role::Patient) && user.patient_id == Some(id);
     let clinical = async {
@@ -234,12 +224,28 @@ async fn chart(
             Ok::<_, PageError>(None)
         }
     };
-    // The sections side by side: their reads overlap and their audit events share a commit.
-    let (timeline, type_names, clinical) = tokio::try_join!(
-        async { Ok(timeline_part(&state, &ctx, id, None, "").await?) },
-        types(&state),
-        clinical
-    )?;
+    // The record and the sections side by side: their reads overlap and their audit
+    // events share a commit. Each section checks access to the record itself, so one
+    // refused is refused whole; the record's answer says how (break the glass, not found).
+    let patients = state.app.patients();
+    let (record, sections) = tokio::join!(patients.patient(&ctx, id), async {
+        tokio::try_join!(
+            async { Ok(timeline_part(&state, &ctx, id, None, "").await?) },
+            types(&state),
+            clinical
+        )
+    });
+    let p = match record {
+        Ok(p) => p,
+        Err(AppError::BreakGlassRequired { may_break_glass }) => {
+            return Ok(render(
+                StatusCode::FORBIDDEN,
+                &BreakGlassPage { page, id, may_break_glass, error: None },
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (timeline, type_names, clinical) = sections?;
     Ok(render(
         StatusCode::OK,
         &ChartPage {
