@@ -40,9 +40,11 @@ impl FastReader {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(to_db_err)?;
         conn.busy_timeout(self.busy_timeout).map_err(to_db_err)?;
-        // The page cache of sqlx's readers: a search walks a hundred records' pages. (Not
-        // a memory map: the file grows with every checkpoint, and SQLite then unmaps and
-        // maps it again at the next read's start — measured slower than reading pages.)
+        // The page cache of sqlx's readers. It lasts only until another connection commits
+        // (in WAL mode SQLite then drops a reader's whole cache, and with reads audited
+        // something commits every millisecond), so it mostly serves one statement's
+        // repeated visits to the same index pages. Not a memory map: that same reset
+        // unmaps the file at the next read's start — measured slower than reading pages.
         conn.execute_batch(&format!("PRAGMA cache_size = -{};", crate::backend::SQLITE_CACHE_KIB))
             .map_err(to_db_err)?;
         Ok(conn)
