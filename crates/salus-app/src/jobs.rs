@@ -147,6 +147,13 @@ impl crate::Jobs<'_> {
                     .ok_or_else(|| AppError::Internal("no notification_id".into()))?;
                 self.notifications().send_notification(id, job.attempts).await
             }
+            crate::laboratory::results::ESCALATE_JOB => {
+                let id = payload["alert_id"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| AppError::Internal("no alert_id".into()))?;
+                self.laboratory().escalate_alert(id).await
+            }
             // Does nothing: the job benchmark measures the queue itself.
             "noop" => Ok(()),
             other => Err(AppError::Internal(format!("no handler for job kind {other}"))),

@@ -18,6 +18,7 @@ pub mod health;
 pub mod hospital;
 pub mod identity;
 pub mod jobs;
+pub mod laboratory;
 pub mod notifications;
 pub mod organisation;
 pub mod patients;
@@ -84,6 +85,11 @@ service!(
     /// immunizations, prescriptions, referrals, attachments.
     Clinical,
     clinical
+);
+service!(
+    /// The laboratory: catalog, orders, specimens, results, verification, critical values.
+    Laboratory,
+    laboratory
 );
 service!(
     /// Messages to patients: the outbox, its templates, reminders.
@@ -161,6 +167,8 @@ pub struct App {
     pub time_zone: chrono_tz::Tz,
     /// How messages to patients leave.
     pub notifications: notifications::NotificationSettings,
+    /// The laboratory's duplicate-order window and critical-result escalation time.
+    pub lab: laboratory::LabSettings,
     /// Where attachments are stored, content-addressed.
     pub files: files::FileStore,
     /// Where reads of patient data leave their audit events (group commit).
@@ -181,6 +189,7 @@ impl App {
             currency: Currency::default(),
             time_zone: chrono_tz::Asia::Kolkata,
             notifications: notifications::NotificationSettings::default(),
+            lab: laboratory::LabSettings::default(),
             files: files::FileStore::memory(),
             reads,
             sign_ins: Default::default(),

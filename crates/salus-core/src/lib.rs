@@ -53,6 +53,7 @@ pub mod clinical;
 pub mod id;
 pub mod identity;
 pub mod jobs;
+pub mod laboratory;
 pub mod notifications;
 pub mod organisation;
 pub mod page;

@@ -56,6 +56,7 @@ pub mod error;
 mod fast;
 pub mod identity;
 pub mod jobs;
+pub mod laboratory;
 pub mod merge;
 pub mod migration;
 pub mod notifications;

@@ -75,6 +75,7 @@ pub const REGISTRY: &[&[PatientLink]] = &[
     crate::scheduling::PATIENT_LINKS,
     crate::notifications::PATIENT_LINKS,
     crate::clinical::PATIENT_LINKS,
+    crate::laboratory::PATIENT_LINKS,
 ];
 
 /// All declared links, in registry order.

@@ -28,5 +28,11 @@ record! {
     schedule_template => salus_core::scheduling::ScheduleTemplate { id, doctor_id, department_id, weekday, start_time, end_time, slot_minutes, capacity, overbook, valid_from, valid_until, active, version, created_at, updated_at }
     schedule_exception => salus_core::scheduling::ScheduleException { id, doctor_id, date, kind, start_time, end_time, department_id, slot_minutes, capacity, reason, created_by, created_at }
     notification_template => salus_core::notifications::MessageTemplate { kind, channel, language, subject, body, updated_at, updated_by }
+    lab_test => salus_core::laboratory::LabTest { id, code, name, kind, loinc, section, specimen, container, unit, result_type, decimals, method, turnaround_minutes, service_code, formula, answers, delta_percent, active, version }
+    lab_reference_range => salus_core::laboratory::ReferenceRange { id, test_id, sex, age_from_days, age_to_days, low, high, critical_low, critical_high, valid_low, valid_high, source }
+    lab_order => salus_core::laboratory::LabOrder { id, patient_id, encounter_id, requisition_id, ordered_by, test_id, test_name, priority, clinical_info, status, cancel_reason, specimen_id, service_id, created_at, updated_at, version }
+    lab_specimen => salus_core::laboratory::Specimen { id, patient_id, accession, specimen, container, status, collected_by, collected_at, received_by, received_at, reject_reason, reject_note, version }
+    lab_result => salus_core::laboratory::LabResult { id, order_id, specimen_id, patient_id, test_id, analyte, loinc, revision, status, value_num, value_text, unit, decimals, flag, ref_low, ref_high, critical_low, critical_high, range_text, delta_percent, calculated, collected_at, entered_by, entered_at, verified_by, verified_at, amend_reason, superseded_at, reviewed_by, reviewed_at }
+    lab_critical_alert => salus_core::laboratory::CriticalAlert { id, result_id, patient_id, notify_user_id, summary, created_at, escalate_at, escalated_at, acknowledged_by, acknowledged_at, read_back }
     audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
 }

@@ -101,6 +101,16 @@ permissions! {
     ClinicalWrite = "clinical.write", "Write notes, diagnoses and prescriptions", [Doctor];
     /// Record vital signs, allergies and immunizations (triage).
     VitalsRecord = "vitals.record", "Record vital signs, allergies and immunizations", [Doctor | Nurse];
+
+    // Laboratory.
+    /// Order tests, acknowledge critical results, mark results reviewed.
+    LabOrder = "lab.order", "Order tests and acknowledge critical results", [Doctor];
+    /// Collect specimens and print their labels.
+    LabCollect = "lab.collect", "Collect specimens", [Nurse | LabTechnician];
+    /// The lab's worklist: receive or reject specimens, enter and correct results.
+    LabWork = "lab.work", "Receive specimens and enter results", [LabTechnician];
+    /// Verify results another technician entered, releasing them.
+    LabVerify = "lab.verify", "Verify results", [LabTechnician];
 }
 
 impl Permission {

@@ -22,6 +22,7 @@ mod m20261125_000013_directed_name_pairs;
 mod m20261129_000014_merged_clinical_rows;
 mod m20261129_000015_server_secrets;
 mod m20261129_000016_auth_revocations;
+mod m20261130_000017_laboratory;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000014_merged_clinical_rows::Migration),
             Box::new(m20261129_000015_server_secrets::Migration),
             Box::new(m20261129_000016_auth_revocations::Migration),
+            Box::new(m20261130_000017_laboratory::Migration),
         ]
     }
 }

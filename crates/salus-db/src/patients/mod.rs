@@ -133,6 +133,14 @@ pub async fn update_patient<C: ConnectionTrait>(
     Ok(res.rows_affected == 1)
 }
 
+/// The records with these ids (any order; unknown ids are skipped).
+pub async fn find_patients<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<patient::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    patient::Entity::find().filter(patient::Column::Id.is_in(ids.iter().copied())).all(conn).await
+}
+
 pub async fn find_patient<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<patient::Model>, DbErr> {
     patient::Entity::find_by_id(id).one(conn).await
 }

@@ -10,6 +10,7 @@
 
 mod clinical;
 mod extract;
+mod laboratory;
 mod me;
 mod openapi;
 mod operations;
@@ -42,7 +43,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "organisation", description = "Facilities, departments, specialisations, staff profiles and the price list"),
         (name = "scheduling", description = "Doctors' sessions, free slots, appointments and their statuses"),
         (name = "operations", description = "Background jobs, the notification outbox and message templates"),
-        (name = "clinical", description = "Encounters, vital signs, notes, diagnoses, allergies and immunizations")
+        (name = "clinical", description = "Encounters, vital signs, notes, diagnoses, allergies and immunizations"),
+        (name = "laboratory", description = "The test catalog, orders, specimens, results, verification and critical values")
     )
 )]
 struct ApiDoc;
@@ -66,6 +68,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     clinical::files::ROUTES,
     clinical::prescriptions::ROUTES,
     clinical::records::ROUTES,
+    laboratory::ROUTES,
 ];
 
 /// The API routes and the spec built from them.
@@ -87,6 +90,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(scheduling::routes())
         .merge(operations::routes())
         .merge(clinical::routes())
+        .merge(laboratory::routes())
         .split_for_parts();
     openapi::complete(&mut spec);
     (router, spec)
