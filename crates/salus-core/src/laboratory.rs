@@ -478,9 +478,9 @@ mod tests {
             band(RangeSex::Any, 6570, None, 12.0, 17.5),
             band(RangeSex::Female, 6570, None, 12.0, 15.5),
             band(RangeSex::Male, 6570, None, 13.5, 17.5),
-            band(RangeSex::Any, 0, 28, 14.0, 22.0),
-            band(RangeSex::Any, 28, 365, 9.5, 14.0),
-            band(RangeSex::Any, 365, 6570, 11.0, 15.5),
+            band(RangeSex::Any, 0, Some(28), 14.0, 22.0),
+            band(RangeSex::Any, 28, Some(365), 9.5, 14.0),
+            band(RangeSex::Any, 365, Some(6570), 11.0, 15.5),
         ]
     }
 

@@ -409,9 +409,9 @@ impl crate::Laboratory<'_> {
         ctx: &Ctx,
         id: Uuid,
     ) -> Result<(Specimen, super::LabPatient, Vec<String>), AppError> {
-        self.authorize_any(ctx, &[Permission::LabCollect, Permission::LabWork]).await?;
         let conn = self.db.reader();
         let s = q::find_specimen(conn, id).await?.ok_or(AppError::NotFound("specimen"))?;
+        self.authorize_any(ctx, &[Permission::LabCollect, Permission::LabWork]).await?;
         let p = self.lab_patient(ctx, PatientId::from_uuid(s.patient_id), Permission::PatientsRead).await?;
         let tests: Vec<String> =
             q::orders_of_specimen(conn, id).await?.into_iter().map(|o| o.test_name).collect();

@@ -34,9 +34,8 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/lab/tests/{id}", Access::Permission(Permission::OrganisationRead)),
     route("/api/v1/lab/worklist", Access::Permission(Permission::LabWork)),
     route("/api/v1/lab/inbox", Access::Permission(Permission::LabOrder)),
-    route("/api/v1/lab/critical-alerts", Access::SignedIn),
+    route("/api/v1/lab/critical-alerts", Access::Permission(Permission::LabWork)),
     route("/api/v1/patients/{id}/lab-orders", Access::SignedIn),
-    route("/api/v1/patients/{id}/lab-orders", Access::Permission(Permission::LabOrder)).post(),
     route("/api/v1/patients/{id}/lab-specimens", Access::Permission(Permission::LabCollect)).post(),
     route("/api/v1/patients/{id}/lab-results", Access::SignedIn),
     route("/api/v1/patients/{id}/lab-results/reviewed", Access::Permission(Permission::LabOrder)).post(),
@@ -569,7 +568,7 @@ async fn inbox(State(state): State<AppState>, ApiUser(_u, ctx): ApiUser) -> Resu
 /// Critical results and the time each took to be acknowledged
 #[utoipa::path(get, path = "/api/v1/lab/critical-alerts", tag = "laboratory",
     responses((status = 200, description = "The latest 500, newest first", body = Paged<CriticalAlertOut>),
-        (status = 403, description = "Neither the lab nor an auditor", body = Problem, content_type = "application/problem+json")))]
+        (status = 403, description = "Not the lab", body = Problem, content_type = "application/problem+json")))]
 async fn critical_alerts(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
