@@ -450,6 +450,73 @@ pub struct CriticalAlert {
     pub read_back: Option<String>,
 }
 
+/// One analyte's line of a cumulative results table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CumulativeRow {
+    pub analyte: String,
+    pub unit: String,
+    /// The newest range text, for the reader's eye.
+    pub range_text: String,
+    /// One cell per column: the value and its flag, if measured then.
+    pub cells: Vec<Option<(String, Option<Flag>, bool)>>,
+    /// The numeric values oldest first, as SVG polyline points in a 100 × 24 box.
+    pub trend: String,
+}
+
+/// A patient's results as a table: analytes down, collection times across (newest first,
+/// at most `columns`), each cell the value, its flag and whether it was corrected.
+pub fn cumulative(results: &[LabResult], columns: usize) -> (Vec<DateTime<Utc>>, Vec<CumulativeRow>) {
+    let mut times: Vec<DateTime<Utc>> = results.iter().map(|r| r.collected_at).collect();
+    times.sort_by(|a, b| b.cmp(a));
+    times.dedup();
+    times.truncate(columns);
+    let mut tests: Vec<(String, Uuid)> = results.iter().map(|r| (r.analyte.clone(), r.test_id)).collect();
+    tests.sort();
+    tests.dedup();
+    let rows = tests
+        .into_iter()
+        .map(|(analyte, test)| {
+            let mine: Vec<&LabResult> = results.iter().filter(|r| r.test_id == test).collect();
+            let cells = times
+                .iter()
+                .map(|t| {
+                    mine.iter()
+                        .find(|r| r.collected_at == *t)
+                        .map(|r| (r.value(), r.flag, r.status == ResultStatus::Corrected))
+                })
+                .collect();
+            let mut points: Vec<(DateTime<Utc>, f64)> =
+                mine.iter().filter_map(|r| r.value_num.map(|v| (r.collected_at, v))).collect();
+            points.sort_by_key(|p| p.0);
+            let newest = mine.iter().max_by_key(|r| r.collected_at);
+            CumulativeRow {
+                analyte,
+                unit: newest.and_then(|r| r.unit.clone()).unwrap_or_default(),
+                range_text: newest.and_then(|r| r.range_text.clone()).unwrap_or_default(),
+                cells,
+                trend: trend_points(&points),
+            }
+        })
+        .collect();
+    (times, rows)
+}
+
+/// Points for a sparkline: x spread evenly, y scaled to the values' span (empty below two).
+fn trend_points(points: &[(DateTime<Utc>, f64)]) -> String {
+    if points.len() < 2 {
+        return String::new();
+    }
+    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = 100.0 / (points.len() - 1) as f64;
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{:.1},{:.1}", i as f64 * step, 22.0 - (p.1 - lo) / span * 20.0))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -572,5 +639,62 @@ mod tests {
         let birth = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z").unwrap().with_timezone(&Utc);
         assert_eq!(age_in_days(birth, at), 3);
+    }
+
+    #[test]
+    fn the_cumulative_table_puts_each_value_under_its_collection() {
+        let at = |h: i64| DateTime::<Utc>::from_timestamp(1_790_000_000 + h * 3600, 0).unwrap();
+        let k = Uuid::from_u128(1);
+        let na = Uuid::from_u128(2);
+        let result = |test: Uuid, name: &str, h: i64, v: f64, flag: Option<Flag>| LabResult {
+            id: Uuid::now_v7(),
+            order_id: Uuid::nil(),
+            specimen_id: Uuid::nil(),
+            patient_id: Uuid::nil(),
+            test_id: test,
+            analyte: name.into(),
+            loinc: None,
+            revision: 1,
+            status: ResultStatus::Final,
+            value_num: Some(v),
+            value_text: None,
+            unit: Some("mmol/L".into()),
+            decimals: 1,
+            flag,
+            ref_low: None,
+            ref_high: None,
+            critical_low: None,
+            critical_high: None,
+            range_text: Some("3.5–5.1".into()),
+            delta_percent: None,
+            calculated: false,
+            collected_at: at(h),
+            entered_by: Uuid::nil(),
+            entered_at: at(h),
+            verified_by: None,
+            verified_at: None,
+            amend_reason: None,
+            superseded_at: None,
+            reviewed_by: None,
+            reviewed_at: None,
+        };
+        let rows = vec![
+            result(k, "Potassium", 0, 4.0, None),
+            result(k, "Potassium", 24, 6.8, Some(Flag::CriticalHigh)),
+            result(na, "Sodium", 24, 140.0, None),
+        ];
+        let (times, table) = cumulative(&rows, 10);
+        assert_eq!(times, vec![at(24), at(0)], "newest first");
+        assert_eq!(table[0].analyte, "Potassium");
+        assert_eq!(table[0].cells[0], Some(("6.8".into(), Some(Flag::CriticalHigh), false)));
+        assert_eq!(table[0].cells[1], Some(("4.0".into(), None, false)));
+        assert_eq!(
+            table[1].cells,
+            vec![Some(("140.0".into(), None, false)), None],
+            "no sodium the first day"
+        );
+        assert_eq!(table[0].trend, "0.0,22.0 100.0,2.0", "rising: low to high");
+        assert_eq!(table[1].trend, "", "one value draws no line");
+        assert_eq!(cumulative(&rows, 1).0.len(), 1);
     }
 }

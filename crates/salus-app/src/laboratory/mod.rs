@@ -310,14 +310,19 @@ impl crate::Laboratory<'_> {
         })
     }
 
-    /// A patient's orders, newest first (clinicians; the lab).
-    pub async fn orders_of(&self, ctx: &Ctx, patient: PatientId) -> Result<Vec<LabOrder>, AppError> {
+    /// A patient (as the lab names them) and their orders, newest first (clinicians; the
+    /// lab; a patient's own account sees its released ones).
+    pub async fn orders_of(
+        &self,
+        ctx: &Ctx,
+        patient: PatientId,
+    ) -> Result<(LabPatient, Vec<LabOrder>), AppError> {
         let permission = if ctx.actor.require(Permission::LabWork).is_ok() {
             Permission::LabWork
         } else {
             Permission::ClinicalRead
         };
-        self.lab_patient(ctx, patient, permission).await?;
+        let p = self.lab_patient(ctx, patient, permission).await?;
         let mut rows = q::orders_of(self.db.reader(), patient.as_uuid(), 500).await?;
         if crate::Clinical::reads_as_patient(ctx) {
             rows.retain(|o| o.status == OrderStatus::Verified);
@@ -325,7 +330,7 @@ impl crate::Laboratory<'_> {
         let event = crate::audit::Event::new("lab.read", "lab_orders", Some(patient.to_string()))
             .patient(patient.as_uuid());
         self.reads.record(vec![crate::audit::row(ctx, event)]).await?;
-        Ok(crate::records(rows))
+        Ok((LabPatient::from(&p), crate::records(rows)))
     }
 
     /// A patient's released results, newest first — the cumulative table and the trends

@@ -589,7 +589,7 @@ async fn list_orders(
     ApiUser(_u, ctx): ApiUser,
     Path(raw): Path<String>,
 ) -> Result<Json<Paged<LabOrderOut>>, ApiError> {
-    let rows = state.app.laboratory().orders_of(&ctx, id::<PatientId>(&raw, "patient")?).await?;
+    let (_, rows) = state.app.laboratory().orders_of(&ctx, id::<PatientId>(&raw, "patient")?).await?;
     Ok(Json(Paged::new(rows.into_iter().map(LabOrderOut::from).collect(), None::<String>)))
 }
 

@@ -59,6 +59,7 @@ pub const MENUS: &[&[Entry]] = &[
     super::patients::MENU,
     super::appointments::MENU,
     super::organisation::MENU,
+    super::laboratory::MENU,
     super::clinical_catalog::MENU,
     super::operations::MENU,
     super::users::MENU,
@@ -107,6 +108,8 @@ mod tests {
         assert!(listed(Role::Receptionist).contains(&"/appointments"));
         assert!(listed(Role::Receptionist).contains(&"/patients/new"));
         assert!(listed(Role::Nurse).contains(&"/patients"));
+        assert!(listed(Role::LabTechnician).contains(&"/lab"), "{:?}", listed(Role::LabTechnician));
+        assert!(listed(Role::Doctor).contains(&"/lab/inbox"));
         assert!(!listed(Role::Receptionist).contains(&"/admin/users"));
         assert!(listed(Role::Patient).is_empty(), "a patient's links come from its own record");
     }

@@ -10,6 +10,7 @@ mod break_glass;
 mod clinical;
 mod clinical_catalog;
 mod home;
+mod laboratory;
 pub mod menu;
 mod operations;
 mod organisation;
@@ -49,6 +50,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     operations::ROUTES,
     clinical::ROUTES,
     clinical_catalog::ROUTES,
+    laboratory::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {
@@ -66,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .merge(operations::router())
         .merge(clinical::router())
         .merge(clinical_catalog::router())
+        .merge(laboratory::router())
 }
 
 pub async fn not_found() -> Response {
