@@ -239,6 +239,20 @@ pub fn show(value: f64, decimals: i32) -> String {
     format!("{value:.prec$}", prec = usize::try_from(decimals.clamp(0, 4)).unwrap_or(0))
 }
 
+/// A UCUM unit as a reader writes it: "10*3/uL" is "×10³/µL", "mL/min/{1.73_m2}" is
+/// "mL/min/1.73 m²"; annotations in braces lose their braces.
+pub fn unit_label(ucum: &str) -> String {
+    let mut s = ucum
+        .replace("10*3", "×10³")
+        .replace("10*6", "×10⁶")
+        .replace("10*9", "×10⁹")
+        .replace("uL", "µL")
+        .replace("{1.73_m2}", "1.73 m²")
+        .replace("/[HPF]", "/HPF");
+    s.retain(|c| c != '{' && c != '}' && c != '[' && c != ']');
+    s
+}
+
 /// The analytes computed from others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Formula {
@@ -343,6 +357,11 @@ pub struct LabTest {
 }
 
 impl LabTest {
+    /// The unit as a reader writes it (empty for none).
+    pub fn unit_text(&self) -> String {
+        self.unit.as_deref().map(unit_label).unwrap_or_default()
+    }
+
     /// The coded answers, the normal one first.
     pub fn answer_list(&self) -> Vec<&str> {
         self.answers.as_deref().map(|a| a.split('|').collect()).unwrap_or_default()
@@ -424,6 +443,11 @@ pub struct LabResult {
 }
 
 impl LabResult {
+    /// The unit as a reader writes it (empty for none).
+    pub fn unit_text(&self) -> String {
+        self.unit.as_deref().map(unit_label).unwrap_or_default()
+    }
+
     /// The value as a report prints it.
     pub fn value(&self) -> String {
         match (self.value_num, &self.value_text) {
@@ -491,7 +515,7 @@ pub fn cumulative(results: &[LabResult], columns: usize) -> (Vec<DateTime<Utc>>,
             let newest = mine.iter().max_by_key(|r| r.collected_at);
             CumulativeRow {
                 analyte,
-                unit: newest.and_then(|r| r.unit.clone()).unwrap_or_default(),
+                unit: newest.and_then(|r| r.unit.as_deref()).map(unit_label).unwrap_or_default(),
                 range_text: newest.and_then(|r| r.range_text.clone()).unwrap_or_default(),
                 cells,
                 trend: trend_points(&points),
@@ -628,6 +652,15 @@ mod tests {
             Formula::parse("ldl_friedewald").unwrap().compute(&[180.0, 40.0, 100.0], Sex::Male, 0),
             Some(120.0)
         );
+    }
+
+    #[test]
+    fn units_as_a_reader_writes_them() {
+        assert_eq!(unit_label("10*3/uL"), "×10³/µL");
+        assert_eq!(unit_label("mL/min/{1.73_m2}"), "mL/min/1.73 m²");
+        assert_eq!(unit_label("{INR}"), "INR");
+        assert_eq!(unit_label("/[HPF]"), "/HPF");
+        assert_eq!(unit_label("mmol/L"), "mmol/L");
     }
 
     #[test]

@@ -109,6 +109,19 @@ db_test!(the_laboratory_through_its_pages, |t| {
     post_form(&t, &w.doc, &format!("/lab/alerts/{alert}/acknowledge"), &[("read_back", "K 6.9")]).await;
     let inbox = html(&t, &w.doc, "/lab/inbox").await;
     assert!(inbox.contains("Acknowledged") && !inbox.contains("escalated:"), "{inbox}");
+    // New results by order line, the abnormal ones named, until marked reviewed.
+    assert!(inbox.contains("Potassium 6.9 mmol/L") && inbox.contains("(+3 normal)"), "{inbox}");
+    let form = inbox.find("/lab/reviewed").unwrap();
+    let ids: Vec<(&str, String)> = inbox[form..]
+        .split("name=\"result_ids\" value=\"")
+        .skip(1)
+        .take(4)
+        .map(|s| ("result_ids", s.split('"').next().unwrap().to_owned()))
+        .collect();
+    let mut fields: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fields.push(("back", "/lab/inbox"));
+    post_form(&t, &w.doc, &format!("{lab_page}/reviewed"), &fields).await;
+    assert!(html(&t, &w.doc, "/lab/inbox").await.contains("Nothing new."), "reviewed");
 
     // The cumulative table on the patient's laboratory page.
     let page = html(&t, &w.doc, &lab_page).await;

@@ -114,6 +114,11 @@ db_test!(an_order_comes_back_verified_by_a_second_person_with_a_critical_value_a
     let unknown = uuid::Uuid::now_v7();
     let (status, e) = send(&t, &w.doc, "POST", &path, Some(json!({"test_ids": [unknown]})), None).await;
     assert_eq!(status, 422, "{e}");
+    // eGFR is calculated from creatinine, never ordered (nor typed) on its own.
+    let egfr = test_id(&t, &w.doc, "EGFR").await;
+    let (status, e) = send(&t, &w.doc, "POST", &path, Some(json!({"test_ids": [egfr]})), None).await;
+    assert_eq!(status, 422, "{e}");
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("is calculated"), "{e}");
     let (status, _) = send(
         &t,
         &w.doc,

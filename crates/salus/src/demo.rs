@@ -17,12 +17,14 @@ use crate::config::Config;
 use crate::run::{init_logging, open_app};
 
 /// Username, display name and role of each demo account.
-pub const DEMO_USERS: [(&str, &str, Role); 8] = [
+pub const DEMO_USERS: [(&str, &str, Role); 9] = [
     ("admin", "Asha Menon", Role::Admin),
     ("dr.rao", "Dr Priya Rao", Role::Doctor),
     ("nurse.amina", "Amina Yusuf", Role::Nurse),
     ("reception.kofi", "Kofi Mensah", Role::Receptionist),
     ("lab.mei", "Mei Lin", Role::LabTechnician),
+    // A second technician: results are verified by someone other than who entered them.
+    ("lab.arjun", "Arjun Nair", Role::LabTechnician),
     ("pharm.omar", "Omar Haddad", Role::Pharmacist),
     ("billing.sara", "Sara Novak", Role::Billing),
     ("patient.ravi", "Ravi Kumar", Role::Patient),
@@ -49,6 +51,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     ensure_demo_organisation(app).await?;
     ensure_demo_schedule(app).await?;
     ensure_demo_clinical(app).await?;
+    crate::demo_lab::ensure_demo_lab(app).await?;
     ensure_demo_today(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
@@ -226,6 +229,7 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
         ),
         ("reception.kofi", "Front office executive", "", "", "", "FRONT", "", ""),
         ("lab.mei", "Laboratory technologist", "BSc MLT", "", "", "LAB", "", ""),
+        ("lab.arjun", "Laboratory technologist", "MSc Medical Biochemistry", "", "", "LAB", "", ""),
         ("pharm.omar", "Pharmacist", "BPharm", "Tamil Nadu Pharmacy Council", "TNPC-31877", "PHARM", "", ""),
         ("billing.sara", "Billing executive", "", "", "", "FRONT", "", ""),
     ];
@@ -393,7 +397,7 @@ async fn ensure_demo_today(app: &App) -> anyhow::Result<()> {
 }
 
 /// A signed-in staff member's context for the demo's use cases.
-async fn staff_ctx(app: &App, username: &str, role: Role) -> anyhow::Result<Ctx> {
+pub(crate) async fn staff_ctx(app: &App, username: &str, role: Role) -> anyhow::Result<Ctx> {
     use salus_app::identity::{Actor, ClientInfo, CurrentUser};
     let u = app.identity().find_user_by_username(&Ctx::operator(), username).await?;
     let user = CurrentUser {

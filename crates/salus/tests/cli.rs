@@ -173,10 +173,14 @@ fn demo_twice_is_idempotent() {
     assert!(lines.iter().any(|l| l.contains("already exist")), "{lines:?}");
     assert!(!lines.iter().any(|l| l.starts_with("Demo organisation")), "made once: {lines:?}");
     assert!(!lines.iter().any(|l| l.starts_with("Demo today")), "today already lives: {lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("Demo laboratory")),
+        "the lab's morning is made once: {lines:?}"
+    );
     assert!(!lines.iter().any(|l| l.trim_start().starts_with("doctor ")), "no new passwords: {lines:?}");
     stop(second);
     let list = stdout(&run(dir.path(), &["user", "list"]));
-    assert_eq!(list.lines().count(), 9, "a header and eight demo users: {list}");
+    assert_eq!(list.lines().count(), 10, "a header and nine demo users: {list}");
 }
 
 #[test]

@@ -61,6 +61,11 @@ impl crate::Laboratory<'_> {
         let tests = if ids.is_empty() { Vec::new() } else { q::tests_by_ids(conn, &ids).await? };
         if tests.len() != ids.len() || tests.iter().any(|t| !t.active) {
             errors.push(FieldError::new("test_ids", "choose tests from the catalog"));
+        } else if let Some(t) = tests.iter().find(|t| t.formula.is_some()) {
+            errors.push(FieldError::new(
+                "test_ids",
+                format!("{} is calculated: order what it is calculated from", t.name),
+            ));
         }
         let info = parse_optional_label(&input.clinical_info, "clinical_info", 500)
             .map_err(|e| errors.push(e))

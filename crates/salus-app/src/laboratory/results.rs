@@ -44,6 +44,8 @@ fn refuse(test: &lab_test::Model, message: impl std::fmt::Display) -> salus_core
 pub struct Inbox {
     pub alerts: Vec<(CriticalAlert, LabPatient)>,
     pub results: Vec<(lab::LabResult, LabPatient)>,
+    /// The test ordered on each order line the results belong to.
+    pub orders: Vec<(Uuid, String)>,
 }
 
 impl crate::Laboratory<'_> {
@@ -338,7 +340,7 @@ impl crate::Laboratory<'_> {
                     "{} {} {} ({}) — {} {}",
                     r.analyte,
                     lab::show(r.value_num.unwrap_or_default(), r.decimals),
-                    r.unit.as_deref().unwrap_or(""),
+                    r.unit.as_deref().map(lab::unit_label).unwrap_or_default(),
                     r.flag.map(Flag::as_str).unwrap_or(""),
                     p.mrn,
                     crate::patients::display_name(&p.given_names, &p.family_name),
@@ -453,8 +455,13 @@ impl crate::Laboratory<'_> {
             alerts.iter().map(|a| a.patient_id).chain(results.iter().map(|r| r.patient_id)).collect();
         ids.sort();
         ids.dedup();
-        let patients: HashMap<Uuid, patient::Model> =
-            salus_db::patients::find_patients(conn, &ids).await?.into_iter().map(|p| (p.id, p)).collect();
+        let mut order_ids: Vec<Uuid> = results.iter().map(|r| r.order_id).collect();
+        order_ids.sort();
+        order_ids.dedup();
+        let (patients, orders) = tokio::try_join!(salus_db::patients::find_patients(conn, &ids), async {
+            if order_ids.is_empty() { Ok(Vec::new()) } else { q::orders_by_ids(conn, &order_ids).await }
+        })?;
+        let patients: HashMap<Uuid, patient::Model> = patients.into_iter().map(|p| (p.id, p)).collect();
         let who = |id: &Uuid| patients.get(id).map(LabPatient::from);
         let events = ids
             .iter()
@@ -474,6 +481,7 @@ impl crate::Laboratory<'_> {
                 .filter_map(|r| Some((who(&r.patient_id)?, r)))
                 .map(|(p, r)| (r.into(), p))
                 .collect(),
+            orders: orders.into_iter().map(|o| (o.id, o.test_name)).collect(),
         })
     }
 

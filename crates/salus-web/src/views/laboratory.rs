@@ -70,7 +70,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn not_found(what: &str) -> PageError {
-    PageError::new(StatusCode::NOT_FOUND, &format!("There is no such {what}."))
+    PageError::new(StatusCode::NOT_FOUND, format!("There is no such {what}."))
 }
 
 /// The worklist's tabs: (status, label).
@@ -452,9 +452,13 @@ impl PatientLabPage {
     fn waiting(&self) -> Vec<&LabOrder> {
         self.orders.iter().filter(|o| o.status == OrderStatus::Ordered).collect()
     }
+    fn panels(&self) -> Vec<&LabTest> {
+        self.catalog.iter().filter(|t| t.kind == TestKind::Panel).collect()
+    }
+    /// Single tests by bench (calculated ones are not ordered on their own).
     fn sections(&self) -> Vec<(String, Vec<&LabTest>)> {
         let mut out: Vec<(String, Vec<&LabTest>)> = Vec::new();
-        for t in &self.catalog {
+        for t in self.catalog.iter().filter(|t| t.kind == TestKind::Analyte && t.formula.is_none()) {
             match out.iter_mut().find(|(s, _)| *s == t.section) {
                 Some((_, list)) => list.push(t),
                 None => out.push((t.section.clone(), vec![t])),
@@ -523,7 +527,12 @@ async fn patient_lab_action(
         f.iter().filter(|(k, _)| k == name).filter_map(|(_, v)| v.parse().ok()).collect()
     };
     let lab = state.app.laboratory();
-    let back = format!("/patients/{patient}/lab");
+    // The inbox's "Reviewed" returns to the inbox; the rest to the patient's page.
+    let back = if field("back") == "/lab/inbox" {
+        "/lab/inbox".to_owned()
+    } else {
+        format!("/patients/{patient}/lab")
+    };
     let outcome = match action.as_str() {
         "order" => {
             let input = salus_app::laboratory::orders::NewOrder {
@@ -570,11 +579,57 @@ struct InboxPage {
     page: PageCtx,
     alerts: Vec<(CriticalAlert, salus_app::laboratory::LabPatient)>,
     results: Vec<(LabResult, salus_app::laboratory::LabPatient)>,
+    orders: Vec<(Uuid, String)>,
+}
+
+/// One order line's new results in the doctor's inbox.
+struct InboxGroup<'a> {
+    order_id: Uuid,
+    test: &'a str,
+    patient: &'a salus_app::laboratory::LabPatient,
+    released: Option<DateTime<Utc>>,
+    /// "Potassium 6.8 mmol/L HH", the abnormal ones.
+    abnormal: Vec<(String, Option<Flag>)>,
+    normal: usize,
+    ids: Vec<Uuid>,
 }
 
 impl InboxPage {
     fn flag_class(&self, f: &Option<Flag>) -> &'static str {
         flag_class(f)
+    }
+
+    /// The new results by order line, newest release first.
+    fn groups(&self) -> Vec<InboxGroup<'_>> {
+        let mut out: Vec<InboxGroup<'_>> = Vec::new();
+        for (r, p) in &self.results {
+            let i = match out.iter().position(|g| g.order_id == r.order_id) {
+                Some(i) => i,
+                None => {
+                    let test =
+                        self.orders.iter().find(|(o, _)| *o == r.order_id).map_or("", |(_, n)| n.as_str());
+                    let group = InboxGroup {
+                        order_id: r.order_id,
+                        test,
+                        patient: p,
+                        released: r.verified_at,
+                        abnormal: Vec::new(),
+                        normal: 0,
+                        ids: Vec::new(),
+                    };
+                    out.push(group);
+                    out.len() - 1
+                }
+            };
+            let g = &mut out[i];
+            g.ids.push(r.id);
+            if r.flag.is_some() {
+                g.abnormal.push((format!("{} {} {}", r.analyte, r.value(), r.unit_text()), r.flag));
+            } else {
+                g.normal += 1;
+            }
+        }
+        out
     }
 }
 
@@ -586,7 +641,7 @@ async fn inbox_page(
     let i = state.app.laboratory().inbox(&ctx).await?;
     Ok(render(
         StatusCode::OK,
-        &InboxPage { tz: state.app.time_zone, page, alerts: i.alerts, results: i.results },
+        &InboxPage { tz: state.app.time_zone, page, alerts: i.alerts, results: i.results, orders: i.orders },
     ))
 }
 
