@@ -130,4 +130,17 @@ db_test!(the_laboratory_through_its_pages, |t| {
         "flagged in the table"
     );
     assert!(html(&t, &w.doc, &format!("/patients/{p}")).await.contains(&lab_page), "the chart links it");
+
+    // The patient's own account: the released results, a link from home, no order form.
+    let me = patient_account(&t, &w).await;
+    assert!(html(&t, &me, "/").await.contains(&lab_page), "My lab results on the patient's home page");
+    let mine = html(&t, &me, &lab_page).await;
+    assert!(
+        mine.contains("Potassium") && !mine.contains("Order tests") && !mine.contains("Collect now"),
+        "{mine}"
+    );
+    assert_eq!(
+        me.client.get(t.url(&format!("/patients/{}/lab", w.other_patient))).send().await.unwrap().status(),
+        404
+    );
 });

@@ -652,6 +652,8 @@ pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Resu
     if let Some(busy) = report.busy_patient {
         println!("busy patient {busy}: {} encounters", spec.busy_encounters);
     }
-    println!("accounts bench.admin, bench.desk, bench.nurse, bench.doctor001… share the password given");
+    println!(
+        "accounts bench.admin, bench.desk, bench.nurse, bench.lab1, bench.lab2, bench.doctor001… share the password given"
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -78,6 +78,25 @@ fn smoke(database: Vec<String>) {
     let md = std::fs::read_to_string(d.join("report.md")).unwrap();
     assert!(md.contains("| chart |") && md.contains("ceiling") && md.contains("peak RSS"), "{md}");
     assert_eq!(md.trim(), stdout.trim(), "the table printed is the table written");
+
+    // The laboratory's operations: ordered, collected and received; the worklist; results
+    // entered by one technician and verified by the other; a patient's results read.
+    let mut lab = bench.to_vec();
+    lab.extend(["--only", "order=2,worklist,enter,verify,results"]);
+    let at = lab.iter().position(|a| *a == "report").unwrap();
+    lab[at] = "lab-report";
+    let o = salus(d, &database, &lab);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "lab bench: {stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("lab-report.json")).unwrap()).unwrap();
+    assert_eq!(report["errors"], 0, "{report:#}");
+    let ops = report["operations"].as_array().unwrap();
+    for op in ["order", "worklist", "enter", "verify", "results"] {
+        let o =
+            ops.iter().find(|o| o["operation"] == op).unwrap_or_else(|| panic!("{op} missing: {report:#}"));
+        assert!(o["count"].as_u64().unwrap() > 0, "{op} ran: {o}");
+    }
 }
 
 #[test]

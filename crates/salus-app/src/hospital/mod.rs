@@ -242,6 +242,7 @@ impl App {
     }
 
     /// The departments, the accounts (`bench.admin`, `bench.desk`, `bench.nurse`,
+    /// `bench.lab1`, `bench.lab2`,
     /// `bench.doctorNNN`) and the doctors' weekly sessions (every day, 08:00 to 20:00 in
     /// 15-minute slots); found rather than made when an earlier run made them.
     async fn generated_staff(
@@ -323,6 +324,9 @@ impl App {
             ("bench.admin", "Bench Administrator", Role::Admin),
             ("bench.desk", "Bench Reception", Role::Receptionist),
             ("bench.nurse", "Bench Nurse", Role::Nurse),
+            // Two technicians: one enters, the other verifies.
+            ("bench.lab1", "Bench Technician 1", Role::LabTechnician),
+            ("bench.lab2", "Bench Technician 2", Role::LabTechnician),
         ] {
             salus_db::identity::insert_user(
                 &txn,

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::clinical::{ReasonIn, id};
 use crate::AppState;
-use crate::api::openapi::coded;
+use crate::api::openapi::{coded, coded_or_null};
 use crate::api::{ApiJson, ApiQuery, ApiUser, Paged};
 use crate::error::{ApiError, Problem};
 
@@ -91,7 +91,7 @@ pub struct LabTestOut {
     pub container: String,
     /// UCUM unit of a numeric result.
     pub unit: Option<String>,
-    #[schema(schema_with = coded::<ResultType>)]
+    #[schema(schema_with = coded_or_null::<ResultType>)]
     pub result_type: Option<ResultType>,
     pub decimals: i32,
     pub method: Option<String>,
@@ -245,7 +245,7 @@ pub struct SpecimenOut {
     pub collected_at: DateTime<Utc>,
     pub received_by: Option<Uuid>,
     pub received_at: Option<DateTime<Utc>>,
-    #[schema(schema_with = coded::<RejectReason>)]
+    #[schema(schema_with = coded_or_null::<RejectReason>)]
     pub reject_reason: Option<RejectReason>,
     pub reject_note: Option<String>,
     pub version: i32,
@@ -293,7 +293,7 @@ pub struct LabResultOut {
     pub value: String,
     pub unit: Option<String>,
     /// LL, L, H, HH or A (abnormal coded answer).
-    #[schema(schema_with = coded::<Flag>)]
+    #[schema(schema_with = coded_or_null::<Flag>)]
     pub flag: Option<Flag>,
     pub ref_low: Option<f64>,
     pub ref_high: Option<f64>,

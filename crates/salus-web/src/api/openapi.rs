@@ -25,6 +25,16 @@ pub fn coded<T: salus_core::Coded>() -> utoipa::openapi::Object {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::codes())).build()
 }
 
+/// An optional coded value: one of its spellings, or null.
+pub fn coded_or_null<T: salus_core::Coded>() -> utoipa::openapi::Object {
+    let mut values: Vec<serde_json::Value> = T::codes().into_iter().map(Into::into).collect();
+    values.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
+        .build()
+}
+
 /// A list of coded values, at least one.
 pub fn coded_list<T: salus_core::Coded>() -> utoipa::openapi::Array {
     utoipa::openapi::schema::ArrayBuilder::new().items(coded::<T>()).min_items(Some(1)).build()

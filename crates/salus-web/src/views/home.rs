@@ -50,6 +50,11 @@ fn tasks(role: Role, user: &CurrentUser) -> Vec<Task> {
                     href: format!("/patients/{id}#medicines-heading"),
                     what: "Signed notes of your visits and what was prescribed",
                 });
+                tasks.push(Task {
+                    label: "My lab results",
+                    href: format!("/patients/{id}/lab"),
+                    what: "Your verified laboratory results, with their reference ranges and trends",
+                });
             }
             None => tasks.push(Task {
                 label: "Link your record",

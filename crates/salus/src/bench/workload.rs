@@ -13,8 +13,32 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 8] =
-    ["search", "chart", "read", "register", "book", "checkin", "note", "prescribe"];
+pub const OPERATIONS: [&str; 13] = [
+    "search",
+    "chart",
+    "read",
+    "register",
+    "book",
+    "checkin",
+    "note",
+    "prescribe",
+    "order",
+    "worklist",
+    "enter",
+    "verify",
+    "results",
+];
+
+/// The values the bench's technician types for a renal panel, by analyte code.
+const RENAL_VALUES: &[(&str, &str)] = &[
+    ("UREA", "31"),
+    ("CREAT", "1.1"),
+    ("NA", "138"),
+    ("K", "4.4"),
+    ("CL", "101"),
+    ("HCO3", "24"),
+    ("URIC", "5.6"),
+];
 
 /// A signed-in browser: its cookies and its anti-forgery token.
 #[derive(Clone)]
@@ -69,6 +93,23 @@ pub struct World {
     /// Booking days ahead are spread over this many days.
     pub days: i64,
     next: AtomicUsize,
+    /// The laboratory's people (a nurse collects, one technician enters, the other
+    /// verifies), when the database has them, and the renal panel's id.
+    lab: Option<Lab>,
+}
+
+/// The laboratory side of the bench: who works it, and the order lines at each stage.
+pub struct Lab {
+    nurse: Session,
+    enters: Session,
+    verifies: Session,
+    renal: String,
+    /// Order lines in the lab, waiting for results.
+    received: Mutex<Vec<String>>,
+    /// Order lines with results, waiting for verification.
+    entered: Mutex<Vec<String>>,
+    /// Patients with released results.
+    released: Mutex<Vec<String>>,
 }
 
 /// How an operation ended.
@@ -206,7 +247,40 @@ impl World {
         if departments.is_empty() || medicines.is_empty() {
             bail!("the database has no departments or no medicines: generate it first (salus generate)");
         }
+        // The lab's accounts exist in databases generated since the laboratory came.
+        let lab = match (
+            sign_in(base, "bench.nurse", password).await,
+            sign_in(base, "bench.lab1", password).await,
+            sign_in(base, "bench.lab2", password).await,
+        ) {
+            (Ok(nurse), Ok(enters), Ok(verifies)) => {
+                let tests = expect(
+                    "lab tests",
+                    call(enters.client.get(format!("{base}/api/v1/lab/tests"))).await?,
+                    StatusCode::OK,
+                )?;
+                let renal = tests["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|t| t["code"] == json!("RENAL"))
+                    .and_then(|t| t["id"].as_str())
+                    .context("the catalog has no renal panel")?
+                    .to_owned();
+                Some(Lab {
+                    nurse,
+                    enters,
+                    verifies,
+                    renal,
+                    received: Mutex::new(Vec::new()),
+                    entered: Mutex::new(Vec::new()),
+                    released: Mutex::new(Vec::new()),
+                })
+            }
+            _ => None,
+        };
         Ok(World {
+            lab,
             base: base.to_owned(),
             desk,
             doctors: signed,
@@ -244,6 +318,11 @@ impl World {
             "checkin" => self.check_in().await,
             "note" => self.note(rng).await,
             "prescribe" => self.prescribe(rng).await,
+            "order" => self.lab_order(rng).await,
+            "worklist" => self.lab_worklist().await,
+            "enter" => self.lab_enter().await,
+            "verify" => self.lab_verify().await,
+            "results" => self.lab_results(rng).await,
             other => bail!("no operation {other}"),
         }
     }
@@ -412,5 +491,109 @@ impl World {
             }
             other => expect("prescribe", other, StatusCode::CREATED).map(|_| Outcome::Done),
         }
+    }
+
+    fn lab(&self) -> anyhow::Result<&Lab> {
+        self.lab
+            .as_ref()
+            .context("the database has no bench.lab1/bench.lab2: generate it again for the lab operations")
+    }
+
+    /// A doctor orders a renal panel (confirming a repeat), a nurse collects it and the
+    /// lab receives it: the three steps that bring a specimen to the bench. Timed whole.
+    async fn lab_order(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
+        let lab = self.lab()?;
+        let doc = self.doctor();
+        let patient = &self.patients[rng.random_range(0..self.patients.len())];
+        let body =
+            json!({"test_ids": [lab.renal], "priority": "routine", "override_reason": "Bench: repeat"});
+        let req = doc
+            .client
+            .post(self.url(&format!("/api/v1/patients/{patient}/lab-orders")))
+            .header("x-csrf-token", &doc.csrf)
+            .json(&body);
+        let orders = expect("order", call(req).await?, StatusCode::CREATED)?;
+        let id = orders[0]["id"].as_str().context("order without id")?.to_owned();
+        let req = lab
+            .nurse
+            .client
+            .post(self.url(&format!("/api/v1/patients/{patient}/lab-specimens")))
+            .header("x-csrf-token", &lab.nurse.csrf)
+            .json(&json!({"order_ids": [id]}));
+        let specimens = expect("collect", call(req).await?, StatusCode::CREATED)?;
+        let sid = specimens[0]["id"].as_str().context("specimen without id")?;
+        let req = lab
+            .enters
+            .client
+            .post(self.url(&format!("/api/v1/lab/specimens/{sid}/receive")))
+            .header("x-csrf-token", &lab.enters.csrf);
+        expect("receive", call(req).await?, StatusCode::OK)?;
+        lab.received.lock().await.push(id);
+        Ok(Outcome::Done)
+    }
+
+    /// The lab's worklist, as the bench's screen refreshes it.
+    async fn lab_worklist(&self) -> anyhow::Result<Outcome> {
+        let lab = self.lab()?;
+        let got = call(lab.enters.client.get(self.url("/api/v1/lab/worklist"))).await?;
+        expect("worklist", got, StatusCode::OK).map(|_| Outcome::Done)
+    }
+
+    /// A technician opens a received order line and enters its results.
+    async fn lab_enter(&self) -> anyhow::Result<Outcome> {
+        let lab = self.lab()?;
+        let Some(id) = lab.received.lock().await.pop() else { return Ok(Outcome::Skipped) };
+        let detail = expect(
+            "open order",
+            call(lab.enters.client.get(self.url(&format!("/api/v1/lab/orders/{id}")))).await?,
+            StatusCode::OK,
+        )?;
+        let results: Vec<Value> = detail["analytes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                let code = a["test"]["code"].as_str()?;
+                let value = RENAL_VALUES.iter().find(|(c, _)| *c == code)?.1;
+                Some(json!({"test_id": a["test"]["id"], "value": value}))
+            })
+            .collect();
+        let req = lab
+            .enters
+            .client
+            .post(self.url(&format!("/api/v1/lab/orders/{id}/results")))
+            .header("x-csrf-token", &lab.enters.csrf)
+            .json(&json!({ "results": results }));
+        expect("enter results", call(req).await?, StatusCode::OK)?;
+        lab.entered.lock().await.push(id);
+        Ok(Outcome::Done)
+    }
+
+    /// The second technician verifies an order line's results.
+    async fn lab_verify(&self) -> anyhow::Result<Outcome> {
+        let lab = self.lab()?;
+        let Some(id) = lab.entered.lock().await.pop() else { return Ok(Outcome::Skipped) };
+        let req = lab
+            .verifies
+            .client
+            .post(self.url(&format!("/api/v1/lab/orders/{id}/verify")))
+            .header("x-csrf-token", &lab.verifies.csrf);
+        let done = expect("verify", call(req).await?, StatusCode::OK)?;
+        if let Some(p) = done["patient"]["id"].as_str() {
+            lab.released.lock().await.push(p.to_owned());
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// A doctor reads a patient's cumulative results (one with released results when
+    /// there is one, else any).
+    async fn lab_results(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
+        let released = self.lab()?.released.lock().await.last().cloned();
+        let patient =
+            released.unwrap_or_else(|| self.patients[rng.random_range(0..self.patients.len())].clone());
+        let got =
+            call(self.doctor().client.get(self.url(&format!("/api/v1/patients/{patient}/lab-results"))))
+                .await?;
+        expect("results", got, StatusCode::OK).map(|_| Outcome::Done)
     }
 }
