@@ -531,12 +531,13 @@ fn trend_points(points: &[(DateTime<Utc>, f64)]) -> String {
         return String::new();
     }
     let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    let span = if hi > lo { hi - lo } else { 1.0 };
     let step = 100.0 / (points.len() - 1) as f64;
+    // A steady value is a line through the middle, not along the floor.
+    let y = |v: f64| if hi > lo { 22.0 - (v - lo) / (hi - lo) * 20.0 } else { 12.0 };
     points
         .iter()
         .enumerate()
-        .map(|(i, p)| format!("{:.1},{:.1}", i as f64 * step, 22.0 - (p.1 - lo) / span * 20.0))
+        .map(|(i, p)| format!("{:.1},{:.1}", i as f64 * step, y(p.1)))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -728,6 +729,8 @@ mod tests {
         );
         assert_eq!(table[0].trend, "0.0,22.0 100.0,2.0", "rising: low to high");
         assert_eq!(table[1].trend, "", "one value draws no line");
+        let steady = vec![result(na, "Sodium", 0, 140.0, None), result(na, "Sodium", 24, 140.0, None)];
+        assert_eq!(cumulative(&steady, 10).1[0].trend, "0.0,12.0 100.0,12.0", "steady: through the middle");
         assert_eq!(cumulative(&rows, 1).0.len(), 1);
     }
 }
