@@ -11,12 +11,14 @@
 
 pub mod audit;
 pub mod audit_reads;
+mod charges;
 pub mod clinical;
 pub mod error;
 pub mod files;
 pub mod health;
 pub mod hospital;
 pub mod identity;
+pub mod imaging;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;
@@ -90,6 +92,11 @@ service!(
     /// The laboratory: catalog, orders, specimens, results, verification, critical values.
     Laboratory,
     laboratory
+);
+service!(
+    /// Imaging: catalog, orders with accession numbers, scheduling, examinations, reports.
+    Imaging,
+    imaging
 );
 service!(
     /// Messages to patients: the outbox, its templates, reminders.

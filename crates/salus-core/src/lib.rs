@@ -52,6 +52,7 @@ pub mod audit;
 pub mod clinical;
 pub mod id;
 pub mod identity;
+pub mod imaging;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;

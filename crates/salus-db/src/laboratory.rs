@@ -13,19 +13,18 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    charge, lab_accession_sequence, lab_critical_alert, lab_order, lab_panel_member, lab_reference_range,
-    lab_result, lab_specimen, lab_test, service,
+    lab_accession_sequence, lab_critical_alert, lab_order, lab_panel_member, lab_reference_range, lab_result,
+    lab_specimen, lab_test, service,
 };
 use crate::merge::PatientLink;
 
-/// A merged patient's orders, specimens, results, alerts and charges are the survivor's:
+/// A merged patient's orders, specimens, results and alerts are the survivor's:
 /// a critical potassium that stayed with the duplicate would be acted on by no one.
 pub const PATIENT_LINKS: &[PatientLink] = &[
     PatientLink::follows_versioned("lab_orders"),
     PatientLink::follows_versioned("lab_specimens"),
     PatientLink::follows_versioned("lab_results").part_of("order_id", "lab_orders"),
     PatientLink::follows("lab_critical_alerts"),
-    PatientLink::follows("charges"),
 ];
 
 /// The catalog by section and name (inactive entries too when asked).
@@ -530,41 +529,4 @@ pub async fn escalate<C: ConnectionTrait>(
         .await?
         .rows_affected
         == 1)
-}
-
-/// Records charges, skipping any whose source already has one (a charge is made once).
-pub async fn insert_charges<C: ConnectionTrait>(conn: &C, rows: Vec<charge::Model>) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    charge::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
-        .on_conflict_do_nothing_on([charge::Column::SourceType, charge::Column::SourceId])
-        .exec_without_returning(conn)
-        .await
-        .map(|_| ())
-}
-
-/// Deletes the charge of `source` if it is not billed yet (a cancelled order leaves none).
-pub async fn delete_unbilled_charge<C: ConnectionTrait>(
-    conn: &C,
-    source_type: &str,
-    source: Uuid,
-) -> Result<u64, DbErr> {
-    Ok(charge::Entity::delete_many()
-        .filter(charge::Column::SourceType.eq(source_type))
-        .filter(charge::Column::SourceId.eq(source))
-        .filter(charge::Column::Status.eq("unbilled"))
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
-
-/// A patient's charges, newest first.
-pub async fn charges_of<C: ConnectionTrait>(conn: &C, patient: Uuid) -> Result<Vec<charge::Model>, DbErr> {
-    charge::Entity::find()
-        .filter(charge::Column::PatientId.eq(patient))
-        .order_by_desc(charge::Column::CreatedAt)
-        .limit(500)
-        .all(conn)
-        .await
 }

@@ -49,12 +49,14 @@ where
 
 pub mod audit;
 pub mod backend;
+pub mod charges;
 pub mod clinical;
 pub mod dialect;
 pub mod entity;
 pub mod error;
 mod fast;
 pub mod identity;
+pub mod imaging;
 pub mod jobs;
 pub mod laboratory;
 pub mod merge;

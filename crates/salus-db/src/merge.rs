@@ -76,6 +76,8 @@ pub const REGISTRY: &[&[PatientLink]] = &[
     crate::notifications::PATIENT_LINKS,
     crate::clinical::PATIENT_LINKS,
     crate::laboratory::PATIENT_LINKS,
+    crate::imaging::PATIENT_LINKS,
+    crate::charges::PATIENT_LINKS,
 ];
 
 /// All declared links, in registry order.

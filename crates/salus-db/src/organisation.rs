@@ -221,6 +221,14 @@ pub async fn find_service<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Opti
     service::Entity::find_by_id(id).one(conn).await
 }
 
+/// The services with these ids (one statement, whatever their number).
+pub async fn find_services<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<service::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    service::Entity::find().filter(service::Column::Id.is_in(ids.iter().copied())).all(conn).await
+}
+
 pub async fn insert_service<C: ConnectionTrait>(conn: &C, row: service::Model) -> Result<(), DbErr> {
     row.into_active_model().insert(conn).await.map(|_| ())
 }

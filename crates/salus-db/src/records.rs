@@ -34,5 +34,8 @@ record! {
     lab_specimen => salus_core::laboratory::Specimen { id, patient_id, accession, specimen, container, status, collected_by, collected_at, received_by, received_at, reject_reason, reject_note, version }
     lab_result => salus_core::laboratory::LabResult { id, order_id, specimen_id, patient_id, test_id, analyte, loinc, revision, status, value_num, value_text, unit, decimals, flag, ref_low, ref_high, critical_low, critical_high, range_text, delta_percent, calculated, collected_at, entered_by, entered_at, verified_by, verified_at, amend_reason, superseded_at, reviewed_by, reviewed_at }
     lab_critical_alert => salus_core::laboratory::CriticalAlert { id, result_id, patient_id, notify_user_id, summary, created_at, escalate_at, escalated_at, acknowledged_by, acknowledged_at, read_back }
+    imaging_procedure => salus_core::imaging::ImagingProcedure { id, code, name, modality, body_part, laterality_required, loinc, duration_minutes, preparation, service_code, active, version }
+    imaging_order => salus_core::imaging::ImagingOrder { id, patient_id, encounter_id, procedure_id, procedure_name, modality, body_part, laterality, priority, clinical_question, status, accession, ordered_by, scheduled_at, room, performed_by, performed_at, performed_note, cancel_reason, service_id, created_at, updated_at, version }
+    imaging_report => salus_core::imaging::ImagingReport { id, order_id, patient_id, revision, status, findings, impression, written_by, written_at, authorised_by, authorised_at, amend_reason, superseded_at, version }
     audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
 }

@@ -248,7 +248,7 @@ db_test!(an_order_comes_back_verified_by_a_second_person_with_a_critical_value_a
     assert_eq!(send(&t, &w.doc, "POST", &ack, Some(json!({"read_back": "again"})), None).await.0, 409);
 
     // Collecting made one unbilled charge for the order line.
-    let charges = salus_db::laboratory::charges_of(t.app.db.reader(), p.parse().unwrap()).await.unwrap();
+    let charges = salus_db::charges::charges_of(t.app.db.reader(), p.parse().unwrap()).await.unwrap();
     assert_eq!(
         (charges.len(), charges[0].unit_price_minor, charges[0].status.as_str()),
         (1, 65_000, "unbilled")
@@ -379,7 +379,7 @@ db_test!(a_cancelled_order_takes_no_result_and_leaves_no_charge, |t| {
     let oid = orders[0]["id"].as_str().unwrap().to_owned();
     collect_and_receive(&t, &w, &tech, &w.patient, &[&orders[0]]).await;
     let patient: uuid::Uuid = w.patient.parse().unwrap();
-    assert_eq!(salus_db::laboratory::charges_of(t.app.db.reader(), patient).await.unwrap().len(), 1);
+    assert_eq!(salus_db::charges::charges_of(t.app.db.reader(), patient).await.unwrap().len(), 1);
     let cancel = format!("/api/v1/lab/orders/{oid}/cancel");
     assert_eq!(send(&t, &w.desk, "POST", &cancel, Some(json!({"reason": "x"})), None).await.0, 403);
     let (status, e) = send(&t, &w.doc, "POST", &cancel, Some(json!({"reason": ""})), None).await;
@@ -388,7 +388,7 @@ db_test!(a_cancelled_order_takes_no_result_and_leaves_no_charge, |t| {
         send(&t, &w.doc, "POST", &cancel, Some(json!({"reason": "Patient left against advice"})), None).await;
     assert_eq!((status, c["status"].as_str()), (200, Some("cancelled")), "{c}");
     assert!(
-        salus_db::laboratory::charges_of(t.app.db.reader(), patient).await.unwrap().is_empty(),
+        salus_db::charges::charges_of(t.app.db.reader(), patient).await.unwrap().is_empty(),
         "no charge stays"
     );
     let (_, detail) = send(&t, &tech, "GET", &format!("/api/v1/lab/orders/{oid}"), None, None).await;

@@ -171,6 +171,33 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         assert_eq!(status, 200, "{v}");
     }
 
+    // An imaging order through to an authorised report, with an image.
+    {
+        let tech = common::ward::who(t, "merge.xr", &[Role::LabTechnician]).await;
+        let (_, list) = send(t, &w.doc, "GET", "/api/v1/imaging/procedures", None, None).await;
+        let chest =
+            list["items"].as_array().unwrap().iter().find(|i| i["code"] == "XR-CHEST-PA").unwrap()["id"]
+                .clone();
+        let (status, o) = send(
+            t,
+            &w.doc,
+            "POST",
+            &format!("/api/v1/patients/{dup}/imaging-orders"),
+            Some(json!({"procedure_id": chest, "encounter_id": enc, "clinical_question": "? effusion"})),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{o}");
+        let oid = o["id"].as_str().unwrap().to_owned();
+        let path = |tail: &str| format!("/api/v1/imaging/orders/{oid}/{tail}");
+        assert_eq!(send(t, &tech, "POST", &path("perform"), Some(json!({})), None).await.0, 200);
+        let png = b"\x89PNG\r\n\x1a\n chest".to_vec();
+        assert_eq!(upload(t, &tech, &path("images?filename=chest.png"), png).await.0, 201);
+        let text = json!({"findings": "Blunted left angle.", "impression": "Small effusion."});
+        assert_eq!(send(t, &w.doc, "POST", &path("report"), Some(text), None).await.0, 200);
+        assert_eq!(send(t, &w.doc, "POST", &path("report/authorise"), None, None).await.0, 200);
+    }
+
     // An appointment and a reminder, as the booking and its job write them.
     let starts = chrono::Utc::now() + chrono::Duration::days(3);
     let local = starts.with_timezone(&t.app.time_zone);

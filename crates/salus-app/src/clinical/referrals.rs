@@ -174,6 +174,37 @@ impl crate::Clinical<'_> {
         data: &[u8],
     ) -> Result<salus_core::clinical::Attachment, AppError> {
         self.clinical_patient(ctx, patient, Permission::VitalsRecord).await?;
+        let row = self.store_attachment(ctx, patient, encounter, filename, data).await?;
+        let txn = self.db.begin_write().await?;
+        q::insert_attachment(&txn, row.clone()).await?;
+        let summary = format!("Attachment: {}", row.filename);
+        salus_db::patients::insert_timeline(
+            &txn,
+            vec![timeline_row(row.patient_id, "attachment", summary, ctx)],
+        )
+        .await?;
+        audit::record(
+            &txn,
+            ctx,
+            Event::new("attachment.add", "attachment", Some(row.id.to_string())).patient(row.patient_id),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row.into())
+    }
+
+    /// Checks a file (kind by its bytes, size, name) and the encounter it belongs to,
+    /// stores its bytes, and returns the row to insert — in the caller's transaction, with
+    /// whatever else that use case writes (the clinical record's attachment, an imaging
+    /// study's image). The caller has checked the permission.
+    pub(crate) async fn store_attachment(
+        &self,
+        ctx: &Ctx,
+        patient: PatientId,
+        encounter: Option<EncounterId>,
+        filename: &str,
+        data: &[u8],
+    ) -> Result<attachment::Model, AppError> {
         if data.is_empty() {
             return Err(AppError::field("file", "the file is empty"));
         }
@@ -216,22 +247,7 @@ impl crate::Clinical<'_> {
             uploaded_at: Utc::now(),
             error_reason: None,
         };
-        let txn = self.db.begin_write().await?;
-        q::insert_attachment(&txn, row.clone()).await?;
-        let summary = format!("Attachment: {}", row.filename);
-        salus_db::patients::insert_timeline(
-            &txn,
-            vec![timeline_row(row.patient_id, "attachment", summary, ctx)],
-        )
-        .await?;
-        audit::record(
-            &txn,
-            ctx,
-            Event::new("attachment.add", "attachment", Some(row.id.to_string())).patient(row.patient_id),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     pub async fn attachments(

@@ -111,6 +111,15 @@ permissions! {
     LabWork = "lab.work", "Receive specimens and enter results", [LabTechnician];
     /// Verify results another technician entered, releasing them.
     LabVerify = "lab.verify", "Verify results", [LabTechnician];
+
+    // Imaging.
+    /// Order imaging examinations and mark their reports reviewed.
+    ImagingOrder = "imaging.order", "Order imaging examinations", [Doctor];
+    /// The imaging worklist: schedule, perform, add images (radiographers work under the
+    /// diagnostic-services role; a doctor performing an ultrasound does too).
+    ImagingWork = "imaging.work", "Schedule and perform imaging examinations", [Doctor | LabTechnician];
+    /// Write, authorise and amend imaging reports.
+    ImagingReport = "imaging.report", "Write and authorise imaging reports", [Doctor];
 }
 
 impl Permission {

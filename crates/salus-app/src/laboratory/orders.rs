@@ -7,7 +7,7 @@ use chrono::{Datelike, Utc};
 use salus_core::laboratory::{OrderStatus, Priority, RejectReason, Specimen, SpecimenStatus};
 use salus_core::organisation::parse_optional_label;
 use salus_core::{EncounterId, FieldError, PatientId};
-use salus_db::entity::{charge, lab_order, lab_specimen};
+use salus_db::entity::{lab_order, lab_specimen};
 use salus_db::laboratory as q;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -185,7 +185,7 @@ impl crate::Laboratory<'_> {
                 o.status.words()
             )));
         }
-        q::delete_unbilled_charge(&txn, CHARGE_SOURCE, id).await?;
+        salus_db::charges::delete_unbilled_charge(&txn, CHARGE_SOURCE, id).await?;
         salus_db::patients::insert_timeline(
             &txn,
             vec![timeline_row(
@@ -236,13 +236,10 @@ impl crate::Laboratory<'_> {
             let t = tests.iter().find(|t| t.id == o.test_id).ok_or(AppError::NotFound("test"))?;
             groups.entry((t.specimen.clone(), t.container.clone())).or_default().push(o);
         }
-        let service_ids: Vec<Uuid> = orders.iter().filter_map(|o| o.service_id).collect();
-        let mut services = Vec::new();
-        for s in service_ids {
-            if let Some(s) = salus_db::organisation::find_service(conn, s).await? {
-                services.push(s);
-            }
-        }
+        let mut service_ids: Vec<Uuid> = orders.iter().filter_map(|o| o.service_id).collect();
+        service_ids.sort();
+        service_ids.dedup();
+        let services = salus_db::organisation::find_services(conn, &service_ids).await?;
         let by = me(ctx)?;
         let now = Utc::now();
         let series = format!("L{}", now.year());
@@ -281,21 +278,14 @@ impl crate::Laboratory<'_> {
                     return Err(AppError::Conflict(format!("{} was changed meanwhile", o.test_name)));
                 }
                 if let Some(s) = o.service_id.and_then(|id| services.iter().find(|s| s.id == id)) {
-                    charges.push(charge::Model {
-                        id: Uuid::now_v7(),
-                        patient_id: o.patient_id,
-                        service_id: s.id,
-                        service_code: s.code.clone(),
-                        description: o.test_name.clone(),
-                        quantity: 1,
-                        unit_price_minor: s.price_minor,
-                        tax_rate_bp: s.tax_rate_bp,
-                        source_type: CHARGE_SOURCE.into(),
-                        source_id: o.id,
-                        status: "unbilled".into(),
-                        created_by: by,
-                        created_at: now,
-                    });
+                    charges.push(crate::charges::unbilled(
+                        s,
+                        o.patient_id,
+                        &o.test_name,
+                        (CHARGE_SOURCE, o.id),
+                        by,
+                        now,
+                    ));
                 }
             }
             let event = Event::new("lab.collect", "lab_specimen", Some(row.id.to_string()))
@@ -304,7 +294,7 @@ impl crate::Laboratory<'_> {
             audit::record(&txn, ctx, event).await?;
             out.push(row.into());
         }
-        q::insert_charges(&txn, charges).await?;
+        salus_db::charges::insert_charges(&txn, charges).await?;
         txn.commit().await?;
         Ok(out)
     }

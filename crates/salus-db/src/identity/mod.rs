@@ -101,16 +101,23 @@ pub async fn find_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<
 
 /// The usernames of `ids` (those that exist), in one query.
 pub async fn usernames_of<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, DbErr> {
+    Ok(users_of(conn, ids).await?.into_iter().map(|u| (u.id, u.username)).collect())
+}
+
+/// The names staff are shown by, of `ids` (those that exist), in one query: who wrote,
+/// performed or authorised something, on a report.
+pub async fn display_names_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String)>, DbErr> {
+    Ok(users_of(conn, ids).await?.into_iter().map(|u| (u.id, u.display_name)).collect())
+}
+
+async fn users_of<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<user::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect())
+    user::Entity::find().filter(user::Column::Id.is_in(ids.iter().copied())).all(conn).await
 }
 
 /// Users in id (creation) order after `after`, at most `limit`; two queries in all.

@@ -9,6 +9,8 @@
 use sea_orm_migration::prelude::*;
 use std::collections::HashMap;
 
+use super::columns::*;
+
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -36,47 +38,6 @@ const DELTA_PERCENT: &[(&str, f64)] = &[
     ("CA", 20.0),
     ("TBIL", 50.0),
 ];
-
-fn col(name: &str) -> ColumnDef {
-    ColumnDef::new(Alias::new(name))
-}
-
-fn id() -> ColumnDef {
-    col("id").uuid().not_null().primary_key().to_owned()
-}
-
-fn at(name: &str) -> ColumnDef {
-    col(name).timestamp_with_time_zone().not_null().to_owned()
-}
-
-fn at_null(name: &str) -> ColumnDef {
-    col(name).timestamp_with_time_zone().null().to_owned()
-}
-
-fn text(name: &str, len: u32) -> ColumnDef {
-    col(name).string_len(len).not_null().to_owned()
-}
-
-fn text_null(name: &str, len: u32) -> ColumnDef {
-    col(name).string_len(len).null().to_owned()
-}
-
-fn num(name: &str) -> ColumnDef {
-    col(name).double().null().to_owned()
-}
-
-fn index(name: &str, table: &str, cols: &[&str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(Alias::new(table));
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i.to_owned()
-}
-
-fn table(name: &str) -> TableCreateStatement {
-    Table::create().table(Alias::new(name)).to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -361,21 +322,6 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-fn rows(tsv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
-    tsv.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').collect())
-}
-
-fn opt(s: &str) -> Option<String> {
-    (!s.trim().is_empty()).then(|| s.trim().to_owned())
-}
-
-fn number(s: &str, line: &[&str]) -> Result<Option<f64>, DbErr> {
-    if s.trim().is_empty() {
-        return Ok(None);
-    }
-    s.trim().parse().map(Some).map_err(|_| DbErr::Migration(format!("bad number {s:?} in {line:?}")))
 }
 
 async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {

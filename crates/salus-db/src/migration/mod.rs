@@ -6,6 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261123_000001_identity;
 mod m20261123_000002_audit;
 mod m20261123_000003_login_failures;
@@ -23,6 +24,7 @@ mod m20261129_000014_merged_clinical_rows;
 mod m20261129_000015_server_secrets;
 mod m20261129_000016_auth_revocations;
 mod m20261130_000017_laboratory;
+mod m20261130_000018_imaging;
 
 pub struct Migrator;
 
@@ -46,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_server_secrets::Migration),
             Box::new(m20261129_000016_auth_revocations::Migration),
             Box::new(m20261130_000017_laboratory::Migration),
+            Box::new(m20261130_000018_imaging::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@
 
 mod clinical;
 mod extract;
+mod imaging;
 mod laboratory;
 mod me;
 mod openapi;
@@ -44,7 +45,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "scheduling", description = "Doctors' sessions, free slots, appointments and their statuses"),
         (name = "operations", description = "Background jobs, the notification outbox and message templates"),
         (name = "clinical", description = "Encounters, vital signs, notes, diagnoses, allergies and immunizations"),
-        (name = "laboratory", description = "The test catalog, orders, specimens, results, verification and critical values")
+        (name = "laboratory", description = "The test catalog, orders, specimens, results, verification and critical values"),
+        (name = "imaging", description = "The imaging catalog, orders with accession numbers, scheduling, examinations, images and reports")
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     clinical::prescriptions::ROUTES,
     clinical::records::ROUTES,
     laboratory::ROUTES,
+    imaging::ROUTES,
 ];
 
 /// The API routes and the spec built from them.
@@ -91,6 +94,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(operations::routes())
         .merge(clinical::routes())
         .merge(laboratory::routes())
+        .merge(imaging::routes())
         .split_for_parts();
     openapi::complete(&mut spec);
     (router, spec)
