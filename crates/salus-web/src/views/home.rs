@@ -55,6 +55,11 @@ fn tasks(role: Role, user: &CurrentUser) -> Vec<Task> {
                     href: format!("/patients/{id}/lab"),
                     what: "Your verified laboratory results, with their reference ranges and trends",
                 });
+                tasks.push(Task {
+                    label: "My imaging reports",
+                    href: format!("/patients/{id}/imaging"),
+                    what: "Your X-ray, ultrasound, CT and MRI reports once a doctor has authorised them",
+                });
             }
             None => tasks.push(Task {
                 label: "Link your record",

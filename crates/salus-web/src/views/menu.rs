@@ -60,6 +60,7 @@ pub const MENUS: &[&[Entry]] = &[
     super::appointments::MENU,
     super::organisation::MENU,
     super::laboratory::MENU,
+    super::imaging::MENU,
     super::clinical_catalog::MENU,
     super::operations::MENU,
     super::users::MENU,

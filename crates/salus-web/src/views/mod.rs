@@ -10,6 +10,7 @@ mod break_glass;
 mod clinical;
 mod clinical_catalog;
 mod home;
+mod imaging;
 mod laboratory;
 pub mod menu;
 mod operations;
@@ -51,6 +52,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     clinical::ROUTES,
     clinical_catalog::ROUTES,
     laboratory::ROUTES,
+    imaging::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {
@@ -69,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .merge(clinical::router())
         .merge(clinical_catalog::router())
         .merge(laboratory::router())
+        .merge(imaging::router())
 }
 
 pub async fn not_found() -> Response {
