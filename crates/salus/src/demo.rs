@@ -17,9 +17,11 @@ use crate::config::Config;
 use crate::run::{init_logging, open_app};
 
 /// Username, display name and role of each demo account.
-pub const DEMO_USERS: [(&str, &str, Role); 9] = [
+pub const DEMO_USERS: [(&str, &str, Role); 10] = [
     ("admin", "Asha Menon", Role::Admin),
     ("dr.rao", "Dr Priya Rao", Role::Doctor),
+    // A radiologist: reports and authorises the imaging Dr Rao orders.
+    ("dr.iyer", "Dr Vikram Iyer", Role::Doctor),
     ("nurse.amina", "Amina Yusuf", Role::Nurse),
     ("reception.kofi", "Kofi Mensah", Role::Receptionist),
     ("lab.mei", "Mei Lin", Role::LabTechnician),
@@ -51,7 +53,11 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     ensure_demo_organisation(app).await?;
     ensure_demo_schedule(app).await?;
     ensure_demo_clinical(app).await?;
-    crate::demo_lab::ensure_demo_lab(app).await?;
+    let patients = demo_patients(app).await?;
+    crate::demo_lab::ensure_demo_lab(app, &patients).await?;
+    // Ravi, then patients the laboratory's morning did not use.
+    let imaging: Vec<uuid::Uuid> = patients.iter().take(1).chain(patients.iter().skip(8)).copied().collect();
+    crate::demo_imaging::ensure_demo_imaging(app, &imaging).await?;
     ensure_demo_today(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
@@ -151,12 +157,36 @@ const DEMO_SERVICES: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("LAB-URINE", "Urine routine and microscopy", "laboratory", "LAB", "150", "0"),
     ("RAD-XR-CHEST", "X-ray chest PA view", "imaging", "RAD", "450", "0"),
     ("RAD-USG-ABD", "Ultrasound abdomen and pelvis", "imaging", "RAD", "1500", "0"),
+    ("RAD-XR", "X-ray, two views", "imaging", "RAD", "500", "0"),
+    ("RAD-USG", "Ultrasound, small parts", "imaging", "RAD", "1200", "0"),
+    ("RAD-USG-OBS", "Ultrasound, obstetric", "imaging", "RAD", "1400", "0"),
+    ("RAD-USG-DOP", "Doppler ultrasound, one limb", "imaging", "RAD", "2200", "0"),
+    ("RAD-CT-HEAD", "CT head", "imaging", "RAD", "2500", "0"),
+    ("RAD-CT", "CT with contrast, one region", "imaging", "RAD", "5500", "0"),
+    ("RAD-MRI", "MRI, one region", "imaging", "RAD", "7500", "0"),
+    ("RAD-MAMMO", "Mammography, bilateral", "imaging", "RAD", "1800", "0"),
+    ("RAD-FLUORO", "Fluoroscopic contrast study", "imaging", "RAD", "2000", "0"),
     ("BED-GEN", "Bed day, general ward", "bed_day", "WARD", "1200", "0"),
     ("BED-SEMI", "Bed day, semi-private room", "bed_day", "WARD", "3000", "0"),
     ("BED-PVT", "Bed day, private room", "bed_day", "WARD", "6000", "5"),
     ("REG-CARD", "Registration card", "other", "FRONT", "50", "0"),
     ("REC-COPY", "Copy of medical records", "other", "FRONT", "250", "18"),
 ];
+
+/// Ravi, then patients who are neither restricted, deceased nor the duplicate left for a
+/// merge: whom the demo's laboratory and imaging work is for.
+async fn demo_patients(app: &App) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let ids = salus_db::patients::first_patient_ids(app.db.reader(), 24).await?;
+    let rows = salus_db::patients::find_patients(app.db.reader(), &ids).await?;
+    Ok(ids
+        .iter()
+        .filter(|id| {
+            rows.iter()
+                .any(|p| p.id == **id && !p.restricted && p.family_name != "Begum" && p.deceased_at.is_none())
+        })
+        .copied()
+        .collect())
+}
 
 /// The demo's facility, departments, staff profiles and price list, made once.
 async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
@@ -216,6 +246,16 @@ async fn ensure_demo_organisation(app: &App) -> anyhow::Result<()> {
             "OPD-GM",
             "GEN-MED",
             "500",
+        ),
+        (
+            "dr.iyer",
+            "Consultant radiologist",
+            "MBBS, MD (Radiodiagnosis)",
+            "Tamil Nadu Medical Council",
+            "TNMC-90277",
+            "RAD",
+            "RAD",
+            "",
         ),
         (
             "nurse.amina",

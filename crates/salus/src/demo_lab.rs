@@ -82,22 +82,11 @@ async fn enter(app: &App, tech: &Ctx, order: Uuid, over: &[(&str, &str)]) -> any
 }
 
 /// The demo's laboratory morning (skipped when the lab already has orders).
-pub async fn ensure_demo_lab(app: &App) -> anyhow::Result<()> {
+pub async fn ensure_demo_lab(app: &App, patients: &[Uuid]) -> anyhow::Result<()> {
     let all = salus_core::laboratory::OrderStatus::ALL;
     if !salus_db::laboratory::worklist(app.db.reader(), all, 1).await?.is_empty() {
         return Ok(());
     }
-    // Ravi, then patients who are neither restricted nor the duplicate left for a merge.
-    let ids = salus_db::patients::first_patient_ids(app.db.reader(), 20).await?;
-    let rows = salus_db::patients::find_patients(app.db.reader(), &ids).await?;
-    let patients: Vec<Uuid> = ids
-        .iter()
-        .filter(|id| {
-            rows.iter()
-                .any(|p| p.id == **id && !p.restricted && p.family_name != "Begum" && p.deceased_at.is_none())
-        })
-        .copied()
-        .collect();
     let [ravi, p2, p3, p4, p5, p6, p7, p8, ..] = patients[..] else { return Ok(()) };
     let doctor = staff_ctx(app, "dr.rao", Role::Doctor).await?;
     let nurse = staff_ctx(app, "nurse.amina", Role::Nurse).await?;

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod config;
 mod demo;
+mod demo_imaging;
 mod demo_lab;
 mod run;
 mod users;

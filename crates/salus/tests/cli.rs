@@ -147,7 +147,7 @@ fn demo_twice_is_idempotent() {
         lines.last().unwrap().split_whitespace().find(|w| w.starts_with("http://")).unwrap().to_owned();
     assert!(address.starts_with("http://127.0.0.1:"), "{address}");
     let passwords: Vec<&String> = lines.iter().filter(|l| l.trim_start().starts_with("doctor ")).collect();
-    assert_eq!(passwords.len(), 1, "one doctor with a password: {lines:?}");
+    assert_eq!(passwords.len(), 2, "a physician and a radiologist, each with a password: {lines:?}");
     for role in ["admin", "nurse", "receptionist", "lab_technician", "pharmacist", "billing", "patient"] {
         assert!(lines.iter().any(|l| l.trim_start().starts_with(&format!("{role} "))), "{role}: {lines:?}");
     }
@@ -180,7 +180,7 @@ fn demo_twice_is_idempotent() {
     assert!(!lines.iter().any(|l| l.trim_start().starts_with("doctor ")), "no new passwords: {lines:?}");
     stop(second);
     let list = stdout(&run(dir.path(), &["user", "list"]));
-    assert_eq!(list.lines().count(), 10, "a header and nine demo users: {list}");
+    assert_eq!(list.lines().count(), 11, "a header and ten demo users: {list}");
 }
 
 #[test]
