@@ -667,6 +667,7 @@ pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Resu
         schedule_days: args.days.clamp(0, 366),
         visits_per_patient: args.visits,
         busy_encounters: args.busy_encounters,
+        lab_orders: args.lab_orders,
         password: args.password,
         ..base
     };

@@ -99,6 +99,9 @@ pub struct GenerateArgs {
     /// Encounters of the first patient (the chart benchmark's busy patient).
     #[arg(long, default_value_t = 10_000)]
     busy_encounters: u64,
+    /// Laboratory orders per patient: 0 to this many (about seven results each).
+    #[arg(long, default_value_t = 3)]
+    lab_orders: u32,
     /// The password of every generated account (bench.desk, bench.doctor001, …).
     #[arg(long, default_value = "salus-bench-password")]
     password: String,

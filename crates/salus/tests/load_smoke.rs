@@ -32,9 +32,16 @@ fn smoke(database: Vec<String>) {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "generate: {out}\n{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("generated 300 patients") && out.contains("rows/s"), "{out}");
-    for table in ["appointments", "encounters", "notes", "prescriptions"] {
+    for table in ["appointments", "encounters", "notes", "prescriptions", "lab_orders", "lab_results"] {
         assert!(out.lines().any(|l| l.trim_start().starts_with(table)), "{table} in {out}");
     }
+    // About seven results an order, each read against the patient's range.
+    let count = |table: &str| -> u64 {
+        let line = out.lines().find(|l| l.trim_start().starts_with(&format!("{table} "))).unwrap();
+        line.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let (orders, results) = (count("lab_orders"), count("lab_results"));
+    assert!(orders > 200 && results > 3 * orders, "{orders} orders, {results} results: {out}");
 
     let bench = [
         "bench",

@@ -37,6 +37,9 @@ pub struct HospitalSpec {
     pub visits_per_patient: u32,
     /// Encounters of the first patient (the chart benchmark's busy patient).
     pub busy_encounters: u64,
+    /// Laboratory orders per patient: 0 to this many, uniformly (about seven results
+    /// each; 3 makes some ten million results at a million patients).
+    pub lab_orders: u32,
     /// The password of every generated account (`bench.desk`, `bench.doctor001`, …).
     pub password: String,
 }
@@ -65,6 +68,7 @@ impl Default for HospitalSpec {
             schedule_days: 90,
             visits_per_patient: 3,
             busy_encounters: 10_000,
+            lab_orders: 3,
             password: "salus-bench-password".into(),
         }
     }
@@ -94,8 +98,10 @@ impl HospitalReport {
     }
 }
 
+mod lab;
 mod visits;
 
+use lab::{LabHistory, LabRows};
 use visits::{Visits, pick};
 
 const BATCH: usize = 1000;
@@ -197,6 +203,7 @@ impl App {
         // Each patient's visits over the last three years, a thousand patients at a time.
         let medicines = salus_db::clinical::medicines(self.db.reader(), None, false, 500).await?;
         let span_minutes = 3 * 365 * 24 * 60;
+        let mut lab = if spec.lab_orders > 0 { LabHistory::load(self.db.reader()).await? } else { None };
         for (b, chunk) in ids.chunks(BATCH).enumerate() {
             let mut visits = Visits::default();
             for patient in chunk {
@@ -207,9 +214,22 @@ impl App {
                     visits.add(&mut rng, *patient, doctor, at, &medicines, recent, true);
                 }
             }
+            let mut lab_rows = LabRows::default();
+            if let Some(lab) = lab.as_mut() {
+                for p in salus_db::patients::find_patients(self.db.reader(), chunk).await? {
+                    for _ in 0..rng.random_range(0..=spec.lab_orders) {
+                        let at = now - Duration::minutes(rng.random_range(30..span_minutes));
+                        let doctor = pick(&mut rng, &doctors).0;
+                        lab.add(&mut rng, &p, doctor, at, &mut lab_rows);
+                    }
+                }
+            }
             let count = visits.len();
             let txn = self.db.begin_write().await?;
             visits.write(&txn, &mut report).await?;
+            if !lab_rows.is_empty() {
+                lab_rows.write(&txn, &mut report).await?;
+            }
             let event = Event::new("hospital.generate", "encounter", None)
                 .detail(json!({ "patients": chunk.len(), "encounters": count, "seed": spec.seed }));
             audit::record(&txn, ctx, event).await?;
