@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use salus_core::imaging::{ImagingStatus, Modality, ReportStatus};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use salus_core::laboratory::Priority;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
@@ -76,18 +77,29 @@ pub async fn orders_of<C: ConnectionTrait>(
         .await
 }
 
-/// The imaging worklist: orders in these states (of one modality), oldest first.
+/// One page of the imaging worklist: orders in these states (of one modality), stat first,
+/// then urgent, then by booked time, then oldest; `limit` after the first `offset`.
 pub async fn worklist<C: ConnectionTrait>(
     conn: &C,
     statuses: &[ImagingStatus],
     modality: Option<Modality>,
     limit: u64,
+    offset: u64,
 ) -> Result<Vec<imaging_order::Model>, DbErr> {
+    let rank = Expr::case(imaging_order::Column::Priority.eq(Priority::Stat), 0)
+        .case(imaging_order::Column::Priority.eq(Priority::Urgent), 1)
+        .finally(2);
+    // Booked ones before unbooked, on SQLite and PostgreSQL alike (their NULLs sort apart).
+    let unbooked = Expr::case(imaging_order::Column::ScheduledAt.is_null(), 1).finally(0);
     let mut q = imaging_order::Entity::find()
         .filter(imaging_order::Column::Status.is_in(statuses.iter().copied()))
+        .order_by(Into::<SimpleExpr>::into(rank), Order::Asc)
+        .order_by(Into::<SimpleExpr>::into(unbooked), Order::Asc)
+        .order_by_asc(imaging_order::Column::ScheduledAt)
         .order_by_asc(imaging_order::Column::CreatedAt)
         .order_by_asc(imaging_order::Column::Id)
-        .limit(limit);
+        .limit(limit)
+        .offset(offset);
     if let Some(m) = modality {
         q = q.filter(imaging_order::Column::Modality.eq(m));
     }

@@ -4,10 +4,10 @@
 //! the old one is marked superseded, still readable.
 
 use chrono::{DateTime, Utc};
-use salus_core::laboratory::{OrderStatus, ResultStatus};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use salus_core::laboratory::{OrderStatus, Priority, ResultStatus};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use uuid::Uuid;
@@ -142,19 +142,34 @@ pub async fn orders_of_specimen<C: ConnectionTrait>(
     lab_order::Entity::find().filter(lab_order::Column::SpecimenId.eq(specimen)).all(conn).await
 }
 
-/// The lab's worklist: order lines in these states, stat first, then oldest first.
+/// One page of the lab's worklist: order lines in these states (of one bench), stat first,
+/// then urgent, then oldest first; `limit` lines after the first `offset`.
 pub async fn worklist<C: ConnectionTrait>(
     conn: &C,
     statuses: &[OrderStatus],
+    section: Option<&str>,
     limit: u64,
+    offset: u64,
 ) -> Result<Vec<lab_order::Model>, DbErr> {
-    lab_order::Entity::find()
+    let rank = Expr::case(lab_order::Column::Priority.eq(Priority::Stat), 0)
+        .case(lab_order::Column::Priority.eq(Priority::Urgent), 1)
+        .finally(2);
+    let mut q = lab_order::Entity::find()
         .filter(lab_order::Column::Status.is_in(statuses.iter().copied()))
+        .order_by(Into::<SimpleExpr>::into(rank), Order::Asc)
         .order_by_asc(lab_order::Column::CreatedAt)
         .order_by_asc(lab_order::Column::Id)
         .limit(limit)
-        .all(conn)
-        .await
+        .offset(offset);
+    if let Some(section) = section {
+        let tests = lab_test::Entity::find()
+            .select_only()
+            .column(lab_test::Column::Id)
+            .filter(lab_test::Column::Section.eq(section))
+            .into_query();
+        q = q.filter(lab_order::Column::TestId.in_subquery(tests));
+    }
+    q.all(conn).await
 }
 
 /// Moves order `id` from one of `from` to `to` (with the specimen it now has, or none);

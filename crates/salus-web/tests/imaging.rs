@@ -219,6 +219,16 @@ db_test!(an_examination_goes_from_order_to_an_authorised_and_amended_report, |t|
     let (_, list) = send(&t, &tech, "GET", "/api/v1/imaging/worklist?modality=ct", None, None).await;
     assert!(list["items"].as_array().unwrap().is_empty());
     assert_eq!(send(&t, &tech, "GET", "/api/v1/imaging/worklist?modality=pet", None, None).await.0, 400);
+    // Paged: the urgent one alone on the first page, the cursor to the next.
+    let (_, first) = send(&t, &tech, "GET", "/api/v1/imaging/worklist?limit=1", None, None).await;
+    assert_eq!(first["items"][0]["order"]["id"], oid.as_str(), "{first}");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) =
+        send(&t, &tech, "GET", &format!("/api/v1/imaging/worklist?limit=1&cursor={cursor}"), None, None)
+            .await;
+    assert_eq!(second["items"][0]["order"]["id"], other_id.as_str(), "{second}");
+    assert!(second["next_cursor"].is_null(), "{second}");
+    assert_eq!(send(&t, &tech, "GET", "/api/v1/imaging/worklist?limit=500", None, None).await.0, 400);
 
     // No images and no report before the examination is done.
     let images = format!("/api/v1/imaging/orders/{oid}/images?filename=chest.png");

@@ -528,3 +528,36 @@ db_test!(the_lab_keeps_its_statement_budgets, |t| {
     // adds the critical alert, its escalation job and the timeline) and read the order back.
     assert_eq!(measured, vec![6, 12, 22, 20, 6], "{measured:?}");
 });
+
+db_test!(the_worklist_pages_stat_first_and_refuses_a_bad_page, |t| {
+    let w = ward(&t).await;
+    let tech = who(&t, "lab.tech", &[Role::LabTechnician]).await;
+    let routine = order(&t, &w, &w.patient, &["CBC"], json!({"priority": "routine"})).await;
+    let stat = order(&t, &w, &w.other_patient, &["ELEC"], json!({"priority": "stat"})).await;
+    let urgent = order(&t, &w, &w.other_patient, &["TSH"], json!({"priority": "urgent"})).await;
+    // One line a page: stat, then urgent, then routine, though the routine one is oldest.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/lab/worklist?limit=1".to_owned();
+    loop {
+        let (status, page) = send(&t, &tech, "GET", &path, None, None).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{page}");
+        seen.push(items[0]["order"]["id"].clone());
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/lab/worklist?limit=1&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![stat[0]["id"].clone(), urgent[0]["id"].clone(), routine[0]["id"].clone()]);
+    // A bench keeps its own lines.
+    let (_, page) = send(&t, &tech, "GET", "/api/v1/lab/worklist?section=haematology", None, None).await;
+    let ids: Vec<&Value> = page["items"].as_array().unwrap().iter().map(|i| &i["order"]["id"]).collect();
+    assert_eq!(ids, vec![&routine[0]["id"]], "{page}");
+    for bad in ["limit=0", "limit=201", "limit=x"] {
+        let (status, e) = send(&t, &tech, "GET", &format!("/api/v1/lab/worklist?{bad}"), None, None).await;
+        assert_eq!(status, 400, "{bad}: {e}");
+    }
+    let (status, e) = send(&t, &tech, "GET", "/api/v1/lab/worklist?cursor=bm90LWEtbnVtYmVy", None, None).await;
+    assert_eq!((status, fields(&e)), (422, vec!["cursor".to_owned()]), "a cursor not given out: {e}");
+});

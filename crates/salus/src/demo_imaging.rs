@@ -89,7 +89,7 @@ fn demo_radiograph() -> anyhow::Result<Vec<u8>> {
 
 /// The demo's imaging day (skipped when imaging already has orders).
 pub async fn ensure_demo_imaging(app: &App, patients: &[Uuid]) -> anyhow::Result<()> {
-    if !salus_db::imaging::worklist(app.db.reader(), ImagingStatus::ALL, None, 1).await?.is_empty() {
+    if !salus_db::imaging::worklist(app.db.reader(), ImagingStatus::ALL, None, 1, 0).await?.is_empty() {
         return Ok(());
     }
     let [ravi, p2, p3, p4, p5, p6, p7, ..] = patients[..] else { return Ok(()) };

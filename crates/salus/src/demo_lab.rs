@@ -84,7 +84,7 @@ async fn enter(app: &App, tech: &Ctx, order: Uuid, over: &[(&str, &str)]) -> any
 /// The demo's laboratory morning (skipped when the lab already has orders).
 pub async fn ensure_demo_lab(app: &App, patients: &[Uuid]) -> anyhow::Result<()> {
     let all = salus_core::laboratory::OrderStatus::ALL;
-    if !salus_db::laboratory::worklist(app.db.reader(), all, 1).await?.is_empty() {
+    if !salus_db::laboratory::worklist(app.db.reader(), all, None, 1, 0).await?.is_empty() {
         return Ok(());
     }
     let [ravi, p2, p3, p4, p5, p6, p7, p8, ..] = patients[..] else { return Ok(()) };

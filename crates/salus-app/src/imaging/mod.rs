@@ -91,18 +91,23 @@ impl crate::Imaging<'_> {
         Ok(crate::records(q::procedures(self.db.reader(), include_inactive).await?))
     }
 
-    /// The imaging worklist: open orders (or those in `statuses`) of one modality, stat
-    /// first, then by scheduled time, then oldest; read as one audit event per line.
+    /// One page of the imaging worklist: open orders (or those in `statuses`) of one
+    /// modality, stat first, then by booked time, then oldest; `limit` after the first
+    /// `offset`, and whether more follow. Each line shown is an audited read.
     pub async fn worklist(
         &self,
         ctx: &Ctx,
         statuses: &[ImagingStatus],
         modality: Option<Modality>,
-    ) -> Result<Vec<StudyItem>, AppError> {
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<StudyItem>, bool), AppError> {
         self.authorize(ctx, Permission::ImagingWork).await?;
         let conn = self.db.reader();
         let statuses = if statuses.is_empty() { ImagingStatus::OPEN } else { statuses };
-        let orders = q::worklist(conn, statuses, modality, 500).await?;
+        let mut orders = q::worklist(conn, statuses, modality, limit + 1, offset).await?;
+        let more = orders.len() as u64 > limit;
+        orders.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut patient_ids: Vec<Uuid> = orders.iter().map(|o| o.patient_id).collect();
         patient_ids.sort();
         patient_ids.dedup();
@@ -114,7 +119,7 @@ impl crate::Imaging<'_> {
         let patients: HashMap<Uuid, patient::Model> = patients.into_iter().map(|p| (p.id, p)).collect();
         let reports: HashMap<Uuid, ReportStatus> =
             reports.into_iter().map(|r| (r.order_id, r.status)).collect();
-        let mut items: Vec<StudyItem> = orders
+        let items: Vec<StudyItem> = orders
             .into_iter()
             .filter_map(|o| {
                 let p = patients.get(&o.patient_id)?;
@@ -125,14 +130,6 @@ impl crate::Imaging<'_> {
                 })
             })
             .collect();
-        items.sort_by_key(|i| {
-            (
-                std::cmp::Reverse(i.order.priority as u8),
-                i.order.scheduled_at.is_none(),
-                i.order.scheduled_at,
-                i.order.created_at,
-            )
-        });
         let events = items
             .iter()
             .map(|i| {
@@ -144,7 +141,7 @@ impl crate::Imaging<'_> {
             })
             .collect();
         self.reads.record(events).await?;
-        Ok(items)
+        Ok((items, more))
     }
 
     /// One order with its patient, procedure, current report and images. A preliminary

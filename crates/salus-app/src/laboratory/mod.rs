@@ -179,22 +179,26 @@ impl crate::Laboratory<'_> {
         Ok((test.into(), crate::records(members), ranges))
     }
 
-    /// The lab's worklist: open order lines (or those in `statuses`), stat first, with
-    /// their patients; `section` keeps one bench's lines.
+    /// One page of the lab's worklist: open order lines (or those in `statuses`) of one
+    /// bench, stat first, then urgent, then oldest, with their patients; `limit` lines
+    /// after the first `offset`, and whether more follow. Each line shown is an audited
+    /// read of its patient's record.
     pub async fn worklist(
         &self,
         ctx: &Ctx,
         statuses: &[OrderStatus],
         section: Option<&str>,
-    ) -> Result<Vec<WorkItem>, AppError> {
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<WorkItem>, bool), AppError> {
         self.authorize(ctx, Permission::LabWork).await?;
         let conn = self.db.reader();
         let statuses = if statuses.is_empty() { OPEN } else { statuses };
-        let orders = q::worklist(conn, statuses, 500).await?;
+        let section = section.filter(|s| !s.is_empty());
+        let mut orders = q::worklist(conn, statuses, section, limit + 1, offset).await?;
+        let more = orders.len() as u64 > limit;
+        orders.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let items = self.work_items(orders).await?;
-        let mut items: Vec<WorkItem> =
-            items.into_iter().filter(|i| section.is_none_or(|s| s.is_empty() || i.section == s)).collect();
-        items.sort_by_key(|i| (std::cmp::Reverse(i.order.priority as u8), i.order.created_at));
         let events = items
             .iter()
             .map(|i| {
@@ -206,7 +210,7 @@ impl crate::Laboratory<'_> {
             })
             .collect();
         self.reads.record(events).await?;
-        Ok(items)
+        Ok((items, more))
     }
 
     async fn work_items(&self, orders: Vec<lab_order::Model>) -> Result<Vec<WorkItem>, AppError> {

@@ -284,6 +284,13 @@ pub struct ImagingWorklistQuery {
     /// One modality.
     #[param(schema_with = coded::<Modality>)]
     pub modality: Option<Modality>,
+    /// Orders per page, 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "crate::api::extract::bounded::<_, u32, 1, 200>")]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
+    pub cursor: Option<String>,
 }
 
 /// The imaging worklist
@@ -291,7 +298,9 @@ pub struct ImagingWorklistQuery {
 /// Stat first, then by booked time, then oldest first, with each order's patient and the
 /// state of its report.
 #[utoipa::path(get, path = "/api/v1/imaging/worklist", tag = "imaging", params(ImagingWorklistQuery),
-    responses((status = 200, description = "At most 500 orders", body = Paged<StudyItemOut>),
+    responses((status = 200, description = "A page of orders", body = Paged<StudyItemOut>),
+        (status = 400, description = "A limit out of bounds, or no such modality", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A cursor this API did not give out", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not imaging staff", body = Problem, content_type = "application/problem+json")))]
 async fn worklist(
     State(state): State<AppState>,
@@ -299,8 +308,10 @@ async fn worklist(
     ApiQuery(q): ApiQuery<ImagingWorklistQuery>,
 ) -> Result<Json<Paged<StudyItemOut>>, ApiError> {
     let statuses: Vec<ImagingStatus> = q.status.into_iter().collect();
-    let rows = state.app.imaging().worklist(&ctx, &statuses, q.modality).await?;
-    Ok(Json(Paged::new(rows.into_iter().map(Into::into).collect(), None::<String>)))
+    let limit = u64::from(q.limit.unwrap_or(50));
+    let offset = crate::api::Cursor { limit: q.limit, cursor: q.cursor }.position::<u64>()?.unwrap_or(0);
+    let (rows, more) = state.app.imaging().worklist(&ctx, &statuses, q.modality, limit, offset).await?;
+    Ok(Json(Paged::new(rows.into_iter().map(Into::into).collect(), more.then_some(offset + limit))))
 }
 
 /// A report in a doctor's inbox.

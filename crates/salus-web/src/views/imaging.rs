@@ -130,9 +130,20 @@ struct WorklistPage {
     items: Vec<StudyItem>,
     status: Option<ImagingStatus>,
     modality: Option<Modality>,
+    /// The page shown (from 0), and whether another follows.
+    at: u64,
+    more: bool,
 }
 
+/// Orders on a page of the worklist.
+const PAGE: u64 = 50;
+
 impl WorklistPage {
+    /// Page `n` with the same filters.
+    fn page_link(&self, n: u64) -> String {
+        let status = self.status.map(|s| format!("&status={s}")).unwrap_or_default();
+        format!("/imaging?page={n}{status}{}", self.modality_query())
+    }
     fn tabs(&self) -> &'static [(ImagingStatus, &'static str)] {
         TABS
     }
@@ -155,6 +166,7 @@ impl WorklistPage {
 struct WorklistQuery {
     status: String,
     modality: String,
+    page: u64,
 }
 
 /// The imaging worklist: stat first, then by booked time.
@@ -165,8 +177,13 @@ async fn worklist_page(
 ) -> Result<Response, PageError> {
     let status = q.status.parse::<ImagingStatus>().ok();
     let modality = q.modality.parse::<Modality>().ok();
-    let items = state.app.imaging().worklist(&ctx, &status.into_iter().collect::<Vec<_>>(), modality).await?;
-    Ok(render(StatusCode::OK, &WorklistPage { tz: state.app.time_zone, page, items, status, modality }))
+    let statuses: Vec<ImagingStatus> = status.into_iter().collect();
+    let (items, more) =
+        state.app.imaging().worklist(&ctx, &statuses, modality, PAGE, q.page.saturating_mul(PAGE)).await?;
+    Ok(render(
+        StatusCode::OK,
+        &WorklistPage { tz: state.app.time_zone, page, items, status, modality, at: q.page, more },
+    ))
 }
 
 #[derive(Template)]

@@ -91,9 +91,26 @@ struct WorklistPage {
     status: Option<OrderStatus>,
     section: String,
     sections: Vec<String>,
+    /// The page shown (from 0), and whether another follows.
+    at: u64,
+    more: bool,
 }
 
+/// Lines on a page of the worklist.
+const PAGE: u64 = 50;
+
 impl WorklistPage {
+    /// The query string of page `n` with the same filters.
+    fn page_link(&self, n: u64) -> String {
+        let mut q = format!("/lab?page={n}");
+        if let Some(s) = self.status {
+            q.push_str(&format!("&status={s}"));
+        }
+        if !self.section.is_empty() {
+            q.push_str(&format!("&section={}", self.section));
+        }
+        q
+    }
     fn tabs(&self) -> &'static [(OrderStatus, &'static str)] {
         TABS
     }
@@ -117,6 +134,7 @@ impl WorklistPage {
 struct WorklistQuery {
     status: String,
     section: String,
+    page: u64,
 }
 
 /// The lab's worklist, stat first.
@@ -127,13 +145,24 @@ async fn worklist_page(
 ) -> Result<Response, PageError> {
     let status = q.status.parse::<OrderStatus>().ok();
     let lab = state.app.laboratory();
-    let items = lab.worklist(&ctx, &status.into_iter().collect::<Vec<_>>(), Some(q.section.as_str())).await?;
+    let statuses: Vec<OrderStatus> = status.into_iter().collect();
+    let (items, more) =
+        lab.worklist(&ctx, &statuses, Some(q.section.as_str()), PAGE, q.page.saturating_mul(PAGE)).await?;
     let mut sections: Vec<String> = lab.catalog(&ctx, false).await?.into_iter().map(|t| t.section).collect();
     sections.sort();
     sections.dedup();
     Ok(render(
         StatusCode::OK,
-        &WorklistPage { tz: state.app.time_zone, page, items, status, section: q.section, sections },
+        &WorklistPage {
+            tz: state.app.time_zone,
+            page,
+            items,
+            status,
+            section: q.section,
+            sections,
+            at: q.page,
+            more,
+        },
     ))
 }
 
