@@ -66,7 +66,9 @@ db_test!(the_laboratory_through_its_pages, |t| {
     };
     post_form(&t, &tech, &format!("/lab/specimens/{specimen}/receive"), &[("back", "/lab")]).await;
     let label = html(&t, &tech, &format!("/lab/specimens/{specimen}/label")).await;
-    assert!(label.contains("<svg") && label.contains("50mm 25mm"), "a Code 128 label sized for the printer");
+    assert!(label.contains("<svg") && label.contains("/assets/label.css"), "a Code 128 label");
+    let css = tech.client.get(t.url("/assets/label.css")).send().await.unwrap().text().await.unwrap();
+    assert!(css.contains("size: 50mm 25mm"), "sized for the label printer: {css}");
 
     // A typing slip: the form comes back with the message beside potassium.
     let order_url = format!("/lab/orders/{order}");

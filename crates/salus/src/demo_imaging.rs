@@ -53,8 +53,8 @@ fn demo_radiograph() -> anyhow::Result<Vec<u8>> {
             let (fx, fy) = (f64::from(x) / f64::from(SIZE) - 0.5, f64::from(y) / f64::from(SIZE) - 0.5);
             let body = (fx * fx / 0.18 + fy * fy / 0.24).min(1.0);
             let lung = |cx: f64| ((fx - cx).powi(2) / 0.014 + (fy + 0.02).powi(2) / 0.07) < 1.0;
-            let heart = ((fx + 0.04).powi(2) / 0.012 + (fy - 0.12).powi(2) / 0.01) < 1.0;
-            let rib = (fy * 38.0).sin().abs() > 0.93 && (lung(-0.17) || lung(0.17));
+            let heart = ((fx - 0.06).powi(2) / 0.016 + (fy - 0.13).powi(2) / 0.012) < 1.0;
+            let rib = (fy * 38.0).sin().abs() > 0.93 && (lung(-0.17) || lung(0.17)) && !heart;
             let mut v = 200.0 - 120.0 * (1.0 - body);
             if lung(-0.17) || lung(0.17) {
                 v = 55.0;
