@@ -558,6 +558,7 @@ db_test!(the_worklist_pages_stat_first_and_refuses_a_bad_page, |t| {
         let (status, e) = send(&t, &tech, "GET", &format!("/api/v1/lab/worklist?{bad}"), None, None).await;
         assert_eq!(status, 400, "{bad}: {e}");
     }
-    let (status, e) = send(&t, &tech, "GET", "/api/v1/lab/worklist?cursor=bm90LWEtbnVtYmVy", None, None).await;
+    let (status, e) =
+        send(&t, &tech, "GET", "/api/v1/lab/worklist?cursor=bm90LWEtbnVtYmVy", None, None).await;
     assert_eq!((status, fields(&e)), (422, vec!["cursor".to_owned()]), "a cursor not given out: {e}");
 });
