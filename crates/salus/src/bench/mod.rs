@@ -391,7 +391,7 @@ pub async fn run(args: BenchArgs, global: Vec<String>) -> anyhow::Result<ExitCod
     if let Some(k) = t.get("keystroke") {
         ops.insert(1.min(ops.len()), OpReport::from_tally("search keystroke", k, measured));
     }
-    let report = Report::new(&args, &base, ceiling, ops, server_stats, measured);
+    let report = Report::new(&args, &mix, &base, ceiling, ops, server_stats, measured);
     drop(server);
     println!("{}", report.markdown());
     if let Some(out) = &args.out {

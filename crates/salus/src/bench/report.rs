@@ -99,6 +99,7 @@ pub struct Report {
 impl Report {
     pub(super) fn new(
         args: &BenchArgs,
+        mix: &[(&str, u32)],
         target: &str,
         ceiling: OpReport,
         ops: Vec<OpReport>,
@@ -115,7 +116,8 @@ impl Report {
             label: args.label.clone(),
             target: target.to_owned(),
             mode,
-            mix: args.mix.clone(),
+            // The mix that ran (`--only` narrows `--mix`), not the one asked for.
+            mix: mix.iter().map(|(op, w)| format!("{op}={w}")).collect::<Vec<_>>().join(","),
             seconds,
             ceiling,
             ops,
