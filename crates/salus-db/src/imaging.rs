@@ -44,6 +44,24 @@ pub async fn find_procedure<C: ConnectionTrait>(
     imaging_procedure::Entity::find_by_id(id).one(conn).await
 }
 
+/// Retires or reactivates a procedure; false if it already was so.
+pub async fn set_procedure_active<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    active: bool,
+) -> Result<bool, DbErr> {
+    Ok(imaging_procedure::Entity::update_many()
+        .col_expr(imaging_procedure::Column::Active, Expr::value(active))
+        .col_expr(imaging_procedure::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(imaging_procedure::Column::Version, Expr::col(imaging_procedure::Column::Version).add(1))
+        .filter(imaging_procedure::Column::Id.eq(id))
+        .filter(imaging_procedure::Column::Active.ne(active))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 pub async fn find_procedure_by_code<C: ConnectionTrait>(
     conn: &C,
     code: &str,

@@ -40,6 +40,20 @@ pub async fn tests<C: ConnectionTrait>(
     q.all(conn).await
 }
 
+/// Retires or reactivates a catalog entry; false if it already was so.
+pub async fn set_test_active<C: ConnectionTrait>(conn: &C, id: Uuid, active: bool) -> Result<bool, DbErr> {
+    Ok(lab_test::Entity::update_many()
+        .col_expr(lab_test::Column::Active, Expr::value(active))
+        .col_expr(lab_test::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(lab_test::Column::Version, Expr::col(lab_test::Column::Version).add(1))
+        .filter(lab_test::Column::Id.eq(id))
+        .filter(lab_test::Column::Active.ne(active))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 pub async fn find_test<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<lab_test::Model>, DbErr> {
     lab_test::Entity::find_by_id(id).one(conn).await
 }

@@ -477,3 +477,63 @@ db_test!(a_cancelled_examination_leaves_no_charge_and_imaging_keeps_its_statemen
     // Read: the order, the access check, procedure, report versions, images, names, audit.
     assert_eq!(measured, vec![11, 6, 10, 9, 10, 10], "{measured:?}");
 });
+
+db_test!(an_administrator_retires_and_reactivates_catalog_entries, |t| {
+    let w = ward(&t).await;
+    let admin = who(&t, "cat.admin", &[Role::Admin]).await;
+    // Imaging: a retired procedure is neither offered nor orderable; reactivated, it is.
+    let mri = procedure(&t, &w.doc, "MR-KNEE").await;
+    let retire = format!("/api/v1/imaging/procedures/{mri}/retire");
+    assert_eq!(send(&t, &w.doc, "POST", &retire, None, None).await.0, 403);
+    assert_eq!(
+        send(&t, &admin, "POST", &format!("/api/v1/imaging/procedures/{mri}/delete"), None, None).await.0,
+        404
+    );
+    let unknown = uuid::Uuid::now_v7();
+    assert_eq!(
+        send(&t, &admin, "POST", &format!("/api/v1/imaging/procedures/{unknown}/retire"), None, None).await.0,
+        404
+    );
+    let (status, p) = send(&t, &admin, "POST", &retire, None, None).await;
+    assert_eq!((status, p["active"].as_bool()), (200, Some(false)), "{p}");
+    assert_eq!(send(&t, &admin, "POST", &retire, None, None).await.0, 409, "already retired");
+    let (_, list) = send(&t, &w.doc, "GET", "/api/v1/imaging/procedures", None, None).await;
+    assert!(!list["items"].as_array().unwrap().iter().any(|i| i["id"] == mri.as_str()), "not offered");
+    let body = json!({"procedure_id": mri, "laterality": "left", "clinical_question": "locking"});
+    let path = format!("/api/v1/patients/{}/imaging-orders", w.patient);
+    let (status, e) = send(&t, &w.doc, "POST", &path, Some(body.clone()), None).await;
+    assert_eq!((status, fields(&e)), (422, vec!["procedure_id".to_owned()]), "{e}");
+    let (status, _) =
+        send(&t, &admin, "POST", &format!("/api/v1/imaging/procedures/{mri}/reactivate"), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(send(&t, &w.doc, "POST", &path, Some(body), None).await.0, 201);
+
+    // The laboratory's catalog the same way.
+    let (_, tests) = send(&t, &w.doc, "GET", "/api/v1/lab/tests", None, None).await;
+    let esr = tests["items"].as_array().unwrap().iter().find(|i| i["code"] == "ESR").unwrap()["id"].clone();
+    let esr = esr.as_str().unwrap();
+    assert_eq!(
+        send(&t, &w.nurse, "POST", &format!("/api/v1/lab/tests/{esr}/retire"), None, None).await.0,
+        403
+    );
+    let (status, r) = send(&t, &admin, "POST", &format!("/api/v1/lab/tests/{esr}/retire"), None, None).await;
+    assert_eq!((status, r["active"].as_bool()), (200, Some(false)), "{r}");
+    let lab = format!("/api/v1/patients/{}/lab-orders", w.patient);
+    let (status, e) = send(&t, &w.doc, "POST", &lab, Some(json!({"test_ids": [esr]})), None).await;
+    assert_eq!((status, fields(&e)), (422, vec!["test_ids".to_owned()]), "{e}");
+    let (status, _) =
+        send(&t, &admin, "POST", &format!("/api/v1/lab/tests/{esr}/reactivate"), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(send(&t, &w.doc, "POST", &lab, Some(json!({"test_ids": [esr]})), None).await.0, 201);
+    for action in [
+        "lab.catalog_retire",
+        "lab.catalog_reactivate",
+        "imaging.catalog_retire",
+        "imaging.catalog_reactivate",
+    ] {
+        assert!(
+            !salus_db::audit::actions_of(t.app.db.reader(), action).await.unwrap().is_empty(),
+            "{action}"
+        );
+    }
+});

@@ -91,6 +91,33 @@ impl crate::Imaging<'_> {
         Ok(crate::records(q::procedures(self.db.reader(), include_inactive).await?))
     }
 
+    /// Retires a procedure (no longer orderable; past orders keep it) or reactivates it
+    /// (administrators).
+    pub async fn set_procedure_active(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        active: bool,
+    ) -> Result<ImagingProcedure, AppError> {
+        self.authorize(ctx, Permission::OrganisationManage).await?;
+        let txn = self.db.begin_write().await?;
+        let p = q::find_procedure(&txn, id).await?.ok_or(AppError::NotFound("procedure"))?;
+        if !q::set_procedure_active(&txn, id, active).await? {
+            return Err(AppError::Conflict(format!(
+                "{} is already {}",
+                p.name,
+                if active { "active" } else { "retired" }
+            )));
+        }
+        let action = if active { "imaging.catalog_reactivate" } else { "imaging.catalog_retire" };
+        let event = Event::new(action, "imaging_procedure", Some(id.to_string()))
+            .detail(serde_json::json!({ "code": p.code, "name": p.name }));
+        audit::record(&txn, ctx, event).await?;
+        let after = q::find_procedure(&txn, id).await?.ok_or(AppError::NotFound("procedure"))?;
+        txn.commit().await?;
+        Ok(after.into())
+    }
+
     /// One page of the imaging worklist: open orders (or those in `statuses`) of one
     /// modality, stat first, then by booked time, then oldest; `limit` after the first
     /// `offset`, and whether more follow. Each line shown is an audited read.

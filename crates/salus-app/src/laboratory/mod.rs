@@ -164,6 +164,28 @@ impl crate::Laboratory<'_> {
         Ok(crate::records(q::tests(self.db.reader(), include_inactive).await?))
     }
 
+    /// Retires a catalog entry (no longer orderable; past orders and results keep it) or
+    /// reactivates it (administrators).
+    pub async fn set_test_active(&self, ctx: &Ctx, id: Uuid, active: bool) -> Result<LabTest, AppError> {
+        self.authorize(ctx, Permission::OrganisationManage).await?;
+        let txn = self.db.begin_write().await?;
+        let test = q::find_test(&txn, id).await?.ok_or(AppError::NotFound("test"))?;
+        if !q::set_test_active(&txn, id, active).await? {
+            return Err(AppError::Conflict(format!(
+                "{} is already {}",
+                test.name,
+                if active { "active" } else { "retired" }
+            )));
+        }
+        let action = if active { "lab.catalog_reactivate" } else { "lab.catalog_retire" };
+        let event = crate::audit::Event::new(action, "lab_test", Some(id.to_string()))
+            .detail(serde_json::json!({ "code": test.code, "name": test.name }));
+        crate::audit::record(&txn, ctx, event).await?;
+        let after = q::find_test(&txn, id).await?.ok_or(AppError::NotFound("test"))?;
+        txn.commit().await?;
+        Ok(after.into())
+    }
+
     /// One catalog entry with its reference ranges and, for a panel, its analytes.
     pub async fn catalog_entry(
         &self,

@@ -32,6 +32,9 @@ use crate::error::{ApiError, Problem};
 /// The routes of this module and what each needs (see `crate::access`).
 pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/imaging/procedures", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/imaging/procedures/{id}/{action}", Access::Permission(Permission::OrganisationManage))
+        .post()
+        .example("/api/v1/imaging/procedures/{id}/retire"),
     route("/api/v1/imaging/worklist", Access::Permission(Permission::ImagingWork)),
     route("/api/v1/imaging/inbox", Access::Permission(Permission::ImagingOrder)),
     route("/api/v1/patients/{id}/imaging-orders", Access::SignedIn),
@@ -54,6 +57,7 @@ pub(crate) const ROUTES: &[Declared] = &[
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_procedures))
+        .routes(routes!(set_procedure_active))
         .routes(routes!(worklist))
         .routes(routes!(inbox))
         .routes(routes!(list_orders, place_order))
@@ -272,6 +276,28 @@ async fn list_procedures(
 ) -> Result<Json<Paged<ProcedureOut>>, ApiError> {
     let rows = state.app.imaging().procedures(&ctx, q.include_inactive.unwrap_or(false)).await?;
     Ok(Json(Paged::new(rows.into_iter().map(Into::into).collect(), None::<String>)))
+}
+
+/// Retire or reactivate a procedure (administrators)
+///
+/// A retired procedure is no longer offered or orderable; past orders keep it.
+#[utoipa::path(post, path = "/api/v1/imaging/procedures/{id}/{action}", tag = "imaging",
+    params(("id" = String, Path, description = "Procedure id"), ("action" = String, Path, description = "retire or reactivate")),
+    responses((status = 200, description = "Done", body = ProcedureOut),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such procedure or action", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already so", body = Problem, content_type = "application/problem+json")))]
+async fn set_procedure_active(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+) -> Result<Json<ProcedureOut>, ApiError> {
+    let active = match action.as_str() {
+        "retire" => false,
+        "reactivate" => true,
+        _ => return Err(salus_app::AppError::NotFound("action").into()),
+    };
+    Ok(Json(state.app.imaging().set_procedure_active(&ctx, id(&raw, "procedure")?, active).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

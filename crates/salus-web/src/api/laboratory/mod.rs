@@ -31,6 +31,9 @@ pub use wire::*;
 pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/lab/tests", Access::Permission(Permission::OrganisationRead)),
     route("/api/v1/lab/tests/{id}", Access::Permission(Permission::OrganisationRead)),
+    route("/api/v1/lab/tests/{id}/{action}", Access::Permission(Permission::OrganisationManage))
+        .post()
+        .example("/api/v1/lab/tests/{id}/retire"),
     route("/api/v1/lab/worklist", Access::Permission(Permission::LabWork)),
     route("/api/v1/lab/inbox", Access::Permission(Permission::LabOrder)),
     route("/api/v1/lab/critical-alerts", Access::Permission(Permission::LabWork)),
@@ -53,6 +56,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_tests))
         .routes(routes!(get_test))
+        .routes(routes!(set_test_active))
         .routes(routes!(worklist))
         .routes(routes!(inbox))
         .routes(routes!(critical_alerts))
@@ -106,6 +110,28 @@ async fn get_test(
         members: members.into_iter().map(Into::into).collect(),
         ranges: ranges.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// Retire or reactivate a test (administrators)
+///
+/// A retired test is no longer offered or orderable; past orders and results keep it.
+#[utoipa::path(post, path = "/api/v1/lab/tests/{id}/{action}", tag = "laboratory",
+    params(("id" = String, Path, description = "Test id"), ("action" = String, Path, description = "retire or reactivate")),
+    responses((status = 200, description = "Done", body = LabTestOut),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such test or action", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already so", body = Problem, content_type = "application/problem+json")))]
+async fn set_test_active(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path((raw, action)): Path<(String, String)>,
+) -> Result<Json<LabTestOut>, ApiError> {
+    let active = match action.as_str() {
+        "retire" => false,
+        "reactivate" => true,
+        _ => return Err(salus_app::AppError::NotFound("action").into()),
+    };
+    Ok(Json(state.app.laboratory().set_test_active(&ctx, id(&raw, "test")?, active).await?.into()))
 }
 
 /// `?status=&section=`
