@@ -113,7 +113,19 @@ db_test!(imaging_through_its_pages, |t| {
     )
     .await;
     assert_eq!(w.doc2.client.get(t.url(&format!("{study_url}/print"))).send().await.unwrap().status(), 409);
-    post_form(&t, &w.doc2, &format!("{study_url}/authorise"), &[]).await;
+    // Authorised from the form: what was typed since the draft was saved is not lost.
+    let page = html(&t, &w.doc2, &study_url).await;
+    assert!(page.contains("Save, authorise and release"));
+    post_form(
+        &t,
+        &w.doc2,
+        &format!("{study_url}/authorise"),
+        &[
+            ("findings", "No fracture.\nSoft tissue swelling laterally, over the fibular head."),
+            ("impression", "No fracture."),
+        ],
+    )
+    .await;
     let res = post_form(
         &t,
         &w.doc2,
@@ -135,7 +147,7 @@ db_test!(imaging_through_its_pages, |t| {
     // The patient reads the authorised report; the print shows who authorised it.
     let me = patient_account(&t, &w).await;
     let page = html(&t, &me, &study_url).await;
-    assert!(page.contains("Soft tissue swelling laterally.") && !page.contains("Save the draft"));
+    assert!(page.contains("over the fibular head.") && !page.contains("Save the draft"), "as signed");
     let print = html(&t, &w.doc, &format!("{study_url}/print")).await;
     assert!(print.contains("authorised by") && print.contains("Fall; ? fracture"), "{print}");
     let inbox = html(&t, &w.doc, "/imaging/inbox").await;

@@ -327,8 +327,18 @@ async fn study_action(
             .write_report(&ctx, id, text())
             .await
             .map(|_| "Draft saved; authorise it to release it.".to_owned()),
+        // From the report form: what is in the boxes is saved first, so nothing typed since
+        // the last save is lost, then authorised.
         "authorise" => {
-            imaging.authorise(&ctx, id).await.map(|_| "Authorised and released to the chart.".to_owned())
+            let typed = !(field("findings").trim().is_empty() && field("impression").trim().is_empty());
+            let saved = if typed { imaging.write_report(&ctx, id, text()).await.map(|_| ()) } else { Ok(()) };
+            match saved {
+                Ok(()) => imaging
+                    .authorise(&ctx, id)
+                    .await
+                    .map(|_| "Authorised and released to the chart.".to_owned()),
+                Err(e) => Err(e),
+            }
         }
         "amend" => imaging
             .amend(&ctx, id, text(), &field("amend_reason"))
@@ -339,7 +349,7 @@ async fn study_action(
     let text = match outcome {
         Ok(t) => t,
         // A refused report keeps what was written, each message beside its field.
-        Err(AppError::Invalid(errors)) if matches!(action.as_str(), "report" | "amend") => {
+        Err(AppError::Invalid(errors)) if matches!(action.as_str(), "report" | "authorise" | "amend") => {
             let errors = errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect();
             let typed = (field("findings"), field("impression"), field("amend_reason"));
             return render_study(&state, &ctx, page, id, errors, Some(typed)).await;
