@@ -216,11 +216,15 @@ impl App {
             }
             let mut lab_rows = LabRows::default();
             if let Some(lab) = lab.as_mut() {
-                for p in salus_db::patients::find_patients(self.db.reader(), chunk).await? {
+                // In the chunk's order, whatever order the database returns them in, so the
+                // same seed makes the same hospital on SQLite and PostgreSQL.
+                let rows = salus_db::patients::find_patients(self.db.reader(), chunk).await?;
+                let by_id: std::collections::HashMap<Uuid, _> = rows.into_iter().map(|p| (p.id, p)).collect();
+                for p in chunk.iter().filter_map(|id| by_id.get(id)) {
                     for _ in 0..rng.random_range(0..=spec.lab_orders) {
                         let at = now - Duration::minutes(rng.random_range(30..span_minutes));
                         let doctor = pick(&mut rng, &doctors).0;
-                        lab.add(&mut rng, &p, doctor, at, &mut lab_rows);
+                        lab.add(&mut rng, p, doctor, at, &mut lab_rows);
                     }
                 }
             }
@@ -257,6 +261,7 @@ impl App {
             progress("busy patient");
         }
         salus_db::patients::analyze(self.db.writer()).await?;
+        salus_db::laboratory::analyze(self.db.writer()).await?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
