@@ -25,7 +25,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::clinical::refusal;
-use super::{Form, PageCtx, SignedIn, flash, render};
+use super::{Form, Local, PageCtx, SignedIn, flash, render};
 use crate::AppState;
 use crate::error::PageError;
 
@@ -66,28 +66,6 @@ fn not_found(what: &str) -> PageError {
     PageError::new(StatusCode::NOT_FOUND, format!("There is no such {what}."))
 }
 
-/// Times on imaging's pages, in the facility's time zone.
-trait Local {
-    fn tz(&self) -> chrono_tz::Tz;
-    /// "30 Nov 10:26".
-    fn at(&self, t: &DateTime<Utc>) -> String {
-        t.with_timezone(&self.tz()).format("%d %b %H:%M").to_string()
-    }
-    /// "30 Nov 2026 10:26".
-    fn at_y(&self, t: &DateTime<Utc>) -> String {
-        t.with_timezone(&self.tz()).format("%d %b %Y %H:%M").to_string()
-    }
-}
-
-macro_rules! local {
-    ($($page:ident),+) => {$(
-        impl Local for $page {
-            fn tz(&self) -> chrono_tz::Tz {
-                self.tz
-            }
-        }
-    )+};
-}
 local!(WorklistPage, StudyPage, PrintPage, PatientPage, InboxPage);
 
 /// Who did something, on a page of one examination.

@@ -3,6 +3,30 @@
 //! `base.html`, which carries the navigation for the user's roles, the flash message and
 //! the anti-forgery token htmx sends with each request.
 
+/// Times on a page, in the facility's time zone: a page with a `tz` field gets them with
+/// `local!(ThePage)`; its template says `self.at(t)` ("30 Nov 10:26") or `self.at_y(t)`.
+trait Local {
+    fn tz(&self) -> chrono_tz::Tz;
+    /// "30 Nov 10:26".
+    fn at(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz()).format("%d %b %H:%M").to_string()
+    }
+    /// "30 Nov 2026 10:26".
+    fn at_y(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz()).format("%d %b %Y %H:%M").to_string()
+    }
+}
+
+macro_rules! local {
+    ($($page:ident),+) => {$(
+        impl super::Local for $page {
+            fn tz(&self) -> chrono_tz::Tz {
+                self.tz
+            }
+        }
+    )+};
+}
+
 mod appointments;
 mod audit;
 mod auth;
