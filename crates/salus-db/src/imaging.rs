@@ -9,7 +9,7 @@ use salus_core::laboratory::Priority;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -242,20 +242,27 @@ pub async fn unreviewed_for<C: ConnectionTrait>(
     doctor: Uuid,
     limit: u64,
 ) -> Result<Vec<(imaging_report::Model, imaging_order::Model)>, DbErr> {
-    let orders = imaging_order::Entity::find()
+    // Every final order of the doctor's, however old: a report never drops out of the
+    // inbox because newer orders pushed it past a window.
+    let mine = imaging_order::Entity::find()
+        .select_only()
+        .column(imaging_order::Column::Id)
         .filter(imaging_order::Column::OrderedBy.eq(doctor))
         .filter(imaging_order::Column::Status.eq(ImagingStatus::Final))
-        .order_by_desc(imaging_order::Column::UpdatedAt)
-        .limit(limit * 4)
-        .all(conn)
-        .await?;
-    let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
+        .into_query();
     let reports = imaging_report::Entity::find()
-        .filter(imaging_report::Column::OrderId.is_in(ids))
+        .filter(imaging_report::Column::OrderId.in_subquery(mine))
         .filter(imaging_report::Column::SupersededAt.is_null())
         .filter(imaging_report::Column::ReviewedAt.is_null())
         .order_by_desc(imaging_report::Column::AuthorisedAt)
         .limit(limit)
+        .all(conn)
+        .await?;
+    if reports.is_empty() {
+        return Ok(Vec::new());
+    }
+    let orders = imaging_order::Entity::find()
+        .filter(imaging_order::Column::Id.is_in(reports.iter().map(|r| r.order_id)))
         .all(conn)
         .await?;
     Ok(reports
