@@ -47,6 +47,10 @@ pub enum AppError {
     /// The slot has no place left; the next free ones are attached.
     #[error("the slot is taken")]
     SlotTaken { next: Vec<crate::scheduling::FreeSlot> },
+    /// Fewer units than asked for are there to give out: what, how many were asked for
+    /// and how many may be given now (held and expired batches not counted).
+    #[error("only {available} {unit} of {what} available; {requested} asked for")]
+    OutOfStock { what: String, unit: String, requested: i64, available: i64 },
     /// The database cannot be reached or had no free connection in time; the cause is
     /// for the log. Worth retrying shortly.
     #[error("the database is not available: {0}")]

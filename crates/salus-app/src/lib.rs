@@ -24,6 +24,7 @@ pub mod laboratory;
 pub mod notifications;
 pub mod organisation;
 pub mod patients;
+pub mod pharmacy;
 pub mod scheduling;
 
 use std::time::Duration;
@@ -97,6 +98,11 @@ service!(
     /// Imaging: catalog, orders with accession numbers, scheduling, examinations, reports.
     Imaging,
     imaging
+);
+service!(
+    /// The pharmacy and its stores: items, batches, the stock ledger, dispensing, sales.
+    Pharmacy,
+    pharmacy
 );
 service!(
     /// Messages to patients: the outbox, its templates, reminders.

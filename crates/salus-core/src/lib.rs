@@ -58,6 +58,7 @@ pub mod laboratory;
 pub mod notifications;
 pub mod organisation;
 pub mod page;
+pub mod pharmacy;
 pub mod patients;
 pub mod scheduling;
 pub mod search;

@@ -50,3 +50,35 @@ pub async fn charges_of<C: ConnectionTrait>(conn: &C, patient: Uuid) -> Result<V
         .all(conn)
         .await
 }
+
+/// Takes `n` units off the unbilled charge of `source` (a return): deletes it when none
+/// are left. Returns false if there is no unbilled charge with that many units.
+pub async fn reduce_unbilled_charge<C: ConnectionTrait>(
+    conn: &C,
+    source_type: &str,
+    source: Uuid,
+    n: i32,
+) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let reduced = charge::Entity::update_many()
+        .col_expr(charge::Column::Quantity, Expr::col(charge::Column::Quantity).sub(n))
+        .filter(charge::Column::SourceType.eq(source_type))
+        .filter(charge::Column::SourceId.eq(source))
+        .filter(charge::Column::Status.eq("unbilled"))
+        .filter(charge::Column::Quantity.gt(n))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if reduced == 1 {
+        return Ok(true);
+    }
+    Ok(charge::Entity::delete_many()
+        .filter(charge::Column::SourceType.eq(source_type))
+        .filter(charge::Column::SourceId.eq(source))
+        .filter(charge::Column::Status.eq("unbilled"))
+        .filter(charge::Column::Quantity.eq(n))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}

@@ -380,7 +380,20 @@ pub async fn find_prescription<C: ConnectionTrait>(
     prescription::Entity::find_by_id(id).one(conn).await
 }
 
-versioned_update!(update_prescription, prescription);
+/// Writes a clinician's edit of a prescription if it is still at the version edited;
+/// every column but `dispensed`, which is the pharmacy's count and moves on its own.
+pub async fn update_prescription<C: ConnectionTrait>(conn: &C, row: prescription::Model) -> Result<bool, DbErr> {
+    let (id, previous) = (row.id, row.version - 1);
+    let mut changes = row.into_active_model().reset_all();
+    changes.dispensed = sea_orm::ActiveValue::NotSet;
+    let res = prescription::Entity::update_many()
+        .set(changes)
+        .filter(prescription::Column::Id.eq(id))
+        .filter(prescription::Column::Version.eq(previous))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
 
 pub async fn prescriptions_of<C: ConnectionTrait>(
     conn: &C,

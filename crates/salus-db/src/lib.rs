@@ -64,6 +64,7 @@ pub mod migration;
 pub mod notifications;
 pub mod organisation;
 pub mod patients;
+pub mod pharmacy;
 mod records;
 pub mod scheduling;
 pub mod secrets;

@@ -331,6 +331,9 @@ impl From<AppError> for ApiError {
             AppError::PossibleDuplicates(dups) => crate::api::patients::possible_duplicates(dups),
             AppError::ClinicalWarnings(warnings) => crate::api::clinical_warnings(warnings),
             AppError::SlotTaken { next } => crate::api::slot_taken(next),
+            AppError::OutOfStock { what, unit, requested, available } => {
+                crate::api::pharmacy::out_of_stock(&what, &unit, requested, available)
+            }
             AppError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 Self::new(

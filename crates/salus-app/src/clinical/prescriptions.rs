@@ -294,6 +294,7 @@ impl crate::Clinical<'_> {
             created_at: now,
             updated_at: now,
             version: 1,
+            dispensed: 0,
         };
         let txn = self.db.begin_write().await?;
         q::insert_prescription(&txn, row.clone()).await?;

@@ -316,6 +316,7 @@ impl Visits {
                 created_at: ended,
                 updated_at: ended,
                 version: 1,
+                dispensed: 0,
             });
         }
     }

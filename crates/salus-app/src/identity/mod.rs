@@ -120,6 +120,16 @@ permissions! {
     ImagingWork = "imaging.work", "Schedule and perform imaging examinations", [Doctor | LabTechnician];
     /// Write, authorise and amend imaging reports.
     ImagingReport = "imaging.report", "Write and authorise imaging reports", [Doctor];
+
+    // Pharmacy and stores.
+    /// See stock: positions, batches, the ledger, low stock and expiry.
+    StockRead = "stock.read", "See stock, batches and the ledger", [Admin | Doctor | Nurse | Pharmacist];
+    /// Receive goods, adjust with a reason, transfer, hold and release batches, count stock.
+    StockManage = "stock.manage", "Receive, adjust, transfer and hold stock", [Pharmacist];
+    /// Dispense prescriptions, take patient returns, sell over the counter.
+    PharmacyDispense = "pharmacy.dispense", "Dispense and sell medicines", [Pharmacist];
+    /// Stores, suppliers, stock items and reorder levels.
+    StockAdmin = "stock.admin", "Set up stores, suppliers, items and reorder levels", [Admin | Pharmacist];
 }
 
 impl Permission {

@@ -25,6 +25,7 @@ mod m20261129_000015_server_secrets;
 mod m20261129_000016_auth_revocations;
 mod m20261130_000017_laboratory;
 mod m20261130_000018_imaging;
+mod m20261130_000019_pharmacy;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000016_auth_revocations::Migration),
             Box::new(m20261130_000017_laboratory::Migration),
             Box::new(m20261130_000018_imaging::Migration),
+            Box::new(m20261130_000019_pharmacy::Migration),
         ]
     }
 }

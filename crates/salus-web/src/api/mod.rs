@@ -11,6 +11,7 @@
 mod clinical;
 mod extract;
 mod imaging;
+pub(crate) mod pharmacy;
 mod laboratory;
 mod me;
 mod openapi;
@@ -46,7 +47,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "operations", description = "Background jobs, the notification outbox and message templates"),
         (name = "clinical", description = "Encounters, vital signs, notes, diagnoses, allergies and immunizations"),
         (name = "laboratory", description = "The test catalog, orders, specimens, results, verification and critical values"),
-        (name = "imaging", description = "The imaging catalog, orders with accession numbers, scheduling, examinations, images and reports")
+        (name = "imaging", description = "The imaging catalog, orders with accession numbers, scheduling, examinations, images and reports"),
+        (name = "pharmacy", description = "Stock items, stores, suppliers, deliveries, the stock ledger, transfers, dispensing, returns and counter sales")
     )
 )]
 struct ApiDoc;
@@ -72,6 +74,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     clinical::records::ROUTES,
     laboratory::ROUTES,
     imaging::ROUTES,
+    pharmacy::ROUTES,
 ];
 
 /// The API routes and the spec built from them.
@@ -95,6 +98,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(clinical::routes())
         .merge(laboratory::routes())
         .merge(imaging::routes())
+        .merge(pharmacy::routes())
         .split_for_parts();
     openapi::complete(&mut spec);
     (router, spec)

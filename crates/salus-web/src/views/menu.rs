@@ -61,6 +61,7 @@ pub const MENUS: &[&[Entry]] = &[
     super::organisation::MENU,
     super::laboratory::MENU,
     super::imaging::MENU,
+    super::pharmacy::MENU,
     super::clinical_catalog::MENU,
     super::operations::MENU,
     super::users::MENU,

@@ -40,6 +40,7 @@ pub mod menu;
 mod operations;
 mod organisation;
 mod patients;
+mod pharmacy;
 mod profile;
 mod two_factor;
 mod users;
@@ -77,6 +78,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     clinical_catalog::ROUTES,
     laboratory::ROUTES,
     imaging::ROUTES,
+    pharmacy::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {
@@ -96,6 +98,7 @@ pub fn router() -> Router<AppState> {
         .merge(clinical_catalog::router())
         .merge(laboratory::router())
         .merge(imaging::router())
+        .merge(pharmacy::router())
 }
 
 pub async fn not_found() -> Response {

@@ -1,0 +1,798 @@
+//! Stock in and out of stores: goods received (new batches, a warning on short expiry),
+//! adjustments with a reason, expiry write-offs, returns to the supplier, holds and
+//! recalls, transfers between stores; and what staff read: a store's position, an
+//! item's batches, the ledger, low stock and expiry alerts, and the ledger's own check.
+//!
+//! Every change goes through [`apply`]: for each batch a conditional decrement or an
+//! upsert, then its ledger row with the balance it left, all in the caller's transaction.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use salus_core::FieldError;
+use salus_core::organisation::{parse_label, parse_optional_label};
+use salus_core::pharmacy::{
+    Batch, EXPIRY_BANDS, GoodsReceipt, Lot, Movement, MovementKind, StockItem, Transfer, TransferLine,
+    TransferStatus, expiry_band, parse_quantity,
+};
+use salus_db::entity::{goods_receipt, stock_batch, stock_item, stock_movement, stock_transfer, stock_transfer_line};
+use salus_core::pharmacy::{Mismatch, PositionRow};
+use salus_db::pharmacy as q;
+use sea_orm::DatabaseTransaction;
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::{Begun, me};
+use crate::audit::{self, Event};
+use crate::identity::Permission;
+use crate::{AppError, Ctx};
+
+/// Receiving stock that expires within this many days asks for a reason first.
+pub const SHORT_EXPIRY_DAYS: i64 = 90;
+
+/// One change of one batch's stock in one store, before it is applied.
+pub(crate) struct Change<'a> {
+    pub store: Uuid,
+    pub batch: &'a stock_batch::Model,
+    /// The item's name and unit, for an "only N left" answer.
+    pub item: &'a stock_item::Model,
+    /// Signed: positive in, negative out.
+    pub quantity: i64,
+    pub kind: MovementKind,
+    pub reason: Option<String>,
+    pub source: (&'static str, Uuid),
+    pub patient: Option<Uuid>,
+}
+
+/// Applies `changes` in `txn`: each outward one by a conditional decrement (refused,
+/// with what is available, if the units are not there), each inward one by an upsert;
+/// then writes their ledger rows, each with the balance it left.
+pub(crate) async fn apply(
+    txn: &DatabaseTransaction,
+    changes: &[Change<'_>],
+    operation: Uuid,
+    by: Uuid,
+) -> Result<Vec<stock_movement::Model>, AppError> {
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(changes.len());
+    for c in changes {
+        let after = if c.quantity < 0 {
+            match q::take(txn, c.store, c.batch.id, -c.quantity).await? {
+                Some(left) => left,
+                None => {
+                    let available = q::balances_of_batch(txn, c.batch.id)
+                        .await?
+                        .into_iter()
+                        .find(|b| b.store_id == c.store)
+                        .map_or(0, |b| b.on_hand - b.reserved);
+                    return Err(AppError::OutOfStock {
+                        what: format!("{} batch {}", c.item.name, c.batch.batch_no),
+                        unit: c.item.base_unit.clone(),
+                        requested: -c.quantity,
+                        available,
+                    });
+                }
+            }
+        } else {
+            q::put(txn, c.store, c.batch.id, c.batch.item_id, c.quantity).await?
+        };
+        rows.push(stock_movement::Model {
+            id: Uuid::now_v7(),
+            store_id: c.store,
+            batch_id: c.batch.id,
+            item_id: c.batch.item_id,
+            kind: c.kind,
+            quantity: c.quantity,
+            balance_after: after,
+            reason: c.reason.clone(),
+            source_type: c.source.0.into(),
+            source_id: c.source.1,
+            patient_id: c.patient,
+            operation_id: operation,
+            created_by: by,
+            created_at: now,
+        });
+    }
+    q::insert_movements(txn, rows.clone()).await?;
+    Ok(rows)
+}
+
+/// One line of a delivery.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReceiptLineInput {
+    pub item_id: Uuid,
+    pub batch_no: String,
+    pub expiry_date: Option<NaiveDate>,
+    /// Units invoiced.
+    pub quantity: i64,
+    /// Units given free on top.
+    pub free_quantity: i64,
+    /// Cost per base unit, in minor units.
+    pub cost_minor: i64,
+    /// Sale price per base unit, in minor units.
+    pub sale_price_minor: i64,
+}
+
+/// A delivery as the store enters it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReceiptInput {
+    pub store_id: Uuid,
+    pub supplier_id: Option<Uuid>,
+    pub invoice_no: String,
+    pub lines: Vec<ReceiptLineInput>,
+    /// Given to go ahead when a batch expires within [`SHORT_EXPIRY_DAYS`].
+    pub short_expiry_reason: String,
+}
+
+/// A delivery with its batches and ledger rows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Received {
+    pub receipt: GoodsReceipt,
+    pub lines: Vec<(Batch, Movement)>,
+}
+
+/// A store's low-stock and expiry alerts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Alerts {
+    /// Items whose usable stock is at or below their reorder level.
+    pub low: Vec<LowStock>,
+    /// Batches with stock expiring within 180 days (or expired), soonest first.
+    pub expiring: Vec<Expiring>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LowStock {
+    pub item: StockItem,
+    pub available: i64,
+    pub reorder_level: i64,
+    pub reorder_quantity: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Expiring {
+    pub item: StockItem,
+    pub lot: Lot,
+    /// 0 (expired), 30, 60, 90 or 180 days.
+    pub band: i64,
+}
+
+/// What the ledger check found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LedgerCheck {
+    pub balances: i64,
+    pub movements: i64,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// A transfer with its lines.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransferDetail {
+    pub transfer: Transfer,
+    pub lines: Vec<TransferLine>,
+}
+
+/// One batch's units to send.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransferLineInput {
+    pub batch_id: Uuid,
+    pub quantity: i64,
+}
+
+impl crate::Pharmacy<'_> {
+    /// The batch and its item, or "not found".
+    async fn batch_and_item(&self, batch: Uuid) -> Result<(stock_batch::Model, stock_item::Model), AppError> {
+        let conn = self.db.reader();
+        let b = q::find_batch(conn, batch).await?.ok_or(AppError::NotFound("batch"))?;
+        let i = q::find_item(conn, b.item_id).await?.ok_or(AppError::NotFound("stock item"))?;
+        Ok((b, i))
+    }
+
+    /// Receives a delivery into a store: each line a batch (new, or more of one on file
+    /// with the same expiry) and a receipt movement of its units and free units. A batch
+    /// already expired is refused; one expiring within 90 days needs a stated reason.
+    pub async fn receive(&self, ctx: &Ctx, key: &str, input: ReceiptInput) -> Result<Received, AppError> {
+        self.authorize(ctx, Permission::StockManage).await?;
+        let store = self.active_store(input.store_id).await?;
+        let conn = self.db.reader();
+        let today = Utc::now().date_naive();
+        let mut errors = Vec::new();
+        if let Some(s) = input.supplier_id
+            && q::find_supplier(conn, s).await?.is_none()
+        {
+            errors.push(FieldError::new("supplier_id", "choose a supplier on file"));
+        }
+        let invoice_no = parse_optional_label(&input.invoice_no, "invoice_no", 40)
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
+        if input.lines.is_empty() {
+            errors.push(FieldError::new("lines", "enter at least one line"));
+        }
+        let ids: Vec<Uuid> = input.lines.iter().map(|l| l.item_id).collect();
+        let items: HashMap<Uuid, stock_item::Model> =
+            q::items_by_ids(conn, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        let mut warnings = Vec::new();
+        let mut checked = Vec::new();
+        for (n, l) in input.lines.iter().enumerate() {
+            let line = |msg: String| FieldError::new("lines", format!("line {}: {msg}", n + 1));
+            let Some(item) = items.get(&l.item_id).filter(|i| i.active) else {
+                errors.push(line("choose an active stock item".into()));
+                continue;
+            };
+            let batch_no = match parse_label(&l.batch_no, "batch_no", 40) {
+                Ok(b) => b.to_uppercase(),
+                Err(_) => {
+                    errors.push(line("give the batch number on the pack".into()));
+                    continue;
+                }
+            };
+            let Some(expiry) = l.expiry_date else {
+                errors.push(line("give the expiry date on the pack".into()));
+                continue;
+            };
+            if expiry < today {
+                errors.push(line(format!("batch {batch_no} expired on {expiry}; expired stock is not received")));
+                continue;
+            }
+            if l.quantity < 0 || l.free_quantity < 0 || l.quantity + l.free_quantity == 0 {
+                errors.push(line("give the units received (free ones apart)".into()));
+                continue;
+            }
+            if let Err(e) = parse_quantity(l.quantity + l.free_quantity, "quantity") {
+                errors.push(line(e.message));
+                continue;
+            }
+            if l.cost_minor < 0 || l.sale_price_minor < 0 {
+                errors.push(line("prices are zero or more".into()));
+                continue;
+            }
+            let existing = q::find_batch_by_no(conn, item.id, &batch_no).await?;
+            if let Some(b) = &existing
+                && b.expiry_date != expiry
+            {
+                errors.push(line(format!("batch {batch_no} is on file expiring {}; check the pack", b.expiry_date)));
+                continue;
+            }
+            let days = (expiry - today).num_days();
+            if days <= SHORT_EXPIRY_DAYS {
+                warnings.push(format!("{} batch {batch_no} expires on {expiry}, in {days} days", item.name));
+            }
+            checked.push((item.clone(), batch_no, expiry, existing, l.clone()));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let reason = parse_optional_label(&input.short_expiry_reason, "short_expiry_reason", 300)?;
+        if !warnings.is_empty() && reason.is_none() {
+            return Err(AppError::ClinicalWarnings(warnings));
+        }
+
+        let id = Uuid::now_v7();
+        let request = serde_json::to_value(&input).unwrap_or_default();
+        let (txn, op) = match self.begin_operation(ctx, key, "receive", &request, id).await? {
+            Begun::Replay(id) => return self.received(id).await,
+            Begun::Fresh(txn, op) => (txn, op),
+        };
+        let by = me(ctx)?;
+        let now = Utc::now();
+        let number = salus_db::laboratory::next_accession(&txn, &format!("GR{}", now.year())).await?;
+        let receipt = goods_receipt::Model {
+            id,
+            number: salus_core::pharmacy::document_number("GR", now.year(), number),
+            store_id: store.id,
+            supplier_id: input.supplier_id,
+            invoice_no,
+            received_by: by,
+            received_at: now,
+        };
+        q::insert_receipt(&txn, receipt.clone()).await?;
+        let mut batches = Vec::new();
+        for (item, batch_no, expiry, existing, l) in &checked {
+            let batch = match existing {
+                Some(b) => b.clone(),
+                None => {
+                    let b = stock_batch::Model {
+                        id: Uuid::now_v7(),
+                        item_id: item.id,
+                        batch_no: batch_no.clone(),
+                        expiry_date: *expiry,
+                        cost_minor: l.cost_minor,
+                        sale_price_minor: l.sale_price_minor,
+                        supplier_id: input.supplier_id,
+                        held: false,
+                        hold_reason: None,
+                        held_by: None,
+                        held_at: None,
+                        created_at: now,
+                        version: 1,
+                    };
+                    q::insert_batch(&txn, b.clone()).await?;
+                    b
+                }
+            };
+            batches.push(batch);
+        }
+        let changes: Vec<Change> = checked
+            .iter()
+            .zip(&batches)
+            .map(|((item, _, _, _, l), b)| Change {
+                store: store.id,
+                batch: b,
+                item,
+                quantity: l.quantity + l.free_quantity,
+                kind: MovementKind::Receipt,
+                reason: reason.clone().filter(|_| !warnings.is_empty()),
+                source: ("goods_receipt", id),
+                patient: None,
+            })
+            .collect();
+        let moved = apply(&txn, &changes, op, by).await?;
+        let event = Event::new("stock.receive", "goods_receipt", Some(id.to_string())).detail(json!({
+            "number": receipt.number,
+            "store": store.code,
+            "lines": moved.iter().zip(&batches).map(|(m, b)| json!({
+                "item_id": b.item_id, "batch": b.batch_no, "expiry": b.expiry_date, "quantity": m.quantity,
+            })).collect::<Vec<_>>(),
+            "short_expiry": warnings,
+            "short_expiry_reason": reason.filter(|_| !warnings.is_empty()),
+        }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Ok(Received {
+            receipt: receipt.into(),
+            lines: batches.into_iter().map(Into::into).zip(moved.into_iter().map(Into::into)).collect(),
+        })
+    }
+
+    /// A delivery as it was received.
+    async fn received(&self, id: Uuid) -> Result<Received, AppError> {
+        let conn = self.db.reader();
+        let receipt = q::find_receipt(conn, id).await?.ok_or(AppError::NotFound("goods receipt"))?;
+        let moved = q::movements_of_source(conn, "goods_receipt", id).await?;
+        let ids: Vec<Uuid> = moved.iter().map(|m| m.batch_id).collect();
+        let batches: HashMap<Uuid, stock_batch::Model> =
+            q::batches_by_ids(conn, &ids).await?.into_iter().map(|b| (b.id, b)).collect();
+        Ok(Received {
+            receipt: receipt.into(),
+            lines: moved
+                .into_iter()
+                .filter_map(|m| Some((batches.get(&m.batch_id)?.clone().into(), m.into())))
+                .collect(),
+        })
+    }
+
+    /// A delivery (staff who see stock).
+    pub async fn receipt(&self, ctx: &Ctx, id: Uuid) -> Result<Received, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        self.received(id).await
+    }
+
+    /// One movement of one batch by hand, outside a document: an adjustment (a signed
+    /// quantity, with a reason), an expiry write-off of everything left of an expired
+    /// batch, or a return to the supplier (a held batch too: that is what a recall is).
+    pub async fn move_by_hand(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        input: ManualMove,
+    ) -> Result<Movement, AppError> {
+        self.authorize(ctx, Permission::StockManage).await?;
+        let store = self.active_store(input.store_id).await?;
+        let (batch, item) = self.batch_and_item(input.batch_id).await?;
+        let reason = parse_label(&input.reason, "reason", 300)
+            .map_err(|_| FieldError::new("reason", "say why the stock moves"))?;
+        let today = Utc::now().date_naive();
+        let quantity = match input.kind {
+            MovementKind::Adjustment => {
+                if input.quantity == 0 {
+                    return Err(AppError::field("quantity", "give the units to add (+) or take away (−)"));
+                }
+                parse_quantity(input.quantity.abs(), "quantity")?;
+                input.quantity
+            }
+            MovementKind::SupplierReturn => -parse_quantity(input.quantity, "quantity")?,
+            MovementKind::ExpiryWriteOff => {
+                if !batch.expiry_date.lt(&today) {
+                    return Err(AppError::field(
+                        "batch_id",
+                        format!("batch {} expires on {}; it is not expired yet", batch.batch_no, batch.expiry_date),
+                    ));
+                }
+                let on_hand = q::balances_of_batch(self.db.reader(), batch.id)
+                    .await?
+                    .into_iter()
+                    .find(|b| b.store_id == store.id)
+                    .map_or(0, |b| b.on_hand - b.reserved);
+                if on_hand == 0 {
+                    return Err(AppError::Conflict(format!("nothing of batch {} is left here", batch.batch_no)));
+                }
+                -on_hand
+            }
+            _ => return Err(AppError::field("kind", "adjustment, supplier_return or expiry_write_off")),
+        };
+        if quantity > 0 && (batch.expiry_date < today) {
+            return Err(AppError::field(
+                "quantity",
+                format!("batch {} expired on {}; it cannot be added to stock", batch.batch_no, batch.expiry_date),
+            ));
+        }
+        let id = Uuid::now_v7();
+        let request = json!({ "store": store.id, "batch": batch.id, "kind": input.kind, "quantity": input.quantity, "reason": reason });
+        let (txn, op) = match self.begin_operation(ctx, key, "manual_move", &request, id).await? {
+            Begun::Replay(id) => {
+                return Ok(q::movements_of_source(self.db.reader(), "manual", id)
+                    .await?
+                    .pop()
+                    .ok_or(AppError::NotFound("movement"))?
+                    .into());
+            }
+            Begun::Fresh(txn, op) => (txn, op),
+        };
+        let by = me(ctx)?;
+        let change = Change {
+            store: store.id,
+            batch: &batch,
+            item: &item,
+            quantity,
+            kind: input.kind,
+            reason: Some(reason.clone()),
+            source: ("manual", id),
+            patient: None,
+        };
+        let m = apply(&txn, std::slice::from_ref(&change), op, by).await?.remove(0);
+        let event = Event::new("stock.move", "stock_batch", Some(batch.id.to_string())).detail(json!({
+            "kind": input.kind, "store": store.code, "item": item.name, "batch": batch.batch_no,
+            "quantity": quantity, "balance_after": m.balance_after, "reason": reason,
+        }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Ok(m.into())
+    }
+
+    /// Holds a batch (quarantine or recall, with a reason): it is never offered for
+    /// dispensing or sale, in any store, until released.
+    pub async fn hold_batch(&self, ctx: &Ctx, batch: Uuid, reason: Option<&str>) -> Result<Batch, AppError> {
+        self.authorize(ctx, Permission::StockManage).await?;
+        let (b, item) = self.batch_and_item(batch).await?;
+        let reason = match reason {
+            Some(r) => Some(
+                parse_label(r, "reason", 300).map_err(|_| FieldError::new("reason", "say why the batch is held"))?,
+            ),
+            None => None,
+        };
+        let by = me(ctx)?;
+        let txn = self.db.begin_write().await?;
+        if !q::set_batch_held(&txn, batch, reason.as_deref().map(|r| (r, by))).await? {
+            return Err(AppError::Conflict(format!(
+                "batch {} is already {}",
+                b.batch_no,
+                if reason.is_some() { "held" } else { "released" }
+            )));
+        }
+        let action = if reason.is_some() { "stock.batch_hold" } else { "stock.batch_release" };
+        let event = Event::new(action, "stock_batch", Some(batch.to_string()))
+            .detail(json!({ "item": item.name, "batch": b.batch_no, "reason": reason }));
+        audit::record(&txn, ctx, event).await?;
+        let after = q::find_batch(&txn, batch).await?.ok_or(AppError::NotFound("batch"))?;
+        txn.commit().await?;
+        Ok(after.into())
+    }
+
+    /// Sends stock from one store to another: taken out of the sender at once (in
+    /// transit), put into the receiver when it is received there.
+    pub async fn issue_transfer(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        from: Uuid,
+        to: Uuid,
+        lines: Vec<TransferLineInput>,
+    ) -> Result<TransferDetail, AppError> {
+        self.authorize(ctx, Permission::StockManage).await?;
+        let sender = self.active_store(from).await?;
+        let receiver = self.active_store(to).await.map_err(|_| AppError::field("to_store_id", "choose another active store"))?;
+        if sender.id == receiver.id {
+            return Err(AppError::field("to_store_id", "choose a store other than the sending one"));
+        }
+        if lines.is_empty() {
+            return Err(AppError::field("lines", "enter at least one line"));
+        }
+        let conn = self.db.reader();
+        let ids: Vec<Uuid> = lines.iter().map(|l| l.batch_id).collect();
+        let batches: HashMap<Uuid, stock_batch::Model> =
+            q::batches_by_ids(conn, &ids).await?.into_iter().map(|b| (b.id, b)).collect();
+        let item_ids: Vec<Uuid> = batches.values().map(|b| b.item_id).collect();
+        let items: HashMap<Uuid, stock_item::Model> =
+            q::items_by_ids(conn, &item_ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        let today = Utc::now().date_naive();
+        let mut errors = Vec::new();
+        for (n, l) in lines.iter().enumerate() {
+            let line = |msg: String| FieldError::new("lines", format!("line {}: {msg}", n + 1));
+            match batches.get(&l.batch_id) {
+                None => errors.push(line("choose a batch on file".into())),
+                Some(b) if b.held => errors.push(line(format!("batch {} is held", b.batch_no))),
+                Some(b) if b.expiry_date < today => {
+                    errors.push(line(format!("batch {} expired on {}", b.batch_no, b.expiry_date)))
+                }
+                Some(_) => {}
+            }
+            if let Err(e) = parse_quantity(l.quantity, "quantity") {
+                errors.push(line(e.message));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let id = Uuid::now_v7();
+        let request = json!({ "from": from, "to": to, "lines": lines });
+        let (txn, op) = match self.begin_operation(ctx, key, "transfer", &request, id).await? {
+            Begun::Replay(id) => return self.transfer_detail(id).await,
+            Begun::Fresh(txn, op) => (txn, op),
+        };
+        let by = me(ctx)?;
+        let now = Utc::now();
+        let n = salus_db::laboratory::next_accession(&txn, &format!("T{}", now.year())).await?;
+        let row = stock_transfer::Model {
+            id,
+            number: salus_core::pharmacy::document_number("T", now.year(), n),
+            from_store_id: sender.id,
+            to_store_id: receiver.id,
+            status: TransferStatus::Issued,
+            issued_by: by,
+            issued_at: now,
+            received_by: None,
+            received_at: None,
+            version: 1,
+        };
+        let line_rows: Vec<stock_transfer_line::Model> = lines
+            .iter()
+            .filter_map(|l| {
+                let b = batches.get(&l.batch_id)?;
+                Some(stock_transfer_line::Model {
+                    id: Uuid::now_v7(),
+                    transfer_id: id,
+                    item_id: b.item_id,
+                    batch_id: b.id,
+                    quantity: l.quantity,
+                })
+            })
+            .collect();
+        q::insert_transfer(&txn, row.clone(), line_rows.clone()).await?;
+        let changes: Vec<Change> = line_rows
+            .iter()
+            .filter_map(|l| {
+                Some(Change {
+                    store: sender.id,
+                    batch: batches.get(&l.batch_id)?,
+                    item: items.get(&l.item_id)?,
+                    quantity: -l.quantity,
+                    kind: MovementKind::TransferOut,
+                    reason: None,
+                    source: ("stock_transfer", id),
+                    patient: None,
+                })
+            })
+            .collect();
+        apply(&txn, &changes, op, by).await?;
+        let event = Event::new("stock.transfer_issue", "stock_transfer", Some(id.to_string())).detail(json!({
+            "number": row.number, "from": sender.code, "to": receiver.code, "lines": line_rows.len(),
+        }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Ok(TransferDetail { transfer: row.into(), lines: crate::records(line_rows) })
+    }
+
+    /// Receives a transfer into its store: once (a second receipt is refused, not doubled).
+    pub async fn receive_transfer(&self, ctx: &Ctx, key: &str, id: Uuid) -> Result<TransferDetail, AppError> {
+        self.authorize(ctx, Permission::StockManage).await?;
+        let detail = self.transfer_detail(id).await?;
+        if detail.transfer.status != TransferStatus::Issued {
+            return Err(AppError::Conflict(format!("transfer {} is already received", detail.transfer.number)));
+        }
+        let conn = self.db.reader();
+        let ids: Vec<Uuid> = detail.lines.iter().map(|l| l.batch_id).collect();
+        let batches: HashMap<Uuid, stock_batch::Model> =
+            q::batches_by_ids(conn, &ids).await?.into_iter().map(|b| (b.id, b)).collect();
+        let item_ids: Vec<Uuid> = detail.lines.iter().map(|l| l.item_id).collect();
+        let items: HashMap<Uuid, stock_item::Model> =
+            q::items_by_ids(conn, &item_ids).await?.into_iter().map(|i| (i.id, i)).collect();
+        let (txn, op) = match self.begin_operation(ctx, key, "transfer_receive", &json!({ "transfer": id }), id).await? {
+            Begun::Replay(id) => return self.transfer_detail(id).await,
+            Begun::Fresh(txn, op) => (txn, op),
+        };
+        let by = me(ctx)?;
+        if !q::receive_transfer(&txn, id, by).await? {
+            return Err(AppError::Conflict(format!("transfer {} is already received", detail.transfer.number)));
+        }
+        let changes: Vec<Change> = detail
+            .lines
+            .iter()
+            .filter_map(|l| {
+                Some(Change {
+                    store: detail.transfer.to_store_id,
+                    batch: batches.get(&l.batch_id)?,
+                    item: items.get(&l.item_id)?,
+                    quantity: l.quantity,
+                    kind: MovementKind::TransferIn,
+                    reason: None,
+                    source: ("stock_transfer", id),
+                    patient: None,
+                })
+            })
+            .collect();
+        apply(&txn, &changes, op, by).await?;
+        let event = Event::new("stock.transfer_receive", "stock_transfer", Some(id.to_string()))
+            .detail(json!({ "number": detail.transfer.number }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        self.transfer_detail(id).await
+    }
+
+    async fn transfer_detail(&self, id: Uuid) -> Result<TransferDetail, AppError> {
+        let conn = self.db.reader();
+        let t = q::find_transfer(conn, id).await?.ok_or(AppError::NotFound("transfer"))?;
+        let lines = q::transfer_lines(conn, id).await?;
+        Ok(TransferDetail { transfer: t.into(), lines: crate::records(lines) })
+    }
+
+    /// A transfer (staff who see stock).
+    pub async fn transfer(&self, ctx: &Ctx, id: Uuid) -> Result<TransferDetail, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        self.transfer_detail(id).await
+    }
+
+    /// Transfers into or out of a store still in transit.
+    pub async fn transfers_in_transit(&self, ctx: &Ctx, store: Uuid) -> Result<Vec<Transfer>, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        Ok(crate::records(q::transfers_in_transit(self.db.reader(), store).await?))
+    }
+
+    /// A page of a store's stock by item name: on hand and what may be given out today.
+    pub async fn position(
+        &self,
+        ctx: &Ctx,
+        store: Uuid,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<PositionRow>, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        self.active_store(store).await?;
+        Ok(q::position(self.db.reader(), store, Utc::now().date_naive(), after, limit).await?)
+    }
+
+    /// An item's batches in a store with stock, first expiry first.
+    pub async fn lots(&self, ctx: &Ctx, store: Uuid, item: Uuid) -> Result<(StockItem, Vec<Lot>), AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        let conn = self.db.reader();
+        let it = q::find_item(conn, item).await?.ok_or(AppError::NotFound("stock item"))?;
+        let lots = self.lots_of(store, &[item]).await?;
+        Ok((it.into(), lots))
+    }
+
+    /// The lots of these items in a store, first expiry first.
+    pub(crate) async fn lots_of(&self, store: Uuid, items: &[Uuid]) -> Result<Vec<Lot>, AppError> {
+        let conn = self.db.reader();
+        let balances = q::balances(conn, store, items).await?;
+        let ids: Vec<Uuid> = balances.iter().map(|b| b.batch_id).collect();
+        let batches: HashMap<Uuid, stock_batch::Model> =
+            q::batches_by_ids(conn, &ids).await?.into_iter().map(|b| (b.id, b)).collect();
+        let mut lots: Vec<Lot> = balances
+            .into_iter()
+            .filter_map(|b| {
+                Some(Lot {
+                    store_id: b.store_id,
+                    batch: batches.get(&b.batch_id)?.clone().into(),
+                    on_hand: b.on_hand,
+                    reserved: b.reserved,
+                })
+            })
+            .collect();
+        lots.sort_by_key(|l| (l.batch.expiry_date, l.batch.created_at, l.batch.id));
+        Ok(lots)
+    }
+
+    /// The ledger of a store (or of one batch in it), newest first. Rows that name a
+    /// patient are audited as reads of that patient's record.
+    pub async fn ledger(
+        &self,
+        ctx: &Ctx,
+        store: Uuid,
+        batch: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Movement>, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        self.active_store(store).await?;
+        let rows = q::movements(self.db.reader(), store, batch, limit).await?;
+        let mut patients: Vec<Uuid> = rows.iter().filter_map(|m| m.patient_id).collect();
+        patients.sort();
+        patients.dedup();
+        if !patients.is_empty() {
+            let events = patients
+                .iter()
+                .map(|p| {
+                    audit::row(ctx, Event::new("stock.ledger_read", "store", Some(store.to_string())).patient(*p))
+                })
+                .collect();
+            self.reads.record(events).await?;
+        }
+        Ok(crate::records(rows))
+    }
+
+    /// A store's alerts: items at or below their reorder level, and batches with stock
+    /// expiring within 180 days or already expired.
+    pub async fn alerts(&self, ctx: &Ctx, store: Uuid) -> Result<Alerts, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        self.active_store(store).await?;
+        let conn = self.db.reader();
+        let today = Utc::now().date_naive();
+        let horizon = today + Duration::days(EXPIRY_BANDS[EXPIRY_BANDS.len() - 1]);
+        let (levels, expiring) =
+            tokio::try_join!(q::reorder_levels(conn, store), q::expiring(conn, store, horizon, 500))?;
+        let level_items: Vec<Uuid> = levels.iter().map(|l| l.item_id).collect();
+        let lots = self.lots_of(store, &level_items).await?;
+        let mut usable: HashMap<Uuid, i64> = HashMap::new();
+        for l in lots.iter().filter(|l| l.offerable(today)) {
+            *usable.entry(l.batch.item_id).or_default() += l.available();
+        }
+        let mut item_ids = level_items.clone();
+        item_ids.extend(expiring.iter().map(|(_, b)| b.item_id));
+        item_ids.sort();
+        item_ids.dedup();
+        let items: HashMap<Uuid, StockItem> =
+            q::items_by_ids(conn, &item_ids).await?.into_iter().map(|i| (i.id, i.into())).collect();
+        let mut low: Vec<LowStock> = levels
+            .into_iter()
+            .filter_map(|l| {
+                let available = usable.get(&l.item_id).copied().unwrap_or(0);
+                if available > l.reorder_level {
+                    return None;
+                }
+                Some(LowStock {
+                    item: items.get(&l.item_id)?.clone(),
+                    available,
+                    reorder_level: l.reorder_level,
+                    reorder_quantity: l.reorder_quantity,
+                })
+            })
+            .collect();
+        low.sort_by(|a, b| a.item.name.cmp(&b.item.name));
+        let expiring = expiring
+            .into_iter()
+            .filter_map(|(bal, b)| {
+                let band = expiry_band(b.expiry_date, today)?;
+                Some(Expiring {
+                    item: items.get(&b.item_id)?.clone(),
+                    lot: Lot { store_id: bal.store_id, batch: b.into(), on_hand: bal.on_hand, reserved: bal.reserved },
+                    band,
+                })
+            })
+            .collect();
+        Ok(Alerts { low, expiring })
+    }
+
+    /// Checks that every balance is the sum of its ledger: what `salus stock verify`
+    /// and the ledger page report.
+    pub async fn verify_ledger(&self, ctx: &Ctx) -> Result<LedgerCheck, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        let (balances, movements, mismatches) = q::verify_ledger(self.db.reader()).await?;
+        Ok(LedgerCheck { balances, movements, mismatches })
+    }
+}
+
+/// A movement by hand.
+#[derive(Debug, Clone)]
+pub struct ManualMove {
+    pub store_id: Uuid,
+    pub batch_id: Uuid,
+    /// adjustment, supplier_return or expiry_write_off.
+    pub kind: MovementKind,
+    /// Signed for an adjustment; the units sent back for a supplier return; ignored for
+    /// a write-off (everything left goes).
+    pub quantity: i64,
+    pub reason: String,
+}
+
+/// When a time falls on `today` in UTC (the day's dispensings).
+pub fn day_bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    (start, start + Duration::days(1))
+}

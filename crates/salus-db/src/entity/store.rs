@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+use salus_core::pharmacy::StoreKind;
+
+/// A place stock is kept: a main store, a pharmacy, a ward's store.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "stores")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub kind: StoreKind,
+    pub facility_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,767 @@
+//! Queries of the pharmacy and its stores. Stock changes only here, and only two ways:
+//! [`take`] — a conditional decrement that changes nothing unless the units are there,
+//! returning what is left — and [`put`], an upsert that adds. Each is followed, in the
+//! same transaction, by its ledger row carrying the balance it left, so the ledger sums
+//! to every balance; the CHECK constraints of `stock_balances` stand behind both.
+
+use chrono::{NaiveDate, Utc};
+use salus_core::pharmacy::{DispenseKind, Mismatch, PositionRow, TransferStatus};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::entity::{
+    dispense, dispense_line, goods_receipt, prescription, stock_balance, stock_batch, stock_item, stock_movement,
+    stock_operation, stock_reorder_level, stock_transfer, stock_transfer_line, store, supplier,
+};
+use crate::merge::PatientLink;
+
+/// A merged patient's dispensings, their lines and the ledger rows that name the patient
+/// are the survivor's (the amounts of a ledger row never change; the patient may).
+pub const PATIENT_LINKS: &[PatientLink] = &[
+    PatientLink::follows("dispenses"),
+    PatientLink::follows("dispense_lines").part_of("dispense_id", "dispenses"),
+    PatientLink::follows("stock_movements"),
+];
+
+// ---- Items, stores, suppliers -------------------------------------------------------
+
+/// Stock items by name, optionally those whose name or code contains `text`.
+pub async fn items<C: ConnectionTrait>(
+    conn: &C,
+    text: Option<&str>,
+    include_inactive: bool,
+    limit: u64,
+) -> Result<Vec<stock_item::Model>, DbErr> {
+    let mut q = stock_item::Entity::find().order_by_asc(stock_item::Column::Name).limit(limit);
+    if !include_inactive {
+        q = q.filter(stock_item::Column::Active.eq(true));
+    }
+    if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+        let like = format!("%{}%", t.trim().to_lowercase().replace(['%', '_'], ""));
+        q = q.filter(
+            Expr::expr(Func::lower(Expr::col(stock_item::Column::Name)))
+                .like(like.clone())
+                .or(Expr::expr(Func::lower(Expr::col(stock_item::Column::Code))).like(like)),
+        );
+    }
+    q.all(conn).await
+}
+
+pub async fn find_item<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<stock_item::Model>, DbErr> {
+    stock_item::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn items_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<stock_item::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    stock_item::Entity::find().filter(stock_item::Column::Id.is_in(ids.iter().copied())).all(conn).await
+}
+
+/// The active stock items that are forms (brands) of these catalog medicines.
+pub async fn items_of_medicines<C: ConnectionTrait>(
+    conn: &C,
+    medicines: &[Uuid],
+) -> Result<Vec<stock_item::Model>, DbErr> {
+    if medicines.is_empty() {
+        return Ok(Vec::new());
+    }
+    stock_item::Entity::find()
+        .filter(stock_item::Column::MedicineId.is_in(medicines.iter().copied()))
+        .filter(stock_item::Column::Active.eq(true))
+        .order_by_asc(stock_item::Column::Name)
+        .all(conn)
+        .await
+}
+
+pub async fn insert_item<C: ConnectionTrait>(conn: &C, row: stock_item::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn stores<C: ConnectionTrait>(conn: &C, include_inactive: bool) -> Result<Vec<store::Model>, DbErr> {
+    let mut q = store::Entity::find().order_by_asc(store::Column::Name);
+    if !include_inactive {
+        q = q.filter(store::Column::Active.eq(true));
+    }
+    q.all(conn).await
+}
+
+pub async fn find_store<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<store::Model>, DbErr> {
+    store::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn find_store_by_code<C: ConnectionTrait>(conn: &C, code: &str) -> Result<Option<store::Model>, DbErr> {
+    store::Entity::find().filter(store::Column::Code.eq(code)).one(conn).await
+}
+
+pub async fn insert_store<C: ConnectionTrait>(conn: &C, row: store::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn suppliers<C: ConnectionTrait>(conn: &C) -> Result<Vec<supplier::Model>, DbErr> {
+    supplier::Entity::find()
+        .filter(supplier::Column::Active.eq(true))
+        .order_by_asc(supplier::Column::Name)
+        .all(conn)
+        .await
+}
+
+pub async fn find_supplier<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<supplier::Model>, DbErr> {
+    supplier::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn insert_supplier<C: ConnectionTrait>(conn: &C, row: supplier::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+// ---- Batches and balances -----------------------------------------------------------
+
+pub async fn find_batch<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<stock_batch::Model>, DbErr> {
+    stock_batch::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn batches_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<stock_batch::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    stock_batch::Entity::find().filter(stock_batch::Column::Id.is_in(ids.iter().copied())).all(conn).await
+}
+
+pub async fn find_batch_by_no<C: ConnectionTrait>(
+    conn: &C,
+    item: Uuid,
+    batch_no: &str,
+) -> Result<Option<stock_batch::Model>, DbErr> {
+    stock_batch::Entity::find()
+        .filter(stock_batch::Column::ItemId.eq(item))
+        .filter(stock_batch::Column::BatchNo.eq(batch_no))
+        .one(conn)
+        .await
+}
+
+pub async fn insert_batch<C: ConnectionTrait>(conn: &C, row: stock_batch::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+/// Holds (with a reason) or releases a batch; false if it already was so.
+pub async fn set_batch_held<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    hold: Option<(&str, Uuid)>,
+) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let mut u = stock_batch::Entity::update_many()
+        .col_expr(stock_batch::Column::Held, Expr::value(hold.is_some()))
+        .col_expr(stock_batch::Column::Version, Expr::col(stock_batch::Column::Version).add(1))
+        .filter(stock_batch::Column::Id.eq(id))
+        .filter(stock_batch::Column::Held.eq(hold.is_none()));
+    u = match hold {
+        Some((reason, by)) => u
+            .col_expr(stock_batch::Column::HoldReason, Expr::value(reason))
+            .col_expr(stock_batch::Column::HeldBy, Expr::value(by))
+            .col_expr(stock_batch::Column::HeldAt, Expr::value(now)),
+        None => u
+            .col_expr(stock_batch::Column::HoldReason, Expr::value(Option::<String>::None))
+            .col_expr(stock_batch::Column::HeldBy, Expr::value(Option::<Uuid>::None))
+            .col_expr(stock_batch::Column::HeldAt, Expr::value(Option::<chrono::DateTime<Utc>>::None)),
+    };
+    Ok(u.exec(conn).await?.rows_affected == 1)
+}
+
+/// The balances of `items` in `store` (every batch, held and expired ones too).
+pub async fn balances<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    items: &[Uuid],
+) -> Result<Vec<stock_balance::Model>, DbErr> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    stock_balance::Entity::find()
+        .filter(stock_balance::Column::StoreId.eq(store))
+        .filter(stock_balance::Column::ItemId.is_in(items.iter().copied()))
+        .filter(stock_balance::Column::OnHand.gt(0))
+        .all(conn)
+        .await
+}
+
+/// Every store's balance of one batch.
+pub async fn balances_of_batch<C: ConnectionTrait>(
+    conn: &C,
+    batch: Uuid,
+) -> Result<Vec<stock_balance::Model>, DbErr> {
+    stock_balance::Entity::find().filter(stock_balance::Column::BatchId.eq(batch)).all(conn).await
+}
+
+/// Takes `n` units of `batch` from `store` if that many are available (on hand less
+/// reserved): one statement, so two takers racing for the last units cannot both get
+/// them. Returns what is left on hand, or `None` if they were not there.
+pub async fn take<C: ConnectionTrait>(conn: &C, store: Uuid, batch: Uuid, n: i64) -> Result<Option<i64>, DbErr> {
+    use stock_balance::Column as B;
+    let mut u = Query::update();
+    u.table(stock_balance::Entity)
+        .value(B::OnHand, Expr::col(B::OnHand).sub(n))
+        .value(B::UpdatedAt, Utc::now())
+        .and_where(Expr::col(B::StoreId).eq(store))
+        .and_where(Expr::col(B::BatchId).eq(batch))
+        .and_where(Expr::col(B::OnHand).sub(Expr::col(B::Reserved)).gte(n))
+        .returning_col(B::OnHand);
+    match conn.query_one(&u).await? {
+        Some(row) => Ok(Some(row.try_get("", "on_hand")?)),
+        None => Ok(None),
+    }
+}
+
+/// Adds `n` units of `batch` to `store` (creating its balance); returns what is on hand.
+pub async fn put<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    batch: Uuid,
+    item: Uuid,
+    n: i64,
+) -> Result<i64, DbErr> {
+    use stock_balance::Column as B;
+    let row = stock_balance::Entity::insert(stock_balance::ActiveModel {
+        store_id: Set(store),
+        batch_id: Set(batch),
+        item_id: Set(item),
+        on_hand: Set(n),
+        reserved: Set(0),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([B::StoreId, B::BatchId])
+            .value(B::OnHand, Expr::col((stock_balance::Entity, B::OnHand)).add(n))
+            .value(B::UpdatedAt, Utc::now())
+            .to_owned(),
+    )
+    .exec_with_returning(conn)
+    .await?;
+    Ok(row.on_hand)
+}
+
+pub async fn insert_movements<C: ConnectionTrait>(conn: &C, rows: Vec<stock_movement::Model>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    stock_movement::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The ledger of one batch in one store (or of a whole store), newest first.
+pub async fn movements<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    batch: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<stock_movement::Model>, DbErr> {
+    let mut q = stock_movement::Entity::find()
+        .filter(stock_movement::Column::StoreId.eq(store))
+        .order_by_desc(stock_movement::Column::CreatedAt)
+        .order_by_desc(stock_movement::Column::Id)
+        .limit(limit);
+    if let Some(b) = batch {
+        q = q.filter(stock_movement::Column::BatchId.eq(b));
+    }
+    q.all(conn).await
+}
+
+/// The movements one source caused (a dispensing's, a receipt's).
+pub async fn movements_of_source<C: ConnectionTrait>(
+    conn: &C,
+    source_type: &str,
+    source: Uuid,
+) -> Result<Vec<stock_movement::Model>, DbErr> {
+    stock_movement::Entity::find()
+        .filter(stock_movement::Column::SourceType.eq(source_type))
+        .filter(stock_movement::Column::SourceId.eq(source))
+        .order_by_asc(stock_movement::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// One store's stock by item: on hand, and what may be given out today (not held, not
+/// expired, not reserved). A page of items by name after `after` (an item name).
+pub async fn position<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    today: NaiveDate,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<PositionRow>, DbErr> {
+    let bal = Alias::new("bal");
+    let bat = Alias::new("bat");
+    let it = Alias::new("it");
+    let usable = Expr::case(
+        Expr::col((bat.clone(), stock_batch::Column::Held))
+            .eq(false)
+            .and(Expr::col((bat.clone(), stock_batch::Column::ExpiryDate)).gte(today)),
+        Expr::col((bal.clone(), stock_balance::Column::OnHand)).sub(Expr::col((bal.clone(), stock_balance::Column::Reserved))),
+    )
+    .finally(0);
+    let mut q = Query::select();
+    q.expr_as(Expr::col((it.clone(), stock_item::Column::Id)), Alias::new("item_id"))
+        .expr_as(Expr::col((it.clone(), stock_item::Column::Name)), Alias::new("name"))
+        .expr_as(Expr::col((it.clone(), stock_item::Column::BaseUnit)), Alias::new("base_unit"))
+        .expr_as(Func::sum(Expr::col((bal.clone(), stock_balance::Column::OnHand))), Alias::new("on_hand"))
+        .expr_as(Func::sum(Into::<SimpleExpr>::into(usable)), Alias::new("available"))
+        .expr_as(Func::min(Expr::col((bat.clone(), stock_batch::Column::ExpiryDate))), Alias::new("first_expiry"))
+        .expr_as(Func::count(Expr::col((bal.clone(), stock_balance::Column::BatchId))), Alias::new("batches"))
+        .from_as(stock_balance::Entity, bal.clone())
+        .inner_join(
+            (stock_batch::Entity, bat.clone()),
+            Expr::col((bat.clone(), stock_batch::Column::Id)).equals((bal.clone(), stock_balance::Column::BatchId)),
+        )
+        .inner_join(
+            (stock_item::Entity, it.clone()),
+            Expr::col((it.clone(), stock_item::Column::Id)).equals((bal.clone(), stock_balance::Column::ItemId)),
+        )
+        .and_where(Expr::col((bal.clone(), stock_balance::Column::StoreId)).eq(store))
+        .and_where(Expr::col((bal.clone(), stock_balance::Column::OnHand)).gt(0))
+        .group_by_col((it.clone(), stock_item::Column::Id))
+        .group_by_col((it.clone(), stock_item::Column::Name))
+        .group_by_col((it.clone(), stock_item::Column::BaseUnit))
+        .order_by((it.clone(), stock_item::Column::Name), Order::Asc)
+        .order_by((it.clone(), stock_item::Column::Id), Order::Asc)
+        .limit(limit);
+    if let Some(a) = after {
+        q.and_where(Expr::col((it.clone(), stock_item::Column::Name)).gt(a));
+    }
+    let rows = conn.query_all(&q).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PositionRow {
+                item_id: r.try_get("", "item_id")?,
+                name: r.try_get("", "name")?,
+                base_unit: r.try_get("", "base_unit")?,
+                on_hand: r.try_get("", "on_hand")?,
+                available: r.try_get("", "available")?,
+                first_expiry: r.try_get("", "first_expiry")?,
+                batches: r.try_get("", "batches")?,
+            })
+        })
+        .collect()
+}
+
+
+/// Every balance against the sum of its movements, and any movements with no balance:
+/// what `salus stock verify` and the ledger page report. Returns how many balances and
+/// movements were checked, and the mismatches.
+pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Vec<Mismatch>), DbErr> {
+    let sums = Alias::new("sums");
+    let mut inner = Query::select();
+    inner
+        .column(stock_movement::Column::StoreId)
+        .column(stock_movement::Column::BatchId)
+        .expr_as(Func::sum(Expr::col(stock_movement::Column::Quantity)), Alias::new("total"))
+        .expr_as(Func::count(Expr::col(stock_movement::Column::Id)), Alias::new("n"))
+        .from(stock_movement::Entity)
+        .group_by_col(stock_movement::Column::StoreId)
+        .group_by_col(stock_movement::Column::BatchId);
+    let mut q = Query::select();
+    q.expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)), Alias::new("store_id"))
+        .expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::BatchId)), Alias::new("batch_id"))
+        .expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::OnHand)), Alias::new("on_hand"))
+        .expr_as(Func::coalesce([Expr::col((sums.clone(), Alias::new("total"))), Expr::val(0i64)]), Alias::new("ledger"))
+        .expr_as(Func::coalesce([Expr::col((sums.clone(), Alias::new("n"))), Expr::val(0i64)]), Alias::new("n"))
+        .from(stock_balance::Entity)
+        .join_subquery(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            inner.clone(),
+            sums.clone(),
+            Expr::col((sums.clone(), stock_movement::Column::StoreId))
+                .equals((stock_balance::Entity, stock_balance::Column::StoreId))
+                .and(
+                    Expr::col((sums.clone(), stock_movement::Column::BatchId))
+                        .equals((stock_balance::Entity, stock_balance::Column::BatchId)),
+                ),
+        );
+    let rows = conn.query_all(&q).await?;
+    let mut checked = 0i64;
+    let mut movements = 0i64;
+    let mut bad = Vec::new();
+    for r in &rows {
+        checked += 1;
+        let on_hand: i64 = r.try_get("", "on_hand")?;
+        let ledger: i64 = r.try_get("", "ledger")?;
+        movements += r.try_get::<i64>("", "n")?;
+        if on_hand != ledger {
+            bad.push(Mismatch {
+                store_id: r.try_get("", "store_id")?,
+                batch_id: r.try_get("", "batch_id")?,
+                on_hand,
+                ledger,
+            });
+        }
+    }
+    // Movements of a store and batch that has no balance at all.
+    let mut orphans = Query::select();
+    orphans
+        .column((sums.clone(), Alias::new("store_id")))
+        .column((sums.clone(), Alias::new("batch_id")))
+        .column((sums.clone(), Alias::new("total")))
+        .column((sums.clone(), Alias::new("n")))
+        .from_subquery(inner, sums.clone())
+        .left_join(
+            stock_balance::Entity,
+            Expr::col((stock_balance::Entity, stock_balance::Column::StoreId))
+                .equals((sums.clone(), Alias::new("store_id")))
+                .and(
+                    Expr::col((stock_balance::Entity, stock_balance::Column::BatchId))
+                        .equals((sums.clone(), Alias::new("batch_id"))),
+                ),
+        )
+        .and_where(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)).is_null());
+    for r in conn.query_all(&orphans).await? {
+        movements += r.try_get::<i64>("", "n")?;
+        bad.push(Mismatch {
+            store_id: r.try_get("", "store_id")?,
+            batch_id: r.try_get("", "batch_id")?,
+            on_hand: 0,
+            ledger: r.try_get("", "total")?,
+        });
+    }
+    Ok((checked, movements, bad))
+}
+
+// ---- Idempotency --------------------------------------------------------------------
+
+pub async fn find_operation<C: ConnectionTrait>(
+    conn: &C,
+    user: Uuid,
+    key: &str,
+) -> Result<Option<stock_operation::Model>, DbErr> {
+    stock_operation::Entity::find()
+        .filter(stock_operation::Column::CreatedBy.eq(user))
+        .filter(stock_operation::Column::IdempotencyKey.eq(key))
+        .one(conn)
+        .await
+}
+
+/// Records an operation's key; a unique violation (`stock_operations_key`) means the same
+/// key was used first by a request that got there before.
+pub async fn insert_operation<C: ConnectionTrait>(conn: &C, row: stock_operation::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+// ---- Dispensing ---------------------------------------------------------------------
+
+pub async fn insert_dispense<C: ConnectionTrait>(
+    conn: &C,
+    row: dispense::Model,
+    lines: Vec<dispense_line::Model>,
+) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await?;
+    dispense_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_dispense<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<dispense::Model>, DbErr> {
+    dispense::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn lines_of_dispense<C: ConnectionTrait>(
+    conn: &C,
+    dispense: Uuid,
+) -> Result<Vec<dispense_line::Model>, DbErr> {
+    dispense_line::Entity::find()
+        .filter(dispense_line::Column::DispenseId.eq(dispense))
+        .order_by_asc(dispense_line::Column::Id)
+        .all(conn)
+        .await
+}
+
+pub async fn find_line<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<dispense_line::Model>, DbErr> {
+    dispense_line::Entity::find_by_id(id).one(conn).await
+}
+
+/// The lines given against these prescriptions.
+pub async fn lines_of_prescriptions<C: ConnectionTrait>(
+    conn: &C,
+    prescriptions: &[Uuid],
+) -> Result<Vec<dispense_line::Model>, DbErr> {
+    if prescriptions.is_empty() {
+        return Ok(Vec::new());
+    }
+    dispense_line::Entity::find()
+        .filter(dispense_line::Column::PrescriptionId.is_in(prescriptions.iter().copied()))
+        .order_by_asc(dispense_line::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// A patient's dispensings (or a walk-in's sales when `patient` is `None`), newest first.
+pub async fn dispenses_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    limit: u64,
+) -> Result<Vec<dispense::Model>, DbErr> {
+    dispense::Entity::find()
+        .filter(dispense::Column::PatientId.eq(patient))
+        .order_by_desc(dispense::Column::DispensedAt)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// The day's dispensings and sales of a store, newest first.
+pub async fn dispenses_between<C: ConnectionTrait>(
+    conn: &C,
+    kind: Option<DispenseKind>,
+    from: chrono::DateTime<Utc>,
+    until: chrono::DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<dispense::Model>, DbErr> {
+    let mut q = dispense::Entity::find()
+        .filter(dispense::Column::DispensedAt.gte(from))
+        .filter(dispense::Column::DispensedAt.lt(until))
+        .order_by_desc(dispense::Column::DispensedAt)
+        .limit(limit);
+    if let Some(k) = kind {
+        q = q.filter(dispense::Column::Kind.eq(k));
+    }
+    q.all(conn).await
+}
+
+/// Counts `n` units of a line as brought back if no more than were given out come back
+/// in all: false (nothing changed) if that would exceed it.
+pub async fn return_to_line<C: ConnectionTrait>(conn: &C, line: Uuid, n: i64) -> Result<bool, DbErr> {
+    Ok(dispense_line::Entity::update_many()
+        .col_expr(dispense_line::Column::Returned, Expr::col(dispense_line::Column::Returned).add(n))
+        .filter(dispense_line::Column::Id.eq(line))
+        .filter(Expr::col(dispense_line::Column::Returned).add(n).lte(Expr::col(dispense_line::Column::Quantity)))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// The pharmacy's queue: active prescriptions written since `since` with something left
+/// to give, oldest first; `limit` after the first `offset`.
+pub async fn active_prescriptions<C: ConnectionTrait>(
+    conn: &C,
+    since: chrono::DateTime<Utc>,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<prescription::Model>, DbErr> {
+    prescription::Entity::find()
+        .filter(prescription::Column::Status.eq(salus_core::clinical::PrescriptionStatus::Active))
+        .filter(prescription::Column::CreatedAt.gte(since))
+        .filter(
+            prescription::Column::Quantity
+                .is_null()
+                .or(Expr::col(prescription::Column::Dispensed).lt(Expr::col(prescription::Column::Quantity))),
+        )
+        .offset(offset)
+        .order_by_asc(prescription::Column::CreatedAt)
+        .order_by_asc(prescription::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// Counts `n` more units of a prescription as given, if it is active and that many remain
+/// (when it says how many): one statement, so two pharmacists cannot both give its last
+/// units. False (nothing changed) otherwise.
+pub async fn add_dispensed<C: ConnectionTrait>(conn: &C, id: Uuid, n: i64) -> Result<bool, DbErr> {
+    use prescription::Column as P;
+    Ok(prescription::Entity::update_many()
+        .col_expr(P::Dispensed, Expr::col(P::Dispensed).add(n))
+        .filter(P::Id.eq(id))
+        .filter(P::Status.eq(salus_core::clinical::PrescriptionStatus::Active))
+        .filter(P::Quantity.is_null().or(Expr::col(P::Dispensed).add(n).lte(Expr::col(P::Quantity))))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Counts `n` units of a prescription as brought back.
+pub async fn remove_dispensed<C: ConnectionTrait>(conn: &C, id: Uuid, n: i64) -> Result<bool, DbErr> {
+    use prescription::Column as P;
+    Ok(prescription::Entity::update_many()
+        .col_expr(P::Dispensed, Expr::col(P::Dispensed).sub(n))
+        .filter(P::Id.eq(id))
+        .filter(P::Dispensed.gte(n))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Marks a prescription completed once all of it is given (only from active).
+pub async fn complete_prescription<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<bool, DbErr> {
+    Ok(prescription::Entity::update_many()
+        .col_expr(
+            prescription::Column::Status,
+            Expr::value(salus_core::clinical::PrescriptionStatus::Completed.as_str()),
+        )
+        .col_expr(prescription::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(prescription::Column::Version, Expr::col(prescription::Column::Version).add(1))
+        .filter(prescription::Column::Id.eq(id))
+        .filter(prescription::Column::Status.eq(salus_core::clinical::PrescriptionStatus::Active))
+        .filter(Expr::col(prescription::Column::Dispensed).gte(Expr::col(prescription::Column::Quantity)))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+// ---- Alerts -------------------------------------------------------------------------
+
+pub async fn reorder_levels<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+) -> Result<Vec<stock_reorder_level::Model>, DbErr> {
+    stock_reorder_level::Entity::find().filter(stock_reorder_level::Column::StoreId.eq(store)).all(conn).await
+}
+
+/// Sets (or replaces) an item's reorder level in a store.
+pub async fn set_reorder_level<C: ConnectionTrait>(
+    conn: &C,
+    row: stock_reorder_level::Model,
+) -> Result<(), DbErr> {
+    use stock_reorder_level::Column as R;
+    stock_reorder_level::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([R::StoreId, R::ItemId])
+                .update_columns([R::ReorderLevel, R::ReorderQuantity, R::UpdatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Batches with stock in `store` that expire by `until` (expired ones too), soonest first.
+pub async fn expiring<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    until: NaiveDate,
+    limit: u64,
+) -> Result<Vec<(stock_balance::Model, stock_batch::Model)>, DbErr> {
+    let batches: Vec<stock_batch::Model> = stock_batch::Entity::find()
+        .filter(stock_batch::Column::ExpiryDate.lte(until))
+        .filter(
+            stock_batch::Column::Id.in_subquery(
+                Query::select()
+                    .column(stock_balance::Column::BatchId)
+                    .from(stock_balance::Entity)
+                    .and_where(Expr::col(stock_balance::Column::StoreId).eq(store))
+                    .and_where(Expr::col(stock_balance::Column::OnHand).gt(0))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(stock_batch::Column::ExpiryDate)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = batches.iter().map(|b| b.id).collect();
+    let balances: std::collections::HashMap<Uuid, stock_balance::Model> = stock_balance::Entity::find()
+        .filter(stock_balance::Column::StoreId.eq(store))
+        .filter(stock_balance::Column::BatchId.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| (b.batch_id, b))
+        .collect();
+    Ok(batches.into_iter().filter_map(|b| balances.get(&b.id).cloned().map(|bal| (bal, b))).collect())
+}
+
+// ---- Transfers ----------------------------------------------------------------------
+
+pub async fn insert_transfer<C: ConnectionTrait>(
+    conn: &C,
+    row: stock_transfer::Model,
+    lines: Vec<stock_transfer_line::Model>,
+) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await?;
+    stock_transfer_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_transfer<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<stock_transfer::Model>, DbErr> {
+    stock_transfer::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn transfer_lines<C: ConnectionTrait>(
+    conn: &C,
+    transfer: Uuid,
+) -> Result<Vec<stock_transfer_line::Model>, DbErr> {
+    stock_transfer_line::Entity::find()
+        .filter(stock_transfer_line::Column::TransferId.eq(transfer))
+        .order_by_asc(stock_transfer_line::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Transfers into or out of a store that are still in transit, oldest first.
+pub async fn transfers_in_transit<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+) -> Result<Vec<stock_transfer::Model>, DbErr> {
+    stock_transfer::Entity::find()
+        .filter(stock_transfer::Column::Status.eq(TransferStatus::Issued))
+        .filter(stock_transfer::Column::ToStoreId.eq(store).or(stock_transfer::Column::FromStoreId.eq(store)))
+        .order_by_asc(stock_transfer::Column::IssuedAt)
+        .limit(200)
+        .all(conn)
+        .await
+}
+
+/// Marks a transfer received (only once, only from issued).
+pub async fn receive_transfer<C: ConnectionTrait>(conn: &C, id: Uuid, by: Uuid) -> Result<bool, DbErr> {
+    Ok(stock_transfer::Entity::update_many()
+        .col_expr(stock_transfer::Column::Status, Expr::value(TransferStatus::Received.as_str()))
+        .col_expr(stock_transfer::Column::ReceivedBy, Expr::value(by))
+        .col_expr(stock_transfer::Column::ReceivedAt, Expr::value(Utc::now()))
+        .col_expr(stock_transfer::Column::Version, Expr::col(stock_transfer::Column::Version).add(1))
+        .filter(stock_transfer::Column::Id.eq(id))
+        .filter(stock_transfer::Column::Status.eq(TransferStatus::Issued))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+// ---- Receipts -----------------------------------------------------------------------
+
+pub async fn insert_receipt<C: ConnectionTrait>(conn: &C, row: goods_receipt::Model) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await.map(|_| ())
+}
+
+pub async fn find_receipt<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<goods_receipt::Model>, DbErr> {
+    goods_receipt::Entity::find_by_id(id).one(conn).await
+}
+
+/// The latest deliveries, newest first.
+pub async fn receipts<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<goods_receipt::Model>, DbErr> {
+    goods_receipt::Entity::find().order_by_desc(goods_receipt::Column::ReceivedAt).limit(limit).all(conn).await
+}
+
+pub async fn prescriptions_by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<prescription::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    prescription::Entity::find().filter(prescription::Column::Id.is_in(ids.iter().copied())).all(conn).await
+}
+
+pub async fn find_movement<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<stock_movement::Model>, DbErr> {
+    stock_movement::Entity::find_by_id(id).one(conn).await
+}
