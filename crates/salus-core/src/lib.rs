@@ -58,8 +58,8 @@ pub mod laboratory;
 pub mod notifications;
 pub mod organisation;
 pub mod page;
-pub mod pharmacy;
 pub mod patients;
+pub mod pharmacy;
 pub mod scheduling;
 pub mod search;
 

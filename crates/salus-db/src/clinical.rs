@@ -382,7 +382,10 @@ pub async fn find_prescription<C: ConnectionTrait>(
 
 /// Writes a clinician's edit of a prescription if it is still at the version edited;
 /// every column but `dispensed`, which is the pharmacy's count and moves on its own.
-pub async fn update_prescription<C: ConnectionTrait>(conn: &C, row: prescription::Model) -> Result<bool, DbErr> {
+pub async fn update_prescription<C: ConnectionTrait>(
+    conn: &C,
+    row: prescription::Model,
+) -> Result<bool, DbErr> {
     let (id, previous) = (row.id, row.version - 1);
     let mut changes = row.into_active_model().reset_all();
     changes.dispensed = sea_orm::ActiveValue::NotSet;

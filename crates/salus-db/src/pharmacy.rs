@@ -6,7 +6,7 @@
 
 use chrono::{NaiveDate, Utc};
 use salus_core::pharmacy::{DispenseKind, Mismatch, PositionRow, TransferStatus};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -14,8 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    dispense, dispense_line, goods_receipt, prescription, stock_balance, stock_batch, stock_item, stock_movement,
-    stock_operation, stock_reorder_level, stock_transfer, stock_transfer_line, store, supplier,
+    dispense, dispense_line, goods_receipt, prescription, stock_balance, stock_batch, stock_item,
+    stock_movement, stock_operation, stock_reorder_level, stock_transfer, stock_transfer_line, store,
+    supplier,
 };
 use crate::merge::PatientLink;
 
@@ -55,7 +56,10 @@ pub async fn find_item<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<
     stock_item::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn items_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<stock_item::Model>, DbErr> {
+pub async fn items_by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<stock_item::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -82,7 +86,10 @@ pub async fn insert_item<C: ConnectionTrait>(conn: &C, row: stock_item::Model) -
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-pub async fn stores<C: ConnectionTrait>(conn: &C, include_inactive: bool) -> Result<Vec<store::Model>, DbErr> {
+pub async fn stores<C: ConnectionTrait>(
+    conn: &C,
+    include_inactive: bool,
+) -> Result<Vec<store::Model>, DbErr> {
     let mut q = store::Entity::find().order_by_asc(store::Column::Name);
     if !include_inactive {
         q = q.filter(store::Column::Active.eq(true));
@@ -94,7 +101,10 @@ pub async fn find_store<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option
     store::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn find_store_by_code<C: ConnectionTrait>(conn: &C, code: &str) -> Result<Option<store::Model>, DbErr> {
+pub async fn find_store_by_code<C: ConnectionTrait>(
+    conn: &C,
+    code: &str,
+) -> Result<Option<store::Model>, DbErr> {
     store::Entity::find().filter(store::Column::Code.eq(code)).one(conn).await
 }
 
@@ -124,7 +134,10 @@ pub async fn find_batch<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option
     stock_batch::Entity::find_by_id(id).one(conn).await
 }
 
-pub async fn batches_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<stock_batch::Model>, DbErr> {
+pub async fn batches_by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<stock_batch::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -200,7 +213,12 @@ pub async fn balances_of_batch<C: ConnectionTrait>(
 /// Takes `n` units of `batch` from `store` if that many are available (on hand less
 /// reserved): one statement, so two takers racing for the last units cannot both get
 /// them. Returns what is left on hand, or `None` if they were not there.
-pub async fn take<C: ConnectionTrait>(conn: &C, store: Uuid, batch: Uuid, n: i64) -> Result<Option<i64>, DbErr> {
+pub async fn take<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    batch: Uuid,
+    n: i64,
+) -> Result<Option<i64>, DbErr> {
     use stock_balance::Column as B;
     let mut u = Query::update();
     u.table(stock_balance::Entity)
@@ -244,7 +262,10 @@ pub async fn put<C: ConnectionTrait>(
     Ok(row.on_hand)
 }
 
-pub async fn insert_movements<C: ConnectionTrait>(conn: &C, rows: Vec<stock_movement::Model>) -> Result<(), DbErr> {
+pub async fn insert_movements<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<stock_movement::Model>,
+) -> Result<(), DbErr> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -302,25 +323,43 @@ pub async fn position<C: ConnectionTrait>(
         Expr::col((bat.clone(), stock_batch::Column::Held))
             .eq(false)
             .and(Expr::col((bat.clone(), stock_batch::Column::ExpiryDate)).gte(today)),
-        Expr::col((bal.clone(), stock_balance::Column::OnHand)).sub(Expr::col((bal.clone(), stock_balance::Column::Reserved))),
+        Expr::col((bal.clone(), stock_balance::Column::OnHand))
+            .sub(Expr::col((bal.clone(), stock_balance::Column::Reserved))),
     )
     .finally(0);
     let mut q = Query::select();
     q.expr_as(Expr::col((it.clone(), stock_item::Column::Id)), Alias::new("item_id"))
         .expr_as(Expr::col((it.clone(), stock_item::Column::Name)), Alias::new("name"))
         .expr_as(Expr::col((it.clone(), stock_item::Column::BaseUnit)), Alias::new("base_unit"))
-        .expr_as(Func::sum(Expr::col((bal.clone(), stock_balance::Column::OnHand))), Alias::new("on_hand"))
-        .expr_as(Func::sum(Into::<SimpleExpr>::into(usable)), Alias::new("available"))
-        .expr_as(Func::min(Expr::col((bat.clone(), stock_batch::Column::ExpiryDate))), Alias::new("first_expiry"))
+        // (PostgreSQL sums bigints as numeric: cast back, as SQLite's integers already are.)
+        .expr_as(
+            Expr::expr(Func::sum(Expr::col((bal.clone(), stock_balance::Column::OnHand))))
+                .cast_as(Alias::new("bigint")),
+            Alias::new("on_hand"),
+        )
+        .expr_as(
+            Expr::expr(Func::sum(Into::<SimpleExpr>::into(usable))).cast_as(Alias::new("bigint")),
+            Alias::new("available"),
+        )
+        .expr_as(
+            Func::min(Expr::col((bat.clone(), stock_batch::Column::ExpiryDate))),
+            Alias::new("first_expiry"),
+        )
         .expr_as(Func::count(Expr::col((bal.clone(), stock_balance::Column::BatchId))), Alias::new("batches"))
         .from_as(stock_balance::Entity, bal.clone())
-        .inner_join(
-            (stock_batch::Entity, bat.clone()),
-            Expr::col((bat.clone(), stock_batch::Column::Id)).equals((bal.clone(), stock_balance::Column::BatchId)),
+        .join_as(
+            JoinType::InnerJoin,
+            stock_batch::Entity,
+            bat.clone(),
+            Expr::col((bat.clone(), stock_batch::Column::Id))
+                .equals((bal.clone(), stock_balance::Column::BatchId)),
         )
-        .inner_join(
-            (stock_item::Entity, it.clone()),
-            Expr::col((it.clone(), stock_item::Column::Id)).equals((bal.clone(), stock_balance::Column::ItemId)),
+        .join_as(
+            JoinType::InnerJoin,
+            stock_item::Entity,
+            it.clone(),
+            Expr::col((it.clone(), stock_item::Column::Id))
+                .equals((bal.clone(), stock_balance::Column::ItemId)),
         )
         .and_where(Expr::col((bal.clone(), stock_balance::Column::StoreId)).eq(store))
         .and_where(Expr::col((bal.clone(), stock_balance::Column::OnHand)).gt(0))
@@ -349,7 +388,6 @@ pub async fn position<C: ConnectionTrait>(
         .collect()
 }
 
-
 /// Every balance against the sum of its movements, and any movements with no balance:
 /// what `salus stock verify` and the ledger page report. Returns how many balances and
 /// movements were checked, and the mismatches.
@@ -359,7 +397,10 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
     inner
         .column(stock_movement::Column::StoreId)
         .column(stock_movement::Column::BatchId)
-        .expr_as(Func::sum(Expr::col(stock_movement::Column::Quantity)), Alias::new("total"))
+        .expr_as(
+            Expr::expr(Func::sum(Expr::col(stock_movement::Column::Quantity))).cast_as(Alias::new("bigint")),
+            Alias::new("total"),
+        )
         .expr_as(Func::count(Expr::col(stock_movement::Column::Id)), Alias::new("n"))
         .from(stock_movement::Entity)
         .group_by_col(stock_movement::Column::StoreId)
@@ -368,11 +409,17 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
     q.expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)), Alias::new("store_id"))
         .expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::BatchId)), Alias::new("batch_id"))
         .expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::OnHand)), Alias::new("on_hand"))
-        .expr_as(Func::coalesce([Expr::col((sums.clone(), Alias::new("total"))), Expr::val(0i64)]), Alias::new("ledger"))
-        .expr_as(Func::coalesce([Expr::col((sums.clone(), Alias::new("n"))), Expr::val(0i64)]), Alias::new("n"))
+        .expr_as(
+            Func::coalesce([Expr::col((sums.clone(), Alias::new("total"))), Expr::val(0i64)]),
+            Alias::new("ledger"),
+        )
+        .expr_as(
+            Func::coalesce([Expr::col((sums.clone(), Alias::new("n"))), Expr::val(0i64)]),
+            Alias::new("n"),
+        )
         .from(stock_balance::Entity)
         .join_subquery(
-            sea_orm::sea_query::JoinType::LeftJoin,
+            JoinType::LeftJoin,
             inner.clone(),
             sums.clone(),
             Expr::col((sums.clone(), stock_movement::Column::StoreId))
@@ -446,7 +493,10 @@ pub async fn find_operation<C: ConnectionTrait>(
 
 /// Records an operation's key; a unique violation (`stock_operations_key`) means the same
 /// key was used first by a request that got there before.
-pub async fn insert_operation<C: ConnectionTrait>(conn: &C, row: stock_operation::Model) -> Result<(), DbErr> {
+pub async fn insert_operation<C: ConnectionTrait>(
+    conn: &C,
+    row: stock_operation::Model,
+) -> Result<(), DbErr> {
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
@@ -479,7 +529,10 @@ pub async fn lines_of_dispense<C: ConnectionTrait>(
         .await
 }
 
-pub async fn find_line<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<dispense_line::Model>, DbErr> {
+pub async fn find_line<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<dispense_line::Model>, DbErr> {
     dispense_line::Entity::find_by_id(id).one(conn).await
 }
 
@@ -537,7 +590,9 @@ pub async fn return_to_line<C: ConnectionTrait>(conn: &C, line: Uuid, n: i64) ->
     Ok(dispense_line::Entity::update_many()
         .col_expr(dispense_line::Column::Returned, Expr::col(dispense_line::Column::Returned).add(n))
         .filter(dispense_line::Column::Id.eq(line))
-        .filter(Expr::col(dispense_line::Column::Returned).add(n).lte(Expr::col(dispense_line::Column::Quantity)))
+        .filter(
+            Expr::col(dispense_line::Column::Returned).add(n).lte(Expr::col(dispense_line::Column::Quantity)),
+        )
         .exec(conn)
         .await?
         .rows_affected
@@ -743,13 +798,20 @@ pub async fn insert_receipt<C: ConnectionTrait>(conn: &C, row: goods_receipt::Mo
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
-pub async fn find_receipt<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<goods_receipt::Model>, DbErr> {
+pub async fn find_receipt<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<goods_receipt::Model>, DbErr> {
     goods_receipt::Entity::find_by_id(id).one(conn).await
 }
 
 /// The latest deliveries, newest first.
 pub async fn receipts<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<goods_receipt::Model>, DbErr> {
-    goods_receipt::Entity::find().order_by_desc(goods_receipt::Column::ReceivedAt).limit(limit).all(conn).await
+    goods_receipt::Entity::find()
+        .order_by_desc(goods_receipt::Column::ReceivedAt)
+        .limit(limit)
+        .all(conn)
+        .await
 }
 
 pub async fn prescriptions_by_ids<C: ConnectionTrait>(
@@ -762,6 +824,15 @@ pub async fn prescriptions_by_ids<C: ConnectionTrait>(
     prescription::Entity::find().filter(prescription::Column::Id.is_in(ids.iter().copied())).all(conn).await
 }
 
-pub async fn find_movement<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<stock_movement::Model>, DbErr> {
+pub async fn find_movement<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<stock_movement::Model>, DbErr> {
     stock_movement::Entity::find_by_id(id).one(conn).await
+}
+
+/// Refreshes the planner's statistics of the stock tables after a bulk load.
+pub async fn analyze<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    crate::dialect::analyze(conn, &["stock_items", "stock_batches", "stock_balances", "stock_movements"])
+        .await
 }

@@ -198,6 +198,52 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         assert_eq!(send(t, &w.doc, "POST", &path("report/authorise"), None, None).await.0, 200);
     }
 
+    // A dispensing of the prescription from a stocked pharmacy: its lines, the ledger rows
+    // that name the patient, and the charges.
+    {
+        let admin = common::ward::who(t, "merge.stores", &[Role::Admin]).await;
+        let pharm = common::ward::who(t, "merge.pharm", &[Role::Pharmacist]).await;
+        let (status, store) = send(
+            t,
+            &admin,
+            "POST",
+            "/api/v1/pharmacy/stores",
+            Some(json!({"code": "PH", "name": "Pharmacy", "kind": "pharmacy"})),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{store}");
+        let store = store["id"].as_str().unwrap().to_owned();
+        let keyed = |path: &str, body: Value, key: &'static str| {
+            pharm
+                .client
+                .post(t.url(path))
+                .header("x-csrf-token", &pharm.csrf)
+                .header("idempotency-key", key)
+                .json(&body)
+        };
+        let (_, todo) = send(
+            t,
+            &pharm,
+            "GET",
+            &format!("/api/v1/patients/{dup}/to-dispense?store_id={store}"),
+            None,
+            None,
+        )
+        .await;
+        let rx = todo["items"][0]["prescription"]["id"].clone();
+        let item = todo["items"][0]["options"][0]["item"]["id"].clone();
+        let expiry = (chrono::Utc::now() + chrono::Duration::days(300)).date_naive().to_string();
+        let body = json!({"store_id": store, "lines": [{"item_id": item, "batch_no": "M1", "expiry_date": expiry,
+            "quantity": 50, "cost_minor": 100, "sale_price_minor": 150}]});
+        let res = keyed("/api/v1/pharmacy/receipts", body, "merge-receipt").send().await.unwrap();
+        assert_eq!(res.status(), 201);
+        let body = json!({"store_id": store, "lines": [{"prescription_id": rx, "quantity": 10}]});
+        let res =
+            keyed(&format!("/api/v1/patients/{dup}/dispenses"), body, "merge-dispense").send().await.unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    }
+
     // An appointment and a reminder, as the booking and its job write them.
     let starts = chrono::Utc::now() + chrono::Duration::days(3);
     let local = starts.with_timezone(&t.app.time_zone);

@@ -326,7 +326,8 @@ db_test!(the_price_list_in_minor_units, |t| {
         .0,
         403
     );
-    assert_eq!(items(&t, &billing, "/api/v1/services").await.len(), 1);
+    // (Every install has one more: PHARMACY, which pharmacy charges are booked under.)
+    assert_eq!(items(&t, &billing, "/api/v1/services").await.len(), 2);
 
     // Edit with the version; the change is audited with both prices.
     let path = format!("/api/v1/services/{sid}");
@@ -353,7 +354,10 @@ db_test!(the_price_list_in_minor_units, |t| {
     assert_eq!(codes, vec!["CONS-GEN", "LAB-CBC"]);
     let cursor = first["next_cursor"].as_str().unwrap();
     let rest = items(&t, &billing, &format!("/api/v1/services?limit=2&cursor={cursor}")).await;
-    assert_eq!(rest.iter().map(|s| s["code"].as_str().unwrap()).collect::<Vec<_>>(), vec!["XR-CHEST"]);
+    assert_eq!(
+        rest.iter().map(|s| s["code"].as_str().unwrap()).collect::<Vec<_>>(),
+        vec!["PHARMACY", "XR-CHEST"]
+    );
     assert_eq!(items(&t, &billing, "/api/v1/services?category=laboratory").await.len(), 1);
     assert_eq!(
         items(&t, &billing, "/api/v1/services?category=laboratory&include_inactive=true").await.len(),

@@ -58,6 +58,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     // Ravi, then patients the laboratory's morning did not use.
     let imaging: Vec<uuid::Uuid> = patients.iter().take(1).chain(patients.iter().skip(8)).copied().collect();
     crate::demo_imaging::ensure_demo_imaging(app, &imaging).await?;
+    crate::demo_pharmacy::ensure_demo_pharmacy(app, &patients).await?;
     ensure_demo_today(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");
@@ -668,6 +669,8 @@ pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Resu
         visits_per_patient: args.visits,
         busy_encounters: args.busy_encounters,
         lab_orders: args.lab_orders,
+        stock_items: args.stock_items.unwrap_or(base.stock_items),
+        stock_batches: args.stock_batches.unwrap_or(base.stock_batches).clamp(1, 100),
         password: args.password,
         ..base
     };
@@ -694,7 +697,7 @@ pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Resu
         println!("busy patient {busy}: {} encounters", spec.busy_encounters);
     }
     println!(
-        "accounts bench.admin, bench.desk, bench.nurse, bench.lab1, bench.lab2, bench.doctor001… share the password given"
+        "accounts bench.admin, bench.desk, bench.nurse, bench.lab1, bench.lab2, bench.pharm01…16, bench.doctor001… share the password given"
     );
     Ok(ExitCode::SUCCESS)
 }

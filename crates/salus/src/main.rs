@@ -7,7 +7,9 @@ mod config;
 mod demo;
 mod demo_imaging;
 mod demo_lab;
+mod demo_pharmacy;
 mod run;
+mod stock;
 mod users;
 
 use std::net::IpAddr;
@@ -63,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Check the stock ledger.
+    Stock {
+        #[command(subcommand)]
+        command: StockCommand,
+    },
     /// Fill the database with a made-up hospital for benchmarks (deterministic by seed):
     /// staff with one known password, schedules, appointments, patients and their visits.
     Generate(GenerateArgs),
@@ -102,6 +109,12 @@ pub struct GenerateArgs {
     /// Laboratory orders per patient: 0 to this many (about seven results each).
     #[arg(long, default_value_t = 3)]
     lab_orders: u32,
+    /// Stock items (the catalog's topped up with generated consumables; default by size).
+    #[arg(long)]
+    stock_items: Option<u64>,
+    /// Batches of each item, each held in all five generated stores.
+    #[arg(long)]
+    stock_batches: Option<u32>,
     /// The password of every generated account (bench.desk, bench.doctor001, …).
     #[arg(long, default_value = "salus-bench-password")]
     password: String,
@@ -166,6 +179,13 @@ pub enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+pub enum StockCommand {
+    /// Check that every balance of every store is the sum of its ledger; exit 1 naming
+    /// each store and batch that is not.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Load and validate the configuration, print the effective settings, exit non-zero on
     /// a mistake.
@@ -217,6 +237,7 @@ fn main() -> ExitCode {
             Command::Migrate { check } => run::migrate(config, check).await,
             Command::User { command } => users::run(config, command).await,
             Command::Audit { command } => audit::run(config, command).await,
+            Command::Stock { command } => stock::run(config, command).await,
             Command::Generate(args) => demo::generate(config, args).await,
             Command::Bench(args) => bench::run(args, global).await,
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),

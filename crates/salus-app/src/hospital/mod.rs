@@ -40,6 +40,10 @@ pub struct HospitalSpec {
     /// Laboratory orders per patient: 0 to this many, uniformly (about seven results
     /// each; 3 makes some ten million results at a million patients).
     pub lab_orders: u32,
+    /// Stock items to hold (the catalog's, topped up with generated consumables), each with
+    /// `stock_batches` batches in every one of five stores; two ledger rows a balance.
+    pub stock_items: u64,
+    pub stock_batches: u32,
     /// The password of every generated account (`bench.desk`, `bench.doctor001`, …).
     pub password: String,
 }
@@ -47,14 +51,16 @@ pub struct HospitalSpec {
 impl HospitalSpec {
     /// The reference sizes: `1k`, `100k`, `1m` patients with 200 doctors, 90 days of
     /// schedules, three visits each on average and a busy patient of 10,000 encounters.
+    /// The stores grow with the hospital: 200 items × 5 batches at 1k patients, 2,000 × 20
+    /// at 100k, 5,000 × 20 (500,000 balances, a million ledger rows) at 1m.
     pub fn sized(size: &str) -> Option<Self> {
-        let patients = match size {
-            "1k" => 1_000,
-            "100k" => 100_000,
-            "1m" => 1_000_000,
+        let (patients, stock_items, stock_batches) = match size {
+            "1k" => (1_000, 200, 5),
+            "100k" => (100_000, 2_000, 20),
+            "1m" => (1_000_000, 5_000, 20),
             _ => return None,
         };
-        Some(Self { patients, ..Self::default() })
+        Some(Self { patients, stock_items, stock_batches, ..Self::default() })
     }
 }
 
@@ -69,6 +75,8 @@ impl Default for HospitalSpec {
             visits_per_patient: 3,
             busy_encounters: 10_000,
             lab_orders: 3,
+            stock_items: 200,
+            stock_batches: 5,
             password: "salus-bench-password".into(),
         }
     }
@@ -99,7 +107,11 @@ impl HospitalReport {
 }
 
 mod lab;
+mod stock;
 mod visits;
+
+/// The generated pharmacists: `bench.pharm01` to `bench.pharm16`.
+pub const PHARMACISTS: u32 = 16;
 
 use lab::{LabHistory, LabRows};
 use visits::{Visits, pick};
@@ -143,6 +155,10 @@ impl App {
 
         let doctors = self.generated_staff(ctx, spec, today, &mut report).await?;
         progress(&format!("staff: {} doctors, {} departments", doctors.len(), spec.departments));
+        if let Some((by, _)) = doctors.first() {
+            self.generate_stock(spec.stock_items, spec.stock_batches, *by, &mut rng, &mut report, &progress)
+                .await?;
+        }
 
         let patients = self
             .patients()
@@ -360,6 +376,11 @@ impl App {
             )
             .await?;
         }
+        // Sixteen pharmacists, for the dispensing benchmark's sixteen at once.
+        for n in 1..=PHARMACISTS {
+            let row = account(format!("bench.pharm{n:02}"), format!("Bench Pharmacist {n:02}"), &hash, now);
+            salus_db::identity::insert_user(&txn, row, &[Role::Pharmacist.as_str().into()]).await?;
+        }
         let mut doctors = Vec::new();
         let mut templates = Vec::new();
         for (i, username) in names.into_iter().enumerate() {
@@ -387,7 +408,7 @@ impl App {
             }
             doctors.push((id, department));
         }
-        report.add("users", 3 + doctors.len() as u64);
+        report.add("users", 5 + u64::from(PHARMACISTS) + doctors.len() as u64);
         report.add("schedule_templates", templates.len() as u64);
         salus_db::scheduling::insert_templates(&txn, templates).await?;
         txn.commit().await?;

@@ -134,7 +134,12 @@ impl crate::Pharmacy<'_> {
     /// The pharmacy's queue: active prescriptions of the last 30 days with something still
     /// to give, oldest first; `limit` after `offset`, and whether more follow. Each line
     /// shown is an audited read of its patient's record.
-    pub async fn queue(&self, ctx: &Ctx, limit: u64, offset: u64) -> Result<(Vec<QueueItem>, bool), AppError> {
+    pub async fn queue(
+        &self,
+        ctx: &Ctx,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<QueueItem>, bool), AppError> {
         self.authorize(ctx, Permission::PharmacyDispense).await?;
         let conn = self.db.reader();
         let since = Utc::now() - Duration::days(QUEUE_DAYS);
@@ -197,12 +202,24 @@ impl crate::Pharmacy<'_> {
                     .iter()
                     .filter(|i| i.medicine_id == Some(rx.medicine_id))
                     .map(|i| {
-                        let lots: Vec<Lot> =
-                            lots.iter().filter(|l| l.batch.item_id == i.id && l.offerable(today)).cloned().collect();
-                        ItemStock { available: lots.iter().map(Lot::available).sum(), item: i.clone().into(), lots }
+                        let lots: Vec<Lot> = lots
+                            .iter()
+                            .filter(|l| l.batch.item_id == i.id && l.offerable(today))
+                            .cloned()
+                            .collect();
+                        ItemStock {
+                            available: lots.iter().map(Lot::available).sum(),
+                            item: i.clone().into(),
+                            lots,
+                        }
                     })
                     .collect();
-                ToDispense { remaining: remaining(&rx, rx.dispensed), dispensed: rx.dispensed, prescription: rx.into(), options }
+                ToDispense {
+                    remaining: remaining(&rx, rx.dispensed),
+                    dispensed: rx.dispensed,
+                    prescription: rx.into(),
+                    options,
+                }
             })
             .collect();
         let event = Event::new("pharmacy.read", "prescriptions", Some(patient.to_string())).patient(p.id);
@@ -242,7 +259,10 @@ impl crate::Pharmacy<'_> {
         let st = self.active_store(input.store_id).await?;
         let p = match input.patient_id {
             Some(id) => {
-                let p = self.clinical().clinical_patient(ctx, PatientId::from_uuid(id), Permission::PharmacyDispense).await?;
+                let p = self
+                    .clinical()
+                    .clinical_patient(ctx, PatientId::from_uuid(id), Permission::PharmacyDispense)
+                    .await?;
                 if !p.active || p.merged_into.is_some() {
                     return Err(AppError::field("patient_id", "this record is not active"));
                 }
@@ -252,7 +272,10 @@ impl crate::Pharmacy<'_> {
         };
         let customer = parse_optional_label(&input.customer_name, "customer_name", 200)?;
         if p.is_none() && customer.is_none() {
-            return Err(AppError::field("customer_name", "give the customer's name, or choose a registered patient"));
+            return Err(AppError::field(
+                "customer_name",
+                "give the customer's name, or choose a registered patient",
+            ));
         }
         if input.lines.is_empty() {
             return Err(AppError::field("lines", "give at least one line"));
@@ -277,6 +300,9 @@ impl crate::Pharmacy<'_> {
         lines: Vec<LineInput>,
         request: serde_json::Value,
     ) -> Result<DispenseDetail, AppError> {
+        if let Some(done) = self.replayed(ctx, key, kind.as_str(), &request).await? {
+            return self.dispense_detail(done).await;
+        }
         let conn = self.db.reader();
         let today = Utc::now().date_naive();
         let rx_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.prescription_id).collect();
@@ -290,7 +316,8 @@ impl crate::Pharmacy<'_> {
         let named: Vec<Uuid> = lines.iter().filter_map(|l| l.item_id).collect();
         let (named, of_medicines) =
             tokio::try_join!(q::items_by_ids(conn, &named), q::items_of_medicines(conn, &medicines))?;
-        let mut items: HashMap<Uuid, stock_item::Model> = of_medicines.into_iter().map(|i| (i.id, i)).collect();
+        let mut items: HashMap<Uuid, stock_item::Model> =
+            of_medicines.into_iter().map(|i| (i.id, i)).collect();
         items.extend(named.into_iter().map(|i| (i.id, i)));
         let mut item_ids: Vec<Uuid> = items.keys().copied().collect();
         item_ids.sort();
@@ -354,13 +381,17 @@ impl crate::Pharmacy<'_> {
                 continue;
             }
             if kind == DispenseKind::Sale && item.prescription_only && rx.is_none() {
-                errors.push(line(format!("{} is prescription-only: sell it against a prescription", item.name)));
+                errors.push(line(format!(
+                    "{} is prescription-only: sell it against a prescription",
+                    item.name
+                )));
                 continue;
             }
-            let substitution_reason = parse_optional_label(&l.substitution_reason, "substitution_reason", 300)
-                .map_err(|e| errors.push(line(e.message)))
-                .ok()
-                .flatten();
+            let substitution_reason =
+                parse_optional_label(&l.substitution_reason, "substitution_reason", 300)
+                    .map_err(|e| errors.push(line(e.message)))
+                    .ok()
+                    .flatten();
             let substitution = match &rx {
                 Some(rx) if item.medicine_id != Some(rx.medicine_id) => match substitution_reason {
                     Some(r) => Some((rx.medicine_name.clone(), r)),
@@ -427,7 +458,10 @@ impl crate::Pharmacy<'_> {
             let mine: Vec<Lot> = lots
                 .iter()
                 .filter(|l| l.batch.item_id == r.item.id)
-                .map(|l| Lot { on_hand: left.get(&l.batch.id).copied().unwrap_or(0) + l.reserved, ..l.clone() })
+                .map(|l| Lot {
+                    on_hand: left.get(&l.batch.id).copied().unwrap_or(0) + l.reserved,
+                    ..l.clone()
+                })
                 .collect();
             let taken = allocate(&mine, r.quantity, today, r.batch).map_err(|s| AppError::OutOfStock {
                 what: r.item.name.clone(),
@@ -524,7 +558,8 @@ impl crate::Pharmacy<'_> {
             });
         }
         q::insert_dispense(&txn, row.clone(), line_rows.clone()).await?;
-        let movement_kind = if kind == DispenseKind::Sale { MovementKind::Sale } else { MovementKind::Dispense };
+        let movement_kind =
+            if kind == DispenseKind::Sale { MovementKind::Sale } else { MovementKind::Dispense };
         let changes: Vec<Change> = line_rows
             .iter()
             .zip(&parts)
@@ -679,6 +714,15 @@ impl crate::Pharmacy<'_> {
         Ok(crate::records(rows))
     }
 
+    /// The movement a patient return made.
+    async fn returned(&self, id: Uuid) -> Result<Movement, AppError> {
+        Ok(q::movements_of_source(self.db.reader(), "patient_return", id)
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound("return"))?
+            .into())
+    }
+
     /// Takes back units of a dispensed line into the store it came from: never more than
     /// were given and not yet brought back; its unbilled charge shrinks by as much.
     pub async fn take_back(
@@ -692,9 +736,17 @@ impl crate::Pharmacy<'_> {
         let conn = self.db.reader();
         let l = q::find_line(conn, line).await?.ok_or(AppError::NotFound("dispensed line"))?;
         let Some(patient) = l.patient_id else {
-            return Err(AppError::Conflict("a walk-in sale is refunded at the counter, not taken back here".into()));
+            return Err(AppError::Conflict(
+                "a walk-in sale is refunded at the counter, not taken back here".into(),
+            ));
         };
-        self.clinical().clinical_patient(ctx, PatientId::from_uuid(patient), Permission::PharmacyDispense).await?;
+        self.clinical()
+            .clinical_patient(ctx, PatientId::from_uuid(patient), Permission::PharmacyDispense)
+            .await?;
+        let request = json!({ "line": line, "quantity": quantity, "reason": reason });
+        if let Some(done) = self.replayed(ctx, key, "patient_return", &request).await? {
+            return self.returned(done).await;
+        }
         let quantity = parse_quantity(quantity, "quantity")?;
         let reason = salus_core::organisation::parse_label(reason, "reason", 300)
             .map_err(|_| FieldError::new("reason", "say why it comes back"))?;
@@ -704,15 +756,8 @@ impl crate::Pharmacy<'_> {
             q::find_item(conn, l.item_id).await?.ok_or(AppError::NotFound("stock item"))?,
         );
         let id = Uuid::now_v7();
-        let request = json!({ "line": line, "quantity": quantity, "reason": reason });
         let (txn, op) = match self.begin_operation(ctx, key, "patient_return", &request, id).await? {
-            Begun::Replay(id) => {
-                return Ok(q::movements_of_source(conn, "patient_return", id)
-                    .await?
-                    .pop()
-                    .ok_or(AppError::NotFound("return"))?
-                    .into());
-            }
+            Begun::Replay(id) => return self.returned(id).await,
             Begun::Fresh(txn, op) => (txn, op),
         };
         if !q::return_to_line(&txn, line, quantity).await? {
@@ -741,7 +786,12 @@ impl crate::Pharmacy<'_> {
         let reversed = salus_db::charges::reduce_unbilled_charge(&txn, CHARGE_SOURCE, line, n).await?;
         salus_db::patients::insert_timeline(
             &txn,
-            vec![timeline_row(patient, "dispense", format!("Returned {} × {quantity} ({})", l.item_name, d.number), ctx)],
+            vec![timeline_row(
+                patient,
+                "dispense",
+                format!("Returned {} × {quantity} ({})", l.item_name, d.number),
+                ctx,
+            )],
         )
         .await?;
         let event = Event::new("pharmacy.patient_return", "dispense_line", Some(line.to_string()))

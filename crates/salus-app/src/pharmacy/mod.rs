@@ -57,7 +57,42 @@ pub fn parse_key(key: &str) -> Result<String, FieldError> {
     Ok(key.to_owned())
 }
 
+/// What identifies a request under its key: its kind and its content.
+fn request_hash(kind: &str, request: &serde_json::Value) -> String {
+    Sha256::digest(format!("{kind}\n{request}").as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An earlier operation under the same key: a replay if it was the same request.
+fn earlier(op: stock_operation::Model, kind: &str, hash: &str) -> Result<Begun, AppError> {
+    if op.kind == kind && op.request_hash == hash {
+        Ok(Begun::Replay(op.result_id))
+    } else {
+        Err(AppError::field("idempotency_key", "this key was already used for a different request"))
+    }
+}
+
 impl crate::Pharmacy<'_> {
+    /// What an earlier request with this key made, if it was this same request — looked
+    /// up before the request is checked, so a retry of one that succeeded answers what it
+    /// did even though its checks would now fail (the prescription it completed, the
+    /// stock it took). The same key with another request is refused.
+    pub(crate) async fn replayed(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        kind: &'static str,
+        request: &serde_json::Value,
+    ) -> Result<Option<Uuid>, AppError> {
+        let key = parse_key(key)?;
+        match q::find_operation(self.db.reader(), me(ctx)?, &key).await? {
+            Some(op) => match earlier(op, kind, &request_hash(kind, request))? {
+                Begun::Replay(id) => Ok(Some(id)),
+                Begun::Fresh(..) => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
     /// Opens the write transaction of a stock-changing request, recording its key first.
     /// The same key with the same request again is a replay of what it made (`result`
     /// was its id); the same key with another request is refused. Two submissions racing
@@ -72,20 +107,10 @@ impl crate::Pharmacy<'_> {
     ) -> Result<Begun, AppError> {
         let key = parse_key(key)?;
         let user = me(ctx)?;
-        let hash: String = Sha256::digest(format!("{kind}\n{request}").as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let earlier = |op: stock_operation::Model| {
-            if op.kind == kind && op.request_hash == hash {
-                Ok(Begun::Replay(op.result_id))
-            } else {
-                Err(AppError::field("idempotency_key", "this key was already used for a different request"))
-            }
-        };
+        let hash = request_hash(kind, request);
         let txn = self.db.begin_write().await?;
         if let Some(op) = q::find_operation(&txn, user, &key).await? {
-            return earlier(op);
+            return earlier(op, kind, &hash);
         }
         let op = Uuid::now_v7();
         let row = stock_operation::Model {
@@ -97,15 +122,17 @@ impl crate::Pharmacy<'_> {
             result_id: result,
             created_at: Utc::now(),
         };
-        let inserted = q::insert_operation(&txn, row)
-            .await
-            .on_unique("stock_operations_key", "stock_operations.created_by", || AppError::Conflict(String::new()));
+        let inserted = q::insert_operation(&txn, row).await.on_unique(
+            "stock_operations_key",
+            "stock_operations.created_by",
+            || AppError::Conflict(String::new()),
+        );
         match inserted {
             Ok(()) => Ok(Begun::Fresh(txn, op)),
             Err(AppError::Conflict(_)) => {
                 drop(txn);
                 match q::find_operation(self.db.reader(), user, &key).await? {
-                    Some(op) => earlier(op),
+                    Some(op) => earlier(op, kind, &hash),
                     None => Err(AppError::Conflict("the same request is being processed; try again".into())),
                 }
             }
@@ -133,12 +160,20 @@ impl crate::Pharmacy<'_> {
     pub async fn create_item(&self, ctx: &Ctx, input: NewItem) -> Result<StockItem, AppError> {
         self.authorize(ctx, Permission::StockAdmin).await?;
         let mut errors = Vec::new();
-        let brand = parse_optional_label(&input.brand, "brand", 100).map_err(|e| errors.push(e)).ok().flatten();
+        let brand =
+            parse_optional_label(&input.brand, "brand", 100).map_err(|e| errors.push(e)).ok().flatten();
         let mut take = |r: Result<String, FieldError>| r.map_err(|e| errors.push(e)).unwrap_or_default();
         let code = take(parse_label(&input.code, "code", 40));
         let base_unit = take(parse_label(&input.base_unit, "base_unit", 20));
         let tax_code = take(parse_label(&input.tax_code, "tax_code", 20));
         let mut name = input.name.trim().to_owned();
+        for (field, text, max) in
+            [("name", &input.name, 200), ("form", &input.form, 100), ("strength", &input.strength, 100)]
+        {
+            if text.chars().count() > max {
+                errors.push(FieldError::new(field, format!("at most {max} characters")));
+            }
+        }
         let mut form = input.form.trim().to_owned();
         let mut strength = input.strength.trim().to_owned();
         if input.pack_size < 1 || input.pack_size > 100_000 {
@@ -196,9 +231,11 @@ impl crate::Pharmacy<'_> {
             updated_at: now,
         };
         let txn = self.db.begin_write().await?;
-        q::insert_item(&txn, row.clone())
-            .await
-            .on_unique("stock_items_code_key", "stock_items.code", || AppError::field("code", "another item has this code"))?;
+        q::insert_item(&txn, row.clone()).await.on_unique(
+            "stock_items_code_key",
+            "stock_items.code",
+            || AppError::field("code", "another item has this code"),
+        )?;
         let event = Event::new("stock.item_create", "stock_item", Some(row.id.to_string()))
             .detail(json!({ "code": row.code, "name": row.name, "brand": row.brand }));
         audit::record(&txn, ctx, event).await?;
@@ -240,9 +277,9 @@ impl crate::Pharmacy<'_> {
             updated_at: now,
         };
         let txn = self.db.begin_write().await?;
-        q::insert_store(&txn, row.clone())
-            .await
-            .on_unique("stores_code_key", "stores.code", || AppError::field("code", "another store has this code"))?;
+        q::insert_store(&txn, row.clone()).await.on_unique("stores_code_key", "stores.code", || {
+            AppError::field("code", "another store has this code")
+        })?;
         let event = Event::new("stock.store_create", "store", Some(row.id.to_string()))
             .detail(json!({ "code": row.code, "name": row.name, "kind": row.kind }));
         audit::record(&txn, ctx, event).await?;
@@ -287,9 +324,11 @@ impl crate::Pharmacy<'_> {
             updated_at: now,
         };
         let txn = self.db.begin_write().await?;
-        q::insert_supplier(&txn, row.clone()).await.on_unique("suppliers_name_key", "suppliers.name", || {
-            AppError::field("name", "a supplier of this name is already on file")
-        })?;
+        q::insert_supplier(&txn, row.clone()).await.on_unique(
+            "suppliers_name_key",
+            "suppliers.name",
+            || AppError::field("name", "a supplier of this name is already on file"),
+        )?;
         let event = Event::new("stock.supplier_create", "supplier", Some(row.id.to_string()))
             .detail(json!({ "name": row.name }));
         audit::record(&txn, ctx, event).await?;

@@ -13,8 +13,10 @@ use salus_core::pharmacy::{
     Batch, EXPIRY_BANDS, GoodsReceipt, Lot, Movement, MovementKind, StockItem, Transfer, TransferLine,
     TransferStatus, expiry_band, parse_quantity,
 };
-use salus_db::entity::{goods_receipt, stock_batch, stock_item, stock_movement, stock_transfer, stock_transfer_line};
 use salus_core::pharmacy::{Mismatch, PositionRow};
+use salus_db::entity::{
+    goods_receipt, stock_batch, stock_item, stock_movement, stock_transfer, stock_transfer_line,
+};
 use salus_db::pharmacy as q;
 use sea_orm::DatabaseTransaction;
 use serde_json::json;
@@ -191,6 +193,10 @@ impl crate::Pharmacy<'_> {
     /// already expired is refused; one expiring within 90 days needs a stated reason.
     pub async fn receive(&self, ctx: &Ctx, key: &str, input: ReceiptInput) -> Result<Received, AppError> {
         self.authorize(ctx, Permission::StockManage).await?;
+        let request = serde_json::to_value(&input).unwrap_or_default();
+        if let Some(done) = self.replayed(ctx, key, "receive", &request).await? {
+            return self.received(done).await;
+        }
         let store = self.active_store(input.store_id).await?;
         let conn = self.db.reader();
         let today = Utc::now().date_naive();
@@ -230,7 +236,9 @@ impl crate::Pharmacy<'_> {
                 continue;
             };
             if expiry < today {
-                errors.push(line(format!("batch {batch_no} expired on {expiry}; expired stock is not received")));
+                errors.push(line(format!(
+                    "batch {batch_no} expired on {expiry}; expired stock is not received"
+                )));
                 continue;
             }
             if l.quantity < 0 || l.free_quantity < 0 || l.quantity + l.free_quantity == 0 {
@@ -249,7 +257,10 @@ impl crate::Pharmacy<'_> {
             if let Some(b) = &existing
                 && b.expiry_date != expiry
             {
-                errors.push(line(format!("batch {batch_no} is on file expiring {}; check the pack", b.expiry_date)));
+                errors.push(line(format!(
+                    "batch {batch_no} is on file expiring {}; check the pack",
+                    b.expiry_date
+                )));
                 continue;
             }
             let days = (expiry - today).num_days();
@@ -267,7 +278,6 @@ impl crate::Pharmacy<'_> {
         }
 
         let id = Uuid::now_v7();
-        let request = serde_json::to_value(&input).unwrap_or_default();
         let (txn, op) = match self.begin_operation(ctx, key, "receive", &request, id).await? {
             Begun::Replay(id) => return self.received(id).await,
             Begun::Fresh(txn, op) => (txn, op),
@@ -369,13 +379,12 @@ impl crate::Pharmacy<'_> {
     /// One movement of one batch by hand, outside a document: an adjustment (a signed
     /// quantity, with a reason), an expiry write-off of everything left of an expired
     /// batch, or a return to the supplier (a held batch too: that is what a recall is).
-    pub async fn move_by_hand(
-        &self,
-        ctx: &Ctx,
-        key: &str,
-        input: ManualMove,
-    ) -> Result<Movement, AppError> {
+    pub async fn move_by_hand(&self, ctx: &Ctx, key: &str, input: ManualMove) -> Result<Movement, AppError> {
         self.authorize(ctx, Permission::StockManage).await?;
+        let request = json!({ "store": input.store_id, "batch": input.batch_id, "kind": input.kind, "quantity": input.quantity, "reason": input.reason });
+        if let Some(done) = self.replayed(ctx, key, "manual_move", &request).await? {
+            return self.manual_movement(done).await;
+        }
         let store = self.active_store(input.store_id).await?;
         let (batch, item) = self.batch_and_item(input.batch_id).await?;
         let reason = parse_label(&input.reason, "reason", 300)
@@ -394,7 +403,10 @@ impl crate::Pharmacy<'_> {
                 if !batch.expiry_date.lt(&today) {
                     return Err(AppError::field(
                         "batch_id",
-                        format!("batch {} expires on {}; it is not expired yet", batch.batch_no, batch.expiry_date),
+                        format!(
+                            "batch {} expires on {}; it is not expired yet",
+                            batch.batch_no, batch.expiry_date
+                        ),
                     ));
                 }
                 let on_hand = q::balances_of_batch(self.db.reader(), batch.id)
@@ -403,7 +415,10 @@ impl crate::Pharmacy<'_> {
                     .find(|b| b.store_id == store.id)
                     .map_or(0, |b| b.on_hand - b.reserved);
                 if on_hand == 0 {
-                    return Err(AppError::Conflict(format!("nothing of batch {} is left here", batch.batch_no)));
+                    return Err(AppError::Conflict(format!(
+                        "nothing of batch {} is left here",
+                        batch.batch_no
+                    )));
                 }
                 -on_hand
             }
@@ -412,19 +427,15 @@ impl crate::Pharmacy<'_> {
         if quantity > 0 && (batch.expiry_date < today) {
             return Err(AppError::field(
                 "quantity",
-                format!("batch {} expired on {}; it cannot be added to stock", batch.batch_no, batch.expiry_date),
+                format!(
+                    "batch {} expired on {}; it cannot be added to stock",
+                    batch.batch_no, batch.expiry_date
+                ),
             ));
         }
         let id = Uuid::now_v7();
-        let request = json!({ "store": store.id, "batch": batch.id, "kind": input.kind, "quantity": input.quantity, "reason": reason });
         let (txn, op) = match self.begin_operation(ctx, key, "manual_move", &request, id).await? {
-            Begun::Replay(id) => {
-                return Ok(q::movements_of_source(self.db.reader(), "manual", id)
-                    .await?
-                    .pop()
-                    .ok_or(AppError::NotFound("movement"))?
-                    .into());
-            }
+            Begun::Replay(id) => return self.manual_movement(id).await,
             Begun::Fresh(txn, op) => (txn, op),
         };
         let by = me(ctx)?;
@@ -448,6 +459,15 @@ impl crate::Pharmacy<'_> {
         Ok(m.into())
     }
 
+    /// The movement a request by hand made.
+    async fn manual_movement(&self, id: Uuid) -> Result<Movement, AppError> {
+        Ok(q::movements_of_source(self.db.reader(), "manual", id)
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound("movement"))?
+            .into())
+    }
+
     /// Holds a batch (quarantine or recall, with a reason): it is never offered for
     /// dispensing or sale, in any store, until released.
     pub async fn hold_batch(&self, ctx: &Ctx, batch: Uuid, reason: Option<&str>) -> Result<Batch, AppError> {
@@ -455,7 +475,8 @@ impl crate::Pharmacy<'_> {
         let (b, item) = self.batch_and_item(batch).await?;
         let reason = match reason {
             Some(r) => Some(
-                parse_label(r, "reason", 300).map_err(|_| FieldError::new("reason", "say why the batch is held"))?,
+                parse_label(r, "reason", 300)
+                    .map_err(|_| FieldError::new("reason", "say why the batch is held"))?,
             ),
             None => None,
         };
@@ -488,8 +509,15 @@ impl crate::Pharmacy<'_> {
         lines: Vec<TransferLineInput>,
     ) -> Result<TransferDetail, AppError> {
         self.authorize(ctx, Permission::StockManage).await?;
+        let request = json!({ "from": from, "to": to, "lines": lines });
+        if let Some(done) = self.replayed(ctx, key, "transfer", &request).await? {
+            return self.transfer_detail(done).await;
+        }
         let sender = self.active_store(from).await?;
-        let receiver = self.active_store(to).await.map_err(|_| AppError::field("to_store_id", "choose another active store"))?;
+        let receiver = self
+            .active_store(to)
+            .await
+            .map_err(|_| AppError::field("to_store_id", "choose another active store"))?;
         if sender.id == receiver.id {
             return Err(AppError::field("to_store_id", "choose a store other than the sending one"));
         }
@@ -523,7 +551,6 @@ impl crate::Pharmacy<'_> {
             return Err(AppError::Invalid(errors));
         }
         let id = Uuid::now_v7();
-        let request = json!({ "from": from, "to": to, "lines": lines });
         let (txn, op) = match self.begin_operation(ctx, key, "transfer", &request, id).await? {
             Begun::Replay(id) => return self.transfer_detail(id).await,
             Begun::Fresh(txn, op) => (txn, op),
@@ -573,9 +600,10 @@ impl crate::Pharmacy<'_> {
             })
             .collect();
         apply(&txn, &changes, op, by).await?;
-        let event = Event::new("stock.transfer_issue", "stock_transfer", Some(id.to_string())).detail(json!({
-            "number": row.number, "from": sender.code, "to": receiver.code, "lines": line_rows.len(),
-        }));
+        let event =
+            Event::new("stock.transfer_issue", "stock_transfer", Some(id.to_string())).detail(json!({
+                "number": row.number, "from": sender.code, "to": receiver.code, "lines": line_rows.len(),
+            }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(TransferDetail { transfer: row.into(), lines: crate::records(line_rows) })
@@ -584,9 +612,15 @@ impl crate::Pharmacy<'_> {
     /// Receives a transfer into its store: once (a second receipt is refused, not doubled).
     pub async fn receive_transfer(&self, ctx: &Ctx, key: &str, id: Uuid) -> Result<TransferDetail, AppError> {
         self.authorize(ctx, Permission::StockManage).await?;
+        if let Some(done) = self.replayed(ctx, key, "transfer_receive", &json!({ "transfer": id })).await? {
+            return self.transfer_detail(done).await;
+        }
         let detail = self.transfer_detail(id).await?;
         if detail.transfer.status != TransferStatus::Issued {
-            return Err(AppError::Conflict(format!("transfer {} is already received", detail.transfer.number)));
+            return Err(AppError::Conflict(format!(
+                "transfer {} is already received",
+                detail.transfer.number
+            )));
         }
         let conn = self.db.reader();
         let ids: Vec<Uuid> = detail.lines.iter().map(|l| l.batch_id).collect();
@@ -595,13 +629,17 @@ impl crate::Pharmacy<'_> {
         let item_ids: Vec<Uuid> = detail.lines.iter().map(|l| l.item_id).collect();
         let items: HashMap<Uuid, stock_item::Model> =
             q::items_by_ids(conn, &item_ids).await?.into_iter().map(|i| (i.id, i)).collect();
-        let (txn, op) = match self.begin_operation(ctx, key, "transfer_receive", &json!({ "transfer": id }), id).await? {
-            Begun::Replay(id) => return self.transfer_detail(id).await,
-            Begun::Fresh(txn, op) => (txn, op),
-        };
+        let (txn, op) =
+            match self.begin_operation(ctx, key, "transfer_receive", &json!({ "transfer": id }), id).await? {
+                Begun::Replay(id) => return self.transfer_detail(id).await,
+                Begun::Fresh(txn, op) => (txn, op),
+            };
         let by = me(ctx)?;
         if !q::receive_transfer(&txn, id, by).await? {
-            return Err(AppError::Conflict(format!("transfer {} is already received", detail.transfer.number)));
+            return Err(AppError::Conflict(format!(
+                "transfer {} is already received",
+                detail.transfer.number
+            )));
         }
         let changes: Vec<Change> = detail
             .lines
@@ -709,7 +747,10 @@ impl crate::Pharmacy<'_> {
             let events = patients
                 .iter()
                 .map(|p| {
-                    audit::row(ctx, Event::new("stock.ledger_read", "store", Some(store.to_string())).patient(*p))
+                    audit::row(
+                        ctx,
+                        Event::new("stock.ledger_read", "store", Some(store.to_string())).patient(*p),
+                    )
                 })
                 .collect();
             self.reads.record(events).await?;
@@ -761,7 +802,12 @@ impl crate::Pharmacy<'_> {
                 let band = expiry_band(b.expiry_date, today)?;
                 Some(Expiring {
                     item: items.get(&b.item_id)?.clone(),
-                    lot: Lot { store_id: bal.store_id, batch: b.into(), on_hand: bal.on_hand, reserved: bal.reserved },
+                    lot: Lot {
+                        store_id: bal.store_id,
+                        batch: b.into(),
+                        on_hand: bal.on_hand,
+                        reserved: bal.reserved,
+                    },
                     band,
                 })
             })

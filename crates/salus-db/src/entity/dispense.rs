@@ -1,5 +1,5 @@
-use sea_orm::entity::prelude::*;
 use salus_core::pharmacy::DispenseKind;
+use sea_orm::entity::prelude::*;
 
 /// A dispensing against prescriptions or a counter sale.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,5 +1,5 @@
-use sea_orm::entity::prelude::*;
 use salus_core::pharmacy::ItemKind;
+use sea_orm::entity::prelude::*;
 
 /// Something stocked: a catalog medicine (one brand of it) or a consumable.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,5 +1,5 @@
-use sea_orm::entity::prelude::*;
 use salus_core::pharmacy::MovementKind;
+use sea_orm::entity::prelude::*;
 
 /// A row of the append-only stock ledger.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,5 +1,5 @@
-use sea_orm::entity::prelude::*;
 use salus_core::pharmacy::StoreKind;
+use sea_orm::entity::prelude::*;
 
 /// A place stock is kept: a main store, a pharmacy, a ward's store.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

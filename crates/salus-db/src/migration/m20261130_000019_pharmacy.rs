@@ -72,7 +72,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("stock_items_code_key", "stock_items", &["code"]).unique().to_owned()).await?;
+        manager
+            .create_index(index("stock_items_code_key", "stock_items", &["code"]).unique().to_owned())
+            .await?;
         manager.create_index(index("stock_items_medicine_idx", "stock_items", &["medicine_id"])).await?;
 
         manager
@@ -140,7 +142,9 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                index("stock_batches_item_batch_key", "stock_batches", &["item_id", "batch_no"]).unique().to_owned(),
+                index("stock_batches_item_batch_key", "stock_batches", &["item_id", "batch_no"])
+                    .unique()
+                    .to_owned(),
             )
             .await?;
         manager.create_index(index("stock_batches_expiry_idx", "stock_batches", &["expiry_date"])).await?;
@@ -249,8 +253,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("dispenses_number_key", "dispenses", &["number"]).unique().to_owned()).await?;
-        manager.create_index(index("dispenses_patient_idx", "dispenses", &["patient_id", "dispensed_at"])).await?;
+        manager
+            .create_index(index("dispenses_number_key", "dispenses", &["number"]).unique().to_owned())
+            .await?;
+        manager
+            .create_index(index("dispenses_patient_idx", "dispenses", &["patient_id", "dispensed_at"]))
+            .await?;
         manager.create_index(index("dispenses_at_idx", "dispenses", &["dispensed_at"])).await?;
 
         manager
@@ -285,7 +293,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("dispense_lines_dispense_idx", "dispense_lines", &["dispense_id"])).await?;
+        manager
+            .create_index(index("dispense_lines_dispense_idx", "dispense_lines", &["dispense_id"]))
+            .await?;
         manager
             .create_index(index("dispense_lines_prescription_idx", "dispense_lines", &["prescription_id"]))
             .await?;
@@ -306,7 +316,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("goods_receipts_number_key", "goods_receipts", &["number"]).unique().to_owned())
+            .create_index(
+                index("goods_receipts_number_key", "goods_receipts", &["number"]).unique().to_owned(),
+            )
             .await?;
         manager.create_index(index("goods_receipts_at_idx", "goods_receipts", &["received_at"])).await?;
 
@@ -343,7 +355,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("stock_transfers_number_key", "stock_transfers", &["number"]).unique().to_owned())
+            .create_index(
+                index("stock_transfers_number_key", "stock_transfers", &["number"]).unique().to_owned(),
+            )
             .await?;
         manager
             .create_index(index("stock_transfers_to_idx", "stock_transfers", &["to_store_id", "status"]))
@@ -361,7 +375,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("stock_transfer_lines_transfer_idx", "stock_transfer_lines", &["transfer_id"]))
+            .create_index(index(
+                "stock_transfer_lines_transfer_idx",
+                "stock_transfer_lines",
+                &["transfer_id"],
+            ))
             .await?;
 
         // How much of each prescription has been given (less what came back): raised by a
@@ -390,10 +408,17 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
-            .alter_table(Table::alter().table(Alias::new("prescriptions")).drop_column(Alias::new("dispensed")).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("prescriptions"))
+                    .drop_column(Alias::new("dispensed"))
+                    .to_owned(),
+            )
             .await?;
         manager
-            .drop_index(Index::drop().name("prescriptions_status_idx").table(Alias::new("prescriptions")).to_owned())
+            .drop_index(
+                Index::drop().name("prescriptions_status_idx").table(Alias::new("prescriptions")).to_owned(),
+            )
             .await?;
         for t in [
             "stock_transfer_lines",
@@ -542,7 +567,8 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             return Err(DbErr::Migration(format!("bad consumable line: {f:?}")));
         };
         let pack: i32 = pack.trim().parse().map_err(|_| DbErr::Migration(format!("bad pack size: {f:?}")))?;
-        let tax_bp: i32 = tax_bp.trim().parse().map_err(|_| DbErr::Migration(format!("bad tax rate: {f:?}")))?;
+        let tax_bp: i32 =
+            tax_bp.trim().parse().map_err(|_| DbErr::Migration(format!("bad tax rate: {f:?}")))?;
         insert.values_panic([
             uuid::Uuid::now_v7().into(),
             code.into(),
@@ -566,7 +592,10 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     // price (the batch's) and tax (the item's).
     let service = Query::insert()
         .into_table(Alias::new("services"))
-        .columns(["id", "code", "name", "category", "price_minor", "tax_rate_bp", "created_at", "updated_at"].map(Alias::new))
+        .columns(
+            ["id", "code", "name", "category", "price_minor", "tax_rate_bp", "created_at", "updated_at"]
+                .map(Alias::new),
+        )
         .values_panic([
             uuid::Uuid::now_v7().into(),
             "PHARMACY".into(),

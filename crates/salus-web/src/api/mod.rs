@@ -11,13 +11,13 @@
 mod clinical;
 mod extract;
 mod imaging;
-pub(crate) mod pharmacy;
 mod laboratory;
 mod me;
 mod openapi;
 mod operations;
 mod organisation;
 pub mod patients;
+pub(crate) mod pharmacy;
 mod scheduling;
 mod users;
 

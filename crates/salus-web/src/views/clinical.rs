@@ -190,7 +190,9 @@ pub(super) fn refusal(e: AppError) -> Result<String, PageError> {
         AppError::Conflict(m) => Ok(format!("Not saved: {m}.")),
         stale @ AppError::Stale { .. } => Ok(format!("Not saved: {stale}; reload the page and try again.")),
         short @ AppError::OutOfStock { .. } => Ok(format!("Not saved: {short}.")),
-        AppError::ClinicalWarnings(w) => Ok(format!("Not saved: {}. Give a reason to go ahead.", w.join("; "))),
+        AppError::ClinicalWarnings(w) => {
+            Ok(format!("Not saved: {}. Give a reason to go ahead.", w.join("; ")))
+        }
         other => Err(other.into()),
     }
 }

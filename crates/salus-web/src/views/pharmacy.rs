@@ -34,7 +34,11 @@ use crate::error::PageError;
 pub(super) const MENU: &[Entry] = &[
     Entry::page("Pharmacy", "/pharmacy", "Prescriptions to dispense, low stock and expiring batches"),
     Entry::page("Stock", "/pharmacy/stock", "What each store holds, batch by batch, and its ledger"),
-    Entry::home_only("Receive goods", "/pharmacy/receive", "Enter a delivery from a supplier, batch by batch"),
+    Entry::home_only(
+        "Receive goods",
+        "/pharmacy/receive",
+        "Enter a delivery from a supplier, batch by batch",
+    ),
     Entry::home_only("Counter sale", "/pharmacy/sale", "Sell over the counter, with a receipt"),
     Entry::home_only("Transfers", "/pharmacy/transfers", "Send stock to another store and receive it there"),
 ];
@@ -53,12 +57,9 @@ pub(crate) const ROUTES: &[Declared] = &[
         .post()
         .example("/pharmacy/batches/{id}/hold"),
     route("/pharmacy/receive", Access::Permission(Permission::StockManage)),
-    route("/pharmacy/receive", Access::Permission(Permission::StockManage)).post(),
     route("/pharmacy/ledger", Access::Permission(Permission::StockRead)),
     route("/pharmacy/sale", Access::Permission(Permission::PharmacyDispense)),
-    route("/pharmacy/sale", Access::Permission(Permission::PharmacyDispense)).post(),
     route("/pharmacy/transfers", Access::Permission(Permission::StockManage)),
-    route("/pharmacy/transfers", Access::Permission(Permission::StockManage)).post(),
     route("/pharmacy/transfers/{id}/receive", Access::Permission(Permission::StockManage)).post(),
 ];
 
@@ -216,7 +217,11 @@ impl DispensePage {
         money(self.currency, *minor)
     }
     fn first_lot(&self, t: &ToDispense) -> Option<Lot> {
-        t.options.iter().flat_map(|o| o.lots.iter()).min_by_key(|l| (l.batch.expiry_date, l.batch.created_at)).cloned()
+        t.options
+            .iter()
+            .flat_map(|o| o.lots.iter())
+            .min_by_key(|l| (l.batch.expiry_date, l.batch.created_at))
+            .cloned()
     }
     fn chosen(&self, name: &str, rx: &Uuid, value: &str) -> bool {
         self.typed(name, rx) == value
@@ -301,7 +306,8 @@ async fn dispense(
     let errors: Vec<(String, String)> = if lines.is_empty() {
         vec![("form".into(), "Enter a quantity for at least one prescription.".into())]
     } else {
-        match state.app.pharmacy().dispense(&ctx, &field(&f, "idempotency_key"), patient, store, lines).await {
+        match state.app.pharmacy().dispense(&ctx, &field(&f, "idempotency_key"), patient, store, lines).await
+        {
             Ok(d) => {
                 let text = format!("Dispensed {} ({} line(s)).", d.dispense.number, d.lines.len());
                 return Ok(flash(&state, &format!("/pharmacy/dispenses/{}", d.dispense.id), &text));
@@ -322,7 +328,13 @@ async fn dispense(
                 })
                 .collect(),
             Err(e @ AppError::OutOfStock { .. }) => vec![("form".into(), format!("Not dispensed: {e}."))],
-            Err(e) => return Ok(flash(&state, &format!("/pharmacy/patients/{patient}?store={store}"), &refusal(e)?)),
+            Err(e) => {
+                return Ok(flash(
+                    &state,
+                    &format!("/pharmacy/patients/{patient}?store={store}"),
+                    &refusal(e)?,
+                ));
+            }
         }
     };
     render_dispense(&state, &ctx, page, patient, &store_raw, errors, f).await
@@ -435,7 +447,11 @@ async fn stock_page(
     let stores = pharmacy.stores(&ctx).await?;
     let store = pick(&stores, &q.store);
     let rows = match &store {
-        Some(s) => pharmacy.position(&ctx, s.id, Some(q.after.as_str()).filter(|a| !a.is_empty()), STOCK_PAGE).await?,
+        Some(s) => {
+            pharmacy
+                .position(&ctx, s.id, Some(q.after.as_str()).filter(|a| !a.is_empty()), STOCK_PAGE)
+                .await?
+        }
         None => Vec::new(),
     };
     let next = (rows.len() as u64 == STOCK_PAGE).then(|| rows.last().map(|r| r.name.clone())).flatten();
@@ -512,18 +528,22 @@ async fn batch_action(
     };
     let key = field(&f, "idempotency_key");
     let outcome = match action.as_str() {
-        "hold" => pharmacy.hold_batch(&ctx, batch, Some(&reason)).await.map(|b| format!("Batch {} held.", b.batch_no)),
-        "release" => pharmacy.hold_batch(&ctx, batch, None).await.map(|b| format!("Batch {} released.", b.batch_no)),
+        "hold" => pharmacy
+            .hold_batch(&ctx, batch, Some(&reason))
+            .await
+            .map(|b| format!("Batch {} held.", b.batch_no)),
+        "release" => {
+            pharmacy.hold_batch(&ctx, batch, None).await.map(|b| format!("Batch {} released.", b.batch_no))
+        }
         "adjust" | "write_off" | "supplier_return" => {
             let kind = match action.as_str() {
                 "adjust" => MovementKind::Adjustment,
                 "write_off" => MovementKind::ExpiryWriteOff,
                 _ => MovementKind::SupplierReturn,
             };
-            pharmacy
-                .move_by_hand(&ctx, &key, manual(kind))
-                .await
-                .map(|m| format!("Recorded {} of {}; {} now on hand.", kind.words(), m.quantity, m.balance_after))
+            pharmacy.move_by_hand(&ctx, &key, manual(kind)).await.map(|m| {
+                format!("Recorded {} of {}; {} now on hand.", kind.words(), m.quantity, m.balance_after)
+            })
         }
         _ => return Err(not_found("action")),
     };
@@ -595,9 +615,14 @@ async fn render_receive(
     let store = pick(&stores, store);
     let suppliers = pharmacy.suppliers(ctx).await?;
     let items = pharmacy.items(ctx, None, false).await?;
-    let status = if errors.is_empty() && warnings.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() && warnings.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     // A refused form keeps its key: resubmitting the same delivery must not receive it twice.
-    let key = typed.iter().find(|(k, _)| k == "idempotency_key").map(|(_, v)| v.clone()).unwrap_or_else(new_key);
+    let key =
+        typed.iter().find(|(k, _)| k == "idempotency_key").map(|(_, v)| v.clone()).unwrap_or_else(new_key);
     Ok(render(status, &ReceivePage { page, stores, store, suppliers, items, key, errors, typed, warnings }))
 }
 
@@ -650,7 +675,9 @@ async fn receive(
                 let text = format!("Received {} ({} line(s)).", r.receipt.number, r.lines.len());
                 return Ok(flash(&state, &format!("/pharmacy/stock?store={}", r.receipt.store_id), &text));
             }
-            Err(AppError::Invalid(e)) => errors = e.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
+            Err(AppError::Invalid(e)) => {
+                errors = e.into_iter().map(|e| (e.field.to_owned(), e.message)).collect()
+            }
             Err(AppError::ClinicalWarnings(w)) => warnings = w,
             Err(AppError::NotFound(what)) => errors.push(("store_id".into(), format!("choose a {what}"))),
             Err(e) => return Ok(flash(&state, "/pharmacy/receive", &refusal(e)?)),
@@ -746,11 +773,14 @@ async fn render_sale(
     let stores = pharmacy.stores(ctx).await?;
     let store = pick(&stores, store);
     let rows_in_stock = match &store {
-        Some(s) => pharmacy.position(ctx, s.id, None, 200).await?.into_iter().filter(|r| r.available > 0).collect(),
+        Some(s) => {
+            pharmacy.position(ctx, s.id, None, 200).await?.into_iter().filter(|r| r.available > 0).collect()
+        }
         None => Vec::new(),
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let key = typed.iter().find(|(k, _)| k == "idempotency_key").map(|(_, v)| v.clone()).unwrap_or_else(new_key);
+    let key =
+        typed.iter().find(|(k, _)| k == "idempotency_key").map(|(_, v)| v.clone()).unwrap_or_else(new_key);
     Ok(render(status, &SalePage { page, stores, store, rows_in_stock, key, errors, typed }))
 }
 
@@ -858,7 +888,11 @@ async fn issue_transfer(
         quantity: field(&f, "quantity").parse().unwrap_or(-1),
     };
     let back = format!("/pharmacy/transfers?store={from}");
-    let text = match state.app.pharmacy().issue_transfer(&ctx, &field(&f, "idempotency_key"), from, to, vec![line]).await
+    let text = match state
+        .app
+        .pharmacy()
+        .issue_transfer(&ctx, &field(&f, "idempotency_key"), from, to, vec![line])
+        .await
     {
         Ok(t) => format!("Transfer {} issued: in transit until received.", t.transfer.number),
         Err(e) => refusal(e)?,

@@ -217,7 +217,7 @@ impl Tally {
 
     fn record(&mut self, took: Duration, outcome: &anyhow::Result<Outcome>) {
         match outcome {
-            Ok(Outcome::Done) => self.done += 1,
+            Ok(Outcome::Done | Outcome::DoneIn(_)) => self.done += 1,
             Ok(Outcome::Conflict) => self.conflicts += 1,
             Ok(Outcome::Skipped) => {
                 self.skipped += 1;
@@ -306,7 +306,10 @@ async fn one(
     if due < measure_from {
         return;
     }
-    let took = due.elapsed();
+    let took = match &outcome {
+        Ok(Outcome::DoneIn(part)) => *part,
+        _ => due.elapsed(),
+    };
     record(tallies, op, took, &outcome).await;
     for k in keystrokes {
         record(tallies, "keystroke", k, &Ok(Outcome::Done)).await;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 13] = [
+pub const OPERATIONS: [&str; 14] = [
     "search",
     "chart",
     "read",
@@ -27,6 +27,7 @@ pub const OPERATIONS: [&str; 13] = [
     "enter",
     "verify",
     "results",
+    "dispense",
 ];
 
 /// The values the bench's technician types for a renal panel, by analyte code.
@@ -96,6 +97,17 @@ pub struct World {
     /// The laboratory's people (a nurse collects, one technician enters, the other
     /// verifies), when the database has them, and the renal panel's id.
     lab: Option<Lab>,
+    /// The pharmacy's people and stock, when the database has them.
+    pharmacy: Option<Pharmacy>,
+}
+
+/// The pharmacy side of the bench: sixteen pharmacists, the generated pharmacy, and the
+/// catalog medicines it stocks.
+pub struct Pharmacy {
+    pharmacists: Vec<Session>,
+    store: String,
+    medicines: Vec<String>,
+    next: AtomicUsize,
 }
 
 /// The laboratory side of the bench: who works it, and the order lines at each stage.
@@ -116,6 +128,9 @@ pub struct Lab {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Done,
+    /// Done, timed as the part the operation is about (a dispensing, not the prescribing
+    /// that set it up).
+    DoneIn(Duration),
     /// The expected refusal of a race lost (the slot was taken meanwhile).
     Conflict,
     /// Nothing left to do (no appointment of today left to check in).
@@ -279,8 +294,10 @@ impl World {
             }
             _ => None,
         };
+        let pharmacy = prepare_pharmacy(base, password).await?;
         Ok(World {
             lab,
+            pharmacy,
             base: base.to_owned(),
             desk,
             doctors: signed,
@@ -323,6 +340,7 @@ impl World {
             "enter" => self.lab_enter().await,
             "verify" => self.lab_verify().await,
             "results" => self.lab_results(rng).await,
+            "dispense" => self.dispense(rng).await,
             other => bail!("no operation {other}"),
         }
     }
@@ -596,4 +614,87 @@ impl World {
                 .await?;
         expect("results", got, StatusCode::OK).map(|_| Outcome::Done)
     }
+
+    /// A doctor prescribes ten units of a stocked medicine and a pharmacist dispenses them
+    /// (first expiry first, the ledger, the charge): the dispensing alone is timed. Out of
+    /// stock is the expected refusal when a batch runs dry.
+    async fn dispense(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
+        let ph = self
+            .pharmacy
+            .as_ref()
+            .context("the database has no bench.pharm01…: generate it again for the pharmacy's operations")?;
+        let doc = self.doctor();
+        let patient = &self.patients[rng.random_range(0..self.patients.len())];
+        let medicine = &ph.medicines[rng.random_range(0..ph.medicines.len())];
+        let body = json!({"medicine_id": medicine, "dose": "1 tablet", "frequency": "twice daily", "duration_days": 5,
+            "quantity": 10, "override_reason": "Bench: reviewed"});
+        let req = doc
+            .client
+            .post(self.url(&format!("/api/v1/patients/{patient}/prescriptions")))
+            .header("x-csrf-token", &doc.csrf)
+            .json(&body);
+        let rx = expect("prescribe", call(req).await?, StatusCode::CREATED)?;
+        let rx = rx["id"].as_str().context("prescription without id")?.to_owned();
+        let pharmacist = &ph.pharmacists[ph.next.fetch_add(1, Ordering::Relaxed) % ph.pharmacists.len()];
+        let req = pharmacist
+            .client
+            .post(self.url(&format!("/api/v1/patients/{patient}/dispenses")))
+            .header("x-csrf-token", &pharmacist.csrf)
+            .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+            .json(&json!({"store_id": ph.store, "lines": [{"prescription_id": rx, "quantity": 10}]}));
+        let started = Instant::now();
+        let answer = call(req).await?;
+        let took = started.elapsed();
+        match answer.0 {
+            StatusCode::CREATED => Ok(Outcome::DoneIn(took)),
+            StatusCode::CONFLICT => Ok(Outcome::Conflict),
+            _ => expect("dispense", answer, StatusCode::CREATED).map(|_| Outcome::DoneIn(took)),
+        }
+    }
+}
+
+/// The pharmacists and the generated pharmacy's stocked medicines, if the database has them.
+async fn prepare_pharmacy(base: &str, password: &str) -> anyhow::Result<Option<Pharmacy>> {
+    let mut pharmacists = Vec::new();
+    for n in 1..=16 {
+        match sign_in(base, &format!("bench.pharm{n:02}"), password).await {
+            Ok(s) => pharmacists.push(s),
+            Err(_) if n == 1 => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    let one = &pharmacists[0];
+    let stores = expect(
+        "stores",
+        call(one.client.get(format!("{base}/api/v1/pharmacy/stores"))).await?,
+        StatusCode::OK,
+    )?;
+    let Some(store) = stores["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["code"] == json!("GEN-PHARM"))
+        .and_then(|s| s["id"].as_str())
+        .map(str::to_owned)
+    else {
+        return Ok(None);
+    };
+    let items = expect(
+        "stock items",
+        call(one.client.get(format!("{base}/api/v1/pharmacy/items"))).await?,
+        StatusCode::OK,
+    )?;
+    let mut medicines: Vec<String> = items["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["kind"] == json!("medicine"))
+        .filter_map(|i| i["medicine_id"].as_str().map(str::to_owned))
+        .collect();
+    medicines.sort();
+    medicines.dedup();
+    if medicines.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Pharmacy { pharmacists, store, medicines, next: AtomicUsize::new(0) }))
 }

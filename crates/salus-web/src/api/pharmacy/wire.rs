@@ -168,7 +168,13 @@ pub struct LotOut {
 
 impl From<Lot> for LotOut {
     fn from(l: Lot) -> Self {
-        Self { available: l.available(), store_id: l.store_id, batch: l.batch.into(), on_hand: l.on_hand, reserved: l.reserved }
+        Self {
+            available: l.available(),
+            store_id: l.store_id,
+            batch: l.batch.into(),
+            on_hand: l.on_hand,
+            reserved: l.reserved,
+        }
     }
 }
 
@@ -272,7 +278,11 @@ impl From<Received> for ReceiptOut {
             invoice_no: g.invoice_no,
             received_by: g.received_by,
             received_at: g.received_at,
-            lines: r.lines.into_iter().map(|(b, m)| ReceiptLineOut { batch: b.into(), movement: m.into() }).collect(),
+            lines: r
+                .lines
+                .into_iter()
+                .map(|(b, m)| ReceiptLineOut { batch: b.into(), movement: m.into() })
+                .collect(),
         }
     }
 }
@@ -402,7 +412,12 @@ impl From<LedgerCheck> for LedgerCheckOut {
             mismatches: c
                 .mismatches
                 .into_iter()
-                .map(|m| MismatchOut { store_id: m.store_id, batch_id: m.batch_id, on_hand: m.on_hand, ledger: m.ledger })
+                .map(|m| MismatchOut {
+                    store_id: m.store_id,
+                    batch_id: m.batch_id,
+                    on_hand: m.on_hand,
+                    ledger: m.ledger,
+                })
                 .collect(),
         }
     }
@@ -420,7 +435,12 @@ pub struct QueueItemOut {
 
 impl From<QueueItem> for QueueItemOut {
     fn from(q: QueueItem) -> Self {
-        Self { prescription: q.prescription.into(), patient: q.patient.into(), dispensed: q.dispensed, remaining: q.remaining }
+        Self {
+            prescription: q.prescription.into(),
+            patient: q.patient.into(),
+            dispensed: q.dispensed,
+            remaining: q.remaining,
+        }
     }
 }
 
