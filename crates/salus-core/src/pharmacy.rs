@@ -307,17 +307,83 @@ pub struct TransferLine {
     pub quantity: i64,
 }
 
+coded!(
+    /// Where a count sheet stands.
+    pub enum CountStatus {
+        /// Made; counts being entered.
+        Open,
+        /// Its differences are in the ledger.
+        Posted,
+    }
+);
+
+/// A count sheet of a store (stock-taking).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StockCount {
+    pub id: Uuid,
+    /// "SC26-000002".
+    pub number: String,
+    pub store_id: Uuid,
+    pub status: CountStatus,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub posted_by: Option<Uuid>,
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+/// One batch on a count sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountLine {
+    pub id: Uuid,
+    pub count_id: Uuid,
+    pub item_id: Uuid,
+    pub batch_id: Uuid,
+    /// On hand by the ledger when the sheet was made.
+    pub expected: i64,
+    pub counted: Option<i64>,
+    pub reason: Option<String>,
+}
+
+impl CountLine {
+    /// Counted less expected, once counted.
+    pub fn variance(&self) -> Option<i64> {
+        self.counted.map(|c| c - self.expected)
+    }
+}
+
 /// One item's line of a store's stock position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PositionRow {
     pub item_id: Uuid,
     pub name: String,
+    pub brand: Option<String>,
     pub base_unit: String,
     pub on_hand: i64,
     /// What may be given today: not held, not expired, not reserved.
     pub available: i64,
     pub first_expiry: Option<NaiveDate>,
     pub batches: i64,
+}
+
+impl PositionRow {
+    /// "Amoxicillin 500 mg capsule (Mox)".
+    pub fn label(&self) -> String {
+        match &self.brand {
+            Some(b) => format!("{} ({b})", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Where the next page starts: after this item, by name then id.
+    pub fn cursor(&self) -> String {
+        format!("{}\u{1f}{}", self.name, self.item_id)
+    }
+}
+
+/// A stock position cursor read back: the name and id to start after.
+pub fn parse_position_cursor(raw: &str) -> Option<(String, Uuid)> {
+    let (name, id) = raw.rsplit_once('\u{1f}')?;
+    Some((name.to_owned(), id.parse().ok()?))
 }
 
 /// A ledger that does not sum to its balance: the store and batch, what the balance says

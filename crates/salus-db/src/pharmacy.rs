@@ -14,9 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    dispense, dispense_line, goods_receipt, prescription, stock_balance, stock_batch, stock_item,
-    stock_movement, stock_operation, stock_reorder_level, stock_transfer, stock_transfer_line, store,
-    supplier,
+    dispense, dispense_line, goods_receipt, prescription, stock_balance, stock_batch, stock_count,
+    stock_count_line, stock_item, stock_movement, stock_operation, stock_reorder_level, stock_transfer,
+    stock_transfer_line, store, supplier,
 };
 use crate::merge::PatientLink;
 
@@ -211,13 +211,16 @@ pub async fn balances_of_batch<C: ConnectionTrait>(
 }
 
 /// Takes `n` units of `batch` from `store` if that many are available (on hand less
-/// reserved): one statement, so two takers racing for the last units cannot both get
-/// them. Returns what is left on hand, or `None` if they were not there.
+/// reserved) — and, with `usable_on`, only if the batch is neither held nor expired on
+/// that day, so a recall placed while a dispensing is under way stops it: one statement,
+/// so two takers racing for the last units cannot both get them. Returns what is left on
+/// hand, or `None` if the units (or a usable batch) were not there.
 pub async fn take<C: ConnectionTrait>(
     conn: &C,
     store: Uuid,
     batch: Uuid,
     n: i64,
+    usable_on: Option<NaiveDate>,
 ) -> Result<Option<i64>, DbErr> {
     use stock_balance::Column as B;
     let mut u = Query::update();
@@ -228,6 +231,19 @@ pub async fn take<C: ConnectionTrait>(
         .and_where(Expr::col(B::BatchId).eq(batch))
         .and_where(Expr::col(B::OnHand).sub(Expr::col(B::Reserved)).gte(n))
         .returning_col(B::OnHand);
+    if let Some(day) = usable_on {
+        u.and_where(
+            Expr::col(B::BatchId).in_subquery(
+                Query::select()
+                    .column(stock_batch::Column::Id)
+                    .from(stock_batch::Entity)
+                    .and_where(Expr::col(stock_batch::Column::Id).eq(batch))
+                    .and_where(Expr::col(stock_batch::Column::Held).eq(false))
+                    .and_where(Expr::col(stock_batch::Column::ExpiryDate).gte(day))
+                    .to_owned(),
+            ),
+        );
+    }
     match conn.query_one(&u).await? {
         Some(row) => Ok(Some(row.try_get("", "on_hand")?)),
         None => Ok(None),
@@ -313,7 +329,7 @@ pub async fn position<C: ConnectionTrait>(
     conn: &C,
     store: Uuid,
     today: NaiveDate,
-    after: Option<&str>,
+    after: Option<(&str, Uuid)>,
     limit: u64,
 ) -> Result<Vec<PositionRow>, DbErr> {
     let bal = Alias::new("bal");
@@ -330,6 +346,7 @@ pub async fn position<C: ConnectionTrait>(
     let mut q = Query::select();
     q.expr_as(Expr::col((it.clone(), stock_item::Column::Id)), Alias::new("item_id"))
         .expr_as(Expr::col((it.clone(), stock_item::Column::Name)), Alias::new("name"))
+        .expr_as(Expr::col((it.clone(), stock_item::Column::Brand)), Alias::new("brand"))
         .expr_as(Expr::col((it.clone(), stock_item::Column::BaseUnit)), Alias::new("base_unit"))
         // (PostgreSQL sums bigints as numeric: cast back, as SQLite's integers already are.)
         .expr_as(
@@ -365,12 +382,19 @@ pub async fn position<C: ConnectionTrait>(
         .and_where(Expr::col((bal.clone(), stock_balance::Column::OnHand)).gt(0))
         .group_by_col((it.clone(), stock_item::Column::Id))
         .group_by_col((it.clone(), stock_item::Column::Name))
+        .group_by_col((it.clone(), stock_item::Column::Brand))
         .group_by_col((it.clone(), stock_item::Column::BaseUnit))
         .order_by((it.clone(), stock_item::Column::Name), Order::Asc)
         .order_by((it.clone(), stock_item::Column::Id), Order::Asc)
         .limit(limit);
-    if let Some(a) = after {
-        q.and_where(Expr::col((it.clone(), stock_item::Column::Name)).gt(a));
+    if let Some((name, id)) = after {
+        let by_name = Expr::col((it.clone(), stock_item::Column::Name));
+        q.and_where(
+            by_name
+                .clone()
+                .gt(name)
+                .or(by_name.eq(name).and(Expr::col((it.clone(), stock_item::Column::Id)).gt(id))),
+        );
     }
     let rows = conn.query_all(&q).await?;
     rows.iter()
@@ -378,6 +402,7 @@ pub async fn position<C: ConnectionTrait>(
             Ok(PositionRow {
                 item_id: r.try_get("", "item_id")?,
                 name: r.try_get("", "name")?,
+                brand: r.try_get("", "brand")?,
                 base_unit: r.try_get("", "base_unit")?,
                 on_hand: r.try_get("", "on_hand")?,
                 available: r.try_get("", "available")?,
@@ -835,4 +860,88 @@ pub async fn find_movement<C: ConnectionTrait>(
 pub async fn analyze<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
     crate::dialect::analyze(conn, &["stock_items", "stock_batches", "stock_balances", "stock_movements"])
         .await
+}
+
+// ---- Stock-taking --------------------------------------------------------------------
+
+/// Every balance of a store with stock, for a count sheet.
+pub async fn store_balances<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+) -> Result<Vec<stock_balance::Model>, DbErr> {
+    stock_balance::Entity::find()
+        .filter(stock_balance::Column::StoreId.eq(store))
+        .filter(stock_balance::Column::OnHand.gt(0))
+        .all(conn)
+        .await
+}
+
+pub async fn insert_count<C: ConnectionTrait>(
+    conn: &C,
+    row: stock_count::Model,
+    lines: Vec<stock_count_line::Model>,
+) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await?;
+    crate::insert_all::<stock_count_line::Entity, _>(conn, lines).await.map(|_| ())
+}
+
+pub async fn find_count<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<stock_count::Model>, DbErr> {
+    stock_count::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn count_lines<C: ConnectionTrait>(
+    conn: &C,
+    count: Uuid,
+) -> Result<Vec<stock_count_line::Model>, DbErr> {
+    stock_count_line::Entity::find()
+        .filter(stock_count_line::Column::CountId.eq(count))
+        .order_by_asc(stock_count_line::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// A store's count sheets, newest first.
+pub async fn counts_of<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+    limit: u64,
+) -> Result<Vec<stock_count::Model>, DbErr> {
+    stock_count::Entity::find()
+        .filter(stock_count::Column::StoreId.eq(store))
+        .order_by_desc(stock_count::Column::CreatedAt)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// Records what was counted on a line of an open sheet.
+pub async fn set_counted<C: ConnectionTrait>(
+    conn: &C,
+    line: Uuid,
+    counted: i64,
+    reason: Option<String>,
+) -> Result<(), DbErr> {
+    stock_count_line::Entity::update_many()
+        .col_expr(stock_count_line::Column::Counted, Expr::value(counted))
+        .col_expr(stock_count_line::Column::Reason, Expr::value(reason))
+        .filter(stock_count_line::Column::Id.eq(line))
+        .exec(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Marks a sheet posted (once, only from open).
+pub async fn post_count<C: ConnectionTrait>(conn: &C, id: Uuid, by: Uuid) -> Result<bool, DbErr> {
+    use salus_core::pharmacy::CountStatus;
+    Ok(stock_count::Entity::update_many()
+        .col_expr(stock_count::Column::Status, Expr::value(CountStatus::Posted.as_str()))
+        .col_expr(stock_count::Column::PostedBy, Expr::value(by))
+        .col_expr(stock_count::Column::PostedAt, Expr::value(Utc::now()))
+        .col_expr(stock_count::Column::Version, Expr::col(stock_count::Column::Version).add(1))
+        .filter(stock_count::Column::Id.eq(id))
+        .filter(stock_count::Column::Status.eq(CountStatus::Open))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
 }

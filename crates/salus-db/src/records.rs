@@ -47,5 +47,7 @@ record! {
     goods_receipt => salus_core::pharmacy::GoodsReceipt { id, number, store_id, supplier_id, invoice_no, received_by, received_at }
     stock_transfer => salus_core::pharmacy::Transfer { id, number, from_store_id, to_store_id, status, issued_by, issued_at, received_by, received_at }
     stock_transfer_line => salus_core::pharmacy::TransferLine { id, transfer_id, item_id, batch_id, quantity }
+    stock_count => salus_core::pharmacy::StockCount { id, number, store_id, status, created_by, created_at, posted_by, posted_at }
+    stock_count_line => salus_core::pharmacy::CountLine { id, count_id, item_id, batch_id, expected, counted, reason }
     audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
 }

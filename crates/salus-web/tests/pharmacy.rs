@@ -452,7 +452,15 @@ db_test!(counter_sales_need_a_prescription_for_prescription_only_medicines, |t| 
         post_key(&t, &p.pharm, "/api/v1/pharmacy/sales", sale(&para, 10, None, None), "s2").await;
     assert_eq!((status, &s["dispense"]["kind"]), (201, &json!("sale")), "{s}");
     assert!(s["dispense"]["number"].as_str().unwrap().starts_with('S'));
-    // Against the patient's prescription, it sells.
+    // Against the patient's prescription of it, it sells; a prescription of something
+    // else does not cover it.
+    let para_medicine = item_named(&t, &p.pharm, "Paracetamol 500 mg tablet").await["medicine_id"].clone();
+    let other = prescribe(&t, &w.doc, &w.patient, para_medicine.as_str().unwrap(), 10).await;
+    let mut body = sale(&p.amox, 15, Some(&other), Some(&w.patient));
+    body["lines"][0]["substitution_reason"] = json!("Patient asked");
+    let (status, e) = post_key(&t, &p.pharm, "/api/v1/pharmacy/sales", body, "s4").await;
+    assert_eq!(status, 422, "{e}");
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("only against a prescription of it"), "{e}");
     let rx = prescribe(&t, &w.doc, &w.patient, &p.amox_medicine, 15).await;
     let (status, s) = post_key(
         &t,
@@ -558,7 +566,57 @@ db_test!(the_pharmacy_keeps_its_statement_budgets, |t| {
     // delivery of one line: the same shape, with the batch made and the balance upserted.
     // A store's stock is one grouped query; its alerts two (reorder levels and expiring
     // batches side by side) and the lots and items they name.
-    let budgets: Vec<u64> = vec![5, 10, 22, 14, 3, 5];
+    // (Dispensing asks the database to complete each prescription given against, checking
+    // the count as it is then: one statement, so two partial dispensings that together
+    // give it all complete it.)
+    let budgets: Vec<u64> = vec![5, 10, 23, 14, 3, 5];
     println!("{measured:?} (budgets {budgets:?})");
     assert_eq!(measured, budgets);
+});
+
+db_test!(a_count_posts_its_differences_into_the_ledger_once, |t| {
+    let w = ward(&t).await;
+    let p = pharmacy(&t).await;
+    receive(&t, &p, &p.store, &[(&p.amox, "C1", 300, 50), (&p.amox, "C2", 400, 30)]).await;
+    let path = format!("/api/v1/pharmacy/stores/{}/counts", p.store);
+    assert_eq!(send(&t, &w.nurse, "POST", &path, None, None).await.0, 403);
+    let (status, sheet) = send(&t, &p.pharm, "POST", &path, None, None).await;
+    assert_eq!(status, 201, "{sheet}");
+    let lines = sheet["lines"].as_array().unwrap();
+    let line = |batch: &str| lines.iter().find(|l| l["batch_no"] == batch).unwrap().clone();
+    let (c1, c2) = (line("C1"), line("C2"));
+    assert_eq!((c1["expected"].as_i64(), c2["expected"].as_i64()), (Some(50), Some(30)));
+    // Stock moves while the shelves are counted: the count's difference is applied as a
+    // difference, so this adjustment is not undone by it.
+    let adjust = json!({"store_id": p.store, "batch_id": c2["batch_id"], "kind": "adjustment", "quantity": -5, "reason": "Issued to a ward by hand"});
+    assert_eq!(post_key(&t, &p.pharm, "/api/v1/pharmacy/movements", adjust, "c0").await.0, 201);
+
+    let post = format!("/api/v1/pharmacy/counts/{}/post", sheet["id"].as_str().unwrap());
+    let counted = |n1: i64, reason: &str| json!({"lines": [{"line_id": c1["id"], "counted": n1, "reason": reason}, {"line_id": c2["id"], "counted": 30}]});
+    let (status, e) =
+        post_key(&t, &p.pharm, &post, json!({"lines": [{"line_id": c1["id"], "counted": 50}]}), "c1").await;
+    assert_eq!(status, 422, "every line is counted: {e}");
+    let (status, e) = post_key(&t, &p.pharm, &post, counted(47, ""), "c2").await;
+    assert_eq!(status, 422, "a difference needs its reason: {e}");
+    assert!(e["errors"][0]["message"].as_str().unwrap().contains("say why"), "{e}");
+    assert_eq!(stock_of(&t, &p.pharm, &p.store, &p.amox).await, (75, 75), "nothing posted");
+    let (status, done) = post_key(&t, &p.pharm, &post, counted(47, "Broken strip found"), "c3").await;
+    assert_eq!((status, &done["status"]), (200, &json!("posted")), "{done}");
+    assert_eq!(stock_of(&t, &p.pharm, &p.store, &p.amox).await, (72, 72), "47 + 25: the adjustment stands");
+    let (_, again) = post_key(&t, &p.pharm, &post, counted(47, "Broken strip found"), "c3").await;
+    assert_eq!(again["status"], "posted", "a retry answers what it did");
+    let (status, _) = post_key(&t, &p.pharm, &post, counted(40, "Recount"), "c4").await;
+    assert_eq!(status, 409, "posted once");
+    assert_eq!(stock_of(&t, &p.pharm, &p.store, &p.amox).await, (72, 72));
+    let (_, ledger) =
+        send(&t, &p.pharm, "GET", &format!("/api/v1/pharmacy/stores/{}/ledger", p.store), None, None).await;
+    let variances: Vec<i64> = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "stock_take_variance")
+        .map(|m| m["quantity"].as_i64().unwrap())
+        .collect();
+    assert_eq!(variances, [-3]);
+    ledger_is_sound(&t, &p.pharm).await;
 });

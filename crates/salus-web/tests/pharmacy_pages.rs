@@ -166,4 +166,30 @@ db_test!(the_pharmacy_through_its_pages, |t| {
     let ledger = html(&t, &pharm, &format!("/pharmacy/ledger?store={store}")).await;
     assert!(ledger.contains("The ledger sums to every balance"), "the check");
     assert!(ledger.contains("patient return") && ledger.contains("dispense") && ledger.contains("receipt"));
+
+    // Stock-taking: a sheet of the store, a difference without a reason refused with the
+    // counts kept, then posted.
+    let res = post_form(&t, &pharm, "/pharmacy/counts", &[("store_id", &store)]).await;
+    assert_eq!(res.status(), 303);
+    let sheet_url = common::location(&res);
+    let sheet = html(&t, &pharm, &sheet_url).await;
+    assert!(sheet.contains("33 capsule"), "the ledger's figure");
+    let line = hidden(&sheet, "line");
+    let key = hidden(&sheet, "idempotency_key");
+    let path: &'static str = Box::leak(sheet_url.clone().into_boxed_str());
+    let count = |reason: &str| {
+        vec![
+            ("idempotency_key".to_owned(), key.clone()),
+            ("line".to_owned(), line.clone()),
+            (format!("counted:{line}"), "31".to_owned()),
+            (format!("reason:{line}"), reason.to_owned()),
+        ]
+    };
+    let res = post(path, count("")).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("say why") && body.contains("value=\"31\""), "the message, and the count kept");
+    assert_eq!(post(path, count("Two capsules crushed")).await.status(), 303);
+    let sheet = html(&t, &pharm, &sheet_url).await;
+    assert!(sheet.contains("posted") && sheet.contains("Two capsules crushed") && sheet.contains("-2"));
 });

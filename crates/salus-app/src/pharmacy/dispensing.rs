@@ -194,7 +194,7 @@ impl crate::Pharmacy<'_> {
         let items = q::items_of_medicines(conn, &medicines).await?;
         let item_ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
         let lots = self.lots_of(st.id, &item_ids).await?;
-        let today = Utc::now().date_naive();
+        let today = self.today();
         let out = rxs
             .into_iter()
             .map(|rx| {
@@ -304,7 +304,7 @@ impl crate::Pharmacy<'_> {
             return self.dispense_detail(done).await;
         }
         let conn = self.db.reader();
-        let today = Utc::now().date_naive();
+        let today = self.today();
         let rx_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.prescription_id).collect();
         let rxs: HashMap<Uuid, prescription::Model> =
             q::prescriptions_by_ids(conn, &rx_ids).await?.into_iter().map(|r| (r.id, r)).collect();
@@ -392,6 +392,16 @@ impl crate::Pharmacy<'_> {
                     .map_err(|e| errors.push(line(e.message)))
                     .ok()
                     .flatten();
+            if kind == DispenseKind::Sale
+                && let Some(rx) = &rx
+                && item.medicine_id != Some(rx.medicine_id)
+            {
+                errors.push(line(format!(
+                    "{} is sold only against a prescription of it, not of {}",
+                    item.name, rx.medicine_name
+                )));
+                continue;
+            }
             let substitution = match &rx {
                 Some(rx) if item.medicine_id != Some(rx.medicine_id) => match substitution_reason {
                     Some(r) => Some((rx.medicine_name.clone(), r)),
@@ -576,7 +586,7 @@ impl crate::Pharmacy<'_> {
                 })
             })
             .collect();
-        apply(&txn, &changes, op, by).await?;
+        apply(&txn, &changes, op, by, self.today()).await?;
         if let Some(p) = &patient {
             let charges = line_rows
                 .iter()
@@ -610,9 +620,15 @@ impl crate::Pharmacy<'_> {
                     left.map(|l| format!(": {l} remain")).unwrap_or_default()
                 )));
             }
-            if remaining(rx, given.get(&rx.id).copied().unwrap_or(0)) == Some(0) {
-                q::complete_prescription(&txn, rx.id).await?;
-            }
+        }
+        // Complete what is now fully given, whoever gave the rest (the UPDATE checks the
+        // count as it is now, not as this request read it).
+        let mut given_against: Vec<Uuid> =
+            resolved.iter().filter_map(|r| r.rx.as_ref().map(|rx| rx.id)).collect();
+        given_against.sort();
+        given_against.dedup();
+        for rx in given_against {
+            q::complete_prescription(&txn, rx).await?;
         }
         if let Some(p) = &patient {
             let summary = line_rows
@@ -778,7 +794,7 @@ impl crate::Pharmacy<'_> {
             source: ("patient_return", id),
             patient: Some(patient),
         };
-        let m = apply(&txn, std::slice::from_ref(&change), op, by).await?.remove(0);
+        let m = apply(&txn, std::slice::from_ref(&change), op, by, self.today()).await?.remove(0);
         if let Some(rx) = l.prescription_id {
             q::remove_dispensed(&txn, rx, quantity).await?;
         }

@@ -6,6 +6,7 @@
 //! positions, alerts and the ledger check in `stock.rs`; the pharmacist's queue,
 //! dispensing, returns and counter sales in `dispensing.rs`.
 
+pub mod counts;
 pub mod dispensing;
 pub mod stock;
 
@@ -72,6 +73,12 @@ fn earlier(op: stock_operation::Model, kind: &str, hash: &str) -> Result<Begun, 
 }
 
 impl crate::Pharmacy<'_> {
+    /// Today at the hospital: a batch is usable through its expiry date there, whatever
+    /// the date is in UTC.
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::scheduling::local_now(self.time_zone).0
+    }
+
     /// What an earlier request with this key made, if it was this same request — looked
     /// up before the request is checked, so a retry of one that succeeded answers what it
     /// did even though its checks would now fail (the prescription it completed, the

@@ -14,6 +14,7 @@ use salus_core::pharmacy::{
     TransferStatus, expiry_band, parse_quantity,
 };
 use salus_core::pharmacy::{Mismatch, PositionRow};
+use salus_db::ResultExt;
 use salus_db::entity::{
     goods_receipt, stock_batch, stock_item, stock_movement, stock_transfer, stock_transfer_line,
 };
@@ -45,22 +46,46 @@ pub(crate) struct Change<'a> {
     pub patient: Option<Uuid>,
 }
 
+impl Change<'_> {
+    /// Whether the units go to a patient or another store, which a held or expired batch
+    /// never may (a write-off, a return to the supplier or a count may take from one).
+    fn must_be_usable(&self) -> bool {
+        matches!(self.kind, MovementKind::Dispense | MovementKind::Sale | MovementKind::TransferOut)
+    }
+}
+
 /// Applies `changes` in `txn`: each outward one by a conditional decrement (refused,
-/// with what is available, if the units are not there), each inward one by an upsert;
-/// then writes their ledger rows, each with the balance it left.
+/// with what is available, if the units are not there, or if the batch was held or
+/// expired meanwhile when it goes to a patient or a store), each inward one by an
+/// upsert; then writes their ledger rows, each with the balance it left, in the order
+/// given. The balances are touched in batch order, so two requests taking the same
+/// batches wait for each other rather than deadlock.
 pub(crate) async fn apply(
     txn: &DatabaseTransaction,
     changes: &[Change<'_>],
     operation: Uuid,
     by: Uuid,
+    today: NaiveDate,
 ) -> Result<Vec<stock_movement::Model>, AppError> {
     let now = Utc::now();
-    let mut rows = Vec::with_capacity(changes.len());
-    for c in changes {
-        let after = if c.quantity < 0 {
-            match q::take(txn, c.store, c.batch.id, -c.quantity).await? {
+    let mut order: Vec<usize> = (0..changes.len()).collect();
+    order.sort_by_key(|i| (changes[*i].store, changes[*i].batch.id));
+    let mut after = vec![0i64; changes.len()];
+    for i in order {
+        let c = &changes[i];
+        after[i] = if c.quantity < 0 {
+            let usable = c.must_be_usable().then_some(today);
+            match q::take(txn, c.store, c.batch.id, -c.quantity, usable).await? {
                 Some(left) => left,
                 None => {
+                    let now_batch = q::find_batch(txn, c.batch.id).await?;
+                    if usable.is_some() && now_batch.as_ref().is_some_and(|b| b.held || b.expiry_date < today)
+                    {
+                        return Err(AppError::Conflict(format!(
+                            "batch {} of {} was held or has expired meanwhile; it is not given",
+                            c.batch.batch_no, c.item.name
+                        )));
+                    }
                     let available = q::balances_of_batch(txn, c.batch.id)
                         .await?
                         .into_iter()
@@ -77,7 +102,11 @@ pub(crate) async fn apply(
         } else {
             q::put(txn, c.store, c.batch.id, c.batch.item_id, c.quantity).await?
         };
-        rows.push(stock_movement::Model {
+    }
+    let rows: Vec<stock_movement::Model> = changes
+        .iter()
+        .zip(after)
+        .map(|(c, after)| stock_movement::Model {
             id: Uuid::now_v7(),
             store_id: c.store,
             batch_id: c.batch.id,
@@ -92,8 +121,8 @@ pub(crate) async fn apply(
             operation_id: operation,
             created_by: by,
             created_at: now,
-        });
-    }
+        })
+        .collect();
     q::insert_movements(txn, rows.clone()).await?;
     Ok(rows)
 }
@@ -199,7 +228,7 @@ impl crate::Pharmacy<'_> {
         }
         let store = self.active_store(input.store_id).await?;
         let conn = self.db.reader();
-        let today = Utc::now().date_naive();
+        let today = self.today();
         let mut errors = Vec::new();
         if let Some(s) = input.supplier_id
             && q::find_supplier(conn, s).await?.is_none()
@@ -217,7 +246,13 @@ impl crate::Pharmacy<'_> {
         let items: HashMap<Uuid, stock_item::Model> =
             q::items_by_ids(conn, &ids).await?.into_iter().map(|i| (i.id, i)).collect();
         let mut warnings = Vec::new();
-        let mut checked = Vec::new();
+        let mut checked: Vec<(
+            stock_item::Model,
+            String,
+            NaiveDate,
+            Option<stock_batch::Model>,
+            ReceiptLineInput,
+        )> = Vec::new();
         for (n, l) in input.lines.iter().enumerate() {
             let line = |msg: String| FieldError::new("lines", format!("line {}: {msg}", n + 1));
             let Some(item) = items.get(&l.item_id).filter(|i| i.active) else {
@@ -251,6 +286,12 @@ impl crate::Pharmacy<'_> {
             }
             if l.cost_minor < 0 || l.sale_price_minor < 0 {
                 errors.push(line("prices are zero or more".into()));
+                continue;
+            }
+            if checked.iter().any(|c| c.0.id == item.id && c.1 == batch_no) {
+                errors.push(line(format!(
+                    "batch {batch_no} is on another line: give it once, with all its units"
+                )));
                 continue;
             }
             let existing = q::find_batch_by_no(conn, item.id, &batch_no).await?;
@@ -315,7 +356,15 @@ impl crate::Pharmacy<'_> {
                         created_at: now,
                         version: 1,
                     };
-                    q::insert_batch(&txn, b.clone()).await?;
+                    q::insert_batch(&txn, b.clone()).await.on_unique(
+                        "stock_batches_item_batch_key",
+                        "stock_batches.batch_no",
+                        || {
+                            AppError::Conflict(format!(
+                                "batch {batch_no} was just received by someone else; enter it again"
+                            ))
+                        },
+                    )?;
                     b
                 }
             };
@@ -335,7 +384,7 @@ impl crate::Pharmacy<'_> {
                 patient: None,
             })
             .collect();
-        let moved = apply(&txn, &changes, op, by).await?;
+        let moved = apply(&txn, &changes, op, by, self.today()).await?;
         let event = Event::new("stock.receive", "goods_receipt", Some(id.to_string())).detail(json!({
             "number": receipt.number,
             "store": store.code,
@@ -389,7 +438,7 @@ impl crate::Pharmacy<'_> {
         let (batch, item) = self.batch_and_item(input.batch_id).await?;
         let reason = parse_label(&input.reason, "reason", 300)
             .map_err(|_| FieldError::new("reason", "say why the stock moves"))?;
-        let today = Utc::now().date_naive();
+        let today = self.today();
         let quantity = match input.kind {
             MovementKind::Adjustment => {
                 if input.quantity == 0 {
@@ -449,7 +498,7 @@ impl crate::Pharmacy<'_> {
             source: ("manual", id),
             patient: None,
         };
-        let m = apply(&txn, std::slice::from_ref(&change), op, by).await?.remove(0);
+        let m = apply(&txn, std::slice::from_ref(&change), op, by, self.today()).await?.remove(0);
         let event = Event::new("stock.move", "stock_batch", Some(batch.id.to_string())).detail(json!({
             "kind": input.kind, "store": store.code, "item": item.name, "batch": batch.batch_no,
             "quantity": quantity, "balance_after": m.balance_after, "reason": reason,
@@ -531,7 +580,7 @@ impl crate::Pharmacy<'_> {
         let item_ids: Vec<Uuid> = batches.values().map(|b| b.item_id).collect();
         let items: HashMap<Uuid, stock_item::Model> =
             q::items_by_ids(conn, &item_ids).await?.into_iter().map(|i| (i.id, i)).collect();
-        let today = Utc::now().date_naive();
+        let today = self.today();
         let mut errors = Vec::new();
         for (n, l) in lines.iter().enumerate() {
             let line = |msg: String| FieldError::new("lines", format!("line {}: {msg}", n + 1));
@@ -599,7 +648,7 @@ impl crate::Pharmacy<'_> {
                 })
             })
             .collect();
-        apply(&txn, &changes, op, by).await?;
+        apply(&txn, &changes, op, by, self.today()).await?;
         let event =
             Event::new("stock.transfer_issue", "stock_transfer", Some(id.to_string())).detail(json!({
                 "number": row.number, "from": sender.code, "to": receiver.code, "lines": line_rows.len(),
@@ -657,7 +706,7 @@ impl crate::Pharmacy<'_> {
                 })
             })
             .collect();
-        apply(&txn, &changes, op, by).await?;
+        apply(&txn, &changes, op, by, self.today()).await?;
         let event = Event::new("stock.transfer_receive", "stock_transfer", Some(id.to_string()))
             .detail(json!({ "number": detail.transfer.number }));
         audit::record(&txn, ctx, event).await?;
@@ -692,9 +741,17 @@ impl crate::Pharmacy<'_> {
         after: Option<&str>,
         limit: u64,
     ) -> Result<Vec<PositionRow>, AppError> {
+        let after = match after {
+            Some(raw) => Some(
+                salus_core::pharmacy::parse_position_cursor(raw)
+                    .ok_or_else(|| AppError::field("cursor", "is not a cursor this API gave out"))?,
+            ),
+            None => None,
+        };
         self.authorize(ctx, Permission::StockRead).await?;
         self.active_store(store).await?;
-        Ok(q::position(self.db.reader(), store, Utc::now().date_naive(), after, limit).await?)
+        let after = after.as_ref().map(|(name, id)| (name.as_str(), *id));
+        Ok(q::position(self.db.reader(), store, self.today(), after, limit).await?)
     }
 
     /// An item's batches in a store with stock, first expiry first.
@@ -764,7 +821,7 @@ impl crate::Pharmacy<'_> {
         self.authorize(ctx, Permission::StockRead).await?;
         self.active_store(store).await?;
         let conn = self.db.reader();
-        let today = Utc::now().date_naive();
+        let today = self.today();
         let horizon = today + Duration::days(EXPIRY_BANDS[EXPIRY_BANDS.len() - 1]);
         let (levels, expiring) =
             tokio::try_join!(q::reorder_levels(conn, store), q::expiring(conn, store, horizon, 500))?;

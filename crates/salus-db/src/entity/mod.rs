@@ -59,6 +59,8 @@ pub mod specialisation;
 pub mod staff_profile;
 pub mod stock_balance;
 pub mod stock_batch;
+pub mod stock_count;
+pub mod stock_count_line;
 pub mod stock_item;
 pub mod stock_movement;
 pub mod stock_operation;

@@ -449,7 +449,7 @@ impl MigrationTrait for Migration {
 /// patient a row names may change: a merge moves it to the survivor and back.)
 async fn append_only(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let conn = manager.get_connection();
-    let guarded = "store_id, batch_id, item_id, kind, quantity, balance_after, source_type, source_id, operation_id, created_at";
+    let guarded = "id, store_id, batch_id, item_id, kind, quantity, balance_after, reason, source_type, source_id, operation_id, created_by, created_at";
     match manager.get_database_backend() {
         DatabaseBackend::Postgres => {
             conn.execute_unprepared(

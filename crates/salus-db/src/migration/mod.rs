@@ -26,6 +26,7 @@ mod m20261129_000016_auth_revocations;
 mod m20261130_000017_laboratory;
 mod m20261130_000018_imaging;
 mod m20261130_000019_pharmacy;
+mod m20261130_000020_stock_counts;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_laboratory::Migration),
             Box::new(m20261130_000018_imaging::Migration),
             Box::new(m20261130_000019_pharmacy::Migration),
+            Box::new(m20261130_000020_stock_counts::Migration),
         ]
     }
 }

@@ -1,9 +1,11 @@
 //! The home page: for each of the user's roles, the pages that role opens now, from the
-//! same declarations as the navigation bar (`menu`).
+//! same declarations as the navigation bar (`menu`); for a pharmacist, what in the
+//! pharmacy needs attention (low stock, expired and soon-expiring batches).
 
 use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -77,10 +79,47 @@ struct HomePage {
     page: PageCtx,
     name: String,
     sections: Vec<RoleSection>,
+    /// For a pharmacist: what needs attention in the pharmacy (each line a link).
+    alerts: Vec<(String, String)>,
 }
 
-async fn home(SignedIn(user, _, page): SignedIn) -> Response {
+/// What needs a pharmacist's attention, from the first pharmacy store's alerts: items
+/// below their reorder level, stock expired or expiring within 30 days.
+async fn pharmacy_alerts(state: &AppState, ctx: &salus_app::Ctx) -> Vec<(String, String)> {
+    let pharmacy = state.app.pharmacy();
+    let Ok(stores) = pharmacy.stores(ctx).await else { return Vec::new() };
+    let Some(store) =
+        stores.iter().find(|s| s.kind == salus_core::pharmacy::StoreKind::Pharmacy).or(stores.first())
+    else {
+        return Vec::new();
+    };
+    let Ok(a) = pharmacy.alerts(ctx, store.id).await else { return Vec::new() };
+    let href = format!("/pharmacy?store={}", store.id);
+    let expired = a.expiring.iter().filter(|e| e.band == 0).count();
+    let soon = a.expiring.iter().filter(|e| e.band == 30).count();
+    let mut out = Vec::new();
+    if !a.low.is_empty() {
+        out.push((
+            format!("{}: {} item(s) at or below their reorder level", store.name, a.low.len()),
+            href.clone(),
+        ));
+    }
+    if expired > 0 {
+        out.push((format!("{}: {expired} batch(es) expired — write them off", store.name), href.clone()));
+    }
+    if soon > 0 {
+        out.push((format!("{}: {soon} batch(es) expiring within 30 days", store.name), href));
+    }
+    out
+}
+
+async fn home(State(state): State<AppState>, SignedIn(user, ctx, page): SignedIn) -> Response {
     let sections =
         user.roles.iter().map(|r| RoleSection { title: r.label(), tasks: tasks(*r, &user) }).collect();
-    render(StatusCode::OK, &HomePage { page, name: user.display_name.clone(), sections })
+    let alerts = if user.may(salus_app::identity::Permission::PharmacyDispense) {
+        pharmacy_alerts(&state, &ctx).await
+    } else {
+        Vec::new()
+    };
+    render(StatusCode::OK, &HomePage { page, name: user.display_name.clone(), sections, alerts })
 }

@@ -41,6 +41,7 @@ pub(super) const MENU: &[Entry] = &[
     ),
     Entry::home_only("Counter sale", "/pharmacy/sale", "Sell over the counter, with a receipt"),
     Entry::home_only("Transfers", "/pharmacy/transfers", "Send stock to another store and receive it there"),
+    Entry::home_only("Stock-taking", "/pharmacy/counts", "Count a store's shelves and post the differences"),
 ];
 
 /// The routes of this module and what each needs (see `crate::access`).
@@ -61,6 +62,8 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/pharmacy/sale", Access::Permission(Permission::PharmacyDispense)),
     route("/pharmacy/transfers", Access::Permission(Permission::StockManage)),
     route("/pharmacy/transfers/{id}/receive", Access::Permission(Permission::StockManage)).post(),
+    route("/pharmacy/counts", Access::Permission(Permission::StockManage)),
+    route("/pharmacy/counts/{id}", Access::Permission(Permission::StockManage)),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -78,9 +81,11 @@ pub fn router() -> Router<AppState> {
         .route("/pharmacy/sale", get(sale_page).post(sell))
         .route("/pharmacy/transfers", get(transfers_page).post(issue_transfer))
         .route("/pharmacy/transfers/{id}/receive", post(receive_transfer))
+        .route("/pharmacy/counts", get(counts_page).post(open_count))
+        .route("/pharmacy/counts/{id}", get(count_page).post(post_count))
 }
 
-local!(HomePage, DispensePage, ReceiptPage, LedgerPage, TransfersPage);
+local!(HomePage, DispensePage, ReceiptPage, LedgerPage, TransfersPage, CountsPage, CountPage);
 
 fn not_found(what: &str) -> PageError {
     PageError::new(StatusCode::NOT_FOUND, format!("There is no such {what}."))
@@ -208,7 +213,13 @@ impl DispensePage {
         if !typed.is_empty() || !self.typed.is_empty() {
             return typed;
         }
-        t.remaining.map(|r| r.to_string()).unwrap_or_default()
+        // What remains, as far as the store has it (a row it cannot fill is left empty, so
+        // it does not hold up the others).
+        let usable: i64 = t.options.iter().map(|o| o.available).max().unwrap_or(0);
+        match t.remaining.map(|r| r.min(usable)) {
+            Some(n) if n > 0 => n.to_string(),
+            _ => String::new(),
+        }
     }
     fn is_store(&self, s: &Store) -> bool {
         s.id == self.store.id
@@ -383,6 +394,15 @@ impl ReceiptPage {
         let (n, t, g) = self.d.totals();
         (money(self.currency, n), money(self.currency, t), money(self.currency, g))
     }
+    /// A tax rate as people write it: "5 %", "12.5 %".
+    fn rate(&self, bp: &i32) -> String {
+        let whole = bp / 100;
+        match bp % 100 {
+            0 => format!("{whole} %"),
+            frac if frac % 10 == 0 => format!("{whole}.{} %", frac / 10),
+            frac => format!("{whole}.{frac:02} %"),
+        }
+    }
     fn is_sale(&self) -> bool {
         self.d.dispense.kind == salus_core::pharmacy::DispenseKind::Sale
     }
@@ -454,7 +474,7 @@ async fn stock_page(
         }
         None => Vec::new(),
     };
-    let next = (rows.len() as u64 == STOCK_PAGE).then(|| rows.last().map(|r| r.name.clone())).flatten();
+    let next = (rows.len() as u64 == STOCK_PAGE).then(|| rows.last().map(|r| r.cursor())).flatten();
     Ok(render(StatusCode::OK, &StockPage { page, stores, store, rows, next }))
 }
 
@@ -501,7 +521,7 @@ async fn item_page(
             item,
             lots,
             may_manage,
-            today: chrono::Utc::now().with_timezone(&state.app.time_zone).date_naive(),
+            today: pharmacy.today(),
             currency: state.app.currency,
             key: new_key(),
         },
@@ -862,8 +882,8 @@ async fn transfers_page(
             let mut lots = Vec::new();
             for r in rows.iter().filter(|r| r.available > 0).take(60) {
                 let (_, l) = pharmacy.lots(&ctx, s.id, r.item_id).await?;
-                let today = chrono::Utc::now().date_naive();
-                lots.extend(l.into_iter().filter(|l| l.offerable(today)).map(|l| (r.name.clone(), l)));
+                let today = pharmacy.today();
+                lots.extend(l.into_iter().filter(|l| l.offerable(today)).map(|l| (r.label(), l)));
             }
             (transfers, lots)
         }
@@ -914,4 +934,132 @@ async fn receive_transfer(
         Err(e) => refusal(e)?,
     };
     Ok(flash(&state, &back, &text))
+}
+
+#[derive(Template)]
+#[template(path = "pharmacy_counts.html")]
+struct CountsPage {
+    tz: chrono_tz::Tz,
+    page: PageCtx,
+    stores: Vec<Store>,
+    store: Option<Store>,
+    counts: Vec<salus_core::pharmacy::StockCount>,
+}
+
+impl CountsPage {
+    fn is_store(&self, s: &Store) -> bool {
+        self.store.as_ref().is_some_and(|c| c.id == s.id)
+    }
+}
+
+/// A store's count sheets, and the button that starts one.
+async fn counts_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Query(q): Query<StoreQuery>,
+) -> Result<Response, PageError> {
+    let pharmacy = state.app.pharmacy();
+    let stores = pharmacy.stores(&ctx).await?;
+    let store = pick(&stores, &q.store);
+    let counts = match &store {
+        Some(s) => pharmacy.counts(&ctx, s.id).await?,
+        None => Vec::new(),
+    };
+    Ok(render(StatusCode::OK, &CountsPage { tz: state.app.time_zone, page, stores, store, counts }))
+}
+
+/// Starts a count of the chosen store.
+async fn open_count(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let store: Uuid = field(&f, "store_id").parse().map_err(|_| not_found("store"))?;
+    match state.app.pharmacy().open_count(&ctx, store).await {
+        Ok(sheet) => Ok(flash(
+            &state,
+            &format!("/pharmacy/counts/{}", sheet.count.id),
+            &format!("Count sheet {} made: {} batch(es) to count.", sheet.count.number, sheet.lines.len()),
+        )),
+        Err(e) => Ok(flash(&state, &format!("/pharmacy/counts?store={store}"), &refusal(e)?)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pharmacy_count.html")]
+struct CountPage {
+    tz: chrono_tz::Tz,
+    page: PageCtx,
+    sheet: salus_app::pharmacy::counts::CountSheet,
+    key: String,
+    errors: Vec<String>,
+    typed: Vec<(String, String)>,
+}
+
+impl CountPage {
+    fn typed(&self, name: &str, line: &Uuid) -> String {
+        let k = format!("{name}:{line}");
+        self.typed.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    fn open(&self) -> bool {
+        self.sheet.count.status == salus_core::pharmacy::CountStatus::Open
+    }
+}
+
+async fn count_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let id: Uuid = raw.parse().map_err(|_| not_found("count sheet"))?;
+    let sheet = state.app.pharmacy().count_sheet(&ctx, id).await?;
+    Ok(render(
+        StatusCode::OK,
+        &CountPage {
+            tz: state.app.time_zone,
+            page,
+            sheet,
+            key: new_key(),
+            errors: Vec::new(),
+            typed: Vec::new(),
+        },
+    ))
+}
+
+/// Posts a count; a refusal comes back with the counts typed.
+async fn post_count(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Path(raw): Path<String>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let id: Uuid = raw.parse().map_err(|_| not_found("count sheet"))?;
+    let lines: Vec<Uuid> =
+        f.iter().filter(|(k, _)| k == "line").filter_map(|(_, v)| v.parse().ok()).collect();
+    let counted = lines
+        .iter()
+        .filter_map(|l| {
+            let raw = field(&f, &format!("counted:{l}"));
+            (!raw.is_empty()).then(|| salus_app::pharmacy::counts::Counted {
+                line_id: *l,
+                counted: raw.parse().unwrap_or(-1),
+                reason: field(&f, &format!("reason:{l}")),
+            })
+        })
+        .collect();
+    let key = field(&f, "idempotency_key");
+    let errors = match state.app.pharmacy().post_count(&ctx, &key, id, counted).await {
+        Ok(sheet) => {
+            let text = format!("Count {} posted; its differences are in the ledger.", sheet.count.number);
+            return Ok(flash(&state, &format!("/pharmacy/counts/{id}"), &text));
+        }
+        Err(AppError::Invalid(e)) => e.into_iter().map(|e| e.message).collect(),
+        Err(e @ AppError::OutOfStock { .. }) => vec![format!("Not posted: {e}.")],
+        Err(e) => return Ok(flash(&state, &format!("/pharmacy/counts/{id}"), &refusal(e)?)),
+    };
+    let sheet = state.app.pharmacy().count_sheet(&ctx, id).await?;
+    Ok(render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &CountPage { tz: state.app.time_zone, page, sheet, key, errors, typed: f },
+    ))
 }

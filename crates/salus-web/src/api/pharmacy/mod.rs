@@ -68,6 +68,9 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/pharmacy/dispense-lines/{id}/return", Access::Permission(Permission::PharmacyDispense))
         .post(),
     route("/api/v1/pharmacy/sales", Access::Permission(Permission::PharmacyDispense)).post(),
+    route("/api/v1/pharmacy/stores/{id}/counts", Access::Permission(Permission::StockManage)).post(),
+    route("/api/v1/pharmacy/counts/{id}", Access::Permission(Permission::StockRead)),
+    route("/api/v1/pharmacy/counts/{id}/post", Access::Permission(Permission::StockManage)).post(),
 ];
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -95,6 +98,9 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_dispense))
         .routes(routes!(take_back))
         .routes(routes!(sell))
+        .routes(routes!(open_count))
+        .routes(routes!(get_count))
+        .routes(routes!(post_count))
 }
 
 /// A stock request without enough units (409): `available` says how many may be given.
@@ -371,7 +377,7 @@ async fn stock(
     let limit = u64::from(q.limit.unwrap_or(50));
     let after = crate::api::Cursor { limit: q.limit, cursor: q.cursor }.position::<String>()?;
     let rows = state.app.pharmacy().position(&ctx, id(&raw, "store")?, after.as_deref(), limit).await?;
-    let next = (rows.len() as u64 == limit).then(|| rows.last().map(|r| r.name.clone())).flatten();
+    let next = (rows.len() as u64 == limit).then(|| rows.last().map(|r| r.cursor())).flatten();
     Ok(Json(Paged::new(rows.into_iter().map(Into::into).collect(), next)))
 }
 
@@ -940,4 +946,85 @@ async fn sell(
     };
     let d = state.app.pharmacy().sell(&ctx, &key(&headers), input).await?;
     Ok((StatusCode::CREATED, Json(DispenseDetailOut::from(d))).into_response())
+}
+
+/// Start a count of a store (stock-taking)
+///
+/// The sheet lists every batch the store holds with what the ledger says, frozen now.
+#[utoipa::path(post, path = "/api/v1/pharmacy/stores/{id}/counts", tag = "pharmacy", params(("id" = String, Path, description = "Store id")),
+    responses((status = 201, description = "The count sheet", body = CountSheetOut),
+        (status = 403, description = "Cannot count stock", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such store", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The store holds nothing", body = Problem, content_type = "application/problem+json")))]
+async fn open_count(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let sheet = state.app.pharmacy().open_count(&ctx, id(&raw, "store")?).await?;
+    Ok((StatusCode::CREATED, Json(CountSheetOut::from(sheet))).into_response())
+}
+
+/// A count sheet
+#[utoipa::path(get, path = "/api/v1/pharmacy/counts/{id}", tag = "pharmacy", params(("id" = String, Path, description = "Count sheet id")),
+    responses((status = 200, description = "The sheet", body = CountSheetOut),
+        (status = 403, description = "Cannot see stock", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such sheet", body = Problem, content_type = "application/problem+json")))]
+async fn get_count(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+) -> Result<Json<CountSheetOut>, ApiError> {
+    Ok(Json(state.app.pharmacy().count_sheet(&ctx, id(&raw, "count sheet")?).await?.into()))
+}
+
+/// What was counted.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountIn {
+    #[schema(min_items = 1, max_items = 100000)]
+    pub lines: Vec<CountedIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountedIn {
+    pub line_id: Uuid,
+    #[schema(minimum = 0)]
+    pub counted: i64,
+    /// Why it differs from the ledger (required when it does).
+    #[schema(max_length = 300)]
+    pub reason: Option<String>,
+}
+
+/// Post a count
+///
+/// Every line counted; each difference, with its reason, becomes a stock-take variance in
+/// the ledger. Once. Needs an `Idempotency-Key` header.
+#[utoipa::path(post, path = "/api/v1/pharmacy/counts/{id}/post", tag = "pharmacy", request_body = CountIn,
+    params(("id" = String, Path, description = "Count sheet id"), ("Idempotency-Key" = String, Header, description = "Unique per submission")),
+    responses((status = 200, description = "Posted", body = CountSheetOut),
+        (status = 403, description = "Cannot count stock", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such sheet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already posted, or a shortfall larger than what is left", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A line not counted, a difference without a reason, no idempotency key", body = Problem, content_type = "application/problem+json")))]
+async fn post_count(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<CountIn>,
+) -> Result<Json<CountSheetOut>, ApiError> {
+    let counted = b
+        .lines
+        .into_iter()
+        .map(|l| salus_app::pharmacy::counts::Counted {
+            line_id: l.line_id,
+            counted: l.counted,
+            reason: l.reason.unwrap_or_default(),
+        })
+        .collect();
+    let sheet =
+        state.app.pharmacy().post_count(&ctx, &key(&headers), id(&raw, "count sheet")?, counted).await?;
+    Ok(Json(sheet.into()))
 }

@@ -3,11 +3,12 @@
 //! dispensing line after MedicationDispense, a delivery after SupplyDelivery.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use salus_app::pharmacy::counts::CountSheet;
 use salus_app::pharmacy::dispensing::{DispenseDetail, ItemStock, QueueItem, ToDispense};
 use salus_app::pharmacy::stock::{Alerts, Expiring, LedgerCheck, LowStock, Received, TransferDetail};
 use salus_core::pharmacy::{
-    Batch, Dispense, DispenseKind, DispenseLine, ItemKind, Lot, Movement, MovementKind, StockItem, Store,
-    StoreKind, Supplier, Transfer, TransferLine, TransferStatus,
+    Batch, CountStatus, Dispense, DispenseKind, DispenseLine, ItemKind, Lot, Movement, MovementKind,
+    StockItem, Store, StoreKind, Supplier, Transfer, TransferLine, TransferStatus,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -225,6 +226,7 @@ impl From<Movement> for MovementOut {
 pub struct PositionOut {
     pub item_id: Uuid,
     pub name: String,
+    pub brand: Option<String>,
     pub base_unit: String,
     pub on_hand: i64,
     /// What may be given today: not held, not expired, not reserved.
@@ -238,6 +240,7 @@ impl From<salus_core::pharmacy::PositionRow> for PositionOut {
         Self {
             item_id: r.item_id,
             name: r.name,
+            brand: r.brand,
             base_unit: r.base_unit,
             on_hand: r.on_hand,
             available: r.available,
@@ -572,6 +575,70 @@ impl From<DispenseDetail> for DispenseDetailOut {
             net_minor: net,
             tax_minor: tax,
             total_minor: total,
+        }
+    }
+}
+
+/// A count sheet (stock-taking) with its lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountSheetOut {
+    pub id: Uuid,
+    /// "SC26-000002".
+    pub number: String,
+    pub store_id: Uuid,
+    /// open (counts being entered) or posted (its differences are in the ledger).
+    #[schema(schema_with = coded::<CountStatus>)]
+    pub status: CountStatus,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub posted_by: Option<Uuid>,
+    pub posted_at: Option<DateTime<Utc>>,
+    pub lines: Vec<CountLineOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountLineOut {
+    pub id: Uuid,
+    pub item_id: Uuid,
+    pub item: String,
+    pub base_unit: String,
+    pub batch_id: Uuid,
+    pub batch_no: String,
+    pub expiry_date: NaiveDate,
+    /// On hand by the ledger when the sheet was made.
+    pub expected: i64,
+    pub counted: Option<i64>,
+    pub reason: Option<String>,
+}
+
+impl From<CountSheet> for CountSheetOut {
+    fn from(s: CountSheet) -> Self {
+        let c = s.count;
+        Self {
+            id: c.id,
+            number: c.number,
+            store_id: c.store_id,
+            status: c.status,
+            created_by: c.created_by,
+            created_at: c.created_at,
+            posted_by: c.posted_by,
+            posted_at: c.posted_at,
+            lines: s
+                .lines
+                .into_iter()
+                .map(|l| CountLineOut {
+                    id: l.line.id,
+                    item_id: l.line.item_id,
+                    item: l.item,
+                    base_unit: l.base_unit,
+                    batch_id: l.line.batch_id,
+                    batch_no: l.batch_no,
+                    expiry_date: l.expiry_date,
+                    expected: l.line.expected,
+                    counted: l.line.counted,
+                    reason: l.line.reason,
+                })
+                .collect(),
         }
     }
 }
