@@ -6,7 +6,7 @@
 
 use chrono::{NaiveDate, Utc};
 use salus_core::pharmacy::{DispenseKind, Mismatch, PositionRow, TransferStatus};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -415,8 +415,12 @@ pub async fn position<C: ConnectionTrait>(
 
 /// Every balance against the sum of its movements, and any movements with no balance:
 /// what `salus stock verify` and the ledger page report. Returns how many balances and
-/// movements were checked, and the mismatches.
-pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Vec<Mismatch>), DbErr> {
+/// movements were checked, and the mismatches (at most `limit`; the database compares,
+/// so memory does not grow with the ledger).
+pub async fn verify_ledger<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> Result<(i64, i64, Vec<Mismatch>), DbErr> {
     let sums = Alias::new("sums");
     let mut inner = Query::select();
     inner
@@ -426,22 +430,15 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
             Expr::expr(Func::sum(Expr::col(stock_movement::Column::Quantity))).cast_as(Alias::new("bigint")),
             Alias::new("total"),
         )
-        .expr_as(Func::count(Expr::col(stock_movement::Column::Id)), Alias::new("n"))
         .from(stock_movement::Entity)
         .group_by_col(stock_movement::Column::StoreId)
         .group_by_col(stock_movement::Column::BatchId);
+    let ledger = Func::coalesce([Expr::col((sums.clone(), Alias::new("total"))), Expr::val(0i64)]);
     let mut q = Query::select();
     q.expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)), Alias::new("store_id"))
         .expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::BatchId)), Alias::new("batch_id"))
         .expr_as(Expr::col((stock_balance::Entity, stock_balance::Column::OnHand)), Alias::new("on_hand"))
-        .expr_as(
-            Func::coalesce([Expr::col((sums.clone(), Alias::new("total"))), Expr::val(0i64)]),
-            Alias::new("ledger"),
-        )
-        .expr_as(
-            Func::coalesce([Expr::col((sums.clone(), Alias::new("n"))), Expr::val(0i64)]),
-            Alias::new("n"),
-        )
+        .expr_as(ledger.clone(), Alias::new("ledger"))
         .from(stock_balance::Entity)
         .join_subquery(
             JoinType::LeftJoin,
@@ -453,24 +450,17 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
                     Expr::col((sums.clone(), stock_movement::Column::BatchId))
                         .equals((stock_balance::Entity, stock_balance::Column::BatchId)),
                 ),
-        );
-    let rows = conn.query_all(&q).await?;
-    let mut checked = 0i64;
-    let mut movements = 0i64;
+        )
+        .and_where(Expr::col((stock_balance::Entity, stock_balance::Column::OnHand)).ne(ledger))
+        .limit(limit);
     let mut bad = Vec::new();
-    for r in &rows {
-        checked += 1;
-        let on_hand: i64 = r.try_get("", "on_hand")?;
-        let ledger: i64 = r.try_get("", "ledger")?;
-        movements += r.try_get::<i64>("", "n")?;
-        if on_hand != ledger {
-            bad.push(Mismatch {
-                store_id: r.try_get("", "store_id")?,
-                batch_id: r.try_get("", "batch_id")?,
-                on_hand,
-                ledger,
-            });
-        }
+    for r in conn.query_all(&q).await? {
+        bad.push(Mismatch {
+            store_id: r.try_get("", "store_id")?,
+            batch_id: r.try_get("", "batch_id")?,
+            on_hand: r.try_get("", "on_hand")?,
+            ledger: r.try_get("", "ledger")?,
+        });
     }
     // Movements of a store and batch that has no balance at all.
     let mut orphans = Query::select();
@@ -478,7 +468,6 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
         .column((sums.clone(), Alias::new("store_id")))
         .column((sums.clone(), Alias::new("batch_id")))
         .column((sums.clone(), Alias::new("total")))
-        .column((sums.clone(), Alias::new("n")))
         .from_subquery(inner, sums.clone())
         .left_join(
             stock_balance::Entity,
@@ -489,9 +478,9 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
                         .equals((sums.clone(), Alias::new("batch_id"))),
                 ),
         )
-        .and_where(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)).is_null());
+        .and_where(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)).is_null())
+        .limit(limit);
     for r in conn.query_all(&orphans).await? {
-        movements += r.try_get::<i64>("", "n")?;
         bad.push(Mismatch {
             store_id: r.try_get("", "store_id")?,
             batch_id: r.try_get("", "batch_id")?,
@@ -499,7 +488,16 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64, Ve
             ledger: r.try_get("", "total")?,
         });
     }
-    Ok((checked, movements, bad))
+    let count = |table: &'static str| {
+        let mut c = Query::select();
+        c.expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n")).from(Alias::new(table));
+        c
+    };
+    let balances =
+        conn.query_one(&count("stock_balances")).await?.map(|r| r.try_get::<i64>("", "n")).transpose()?;
+    let movements =
+        conn.query_one(&count("stock_movements")).await?.map(|r| r.try_get::<i64>("", "n")).transpose()?;
+    Ok((balances.unwrap_or(0), movements.unwrap_or(0), bad))
 }
 
 // ---- Idempotency --------------------------------------------------------------------

@@ -163,7 +163,7 @@ db_test!(the_pharmacy_through_its_pages, |t| {
     // The stock page and the ledger with its check.
     let stock = html(&t, &pharm, &format!("/pharmacy/stock?store={store}")).await;
     assert!(stock.contains(">33 capsule<"), "40 − 10 + 3");
-    let ledger = html(&t, &pharm, &format!("/pharmacy/ledger?store={store}")).await;
+    let ledger = html(&t, &pharm, &format!("/pharmacy/ledger?store={store}&check=true")).await;
     assert!(ledger.contains("The ledger sums to every balance"), "the check");
     assert!(ledger.contains("patient return") && ledger.contains("dispense") && ledger.contains("receipt"));
 

@@ -104,6 +104,7 @@ impl crate::Pharmacy<'_> {
     /// The same key with the same request again is a replay of what it made (`result`
     /// was its id); the same key with another request is refused. Two submissions racing
     /// with one key: the database's unique key lets one through, the other replays it.
+    /// Call [`Self::replayed`] first: this catches only a key recorded since.
     pub(crate) async fn begin_operation(
         &self,
         ctx: &Ctx,
@@ -115,10 +116,9 @@ impl crate::Pharmacy<'_> {
         let key = parse_key(key)?;
         let user = me(ctx)?;
         let hash = request_hash(kind, request);
+        // The key was looked up before the request was checked ([`Self::replayed`]); one
+        // that arrived since is caught by the unique key below, not by a second look.
         let txn = self.db.begin_write().await?;
-        if let Some(op) = q::find_operation(&txn, user, &key).await? {
-            return earlier(op, kind, &hash);
-        }
         let op = Uuid::now_v7();
         let row = stock_operation::Model {
             id: op,

@@ -876,7 +876,7 @@ impl crate::Pharmacy<'_> {
     /// and the ledger page report.
     pub async fn verify_ledger(&self, ctx: &Ctx) -> Result<LedgerCheck, AppError> {
         self.authorize(ctx, Permission::StockRead).await?;
-        let (balances, movements, mismatches) = q::verify_ledger(self.db.reader()).await?;
+        let (balances, movements, mismatches) = q::verify_ledger(self.db.reader(), 1_000).await?;
         Ok(LedgerCheck { balances, movements, mismatches })
     }
 }

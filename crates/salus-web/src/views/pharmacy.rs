@@ -124,6 +124,8 @@ struct StoreQuery {
     page: u64,
     after: String,
     batch: String,
+    /// The ledger page: run the check too.
+    check: bool,
 }
 
 #[derive(Template)]
@@ -714,7 +716,8 @@ struct LedgerPage {
     stores: Vec<Store>,
     store: Option<Store>,
     rows: Vec<Movement>,
-    check: LedgerCheck,
+    /// The check, when asked for (it reads the whole ledger).
+    check: Option<LedgerCheck>,
 }
 
 impl LedgerPage {
@@ -736,7 +739,7 @@ async fn ledger_page(
         Some(s) => pharmacy.ledger(&ctx, s.id, q.batch.parse().ok(), 200).await?,
         None => Vec::new(),
     };
-    let check = pharmacy.verify_ledger(&ctx).await?;
+    let check = if q.check { Some(pharmacy.verify_ledger(&ctx).await?) } else { None };
     Ok(render(StatusCode::OK, &LedgerPage { tz: state.app.time_zone, page, stores, store, rows, check }))
 }
 

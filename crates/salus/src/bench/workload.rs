@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 14] = [
+pub const OPERATIONS: [&str; 15] = [
     "search",
     "chart",
     "read",
@@ -28,6 +28,7 @@ pub const OPERATIONS: [&str; 14] = [
     "verify",
     "results",
     "dispense",
+    "stock",
 ];
 
 /// The values the bench's technician types for a renal panel, by analyte code.
@@ -107,7 +108,33 @@ pub struct Pharmacy {
     pharmacists: Vec<Session>,
     store: String,
     medicines: Vec<String>,
+    /// Cursors into the stock position, to start its pages at different items.
+    cursors: Vec<String>,
+    /// Prescriptions written before the run (patient, prescription), dispensed one by one,
+    /// so the run measures pharmacists, not doctors prescribing beside them.
+    written: Mutex<Vec<(String, String)>>,
     next: AtomicUsize,
+}
+
+/// Prescriptions written before a run for the pharmacists to dispense.
+const WRITTEN_AHEAD: usize = 12_000;
+
+/// Ten units of `medicine` for `patient`, as a doctor writes it (warnings overridden).
+async fn write_prescription(
+    base: &str,
+    doc: &Session,
+    patient: &str,
+    medicine: &str,
+) -> anyhow::Result<String> {
+    let body = json!({"medicine_id": medicine, "dose": "1 tablet", "frequency": "twice daily", "duration_days": 5,
+        "quantity": 10, "override_reason": "Bench: reviewed"});
+    let req = doc
+        .client
+        .post(format!("{base}/api/v1/patients/{patient}/prescriptions"))
+        .header("x-csrf-token", &doc.csrf)
+        .json(&body);
+    let rx = expect("prescribe", call(req).await?, StatusCode::CREATED)?;
+    Ok(rx["id"].as_str().context("prescription without id")?.to_owned())
 }
 
 /// The laboratory side of the bench: who works it, and the order lines at each stage.
@@ -294,7 +321,7 @@ impl World {
             }
             _ => None,
         };
-        let pharmacy = prepare_pharmacy(base, password).await?;
+        let pharmacy = prepare_pharmacy(base, password, &signed, &patients).await?;
         Ok(World {
             lab,
             pharmacy,
@@ -341,6 +368,7 @@ impl World {
             "verify" => self.lab_verify().await,
             "results" => self.lab_results(rng).await,
             "dispense" => self.dispense(rng).await,
+            "stock" => self.stock(rng).await,
             other => bail!("no operation {other}"),
         }
     }
@@ -623,18 +651,16 @@ impl World {
             .pharmacy
             .as_ref()
             .context("the database has no bench.pharm01…: generate it again for the pharmacy's operations")?;
-        let doc = self.doctor();
-        let patient = &self.patients[rng.random_range(0..self.patients.len())];
-        let medicine = &ph.medicines[rng.random_range(0..ph.medicines.len())];
-        let body = json!({"medicine_id": medicine, "dose": "1 tablet", "frequency": "twice daily", "duration_days": 5,
-            "quantity": 10, "override_reason": "Bench: reviewed"});
-        let req = doc
-            .client
-            .post(self.url(&format!("/api/v1/patients/{patient}/prescriptions")))
-            .header("x-csrf-token", &doc.csrf)
-            .json(&body);
-        let rx = expect("prescribe", call(req).await?, StatusCode::CREATED)?;
-        let rx = rx["id"].as_str().context("prescription without id")?.to_owned();
+        let ready = ph.written.lock().await.pop();
+        let (patient, rx) = match ready {
+            Some(w) => w,
+            None => {
+                let patient = self.patients[rng.random_range(0..self.patients.len())].clone();
+                let medicine = &ph.medicines[rng.random_range(0..ph.medicines.len())];
+                let rx = write_prescription(&self.base, self.doctor(), &patient, medicine).await?;
+                (patient, rx)
+            }
+        };
         let pharmacist = &ph.pharmacists[ph.next.fetch_add(1, Ordering::Relaxed) % ph.pharmacists.len()];
         let req = pharmacist
             .client
@@ -653,8 +679,32 @@ impl World {
     }
 }
 
-/// The pharmacists and the generated pharmacy's stocked medicines, if the database has them.
-async fn prepare_pharmacy(base: &str, password: &str) -> anyhow::Result<Option<Pharmacy>> {
+impl World {
+    /// A page of the pharmacy's stock position (50 items, every batch of each summed,
+    /// held and expired ones set apart), starting at a random item: what the stock page
+    /// and the sale form read.
+    async fn stock(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
+        let ph = self
+            .pharmacy
+            .as_ref()
+            .context("the database has no bench.pharm01…: generate it again for the pharmacy's operations")?;
+        let pharmacist = &ph.pharmacists[ph.next.fetch_add(1, Ordering::Relaxed) % ph.pharmacists.len()];
+        let mut req = pharmacist.client.get(self.url(&format!("/api/v1/pharmacy/stores/{}/stock", ph.store)));
+        if let Some(cursor) = ph.cursors.get(rng.random_range(0..ph.cursors.len().max(1))) {
+            req = req.query(&[("cursor", cursor.as_str())]);
+        }
+        expect("stock", call(req).await?, StatusCode::OK).map(|_| Outcome::Done)
+    }
+}
+
+/// The pharmacists and the generated pharmacy's stocked medicines, if the database has
+/// them, and prescriptions written ahead by the doctors, several at a time.
+async fn prepare_pharmacy(
+    base: &str,
+    password: &str,
+    doctors: &[Session],
+    patients: &[String],
+) -> anyhow::Result<Option<Pharmacy>> {
     let mut pharmacists = Vec::new();
     for n in 1..=16 {
         match sign_in(base, &format!("bench.pharm{n:02}"), password).await {
@@ -696,5 +746,49 @@ async fn prepare_pharmacy(base: &str, password: &str) -> anyhow::Result<Option<P
     if medicines.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Pharmacy { pharmacists, store, medicines, next: AtomicUsize::new(0) }))
+    // Walk the position once, keeping every page's cursor (a few hundred at most).
+    let mut cursors = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..500 {
+        let mut req =
+            one.client.get(format!("{base}/api/v1/pharmacy/stores/{store}/stock")).query(&[("limit", "50")]);
+        if let Some(c) = &next {
+            req = req.query(&[("cursor", c.as_str())]);
+        }
+        let page = expect("stock", call(req).await?, StatusCode::OK)?;
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                cursors.push(c.to_owned());
+                next = Some(c.to_owned());
+            }
+            None => break,
+        }
+    }
+    let mut writers = Vec::new();
+    let per = WRITTEN_AHEAD / doctors.len().max(1);
+    for (w, doc) in doctors.iter().enumerate() {
+        let (base, doc, medicines) = (base.to_owned(), doc.clone(), medicines.clone());
+        let patients: Vec<String> = patients.iter().skip(w).step_by(doctors.len()).cloned().collect();
+        writers.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for n in 0..per {
+                let Some(patient) = patients.get(n % patients.len().max(1)) else { break };
+                let medicine = &medicines[(n * 7 + w) % medicines.len()];
+                out.push((patient.clone(), write_prescription(&base, &doc, patient, medicine).await?));
+            }
+            anyhow::Ok(out)
+        }));
+    }
+    let mut written = Vec::new();
+    for w in writers {
+        written.extend(w.await??);
+    }
+    Ok(Some(Pharmacy {
+        pharmacists,
+        store,
+        medicines,
+        cursors,
+        written: Mutex::new(written),
+        next: AtomicUsize::new(0),
+    }))
 }
