@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use salus_core::pharmacy::{DispenseKind, Mismatch, PositionRow, TransferStatus};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
@@ -324,7 +324,10 @@ pub async fn movements_of_source<C: ConnectionTrait>(
 }
 
 /// One store's stock by item: on hand, and what may be given out today (not held, not
-/// expired, not reserved). A page of items by name after `after` (an item name).
+/// expired, not reserved). A page of items by name (then id) after `after`: the page's
+/// items are found first, walking the items by name and keeping those the store holds
+/// (so a page reads fifty items' balances, not the store's hundred thousand), then their
+/// balances are summed.
 pub async fn position<C: ConnectionTrait>(
     conn: &C,
     store: Uuid,
@@ -332,9 +335,36 @@ pub async fn position<C: ConnectionTrait>(
     after: Option<(&str, Uuid)>,
     limit: u64,
 ) -> Result<Vec<PositionRow>, DbErr> {
+    // The page's items.
+    let held = Query::select()
+        .expr(Expr::val(1))
+        .from(stock_balance::Entity)
+        .and_where(Expr::col((stock_balance::Entity, stock_balance::Column::StoreId)).eq(store))
+        .and_where(
+            Expr::col((stock_balance::Entity, stock_balance::Column::ItemId))
+                .equals((stock_item::Entity, stock_item::Column::Id)),
+        )
+        .and_where(Expr::col((stock_balance::Entity, stock_balance::Column::OnHand)).gt(0))
+        .to_owned();
+    let mut page = stock_item::Entity::find()
+        .filter(Expr::exists(held))
+        .order_by_asc(stock_item::Column::Name)
+        .order_by_asc(stock_item::Column::Id)
+        .limit(limit);
+    if let Some((name, id)) = after {
+        page = page.filter(
+            stock_item::Column::Name
+                .gt(name)
+                .or(stock_item::Column::Name.eq(name).and(stock_item::Column::Id.gt(id))),
+        );
+    }
+    let items = page.all(conn).await?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Their balances, summed by item.
     let bal = Alias::new("bal");
     let bat = Alias::new("bat");
-    let it = Alias::new("it");
     let usable = Expr::case(
         Expr::col((bat.clone(), stock_batch::Column::Held))
             .eq(false)
@@ -344,11 +374,8 @@ pub async fn position<C: ConnectionTrait>(
     )
     .finally(0);
     let mut q = Query::select();
-    q.expr_as(Expr::col((it.clone(), stock_item::Column::Id)), Alias::new("item_id"))
-        .expr_as(Expr::col((it.clone(), stock_item::Column::Name)), Alias::new("name"))
-        .expr_as(Expr::col((it.clone(), stock_item::Column::Brand)), Alias::new("brand"))
-        .expr_as(Expr::col((it.clone(), stock_item::Column::BaseUnit)), Alias::new("base_unit"))
-        // (PostgreSQL sums bigints as numeric: cast back, as SQLite's integers already are.)
+    // (PostgreSQL sums bigints as numeric: cast back, as SQLite's integers already are.)
+    q.expr_as(Expr::col((bal.clone(), stock_balance::Column::ItemId)), Alias::new("item_id"))
         .expr_as(
             Expr::expr(Func::sum(Expr::col((bal.clone(), stock_balance::Column::OnHand))))
                 .cast_as(Alias::new("bigint")),
@@ -371,46 +398,40 @@ pub async fn position<C: ConnectionTrait>(
             Expr::col((bat.clone(), stock_batch::Column::Id))
                 .equals((bal.clone(), stock_balance::Column::BatchId)),
         )
-        .join_as(
-            JoinType::InnerJoin,
-            stock_item::Entity,
-            it.clone(),
-            Expr::col((it.clone(), stock_item::Column::Id))
-                .equals((bal.clone(), stock_balance::Column::ItemId)),
-        )
         .and_where(Expr::col((bal.clone(), stock_balance::Column::StoreId)).eq(store))
+        .and_where(Expr::col((bal.clone(), stock_balance::Column::ItemId)).is_in(items.iter().map(|i| i.id)))
         .and_where(Expr::col((bal.clone(), stock_balance::Column::OnHand)).gt(0))
-        .group_by_col((it.clone(), stock_item::Column::Id))
-        .group_by_col((it.clone(), stock_item::Column::Name))
-        .group_by_col((it.clone(), stock_item::Column::Brand))
-        .group_by_col((it.clone(), stock_item::Column::BaseUnit))
-        .order_by((it.clone(), stock_item::Column::Name), Order::Asc)
-        .order_by((it.clone(), stock_item::Column::Id), Order::Asc)
-        .limit(limit);
-    if let Some((name, id)) = after {
-        let by_name = Expr::col((it.clone(), stock_item::Column::Name));
-        q.and_where(
-            by_name
-                .clone()
-                .gt(name)
-                .or(by_name.eq(name).and(Expr::col((it.clone(), stock_item::Column::Id)).gt(id))),
+        .group_by_col((bal.clone(), stock_balance::Column::ItemId));
+    let mut sums = std::collections::HashMap::new();
+    for r in conn.query_all(&q).await? {
+        let id: Uuid = r.try_get("", "item_id")?;
+        let first: Option<NaiveDate> = r.try_get("", "first_expiry")?;
+        sums.insert(
+            id,
+            (
+                r.try_get::<i64>("", "on_hand")?,
+                r.try_get::<i64>("", "available")?,
+                first,
+                r.try_get::<i64>("", "batches")?,
+            ),
         );
     }
-    let rows = conn.query_all(&q).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(PositionRow {
-                item_id: r.try_get("", "item_id")?,
-                name: r.try_get("", "name")?,
-                brand: r.try_get("", "brand")?,
-                base_unit: r.try_get("", "base_unit")?,
-                on_hand: r.try_get("", "on_hand")?,
-                available: r.try_get("", "available")?,
-                first_expiry: r.try_get("", "first_expiry")?,
-                batches: r.try_get("", "batches")?,
+    Ok(items
+        .into_iter()
+        .filter_map(|i| {
+            let (on_hand, available, first_expiry, batches) = sums.remove(&i.id)?;
+            Some(PositionRow {
+                item_id: i.id,
+                name: i.name,
+                brand: i.brand,
+                base_unit: i.base_unit,
+                on_hand,
+                available,
+                first_expiry,
+                batches,
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Every balance against the sum of its movements, and any movements with no balance:

@@ -136,6 +136,18 @@ impl crate::Pharmacy<'_> {
         id: Uuid,
         counted: Vec<Counted>,
     ) -> Result<CountSheet, AppError> {
+        let request = json!({ "count": id, "lines": counted });
+        let outcome = self.post_count_once(ctx, key, id, counted).await;
+        self.unless_replayed(ctx, key, "count_post", &request, outcome, |done| self.sheet(done)).await
+    }
+
+    async fn post_count_once(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        id: Uuid,
+        counted: Vec<Counted>,
+    ) -> Result<CountSheet, AppError> {
         self.authorize(ctx, Permission::StockManage).await?;
         let request = json!({ "count": id, "lines": counted });
         if let Some(done) = self.replayed(ctx, key, "count_post", &request).await? {

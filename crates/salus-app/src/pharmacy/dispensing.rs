@@ -287,7 +287,8 @@ impl crate::Pharmacy<'_> {
         self.give(ctx, key, DispenseKind::Sale, st.into(), p, customer, input.lines, request).await
     }
 
-    /// Resolves, allocates and records lines given out: the one path of dispensing and sales.
+    /// Resolves, allocates and records lines given out: the one path of dispensing and
+    /// sales. A refusal that a twin submission caused answers what the twin made.
     #[allow(clippy::too_many_arguments)]
     async fn give(
         &self,
@@ -303,6 +304,22 @@ impl crate::Pharmacy<'_> {
         if let Some(done) = self.replayed(ctx, key, kind.as_str(), &request).await? {
             return self.dispense_detail(done).await;
         }
+        let outcome = self.give_once(ctx, key, kind, store, patient, customer, lines, &request).await;
+        self.unless_replayed(ctx, key, kind.as_str(), &request, outcome, |id| self.dispense_detail(id)).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn give_once(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        kind: DispenseKind,
+        store: Store,
+        patient: Option<patient::Model>,
+        customer: Option<String>,
+        lines: Vec<LineInput>,
+        request: &serde_json::Value,
+    ) -> Result<DispenseDetail, AppError> {
         let conn = self.db.reader();
         let today = self.today();
         let rx_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.prescription_id).collect();
@@ -502,7 +519,7 @@ impl crate::Pharmacy<'_> {
             .ok_or_else(|| AppError::Internal("the PHARMACY price-list service is missing".into()))?;
 
         let id = Uuid::now_v7();
-        let (txn, op) = match self.begin_operation(ctx, key, kind.as_str(), &request, id).await? {
+        let (txn, op) = match self.begin_operation(ctx, key, kind.as_str(), request, id).await? {
             Begun::Replay(id) => return self.dispense_detail(id).await,
             Begun::Fresh(txn, op) => (txn, op),
         };
@@ -742,6 +759,19 @@ impl crate::Pharmacy<'_> {
     /// Takes back units of a dispensed line into the store it came from: never more than
     /// were given and not yet brought back; its unbilled charge shrinks by as much.
     pub async fn take_back(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        line: Uuid,
+        quantity: i64,
+        reason: &str,
+    ) -> Result<Movement, AppError> {
+        let outcome = self.take_back_once(ctx, key, line, quantity, reason).await;
+        let request = json!({ "line": line, "quantity": quantity, "reason": reason });
+        self.unless_replayed(ctx, key, "patient_return", &request, outcome, |id| self.returned(id)).await
+    }
+
+    async fn take_back_once(
         &self,
         ctx: &Ctx,
         key: &str,

@@ -100,6 +100,34 @@ impl crate::Pharmacy<'_> {
         }
     }
 
+    /// A refusal of a keyed request, unless a twin submission with the same key (a retry
+    /// sent before the first answered) has meanwhile done it: then the answer is what the
+    /// twin made. The twin's own work is what made this one's checks fail (the units it
+    /// took, the prescription it completed), so the refusal would tell the client wrongly
+    /// that nothing happened.
+    pub(crate) async fn unless_replayed<T, F, Fut>(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        kind: &'static str,
+        request: &serde_json::Value,
+        outcome: Result<T, AppError>,
+        load: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnOnce(Uuid) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        match outcome {
+            Ok(v) => Ok(v),
+            Err(e @ (AppError::Internal(_) | AppError::Unavailable(_) | AppError::Forbidden)) => Err(e),
+            Err(e) => match self.replayed(ctx, key, kind, request).await {
+                Ok(Some(done)) => load(done).await,
+                _ => Err(e),
+            },
+        }
+    }
+
     /// Opens the write transaction of a stock-changing request, recording its key first.
     /// The same key with the same request again is a replay of what it made (`result`
     /// was its id); the same key with another request is refused. Two submissions racing

@@ -660,6 +660,20 @@ impl crate::Pharmacy<'_> {
 
     /// Receives a transfer into its store: once (a second receipt is refused, not doubled).
     pub async fn receive_transfer(&self, ctx: &Ctx, key: &str, id: Uuid) -> Result<TransferDetail, AppError> {
+        let outcome = self.receive_transfer_once(ctx, key, id).await;
+        let request = json!({ "transfer": id });
+        self.unless_replayed(ctx, key, "transfer_receive", &request, outcome, |done| {
+            self.transfer_detail(done)
+        })
+        .await
+    }
+
+    async fn receive_transfer_once(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        id: Uuid,
+    ) -> Result<TransferDetail, AppError> {
         self.authorize(ctx, Permission::StockManage).await?;
         if let Some(done) = self.replayed(ctx, key, "transfer_receive", &json!({ "transfer": id })).await? {
             return self.transfer_detail(done).await;

@@ -56,10 +56,18 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("stock_count_lines_count_idx", "stock_count_lines", &["count_id"])).await
+        manager
+            .create_index(index("stock_count_lines_count_idx", "stock_count_lines", &["count_id"]))
+            .await?;
+        manager.create_index(index("stock_items_name_idx", "stock_items", &["name", "id"])).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop().name("stock_items_name_idx").table(Alias::new("stock_items")).to_owned(),
+            )
+            .await?;
         for t in ["stock_count_lines", "stock_counts"] {
             manager.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
