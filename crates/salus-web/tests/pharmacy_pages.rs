@@ -19,6 +19,10 @@ fn option(page: &str, label: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
+async fn pharm_forbidden(t: &common::TestApp, w: &Ward) -> u16 {
+    w.desk.client.get(t.url("/pharmacy/setup")).send().await.unwrap().status().as_u16()
+}
+
 /// The value of the hidden field `name` (the first on the page).
 fn hidden(page: &str, name: &str) -> String {
     let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no field {name}"));
@@ -41,6 +45,40 @@ db_test!(the_pharmacy_through_its_pages, |t| {
     .await;
     assert_eq!(status, 201, "{store}");
     let store = store["id"].as_str().unwrap().to_owned();
+
+    // The administrator's setup page: a code already taken comes back beside its field.
+    let res = post_form(
+        &t,
+        &admin,
+        "/pharmacy/setup",
+        &[("form", "store"), ("code", "ph"), ("name", "Again"), ("kind", "ward")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("id=\"err_code\"") && body.contains("value=\"Again\""),
+        "beside the field, typed kept"
+    );
+    let res = post_form(
+        &t,
+        &admin,
+        "/pharmacy/setup",
+        &[("form", "store"), ("code", "W1"), ("name", "Ward 1 store"), ("kind", "ward")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let res = post_form(
+        &t,
+        &admin,
+        "/pharmacy/setup",
+        &[("form", "supplier"), ("supplier_name", "Apex"), ("email", "not-an-address")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"err_email\""));
+    assert!(html(&t, &admin, "/pharmacy/setup").await.contains("Ward 1 store"));
+    assert_eq!(pharm_forbidden(&t, &w).await, 403, "reception does not set up stores");
 
     // A delivery from its form: an expired line comes back with what was typed.
     let form = html(&t, &pharm, "/pharmacy/receive").await;

@@ -829,6 +829,29 @@ impl crate::Pharmacy<'_> {
         Ok(crate::records(rows))
     }
 
+    /// What the items and batches of ledger rows are called: item id → its label, batch id
+    /// → its number (for a page showing the ledger).
+    pub async fn ledger_names(
+        &self,
+        ctx: &Ctx,
+        rows: &[Movement],
+    ) -> Result<HashMap<Uuid, String>, AppError> {
+        self.authorize(ctx, Permission::StockRead).await?;
+        let conn = self.db.reader();
+        let mut items: Vec<Uuid> = rows.iter().map(|m| m.item_id).collect();
+        let mut batches: Vec<Uuid> = rows.iter().map(|m| m.batch_id).collect();
+        items.sort();
+        items.dedup();
+        batches.sort();
+        batches.dedup();
+        let (items, batches) =
+            tokio::try_join!(q::items_by_ids(conn, &items), q::batches_by_ids(conn, &batches))?;
+        let mut names: HashMap<Uuid, String> =
+            items.into_iter().map(|i| (i.id, StockItem::from(i).label())).collect();
+        names.extend(batches.into_iter().map(|b| (b.id, b.batch_no)));
+        Ok(names)
+    }
+
     /// A store's alerts: items at or below their reorder level, and batches with stock
     /// expiring within 180 days or already expired.
     pub async fn alerts(&self, ctx: &Ctx, store: Uuid) -> Result<Alerts, AppError> {

@@ -42,6 +42,11 @@ pub(super) const MENU: &[Entry] = &[
     Entry::home_only("Counter sale", "/pharmacy/sale", "Sell over the counter, with a receipt"),
     Entry::home_only("Transfers", "/pharmacy/transfers", "Send stock to another store and receive it there"),
     Entry::home_only("Stock-taking", "/pharmacy/counts", "Count a store's shelves and post the differences"),
+    Entry::home_only(
+        "Stores and suppliers",
+        "/pharmacy/setup",
+        "Add stores and suppliers; set reorder levels",
+    ),
 ];
 
 /// The routes of this module and what each needs (see `crate::access`).
@@ -64,6 +69,7 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/pharmacy/transfers/{id}/receive", Access::Permission(Permission::StockManage)).post(),
     route("/pharmacy/counts", Access::Permission(Permission::StockManage)),
     route("/pharmacy/counts/{id}", Access::Permission(Permission::StockManage)),
+    route("/pharmacy/setup", Access::Permission(Permission::StockAdmin)),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -83,6 +89,7 @@ pub fn router() -> Router<AppState> {
         .route("/pharmacy/transfers/{id}/receive", post(receive_transfer))
         .route("/pharmacy/counts", get(counts_page).post(open_count))
         .route("/pharmacy/counts/{id}", get(count_page).post(post_count))
+        .route("/pharmacy/setup", get(setup_page).post(setup))
 }
 
 local!(HomePage, DispensePage, ReceiptPage, LedgerPage, TransfersPage, CountsPage, CountPage);
@@ -716,11 +723,28 @@ struct LedgerPage {
     stores: Vec<Store>,
     store: Option<Store>,
     rows: Vec<Movement>,
+    /// Item and batch names by id.
+    names: std::collections::HashMap<Uuid, String>,
     /// The check, when asked for (it reads the whole ledger).
     check: Option<LedgerCheck>,
 }
 
 impl LedgerPage {
+    fn name(&self, id: &Uuid) -> String {
+        self.names.get(id).cloned().unwrap_or_default()
+    }
+    /// What caused a movement, in words.
+    fn source(&self, m: &Movement) -> &'static str {
+        match m.source_type.as_str() {
+            "dispense_line" => "dispensing or sale",
+            "goods_receipt" => "delivery",
+            "stock_transfer" => "transfer",
+            "patient_return" => "patient return",
+            "stock_count" => "stock-take",
+            "manual" => "by hand",
+            _ => "generated",
+        }
+    }
     fn is_store(&self, s: &Store) -> bool {
         self.store.as_ref().is_some_and(|c| c.id == s.id)
     }
@@ -740,7 +764,11 @@ async fn ledger_page(
         None => Vec::new(),
     };
     let check = if q.check { Some(pharmacy.verify_ledger(&ctx).await?) } else { None };
-    Ok(render(StatusCode::OK, &LedgerPage { tz: state.app.time_zone, page, stores, store, rows, check }))
+    let names = pharmacy.ledger_names(&ctx, &rows).await?;
+    Ok(render(
+        StatusCode::OK,
+        &LedgerPage { tz: state.app.time_zone, page, stores, store, rows, names, check },
+    ))
 }
 
 #[derive(Template)]
@@ -1065,4 +1093,122 @@ async fn post_count(
         StatusCode::UNPROCESSABLE_ENTITY,
         &CountPage { tz: state.app.time_zone, page, sheet, key, errors, typed: f },
     ))
+}
+
+#[derive(Template)]
+#[template(path = "pharmacy_setup.html")]
+struct SetupPage {
+    page: PageCtx,
+    stores: Vec<Store>,
+    suppliers: Vec<salus_core::pharmacy::Supplier>,
+    items: Vec<StockItem>,
+    /// A refused form's messages by field, and what was typed.
+    errors: Vec<(String, String)>,
+    typed: Vec<(String, String)>,
+}
+
+impl SetupPage {
+    fn kinds(&self) -> &'static [StoreKind] {
+        StoreKind::ALL
+    }
+    fn typed(&self, name: &str) -> String {
+        self.typed.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    fn error_for(&self, name: &str) -> Option<String> {
+        self.errors.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
+}
+
+async fn setup_page(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+) -> Result<Response, PageError> {
+    render_setup(&state, &ctx, page, Vec::new(), Vec::new()).await
+}
+
+async fn render_setup(
+    state: &AppState,
+    ctx: &salus_app::Ctx,
+    page: PageCtx,
+    errors: Vec<(String, String)>,
+    typed: Vec<(String, String)>,
+) -> Result<Response, PageError> {
+    let pharmacy = state.app.pharmacy();
+    let (stores, suppliers, items) = (
+        pharmacy.stores(ctx).await?,
+        pharmacy.suppliers(ctx).await?,
+        pharmacy.items(ctx, None, false).await?,
+    );
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok(render(status, &SetupPage { page, stores, suppliers, items, errors, typed }))
+}
+
+/// The setup forms: a store, a supplier, a reorder level. A refusal comes back beside
+/// its field, with what was typed.
+async fn setup(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, page): SignedIn,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let pharmacy = state.app.pharmacy();
+    let outcome = match field(&f, "form").as_str() {
+        "store" => pharmacy
+            .create_store(
+                &ctx,
+                salus_app::pharmacy::NewStore {
+                    code: field(&f, "code"),
+                    name: field(&f, "name"),
+                    kind: field(&f, "kind").parse().unwrap_or(StoreKind::Other),
+                    facility_id: None,
+                    department_id: None,
+                },
+            )
+            .await
+            .map(|s| format!("Store {} ({}) added.", s.name, s.code)),
+        "supplier" => pharmacy
+            .create_supplier(
+                &ctx,
+                salus_app::pharmacy::NewSupplier {
+                    name: field(&f, "supplier_name"),
+                    contact_name: field(&f, "contact_name"),
+                    phone: field(&f, "phone"),
+                    email: field(&f, "email"),
+                    tax_id: field(&f, "tax_id"),
+                },
+            )
+            .await
+            .map(|s| format!("Supplier {} added.", s.name)),
+        "reorder" => {
+            let number = |name: &str| field(&f, name).parse::<i64>().unwrap_or(-1);
+            pharmacy
+                .set_reorder_level(
+                    &ctx,
+                    field(&f, "store_id").parse().unwrap_or_default(),
+                    field(&f, "item_id").parse().unwrap_or_default(),
+                    number("reorder_level"),
+                    number("reorder_quantity"),
+                )
+                .await
+                .map(|()| "Reorder level set.".to_owned())
+        }
+        _ => return Err(not_found("form")),
+    };
+    let errors = match outcome {
+        Ok(text) => return Ok(flash(&state, "/pharmacy/setup", &text)),
+        Err(AppError::Invalid(e)) => e
+            .into_iter()
+            .map(|e| {
+                // The supplier form's name field is named apart from the store's.
+                let field = if field(&f, "form") == "supplier" && e.field == "name" {
+                    "supplier_name"
+                } else {
+                    e.field
+                };
+                (field.to_owned(), e.message)
+            })
+            .collect(),
+        Err(AppError::NotFound(what)) => vec![("item_id".to_owned(), format!("choose a {what}"))],
+        Err(e) => return Ok(flash(&state, "/pharmacy/setup", &refusal(e)?)),
+    };
+    render_setup(&state, &ctx, page, errors, f).await
 }
