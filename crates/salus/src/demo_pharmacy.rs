@@ -7,7 +7,8 @@
 use chrono::{Duration, Utc};
 use salus_app::clinical::prescriptions::NewPrescription;
 use salus_app::pharmacy::dispensing::LineInput;
-use salus_app::pharmacy::stock::{ReceiptInput, ReceiptLineInput, TransferLineInput};
+use salus_app::pharmacy::stock::{ReceiptInput, ReceiptLineInput};
+use salus_app::pharmacy::transfers::TransferLineInput;
 use salus_app::pharmacy::{NewStore, NewSupplier};
 use salus_app::{App, Ctx};
 use salus_core::PatientId;

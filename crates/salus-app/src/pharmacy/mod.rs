@@ -8,7 +8,9 @@
 
 pub mod counts;
 pub mod dispensing;
+mod queue;
 pub mod stock;
+pub mod transfers;
 
 use chrono::Utc;
 use salus_core::FieldError;

@@ -197,6 +197,19 @@ pub(super) fn refusal(e: AppError) -> Result<String, PageError> {
     }
 }
 
+/// Back to `back` with the outcome of a form: what was done, or why it was not.
+pub(super) fn flash_outcome(
+    state: &AppState,
+    back: &str,
+    outcome: Result<String, AppError>,
+) -> Result<axum::response::Response, PageError> {
+    let text = match outcome {
+        Ok(t) => t,
+        Err(e) => refusal(e)?,
+    };
+    Ok(super::flash(state, back, &text))
+}
+
 /// The fields of the clinical forms (an encounter, its vitals and notes, a diagnosis, an allergy, a prescription, a referral); each form sends its own, the rest stay empty.
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -404,15 +404,7 @@ async fn print_page(
     let Some(report) = d.report.clone().filter(|r| r.status == ReportStatus::Final) else {
         return Err(PageError::new(StatusCode::CONFLICT, "The report is printed once it is authorised."));
     };
-    let facility = state
-        .app
-        .organisation()
-        .facilities(&salus_app::Ctx::operator())
-        .await?
-        .into_iter()
-        .next()
-        .map(|f| f.name)
-        .unwrap_or_default();
+    let facility = super::letterhead(&state).await?;
     Ok(render(StatusCode::OK, &PrintPage { tz: state.app.time_zone, d, report, facility }))
 }
 

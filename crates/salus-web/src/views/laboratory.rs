@@ -304,11 +304,7 @@ async fn order_action(
         }
         _ => return Err(not_found("action")),
     };
-    let text = match outcome {
-        Ok(t) => t,
-        Err(e) => refusal(e)?,
-    };
-    Ok(flash(&state, &back, &text))
+    super::clinical::flash_outcome(&state, &back, outcome)
 }
 
 /// Receive or reject a specimen.
@@ -334,11 +330,7 @@ async fn specimen_action(
         },
         _ => return Err(not_found("action")),
     };
-    let text = match outcome {
-        Ok(t) => t,
-        Err(e) => refusal(e)?,
-    };
-    Ok(flash(&state, &back, &text))
+    super::clinical::flash_outcome(&state, &back, outcome)
 }
 
 #[derive(Template)]
@@ -408,15 +400,7 @@ async fn report_page(
         ));
     }
     let op = salus_app::Ctx::operator();
-    let facility = state
-        .app
-        .organisation()
-        .facilities(&op)
-        .await?
-        .into_iter()
-        .next()
-        .map(|f| f.name)
-        .unwrap_or_default();
+    let facility = super::letterhead(&state).await?;
     let mut verifiers = Vec::new();
     for a in &d.analytes {
         if let Some(r) = &a.result {
@@ -572,11 +556,7 @@ async fn patient_lab_action(
             .map(|n| format!("Marked {n} result(s) reviewed.")),
         _ => return Err(not_found("action")),
     };
-    let text = match outcome {
-        Ok(t) => t,
-        Err(e) => refusal(e)?,
-    };
-    Ok(flash(&state, &back, &text))
+    super::clinical::flash_outcome(&state, &back, outcome)
 }
 
 #[derive(Template)]

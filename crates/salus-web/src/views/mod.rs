@@ -261,6 +261,12 @@ pub(crate) fn flash(state: &AppState, to: &str, text: &str) -> Response {
     crate::cookies::redirect_with_flash(to, text, &state.web.cookie_key, state.web.secure_cookies)
 }
 
+/// The name printed at the head of a document (a report, a receipt): the first facility's.
+pub(crate) async fn letterhead(state: &AppState) -> Result<String, crate::error::PageError> {
+    let facilities = state.app.organisation().facilities(&salus_app::Ctx::operator()).await?;
+    Ok(facilities.into_iter().next().map(|f| f.name).unwrap_or_default())
+}
+
 /// Renders an askama template into a response with `status`.
 pub fn render<T: askama::Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {

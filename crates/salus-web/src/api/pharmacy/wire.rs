@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::pharmacy::counts::CountSheet;
 use salus_app::pharmacy::dispensing::{DispenseDetail, ItemStock, QueueItem, ToDispense};
-use salus_app::pharmacy::stock::{Alerts, Expiring, LedgerCheck, LowStock, Received, TransferDetail};
+use salus_app::pharmacy::stock::{Alerts, Expiring, LedgerCheck, LowStock, Received};
+use salus_app::pharmacy::transfers::TransferDetail;
 use salus_core::pharmacy::{
     Batch, CountStatus, Dispense, DispenseKind, DispenseLine, ItemKind, Lot, Movement, MovementKind,
     StockItem, Store, StoreKind, Supplier, Transfer, TransferLine, TransferStatus,
