@@ -23,8 +23,7 @@ pub(super) async fn counts_page(
     Query(q): Query<StoreQuery>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let stores = pharmacy.stores(&ctx).await?;
-    let store = pick(&stores, &q.store);
+    let (stores, store) = choose_store(&state, &ctx, &q.store).await?;
     let counts = match &store {
         Some(s) => pharmacy.counts(&ctx, s.id).await?,
         None => Vec::new(),

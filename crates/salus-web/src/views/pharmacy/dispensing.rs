@@ -299,8 +299,7 @@ pub(super) async fn render_sale(
     typed: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let stores = pharmacy.stores(ctx).await?;
-    let store = pick(&stores, store);
+    let (stores, store) = choose_store(state, ctx, store).await?;
     let rows_in_stock = match &store {
         Some(s) => {
             pharmacy.position(ctx, s.id, None, 200).await?.into_iter().filter(|r| r.available > 0).collect()

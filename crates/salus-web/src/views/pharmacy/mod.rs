@@ -140,6 +140,17 @@ fn pick(stores: &[Store], raw: &str) -> Option<Store> {
         .cloned()
 }
 
+/// The stores the caller sees and the one a page shows (see [`pick`]).
+async fn choose_store(
+    state: &AppState,
+    ctx: &salus_app::Ctx,
+    raw: &str,
+) -> Result<(Vec<Store>, Option<Store>), PageError> {
+    let stores = state.app.pharmacy().stores(ctx).await?;
+    let store = pick(&stores, raw);
+    Ok((stores, store))
+}
+
 /// An amount for a page.
 fn money(currency: Currency, minor: i64) -> String {
     Money::from_minor(minor).format(currency)
@@ -194,8 +205,7 @@ async fn home_page(
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
     let (queue, more) = pharmacy.queue(&ctx, PAGE, q.page.saturating_mul(PAGE)).await?;
-    let stores = pharmacy.stores(&ctx).await?;
-    let store = pick(&stores, &q.store);
+    let (stores, store) = choose_store(&state, &ctx, &q.store).await?;
     let alerts = match &store {
         Some(s) => Some(pharmacy.alerts(&ctx, s.id).await?),
         None => None,

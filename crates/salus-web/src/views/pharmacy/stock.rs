@@ -33,8 +33,7 @@ pub(super) async fn stock_page(
     Query(q): Query<StoreQuery>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let stores = pharmacy.stores(&ctx).await?;
-    let store = pick(&stores, &q.store);
+    let (stores, store) = choose_store(&state, &ctx, &q.store).await?;
     let rows = match &store {
         Some(s) => {
             pharmacy
@@ -193,8 +192,7 @@ pub(super) async fn render_receive(
     typed: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let stores = pharmacy.stores(ctx).await?;
-    let store = pick(&stores, store);
+    let (stores, store) = choose_store(state, ctx, store).await?;
     let suppliers = pharmacy.suppliers(ctx).await?;
     let items = pharmacy.items(ctx, None, false).await?;
     let status = if errors.is_empty() && warnings.is_empty() {
@@ -307,8 +305,7 @@ pub(super) async fn ledger_page(
     Query(q): Query<StoreQuery>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let stores = pharmacy.stores(&ctx).await?;
-    let store = pick(&stores, &q.store);
+    let (stores, store) = choose_store(&state, &ctx, &q.store).await?;
     let rows = match &store {
         Some(s) => pharmacy.ledger(&ctx, s.id, q.batch.parse().ok(), 200).await?,
         None => Vec::new(),
@@ -349,8 +346,7 @@ pub(super) async fn transfers_page(
     Query(q): Query<StoreQuery>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let stores = pharmacy.stores(&ctx).await?;
-    let store = pick(&stores, &q.store);
+    let (stores, store) = choose_store(&state, &ctx, &q.store).await?;
     let (transfers, lots) = match &store {
         Some(s) => {
             let transfers = pharmacy.transfers_in_transit(&ctx, s.id).await?;
