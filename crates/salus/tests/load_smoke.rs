@@ -86,6 +86,24 @@ fn smoke(database: Vec<String>) {
     assert!(md.contains("| chart |") && md.contains("ceiling") && md.contains("peak RSS"), "{md}");
     assert_eq!(md.trim(), stdout.trim(), "the table printed is the table written");
 
+    // The pharmacy's: a prescription dispensed by one of sixteen pharmacists, a page of
+    // the generated pharmacy's stock.
+    let mut pharmacy = bench.to_vec();
+    pharmacy.extend(["--only", "dispense,stock"]);
+    let at = pharmacy.iter().position(|a| *a == "report").unwrap();
+    pharmacy[at] = "pharmacy-report";
+    let o = salus(d, &database, &pharmacy);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "pharmacy bench: {stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("pharmacy-report.json")).unwrap()).unwrap();
+    assert_eq!(report["errors"], 0, "{report:#}");
+    for op in ["dispense", "stock"] {
+        let o = report["operations"].as_array().unwrap().iter().find(|o| o["operation"] == op);
+        let o = o.unwrap_or_else(|| panic!("{op} missing: {report:#}"));
+        assert!(o["count"].as_u64().unwrap() > 0, "{op} ran: {o}");
+    }
+
     // The laboratory's operations: ordered, collected and received; the worklist; results
     // entered by one technician and verified by the other; a patient's results read.
     let mut lab = bench.to_vec();

@@ -357,7 +357,16 @@ pub async fn run(args: BenchArgs, global: Vec<String>) -> anyhow::Result<ExitCod
     let base = base.trim_end_matches('/').to_owned();
     let pid = server.as_ref().map(|s| s.child.id()).or(args.server_pid);
     eprintln!("bench: {base}, preparing (signing in, finding patients)");
-    let world = Arc::new(World::prepare(&base, &args.password, args.doctors, args.seed).await?);
+    // Enough prescriptions written ahead for the run's dispensing (a few hundred a second
+    // at most on this kind of machine); beyond them the operation writes its own.
+    let write_ahead = if mix.iter().any(|(op, _)| *op == "dispense") {
+        usize::try_from(400 * (args.duration + args.warmup))
+            .unwrap_or(usize::MAX)
+            .min(workload::MOST_WRITTEN_AHEAD)
+    } else {
+        0
+    };
+    let world = Arc::new(World::prepare(&base, &args.password, args.doctors, args.seed, write_ahead).await?);
     eprintln!(
         "bench: {} patients to pick from, {} arrivals today; ceiling for {} s",
         world.patients.len(),

@@ -116,8 +116,8 @@ pub struct Pharmacy {
     next: AtomicUsize,
 }
 
-/// Prescriptions written before a run for the pharmacists to dispense.
-const WRITTEN_AHEAD: usize = 12_000;
+/// The most prescriptions written before a run for the pharmacists to dispense.
+pub const MOST_WRITTEN_AHEAD: usize = 12_000;
 
 /// Ten units of `medicine` for `patient`, as a doctor writes it (warnings overridden).
 async fn write_prescription(
@@ -182,7 +182,15 @@ fn expect(what: &str, (status, body): (StatusCode, Value), ok: StatusCode) -> an
 impl World {
     /// Signs in the desk and `doctors` doctors, and gathers patients, names, departments,
     /// medicines and today's appointments through the API.
-    pub async fn prepare(base: &str, password: &str, doctors: usize, seed: u64) -> anyhow::Result<World> {
+    /// `write_ahead`: prescriptions the doctors write before the run for the `dispense`
+    /// operation (none when the mix does not dispense).
+    pub async fn prepare(
+        base: &str,
+        password: &str,
+        doctors: usize,
+        seed: u64,
+        write_ahead: usize,
+    ) -> anyhow::Result<World> {
         let desk = sign_in(base, "bench.desk", password).await?;
         let mut signed = Vec::new();
         for i in 1..=doctors.max(1) {
@@ -321,7 +329,7 @@ impl World {
             }
             _ => None,
         };
-        let pharmacy = prepare_pharmacy(base, password, &signed, &patients).await?;
+        let pharmacy = prepare_pharmacy(base, password, &signed, &patients, write_ahead).await?;
         Ok(World {
             lab,
             pharmacy,
@@ -704,6 +712,7 @@ async fn prepare_pharmacy(
     password: &str,
     doctors: &[Session],
     patients: &[String],
+    write_ahead: usize,
 ) -> anyhow::Result<Option<Pharmacy>> {
     let mut pharmacists = Vec::new();
     for n in 1..=16 {
@@ -765,7 +774,7 @@ async fn prepare_pharmacy(
         }
     }
     let mut writers = Vec::new();
-    let per = WRITTEN_AHEAD / doctors.len().max(1);
+    let per = write_ahead.min(MOST_WRITTEN_AHEAD) / doctors.len().max(1);
     for (w, doc) in doctors.iter().enumerate() {
         let (base, doc, medicines) = (base.to_owned(), doc.clone(), medicines.clone());
         let patients: Vec<String> = patients.iter().skip(w).step_by(doctors.len()).cloned().collect();
