@@ -46,12 +46,29 @@ db_test!(typical_requests_keep_their_statement_budgets, |t| {
                 "birth_date": "1991-04-12", "phone": "+91 98450 12345"})),
         ),
     ];
+    let register = if t.app.db.backend() == salus_db::Backend::Sqlite { 11 } else { 10 };
+    // The chart's record and its sections are read side by side and their audit events
+    // go to the group commit: 18 when they arrive apart (two commits), 16 when they share
+    // one — which of the two is a matter of microseconds, so both are its budget.
+    let budgets: Vec<Vec<u64>> =
+        vec![vec![1], vec![4], vec![7], vec![6], vec![8], vec![18, 16], vec![16], vec![register]];
     let mut measured = Vec::new();
-    for (who, method, path, body) in &requests {
-        let before = t.app.db.statements();
-        let (status, out) = send(&t, who, method, path, body.clone(), None).await;
-        assert!(status < 300, "{method} {path}: {status} {out}");
-        measured.push((format!("{method} {path}"), t.app.db.statements() - before));
+    for ((who, method, path, body), budget) in requests.iter().zip(&budgets) {
+        // A read is tried again (up to three times) if its count is off: a statement of
+        // the group commit landing in the next request's count is timing, and a request
+        // that really runs one statement more is off every time. A write runs once.
+        let tries = if *method == "GET" { 3 } else { 1 };
+        let mut n = 0;
+        for _ in 0..tries {
+            let before = t.app.db.statements();
+            let (status, out) = send(&t, who, method, path, body.clone(), None).await;
+            assert!(status < 300, "{method} {path}: {status} {out}");
+            n = t.app.db.statements() - before;
+            if budget.contains(&n) {
+                break;
+            }
+        }
+        measured.push((format!("{method} {path}"), n));
     }
     // The same on SQLite and PostgreSQL. A signed-in request's one statement is the look at
     // the revocation log (the session itself comes from the cache, and under load one look
@@ -67,11 +84,8 @@ db_test!(typical_requests_keep_their_statement_budgets, |t| {
     // their rows, then one write transaction — the MRN in one upsert, the record, its
     // search keys, the timeline and the audit event. SQLite indexes the names in its FTS5
     // table (one insert more); PostgreSQL's trigram index reads the record itself.
-    let register = if t.app.db.backend() == salus_db::Backend::Sqlite { 11 } else { 10 };
-    let budgets: Vec<u64> = vec![1, 4, 7, 6, 8, 18, 16, register];
     for ((what, n), budget) in measured.iter().zip(&budgets) {
-        println!("{what}: {n} statements (budget {budget})");
+        println!("{what}: {n} statements (budget {budget:?})");
+        assert!(budget.contains(n), "{what}: {n} statements, budget {budget:?}: {measured:#?}");
     }
-    let got: Vec<u64> = measured.iter().map(|(_, n)| *n).collect();
-    assert_eq!(got, budgets, "{measured:#?}");
 });
