@@ -9,6 +9,8 @@
 pub mod counts;
 pub mod dispensing;
 mod queue;
+pub mod receipts;
+mod returns;
 pub mod stock;
 pub mod transfers;
 

@@ -7,6 +7,7 @@
 //! throughput and latency percentiles beside the ceiling, errors, the server's CPU and peak
 //! memory; as Markdown on standard output and as JSON and Markdown files.
 
+mod pharmacy;
 mod report;
 mod workload;
 
@@ -362,7 +363,7 @@ pub async fn run(args: BenchArgs, global: Vec<String>) -> anyhow::Result<ExitCod
     let write_ahead = if mix.iter().any(|(op, _)| *op == "dispense") {
         usize::try_from(400 * (args.duration + args.warmup))
             .unwrap_or(usize::MAX)
-            .min(workload::MOST_WRITTEN_AHEAD)
+            .min(pharmacy::MOST_WRITTEN_AHEAD)
     } else {
         0
     };
