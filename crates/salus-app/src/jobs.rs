@@ -154,6 +154,21 @@ impl crate::Jobs<'_> {
                     .ok_or_else(|| AppError::Internal("no alert_id".into()))?;
                 self.laboratory().escalate_alert(id).await
             }
+            crate::pharmacy::mail::DAILY_JOB => {
+                let day = payload["day"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| AppError::Internal("no day".into()))?;
+                self.pharmacy().queue_alert_mail(day).await
+            }
+            crate::pharmacy::mail::MAIL_JOB => {
+                let store = payload["store_id"].as_str().and_then(|s| s.parse().ok());
+                let day = payload["day"].as_str().and_then(|s| s.parse().ok());
+                let (Some(store), Some(day)) = (store, day) else {
+                    return Err(AppError::Internal("no store_id or day".into()));
+                };
+                self.pharmacy().mail_alerts(store, day).await
+            }
             // Does nothing: the job benchmark measures the queue itself.
             "noop" => Ok(()),
             other => Err(AppError::Internal(format!("no handler for job kind {other}"))),

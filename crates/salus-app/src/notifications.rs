@@ -467,7 +467,12 @@ impl crate::Notifications<'_> {
     }
 }
 
-async fn send_email(smtp: &SmtpSettings, to: &str, subject: &str, body: &str) -> Result<(), String> {
+pub(crate) async fn send_email(
+    smtp: &SmtpSettings,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), String> {
     let builder = match smtp.security {
         SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
         SmtpSecurity::StartTls => {

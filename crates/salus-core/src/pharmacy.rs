@@ -129,6 +129,8 @@ pub struct Store {
     pub facility_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
     pub active: bool,
+    /// The mailbox the daily stock alerts go to (none: shown in Salus only).
+    pub alert_email: Option<String>,
     pub version: i32,
 }
 
@@ -268,8 +270,80 @@ pub struct GoodsReceipt {
     pub supplier_id: Option<Uuid>,
     /// The supplier's invoice or delivery note number.
     pub invoice_no: Option<String>,
+    /// The purchase order this delivery fills, if any.
+    pub order_id: Option<Uuid>,
     pub received_by: Uuid,
     pub received_at: DateTime<Utc>,
+}
+
+coded!(
+    /// Where a purchase order stands.
+    pub enum PurchaseStatus {
+        /// Sent to the supplier; nothing received yet.
+        Ordered,
+        /// Some lines, or part of some, received.
+        PartiallyReceived,
+        /// Every line received in full.
+        Received,
+        /// Closed short: the rest will not come (a reason is kept). An order closed with
+        /// nothing received is a cancelled one.
+        Closed,
+    }
+);
+
+impl PurchaseStatus {
+    /// Whether deliveries may still be received against it.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Ordered | Self::PartiallyReceived)
+    }
+}
+
+/// An order to a supplier, delivered into one store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PurchaseOrder {
+    pub id: Uuid,
+    /// "PO26-000004".
+    pub number: String,
+    pub supplier_id: Uuid,
+    pub store_id: Uuid,
+    pub status: PurchaseStatus,
+    pub expected_on: Option<NaiveDate>,
+    pub note: Option<String>,
+    pub ordered_by: Uuid,
+    pub ordered_at: DateTime<Utc>,
+    pub closed_by: Option<Uuid>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<String>,
+}
+
+/// One item of a purchase order, in base units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderLine {
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub item_id: Uuid,
+    pub quantity: i64,
+    /// Units received against it so far (free units apart); never more than ordered.
+    pub received: i64,
+    /// The agreed cost per base unit, in minor units.
+    pub cost_minor: i64,
+}
+
+impl OrderLine {
+    pub fn outstanding(&self) -> i64 {
+        self.quantity - self.received
+    }
+}
+
+/// Where an order stands once its lines have received what they have.
+pub fn purchase_status(lines: &[OrderLine]) -> PurchaseStatus {
+    if lines.iter().all(|l| l.received >= l.quantity) {
+        PurchaseStatus::Received
+    } else if lines.iter().any(|l| l.received > 0) {
+        PurchaseStatus::PartiallyReceived
+    } else {
+        PurchaseStatus::Ordered
+    }
 }
 
 coded!(

@@ -18,6 +18,16 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, row: job::Model) -> Result<()
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
+/// Inserts a job unless one with its id is on file already (a job whose id is made from
+/// what it is for: a daily run, a store's mail of a day). True if it was inserted.
+pub async fn enqueue_once<C: ConnectionTrait>(conn: &C, row: job::Model) -> Result<bool, DbErr> {
+    let inserted = job::Entity::insert(row.into_active_model())
+        .on_conflict(sea_orm::sea_query::OnConflict::column(job::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
 /// Claims up to `limit` due jobs for `worker` until `lease_until`, in the caller's write
 /// transaction; returns them as claimed (attempts already counted).
 pub async fn claim<C: ConnectionTrait>(

@@ -38,13 +38,15 @@ record! {
     imaging_order => salus_core::imaging::ImagingOrder { id, patient_id, encounter_id, procedure_id, procedure_name, modality, body_part, laterality, priority, clinical_question, status, accession, ordered_by, scheduled_at, room, performed_by, performed_at, performed_note, cancel_reason, service_id, created_at, updated_at, version }
     imaging_report => salus_core::imaging::ImagingReport { id, order_id, patient_id, revision, status, findings, impression, written_by, written_at, authorised_by, authorised_at, amend_reason, superseded_at, version }
     stock_item => salus_core::pharmacy::StockItem { id, code, name, kind, medicine_id, brand, form, strength, base_unit, pack_size, tax_code, tax_rate_bp, prescription_only, active, version }
-    store => salus_core::pharmacy::Store { id, code, name, kind, facility_id, department_id, active, version }
+    store => salus_core::pharmacy::Store { id, code, name, kind, facility_id, department_id, active, alert_email, version }
     supplier => salus_core::pharmacy::Supplier { id, name, contact_name, phone, email, tax_id, active, version }
     stock_batch => salus_core::pharmacy::Batch { id, item_id, batch_no, expiry_date, cost_minor, sale_price_minor, supplier_id, held, hold_reason, created_at }
     stock_movement => salus_core::pharmacy::Movement { id, store_id, batch_id, item_id, kind, quantity, balance_after, reason, source_type, source_id, patient_id, created_by, created_at }
     dispense => salus_core::pharmacy::Dispense { id, number, kind, store_id, patient_id, customer_name, dispensed_by, dispensed_at }
     dispense_line => salus_core::pharmacy::DispenseLine { id, dispense_id, patient_id, prescription_id, item_id, item_name, batch_id, batch_no, expiry_date, quantity, returned, unit_price_minor, tax_rate_bp, substituted_for, substitution_reason, override_reason }
-    goods_receipt => salus_core::pharmacy::GoodsReceipt { id, number, store_id, supplier_id, invoice_no, received_by, received_at }
+    goods_receipt => salus_core::pharmacy::GoodsReceipt { id, number, store_id, supplier_id, invoice_no, order_id, received_by, received_at }
+    purchase_order => salus_core::pharmacy::PurchaseOrder { id, number, supplier_id, store_id, status, expected_on, note, ordered_by, ordered_at, closed_by, closed_at, close_reason }
+    purchase_order_line => salus_core::pharmacy::OrderLine { id, order_id, item_id, quantity, received, cost_minor }
     stock_transfer => salus_core::pharmacy::Transfer { id, number, from_store_id, to_store_id, status, issued_by, issued_at, received_by, received_at }
     stock_transfer_line => salus_core::pharmacy::TransferLine { id, transfer_id, item_id, batch_id, quantity }
     stock_count => salus_core::pharmacy::StockCount { id, number, store_id, status, created_by, created_at, posted_by, posted_at }

@@ -57,6 +57,10 @@ impl Declared {
         Self { method: "POST", ..self }
     }
 
+    pub const fn patch(self) -> Self {
+        Self { method: "PATCH", ..self }
+    }
+
     pub const fn put(self) -> Self {
         Self { method: "PUT", ..self }
     }

@@ -77,6 +77,7 @@ db_test!(every_route_against_every_role, no_second_factor(), unlimited(), |t| {
             let req = match method {
                 "POST" => client.post(t.url(path)).header("x-csrf-token", &csrf),
                 "PUT" => client.put(t.url(path)).header("x-csrf-token", &csrf),
+                "PATCH" => client.patch(t.url(path)).header("x-csrf-token", &csrf),
                 "DELETE" => client.delete(t.url(path)).header("x-csrf-token", &csrf),
                 _ => client.get(t.url(path)),
             };

@@ -231,3 +231,108 @@ db_test!(the_pharmacy_through_its_pages, |t| {
     let sheet = html(&t, &pharm, &sheet_url).await;
     assert!(sheet.contains("posted") && sheet.contains("Two capsules crushed") && sheet.contains("-2"));
 });
+
+db_test!(purchase_orders_through_their_pages, |t| {
+    let w = ward(&t).await;
+    let admin = who(&t, "po.admin", &[Role::Admin]).await;
+    let pharm = who(&t, "po.pharm", &[Role::Pharmacist]).await;
+    let (_, store) = send(
+        &t,
+        &admin,
+        "POST",
+        "/api/v1/pharmacy/stores",
+        Some(json!({"code": "PH", "name": "Main pharmacy", "kind": "pharmacy"})),
+        None,
+    )
+    .await;
+    let store = store["id"].as_str().unwrap().to_owned();
+    let (_, supplier) =
+        send(&t, &admin, "POST", "/api/v1/pharmacy/suppliers", Some(json!({"name": "Apex"})), None).await;
+    let supplier = supplier["id"].as_str().unwrap().to_owned();
+    let status = w.desk.client.get(t.url("/pharmacy/orders")).send().await.unwrap().status();
+    assert_eq!(status, 403, "reception places no orders");
+
+    // A new order from its form: without a supplier it comes back beside the field.
+    let page = html(&t, &pharm, "/pharmacy/orders").await;
+    assert!(page.contains("Nothing on order."), "{page}");
+    let amox = option(&page, "Amoxicillin 500 mg capsule");
+    let key = hidden(&page, "idempotency_key");
+    let mut fields = vec![
+        ("idempotency_key", key.as_str()),
+        ("store_id", store.as_str()),
+        ("item0", amox.as_str()),
+        ("qty0", "100"),
+        ("cost0", "2.50"),
+    ];
+    let res = post_form(&t, &pharm, "/pharmacy/orders", &fields).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("id=\"err_supplier_id\"") && body.contains("value=\"100\""), "{body}");
+    fields.push(("supplier_id", supplier.as_str()));
+    let res = post_form(&t, &pharm, "/pharmacy/orders", &fields).await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/pharmacy/orders/"), "{to}");
+    // A double click places it once.
+    assert_eq!(post_form(&t, &pharm, "/pharmacy/orders", &fields).await.status(), 303);
+    let (_, list) = send(&t, &pharm, "GET", "/api/v1/pharmacy/orders", None, None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let id = to.trim_start_matches("/pharmacy/orders/").to_owned();
+    let page = html(&t, &pharm, &to).await;
+    assert!(
+        page.contains("Receive a delivery against this order") && page.contains("<strong>100</strong>"),
+        "{page}"
+    );
+
+    // Receiving against it: the form comes filled from the order.
+    let form = html(&t, &pharm, &format!("/pharmacy/receive?order={id}")).await;
+    assert_eq!(hidden(&form, "order_id"), id);
+    assert!(form.contains("name=\"qty0\" type=\"number\" min=\"0\" step=\"1\" value=\"100\""), "{form}");
+    assert!(form.contains("value=\"2.50\""), "the agreed cost");
+    let expiry = (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).to_string();
+    let key = hidden(&form, "idempotency_key");
+    let receipt = [
+        ("idempotency_key", key.as_str()),
+        ("order_id", id.as_str()),
+        ("store_id", store.as_str()),
+        ("supplier_id", supplier.as_str()),
+        ("item0", amox.as_str()),
+        ("batch0", "AMX-PO1"),
+        ("expiry0", expiry.as_str()),
+        ("qty0", "40"),
+        ("cost0", "2.50"),
+        ("sale0", "4.00"),
+    ];
+    let res = post_form(&t, &pharm, "/pharmacy/receive", &receipt).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"].to_str().unwrap(), to, "back to the order");
+    let page = html(&t, &pharm, &to).await;
+    assert!(page.contains("partially received") && page.contains("<strong>60</strong>"), "{page}");
+
+    // Closed short, with its reason.
+    let res = post_form(&t, &pharm, &format!("{to}/close"), &[("reason", "Supplier out of stock")]).await;
+    assert_eq!(res.status(), 303);
+    let page = html(&t, &pharm, &to).await;
+    assert!(page.contains("closed") && page.contains("Supplier out of stock"), "{page}");
+    assert!(!page.contains("Receive a delivery against this order"));
+
+    // Where the store's daily alerts are mailed: a bad address comes back beside its field.
+    let res = post_form(
+        &t,
+        &admin,
+        "/pharmacy/setup",
+        &[("form", "alert_email"), ("store_id", store.as_str()), ("mail_to", "pharmacy at hospital")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("id=\"err_mail_to\""));
+    let res = post_form(
+        &t,
+        &admin,
+        "/pharmacy/setup",
+        &[("form", "alert_email"), ("store_id", store.as_str()), ("mail_to", "pharmacy@hospital.test")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(html(&t, &admin, "/pharmacy/setup").await.contains("pharmacy@hospital.test"));
+});

@@ -7,6 +7,7 @@
 use chrono::{Duration, Utc};
 use salus_app::clinical::prescriptions::NewPrescription;
 use salus_app::pharmacy::dispensing::LineInput;
+use salus_app::pharmacy::orders::{OrderInput, OrderLineInput};
 use salus_app::pharmacy::stock::{ReceiptInput, ReceiptLineInput};
 use salus_app::pharmacy::transfers::TransferLineInput;
 use salus_app::pharmacy::{NewStore, NewSupplier};
@@ -55,9 +56,18 @@ pub async fn ensure_demo_pharmacy(app: &App, patients: &[Uuid]) -> anyhow::Resul
         kind,
         facility_id: facility,
         department_id: None,
+        alert_email: String::new(),
     };
     let main = pharmacy.create_store(&admin, store("MAIN", "Central store", StoreKind::Main)).await?;
-    let pharm = pharmacy.create_store(&admin, store("PHARM", "Main pharmacy", StoreKind::Pharmacy)).await?;
+    let pharm = pharmacy
+        .create_store(
+            &admin,
+            NewStore {
+                alert_email: "pharmacy@salus-demo.example".into(),
+                ..store("PHARM", "Main pharmacy", StoreKind::Pharmacy)
+            },
+        )
+        .await?;
     let ward = pharmacy.create_store(&admin, store("WARD-GM", "General ward store", StoreKind::Ward)).await?;
     let medline = pharmacy
         .create_supplier(
@@ -71,7 +81,7 @@ pub async fn ensure_demo_pharmacy(app: &App, patients: &[Uuid]) -> anyhow::Resul
             },
         )
         .await?;
-    pharmacy
+    let apex = pharmacy
         .create_supplier(&admin, NewSupplier { name: "Apex Pharma Wholesale".into(), ..Default::default() })
         .await?;
 
@@ -100,6 +110,7 @@ pub async fn ensure_demo_pharmacy(app: &App, patients: &[Uuid]) -> anyhow::Resul
     let input = ReceiptInput {
         store_id: main.id,
         supplier_id: Some(medline.id),
+        order_id: None,
         invoice_no: "MD/26-27/4471".into(),
         lines,
         short_expiry_reason: "Accepted at a discount; used first".into(),
@@ -134,6 +145,50 @@ pub async fn ensure_demo_pharmacy(app: &App, patients: &[Uuid]) -> anyhow::Resul
     ] {
         pharmacy.set_reorder_level(&admin, pharm.id, item(name)?, level, quantity).await?;
     }
+
+    // An order with Apex for the central store: paracetamol half delivered, metformin
+    // still to come.
+    let order = pharmacy
+        .create_order(
+            &pharmacist,
+            &Uuid::now_v7().to_string(),
+            OrderInput {
+                supplier_id: Some(apex.id),
+                store_id: main.id,
+                expected_on: Some(today + Duration::days(3)),
+                note: "Deliver to the central store, ground floor".into(),
+                lines: vec![
+                    OrderLineInput {
+                        item_id: item("Metformin 500 mg tablet")?,
+                        quantity: 1000,
+                        cost_minor: 88,
+                    },
+                    OrderLineInput {
+                        item_id: item("Paracetamol 500 mg tablet")?,
+                        quantity: 2000,
+                        cost_minor: 43,
+                    },
+                ],
+            },
+        )
+        .await?;
+    let part = ReceiptInput {
+        store_id: main.id,
+        supplier_id: Some(apex.id),
+        order_id: Some(order.order.id),
+        invoice_no: "APX/1187".into(),
+        lines: vec![ReceiptLineInput {
+            item_id: item("Paracetamol 500 mg tablet")?,
+            batch_no: "PCM2711C".into(),
+            expiry_date: Some(today + Duration::days(700)),
+            quantity: 1000,
+            free_quantity: 50,
+            cost_minor: 43,
+            sale_price_minor: 80,
+        }],
+        short_expiry_reason: String::new(),
+    };
+    pharmacy.receive(&pharmacist, &Uuid::now_v7().to_string(), part).await?;
 
     // Today's prescriptions: one dispensed already, the rest waiting in the queue.
     let medicines = app.clinical().medicines(&op, None, false).await?;
@@ -178,7 +233,7 @@ pub async fn ensure_demo_pharmacy(app: &App, patients: &[Uuid]) -> anyhow::Resul
     rx(p2, metformin, "500 mg", "twice a day", 30, 60, "With breakfast and dinner").await?;
     rx(p3, amlodipine, "5 mg", "once a day", 30, 30, "In the morning").await?;
     println!(
-        "Demo pharmacy: a central store, the pharmacy and a ward store; amoxicillin batch AMX2611A expires within the month, metformin is below its reorder level, four prescriptions wait for pharm.omar."
+        "Demo pharmacy: a central store, the pharmacy and a ward store; amoxicillin batch AMX2611A expires within the month, metformin is below its reorder level, order PO with Apex half received, four prescriptions wait for pharm.omar."
     );
     Ok(())
 }

@@ -92,6 +92,11 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     spawn_session_purge(app.clone());
     spawn_audit_sealer(app.clone());
     spawn_checkpointer(app.db.clone());
+    // The day's stock alert mail: queued once whichever instance starts first; each run
+    // queues the next day's.
+    if let Err(e) = app.pharmacy().schedule_alerts(app.pharmacy().today()).await {
+        tracing::warn!(error = %e, "could not schedule the daily stock alerts");
+    }
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let instance = format!("{}:{}", hostname_or_pid(), local.port());
     app.jobs().spawn_workers(config.notifications.workers, &instance, workers_stop);

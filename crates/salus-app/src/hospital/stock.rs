@@ -57,6 +57,7 @@ impl App {
                 facility_id: None,
                 department_id: None,
                 active: true,
+                alert_email: None,
                 version: 1,
                 created_at: now,
                 updated_at: now,

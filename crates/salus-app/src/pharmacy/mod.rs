@@ -8,6 +8,8 @@
 
 pub mod counts;
 pub mod dispensing;
+pub mod mail;
+pub mod orders;
 mod queue;
 pub mod receipts;
 mod returns;
@@ -299,11 +301,13 @@ impl crate::Pharmacy<'_> {
         let mut errors = Vec::new();
         let code = parse_label(&input.code, "code", 20).map_err(|e| errors.push(e)).unwrap_or_default();
         let name = parse_label(&input.name, "name", 100).map_err(|e| errors.push(e)).unwrap_or_default();
+        let alert_email = parse_alert_email(&input.alert_email).map_err(|e| errors.push(e)).ok().flatten();
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
         let now = Utc::now();
         let row = store::Model {
+            alert_email,
             id: Uuid::now_v7(),
             code: code.to_uppercase(),
             name,
@@ -321,6 +325,20 @@ impl crate::Pharmacy<'_> {
         })?;
         let event = Event::new("stock.store_create", "store", Some(row.id.to_string()))
             .detail(json!({ "code": row.code, "name": row.name, "kind": row.kind }));
+        audit::record(&txn, ctx, event).await?;
+        txn.commit().await?;
+        Ok(row.into())
+    }
+
+    /// Sets (or, with "", clears) the mailbox a store's daily stock alerts go to.
+    pub async fn set_alert_email(&self, ctx: &Ctx, id: Uuid, email: &str) -> Result<Store, AppError> {
+        self.authorize(ctx, Permission::StockAdmin).await?;
+        let email = parse_alert_email(email)?;
+        let store = q::find_store(self.db.reader(), id).await?.ok_or(AppError::NotFound("store"))?;
+        let txn = self.db.begin_write().await?;
+        let row = q::set_alert_email(&txn, id, email.as_deref()).await?.ok_or(AppError::NotFound("store"))?;
+        let event = Event::new("stock.store_alert_email", "store", Some(id.to_string()))
+            .detail(json!({ "code": store.code, "from": store.alert_email, "to": email }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(row.into())
@@ -441,6 +459,8 @@ pub struct NewItem {
 pub struct NewStore {
     pub code: String,
     pub name: String,
+    /// The mailbox the daily stock alerts go to ("" for none).
+    pub alert_email: String,
     pub kind: StoreKind,
     pub facility_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
@@ -454,4 +474,15 @@ pub struct NewSupplier {
     pub phone: String,
     pub email: String,
     pub tax_id: String,
+}
+
+/// A store's alert mailbox: empty for none, else one plausible address.
+fn parse_alert_email(raw: &str) -> Result<Option<String>, FieldError> {
+    let email = parse_optional_label(raw, "alert_email", 200)?;
+    match email {
+        Some(e) if !e.contains('@') || e.contains(char::is_whitespace) || e.contains(',') => {
+            Err(FieldError::new("alert_email", "give one e-mail address, like pharmacy@hospital.example"))
+        }
+        e => Ok(e),
+    }
 }

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate, Utc};
 use salus_core::FieldError;
 use salus_core::organisation::{parse_label, parse_optional_label};
-use salus_core::pharmacy::{Batch, GoodsReceipt, Movement, MovementKind, parse_quantity};
+use salus_core::pharmacy::{Batch, GoodsReceipt, Movement, MovementKind, PurchaseStatus, parse_quantity};
 use salus_db::ResultExt;
 use salus_db::entity::{goods_receipt, stock_batch, stock_item};
 use salus_db::pharmacy as q;
@@ -12,6 +12,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+use super::orders::check_against_order;
 use super::stock::{Change, apply};
 use super::{Begun, me};
 use crate::audit::{self, Event};
@@ -42,6 +43,9 @@ pub struct ReceiptLineInput {
 pub struct ReceiptInput {
     pub store_id: Uuid,
     pub supplier_id: Option<Uuid>,
+    /// The purchase order this delivery fills: its units (free ones apart) count on the
+    /// order's lines, never past what was ordered.
+    pub order_id: Option<Uuid>,
     pub invoice_no: String,
     pub lines: Vec<ReceiptLineInput>,
     /// Given to go ahead when a batch expires within [`SHORT_EXPIRY_DAYS`].
@@ -149,6 +153,24 @@ impl crate::Pharmacy<'_> {
             }
             checked.push((item.clone(), batch_no, expiry, existing, l.clone()));
         }
+        // A delivery against an order: the order's store and supplier, its items, at most
+        // what is left to come.
+        let mut supplier_id = input.supplier_id;
+        let mut on_order = None;
+        if let Some(order_id) = input.order_id {
+            match q::find_order(conn, order_id).await? {
+                None => errors.push(FieldError::new("order_id", "choose a purchase order on file")),
+                Some(order) => {
+                    let lines = q::order_lines(conn, order.id).await?;
+                    let received: Vec<(Uuid, &str, i64)> =
+                        checked.iter().map(|c| (c.0.id, c.0.name.as_str(), c.4.quantity)).collect();
+                    let by_item =
+                        check_against_order(&order, &lines, store.id, supplier_id, &received, &mut errors);
+                    supplier_id = Some(order.supplier_id);
+                    on_order = Some((order, by_item));
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -169,8 +191,9 @@ impl crate::Pharmacy<'_> {
             id,
             number: salus_core::pharmacy::document_number("GR", now.year(), number),
             store_id: store.id,
-            supplier_id: input.supplier_id,
+            supplier_id,
             invoice_no,
+            order_id: on_order.as_ref().map(|(o, _)| o.id),
             received_by: by,
             received_at: now,
         };
@@ -187,7 +210,7 @@ impl crate::Pharmacy<'_> {
                         expiry_date: *expiry,
                         cost_minor: l.cost_minor,
                         sale_price_minor: l.sale_price_minor,
-                        supplier_id: input.supplier_id,
+                        supplier_id,
                         held: false,
                         hold_reason: None,
                         held_by: None,
@@ -224,9 +247,13 @@ impl crate::Pharmacy<'_> {
             })
             .collect();
         let moved = apply(&txn, &changes, op, by, self.today()).await?;
+        if let Some((order, by_item)) = &on_order {
+            count_on_order(&txn, order, by_item, &checked).await?;
+        }
         let event = Event::new("stock.receive", "goods_receipt", Some(id.to_string())).detail(json!({
             "number": receipt.number,
             "store": store.code,
+            "order": on_order.as_ref().map(|(o, _)| o.number.clone()),
             "lines": moved.iter().zip(&batches).map(|(m, b)| json!({
                 "item_id": b.item_id, "batch": b.batch_no, "expiry": b.expiry_date, "quantity": m.quantity,
             })).collect::<Vec<_>>(),
@@ -263,4 +290,34 @@ impl crate::Pharmacy<'_> {
         self.authorize(ctx, Permission::StockRead).await?;
         self.received(id).await
     }
+}
+
+/// Counts a delivery's units on its order's lines and moves the order on (partially
+/// received, or received once every line is full), in the delivery's transaction. A
+/// line that would go past what was ordered — another delivery got there first — or an
+/// order closed meanwhile refuses the whole delivery.
+async fn count_on_order(
+    txn: &salus_db::DatabaseTransaction,
+    order: &salus_db::entity::purchase_order::Model,
+    by_item: &HashMap<Uuid, Uuid>,
+    checked: &[(stock_item::Model, String, NaiveDate, Option<stock_batch::Model>, ReceiptLineInput)],
+) -> Result<(), AppError> {
+    let mut totals: HashMap<Uuid, i64> = HashMap::new();
+    for c in checked {
+        *totals.entry(by_item[&c.0.id]).or_default() += c.4.quantity;
+    }
+    let changed =
+        || AppError::Conflict(format!("order {} was received or closed meanwhile; look again", order.number));
+    for (line, n) in totals {
+        if n > 0 && !q::receive_on_line(txn, line, n).await? {
+            return Err(changed());
+        }
+    }
+    let lines: Vec<salus_core::pharmacy::OrderLine> = crate::records(q::order_lines(txn, order.id).await?);
+    let status = salus_core::pharmacy::purchase_status(&lines);
+    let open = [PurchaseStatus::Ordered, PurchaseStatus::PartiallyReceived];
+    if !q::move_order(txn, order.id, &open, status, None).await? {
+        return Err(changed());
+    }
+    Ok(())
 }

@@ -396,6 +396,11 @@ impl crate::Pharmacy<'_> {
     pub async fn alerts(&self, ctx: &Ctx, store: Uuid) -> Result<Alerts, AppError> {
         self.authorize(ctx, Permission::StockRead).await?;
         self.active_store(store).await?;
+        self.store_alerts(store).await
+    }
+
+    /// A store's alerts, for whoever is allowed to see them (the page, the daily mail).
+    pub(crate) async fn store_alerts(&self, store: Uuid) -> Result<Alerts, AppError> {
         let conn = self.db.reader();
         let today = self.today();
         let horizon = today + Duration::days(EXPIRY_BANDS[EXPIRY_BANDS.len() - 1]);

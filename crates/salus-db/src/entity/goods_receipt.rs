@@ -10,6 +10,8 @@ pub struct Model {
     pub store_id: Uuid,
     pub supplier_id: Option<Uuid>,
     pub invoice_no: Option<String>,
+    /// The purchase order this delivery fills, if any.
+    pub order_id: Option<Uuid>,
     pub received_by: Uuid,
     pub received_at: DateTimeUtc,
 }

@@ -47,6 +47,8 @@ pub mod patient_merge;
 pub mod patient_photo;
 pub mod patient_timeline;
 pub mod prescription;
+pub mod purchase_order;
+pub mod purchase_order_line;
 pub mod queue_token;
 pub mod recovery_code;
 pub mod referral;

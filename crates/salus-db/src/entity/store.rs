@@ -13,6 +13,8 @@ pub struct Model {
     pub facility_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
     pub active: bool,
+    /// The mailbox the daily stock alerts go to (none: not sent).
+    pub alert_email: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

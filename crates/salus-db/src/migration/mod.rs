@@ -27,6 +27,7 @@ mod m20261130_000017_laboratory;
 mod m20261130_000018_imaging;
 mod m20261130_000019_pharmacy;
 mod m20261130_000020_stock_counts;
+mod m20261201_000021_purchase_orders;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_imaging::Migration),
             Box::new(m20261130_000019_pharmacy::Migration),
             Box::new(m20261130_000020_stock_counts::Migration),
+            Box::new(m20261201_000021_purchase_orders::Migration),
         ]
     }
 }

@@ -39,21 +39,6 @@ pub async fn find_line<C: ConnectionTrait>(
     dispense_line::Entity::find_by_id(id).one(conn).await
 }
 
-/// The lines given against these prescriptions.
-pub async fn lines_of_prescriptions<C: ConnectionTrait>(
-    conn: &C,
-    prescriptions: &[Uuid],
-) -> Result<Vec<dispense_line::Model>, DbErr> {
-    if prescriptions.is_empty() {
-        return Ok(Vec::new());
-    }
-    dispense_line::Entity::find()
-        .filter(dispense_line::Column::PrescriptionId.is_in(prescriptions.iter().copied()))
-        .order_by_asc(dispense_line::Column::Id)
-        .all(conn)
-        .await
-}
-
 /// A patient's dispensings (or a walk-in's sales when `patient` is `None`), newest first.
 pub async fn dispenses_of<C: ConnectionTrait>(
     conn: &C,
@@ -66,25 +51,6 @@ pub async fn dispenses_of<C: ConnectionTrait>(
         .limit(limit)
         .all(conn)
         .await
-}
-
-/// The day's dispensings and sales of a store, newest first.
-pub async fn dispenses_between<C: ConnectionTrait>(
-    conn: &C,
-    kind: Option<DispenseKind>,
-    from: chrono::DateTime<Utc>,
-    until: chrono::DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<dispense::Model>, DbErr> {
-    let mut q = dispense::Entity::find()
-        .filter(dispense::Column::DispensedAt.gte(from))
-        .filter(dispense::Column::DispensedAt.lt(until))
-        .order_by_desc(dispense::Column::DispensedAt)
-        .limit(limit);
-    if let Some(k) = kind {
-        q = q.filter(dispense::Column::Kind.eq(k));
-    }
-    q.all(conn).await
 }
 
 /// Counts `n` units of a line as brought back if no more than were given out come back
@@ -247,13 +213,116 @@ pub async fn find_receipt<C: ConnectionTrait>(
     goods_receipt::Entity::find_by_id(id).one(conn).await
 }
 
-/// The latest deliveries, newest first.
-pub async fn receipts<C: ConnectionTrait>(conn: &C, limit: u64) -> Result<Vec<goods_receipt::Model>, DbErr> {
+/// The deliveries received against a purchase order, oldest first.
+pub async fn receipts_of_order<C: ConnectionTrait>(
+    conn: &C,
+    order: Uuid,
+) -> Result<Vec<goods_receipt::Model>, DbErr> {
     goods_receipt::Entity::find()
-        .order_by_desc(goods_receipt::Column::ReceivedAt)
-        .limit(limit)
+        .filter(goods_receipt::Column::OrderId.eq(order))
+        .order_by_asc(goods_receipt::Column::ReceivedAt)
         .all(conn)
         .await
+}
+
+// ---- Purchase orders ----------------------------------------------------------------
+
+pub async fn insert_order<C: ConnectionTrait>(
+    conn: &C,
+    row: purchase_order::Model,
+    lines: Vec<purchase_order_line::Model>,
+) -> Result<(), DbErr> {
+    row.into_active_model().insert(conn).await?;
+    purchase_order_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_order<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<purchase_order::Model>, DbErr> {
+    purchase_order::Entity::find_by_id(id).one(conn).await
+}
+
+pub async fn order_lines<C: ConnectionTrait>(
+    conn: &C,
+    order: Uuid,
+) -> Result<Vec<purchase_order_line::Model>, DbErr> {
+    purchase_order_line::Entity::find()
+        .filter(purchase_order_line::Column::OrderId.eq(order))
+        .order_by_asc(purchase_order_line::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Purchase orders, newest first: the open ones (`open`), or all; `limit` after `offset`.
+pub async fn orders<C: ConnectionTrait>(
+    conn: &C,
+    open: bool,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<purchase_order::Model>, DbErr> {
+    let mut q = purchase_order::Entity::find();
+    if open {
+        q = q.filter(
+            purchase_order::Column::Status
+                .is_in([PurchaseStatus::Ordered.as_str(), PurchaseStatus::PartiallyReceived.as_str()]),
+        );
+    }
+    q.order_by_desc(purchase_order::Column::OrderedAt)
+        .order_by_desc(purchase_order::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(conn)
+        .await
+}
+
+/// Counts `n` units as received on an order line if that does not take it past what was
+/// ordered: false (nothing changed) if it would.
+pub async fn receive_on_line<C: ConnectionTrait>(conn: &C, line: Uuid, n: i64) -> Result<bool, DbErr> {
+    Ok(purchase_order_line::Entity::update_many()
+        .col_expr(
+            purchase_order_line::Column::Received,
+            Expr::col(purchase_order_line::Column::Received).add(n),
+        )
+        .filter(purchase_order_line::Column::Id.eq(line))
+        .filter(
+            Expr::col(purchase_order_line::Column::Received)
+                .add(n)
+                .lte(Expr::col(purchase_order_line::Column::Quantity)),
+        )
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
+/// Moves an order from one of `from` to `to` (closing it when `closed` is given): false
+/// (nothing changed) if it stands elsewhere by now.
+pub async fn move_order<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    from: &[PurchaseStatus],
+    to: PurchaseStatus,
+    closed: Option<(Uuid, &str)>,
+) -> Result<bool, DbErr> {
+    let mut q = purchase_order::Entity::update_many()
+        .col_expr(purchase_order::Column::Status, Expr::value(to.as_str()))
+        .col_expr(purchase_order::Column::Version, Expr::col(purchase_order::Column::Version).add(1));
+    if let Some((by, reason)) = closed {
+        q = q
+            .col_expr(purchase_order::Column::ClosedBy, Expr::value(by))
+            .col_expr(purchase_order::Column::ClosedAt, Expr::value(Utc::now()))
+            .col_expr(purchase_order::Column::CloseReason, Expr::value(reason));
+    }
+    Ok(q.filter(purchase_order::Column::Id.eq(id))
+        .filter(purchase_order::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
 }
 
 // ---- Stock-taking --------------------------------------------------------------------

@@ -5,7 +5,7 @@
 //! to every balance; the CHECK constraints of `stock_balances` stand behind both.
 
 use chrono::{NaiveDate, Utc};
-use salus_core::pharmacy::{DispenseKind, Mismatch, PositionRow, TransferStatus};
+use salus_core::pharmacy::{Mismatch, PositionRow, PurchaseStatus, TransferStatus};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
@@ -14,9 +14,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::{
-    dispense, dispense_line, goods_receipt, prescription, stock_balance, stock_batch, stock_count,
-    stock_count_line, stock_item, stock_movement, stock_operation, stock_reorder_level, stock_transfer,
-    stock_transfer_line, store, supplier,
+    dispense, dispense_line, goods_receipt, prescription, purchase_order, purchase_order_line, stock_balance,
+    stock_batch, stock_count, stock_count_line, stock_item, stock_movement, stock_operation,
+    stock_reorder_level, stock_transfer, stock_transfer_line, store, supplier,
 };
 use crate::merge::PatientLink;
 
@@ -619,11 +619,20 @@ pub async fn prescriptions_by_ids<C: ConnectionTrait>(
     prescription::Entity::find().filter(prescription::Column::Id.is_in(ids.iter().copied())).all(conn).await
 }
 
-pub async fn find_movement<C: ConnectionTrait>(
+/// Sets a store's alert mailbox; the store as it now is.
+pub async fn set_alert_email<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
-) -> Result<Option<stock_movement::Model>, DbErr> {
-    stock_movement::Entity::find_by_id(id).one(conn).await
+    email: Option<&str>,
+) -> Result<Option<store::Model>, DbErr> {
+    store::Entity::update_many()
+        .col_expr(store::Column::AlertEmail, Expr::value(email))
+        .col_expr(store::Column::Version, Expr::col(store::Column::Version).add(1))
+        .col_expr(store::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(store::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    store::Entity::find_by_id(id).one(conn).await
 }
 
 /// Refreshes the planner's statistics of the stock tables after a bulk load.

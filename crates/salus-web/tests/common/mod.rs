@@ -5,6 +5,8 @@
 
 pub mod page;
 pub mod s3;
+pub mod smtp;
+pub mod stock;
 pub mod ward;
 
 use std::net::{SocketAddr, TcpListener};

@@ -6,6 +6,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_items, create_item))
         .routes(routes!(list_stores, create_store))
+        .routes(routes!(patch_store))
         .routes(routes!(list_suppliers, create_supplier))
         .routes(routes!(set_reorder_level))
 }
@@ -122,6 +123,9 @@ pub struct StoreIn {
     pub kind: StoreKind,
     pub facility_id: Option<Uuid>,
     pub department_id: Option<Uuid>,
+    /// The mailbox the daily stock alerts go to.
+    #[schema(max_length = 200)]
+    pub alert_email: Option<String>,
 }
 
 /// Add a store (a main store, a pharmacy, a ward's store)
@@ -140,9 +144,36 @@ async fn create_store(
         kind: b.kind,
         facility_id: b.facility_id,
         department_id: b.department_id,
+        alert_email: b.alert_email.unwrap_or_default(),
     };
     let s = state.app.pharmacy().create_store(&ctx, input).await?;
     Ok((StatusCode::CREATED, Json(StoreOut::from(s))).into_response())
+}
+
+/// A store's settings to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorePatch {
+    /// The mailbox the daily stock alerts go to; "" or null stops them.
+    #[schema(max_length = 200)]
+    pub alert_email: Option<String>,
+}
+
+/// Change where a store's daily stock alerts are mailed
+#[utoipa::path(patch, path = "/api/v1/pharmacy/stores/{id}", tag = "pharmacy", request_body = StorePatch,
+    params(("id" = String, Path, description = "Store id")),
+    responses((status = 200, description = "Changed", body = StoreOut),
+        (status = 403, description = "Not an administrator or pharmacist", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such store", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one e-mail address", body = Problem, content_type = "application/problem+json")))]
+async fn patch_store(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    Path(raw): Path<String>,
+    ApiJson(b): ApiJson<StorePatch>,
+) -> Result<Json<StoreOut>, ApiError> {
+    let email = b.alert_email.unwrap_or_default();
+    Ok(Json(state.app.pharmacy().set_alert_email(&ctx, id(&raw, "store")?, &email).await?.into()))
 }
 
 /// The suppliers

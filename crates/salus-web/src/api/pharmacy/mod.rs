@@ -42,6 +42,7 @@ pub(crate) const ROUTES: &[Declared] = &[
     // which the use case checks (reading them needs less).
     route("/api/v1/pharmacy/items", Access::Permission(Permission::OrganisationRead)),
     route("/api/v1/pharmacy/stores", Access::Permission(Permission::StockRead)),
+    route("/api/v1/pharmacy/stores/{id}", Access::Permission(Permission::StockAdmin)).patch(),
     route("/api/v1/pharmacy/suppliers", Access::Permission(Permission::StockRead)),
     route("/api/v1/pharmacy/stores/{id}/reorder-levels", Access::Permission(Permission::StockAdmin)).post(),
     route("/api/v1/pharmacy/stores/{id}/stock", Access::Permission(Permission::StockRead)),
@@ -51,6 +52,10 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/pharmacy/stores/{id}/alerts", Access::Permission(Permission::StockRead)),
     route("/api/v1/pharmacy/stores/{id}/transfers", Access::Permission(Permission::StockRead)),
     route("/api/v1/pharmacy/ledger/verify", Access::Permission(Permission::StockRead)),
+    // Placing and closing orders needs stock.manage, which the use case checks.
+    route("/api/v1/pharmacy/orders", Access::Permission(Permission::StockRead)),
+    route("/api/v1/pharmacy/orders/{id}", Access::Permission(Permission::StockRead)),
+    route("/api/v1/pharmacy/orders/{id}/close", Access::Permission(Permission::StockManage)).post(),
     route("/api/v1/pharmacy/receipts", Access::Permission(Permission::StockManage)).post(),
     route("/api/v1/pharmacy/receipts/{id}", Access::Permission(Permission::StockRead)),
     route("/api/v1/pharmacy/movements", Access::Permission(Permission::StockManage)).post(),
@@ -76,10 +81,15 @@ pub(crate) const ROUTES: &[Declared] = &[
 
 mod catalog;
 mod dispensing;
+mod orders;
 mod stock;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(catalog::routes()).merge(stock::routes()).merge(dispensing::routes())
+    OpenApiRouter::new()
+        .merge(catalog::routes())
+        .merge(stock::routes())
+        .merge(dispensing::routes())
+        .merge(orders::routes())
 }
 
 /// A stock request without enough units (409): `available` says how many may be given.

@@ -172,6 +172,9 @@ pub struct ReceiptLineIn {
 pub struct ReceiptIn {
     pub store_id: Uuid,
     pub supplier_id: Option<Uuid>,
+    /// The purchase order this delivery fills (its store and supplier; at most what is
+    /// left to come of each line, free units apart).
+    pub order_id: Option<Uuid>,
     #[schema(max_length = 40)]
     pub invoice_no: Option<String>,
     #[schema(min_items = 1, max_items = 200)]
@@ -202,6 +205,7 @@ async fn receive(
     let input = ReceiptInput {
         store_id: b.store_id,
         supplier_id: b.supplier_id,
+        order_id: b.order_id,
         invoice_no: b.invoice_no.unwrap_or_default(),
         lines: b
             .lines

@@ -193,10 +193,18 @@ pub(super) async fn setup(
                     kind: field(&f, "kind").parse().unwrap_or(StoreKind::Other),
                     facility_id: None,
                     department_id: None,
+                    alert_email: field(&f, "alert_email"),
                 },
             )
             .await
             .map(|s| format!("Store {} ({}) added.", s.name, s.code)),
+        "alert_email" => pharmacy
+            .set_alert_email(&ctx, field(&f, "store_id").parse().unwrap_or_default(), &field(&f, "mail_to"))
+            .await
+            .map(|s| match s.alert_email {
+                Some(e) => format!("{}'s daily alerts go to {e}.", s.name),
+                None => format!("{}'s daily alerts are no longer mailed.", s.name),
+            }),
         "supplier" => pharmacy
             .create_supplier(
                 &ctx,
@@ -231,10 +239,10 @@ pub(super) async fn setup(
             .into_iter()
             .map(|e| {
                 // The supplier form's name field is named apart from the store's.
-                let field = if field(&f, "form") == "supplier" && e.field == "name" {
-                    "supplier_name"
-                } else {
-                    e.field
+                let field = match (field(&f, "form").as_str(), e.field) {
+                    ("supplier", "name") => "supplier_name",
+                    ("alert_email", "alert_email") => "mail_to",
+                    (_, f) => f,
                 };
                 (field.to_owned(), e.message)
             })

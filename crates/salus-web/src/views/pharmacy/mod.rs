@@ -55,6 +55,11 @@ pub(super) const MENU: &[Entry] = &[
         "/pharmacy/receive",
         "Enter a delivery from a supplier, batch by batch",
     ),
+    Entry::home_only(
+        "Purchase orders",
+        "/pharmacy/orders",
+        "Order from suppliers and see what is still to come",
+    ),
     Entry::home_only("Counter sale", "/pharmacy/sale", "Sell over the counter, with a receipt"),
     Entry::home_only("Transfers", "/pharmacy/transfers", "Send stock to another store and receive it there"),
     Entry::home_only("Stock-taking", "/pharmacy/counts", "Count a store's shelves and post the differences"),
@@ -79,6 +84,9 @@ pub(crate) const ROUTES: &[Declared] = &[
         .post()
         .example("/pharmacy/batches/{id}/hold"),
     route("/pharmacy/receive", Access::Permission(Permission::StockManage)),
+    route("/pharmacy/orders", Access::Permission(Permission::StockManage)),
+    route("/pharmacy/orders/{id}", Access::Permission(Permission::StockRead)),
+    route("/pharmacy/orders/{id}/close", Access::Permission(Permission::StockManage)).post(),
     route("/pharmacy/ledger", Access::Permission(Permission::StockRead)),
     route("/pharmacy/sale", Access::Permission(Permission::PharmacyDispense)),
     route("/pharmacy/transfers", Access::Permission(Permission::StockManage)),
@@ -90,10 +98,12 @@ pub(crate) const ROUTES: &[Declared] = &[
 
 mod counts;
 mod dispensing;
+mod orders;
 mod stock;
 
 use counts::*;
 use dispensing::*;
+use orders::*;
 use stock::*;
 
 pub fn router() -> Router<AppState> {
@@ -107,6 +117,9 @@ pub fn router() -> Router<AppState> {
         .route("/pharmacy/stock/{item}", get(item_page))
         .route("/pharmacy/batches/{id}/{action}", post(batch_action))
         .route("/pharmacy/receive", get(receive_page).post(receive))
+        .route("/pharmacy/orders", get(orders_page).post(place_order))
+        .route("/pharmacy/orders/{id}", get(order_page))
+        .route("/pharmacy/orders/{id}/close", post(close_order))
         .route("/pharmacy/ledger", get(ledger_page))
         .route("/pharmacy/sale", get(sale_page).post(sell))
         .route("/pharmacy/transfers", get(transfers_page).post(issue_transfer))
@@ -170,6 +183,8 @@ struct StoreQuery {
     batch: String,
     /// The ledger page: run the check too.
     check: bool,
+    /// The delivery form: the purchase order it fills.
+    order: String,
 }
 
 #[derive(Template)]

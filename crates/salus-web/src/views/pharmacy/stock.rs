@@ -151,6 +151,8 @@ struct ReceivePage {
     typed: Vec<(String, String)>,
     /// The short-expiry warnings to confirm, if any.
     warnings: Vec<String>,
+    /// The purchase order the delivery fills, if any.
+    order: Option<salus_app::pharmacy::orders::OrderDetail>,
 }
 
 /// Lines on the delivery form.
@@ -179,7 +181,15 @@ pub(super) async fn receive_page(
     SignedIn(_, ctx, page): SignedIn,
     Query(q): Query<StoreQuery>,
 ) -> Result<Response, PageError> {
-    render_receive(&state, &ctx, page, &q.store, Vec::new(), Vec::new(), Vec::new()).await
+    let mut typed = Vec::new();
+    if let Ok(id) = q.order.parse::<Uuid>() {
+        let order = match state.app.pharmacy().order(&ctx, id).await {
+            Err(AppError::NotFound(_)) => return Err(not_found("order")),
+            other => other?,
+        };
+        typed = super::orders::receipt_from_order(&order, state.app.currency);
+    }
+    render_receive(&state, &ctx, page, &q.store, Vec::new(), Vec::new(), typed).await
 }
 
 pub(super) async fn render_receive(
@@ -192,7 +202,12 @@ pub(super) async fn render_receive(
     typed: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
     let pharmacy = state.app.pharmacy();
-    let (stores, store) = choose_store(state, ctx, store).await?;
+    let order = match field(&typed, "order_id").parse::<Uuid>() {
+        Ok(id) => Some(pharmacy.order(ctx, id).await?),
+        Err(_) => None,
+    };
+    let store = order.as_ref().map(|o| o.order.store_id.to_string()).unwrap_or_else(|| store.to_owned());
+    let (stores, store) = choose_store(state, ctx, &store).await?;
     let suppliers = pharmacy.suppliers(ctx).await?;
     let items = pharmacy.items(ctx, None, false).await?;
     let status = if errors.is_empty() && warnings.is_empty() {
@@ -203,7 +218,10 @@ pub(super) async fn render_receive(
     // A refused form keeps its key: resubmitting the same delivery must not receive it twice.
     let key =
         typed.iter().find(|(k, _)| k == "idempotency_key").map(|(_, v)| v.clone()).unwrap_or_else(new_key);
-    Ok(render(status, &ReceivePage { page, stores, store, suppliers, items, key, errors, typed, warnings }))
+    Ok(render(
+        status,
+        &ReceivePage { page, stores, store, suppliers, items, key, errors, typed, warnings, order },
+    ))
 }
 
 /// Receives a delivery; refused lines come back with what was typed.
@@ -246,6 +264,7 @@ pub(super) async fn receive(
         let input = ReceiptInput {
             store_id: store_raw.parse().unwrap_or_default(),
             supplier_id: field(&f, "supplier_id").parse().ok(),
+            order_id: field(&f, "order_id").parse().ok(),
             invoice_no: field(&f, "invoice_no"),
             lines,
             short_expiry_reason: field(&f, "short_expiry_reason"),
@@ -253,7 +272,11 @@ pub(super) async fn receive(
         match state.app.pharmacy().receive(&ctx, &field(&f, "idempotency_key"), input).await {
             Ok(r) => {
                 let text = format!("Received {} ({} line(s)).", r.receipt.number, r.lines.len());
-                return Ok(flash(&state, &format!("/pharmacy/stock?store={}", r.receipt.store_id), &text));
+                let back = match r.receipt.order_id {
+                    Some(o) => format!("/pharmacy/orders/{o}"),
+                    None => format!("/pharmacy/stock?store={}", r.receipt.store_id),
+                };
+                return Ok(flash(&state, &back, &text));
             }
             Err(AppError::Invalid(e)) => {
                 errors = e.into_iter().map(|e| (e.field.to_owned(), e.message)).collect()
