@@ -415,13 +415,22 @@ db_test!(fifty_dispensers_race_for_the_last_units_through_two_instances, |t| {
         }));
     }
     let mut numbers = std::collections::BTreeSet::new();
+    let mut id = String::new();
     for t in twins {
         let (status, body) = t.await.unwrap();
         assert_eq!(status, 201, "{body}");
         numbers.insert(body["dispense"]["number"].as_str().unwrap().to_owned());
+        id = body["dispense"]["id"].as_str().unwrap().to_owned();
     }
     assert_eq!(numbers.len(), 1, "one dispensing: {numbers:?}");
     assert_eq!(stock_of(&t, &p.pharm, &p.store, &p.amox).await, (15, 15), "five went, once");
+    // One write, and each of the seven answers that showed the patient what was given is
+    // an audited read of the record.
+    let events = salus_db::audit::actions_of(t.app.db.reader(), "pharmacy.").await.unwrap();
+    let of_this = |action: &str| {
+        events.iter().filter(|e| e.action == action && e.resource_id.as_deref() == Some(&id)).count()
+    };
+    assert_eq!((of_this("pharmacy.dispense"), of_this("pharmacy.replay")), (1, 7), "{events:?}");
     ledger_is_sound(&t, &p.pharm).await;
 });
 

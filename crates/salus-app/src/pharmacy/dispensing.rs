@@ -175,10 +175,23 @@ impl crate::Pharmacy<'_> {
         request: serde_json::Value,
     ) -> Result<DispenseDetail, AppError> {
         if let Some(done) = self.replayed(ctx, key, kind.as_str(), &request).await? {
-            return self.dispense_detail(done).await;
+            return self.replayed_detail(ctx, done).await;
         }
         let outcome = self.give_once(ctx, key, kind, store, patient, customer, lines, &request).await;
-        self.unless_replayed(ctx, key, kind.as_str(), &request, outcome, |id| self.dispense_detail(id)).await
+        self.unless_replayed(ctx, key, kind.as_str(), &request, outcome, |id| self.replayed_detail(ctx, id))
+            .await
+    }
+
+    /// What an earlier submission under the same key dispensed, answered to its retry:
+    /// a read of the patient's record like any other, so audited as one (the retry wrote
+    /// nothing, and the first submission's event is its write).
+    async fn replayed_detail(&self, ctx: &Ctx, id: Uuid) -> Result<DispenseDetail, AppError> {
+        let detail = self.dispense_detail(id).await?;
+        if let Some(p) = detail.dispense.patient_id {
+            let event = Event::new("pharmacy.replay", "dispense", Some(id.to_string())).patient(p);
+            self.reads.record(vec![audit::row(ctx, event)]).await?;
+        }
+        Ok(detail)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -393,7 +406,7 @@ impl crate::Pharmacy<'_> {
 
         let id = Uuid::now_v7();
         let (txn, op) = match self.begin_operation(ctx, key, kind.as_str(), request, id).await? {
-            Begun::Replay(id) => return self.dispense_detail(id).await,
+            Begun::Replay(id) => return self.replayed_detail(ctx, id).await,
             Begun::Fresh(txn, op) => (txn, op),
         };
         let by = me(ctx)?;

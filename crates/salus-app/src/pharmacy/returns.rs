@@ -16,13 +16,19 @@ use crate::patients::timeline_row;
 use crate::{AppError, Ctx};
 
 impl crate::Pharmacy<'_> {
-    /// The movement a patient return made.
-    async fn returned(&self, id: Uuid) -> Result<Movement, AppError> {
-        Ok(q::movements_of_source(self.db.reader(), "patient_return", id)
+    /// The movement a patient return made, answered to a retry of it: a read of the
+    /// patient's record, audited as one.
+    async fn returned(&self, ctx: &Ctx, id: Uuid) -> Result<Movement, AppError> {
+        let m: Movement = q::movements_of_source(self.db.reader(), "patient_return", id)
             .await?
             .pop()
             .ok_or(AppError::NotFound("return"))?
-            .into())
+            .into();
+        if let Some(p) = m.patient_id {
+            let event = Event::new("pharmacy.replay", "patient_return", Some(id.to_string())).patient(p);
+            self.reads.record(vec![audit::row(ctx, event)]).await?;
+        }
+        Ok(m)
     }
 
     /// Takes back units of a dispensed line into the store it came from: never more than
@@ -37,7 +43,7 @@ impl crate::Pharmacy<'_> {
     ) -> Result<Movement, AppError> {
         let outcome = self.take_back_once(ctx, key, line, quantity, reason).await;
         let request = json!({ "line": line, "quantity": quantity, "reason": reason });
-        self.unless_replayed(ctx, key, "patient_return", &request, outcome, |id| self.returned(id)).await
+        self.unless_replayed(ctx, key, "patient_return", &request, outcome, |id| self.returned(ctx, id)).await
     }
 
     async fn take_back_once(
@@ -60,7 +66,7 @@ impl crate::Pharmacy<'_> {
             .await?;
         let request = json!({ "line": line, "quantity": quantity, "reason": reason });
         if let Some(done) = self.replayed(ctx, key, "patient_return", &request).await? {
-            return self.returned(done).await;
+            return self.returned(ctx, done).await;
         }
         let quantity = parse_quantity(quantity, "quantity")?;
         let reason = salus_core::organisation::parse_label(reason, "reason", 300)
@@ -72,7 +78,7 @@ impl crate::Pharmacy<'_> {
         );
         let id = Uuid::now_v7();
         let (txn, op) = match self.begin_operation(ctx, key, "patient_return", &request, id).await? {
-            Begun::Replay(id) => return self.returned(id).await,
+            Begun::Replay(id) => return self.returned(ctx, id).await,
             Begun::Fresh(txn, op) => (txn, op),
         };
         if !q::return_to_line(&txn, line, quantity).await? {
