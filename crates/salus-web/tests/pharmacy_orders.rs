@@ -259,6 +259,12 @@ db_test!(a_stores_alerts_are_mailed_once_a_day, |t| {
     )
     .await;
     assert_eq!(status, 204);
+    // 200 already on order: the alert says so, and how much more to order.
+    order(&t, &p, &p.store, &[(&p.amox, 200, 250)]).await;
+    let (_, alerts) =
+        send(&t, &p.pharm, "GET", &format!("/api/v1/pharmacy/stores/{}/alerts", p.store), None, None).await;
+    let low = &alerts["low_stock"][0];
+    assert_eq!((low["available"].as_i64(), low["on_order"].as_i64()), (Some(30), Some(200)), "{alerts}");
     // A mailbox: a bad address is refused beside its field; only an administrator or
     // pharmacist sets it.
     let path = format!("/api/v1/pharmacy/stores/{}", p.store);
@@ -281,11 +287,12 @@ db_test!(a_stores_alerts_are_mailed_once_a_day, |t| {
     assert_eq!(pass.done, 1, "the day's run");
     let pass = worker.jobs().run_due_jobs("test", 10).await.unwrap();
     assert_eq!(pass.done, 1, "one store has a mailbox");
-    let mail = server.messages.lock().unwrap().clone();
+    // (Quoted-printable: long lines are folded with a trailing "=".)
+    let mail: Vec<String> = server.messages.lock().unwrap().iter().map(|m| m.replace("=\n", "")).collect();
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("To: pharmacy@hospital.test"), "{}", mail[0]);
     assert!(mail[0].contains("AMX-NEAR") && mail[0].contains("within 30 days"), "{}", mail[0]);
-    assert!(mail[0].contains("reorder level 100"), "{}", mail[0]);
+    assert!(mail[0].contains("reorder level 100; 200 on order; order 300 more"), "{}", mail[0]);
     // The day's mail is sent once: another run of the day queues nothing new.
     worker.pharmacy().queue_alert_mail(yesterday).await.unwrap();
     worker.jobs().run_due_jobs("test", 10).await.unwrap();

@@ -256,6 +256,7 @@ db_test!(purchase_orders_through_their_pages, |t| {
     let page = html(&t, &pharm, "/pharmacy/orders").await;
     assert!(page.contains("Nothing on order."), "{page}");
     let amox = option(&page, "Amoxicillin 500 mg capsule");
+    let para = option(&page, "Paracetamol 500 mg tablet");
     let key = hidden(&page, "idempotency_key");
     let mut fields = vec![
         ("idempotency_key", key.as_str()),
@@ -263,6 +264,9 @@ db_test!(purchase_orders_through_their_pages, |t| {
         ("item0", amox.as_str()),
         ("qty0", "100"),
         ("cost0", "2.50"),
+        ("item1", para.as_str()),
+        ("qty1", "50"),
+        ("cost1", "0.40"),
     ];
     let res = post_form(&t, &pharm, "/pharmacy/orders", &fields).await;
     assert_eq!(res.status(), 422);
@@ -302,6 +306,9 @@ db_test!(purchase_orders_through_their_pages, |t| {
         ("qty0", "40"),
         ("cost0", "2.50"),
         ("sale0", "4.00"),
+        // The paracetamol did not come: its units cleared, no batch.
+        ("item1", para.as_str()),
+        ("cost1", "0.40"),
     ];
     let res = post_form(&t, &pharm, "/pharmacy/receive", &receipt).await;
     assert_eq!(res.status(), 303);

@@ -233,7 +233,7 @@ pub async fn ensure_demo_pharmacy(app: &App, patients: &[Uuid]) -> anyhow::Resul
     rx(p2, metformin, "500 mg", "twice a day", 30, 60, "With breakfast and dinner").await?;
     rx(p3, amlodipine, "5 mg", "once a day", 30, 30, "In the morning").await?;
     println!(
-        "Demo pharmacy: a central store, the pharmacy and a ward store; amoxicillin batch AMX2611A expires within the month, metformin is below its reorder level, order PO with Apex half received, four prescriptions wait for pharm.omar."
+        "Demo pharmacy: a central store, the pharmacy and a ward store; amoxicillin batch AMX2611A expires within the month, metformin is below its reorder level, an order with Apex half received, four prescriptions wait for pharm.omar."
     );
     Ok(())
 }

@@ -48,8 +48,13 @@ pub fn compose(store: &str, day: NaiveDate, alerts: &Alerts) -> Option<(String, 
         body.push_str("\nAt or below the reorder level:\n");
         for l in &alerts.low {
             body.push_str(&format!(
-                "  - {}: {} {} usable; reorder level {}, order {}\n",
-                l.item.name, l.available, l.item.base_unit, l.reorder_level, l.reorder_quantity
+                "  - {}: {} {} usable; reorder level {}; {} on order; order {} more\n",
+                l.item.name,
+                l.available,
+                l.item.base_unit,
+                l.reorder_level,
+                l.on_order,
+                l.to_order()
             ));
         }
     }

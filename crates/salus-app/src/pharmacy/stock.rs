@@ -137,6 +137,15 @@ pub struct LowStock {
     pub available: i64,
     pub reorder_level: i64,
     pub reorder_quantity: i64,
+    /// Units on open purchase orders for the store, still to come.
+    pub on_order: i64,
+}
+
+impl LowStock {
+    /// What to order now: the reorder quantity less what is already on its way.
+    pub fn to_order(&self) -> i64 {
+        (self.reorder_quantity - self.on_order).max(0)
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -404,8 +413,11 @@ impl crate::Pharmacy<'_> {
         let conn = self.db.reader();
         let today = self.today();
         let horizon = today + Duration::days(EXPIRY_BANDS[EXPIRY_BANDS.len() - 1]);
-        let (levels, expiring) =
-            tokio::try_join!(q::reorder_levels(conn, store), q::expiring(conn, store, horizon, 500))?;
+        let (levels, expiring, on_order) = tokio::try_join!(
+            q::reorder_levels(conn, store),
+            q::expiring(conn, store, horizon, 500),
+            q::on_order(conn, store)
+        )?;
         let level_items: Vec<Uuid> = levels.iter().map(|l| l.item_id).collect();
         let lots = self.lots_of(store, &level_items).await?;
         let mut usable: HashMap<Uuid, i64> = HashMap::new();
@@ -430,6 +442,7 @@ impl crate::Pharmacy<'_> {
                     available,
                     reorder_level: l.reorder_level,
                     reorder_quantity: l.reorder_quantity,
+                    on_order: on_order.get(&l.item_id).copied().unwrap_or(0),
                 })
             })
             .collect();

@@ -557,6 +557,44 @@ pub async fn reorder_levels<C: ConnectionTrait>(
     stock_reorder_level::Entity::find().filter(stock_reorder_level::Column::StoreId.eq(store)).all(conn).await
 }
 
+/// What is on order for a store and still to come, by item: the open purchase orders'
+/// lines, ordered less received.
+pub async fn on_order<C: ConnectionTrait>(
+    conn: &C,
+    store: Uuid,
+) -> Result<std::collections::HashMap<Uuid, i64>, DbErr> {
+    let (l, o) = (Alias::new("l"), Alias::new("o"));
+    let mut q = Query::select();
+    q.expr_as(Expr::col((l.clone(), purchase_order_line::Column::ItemId)), Alias::new("item_id"))
+        .expr_as(
+            Expr::expr(Func::sum(
+                Expr::col((l.clone(), purchase_order_line::Column::Quantity))
+                    .sub(Expr::col((l.clone(), purchase_order_line::Column::Received))),
+            ))
+            .cast_as(Alias::new("bigint")),
+            Alias::new("outstanding"),
+        )
+        .from_as(purchase_order_line::Entity, l.clone())
+        .join_as(
+            JoinType::InnerJoin,
+            purchase_order::Entity,
+            o.clone(),
+            Expr::col((o.clone(), purchase_order::Column::Id))
+                .equals((l.clone(), purchase_order_line::Column::OrderId)),
+        )
+        .and_where(Expr::col((o.clone(), purchase_order::Column::StoreId)).eq(store))
+        .and_where(
+            Expr::col((o.clone(), purchase_order::Column::Status))
+                .is_in([PurchaseStatus::Ordered.as_str(), PurchaseStatus::PartiallyReceived.as_str()]),
+        )
+        .group_by_col((l.clone(), purchase_order_line::Column::ItemId));
+    let mut out = std::collections::HashMap::new();
+    for r in conn.query_all(&q).await? {
+        out.insert(r.try_get::<Uuid>("", "item_id")?, r.try_get::<i64>("", "outstanding")?);
+    }
+    Ok(out)
+}
+
 /// Sets (or replaces) an item's reorder level in a store.
 pub async fn set_reorder_level<C: ConnectionTrait>(
     conn: &C,

@@ -455,6 +455,8 @@ pub struct LowStockOut {
     pub available: i64,
     pub reorder_level: i64,
     pub reorder_quantity: i64,
+    /// Units on open purchase orders for the store, still to come.
+    pub on_order: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -476,6 +478,7 @@ impl From<Alerts> for AlertsOut {
                     available: l.available,
                     reorder_level: l.reorder_level,
                     reorder_quantity: l.reorder_quantity,
+                    on_order: l.on_order,
                 })
                 .collect(),
             expiring: a

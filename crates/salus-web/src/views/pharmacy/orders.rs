@@ -81,14 +81,15 @@ pub(super) async fn orders_page(
 ) -> Result<Response, PageError> {
     let mut typed = Vec::new();
     if q.low {
-        // A draft from the low-stock list: each item's reorder quantity, at the cost of
-        // its latest batch.
+        // A draft from the low-stock list: each item's reorder quantity less what is
+        // already on its way (an item fully on order is left out).
         let (_, store) = choose_store(&state, &ctx, &q.store).await?;
         if let Some(s) = store {
             let alerts = state.app.pharmacy().alerts(&ctx, s.id).await?;
-            for (row, l) in alerts.low.iter().take(ORDER_ROWS).enumerate() {
+            let wanted = alerts.low.iter().filter(|l| l.to_order() > 0).take(ORDER_ROWS);
+            for (row, l) in wanted.enumerate() {
                 typed.push((format!("item{row}"), l.item.id.to_string()));
-                typed.push((format!("qty{row}"), l.reorder_quantity.max(1).to_string()));
+                typed.push((format!("qty{row}"), l.to_order().to_string()));
             }
             typed.push(("store_id".into(), s.id.to_string()));
         }

@@ -237,9 +237,17 @@ pub(super) async fn receive(
         if item.is_empty() {
             continue;
         }
+        // A line of the order that did not come this time: its units cleared, no batch.
+        let cell = |name: &str| field(&f, &format!("{name}{row}"));
+        if !field(&f, "order_id").is_empty() && ["qty", "batch", "expiry"].iter().all(|n| cell(n).is_empty())
+        {
+            continue;
+        }
         let price = |name: &str| -> Result<i64, String> {
-            let raw = field(&f, &format!("{name}{row}"));
-            Money::parse_price(&raw, state.app.currency, "price").map(|m| m.minor()).map_err(|e| e.message)
+            let what = if name == "cost" { "cost" } else { "sale price" };
+            Money::parse_price(&cell(name), state.app.currency, "price")
+                .map(|m| m.minor())
+                .map_err(|e| format!("{what}: {}", e.message))
         };
         let (cost, sale) = match (price("cost"), price("sale")) {
             (Ok(c), Ok(s)) => (c, s),
