@@ -51,6 +51,9 @@ pub enum AppError {
     /// and how many may be given now (held and expired batches not counted).
     #[error("only {available} {unit} of {what} available; {requested} asked for")]
     OutOfStock { what: String, unit: String, requested: i64, available: i64 },
+    /// The bed was taken (or is not free); the free beds of its type are attached.
+    #[error("bed {bed} is not free")]
+    BedTaken { bed: String, free: Vec<salus_core::inpatient::Bed> },
     /// The database cannot be reached or had no free connection in time; the cause is
     /// for the log. Worth retrying shortly.
     #[error("the database is not available: {0}")]

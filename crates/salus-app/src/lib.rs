@@ -19,6 +19,7 @@ pub mod health;
 pub mod hospital;
 pub mod identity;
 pub mod imaging;
+pub mod inpatient;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;
@@ -109,6 +110,12 @@ service!(
     Notifications,
     notifications
 );
+service!(
+    /// Inpatient care: wards and beds, admissions, transfers and discharges.
+    Inpatient,
+    inpatient
+);
+
 service!(
     /// Background jobs: claiming, running, retrying.
     Jobs,

@@ -156,6 +156,11 @@ coded!(
         #[strum(serialize = "EMER")]
         #[cfg_attr(feature = "db", sea_orm(string_value = "EMER"))]
         Emergency,
+        /// A stay: opened by an admission, ended by the discharge.
+        #[serde(rename = "IMP")]
+        #[strum(serialize = "IMP")]
+        #[cfg_attr(feature = "db", sea_orm(string_value = "IMP"))]
+        Inpatient,
     }
 );
 coded!(

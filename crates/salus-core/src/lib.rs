@@ -53,6 +53,7 @@ pub mod clinical;
 pub mod id;
 pub mod identity;
 pub mod imaging;
+pub mod inpatient;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;

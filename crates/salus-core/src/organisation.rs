@@ -39,13 +39,14 @@ impl Code {
 }
 
 /// A name shown to people: trimmed, inner runs of white space made one space, 1–`max`
-/// characters, no control characters.
+/// characters as sent (the API document's maxLength counts them so), no control
+/// characters.
 pub fn parse_label(text: &str, field: &'static str, max: usize) -> Result<String, FieldError> {
     let label = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if label.is_empty() {
         return Err(FieldError::new(field, "enter a name"));
     }
-    if label.chars().count() > max {
+    if text.chars().count() > max {
         return Err(FieldError::new(field, format!("use at most {max} characters")));
     }
     if label.chars().any(char::is_control) {
@@ -358,6 +359,7 @@ mod tests {
         assert_eq!(parse_label("  General   Medicine ", "n", 100).unwrap(), "General Medicine");
         assert!(parse_label("   ", "n", 100).is_err());
         assert!(parse_label("abc", "n", 2).is_err());
+        assert!(parse_label("\tabcd", "n", 4).is_err(), "counted as sent, as the API document does");
         assert_eq!(parse_optional_label(" ", "n", 10).unwrap(), None);
     }
 }

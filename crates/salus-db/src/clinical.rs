@@ -36,6 +36,27 @@ pub async fn insert_encounter<C: ConnectionTrait>(conn: &C, row: encounter::Mode
     row.into_active_model().insert(conn).await.map(|_| ())
 }
 
+/// Ends an encounter still in progress (a stay's, at discharge).
+pub async fn end_encounter<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
+    use salus_core::clinical::EncounterStatus;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Ok(encounter::Entity::update_many()
+        .col_expr(encounter::Column::Status, Expr::value(EncounterStatus::Finished.as_str()))
+        .col_expr(encounter::Column::EndedAt, Expr::value(at))
+        .col_expr(encounter::Column::UpdatedAt, Expr::value(at))
+        .col_expr(encounter::Column::Version, Expr::col(encounter::Column::Version).add(1))
+        .filter(encounter::Column::Id.eq(id))
+        .filter(encounter::Column::Status.eq(EncounterStatus::InProgress.as_str()))
+        .exec(conn)
+        .await?
+        .rows_affected
+        == 1)
+}
+
 pub async fn find_encounter<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,

@@ -57,6 +57,7 @@ pub mod error;
 mod fast;
 pub mod identity;
 pub mod imaging;
+pub mod inpatient;
 pub mod jobs;
 pub mod laboratory;
 pub mod merge;

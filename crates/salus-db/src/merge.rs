@@ -76,6 +76,7 @@ pub const REGISTRY: &[&[PatientLink]] = &[
     crate::notifications::PATIENT_LINKS,
     crate::clinical::PATIENT_LINKS,
     crate::laboratory::PATIENT_LINKS,
+    crate::inpatient::PATIENT_LINKS,
     crate::imaging::PATIENT_LINKS,
     crate::pharmacy::PATIENT_LINKS,
     crate::charges::PATIENT_LINKS,

@@ -51,5 +51,10 @@ record! {
     stock_transfer_line => salus_core::pharmacy::TransferLine { id, transfer_id, item_id, batch_id, quantity }
     stock_count => salus_core::pharmacy::StockCount { id, number, store_id, status, created_by, created_at, posted_by, posted_at }
     stock_count_line => salus_core::pharmacy::CountLine { id, count_id, item_id, batch_id, expected, counted, reason }
+    ward => salus_core::inpatient::Ward { id, code, name, department_id, store_id, active, version }
+    bed => salus_core::inpatient::Bed { id, ward_id, room, label, bed_type, tags, state, state_reason, reserved_for, active, version, updated_at }
+    admission_request => salus_core::inpatient::AdmissionRequest { id, patient_id, encounter_id, requested_by, reason, ward_id, bed_type, expected_days, expected_on, status, cancel_reason, admission_id, created_at }
+    admission => salus_core::inpatient::Admission { id, number, patient_id, request_id, encounter_id, attending_id, diagnosis, ward_id, bed_id, status, admitted_by, admitted_at, discharge_ordered_by, discharge_ordered_at, discharged_by, discharged_at, disposition, version }
+    bed_assignment => salus_core::inpatient::BedAssignment { id, admission_id, patient_id, bed_id, ward_id, companion, started_at, started_by, ended_at, ended_by, reason }
     audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
 }

@@ -334,6 +334,7 @@ impl From<AppError> for ApiError {
             AppError::OutOfStock { what, unit, requested, available } => {
                 crate::api::pharmacy::out_of_stock(&what, &unit, requested, available)
             }
+            AppError::BedTaken { bed, free } => crate::api::inpatient::bed_taken(&bed, free),
             AppError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 Self::new(

@@ -244,6 +244,31 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     }
 
+    // A stay: the doctor's request, the admission into a bed and its bed assignment.
+    {
+        let admin = common::ward::who(t, "merge.wards", &[Role::Admin]).await;
+        let (status, ward) =
+            send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
+        assert_eq!(status, 201, "{ward}");
+        let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
+        let (_, beds) = send(
+            t,
+            &admin,
+            "POST",
+            &format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap()),
+            Some(body),
+            None,
+        )
+        .await;
+        let path = format!("/api/v1/patients/{dup}/admission-requests");
+        let (status, r) = send(t, &w.doc, "POST", &path, Some(json!({"reason": "Observation"})), None).await;
+        assert_eq!(status, 201, "{r}");
+        let body = json!({"patient_id": dup, "request_id": r["id"], "bed_id": beds[0]["id"], "attending_id": doctor,
+            "diagnosis": "Observation"});
+        let (status, a) = send(t, &w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
+        assert_eq!(status, 201, "{a}");
+    }
+
     // An appointment and a reminder, as the booking and its job write them.
     let starts = chrono::Utc::now() + chrono::Duration::days(3);
     let local = starts.with_timezone(&t.app.time_zone);

@@ -6,6 +6,7 @@ mod bench;
 mod config;
 mod demo;
 mod demo_imaging;
+mod demo_inpatient;
 mod demo_lab;
 mod demo_pharmacy;
 mod run;

@@ -132,6 +132,9 @@ impl crate::Clinical<'_> {
         let patient = self.clinical_patient(ctx, input.patient_id, Permission::ClinicalWrite).await?;
         let doctor = me(ctx)?;
         let class = EncounterClass::parse(&input.class, "class")?;
+        if class == EncounterClass::Inpatient {
+            return Err(AppError::field("class", "an inpatient stay is opened by admitting the patient"));
+        }
         let complaint = parse_optional_label(&input.chief_complaint, "chief_complaint", 500)?;
         if !patient.active || patient.merged_into.is_some() {
             return Err(AppError::field("patient_id", "this record is not active"));

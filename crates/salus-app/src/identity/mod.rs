@@ -130,6 +130,18 @@ permissions! {
     PharmacyDispense = "pharmacy.dispense", "Dispense and sell medicines", [Pharmacist];
     /// Stores, suppliers, stock items and reorder levels.
     StockAdmin = "stock.admin", "Set up stores, suppliers, items and reorder levels", [Admin | Pharmacist];
+
+    // Inpatient care.
+    /// See the wards' bed boards, the admission queue and who is in which bed.
+    InpatientRead = "inpatient.read", "See the wards, their beds and who is in them", [Admin | Doctor | Nurse | Receptionist];
+    /// Ask for a patient's admission; order a discharge.
+    InpatientOrder = "inpatient.order", "Request admissions and order discharges", [Doctor];
+    /// Admit, transfer between beds, discharge the patient leaving.
+    InpatientAdmit = "inpatient.admit", "Admit, transfer and discharge patients", [Receptionist | Nurse];
+    /// Reserve, release, block and unblock beds; mark them cleaned.
+    BedManage = "inpatient.beds", "Reserve, block and ready beds", [Receptionist | Nurse];
+    /// Wards and their beds.
+    WardAdmin = "inpatient.setup", "Set up wards and beds", [Admin];
 }
 
 impl Permission {

@@ -6,6 +6,7 @@
 
 use chrono::Utc;
 use salus_core::PatientId;
+use salus_db::ResultExt;
 use salus_db::entity::{patient_identifier, patient_merge};
 use salus_db::patients as q;
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,13 @@ impl crate::Patients<'_> {
             return Err(AppError::field("survivor", "was merged into another record; choose that one"));
         }
         let mut moved = Moved { was_active: src.active, ..Default::default() };
-        moved.tables = salus_db::merge::follow(&txn, src.id, keep.id).await?;
+        // Two stays in the house would be one patient in two beds: the index that allows one
+        // per patient refuses the move, and the merge waits for one stay to end.
+        moved.tables = salus_db::merge::follow(&txn, src.id, keep.id).await.on_unique(
+            "admissions_in_house_key",
+            "admissions.patient_id",
+            || AppError::Conflict("both records have a stay in the hospital now; discharge one first".into()),
+        )?;
         moved.photo = q::move_photo_if_absent(&txn, src.id, keep.id).await?;
         if let Some(appointments) = moved.tables.get("appointments") {
             self.notifications().readdress(&txn, appointments).await?;

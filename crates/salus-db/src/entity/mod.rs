@@ -1,6 +1,8 @@
 //! SeaORM entities: one module a table. Rows hold plain `Uuid`s and UTC times; the query
 //! modules convert them to the domain types of `salus-core`.
 
+pub mod admission;
+pub mod admission_request;
 pub mod allergy;
 pub mod api_token;
 pub mod appointment;
@@ -8,6 +10,8 @@ pub mod attachment;
 pub mod audit_event;
 pub mod audit_pending;
 pub mod audit_seal;
+pub mod bed;
+pub mod bed_assignment;
 pub mod break_glass;
 pub mod charge;
 pub mod department;
@@ -74,3 +78,4 @@ pub mod supplier;
 pub mod user;
 pub mod user_role;
 pub mod vital;
+pub mod ward;

@@ -609,6 +609,25 @@ pub async fn touch_api_token<C: ConnectionTrait>(
         .map(|_| ())
 }
 
+/// The active accounts holding `role`, with the names they are shown by, by name.
+pub async fn holders_of<C: ConnectionTrait>(conn: &C, role: &str) -> Result<Vec<(Uuid, String)>, DbErr> {
+    let holders = sea_orm::sea_query::Query::select()
+        .column(user_role::Column::UserId)
+        .from(user_role::Entity)
+        .and_where(user_role::Column::Role.eq(role))
+        .to_owned();
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::DisplayName)
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Id.in_subquery(holders))
+        .order_by_asc(user::Column::DisplayName)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
 /// Which of `ids` are active accounts holding `role`.
 pub async fn active_with_role<C: ConnectionTrait>(
     conn: &C,

@@ -28,6 +28,7 @@ mod m20261130_000018_imaging;
 mod m20261130_000019_pharmacy;
 mod m20261130_000020_stock_counts;
 mod m20261201_000021_purchase_orders;
+mod m20261201_000022_inpatient;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000019_pharmacy::Migration),
             Box::new(m20261130_000020_stock_counts::Migration),
             Box::new(m20261201_000021_purchase_orders::Migration),
+            Box::new(m20261201_000022_inpatient::Migration),
         ]
     }
 }

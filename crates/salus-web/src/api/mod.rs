@@ -11,6 +11,7 @@
 mod clinical;
 mod extract;
 mod imaging;
+pub(crate) mod inpatient;
 mod laboratory;
 mod me;
 mod openapi;
@@ -48,7 +49,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "clinical", description = "Encounters, vital signs, notes, diagnoses, allergies and immunizations"),
         (name = "laboratory", description = "The test catalog, orders, specimens, results, verification and critical values"),
         (name = "imaging", description = "The imaging catalog, orders with accession numbers, scheduling, examinations, images and reports"),
-        (name = "pharmacy", description = "Stock items, stores, suppliers, deliveries, the stock ledger, transfers, dispensing, returns and counter sales")
+        (name = "pharmacy", description = "Stock items, stores, suppliers, deliveries, the stock ledger, transfers, dispensing, returns and counter sales"),
+        (name = "inpatient", description = "Wards and beds, the bed board, requests to admit, admissions, transfers and discharges")
     )
 )]
 struct ApiDoc;
@@ -75,6 +77,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     laboratory::ROUTES,
     imaging::ROUTES,
     pharmacy::ROUTES,
+    inpatient::ROUTES,
 ];
 
 /// The API routes and the spec built from them.
@@ -99,6 +102,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(laboratory::routes())
         .merge(imaging::routes())
         .merge(pharmacy::routes())
+        .merge(inpatient::routes())
         .split_for_parts();
     openapi::complete(&mut spec);
     (router, spec)

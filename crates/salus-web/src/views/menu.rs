@@ -62,6 +62,7 @@ pub const MENUS: &[&[Entry]] = &[
     super::laboratory::MENU,
     super::imaging::MENU,
     super::pharmacy::MENU,
+    super::inpatient::MENU,
     super::clinical_catalog::MENU,
     super::operations::MENU,
     super::users::MENU,

@@ -35,6 +35,7 @@ mod clinical;
 mod clinical_catalog;
 mod home;
 mod imaging;
+mod inpatient;
 mod laboratory;
 pub mod menu;
 mod operations;
@@ -79,6 +80,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     laboratory::ROUTES,
     imaging::ROUTES,
     pharmacy::ROUTES,
+    inpatient::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {
@@ -99,6 +101,7 @@ pub fn router() -> Router<AppState> {
         .merge(laboratory::router())
         .merge(imaging::router())
         .merge(pharmacy::router())
+        .merge(inpatient::router())
 }
 
 pub async fn not_found() -> Response {

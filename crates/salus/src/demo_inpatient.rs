@@ -1,0 +1,107 @@
+//! The demo's wards: General medicine (its store the pharmacy's ward store) and the ICU,
+//! with patients in every state — admitted, a discharge ordered, one moved from a bed now
+//! being cleaned — a bed blocked, one held for a request waiting at the desk, and a second
+//! request waiting. Made through the use cases, so every row is audited like a real one.
+
+use salus_app::inpatient::admissions::{AdmitInput, RequestInput};
+use salus_app::inpatient::{NewBeds, NewWard};
+use salus_app::{App, Ctx};
+use salus_core::PatientId;
+use salus_core::inpatient::{BedState, BedType};
+use uuid::Uuid;
+
+use crate::demo::staff_ctx;
+
+/// Rooms of a ward: room, beds, type, tags.
+type Rooms = &'static [(&'static str, &'static [&'static str], BedType, &'static str)];
+
+const GENERAL: Rooms = &[
+    ("101", &["A", "B", "C", "D"], BedType::General, "oxygen"),
+    ("102", &["A", "B", "C", "D"], BedType::General, ""),
+    ("103", &["A", "B"], BedType::SemiPrivate, "oxygen"),
+    ("104", &["A"], BedType::Private, "oxygen"),
+    ("105", &["A"], BedType::Isolation, "isolation,oxygen"),
+];
+const ICU: Rooms = &[("ICU", &["1", "2", "3", "4"], BedType::Icu, "oxygen,monitor,ventilator")];
+
+/// The demo's wards (skipped when a ward exists).
+pub async fn ensure_demo_wards(app: &App, patients: &[Uuid]) -> anyhow::Result<()> {
+    let op = Ctx::operator();
+    let inpatient = app.inpatient();
+    if !salus_db::inpatient::wards(app.db.reader(), true).await?.is_empty() {
+        return Ok(());
+    }
+    let [.., a, b, c, d, e, f] = patients[..] else { return Ok(()) };
+    let admin = staff_ctx(app, "admin", salus_core::Role::Admin).await?;
+    let doctor = staff_ctx(app, "dr.rao", salus_core::Role::Doctor).await?;
+    let nurse = staff_ctx(app, "nurse.amina", salus_core::Role::Nurse).await?;
+    let desk = staff_ctx(app, "reception.kofi", salus_core::Role::Receptionist).await?;
+    let store = salus_db::pharmacy::find_store_by_code(app.db.reader(), "WARD-GM").await?.map(|s| s.id);
+    let mut beds = Vec::new();
+    for (code, name, store, rooms) in
+        [("GM", "General medicine", store, GENERAL), ("ICU", "Intensive care", None, ICU)]
+    {
+        let ward = inpatient
+            .create_ward(
+                &admin,
+                NewWard { code: code.into(), name: name.into(), department_id: None, store_id: store },
+            )
+            .await?;
+        for (room, letters, bed_type, tags) in rooms {
+            let input = NewBeds {
+                room: (*room).into(),
+                letters: letters.iter().map(|l| (*l).into()).collect(),
+                bed_type: *bed_type,
+                tags: (*tags).into(),
+            };
+            beds.extend(inpatient.add_beds(&admin, ward.id, input).await?);
+        }
+    }
+    let bed = |label: &str| {
+        beds.iter().find(|b| b.label == label).map(|b| b.id).ok_or_else(|| anyhow::anyhow!("no bed {label}"))
+    };
+    let doctor_id = doctor.actor.user().map(|u| u.id.as_uuid()).unwrap_or_default();
+    let ask = |patient: Uuid, reason: &str, bed_type: Option<BedType>| {
+        let doctor = doctor.clone();
+        let input =
+            RequestInput { reason: reason.into(), bed_type, expected_days: Some(4), ..Default::default() };
+        async move { inpatient.request_admission(&doctor, PatientId::from_uuid(patient), input).await }
+    };
+    let admit = |patient: Uuid, request: Option<Uuid>, bed: Uuid, diagnosis: &str| {
+        let desk = desk.clone();
+        let input = AdmitInput {
+            patient_id: PatientId::from_uuid(patient),
+            request_id: request,
+            bed_id: bed,
+            attending_id: doctor_id,
+            diagnosis: diagnosis.into(),
+            companion: false,
+        };
+        async move { inpatient.admit(&desk, input).await }
+    };
+    // Admitted on requests, and one straight from the emergency room into the ICU.
+    let r = ask(a, "Community-acquired pneumonia, IV antibiotics", Some(BedType::General)).await?;
+    admit(a, Some(r.id), bed("101-A")?, "Community-acquired pneumonia").await?;
+    let r = ask(b, "Uncontrolled diabetes with foot ulcer", Some(BedType::General)).await?;
+    let moved = admit(b, Some(r.id), bed("101-B")?, "Diabetic foot ulcer").await?;
+    admit(c, None, bed("ICU-1")?, "Acute myocardial infarction").await?;
+    // One moved to a private room: 101-B is being cleaned.
+    inpatient.transfer(&desk, moved.admission.id, bed("104-A")?, "Asked for a private room").await?;
+    // One going home today: the doctor's order given, the bed still hers.
+    let r = ask(d, "Dengue fever with low platelets", None).await?;
+    let going = admit(d, Some(r.id), bed("102-A")?, "Dengue fever").await?;
+    inpatient.order_discharge(&doctor, going.admission.id).await?;
+    // Waiting at the desk: one with a bed held, one without.
+    let held = ask(e, "Elective knee replacement", Some(BedType::SemiPrivate)).await?;
+    inpatient.set_bed_state(&nurse, bed("103-A")?, BedState::Reserved, "", Some(held.id)).await?;
+    ask(f, "Acute gastroenteritis, dehydrated", Some(BedType::General)).await?;
+    // A bed out of use.
+    inpatient
+        .set_bed_state(&nurse, bed("102-D")?, BedState::Blocked, "Broken side rail; maintenance called", None)
+        .await?;
+    let _ = op;
+    println!(
+        "Demo wards: General medicine and the ICU — four patients in beds (one going home), a bed being cleaned, one blocked, one held; two requests wait for reception.kofi at /admissions."
+    );
+    Ok(())
+}
