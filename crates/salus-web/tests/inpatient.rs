@@ -259,7 +259,11 @@ db_test!(a_stay_from_request_to_leaving_keeps_every_bed_true, |t| {
         None,
     )
     .await;
-    assert_eq!((enc["encounter"]["class"].as_str(), enc["encounter"]["status"].as_str()), (Some("IMP"), Some("finished")), "{enc}");
+    assert_eq!(
+        (enc["encounter"]["class"].as_str(), enc["encounter"]["status"].as_str()),
+        (Some("IMP"), Some("finished")),
+        "{enc}"
+    );
     // Another stay may begin.
     let (status, _) = admit(&t, &x.desk, &w.patient, x.bed("101-B"), &x.doctor_id, None).await;
     assert_eq!(status, 201);
