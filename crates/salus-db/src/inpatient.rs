@@ -95,6 +95,15 @@ pub async fn free_beds<C: ConnectionTrait>(
     q.order_by_asc(bed::Column::WardId).order_by_asc(bed::Column::Label).limit(limit).all(conn).await
 }
 
+/// The beds held for waiting requests.
+pub async fn held_beds<C: ConnectionTrait>(conn: &C) -> Result<Vec<bed::Model>, DbErr> {
+    bed::Entity::find()
+        .filter(bed::Column::Active.eq(true))
+        .filter(bed::Column::State.eq(BedState::Reserved.as_str()))
+        .all(conn)
+        .await
+}
+
 /// Moves a bed from one of `from` to `to`, with its reason and the request it is held for
 /// (both cleared when `None`): false (nothing changed) if it stands elsewhere by now.
 pub async fn move_bed<C: ConnectionTrait>(

@@ -243,6 +243,12 @@ impl crate::Inpatient<'_> {
         Ok(crate::records(q::beds_by_ids(self.db.reader(), ids).await?))
     }
 
+    /// The beds held for waiting requests (the desk offers each to its own request first).
+    pub async fn held_beds(&self, ctx: &Ctx) -> Result<Vec<Bed>, AppError> {
+        self.authorize(ctx, Permission::InpatientRead).await?;
+        Ok(crate::records(q::held_beds(self.db.reader()).await?))
+    }
+
     /// Free beds of a type (and ward, when given): what a desk that lost a bed is offered.
     pub async fn free_beds(
         &self,

@@ -154,6 +154,8 @@ struct DeskPage {
     page: PageCtx,
     waiting: Vec<Waiting>,
     free: Vec<Bed>,
+    /// Beds held for waiting requests.
+    held: Vec<Bed>,
     wards: Vec<Ward>,
     doctors: Vec<(Uuid, String)>,
     /// A refused admission: which request, and why.
@@ -164,18 +166,23 @@ impl DeskPage {
     fn ward_name(&self, id: &Uuid) -> String {
         self.wards.iter().find(|w| w.id == *id).map(|w| w.name.clone()).unwrap_or_default()
     }
-    /// The free beds a request may go to: its type first (all when it names none).
+    /// The beds a request may go to: one held for it first, then the free beds of its
+    /// type and ward (every free bed when none of those is free).
     fn beds_for(&self, w: &Waiting) -> Vec<&Bed> {
-        let mut beds: Vec<&Bed> = self
+        let held = self.held.iter().filter(|b| b.reserved_for == Some(w.request.id));
+        let mut fitting: Vec<&Bed> = self
             .free
             .iter()
             .filter(|b| w.request.bed_type.is_none_or(|t| t == b.bed_type))
             .filter(|b| w.request.ward_id.is_none_or(|x| x == b.ward_id))
             .collect();
-        if beds.is_empty() {
-            beds = self.free.iter().collect();
+        if fitting.is_empty() {
+            fitting = self.free.iter().collect();
         }
-        beds
+        held.chain(fitting).collect()
+    }
+    fn held_for(&self, b: &Bed, w: &Waiting) -> bool {
+        b.reserved_for == Some(w.request.id)
     }
     fn error_for(&self, id: &Uuid) -> Option<String> {
         self.error.as_ref().filter(|(r, _)| r == id).map(|(_, e)| e.clone())
@@ -198,10 +205,14 @@ async fn render_desk(
     let inpatient = state.app.inpatient();
     let waiting = inpatient.waiting(ctx).await?;
     let free = inpatient.free_beds(ctx, None, None).await?;
+    let held = inpatient.held_beds(ctx).await?;
     let wards = inpatient.wards(ctx).await?;
     let doctors = inpatient.doctors(ctx).await?;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok(render(status, &DeskPage { tz: state.app.time_zone, page, waiting, free, wards, doctors, error }))
+    Ok(render(
+        status,
+        &DeskPage { tz: state.app.time_zone, page, waiting, free, held, wards, doctors, error },
+    ))
 }
 
 /// Admits a waiting request into the chosen bed (or cancels it, with a reason).
