@@ -120,9 +120,33 @@ db_test!(a_stay_from_request_to_leaving_keeps_every_bed_true, |t| {
         e["free_beds"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
     assert_eq!(free, vec!["101-B"], "the free beds of its type");
 
-    // Bad admissions change nothing.
+    // Bad admissions change nothing: a patient as the doctor, another patient's request,
+    // a request for another patient's encounter, a patient who does not exist.
     let (status, e) = admit(&t, &x.desk, &w.patient, x.bed("101-A"), &w.patient, Some(&request)).await;
     assert_eq!((status, e["errors"][0]["field"].as_str()), (422, Some("attending_id")), "{e}");
+    let (status, e) =
+        admit(&t, &x.desk, &w.other_patient, x.bed("101-B"), &x.doctor_id, Some(&request)).await;
+    assert_eq!((status, e["errors"][0]["field"].as_str()), (422, Some("request_id")), "{e}");
+    let (_, enc) =
+        send(&t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": w.patient})), None).await;
+    let body = json!({"reason": "Observation", "encounter_id": enc["id"]});
+    let (status, e) = send(
+        &t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/patients/{}/admission-requests", w.other_patient),
+        Some(body),
+        None,
+    )
+    .await;
+    assert_eq!((status, e["errors"][0]["field"].as_str()), (422, Some("encounter_id")), "{e}");
+    let nobody = uuid::Uuid::now_v7().to_string();
+    assert_eq!(admit(&t, &x.desk, &nobody, x.bed("101-B"), &x.doctor_id, None).await.0, 404);
+    let b = board(&t, &x.desk, &x.ward).await;
+    assert!(
+        b["beds"].as_array().unwrap().iter().all(|b| b["occupant"].is_null()),
+        "nobody admitted by a refusal"
+    );
     let (status, _) = admit(&t, &w.nurse, &w.patient, x.bed("101-A"), &x.doctor_id, Some(&request)).await;
     assert_eq!(status, 201, "a nurse admits too");
     let (_, stay) = send(&t, &x.desk, "GET", "/api/v1/admission-requests", None, None).await;
