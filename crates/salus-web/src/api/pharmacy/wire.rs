@@ -5,13 +5,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::pharmacy::counts::CountSheet;
 use salus_app::pharmacy::dispensing::{DispenseDetail, ItemStock, QueueItem, ToDispense};
-use salus_app::pharmacy::orders::OrderDetail;
 use salus_app::pharmacy::stock::{Alerts, Expiring, LedgerCheck, LowStock, Received};
 use salus_app::pharmacy::transfers::TransferDetail;
 use salus_core::pharmacy::{
     Batch, CountStatus, Dispense, DispenseKind, DispenseLine, ItemKind, Lot, Movement, MovementKind,
-    PurchaseOrder, PurchaseStatus, StockItem, Store, StoreKind, Supplier, Transfer, TransferLine,
-    TransferStatus,
+    StockItem, Store, StoreKind, Supplier, Transfer, TransferLine, TransferStatus,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -295,94 +293,6 @@ impl From<Received> for ReceiptOut {
                 .into_iter()
                 .map(|(b, m)| ReceiptLineOut { batch: b.into(), movement: m.into() })
                 .collect(),
-        }
-    }
-}
-
-/// A purchase order to a supplier (FHIR SupplyRequest, one per line there).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderOut {
-    pub id: Uuid,
-    /// "PO26-000004".
-    pub number: String,
-    pub supplier_id: Uuid,
-    pub store_id: Uuid,
-    /// ordered, partially_received, received or closed.
-    #[schema(schema_with = coded::<PurchaseStatus>)]
-    pub status: PurchaseStatus,
-    pub expected_on: Option<NaiveDate>,
-    pub note: Option<String>,
-    pub ordered_by: Uuid,
-    pub ordered_at: DateTime<Utc>,
-    pub closed_by: Option<Uuid>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub close_reason: Option<String>,
-    /// With the order itself, not in lists.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lines: Option<Vec<OrderLineOut>>,
-    /// The deliveries received against it (with the order itself, not in lists).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_ids: Option<Vec<Uuid>>,
-    /// Its value at the agreed costs, minor units (with the order itself).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total_minor: Option<i64>,
-}
-
-/// One item of an order, in base units.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderLineOut {
-    pub id: Uuid,
-    pub item_id: Uuid,
-    pub quantity: i64,
-    pub received: i64,
-    /// Still to come: ordered less received.
-    pub outstanding: i64,
-    /// Agreed cost per base unit, minor units.
-    pub cost_minor: i64,
-}
-
-impl From<PurchaseOrder> for OrderOut {
-    fn from(o: PurchaseOrder) -> Self {
-        Self {
-            id: o.id,
-            number: o.number,
-            supplier_id: o.supplier_id,
-            store_id: o.store_id,
-            status: o.status,
-            expected_on: o.expected_on,
-            note: o.note,
-            ordered_by: o.ordered_by,
-            ordered_at: o.ordered_at,
-            closed_by: o.closed_by,
-            closed_at: o.closed_at,
-            close_reason: o.close_reason,
-            lines: None,
-            receipt_ids: None,
-            total_minor: None,
-        }
-    }
-}
-
-impl From<OrderDetail> for OrderOut {
-    fn from(d: OrderDetail) -> Self {
-        let total = d.total_minor();
-        let lines = d
-            .lines
-            .into_iter()
-            .map(|l| OrderLineOut {
-                id: l.id,
-                item_id: l.item_id,
-                quantity: l.quantity,
-                received: l.received,
-                outstanding: l.outstanding(),
-                cost_minor: l.cost_minor,
-            })
-            .collect();
-        Self {
-            lines: Some(lines),
-            receipt_ids: Some(d.receipts.iter().map(|r| r.id).collect()),
-            total_minor: Some(total),
-            ..d.order.into()
         }
     }
 }
