@@ -57,6 +57,8 @@ coded!(
         ExpiryWriteOff,
         /// The difference a stock-take found, posted with a reason.
         StockTakeVariance,
+        /// A dose given on a ward, from the ward's store (the medication record).
+        Administration,
     }
 );
 
@@ -66,6 +68,7 @@ impl MovementKind {
         matches!(
             self,
             MovementKind::Dispense
+                | MovementKind::Administration
                 | MovementKind::Sale
                 | MovementKind::TransferOut
                 | MovementKind::SupplierReturn

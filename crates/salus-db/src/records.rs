@@ -51,7 +51,9 @@ record! {
     stock_transfer_line => salus_core::pharmacy::TransferLine { id, transfer_id, item_id, batch_id, quantity }
     stock_count => salus_core::pharmacy::StockCount { id, number, store_id, status, created_by, created_at, posted_by, posted_at }
     stock_count_line => salus_core::pharmacy::CountLine { id, count_id, item_id, batch_id, expected, counted, reason }
-    ward => salus_core::inpatient::Ward { id, code, name, department_id, store_id, active, version }
+    ward => salus_core::inpatient::Ward { id, code, name, department_id, store_id, late_minutes, active, version }
+    medication_order => salus_core::inpatient::mar::MedicationOrder { id, patient_id, admission_id, medicine_id, medicine_name, item_id, dose, units_per_dose, route, kind, times, instructions, starts_at, ends_at, status, stop_reason, stopped_by, stopped_at, ordered_by, created_at, version }
+    medication_administration => salus_core::inpatient::mar::Administration { id, order_id, patient_id, admission_id, due_at, outcome, reason, given_at, late, store_id, amends_id, amend_reason, current, needs_ack, acknowledged_by, acknowledged_at, recorded_by, recorded_at }
     bed => salus_core::inpatient::Bed { id, ward_id, room, label, bed_type, tags, state, state_reason, reserved_for, active, version, updated_at }
     admission_request => salus_core::inpatient::AdmissionRequest { id, patient_id, encounter_id, requested_by, reason, ward_id, bed_type, expected_days, expected_on, status, cancel_reason, admission_id, created_at }
     admission => salus_core::inpatient::Admission { id, number, patient_id, request_id, encounter_id, attending_id, diagnosis, ward_id, bed_id, status, admitted_by, admitted_at, discharge_ordered_by, discharge_ordered_at, discharged_by, discharged_at, disposition, version }

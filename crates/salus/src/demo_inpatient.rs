@@ -44,7 +44,13 @@ pub async fn ensure_demo_wards(app: &App, patients: &[Uuid]) -> anyhow::Result<(
         let ward = inpatient
             .create_ward(
                 &admin,
-                NewWard { code: code.into(), name: name.into(), department_id: None, store_id: store },
+                NewWard {
+                    code: code.into(),
+                    name: name.into(),
+                    department_id: None,
+                    store_id: store,
+                    late_minutes: None,
+                },
             )
             .await?;
         for (room, letters, bed_type, tags) in rooms {

@@ -135,13 +135,15 @@ permissions! {
     /// See the wards' bed boards, the admission queue and who is in which bed.
     InpatientRead = "inpatient.read", "See the wards, their beds and who is in them", [Admin | Doctor | Nurse | Receptionist];
     /// Ask for a patient's admission; order a discharge.
-    InpatientOrder = "inpatient.order", "Request admissions and order discharges", [Doctor];
+    InpatientOrder = "inpatient.order", "Request admissions, order medicines and discharges", [Doctor];
     /// Admit, transfer between beds, discharge the patient leaving.
     InpatientAdmit = "inpatient.admit", "Admit, transfer and discharge patients", [Receptionist | Nurse];
     /// Reserve, release, block and unblock beds; mark them cleaned.
     BedManage = "inpatient.beds", "Reserve, block and ready beds", [Receptionist | Nurse];
     /// Wards and their beds.
     WardAdmin = "inpatient.setup", "Set up wards and beds", [Admin];
+    /// Record a dose given, held, refused or missed; amend such a record.
+    MarRecord = "inpatient.mar", "Record and amend doses given on the ward", [Nurse];
 }
 
 impl Permission {

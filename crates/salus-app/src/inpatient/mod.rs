@@ -4,6 +4,7 @@
 //! indexes on open bed assignments and stays in the house — never by an earlier look.
 
 pub mod admissions;
+pub mod mar;
 
 use chrono::Utc;
 use salus_core::FieldError;
@@ -34,7 +35,12 @@ pub struct NewWard {
     pub department_id: Option<Uuid>,
     /// The store its nurses give medicines from (a ward store).
     pub store_id: Option<Uuid>,
+    /// Minutes after a dose's time within which it is on time (default 60).
+    pub late_minutes: Option<i32>,
 }
+
+/// A ward's on-time window when none is given.
+pub const LATE_MINUTES: i32 = 60;
 
 /// Beds to add to a ward: one room's, labelled by the room and a letter each.
 #[derive(Debug, Clone)]
@@ -87,6 +93,10 @@ impl crate::Inpatient<'_> {
                 _ => errors.push(FieldError::new("store_id", "choose an active store")),
             }
         }
+        let late_minutes = input.late_minutes.unwrap_or(LATE_MINUTES);
+        if !(5..=240).contains(&late_minutes) {
+            errors.push(FieldError::new("late_minutes", "between 5 and 240 minutes"));
+        }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -97,6 +107,7 @@ impl crate::Inpatient<'_> {
             name,
             department_id: input.department_id,
             store_id: input.store_id,
+            late_minutes,
             active: true,
             version: 1,
             created_at: now,

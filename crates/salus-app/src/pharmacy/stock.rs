@@ -45,7 +45,13 @@ impl Change<'_> {
     /// Whether the units go to a patient or another store, which a held or expired batch
     /// never may (a write-off, a return to the supplier or a count may take from one).
     fn must_be_usable(&self) -> bool {
-        matches!(self.kind, MovementKind::Dispense | MovementKind::Sale | MovementKind::TransferOut)
+        matches!(
+            self.kind,
+            MovementKind::Dispense
+                | MovementKind::Administration
+                | MovementKind::Sale
+                | MovementKind::TransferOut
+        )
     }
 }
 

@@ -37,6 +37,8 @@ pub mod lab_result;
 pub mod lab_specimen;
 pub mod lab_test;
 pub mod login_failure;
+pub mod medication_administration;
+pub mod medication_order;
 pub mod medicine;
 pub mod mrn_sequence;
 pub mod note;

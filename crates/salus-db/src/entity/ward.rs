@@ -10,6 +10,7 @@ pub struct Model {
     pub name: String,
     pub department_id: Option<Uuid>,
     pub store_id: Option<Uuid>,
+    pub late_minutes: i32,
     pub active: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,

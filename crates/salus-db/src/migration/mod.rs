@@ -29,6 +29,7 @@ mod m20261130_000019_pharmacy;
 mod m20261130_000020_stock_counts;
 mod m20261201_000021_purchase_orders;
 mod m20261201_000022_inpatient;
+mod m20261201_000023_medication_administration;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000020_stock_counts::Migration),
             Box::new(m20261201_000021_purchase_orders::Migration),
             Box::new(m20261201_000022_inpatient::Migration),
+            Box::new(m20261201_000023_medication_administration::Migration),
         ]
     }
 }

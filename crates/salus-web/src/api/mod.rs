@@ -78,6 +78,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     imaging::ROUTES,
     pharmacy::ROUTES,
     inpatient::ROUTES,
+    inpatient::mar::ROUTES,
 ];
 
 /// The API routes and the spec built from them.

@@ -46,8 +46,11 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/admissions/{id}/discharge", Access::Permission(Permission::InpatientAdmit)).post(),
 ];
 
+pub(crate) mod mar;
+
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(mar::routes())
         .routes(routes!(list_wards, create_ward))
         .routes(routes!(add_beds))
         .routes(routes!(bed_board))
@@ -90,6 +93,8 @@ pub struct WardOut {
     pub department_id: Option<Uuid>,
     /// The ward store its nurses give medicines from.
     pub store_id: Option<Uuid>,
+    /// Minutes after a dose's time within which it is on time.
+    pub late_minutes: i32,
     pub active: bool,
 }
 
@@ -101,6 +106,7 @@ impl From<Ward> for WardOut {
             name: w.name,
             department_id: w.department_id,
             store_id: w.store_id,
+            late_minutes: w.late_minutes,
             active: w.active,
         }
     }
@@ -344,6 +350,9 @@ pub struct WardIn {
     pub department_id: Option<Uuid>,
     /// The ward store (a store of kind `ward`).
     pub store_id: Option<Uuid>,
+    /// Minutes after a dose's time within which it is on time (default 60).
+    #[schema(minimum = 5, maximum = 240)]
+    pub late_minutes: Option<i32>,
 }
 
 /// Add a ward
@@ -356,7 +365,13 @@ async fn create_ward(
     ApiUser(_u, ctx): ApiUser,
     ApiJson(b): ApiJson<WardIn>,
 ) -> Result<Response, ApiError> {
-    let input = NewWard { code: b.code, name: b.name, department_id: b.department_id, store_id: b.store_id };
+    let input = NewWard {
+        code: b.code,
+        name: b.name,
+        department_id: b.department_id,
+        store_id: b.store_id,
+        late_minutes: b.late_minutes,
+    };
     let w = state.app.inpatient().create_ward(&ctx, input).await?;
     Ok((StatusCode::CREATED, Json(WardOut::from(w))).into_response())
 }

@@ -111,6 +111,6 @@ pub(crate) fn out_of_stock(what: &str, unit: &str, requested: i64, available: i6
 }
 
 /// The `Idempotency-Key` header ("" when missing: the use case refuses that by name).
-fn key(headers: &HeaderMap) -> String {
+pub(crate) fn key(headers: &HeaderMap) -> String {
     headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }

@@ -474,6 +474,7 @@ async fn setup(
                     name: field(&f, "name"),
                     department_id: None,
                     store_id: field(&f, "store_id").parse().ok(),
+                    late_minutes: field(&f, "late_minutes").parse().ok(),
                 },
             )
             .await

@@ -14,12 +14,16 @@ use uuid::Uuid;
 use crate::entity::{admission, admission_request, bed, bed_assignment, ward};
 use crate::merge::PatientLink;
 
+pub mod mar;
+
 /// A merged patient's requests, stays and bed history are the survivor's: a patient in a
 /// bed under the duplicate's name would be on nobody's list.
 pub const PATIENT_LINKS: &[PatientLink] = &[
     PatientLink::follows_versioned("admission_requests"),
     PatientLink::follows_versioned("admissions"),
     PatientLink::follows("bed_assignments").part_of("admission_id", "admissions"),
+    PatientLink::follows_versioned("medication_orders").part_of("admission_id", "admissions"),
+    PatientLink::follows("medication_administrations").part_of("admission_id", "admissions"),
 ];
 
 const IN_HOUSE: [&str; 2] = ["admitted", "discharge_ordered"];

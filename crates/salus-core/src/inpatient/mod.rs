@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub mod mar;
+
 coded!(
     /// What a bed offers (the price list charges a day of each).
     pub enum BedType {
@@ -89,6 +91,8 @@ pub struct Ward {
     pub name: String,
     pub department_id: Option<Uuid>,
     pub store_id: Option<Uuid>,
+    /// Minutes after a dose's time within which it counts as on time.
+    pub late_minutes: i32,
     pub active: bool,
     pub version: i32,
 }
