@@ -109,6 +109,47 @@ db_test!(a_stay_through_the_pages, |t| {
     let board = html(&t, &w.nurse, &format!("/wards?ward={ward}")).await;
     assert!(board.contains("Anand Pillai"), "{board}");
 
+    // The medicines: the doctor orders one as needed from the stay's page; the nurse gives
+    // it from the station (a dose not given needs a reason, said on the page); the doctor
+    // acknowledges it.
+    let page = html(&t, &w.doc, &stay).await;
+    let medicine = option(&page, "Paracetamol 500 mg tablet");
+    let order = [("medicine_id", medicine.as_str()), ("dose", "500 mg"), ("kind", "as_needed")];
+    let res = post_form(
+        &t,
+        &w.doc,
+        &format!("{stay}/order-medicine"),
+        &[("medicine_id", &medicine), ("dose", " ")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(html(&t, &w.doc, &stay).await.contains("Not saved: dose"), "the refusal is said");
+    assert_eq!(post_form(&t, &w.nurse, &format!("{stay}/order-medicine"), &order).await.status(), 403);
+    assert_eq!(post_form(&t, &w.doc, &format!("{stay}/order-medicine"), &order).await.status(), 303);
+    let station = html(&t, &w.nurse, &format!("/wards/{ward}/doses")).await;
+    assert!(station.contains("Given now") && station.contains("Anand Pillai"), "{station}");
+    let at = station.find("action=\"/medication-orders/").unwrap() + "action=\"/medication-orders/".len();
+    let order_id = station[at..].split('/').next().unwrap().to_owned();
+    let give = format!("/medication-orders/{order_id}/doses");
+    let back = format!("/wards/{ward}/doses");
+    let res =
+        post_form(&t, &w.nurse, &give, &[("outcome", "refused"), ("idempotency_key", "p1"), ("back", &back)])
+            .await;
+    assert_eq!(res.status(), 303);
+    assert!(html(&t, &w.nurse, &back).await.contains("Not saved: reason"), "no reason, nothing recorded");
+    let given = [("outcome", "given"), ("idempotency_key", "p2"), ("back", back.as_str())];
+    assert_eq!(post_form(&t, &w.nurse, &give, &given).await.status(), 303);
+    assert_eq!(post_form(&t, &w.nurse, &give, &given).await.status(), 303, "a double click");
+    let page = html(&t, &w.doc, &stay).await;
+    assert_eq!(page.matches("waits for the doctor").count(), 1, "recorded once: {page}");
+    let at = page.find("action=\"/medication-administrations/").unwrap()
+        + "action=\"/medication-administrations/".len();
+    let dose = page[at..].split('/').next().unwrap().to_owned();
+    let ack = format!("/medication-administrations/{dose}/acknowledge");
+    assert_eq!(post_form(&t, &w.nurse, &ack, &[]).await.status(), 403);
+    assert_eq!(post_form(&t, &w.doc, &ack, &[("back", &stay)]).await.status(), 303);
+    assert!(html(&t, &w.doc, &stay).await.contains("acknowledged by Test cl.doc"));
+
     // Discharge: the doctor's order, then the desk records the patient leaving.
     assert_eq!(
         post_form(&t, &w.desk, &format!("{stay}/discharge-order"), &[]).await.status(),

@@ -12,7 +12,6 @@ mod common;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use common::stock::*;
 use common::ward::*;
-use salus_core::Role;
 use serde_json::{Value, json};
 
 /// A ward with the pharmacy's ward store behind it (20 capsules of amoxicillin in it,

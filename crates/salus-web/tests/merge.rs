@@ -267,6 +267,22 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
             "diagnosis": "Observation"});
         let (status, a) = send(t, &w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
         assert_eq!(status, 201, "{a}");
+        // Its medication record: an order and a dose given against it.
+        let path = format!("/api/v1/admissions/{}/medication-orders", a["id"].as_str().unwrap());
+        let body = json!({"medicine_id": paracetamol, "dose": "500 mg", "kind": "as_needed"});
+        let (status, o) = send(t, &w.doc, "POST", &path, Some(body), None).await;
+        assert_eq!(status, 201, "{o}");
+        let res = w
+            .nurse
+            .client
+            .post(t.url(&format!("/api/v1/medication-orders/{}/administrations", o["id"].as_str().unwrap())))
+            .header("x-csrf-token", &w.nurse.csrf)
+            .header("idempotency-key", "merge-dose")
+            .json(&json!({"outcome": "given"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     }
 
     // An appointment and a reminder, as the booking and its job write them.

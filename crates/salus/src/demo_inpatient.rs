@@ -87,7 +87,7 @@ pub async fn ensure_demo_wards(app: &App, patients: &[Uuid]) -> anyhow::Result<(
     };
     // Admitted on requests, and one straight from the emergency room into the ICU.
     let r = ask(a, "Community-acquired pneumonia, IV antibiotics", Some(BedType::General)).await?;
-    admit(a, Some(r.id), bed("101-A")?, "Community-acquired pneumonia").await?;
+    let pneumonia = admit(a, Some(r.id), bed("101-A")?, "Community-acquired pneumonia").await?;
     let r = ask(b, "Uncontrolled diabetes with foot ulcer", Some(BedType::General)).await?;
     let moved = admit(b, Some(r.id), bed("101-B")?, "Diabetic foot ulcer").await?;
     admit(c, None, bed("ICU-1")?, "Acute myocardial infarction").await?;
@@ -105,9 +105,91 @@ pub async fn ensure_demo_wards(app: &App, patients: &[Uuid]) -> anyhow::Result<(
     inpatient
         .set_bed_state(&nurse, bed("102-D")?, BedState::Blocked, "Broken side rail; maintenance called", None)
         .await?;
+    demo_doses(app, &doctor, &nurse, pneumonia.admission.id, moved.admission.id).await?;
     let _ = op;
     println!(
-        "Demo wards: General medicine and the ICU — four patients in beds (one going home), a bed being cleaned, one blocked, one held; two requests wait for reception.kofi at /admissions."
+        "Demo wards: General medicine and the ICU — four patients in beds (one going home), a bed being cleaned, one blocked, one held; two requests wait for reception.kofi at /admissions; doses due and overdue on nurse.amina's station (/wards/doses), an as-needed dose waiting for dr.rao's acknowledgement."
     );
+    Ok(())
+}
+
+/// The medication record of two stays on General medicine: paracetamol four-hourly for
+/// the pneumonia (one dose given on time, one overdue, more due), a dose held for the
+/// foot ulcer before its dressing, and an as-needed dose given that waits for dr.rao.
+async fn demo_doses(
+    app: &App,
+    doctor: &Ctx,
+    nurse: &Ctx,
+    pneumonia: Uuid,
+    ulcer: Uuid,
+) -> anyhow::Result<()> {
+    use chrono::{Duration, Timelike, Utc};
+    use salus_app::inpatient::mar::{DoseInput, OrderInput};
+    use salus_core::inpatient::mar::{DoseOutcome, OrderKind};
+    let inpatient = app.inpatient();
+    let para = app
+        .clinical()
+        .medicines(doctor, Some("Paracetamol"), false)
+        .await?
+        .into_iter()
+        .find(|m| m.form == "tablet")
+        .ok_or_else(|| anyhow::anyhow!("no paracetamol tablet"))?;
+    let now = Utc::now();
+    let hour = |h: i64| {
+        let t = (now + Duration::hours(h)).with_timezone(&app.time_zone);
+        format!("{:02}:00", t.hour())
+    };
+    let scheduled = |times: Vec<String>, dose: &str, units: i32| OrderInput {
+        medicine_id: para.id,
+        dose: dose.into(),
+        units_per_dose: Some(units),
+        kind: Some(OrderKind::Scheduled),
+        times: times.join(","),
+        instructions: "After food".into(),
+        starts_at: Some(now - Duration::hours(9)),
+        duration_days: Some(3),
+        ..Default::default()
+    };
+    let fever = inpatient
+        .order_medication(doctor, pneumonia, scheduled(vec![hour(-6), hour(-2), hour(2), hour(6)], "1 g", 2))
+        .await?;
+    let dressing =
+        inpatient.order_medication(doctor, ulcer, scheduled(vec![hour(-3), hour(5)], "500 mg", 1)).await?;
+    // The dose time `h` hours from now, on the hour (as `hour` names it).
+    let due_in = |h: i64| {
+        let t = (now + Duration::hours(h)).with_timezone(&app.time_zone);
+        t.with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .and_then(|t| t.with_nanosecond(0))
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let key = || Uuid::now_v7().to_string();
+    let due = due_in(-6).ok_or_else(|| anyhow::anyhow!("no dose time"))?;
+    let given = DoseInput {
+        due_at: Some(due),
+        outcome: DoseOutcome::Given,
+        reason: String::new(),
+        given_at: Some(due + Duration::minutes(10)),
+    };
+    inpatient.record_dose(nurse, &key(), fever.id, given).await?;
+    let due = due_in(-3).ok_or_else(|| anyhow::anyhow!("no dose time"))?;
+    let held = DoseInput {
+        due_at: Some(due),
+        outcome: DoseOutcome::Held,
+        reason: "Nil by mouth before the wound debridement".into(),
+        given_at: Some(due + Duration::minutes(5)),
+    };
+    inpatient.record_dose(nurse, &key(), dressing.id, held).await?;
+    let prn = OrderInput {
+        medicine_id: para.id,
+        dose: "500 mg".into(),
+        kind: Some(OrderKind::AsNeeded),
+        instructions: "For pain; not more than 4 in a day".into(),
+        ..Default::default()
+    };
+    let prn = inpatient.order_medication(doctor, ulcer, prn).await?;
+    let now_given =
+        DoseInput { due_at: None, outcome: DoseOutcome::Given, reason: String::new(), given_at: None };
+    inpatient.record_dose(nurse, &key(), prn.id, now_given).await?;
     Ok(())
 }

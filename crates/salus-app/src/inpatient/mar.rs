@@ -120,6 +120,9 @@ impl WardDoses {
     }
 }
 
+/// A dose's checked fields: its due time, reason and time given.
+type Checked = (Option<DateTime<Utc>>, Option<String>, DateTime<Utc>);
+
 /// A ward's dose list reaches this far either side of now when no times are given.
 pub const STATION_HOURS: i64 = 12;
 
@@ -129,7 +132,7 @@ impl crate::Inpatient<'_> {
     }
 
     /// Hospital wall-clock time to UTC (a time skipped by a clock change has none).
-    fn to_utc(&self) -> impl Fn(NaiveDateTime) -> Option<DateTime<Utc>> + '_ {
+    fn hospital_to_utc(&self) -> impl Fn(NaiveDateTime) -> Option<DateTime<Utc>> + '_ {
         move |n| n.and_local_timezone(self.time_zone).earliest().map(|t| t.with_timezone(&Utc))
     }
 
@@ -215,7 +218,8 @@ impl crate::Inpatient<'_> {
             .find(|i| i.active)
             .map(|i| i.id);
         let by = me(ctx)?;
-        let name = format!("{} {}", medicine.generic_name, medicine.strength).trim().to_owned();
+        let name =
+            salus_core::clinical::medicine_label(&medicine.generic_name, &medicine.strength, &medicine.form);
         let row = medication_order::Model {
             id: Uuid::now_v7(),
             patient_id: p.id,
@@ -391,7 +395,7 @@ impl crate::Inpatient<'_> {
         ward: &Ward,
         input: &DoseInput,
         amending: Option<&medication_administration::Model>,
-    ) -> Result<(Option<DateTime<Utc>>, Option<String>, DateTime<Utc>), AppError> {
+    ) -> Result<Checked, AppError> {
         let now = Utc::now();
         let mut errors = Vec::new();
         let reason = parse_optional_label(&input.reason, "reason", 300)
@@ -425,7 +429,7 @@ impl crate::Inpatient<'_> {
                     let day = due.with_timezone(&self.time_zone).date_naive();
                     let days = (day.pred_opt().unwrap_or(day), day.succ_opt().unwrap_or(day));
                     let due_then = order
-                        .due_between(due, due + Duration::seconds(1), days, self.to_utc())
+                        .due_between(due, due + Duration::seconds(1), days, self.hospital_to_utc())
                         .contains(&due);
                     if !due_then && order.covers(due) {
                         errors.push(FieldError::new("due_at", "the order has no dose at that time"));
@@ -721,7 +725,7 @@ impl crate::Inpatient<'_> {
                 }
                 continue;
             }
-            for due in order.due_between(from, to, days, self.to_utc()) {
+            for due in order.due_between(from, to, days, self.hospital_to_utc()) {
                 let record = in_force.remove(&(order.id, due));
                 doses.push(DueDose {
                     admission_id: stay.id,

@@ -81,6 +81,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     imaging::ROUTES,
     pharmacy::ROUTES,
     inpatient::ROUTES,
+    inpatient::mar::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {

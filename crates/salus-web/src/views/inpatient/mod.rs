@@ -14,8 +14,10 @@ use axum::routing::{get, post};
 use salus_app::AppError;
 use salus_app::identity::Permission;
 use salus_app::inpatient::admissions::{AdmitInput, RequestInput, Stay, Waiting};
+use salus_app::inpatient::mar::MedicationRecord;
 use salus_app::inpatient::{Board, BoardBed, NewBeds, NewWard};
 use salus_core::PatientId;
+use salus_core::inpatient::mar::{DoseOutcome, OrderKind, OrderStatus};
 use salus_core::inpatient::{AdmissionStatus, Bed, BedState, BedType, Ward};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -25,11 +27,14 @@ use super::{Form, Local, PageCtx, SignedIn, flash, render};
 use crate::AppState;
 use crate::error::PageError;
 
+pub(super) mod mar;
+
 local!(BoardPage, DeskPage, StayPage);
 
 /// The pages of this module worth a link (see `menu`).
 pub(super) const MENU: &[Entry] = &[
     Entry::page("Wards", "/wards", "The bed board: every bed's state and who is in it"),
+    Entry::page("Nurses' station", "/wards/doses", "The ward's doses due this shift, recorded as given"),
     Entry::page("Admissions", "/admissions", "Doctors' requests to admit, admitted into a free bed"),
     Entry::home_only("Wards and beds", "/wards/setup", "Add wards and their beds"),
 ];
@@ -41,7 +46,8 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/beds/{id}/state", Access::Permission(Permission::BedManage)).post(),
     route("/admissions", Access::Permission(Permission::InpatientAdmit)),
     route("/admissions/{id}", Access::Permission(Permission::InpatientRead)),
-    // Transfer and discharge are the desk's, the discharge order a doctor's: the use case checks.
+    // Transfer and discharge are the desk's, the discharge order and medicine orders a
+    // doctor's: the use case checks.
     route("/admissions/{id}/{action}", Access::Permission(Permission::InpatientRead))
         .post()
         .example("/admissions/{id}/transfer"),
@@ -50,6 +56,7 @@ pub(crate) const ROUTES: &[Declared] = &[
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(mar::router())
         .route("/wards", get(board_page))
         .route("/wards/setup", get(setup_page).post(setup))
         .route("/beds/{id}/state", post(bed_state))
@@ -266,9 +273,34 @@ struct StayPage {
     doctors: Vec<(Uuid, String)>,
     may_move: bool,
     may_order: bool,
+    may_record: bool,
+    /// The medication record, and the formulary a doctor orders from.
+    mar: MedicationRecord,
+    medicines: Vec<(Uuid, String)>,
+    key: Uuid,
 }
 
 impl StayPage {
+    fn kinds(&self) -> &'static [OrderKind] {
+        OrderKind::ALL
+    }
+    fn outcomes(&self) -> &'static [DoseOutcome] {
+        DoseOutcome::ALL
+    }
+    fn order_name(&self, id: &Uuid) -> String {
+        self.mar
+            .orders
+            .iter()
+            .find(|o| o.id == *id)
+            .map(|o| format!("{} {}", o.medicine_name, o.dose))
+            .unwrap_or_default()
+    }
+    fn person(&self, id: &Uuid) -> &str {
+        self.mar.name(Some(*id))
+    }
+    fn person_opt(&self, id: &Option<Uuid>) -> &str {
+        self.mar.name(*id)
+    }
     fn bed_label(&self, id: &Uuid) -> String {
         self.beds.iter().chain(&self.free).find(|b| b.id == *id).map(|b| b.label.clone()).unwrap_or_default()
     }
@@ -298,8 +330,24 @@ async fn stay_page(
     let board = inpatient.beds(&ctx, &stay.beds.iter().map(|b| b.bed_id).collect::<Vec<_>>()).await?;
     let free = inpatient.free_beds(&ctx, None, None).await?;
     let doctors = inpatient.doctors(&ctx).await?;
-    let (may_move, may_order) =
-        (may(&page, Permission::InpatientAdmit), may(&page, Permission::InpatientOrder));
+    let (may_move, may_order, may_record) = (
+        may(&page, Permission::InpatientAdmit),
+        may(&page, Permission::InpatientOrder),
+        may(&page, Permission::MarRecord),
+    );
+    let mar = inpatient.medication_record(&ctx, id).await?;
+    let medicines = if may_order && stay.admission.status.in_house() {
+        state
+            .app
+            .clinical()
+            .medicines(&ctx, None, false)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.label()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(render(
         StatusCode::OK,
         &StayPage {
@@ -312,6 +360,10 @@ async fn stay_page(
             doctors,
             may_move,
             may_order,
+            may_record,
+            mar,
+            medicines,
+            key: Uuid::now_v7(),
         },
     ))
 }
@@ -338,6 +390,7 @@ async fn stay_action(
             .discharge(&ctx, id, &field(&f, "disposition"))
             .await
             .map(|s| format!("{} discharged; the bed goes to cleaning.", s.patient.name)),
+        "order-medicine" => mar::order(&state, &ctx, id, &f).await,
         _ => return Err(not_found("action")),
     };
     let outcome = match outcome {
