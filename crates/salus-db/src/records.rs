@@ -52,6 +52,10 @@ record! {
     stock_count => salus_core::pharmacy::StockCount { id, number, store_id, status, created_by, created_at, posted_by, posted_at }
     stock_count_line => salus_core::pharmacy::CountLine { id, count_id, item_id, batch_id, expected, counted, reason }
     ward => salus_core::inpatient::Ward { id, code, name, department_id, store_id, late_minutes, active, version }
+    discharge_summary => salus_core::inpatient::nursing::DischargeSummary { id, admission_id, patient_id, diagnoses, procedures, key_results, medicines, follow_up, instructions, status, drafted_by, drafted_at, signed_by, signed_at, version, updated_at }
+    nursing_note => salus_core::inpatient::nursing::NursingNote { id, admission_id, patient_id, shift, body, amends_id, author_id, written_at }
+    intake_output => salus_core::inpatient::nursing::IntakeOutput { id, admission_id, patient_id, direction, route, volume_ml, measured_at, note, error_reason, recorded_by, recorded_at }
+    nursing_task => salus_core::inpatient::nursing::NursingTask { id, admission_id, patient_id, description, due_at, service_code, status, outcome, done_by, done_at, created_by, created_at, version }
     medication_order => salus_core::inpatient::mar::MedicationOrder { id, patient_id, admission_id, medicine_id, medicine_name, item_id, dose, units_per_dose, route, kind, times, instructions, starts_at, ends_at, status, stop_reason, stopped_by, stopped_at, ordered_by, created_at, version }
     medication_administration => salus_core::inpatient::mar::Administration { id, order_id, patient_id, admission_id, due_at, outcome, reason, given_at, late, store_id, amends_id, amend_reason, current, needs_ack, acknowledged_by, acknowledged_at, recorded_by, recorded_at }
     bed => salus_core::inpatient::Bed { id, ward_id, room, label, bed_type, tags, state, state_reason, reserved_for, active, version, updated_at }

@@ -283,6 +283,22 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
             .await
             .unwrap();
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        // The ward's records: a summary drafted, a nurse's note, a volume, a task.
+        let stay = a["id"].as_str().unwrap();
+        for (who, path, body) in [
+            (&w.doc, "discharge-summary", None),
+            (&w.nurse, "nursing-notes", Some(json!({"body": "Settled"}))),
+            (
+                &w.nurse,
+                "intake-output",
+                Some(json!({"direction": "intake", "route": "oral", "volume_ml": 200})),
+            ),
+            (&w.nurse, "nursing-tasks", Some(json!({"description": "Check the drip"}))),
+        ] {
+            let (status, out) =
+                send(t, who, "POST", &format!("/api/v1/admissions/{stay}/{path}"), body, None).await;
+            assert_eq!(status, 201, "{path}: {out}");
+        }
     }
 
     // An appointment and a reminder, as the booking and its job write them.

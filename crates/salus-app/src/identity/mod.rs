@@ -144,6 +144,8 @@ permissions! {
     WardAdmin = "inpatient.setup", "Set up wards and beds", [Admin];
     /// Record a dose given, held, refused or missed; amend such a record.
     MarRecord = "inpatient.mar", "Record and amend doses given on the ward", [Nurse];
+    /// Nurses' notes, intake and output, nursing tasks.
+    NursingRecord = "inpatient.nursing", "Write nurses' notes, intake and output, and tasks", [Nurse];
 }
 
 impl Permission {

@@ -5,6 +5,7 @@
 
 pub mod admissions;
 pub mod mar;
+pub mod nursing;
 
 use chrono::Utc;
 use salus_core::FieldError;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub mod mar;
+pub mod nursing;
 
 coded!(
     /// What a bed offers (the price list charges a day of each).

@@ -15,6 +15,7 @@ use crate::entity::{admission, admission_request, bed, bed_assignment, ward};
 use crate::merge::PatientLink;
 
 pub mod mar;
+pub mod nursing;
 
 /// A merged patient's requests, stays and bed history are the survivor's: a patient in a
 /// bed under the duplicate's name would be on nobody's list.
@@ -24,6 +25,10 @@ pub const PATIENT_LINKS: &[PatientLink] = &[
     PatientLink::follows("bed_assignments").part_of("admission_id", "admissions"),
     PatientLink::follows_versioned("medication_orders").part_of("admission_id", "admissions"),
     PatientLink::follows("medication_administrations").part_of("admission_id", "admissions"),
+    PatientLink::follows_versioned("discharge_summaries").part_of("admission_id", "admissions"),
+    PatientLink::follows("nursing_notes").part_of("admission_id", "admissions"),
+    PatientLink::follows("intake_output").part_of("admission_id", "admissions"),
+    PatientLink::follows_versioned("nursing_tasks").part_of("admission_id", "admissions"),
 ];
 
 const IN_HOUSE: [&str; 2] = ["admitted", "discharge_ordered"];

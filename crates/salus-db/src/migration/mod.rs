@@ -30,6 +30,7 @@ mod m20261130_000020_stock_counts;
 mod m20261201_000021_purchase_orders;
 mod m20261201_000022_inpatient;
 mod m20261201_000023_medication_administration;
+mod m20261201_000024_ward_records;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_purchase_orders::Migration),
             Box::new(m20261201_000022_inpatient::Migration),
             Box::new(m20261201_000023_medication_administration::Migration),
+            Box::new(m20261201_000024_ward_records::Migration),
         ]
     }
 }

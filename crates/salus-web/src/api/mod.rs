@@ -79,6 +79,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     pharmacy::ROUTES,
     inpatient::ROUTES,
     inpatient::mar::ROUTES,
+    inpatient::nursing::ROUTES,
 ];
 
 /// The API routes and the spec built from them.

@@ -47,10 +47,12 @@ pub(crate) const ROUTES: &[Declared] = &[
 ];
 
 pub(crate) mod mar;
+pub(crate) mod nursing;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(mar::routes())
+        .merge(nursing::routes())
         .routes(routes!(list_wards, create_ward))
         .routes(routes!(add_beds))
         .routes(routes!(bed_board))
