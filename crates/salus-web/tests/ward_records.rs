@@ -217,3 +217,51 @@ db_test!(nurses_notes_fluids_and_tasks_keep_what_was_written, |t| {
     let (status, _) = send(&t, &w.nurse, "POST", &notes, Some(json!({"body": "Late note"})), None).await;
     assert_eq!(status, 409);
 });
+
+db_test!(the_summary_and_the_nursing_record_through_the_pages, |t| {
+    let w = ward(&t).await;
+    let a = stay(&t, &w).await;
+    let summary = format!("/admissions/{a}/summary");
+    assert!(html(&t, &w.doc, &summary).await.contains("Draft from the stay"));
+    assert!(!html(&t, &w.nurse, &summary).await.contains("Draft from the stay"), "a doctor's to draft");
+    assert_eq!(post_form(&t, &w.nurse, &summary, &[("action", "draft")]).await.status(), 403);
+    assert!(html(&t, &w.nurse, &summary).await.contains("No summary yet"), "the nurse's draft was refused");
+    assert_eq!(post_form(&t, &w.doc, &summary, &[("action", "draft")]).await.status(), 303);
+    let page = html(&t, &w.doc, &summary).await;
+    assert!(
+        page.contains("Cellulitis of the left leg") && page.contains("name=\"version\" value=\"1\""),
+        "{page}"
+    );
+    let sign = [("action", "sign"), ("version", "1"), ("diagnoses", "Cellulitis"), ("instructions", " ")];
+    assert_eq!(post_form(&t, &w.doc, &summary, &sign).await.status(), 303);
+    let page = html(&t, &w.doc, &summary).await;
+    assert!(page.contains("Not saved: instructions"), "the refusal is said: {page}");
+    let version = if page.contains("name=\"version\" value=\"2\"") { "2" } else { "1" };
+    let sign = [
+        ("action", "sign"),
+        ("version", version),
+        ("diagnoses", "Cellulitis"),
+        ("instructions", "Rest the leg"),
+    ];
+    assert_eq!(post_form(&t, &w.doc, &summary, &sign).await.status(), 303);
+    let printed = html(&t, &w.nurse, &summary).await;
+    assert!(printed.contains("Signed by Test cl.doc") && printed.contains("Rest the leg"), "{printed}");
+
+    let nursing = format!("/admissions/{a}/nursing");
+    let res = post_form(
+        &t,
+        &w.nurse,
+        &nursing,
+        &[("form", "io"), ("direction", "output"), ("route", "urine"), ("volume_ml", "0")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert!(html(&t, &w.nurse, &nursing).await.contains("Not saved: volume ml"), "said on the page");
+    let res =
+        post_form(&t, &w.nurse, &nursing, &[("form", "note"), ("body", "Comfortable, eating well")]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(post_form(&t, &w.desk, &nursing, &[("form", "note"), ("body", "x")]).await.status(), 403);
+    let page = html(&t, &w.doc, &nursing).await;
+    assert_eq!(page.matches("Comfortable, eating well").count(), 1, "{page}");
+    assert!(!page.contains(">x<"), "the desk's note was refused");
+});

@@ -106,9 +106,10 @@ pub async fn ensure_demo_wards(app: &App, patients: &[Uuid]) -> anyhow::Result<(
         .set_bed_state(&nurse, bed("102-D")?, BedState::Blocked, "Broken side rail; maintenance called", None)
         .await?;
     demo_doses(app, &doctor, &nurse, pneumonia.admission.id, moved.admission.id).await?;
+    demo_ward_records(app, &doctor, &nurse, pneumonia.admission.id, going.admission.id).await?;
     let _ = op;
     println!(
-        "Demo wards: General medicine and the ICU — four patients in beds (one going home), a bed being cleaned, one blocked, one held; two requests wait for reception.kofi at /admissions; doses due and overdue on nurse.amina's station (/wards/doses), an as-needed dose waiting for dr.rao's acknowledgement."
+        "Demo wards: General medicine and the ICU — four patients in beds (one going home), a bed being cleaned, one blocked, one held; two requests wait for reception.kofi at /admissions; doses due and overdue on nurse.amina's station (/wards/doses), an as-needed dose waiting for dr.rao's acknowledgement; a nursing record with fluids and tasks, a discharge summary drafted for the patient going home."
     );
     Ok(())
 }
@@ -191,5 +192,63 @@ async fn demo_doses(
     let now_given =
         DoseInput { due_at: None, outcome: DoseOutcome::Given, reason: String::new(), given_at: None };
     inpatient.record_dose(nurse, &key(), prn.id, now_given).await?;
+    Ok(())
+}
+
+/// The pneumonia's nursing record (a note, fluids in and out, a dressing due and a
+/// turn done) and the dengue patient's discharge summary, drafted and waiting to be signed.
+async fn demo_ward_records(
+    app: &App,
+    doctor: &Ctx,
+    nurse: &Ctx,
+    pneumonia: Uuid,
+    going: Uuid,
+) -> anyhow::Result<()> {
+    use chrono::{Duration, Utc};
+    use salus_app::inpatient::nursing::{IoInput, SummaryText, TaskInput};
+    use salus_core::inpatient::nursing::Direction;
+    let inpatient = app.inpatient();
+    inpatient
+        .write_nursing_note(nurse, pneumonia, "Febrile overnight (38.6 °C), settled after paracetamol. Coughing less; saturations 95% on 2 L oxygen.", None)
+        .await?;
+    // Measured since the admission (which the demo makes a moment ago).
+    for (direction, route, ml, minutes) in [
+        (Direction::Intake, "iv", 1000, 40),
+        (Direction::Intake, "oral", 400, 25),
+        (Direction::Output, "urine", 650, 10),
+    ] {
+        let input = IoInput {
+            direction,
+            route: route.into(),
+            volume_ml: ml,
+            measured_at: Some(Utc::now() - Duration::minutes(minutes)),
+            note: String::new(),
+        };
+        inpatient.record_io(nurse, pneumonia, input).await?;
+    }
+    let turn = TaskInput {
+        description: "Chest physiotherapy".into(),
+        due_at: Some(Utc::now() - Duration::hours(2)),
+        service_code: String::new(),
+    };
+    let turn = inpatient.add_task(nurse, pneumonia, turn).await?;
+    inpatient.close_task(nurse, turn.id, true, "Tolerated well").await?;
+    let line = TaskInput {
+        description: "Change the IV cannula dressing".into(),
+        due_at: Some(Utc::now() + Duration::hours(3)),
+        service_code: String::new(),
+    };
+    inpatient.add_task(nurse, pneumonia, line).await?;
+    let draft = inpatient.draft_summary(doctor, going).await?;
+    let text = SummaryText {
+        diagnoses: draft.diagnoses,
+        procedures: draft.procedures,
+        key_results: draft.key_results,
+        medicines: draft.medicines,
+        follow_up: "Medicine clinic in one week with a platelet count".into(),
+        instructions: "Drink plenty of fluids; return at once with bleeding, black stools or abdominal pain"
+            .into(),
+    };
+    inpatient.save_summary(doctor, going, text, draft.version).await?;
     Ok(())
 }

@@ -82,6 +82,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     pharmacy::ROUTES,
     inpatient::ROUTES,
     inpatient::mar::ROUTES,
+    inpatient::records::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {

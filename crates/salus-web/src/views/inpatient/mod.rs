@@ -28,6 +28,7 @@ use crate::AppState;
 use crate::error::PageError;
 
 pub(super) mod mar;
+pub(super) mod records;
 
 local!(BoardPage, DeskPage, StayPage);
 
@@ -57,6 +58,7 @@ pub(crate) const ROUTES: &[Declared] = &[
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(mar::router())
+        .merge(records::router())
         .route("/wards", get(board_page))
         .route("/wards/setup", get(setup_page).post(setup))
         .route("/beds/{id}/state", post(bed_state))
