@@ -169,6 +169,13 @@ impl crate::Jobs<'_> {
                 };
                 self.pharmacy().mail_alerts(store, day).await
             }
+            crate::inpatient::census::BED_DAY_JOB => {
+                let day = payload["day"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| AppError::Internal("no day".into()))?;
+                self.inpatient().nightly_bed_days(day).await
+            }
             // Does nothing: the job benchmark measures the queue itself.
             "noop" => Ok(()),
             other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
@@ -283,6 +290,16 @@ impl crate::Jobs<'_> {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// An id made from what something is for: the same purpose, the same id (a day's job,
+/// a stay's bed day), so a second instance or a retry makes the same one.
+pub(crate) fn stable_id(purpose: &str) -> uuid::Uuid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(purpose.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
 #[cfg(test)]

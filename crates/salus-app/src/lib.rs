@@ -189,6 +189,8 @@ pub struct App {
     pub notifications: notifications::NotificationSettings,
     /// The laboratory's duplicate-order window and critical-result escalation time.
     pub lab: laboratory::LabSettings,
+    /// Which days of a stay are charged a bed day.
+    pub bed_day_rule: salus_core::inpatient::census::BedDayRule,
     /// Where attachments are stored, content-addressed.
     pub files: files::FileStore,
     /// Where reads of patient data leave their audit events (group commit).
@@ -211,6 +213,7 @@ impl App {
             notifications: notifications::NotificationSettings::default(),
             lab: laboratory::LabSettings::default(),
             files: files::FileStore::memory(),
+            bed_day_rule: salus_core::inpatient::census::BedDayRule::Midnight,
             reads,
             sign_ins: Default::default(),
         }
@@ -238,6 +241,11 @@ impl App {
 
     pub fn with_time_zone(mut self, time_zone: chrono_tz::Tz) -> Self {
         self.time_zone = time_zone;
+        self
+    }
+
+    pub fn with_bed_day_rule(mut self, rule: salus_core::inpatient::census::BedDayRule) -> Self {
+        self.bed_day_rule = rule;
         self
     }
 

@@ -58,7 +58,7 @@ record! {
     nursing_task => salus_core::inpatient::nursing::NursingTask { id, admission_id, patient_id, description, due_at, service_code, status, outcome, done_by, done_at, created_by, created_at, version }
     medication_order => salus_core::inpatient::mar::MedicationOrder { id, patient_id, admission_id, medicine_id, medicine_name, item_id, dose, units_per_dose, route, kind, times, instructions, starts_at, ends_at, status, stop_reason, stopped_by, stopped_at, ordered_by, created_at, version }
     medication_administration => salus_core::inpatient::mar::Administration { id, order_id, patient_id, admission_id, due_at, outcome, reason, given_at, late, store_id, amends_id, amend_reason, current, needs_ack, acknowledged_by, acknowledged_at, recorded_by, recorded_at }
-    bed => salus_core::inpatient::Bed { id, ward_id, room, label, bed_type, tags, state, state_reason, reserved_for, active, version, updated_at }
+    bed => salus_core::inpatient::Bed { id, ward_id, room, label, bed_type, tags, service_code, state, state_reason, reserved_for, active, version, updated_at }
     admission_request => salus_core::inpatient::AdmissionRequest { id, patient_id, encounter_id, requested_by, reason, ward_id, bed_type, expected_days, expected_on, status, cancel_reason, admission_id, created_at }
     admission => salus_core::inpatient::Admission { id, number, patient_id, request_id, encounter_id, attending_id, diagnosis, ward_id, bed_id, status, admitted_by, admitted_at, discharge_ordered_by, discharge_ordered_at, discharged_by, discharged_at, disposition, version }
     bed_assignment => salus_core::inpatient::BedAssignment { id, admission_id, patient_id, bed_id, ward_id, companion, started_at, started_by, ended_at, ended_by, reason }

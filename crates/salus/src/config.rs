@@ -150,11 +150,18 @@ impl Default for SchedulingConfig {
 pub struct BillingConfig {
     /// ISO 4217 code of the one currency prices and bills are kept in.
     pub currency: String,
+    /// Which days of a stay are charged a bed day: `midnight` (one per midnight in a
+    /// bed; the day of discharge is not charged) or `calendar_day` (every day touched,
+    /// admission and discharge days both).
+    pub bed_day_rule: salus_core::inpatient::census::BedDayRule,
 }
 
 impl Default for BillingConfig {
     fn default() -> Self {
-        Self { currency: salus_core::Currency::default().code().into() }
+        Self {
+            currency: salus_core::Currency::default().code().into(),
+            bed_day_rule: salus_core::inpatient::census::BedDayRule::Midnight,
+        }
     }
 }
 

@@ -59,6 +59,12 @@ pub async fn ensure_demo_wards(app: &App, patients: &[Uuid]) -> anyhow::Result<(
                 letters: letters.iter().map(|l| (*l).into()).collect(),
                 bed_type: *bed_type,
                 tags: (*tags).into(),
+                service_code: match bed_type {
+                    BedType::SemiPrivate => "BED-SEMI",
+                    BedType::Private | BedType::Isolation | BedType::Icu => "BED-PVT",
+                    _ => "BED-GEN",
+                }
+                .into(),
             };
             beds.extend(inpatient.add_beds(&admin, ward.id, input).await?);
         }

@@ -59,6 +59,7 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
         .with_security(config.security_settings())
         .with_patients(config.patient_settings())
         .with_currency(config.currency())
+        .with_bed_day_rule(config.billing.bed_day_rule)
         .with_time_zone(config.time_zone())
         .with_notifications(config.notification_settings())
         .with_files(files))
@@ -94,6 +95,10 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     spawn_checkpointer(app.db.clone());
     // The day's stock alert mail: queued once whichever instance starts first; each run
     // queues the next day's.
+    let today = chrono::Utc::now().with_timezone(&app.time_zone).date_naive();
+    if let Err(e) = app.inpatient().schedule_bed_days(today).await {
+        tracing::warn!(error = %e, "could not schedule the night's bed-day charges");
+    }
     if let Err(e) = app.pharmacy().schedule_alerts(app.pharmacy().today()).await {
         tracing::warn!(error = %e, "could not schedule the daily stock alerts");
     }

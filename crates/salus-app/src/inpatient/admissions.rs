@@ -540,6 +540,8 @@ impl crate::Inpatient<'_> {
         }
         let bed = q::find_bed(conn, stay.bed_id).await?.ok_or(AppError::NotFound("bed"))?;
         let by = me(ctx)?;
+        // The stay's last bed days, charged in the transaction that ends it.
+        let bed_days = self.bed_day_charges(&stay, &own, Utc::now(), true, by).await?;
         let txn = self.db.begin_write().await?;
         if !q::move_admission(
             &txn,
@@ -566,6 +568,7 @@ impl crate::Inpatient<'_> {
             .await?;
         }
         salus_db::clinical::end_encounter(&txn, stay.encounter_id, Utc::now()).await?;
+        salus_db::charges::insert_charges(&txn, bed_days).await?;
         salus_db::patients::insert_timeline(
             &txn,
             vec![timeline_row(

@@ -4,6 +4,7 @@
 //! indexes on open bed assignments and stays in the house — never by an earlier look.
 
 pub mod admissions;
+pub mod census;
 pub mod mar;
 pub mod nursing;
 
@@ -52,6 +53,8 @@ pub struct NewBeds {
     pub bed_type: BedType,
     /// "oxygen,isolation".
     pub tags: String,
+    /// The price-list service a day in these beds is charged as (empty: not charged).
+    pub service_code: String,
 }
 
 /// A bed as the board shows it: who is in it, since when, and any companion.
@@ -155,6 +158,18 @@ impl crate::Inpatient<'_> {
         if letters.iter().any(|l| l.len() > 6) {
             errors.push(FieldError::new("letters", "a bed's letter is at most 6 characters"));
         }
+        let code = input.service_code.trim().to_uppercase();
+        let service_code = if code.is_empty() {
+            None
+        } else if salus_db::laboratory::services_by_code(self.db.reader(), std::slice::from_ref(&code))
+            .await?
+            .is_empty()
+        {
+            errors.push(FieldError::new("service_code", "a service of the price list (a bed day), or none"));
+            None
+        } else {
+            Some(code)
+        };
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -168,7 +183,7 @@ impl crate::Inpatient<'_> {
                 label: format!("{room}-{l}"),
                 bed_type: input.bed_type,
                 tags: tags.clone(),
-                service_code: None,
+                service_code: service_code.clone(),
                 state: BedState::Available,
                 state_reason: None,
                 reserved_for: None,

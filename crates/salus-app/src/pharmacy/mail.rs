@@ -10,7 +10,6 @@
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use salus_db::pharmacy as q;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::stock::Alerts;
@@ -23,14 +22,6 @@ pub const DAILY_JOB: &str = "pharmacy.alerts";
 pub const MAIL_JOB: &str = "pharmacy.alert_mail";
 /// When the day's alerts go out, in the hospital's time zone.
 pub const SEND_AT: NaiveTime = NaiveTime::from_hms_opt(7, 0, 0).expect("a valid time");
-
-/// A job id made from what the job is for: the same purpose, the same id.
-fn job_id(purpose: &str) -> Uuid {
-    let digest = Sha256::digest(purpose.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
-}
 
 /// The mail of a store's alerts: a subject and a plain-text body, or `None` when there is
 /// nothing to tell.
@@ -89,7 +80,7 @@ impl crate::Pharmacy<'_> {
         let at = self.time_zone.from_local_datetime(&day.and_time(SEND_AT)).earliest();
         let run_at = at.map(|t| t.with_timezone(&Utc)).unwrap_or_else(Utc::now);
         let mut job = crate::jobs::new_job(DAILY_JOB, json!({ "day": day }), run_at);
-        job.id = job_id(&format!("{DAILY_JOB}/{day}"));
+        job.id = crate::jobs::stable_id(&format!("{DAILY_JOB}/{day}"));
         let txn = self.db.begin_write().await?;
         let queued = salus_db::jobs::enqueue_once(&txn, job).await?;
         txn.commit().await?;
@@ -106,7 +97,7 @@ impl crate::Pharmacy<'_> {
         let txn = self.db.begin_write().await?;
         for s in stores.iter().filter(|s| s.alert_email.is_some()) {
             let mut job = crate::jobs::new_job(MAIL_JOB, json!({ "store_id": s.id, "day": day }), Utc::now());
-            job.id = job_id(&format!("{MAIL_JOB}/{}/{day}", s.id));
+            job.id = crate::jobs::stable_id(&format!("{MAIL_JOB}/{}/{day}", s.id));
             salus_db::jobs::enqueue_once(&txn, job).await?;
         }
         txn.commit().await?;
@@ -144,8 +135,14 @@ mod tests {
 
     #[test]
     fn a_purpose_has_one_id() {
-        assert_eq!(job_id("pharmacy.alerts/2026-12-01"), job_id("pharmacy.alerts/2026-12-01"));
-        assert_ne!(job_id("pharmacy.alerts/2026-12-01"), job_id("pharmacy.alerts/2026-12-02"));
+        assert_eq!(
+            crate::jobs::stable_id("pharmacy.alerts/2026-12-01"),
+            crate::jobs::stable_id("pharmacy.alerts/2026-12-01")
+        );
+        assert_ne!(
+            crate::jobs::stable_id("pharmacy.alerts/2026-12-01"),
+            crate::jobs::stable_id("pharmacy.alerts/2026-12-02")
+        );
     }
 
     #[test]

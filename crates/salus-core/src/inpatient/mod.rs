@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub mod census;
 pub mod mar;
 pub mod nursing;
 
@@ -110,6 +111,8 @@ pub struct Bed {
     pub bed_type: BedType,
     /// "oxygen,isolation".
     pub tags: String,
+    /// The price-list service a day in it is charged as (none: not charged).
+    pub service_code: Option<String>,
     pub state: BedState,
     /// Why it is blocked, or whom it is reserved for, in words.
     pub state_reason: Option<String>,

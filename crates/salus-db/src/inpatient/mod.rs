@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::entity::{admission, admission_request, bed, bed_assignment, ward};
 use crate::merge::PatientLink;
 
+pub mod census;
 pub mod mar;
 pub mod nursing;
 

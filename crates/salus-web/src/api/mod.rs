@@ -78,6 +78,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     imaging::ROUTES,
     pharmacy::ROUTES,
     inpatient::ROUTES,
+    inpatient::census::ROUTES,
     inpatient::mar::ROUTES,
     inpatient::nursing::ROUTES,
 ];

@@ -46,11 +46,13 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/admissions/{id}/discharge", Access::Permission(Permission::InpatientAdmit)).post(),
 ];
 
+pub(crate) mod census;
 pub(crate) mod mar;
 pub(crate) mod nursing;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .merge(census::routes())
         .merge(mar::routes())
         .merge(nursing::routes())
         .routes(routes!(list_wards, create_ward))
@@ -124,6 +126,8 @@ pub struct BedOut {
     #[schema(schema_with = coded::<BedType>)]
     pub bed_type: BedType,
     pub tags: Vec<String>,
+    /// The price-list service a day in it is charged as.
+    pub service_code: Option<String>,
     #[schema(schema_with = coded::<BedState>)]
     pub state: BedState,
     pub state_reason: Option<String>,
@@ -142,6 +146,7 @@ impl From<Bed> for BedOut {
             room: b.room,
             label: b.label,
             bed_type: b.bed_type,
+            service_code: b.service_code,
             state: b.state,
             state_reason: b.state_reason,
             reserved_for: b.reserved_for,
@@ -392,6 +397,10 @@ pub struct BedsIn {
     /// oxygen, isolation, …
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The price-list service a day in these beds is charged as (none: not charged).
+    #[serde(default)]
+    #[schema(max_length = 20)]
+    pub service_code: String,
 }
 
 /// Add a room's beds to a ward
@@ -407,7 +416,13 @@ async fn add_beds(
     Path(raw): Path<String>,
     ApiJson(b): ApiJson<BedsIn>,
 ) -> Result<Response, ApiError> {
-    let input = NewBeds { room: b.room, letters: b.letters, bed_type: b.bed_type, tags: b.tags.join(",") };
+    let input = NewBeds {
+        room: b.room,
+        letters: b.letters,
+        bed_type: b.bed_type,
+        tags: b.tags.join(","),
+        service_code: b.service_code,
+    };
     let beds = state.app.inpatient().add_beds(&ctx, id(&raw, "ward")?, input).await?;
     Ok((StatusCode::CREATED, Json(beds.into_iter().map(BedOut::from).collect::<Vec<_>>())).into_response())
 }

@@ -543,6 +543,7 @@ async fn setup(
                     letters: field(&f, "letters").split([',', ' ']).map(str::to_owned).collect(),
                     bed_type: field(&f, "bed_type").parse().unwrap_or(BedType::General),
                     tags: field(&f, "tags"),
+                    service_code: field(&f, "service_code"),
                 },
             )
             .await
