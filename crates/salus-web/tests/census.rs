@@ -102,6 +102,14 @@ db_test!(the_census_counts_and_bed_days_are_charged_once, |t| {
         "{charged:?}"
     );
 
+    // The pages: the census for the ward's staff, the doctor's own list.
+    let page = html(&t, &w.nurse, &format!("/wards/census?day={today}")).await;
+    assert!(page.contains("Census ward") && page.contains("50 %"), "{page}");
+    let mine = html(&t, &w.doc, "/inpatients").await;
+    assert!(mine.contains("Anand Pillai") && mine.contains("1-A"), "{mine}");
+    assert!(!html(&t, &w.doc2, "/inpatients").await.contains("Anand Pillai"), "another doctor's patient");
+    assert_eq!(w.nurse.client.get(t.url("/inpatients")).send().await.unwrap().status(), 403);
+
     // Discharged today: the midnight rule charges no day of discharge, and nothing twice.
     let a = stay.to_string();
     assert_eq!(

@@ -308,3 +308,72 @@ impl crate::Inpatient<'_> {
         self.bed_day_rule
     }
 }
+
+/// A doctor's patient in a bed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MyInpatient {
+    pub admission: Admission,
+    pub patient: LabPatient,
+    pub ward: String,
+    pub bed: String,
+    pub days: i64,
+    /// As-needed or once-now doses given that wait for the doctor's acknowledgement.
+    pub to_acknowledge: usize,
+}
+
+impl crate::Inpatient<'_> {
+    /// The caller's patients in a bed (the stays they are in charge of), by ward and bed,
+    /// with the doses waiting for their acknowledgement. Each is a read of the record.
+    pub async fn my_inpatients(&self, ctx: &Ctx) -> Result<Vec<MyInpatient>, AppError> {
+        self.authorize(ctx, Permission::InpatientOrder).await?;
+        let me = super::me(ctx)?;
+        let conn = self.db.reader();
+        let stays: Vec<admission::Model> =
+            q::in_house(conn, None).await?.into_iter().filter(|s| s.attending_id == me).collect();
+        if stays.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = stays.iter().map(|s| s.id).collect();
+        let patient_ids: Vec<Uuid> = stays.iter().map(|s| s.patient_id).collect();
+        let bed_ids: Vec<Uuid> = stays.iter().map(|s| s.bed_id).collect();
+        let (patients, beds, wards, waiting) = tokio::try_join!(
+            salus_db::patients::find_patients(conn, &patient_ids),
+            q::beds_by_ids(conn, &bed_ids),
+            q::wards(conn, true),
+            salus_db::inpatient::mar::unacknowledged(conn, &ids),
+        )?;
+        let patients: HashMap<Uuid, LabPatient> =
+            patients.iter().map(|p| (p.id, LabPatient::from(p))).collect();
+        let today = self.local_date(Utc::now());
+        let mut rows: Vec<MyInpatient> = stays
+            .into_iter()
+            .filter_map(|s| {
+                Some(MyInpatient {
+                    patient: patients.get(&s.patient_id)?.clone(),
+                    ward: wards
+                        .iter()
+                        .find(|w| w.id == s.ward_id)
+                        .map(|w| w.name.clone())
+                        .unwrap_or_default(),
+                    bed: beds.iter().find(|b| b.id == s.bed_id).map(|b| b.label.clone()).unwrap_or_default(),
+                    days: length_of_stay(self.local_date(s.admitted_at), today),
+                    to_acknowledge: waiting.iter().filter(|a| a.admission_id == s.id).count(),
+                    admission: s.into(),
+                })
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.ward, &a.bed).cmp(&(&b.ward, &b.bed)));
+        let events: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                audit::row(
+                    ctx,
+                    Event::new("inpatient.read", "my_inpatients", Some(r.admission.id.to_string()))
+                        .patient(r.patient.id),
+                )
+            })
+            .collect();
+        self.reads.record(events).await?;
+        Ok(rows)
+    }
+}

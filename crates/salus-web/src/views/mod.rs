@@ -81,6 +81,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     imaging::ROUTES,
     pharmacy::ROUTES,
     inpatient::ROUTES,
+    inpatient::census::ROUTES,
     inpatient::mar::ROUTES,
     inpatient::records::ROUTES,
 ];

@@ -27,6 +27,7 @@ use super::{Form, Local, PageCtx, SignedIn, flash, render};
 use crate::AppState;
 use crate::error::PageError;
 
+pub(super) mod census;
 pub(super) mod mar;
 pub(super) mod records;
 
@@ -35,6 +36,12 @@ local!(BoardPage, DeskPage, StayPage);
 /// The pages of this module worth a link (see `menu`).
 pub(super) const MENU: &[Entry] = &[
     Entry::page("Wards", "/wards", "The bed board: every bed's state and who is in it"),
+    Entry::page(
+        "My inpatients",
+        "/inpatients",
+        "Your patients in beds, and doses waiting for your acknowledgement",
+    ),
+    Entry::home_only("Census", "/wards/census", "The midnight census, occupancy and the admission register"),
     Entry::page("Nurses' station", "/wards/doses", "The ward's doses due this shift, recorded as given"),
     Entry::page("Admissions", "/admissions", "Doctors' requests to admit, admitted into a free bed"),
     Entry::home_only("Wards and beds", "/wards/setup", "Add wards and their beds"),
@@ -57,6 +64,7 @@ pub(crate) const ROUTES: &[Declared] = &[
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(census::router())
         .merge(mar::router())
         .merge(records::router())
         .route("/wards", get(board_page))
