@@ -49,6 +49,57 @@ db_test!(the_census_counts_and_bed_days_are_charged_once, |t| {
     .await;
     assert_eq!(status, 200);
 
+    // An open board hears of a change made elsewhere (a bed blocked by the desk), the
+    // database being what its stream watches.
+    let mut stream = w.nurse.client.get(t.url(&format!("/wards/{ward}/events"))).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let (status, _) = send(
+        &t,
+        &w.desk,
+        "POST",
+        &format!("/api/v1/beds/{}/state", beds[1]["id"].as_str().unwrap()),
+        Some(json!({"state": "blocked", "reason": "Leaking oxygen point"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut got = String::new();
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            got.push_str(&String::from_utf8_lossy(&chunk));
+            if got.contains("event: board") {
+                return got;
+            }
+        }
+        got
+    })
+    .await
+    .expect("the board event within ten seconds");
+    assert!(heard.contains("event: board") && !heard.contains("Anand"), "{heard}");
+    drop(stream);
+    let (status, _) = send(
+        &t,
+        &w.desk,
+        "POST",
+        &format!("/api/v1/beds/{}/state", beds[1]["id"].as_str().unwrap()),
+        Some(json!({"state": "available"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        w.desk
+            .client
+            .get(t.url(&format!("/wards/{}/events", uuid::Uuid::now_v7())))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "no such ward"
+    );
+
     // Today's census: one patient at midnight of three beds, one blocked: 50 % of two.
     let today = Utc::now().with_timezone(&t.app.time_zone).date_naive();
     let (status, c) = send(&t, &w.nurse, "GET", &format!("/api/v1/census?day={today}"), None, None).await;

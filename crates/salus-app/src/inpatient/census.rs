@@ -377,3 +377,13 @@ impl crate::Inpatient<'_> {
         Ok(rows)
     }
 }
+
+impl crate::Inpatient<'_> {
+    /// A token that changes whenever the ward's board does (no patient data in it): the
+    /// board's event stream polls it, so a change made through any instance shows on
+    /// every open board.
+    pub async fn board_signature(&self, ctx: &Ctx, ward: Uuid) -> Result<String, AppError> {
+        self.authorize(ctx, Permission::InpatientRead).await?;
+        Ok(c::board_signature(self.db.reader(), ward).await?)
+    }
+}

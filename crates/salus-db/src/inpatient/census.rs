@@ -57,3 +57,32 @@ pub async fn assignments_of_stays<C: ConnectionTrait>(
         .all(conn)
         .await
 }
+
+/// What changes when anything on a ward's board changes: its beds' latest change, its
+/// stays' latest change and how many beds are taken. Three indexed looks; a board's
+/// event stream compares it each second.
+pub async fn board_signature<C: ConnectionTrait>(conn: &C, ward: Uuid) -> Result<String, DbErr> {
+    use crate::entity::bed;
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let (beds, stays, taken) = tokio::try_join!(
+        bed::Entity::find()
+            .filter(bed::Column::WardId.eq(ward))
+            .order_by_desc(bed::Column::UpdatedAt)
+            .limit(1)
+            .one(conn),
+        admission::Entity::find()
+            .filter(admission::Column::WardId.eq(ward))
+            .order_by_desc(admission::Column::UpdatedAt)
+            .limit(1)
+            .one(conn),
+        bed_assignment::Entity::find()
+            .filter(bed_assignment::Column::WardId.eq(ward))
+            .filter(bed_assignment::Column::EndedAt.is_null())
+            .count(conn),
+    )?;
+    Ok(format!(
+        "{}/{}/{taken}",
+        beds.map(|b| b.updated_at.timestamp_micros()).unwrap_or_default(),
+        stays.map(|s| s.updated_at.timestamp_micros()).unwrap_or_default()
+    ))
+}
