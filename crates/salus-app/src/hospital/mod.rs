@@ -109,6 +109,7 @@ impl HospitalReport {
 mod lab;
 mod stock;
 mod visits;
+mod wards;
 
 /// The generated pharmacists: `bench.pharm01` to `bench.pharm16`.
 pub const PHARMACISTS: u32 = 16;
@@ -276,6 +277,10 @@ impl App {
             }
             progress("busy patient");
         }
+        let doctor_ids: Vec<Uuid> = doctors.iter().map(|(d, _)| *d).collect();
+        let in_beds: Vec<Uuid> = ids.iter().skip(1).copied().collect();
+        self.generate_wards(&in_beds, &doctor_ids, &mut rng, &mut report).await?;
+        progress("wards: 25 of 20 beds, four in five taken");
         salus_db::patients::analyze(self.db.writer()).await?;
         salus_db::laboratory::analyze(self.db.writer()).await?;
         report.seconds = started.elapsed().as_secs_f64();

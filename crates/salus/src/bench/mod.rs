@@ -9,6 +9,7 @@
 
 mod pharmacy;
 mod report;
+mod wards;
 mod workload;
 
 use std::collections::BTreeMap;

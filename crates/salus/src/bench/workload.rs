@@ -13,9 +13,10 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::pharmacy::{Pharmacy, prepare_pharmacy};
+use super::wards::{Wards, prepare_wards};
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 15] = [
+pub const OPERATIONS: [&str; 20] = [
     "search",
     "chart",
     "read",
@@ -31,6 +32,11 @@ pub const OPERATIONS: [&str; 15] = [
     "results",
     "dispense",
     "stock",
+    "board",
+    "doses",
+    "dose",
+    "admit",
+    "transfer",
 ];
 
 /// The values the bench's technician types for a renal panel, by analyte code.
@@ -102,6 +108,8 @@ pub struct World {
     lab: Option<Lab>,
     /// The pharmacy's people and stock, when the database has them.
     pub(super) pharmacy: Option<Pharmacy>,
+    /// The wards' people and stays, when the database has the generated wards.
+    pub(super) wards: Option<Wards>,
 }
 
 /// The laboratory side of the bench: who works it, and the order lines at each stage.
@@ -301,9 +309,14 @@ impl World {
             _ => None,
         };
         let pharmacy = prepare_pharmacy(base, password, &signed, &patients, write_ahead).await?;
+        let wards = match signed.first() {
+            Some(doctor) => prepare_wards(base, password, doctor, &patients).await?,
+            None => None,
+        };
         Ok(World {
             lab,
             pharmacy,
+            wards,
             base: base.to_owned(),
             desk,
             doctors: signed,
@@ -348,6 +361,11 @@ impl World {
             "results" => self.lab_results(rng).await,
             "dispense" => self.dispense(rng).await,
             "stock" => self.stock(rng).await,
+            "board" => self.board().await,
+            "doses" => self.doses(rng).await,
+            "dose" => self.dose(rng).await,
+            "admit" => self.admit(rng).await,
+            "transfer" => self.transfer(rng).await,
             other => bail!("no operation {other}"),
         }
     }
