@@ -81,7 +81,7 @@ impl World {
         let Some(patient) = w.outside.lock().await.pop() else { return Ok(Outcome::Skipped) };
         let board =
             expect("board", call(w.desk.client.get(self.url("/api/v1/beds/free"))).await?, StatusCode::OK)?;
-        let free: Vec<String> = board["items"]
+        let free: Vec<String> = board
             .as_array()
             .into_iter()
             .flatten()
@@ -141,7 +141,7 @@ impl World {
             call(w.desk.client.get(self.url("/api/v1/beds/free"))).await?,
             StatusCode::OK,
         )?;
-        let free: Vec<String> = free["items"]
+        let free: Vec<String> = free
             .as_array()
             .into_iter()
             .flatten()
