@@ -280,7 +280,7 @@ impl App {
         let doctor_ids: Vec<Uuid> = doctors.iter().map(|(d, _)| *d).collect();
         let in_beds: Vec<Uuid> = ids.iter().skip(1).copied().collect();
         self.generate_wards(&in_beds, &doctor_ids, &mut rng, &mut report).await?;
-        progress("wards: 25 of 20 beds, four in five taken");
+        progress("wards: 500 beds in 15 wards, four in five taken");
         salus_db::patients::analyze(self.db.writer()).await?;
         salus_db::laboratory::analyze(self.db.writer()).await?;
         report.seconds = started.elapsed().as_secs_f64();

@@ -1,4 +1,4 @@
-//! The generated hospital's wards: 25 wards of 20 beds (500 in all), four in five beds
+//! The generated hospital's wards: ten of 40 beds and five of 20 (500 in all), four in five beds
 //! taken by a stay of a generated patient admitted in the last week — its inpatient
 //! encounter, its bed assignment, two scheduled medicines and one as needed, taken from
 //! the ward's store — the rest free, a few blocked. Written as rows in bulk, once
@@ -16,9 +16,13 @@ use uuid::Uuid;
 use super::HospitalReport;
 use crate::{App, AppError};
 
-/// Wards and beds of each.
-pub const WARDS: usize = 25;
-pub const BEDS_PER_WARD: usize = 20;
+/// Wards, and the beds of each: the first ten have 40, the rest 20.
+pub const WARDS: usize = 15;
+pub const BEDS: usize = 500;
+
+fn beds_of(ward: usize) -> usize {
+    if ward <= 10 { 40 } else { 20 }
+}
 
 impl App {
     /// The generated wards, their stays and medicines (`doctors` attend them).
@@ -30,7 +34,7 @@ impl App {
         report: &mut HospitalReport,
     ) -> Result<(), AppError> {
         let conn = self.db.reader();
-        if patients.len() < WARDS * BEDS_PER_WARD
+        if patients.len() < BEDS
             || doctors.is_empty()
             || salus_db::inpatient::wards(conn, true).await?.iter().any(|w| w.code == "GEN-W01")
         {
@@ -60,7 +64,7 @@ impl App {
                 created_at: now,
                 updated_at: now,
             });
-            for b in 1..=BEDS_PER_WARD {
+            for b in 1..=beds_of(w) {
                 let bed_id = Uuid::now_v7();
                 let roll = rng.random_range(0..100);
                 let state = match roll {

@@ -1,4 +1,4 @@
-//! The wards' side of the bench, on the generated hospital's 500 beds: the whole
+//! The wards' side of the bench, on the generated hospital's 500 beds in 15 wards: the whole
 //! hospital's bed board, a ward's due doses, a nurse recording an as-needed dose (taken
 //! from the ward's store), the desk admitting into a free bed and transferring a patient
 //! to another (each timed alone; the discharge or the cleaning that frees the bed again is
@@ -44,7 +44,7 @@ impl World {
             .map(|_| Outcome::Done)
     }
 
-    /// A ward's doses due twelve hours either side of now (twenty beds, three medicines each).
+    /// A 40-bed ward's doses due twelve hours either side of now (three medicines a stay).
     pub(super) async fn doses(&self, rng: &mut StdRng) -> anyhow::Result<Outcome> {
         let w = self.wards()?;
         let ward = &w.wards[rng.random_range(0..w.wards.len())];
@@ -198,7 +198,8 @@ pub(super) async fn prepare_wards(
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|w| w["code"].as_str().is_some_and(|c| c.starts_with("GEN-W")))
+        // The 40-bed wards (GEN-W01…W10): the due doses are measured on a full-size ward.
+        .filter(|w| w["code"].as_str().is_some_and(|c| c.starts_with("GEN-W") && c <= "GEN-W10"))
         .filter_map(|w| w["id"].as_str().map(str::to_owned))
         .collect();
     if wards.is_empty() {
