@@ -5,6 +5,7 @@
 
 pub mod admissions;
 pub mod census;
+mod doses;
 pub mod mar;
 pub mod nursing;
 
