@@ -27,6 +27,7 @@ pub(crate) fn unbilled(
         source_type: source_type.into(),
         source_id,
         status: "unbilled".into(),
+        invoice_id: None,
         created_by: by,
         created_at: at,
     }

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod audit_reads;
+pub mod billing;
 mod charges;
 pub mod clinical;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod inpatient;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;
+pub(crate) mod operations;
 pub mod organisation;
 pub mod patients;
 pub mod pharmacy;
@@ -117,6 +119,13 @@ service!(
 );
 
 service!(
+    /// Billing: invoices from charges, payments, deposits, refunds, cashier shifts, the
+    /// journal and its reports.
+    Billing,
+    billing
+);
+
+service!(
     /// Background jobs: claiming, running, retrying.
     Jobs,
     jobs
@@ -191,6 +200,8 @@ pub struct App {
     pub lab: laboratory::LabSettings,
     /// Which days of a stay are charged a bed day.
     pub bed_day_rule: salus_core::inpatient::census::BedDayRule,
+    /// The financial year and the discount a clerk may give alone.
+    pub billing: billing::BillingSettings,
     /// Where attachments are stored, content-addressed.
     pub files: files::FileStore,
     /// Where reads of patient data leave their audit events (group commit).
@@ -214,6 +225,7 @@ impl App {
             lab: laboratory::LabSettings::default(),
             files: files::FileStore::memory(),
             bed_day_rule: salus_core::inpatient::census::BedDayRule::Midnight,
+            billing: billing::BillingSettings::default(),
             reads,
             sign_ins: Default::default(),
         }
@@ -246,6 +258,11 @@ impl App {
 
     pub fn with_bed_day_rule(mut self, rule: salus_core::inpatient::census::BedDayRule) -> Self {
         self.bed_day_rule = rule;
+        self
+    }
+
+    pub fn with_billing(mut self, billing: billing::BillingSettings) -> Self {
+        self.billing = billing;
         self
     }
 

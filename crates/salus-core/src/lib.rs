@@ -49,6 +49,7 @@ macro_rules! coded {
 }
 
 pub mod audit;
+pub mod billing;
 pub mod clinical;
 pub mod id;
 pub mod identity;

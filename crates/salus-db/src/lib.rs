@@ -49,6 +49,7 @@ where
 
 pub mod audit;
 pub mod backend;
+pub mod billing;
 pub mod charges;
 pub mod clinical;
 pub mod dialect;

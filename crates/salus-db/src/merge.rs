@@ -80,6 +80,7 @@ pub const REGISTRY: &[&[PatientLink]] = &[
     crate::imaging::PATIENT_LINKS,
     crate::pharmacy::PATIENT_LINKS,
     crate::charges::PATIENT_LINKS,
+    crate::billing::PATIENT_LINKS,
 ];
 
 /// All declared links, in registry order.

@@ -62,5 +62,11 @@ record! {
     admission_request => salus_core::inpatient::AdmissionRequest { id, patient_id, encounter_id, requested_by, reason, ward_id, bed_type, expected_days, expected_on, status, cancel_reason, admission_id, created_at }
     admission => salus_core::inpatient::Admission { id, number, patient_id, request_id, encounter_id, attending_id, diagnosis, ward_id, bed_id, status, admitted_by, admitted_at, discharge_ordered_by, discharge_ordered_at, discharged_by, discharged_at, disposition, version }
     bed_assignment => salus_core::inpatient::BedAssignment { id, admission_id, patient_id, bed_id, ward_id, companion, started_at, started_by, ended_at, ended_by, reason }
+    charge => salus_core::billing::Charge { id, patient_id, service_id, service_code, description, quantity, unit_price_minor, tax_rate_bp, source_type, source_id, status, invoice_id, created_by, created_at }
+    invoice => salus_core::billing::Invoice { id, number, fiscal_year, patient_id, admission_id, kind, status, currency, gross_minor, discount_minor, tax_minor, total_minor, paid_minor, refunded_minor, discount_reason, approved_by, posted_by, posted_at, credit_note_number, cancel_reason, cancelled_by, cancelled_at, print_count }
+    invoice_line => salus_core::billing::InvoiceLine { id, invoice_id, position, charge_id, service_code, description, department, quantity, unit_price_minor, tax_rate_bp, gross_minor, discount_minor, tax_minor, net_minor }
+    receipt => salus_core::billing::Receipt { id, number, patient_id, invoice_id, kind, method, amount_minor, unapplied_minor, deposit_id, reference, provider_event_id, shift_id, print_count, received_by, received_at }
+    refund_request => salus_core::billing::RefundRequest { id, patient_id, deposit_id, invoice_id, amount_minor, method, reason, status, requested_by, requested_at, decided_by, decided_at, decision_note, receipt_id }
+    cashier_shift => salus_core::billing::CashierShift { id, cashier_id, float_minor, opened_at, closed_at, expected_minor, counted_minor, variance_minor, close_note }
     audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
 }

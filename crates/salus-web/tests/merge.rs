@@ -301,6 +301,52 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         }
     }
 
+    // The bills: a deposit, an invoice of the unbilled charges paid from it, a refund of
+    // what is left asked for — with the journal lines naming the patient.
+    {
+        let clerk = common::ward::who(t, "merge.billing", &[Role::Billing]).await;
+        let (status, s) =
+            send(t, &clerk, "POST", "/api/v1/cashier-shift", Some(json!({"float_minor": 0})), None).await;
+        assert_eq!(status, 201, "{s}");
+        let (status, dep) = common::stock::post_key(
+            t,
+            &clerk,
+            &format!("/api/v1/patients/{dup}/deposits"),
+            json!({"method": "cash", "amount_minor": 1_000_000}),
+            "merge-deposit",
+        )
+        .await;
+        assert_eq!(status, 201, "{dep}");
+        let (_, account) =
+            send(t, &clerk, "GET", &format!("/api/v1/patients/{dup}/account"), None, None).await;
+        let charges: Vec<Value> =
+            account["unbilled"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+        assert!(!charges.is_empty(), "{account}");
+        let (status, inv) = common::stock::post_key(
+            t,
+            &clerk,
+            &format!("/api/v1/patients/{dup}/invoices"),
+            json!({"charge_ids": charges}),
+            "merge-invoice",
+        )
+        .await;
+        assert_eq!(status, 201, "{inv}");
+        let (status, paid) = common::stock::post_key(
+            t,
+            &clerk,
+            &format!("/api/v1/invoices/{}/payments", inv["id"].as_str().unwrap()),
+            json!({"method": "deposit", "deposit_id": dep["id"], "amount_minor": inv["total_minor"]}),
+            "merge-payment",
+        )
+        .await;
+        assert_eq!(status, 201, "{paid}");
+        let body =
+            json!({"deposit_id": dep["id"], "amount_minor": 100, "method": "cash", "reason": "Left over"});
+        let (status, r) =
+            send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/refunds"), Some(body), None).await;
+        assert_eq!(status, 201, "{r}");
+    }
+
     // An appointment and a reminder, as the booking and its job write them.
     let starts = chrono::Utc::now() + chrono::Duration::days(3);
     let local = starts.with_timezone(&t.app.time_zone);

@@ -154,13 +154,21 @@ pub struct BillingConfig {
     /// bed; the day of discharge is not charged) or `calendar_day` (every day touched,
     /// admission and discharge days both).
     pub bed_day_rule: salus_core::inpatient::census::BedDayRule,
+    /// The month the financial year starts in: 4 (April, as in India), 1 (January)…
+    /// Invoice and receipt numbers start again at 1 each financial year.
+    pub year_start_month: u32,
+    /// A bill's discount above this percentage of its gross needs a supervisor.
+    pub discount_limit_percent: u32,
 }
 
 impl Default for BillingConfig {
     fn default() -> Self {
+        let defaults = salus_app::billing::BillingSettings::default();
         Self {
             currency: salus_core::Currency::default().code().into(),
             bed_day_rule: salus_core::inpatient::census::BedDayRule::Midnight,
+            year_start_month: defaults.year_start_month,
+            discount_limit_percent: u32::try_from(defaults.discount_limit_bp / 100).unwrap_or(10),
         }
     }
 }
@@ -483,6 +491,12 @@ impl Config {
                     .into(),
             );
         }
+        if !(1..=12).contains(&self.billing.year_start_month) {
+            problems.push("billing.year_start_month: must be a month, 1 to 12".into());
+        }
+        if self.billing.discount_limit_percent > 100 {
+            problems.push("billing.discount_limit_percent: must be 0 to 100".into());
+        }
         if !(1..=24 * 60).contains(&r.break_glass_minutes) {
             problems.push("registration.break_glass_minutes: must be 1 to 1440".into());
         }
@@ -611,6 +625,13 @@ impl Config {
     /// The currency (checked by `validate`; the default if it somehow is not valid).
     pub fn currency(&self) -> salus_core::Currency {
         salus_core::Currency::parse(&self.billing.currency).unwrap_or_default()
+    }
+
+    pub fn billing_settings(&self) -> salus_app::billing::BillingSettings {
+        salus_app::billing::BillingSettings {
+            year_start_month: self.billing.year_start_month,
+            discount_limit_bp: i64::from(self.billing.discount_limit_percent) * 100,
+        }
     }
 
     pub fn security_settings(&self) -> salus_app::SecuritySettings {

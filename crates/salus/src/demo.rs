@@ -60,6 +60,7 @@ pub async fn ensure_demo(app: &App) -> anyhow::Result<()> {
     crate::demo_imaging::ensure_demo_imaging(app, &imaging).await?;
     crate::demo_pharmacy::ensure_demo_pharmacy(app, &patients).await?;
     crate::demo_inpatient::ensure_demo_wards(app, &patients).await?;
+    crate::demo_billing::ensure_demo_billing(app, &patients).await?;
     ensure_demo_today(app).await?;
     if created.is_empty() {
         println!("Demo users already exist; their passwords were printed on the first run.");

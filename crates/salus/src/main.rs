@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod config;
 mod demo;
+mod demo_billing;
 mod demo_imaging;
 mod demo_inpatient;
 mod demo_lab;

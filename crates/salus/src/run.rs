@@ -60,6 +60,7 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
         .with_patients(config.patient_settings())
         .with_currency(config.currency())
         .with_bed_day_rule(config.billing.bed_day_rule)
+        .with_billing(config.billing_settings())
         .with_time_zone(config.time_zone())
         .with_notifications(config.notification_settings())
         .with_files(files))

@@ -131,6 +131,14 @@ permissions! {
     /// Stores, suppliers, stock items and reorder levels.
     StockAdmin = "stock.admin", "Set up stores, suppliers, items and reorder levels", [Admin | Pharmacist];
 
+    // Billing.
+    /// See patients' accounts, invoices, receipts and the billing reports.
+    BillingRead = "billing.read", "See accounts, invoices, payments and billing reports", [Admin | Billing];
+    /// Post invoices, take payments and deposits, ask for refunds, run a cash shift.
+    BillingCollect = "billing.collect", "Post invoices and take payments", [Billing];
+    /// A supervisor's acts: approve refunds and large discounts, cancel invoices.
+    BillingApprove = "billing.approve", "Approve refunds and discounts, cancel invoices", [Admin];
+
     // Inpatient care.
     /// See the wards' bed boards, the admission queue and who is in which bed.
     InpatientRead = "inpatient.read", "See the wards, their beds and who is in them", [Admin | Doctor | Nurse | Receptionist];

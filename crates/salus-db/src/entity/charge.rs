@@ -17,6 +17,7 @@ pub struct Model {
     pub source_type: String,
     pub source_id: Uuid,
     pub status: String,
+    pub invoice_id: Option<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
 }

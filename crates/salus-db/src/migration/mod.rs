@@ -31,6 +31,7 @@ mod m20261201_000021_purchase_orders;
 mod m20261201_000022_inpatient;
 mod m20261201_000023_medication_administration;
 mod m20261201_000024_ward_records;
+mod m20261202_000025_billing;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_inpatient::Migration),
             Box::new(m20261201_000023_medication_administration::Migration),
             Box::new(m20261201_000024_ward_records::Migration),
+            Box::new(m20261202_000025_billing::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@
 //! - lists are paged by cursor: `?limit=&cursor=` in, `{ "items": [...], "next_cursor": … }`
 //!   out, `next_cursor` absent on the last page.
 
+mod billing;
 mod clinical;
 mod extract;
 mod imaging;
@@ -50,7 +51,8 @@ use crate::error::{FieldProblem, Problem};
         (name = "laboratory", description = "The test catalog, orders, specimens, results, verification and critical values"),
         (name = "imaging", description = "The imaging catalog, orders with accession numbers, scheduling, examinations, images and reports"),
         (name = "pharmacy", description = "Stock items, stores, suppliers, deliveries, the stock ledger, transfers, dispensing, returns and counter sales"),
-        (name = "inpatient", description = "Wards and beds, the bed board, requests to admit, admissions, transfers and discharges")
+        (name = "inpatient", description = "Wards and beds, the bed board, requests to admit, admissions, transfers and discharges"),
+        (name = "billing", description = "Patients' accounts, invoices, payments, deposits, refunds, cashier shifts and billing reports")
     )
 )]
 struct ApiDoc;
@@ -81,6 +83,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     inpatient::census::ROUTES,
     inpatient::mar::ROUTES,
     inpatient::nursing::ROUTES,
+    billing::ROUTES,
 ];
 
 /// The API routes and the spec built from them.
@@ -106,6 +109,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(imaging::routes())
         .merge(pharmacy::routes())
         .merge(inpatient::routes())
+        .merge(billing::routes())
         .split_for_parts();
     openapi::complete(&mut spec);
     (router, spec)

@@ -63,6 +63,7 @@ pub const MENUS: &[&[Entry]] = &[
     super::imaging::MENU,
     super::pharmacy::MENU,
     super::inpatient::MENU,
+    super::billing::MENU,
     super::clinical_catalog::MENU,
     super::operations::MENU,
     super::users::MENU,

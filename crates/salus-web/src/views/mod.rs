@@ -30,6 +30,7 @@ macro_rules! local {
 mod appointments;
 mod audit;
 mod auth;
+mod billing;
 mod break_glass;
 mod clinical;
 mod clinical_catalog;
@@ -84,6 +85,7 @@ pub(crate) const TABLES: &[&[crate::access::Declared]] = &[
     inpatient::census::ROUTES,
     inpatient::mar::ROUTES,
     inpatient::records::ROUTES,
+    billing::ROUTES,
 ];
 
 pub fn router() -> Router<AppState> {
@@ -105,6 +107,7 @@ pub fn router() -> Router<AppState> {
         .merge(imaging::router())
         .merge(pharmacy::router())
         .merge(inpatient::router())
+        .merge(billing::router())
 }
 
 pub async fn not_found() -> Response {

@@ -1,0 +1,112 @@
+//! The demo's billing desk: Sara's cash shift open since the morning with its float, a
+//! morning of outpatient bills from the charges the laboratory, imaging and pharmacy
+//! made (paid in cash, by UPI and by card, one paid only in part), an inpatient with a
+//! deposit and an interim bill, a refund waiting for the administrator's approval, and
+//! patients whose charges are still to be billed. Made through the use cases, so every
+//! number, journal line and audit event is what the desk itself would have made.
+
+use salus_app::App;
+use salus_app::billing::{DepositInput, InvoiceInput, PaymentInput, RefundInput};
+use salus_core::billing::{InvoiceKind, PaymentMethod};
+use uuid::Uuid;
+
+use crate::demo::staff_ctx;
+
+/// The demo's bills (skipped once any invoice exists).
+pub async fn ensure_demo_billing(app: &App, patients: &[Uuid]) -> anyhow::Result<()> {
+    let conn = app.db.reader();
+    if salus_db::billing::has_invoices(conn).await? {
+        return Ok(());
+    }
+    let sara = staff_ctx(app, "billing.sara", salus_core::Role::Billing).await?;
+    let billing = app.billing();
+    billing.open_shift(&sara, 200_000).await?;
+    let in_house: Vec<(Uuid, Uuid)> =
+        salus_db::inpatient::in_house(conn, None).await?.into_iter().map(|s| (s.patient_id, s.id)).collect();
+
+    // Outpatients with charges: the first five billed and paid, the rest left to bill.
+    let mut billed = 0;
+    for (i, p) in patients.iter().enumerate() {
+        if in_house.iter().any(|(x, _)| x == p) {
+            continue;
+        }
+        let charges = salus_db::billing::unbilled_charges(conn, *p).await?;
+        if charges.is_empty() {
+            continue;
+        }
+        if billed == 5 {
+            break;
+        }
+        billed += 1;
+        let input = InvoiceInput {
+            kind: Some(InvoiceKind::Outpatient),
+            charge_ids: charges.iter().map(|c| c.id).collect(),
+            ..Default::default()
+        };
+        let bill = billing.post_invoice(&sara, &format!("demo-invoice-{i}"), *p, input).await?;
+        let total = bill.invoice.total_minor;
+        let (method, amount, reference) = match billed {
+            1 | 4 => (PaymentMethod::Cash, total, ""),
+            2 => (PaymentMethod::Upi, total, "UPI 6021 4471 0093"),
+            3 => (PaymentMethod::Card, total, "Slip 004812"),
+            // Paid in part: the rest shows on the desk's list of bills owed.
+            _ => (PaymentMethod::Cash, total / 2, ""),
+        };
+        if amount > 0 {
+            let pay = PaymentInput {
+                invoice_id: bill.invoice.id,
+                method,
+                amount_minor: amount,
+                reference: reference.into(),
+                deposit_id: None,
+            };
+            billing.pay(&sara, &format!("demo-payment-{i}"), pay).await?;
+        }
+    }
+
+    // The first inpatient: a deposit on admission and an interim bill of what is charged
+    // so far, part of it paid from the deposit; bed days go on accruing for the final bill.
+    if let Some((p, stay)) = in_house.first().copied() {
+        let deposit =
+            DepositInput { method: PaymentMethod::Cash, amount_minor: 1_000_000, reference: String::new() };
+        let dep = billing.take_deposit(&sara, "demo-deposit-1", p, deposit).await?;
+        let charges = salus_db::billing::unbilled_charges(conn, p).await?;
+        if !charges.is_empty() {
+            let input = InvoiceInput {
+                kind: Some(InvoiceKind::Interim),
+                admission_id: Some(stay),
+                charge_ids: charges.iter().map(|c| c.id).collect(),
+                ..Default::default()
+            };
+            let bill = billing.post_invoice(&sara, "demo-interim-1", p, input).await?;
+            let amount = bill.invoice.total_minor.min(dep.amount_minor);
+            if amount > 0 {
+                let pay = PaymentInput {
+                    invoice_id: bill.invoice.id,
+                    method: PaymentMethod::Deposit,
+                    amount_minor: amount,
+                    reference: String::new(),
+                    deposit_id: Some(dep.id),
+                };
+                billing.pay(&sara, "demo-interim-pay-1", pay).await?;
+            }
+        }
+    }
+    // A second inpatient's family paid a deposit twice by mistake: the refund of one
+    // waits for the administrator.
+    if let Some((p, _)) = in_house.get(1).copied() {
+        let deposit =
+            DepositInput { method: PaymentMethod::Cash, amount_minor: 500_000, reference: String::new() };
+        billing.take_deposit(&sara, "demo-deposit-2a", p, deposit.clone()).await?;
+        let twice = billing.take_deposit(&sara, "demo-deposit-2b", p, deposit).await?;
+        let refund = RefundInput {
+            deposit_id: Some(twice.id),
+            invoice_id: None,
+            amount_minor: twice.amount_minor,
+            method: PaymentMethod::Cash,
+            reason: "Deposit paid twice by the family".into(),
+        };
+        billing.request_refund(&sara, p, refund).await?;
+    }
+    Ok(())
+}
