@@ -64,6 +64,34 @@ pub async fn unbilled_charges<C: ConnectionTrait>(
         .await
 }
 
+/// Patients with unbilled charges: (patient, how many, what they come to before tax, the
+/// oldest), oldest first — the billing desk's work.
+pub async fn patients_to_bill<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> Result<Vec<(Uuid, i64, i64, DateTime<Utc>)>, DbErr> {
+    let rows: Vec<(Uuid, i64, Option<i64>, DateTime<Utc>)> = charge::Entity::find()
+        .select_only()
+        .column(charge::Column::PatientId)
+        .column_as(charge::Column::Id.count(), "n")
+        .column_as(
+            Expr::col(charge::Column::Quantity)
+                .mul(Expr::col(charge::Column::UnitPriceMinor))
+                .sum()
+                .cast_as("BIGINT"),
+            "amount",
+        )
+        .column_as(charge::Column::CreatedAt.min(), "oldest")
+        .filter(charge::Column::Status.eq("unbilled"))
+        .group_by(charge::Column::PatientId)
+        .order_by_asc(charge::Column::CreatedAt.min())
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(p, n, a, o)| (p, n, a.unwrap_or(0), o)).collect())
+}
+
 pub async fn charges_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<charge::Model>, DbErr> {
     charge::Entity::find().filter(charge::Column::Id.is_in(ids.iter().copied())).all(conn).await
 }

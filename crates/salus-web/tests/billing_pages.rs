@@ -74,6 +74,7 @@ db_test!(a_bill_through_the_pages, |t| {
         desk.text_of("[role=status]")
     );
     assert!(desk.has("form[aria-label=\"Close my shift\"]"));
+    assert!(desk.links_to(&format!("/billing/patients/{patient}")), "waiting to be billed");
 
     // Find the patient; the account lists the two charges, ticked.
     let found = Page::parse(&html(&t, &clerk, "/billing?q=Pillai").await);

@@ -159,6 +159,9 @@ pub struct BillingConfig {
     pub year_start_month: u32,
     /// A bill's discount above this percentage of its gross needs a supervisor.
     pub discount_limit_percent: u32,
+    /// The shared secret the payment provider signs its webhook with (HMAC-SHA256);
+    /// unset, `POST /api/v1/payments/webhook` answers 404.
+    pub webhook_secret: Option<SecretString>,
 }
 
 impl Default for BillingConfig {
@@ -169,6 +172,7 @@ impl Default for BillingConfig {
             bed_day_rule: salus_core::inpatient::census::BedDayRule::Midnight,
             year_start_month: defaults.year_start_month,
             discount_limit_percent: u32::try_from(defaults.discount_limit_bp / 100).unwrap_or(10),
+            webhook_secret: None,
         }
     }
 }
@@ -631,6 +635,7 @@ impl Config {
         salus_app::billing::BillingSettings {
             year_start_month: self.billing.year_start_month,
             discount_limit_bp: i64::from(self.billing.discount_limit_percent) * 100,
+            webhook_secret: self.billing.webhook_secret.clone(),
         }
     }
 

@@ -67,6 +67,15 @@ pub async fn ensure_demo_billing(app: &App, patients: &[Uuid]) -> anyhow::Result
     // The first inpatient: a deposit on admission and an interim bill of what is charged
     // so far, part of it paid from the deposit; bed days go on accruing for the final bill.
     if let Some((p, stay)) = in_house.first().copied() {
+        // The ward's nurse dressed the wound this morning: a procedure charge.
+        let nurse = staff_ctx(app, "nurse.amina", salus_core::Role::Nurse).await?;
+        let task = salus_app::inpatient::nursing::TaskInput {
+            description: "Wound dressing, left leg".into(),
+            due_at: None,
+            service_code: "DRESS-S".into(),
+        };
+        let task = app.inpatient().add_task(&nurse, stay, task).await?;
+        app.inpatient().close_task(&nurse, task.id, true, "Clean, no discharge").await?;
         let deposit =
             DepositInput { method: PaymentMethod::Cash, amount_minor: 1_000_000, reference: String::new() };
         let dep = billing.take_deposit(&sara, "demo-deposit-1", p, deposit).await?;

@@ -251,10 +251,56 @@ impl crate::Billing<'_> {
     }
 
     /// Posted invoices with money still owed, oldest first.
-    /// Each listed invoice's patient is audited as read.
-    pub async fn outstanding(&self, ctx: &Ctx) -> Result<Vec<Invoice>, AppError> {
+    /// Patients with charges waiting to be billed, oldest first: (patient, charges, their
+    /// amount before tax, the oldest's time). Each patient listed is an audited read.
+    pub async fn to_bill(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<(crate::laboratory::LabPatient, i64, i64, DateTime<Utc>)>, AppError> {
         self.authorize(ctx, Permission::BillingRead).await?;
-        let invoices: Vec<Invoice> = crate::records(q::outstanding(self.db.reader(), 500).await?);
+        let conn = self.db.reader();
+        let rows = q::patients_to_bill(conn, 50).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        // A restricted record is not listed: it opens through break-the-glass, not a list.
+        let people: std::collections::HashMap<Uuid, crate::laboratory::LabPatient> =
+            salus_db::patients::find_patients(conn, &ids)
+                .await?
+                .iter()
+                .filter(|p| !p.restricted)
+                .map(|p| (p.id, p.into()))
+                .collect();
+        let listed: Vec<_> =
+            rows.into_iter().filter_map(|(p, n, a, o)| Some((people.get(&p)?.clone(), n, a, o))).collect();
+        let events = listed
+            .iter()
+            .map(|(p, ..)| {
+                audit::row(
+                    ctx,
+                    Event::new("billing.to_bill.read", "patient", Some(p.id.to_string())).patient(p.id),
+                )
+            })
+            .collect();
+        self.reads.record(events).await?;
+        Ok(listed)
+    }
+
+    /// Posted invoices with money still owed, oldest first, with their patients (a
+    /// restricted record's bill is listed without the name). Each one is an audited read.
+    pub async fn outstanding(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<(Invoice, Option<crate::laboratory::LabPatient>)>, AppError> {
+        self.authorize(ctx, Permission::BillingRead).await?;
+        let conn = self.db.reader();
+        let invoices: Vec<Invoice> = crate::records(q::outstanding(conn, 500).await?);
+        let ids: Vec<Uuid> = invoices.iter().map(|i| i.patient_id).collect();
+        let people: std::collections::HashMap<Uuid, crate::laboratory::LabPatient> =
+            salus_db::patients::find_patients(conn, &ids)
+                .await?
+                .iter()
+                .filter(|p| !p.restricted)
+                .map(|p| (p.id, p.into()))
+                .collect();
         let events = invoices
             .iter()
             .map(|i| {
@@ -264,6 +310,12 @@ impl crate::Billing<'_> {
             })
             .collect();
         self.reads.record(events).await?;
-        Ok(invoices)
+        Ok(invoices
+            .into_iter()
+            .map(|i| {
+                let p = people.get(&i.patient_id).cloned();
+                (i, p)
+            })
+            .collect())
     }
 }

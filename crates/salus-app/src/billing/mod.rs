@@ -11,6 +11,7 @@
 
 pub mod cash;
 pub mod invoices;
+pub mod online;
 pub mod payments;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +29,7 @@ use crate::{AppError, Ctx};
 
 pub use cash::{CashReport, RevenueRow, ShiftSummary};
 pub use invoices::{InvoiceDetail, InvoiceInput};
+pub use online::WebhookOutcome;
 pub use payments::{DepositInput, PaymentInput, RefundInput};
 
 /// Invoices, credit notes, receipts (money in) and refund vouchers (money out): each its
@@ -45,11 +47,14 @@ pub struct BillingSettings {
     /// A bill's discount above this share of its gross (basis points) needs a
     /// supervisor's approval.
     pub discount_limit_bp: i64,
+    /// The secret the payment provider signs its webhook calls with (none: the webhook
+    /// is off).
+    pub webhook_secret: Option<secrecy::SecretString>,
 }
 
 impl Default for BillingSettings {
     fn default() -> Self {
-        Self { year_start_month: 4, discount_limit_bp: 1000 }
+        Self { year_start_month: 4, discount_limit_bp: 1000, webhook_secret: None }
     }
 }
 
@@ -72,6 +77,9 @@ pub struct PatientAccount {
     pub deposit_minor: i64,
     /// What the unbilled charges come to before discounts (with their tax).
     pub unbilled_minor: i64,
+    /// The patient's stay in the house, if any (an interim or final bill is for it):
+    /// (admission id, its number).
+    pub stay: Option<(Uuid, String)>,
 }
 
 impl crate::Billing<'_> {
@@ -145,6 +153,7 @@ impl crate::Billing<'_> {
         let receipts: Vec<Receipt> = crate::records(q::receipts_of(conn, p.id).await?);
         let refunds: Vec<RefundRequest> = crate::records(q::refunds_of(conn, p.id).await?);
         let balances = q::patient_balances(conn, p.id).await?;
+        let stay = salus_db::inpatient::stay_of(conn, p.id).await?.map(|a| (a.id, a.number));
         let of = |a: Account| balances.iter().find(|(x, _)| *x == a).map_or(0, |(_, s)| *s);
         let unbilled_minor = unbilled
             .iter()
@@ -164,6 +173,7 @@ impl crate::Billing<'_> {
             owed_minor: of(Account::PatientReceivable),
             deposit_minor: -of(Account::DepositsHeld),
             unbilled_minor,
+            stay,
         })
     }
 }

@@ -152,7 +152,8 @@ struct DeskPage {
     hits: Vec<SearchHit>,
     shift: Option<ShiftSummary>,
     refunds: Vec<RefundRequest>,
-    outstanding: Vec<Invoice>,
+    outstanding: Vec<(Invoice, Option<salus_app::laboratory::LabPatient>)>,
+    to_bill: Vec<(salus_app::laboratory::LabPatient, i64, i64, chrono::DateTime<Utc>)>,
     may_collect: bool,
     may_approve: bool,
     key: Uuid,
@@ -183,6 +184,7 @@ async fn desk(
     let refunds = billing.open_refunds(&ctx).await?;
     let mut outstanding = billing.outstanding(&ctx).await?;
     outstanding.truncate(50);
+    let to_bill = billing.to_bill(&ctx).await?;
     let may_approve = may(&page, Permission::BillingApprove);
     Ok(render(
         StatusCode::OK,
@@ -195,6 +197,7 @@ async fn desk(
             shift,
             refunds,
             outstanding,
+            to_bill,
             may_collect,
             may_approve,
             key: Uuid::now_v7(),

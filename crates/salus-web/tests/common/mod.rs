@@ -98,6 +98,9 @@ async fn with_installation_key(db: &Db, mut web: WebSettings) -> WebSettings {
     web
 }
 
+/// The secret the test servers' payment webhook is signed with.
+pub const TEST_WEBHOOK_SECRET: &str = "salus-test-webhook-secret";
+
 impl TestApp {
     /// A fresh database with no role required to use a second factor (the tests of the
     /// second factor ask for it with [`TestApp::start_with`]).
@@ -154,7 +157,14 @@ impl TestApp {
         security: SecuritySettings,
         files: FileStore,
     ) -> Self {
-        let app = App::new(db, SessionSettings::default()).with_security(security).with_files(files);
+        let billing = salus_app::billing::BillingSettings {
+            webhook_secret: Some(TEST_WEBHOOK_SECRET.into()),
+            ..Default::default()
+        };
+        let app = App::new(db, SessionSettings::default())
+            .with_security(security)
+            .with_files(files)
+            .with_billing(billing);
         let router = salus_web::router(app.clone(), web);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();

@@ -41,6 +41,9 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/reports/daily-cash", Access::Permission(Permission::BillingRead)),
     route("/api/v1/reports/revenue", Access::Permission(Permission::BillingRead)),
     route("/api/v1/reports/outstanding", Access::Permission(Permission::BillingRead)),
+    // The payment provider: no user and no session; the body's HMAC signature is its
+    // credential, checked by the use case before anything is read.
+    route("/api/v1/payments/webhook", Access::Public).post(),
 ];
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -61,6 +64,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(daily_cash))
         .routes(routes!(revenue))
         .routes(routes!(outstanding))
+        .routes(routes!(webhook))
 }
 
 /// A patient's account
@@ -353,11 +357,43 @@ async fn revenue(
 
 /// Outstanding invoices
 #[utoipa::path(get, path = "/api/v1/reports/outstanding", tag = "billing",
-    responses((status = 200, description = "Posted invoices with money owed, oldest first", body = Vec<InvoiceSummaryOut>),
+    responses((status = 200, description = "Posted invoices with money owed, oldest first, with their patients", body = Vec<OwedOut>),
         (status = 403, description = "Not billing staff", body = Problem, content_type = "application/problem+json")))]
 async fn outstanding(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
-) -> Result<Json<Vec<InvoiceSummaryOut>>, ApiError> {
-    Ok(Json(state.app.billing().outstanding(&ctx).await?.into_iter().map(Into::into).collect()))
+) -> Result<Json<Vec<OwedOut>>, ApiError> {
+    let owed = state.app.billing().outstanding(&ctx).await?;
+    Ok(Json(
+        owed.into_iter().map(|(i, p)| OwedOut { invoice: i.into(), patient: p.map(Into::into) }).collect(),
+    ))
+}
+
+/// The payment provider's webhook
+///
+/// A signed event (`X-Signature`: hex HMAC-SHA256 of the raw body under the shared
+/// secret). `payment.captured` settles the invoice it names, once per event id; other
+/// kinds are acknowledged and change nothing. The amount and currency must fit the
+/// invoice.
+#[utoipa::path(post, path = "/api/v1/payments/webhook", tag = "billing", request_body = WebhookIn,
+    params(("X-Signature" = String, Header, description = "Hex HMAC-SHA256 of the body under the shared secret")),
+    responses((status = 200, description = "Settled, replayed or ignored", body = WebhookOut),
+        (status = 401, description = "No or a wrong signature", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invoice, or the webhook is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The invoice is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an event; another currency; more than the balance", body = Problem, content_type = "application/problem+json")))]
+async fn webhook(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+) -> Result<Json<WebhookOut>, ApiError> {
+    let (parts, body) = req.into_parts();
+    let ctx =
+        salus_app::Ctx::new(salus_app::identity::Actor::Anonymous, crate::middleware::client_info(&parts));
+    let signature =
+        parts.headers.get("x-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body = axum::body::to_bytes(body, state.web.body_limit)
+        .await
+        .map_err(|_| salus_app::AppError::field("body", "the body could not be read"))?;
+    let outcome = state.app.billing().settle_online(&ctx, &body, &signature).await?;
+    Ok(Json(outcome.into()))
 }

@@ -146,6 +146,14 @@ impl From<Invoice> for InvoiceSummaryOut {
     }
 }
 
+/// A bill still owed, with its patient (none shown for a restricted record).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwedOut {
+    #[serde(flatten)]
+    pub invoice: InvoiceSummaryOut,
+    pub patient: Option<LabPatientOut>,
+}
+
 /// An invoice with its lines.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvoiceOut {
@@ -267,6 +275,8 @@ pub struct AccountOut {
     pub owed_minor: i64,
     /// Deposits held, not yet applied or refunded.
     pub deposit_minor: i64,
+    /// The patient's stay in the house, if any: an interim or final bill names it.
+    pub admission_id: Option<Uuid>,
 }
 
 impl AccountOut {
@@ -281,6 +291,7 @@ impl AccountOut {
             refunds: a.refunds.into_iter().map(Into::into).collect(),
             owed_minor: a.owed_minor,
             deposit_minor: a.deposit_minor,
+            admission_id: a.stay.map(|(id, _)| id),
         }
     }
 }
@@ -522,4 +533,45 @@ pub struct PeriodQuery {
     pub from: NaiveDate,
     /// The last day counted; at most 400 days after `from`.
     pub to: NaiveDate,
+}
+
+/// A payment provider's event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // The schema of the signed body the use case reads itself.
+pub struct WebhookIn {
+    /// The provider's event id: an event settles once.
+    pub id: String,
+    /// `payment.captured` settles; other kinds are acknowledged.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub data: Option<WebhookPaymentIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookPaymentIn {
+    pub payment_id: String,
+    pub invoice_id: Uuid,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// What the event came to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookOut {
+    /// `settled`, `replayed` or `ignored`.
+    pub status: String,
+    pub receipt: Option<ReceiptOut>,
+    pub note: Option<String>,
+}
+
+impl From<salus_app::billing::WebhookOutcome> for WebhookOut {
+    fn from(o: salus_app::billing::WebhookOutcome) -> Self {
+        use salus_app::billing::WebhookOutcome as W;
+        match o {
+            W::Settled(r) => Self { status: "settled".into(), receipt: Some(r.into()), note: None },
+            W::Replayed(r) => Self { status: "replayed".into(), receipt: Some(r.into()), note: None },
+            W::Ignored(why) => Self { status: "ignored".into(), receipt: None, note: Some(why) },
+        }
+    }
 }
