@@ -47,6 +47,28 @@ pub async fn next_number<C: ConnectionTrait>(conn: &C, series: &str, year: &str)
     Ok(row.last_number)
 }
 
+/// Sets a series' last number (the bulk generator, after writing numbered history).
+pub async fn raise_number<C: ConnectionTrait>(
+    conn: &C,
+    series: &str,
+    year: &str,
+    last: i64,
+) -> Result<(), DbErr> {
+    number_series::Entity::insert(number_series::ActiveModel {
+        series: Set(series.to_owned()),
+        fiscal_year: Set(year.to_owned()),
+        last_number: Set(last),
+    })
+    .on_conflict(
+        OnConflict::columns([number_series::Column::Series, number_series::Column::FiscalYear])
+            .update_column(number_series::Column::LastNumber)
+            .to_owned(),
+    )
+    .exec(conn)
+    .await
+    .map(|_| ())
+}
+
 // ---- Charges ------------------------------------------------------------------------
 
 /// A patient's unbilled charges, oldest first.

@@ -849,3 +849,39 @@ db_test!(online_payments_settle_once_from_signed_webhooks, |t| {
     assert_eq!(owed(&t, &d).await, total - 50_000);
     books_balance(&t).await;
 });
+
+db_test!(a_restricted_record_is_billed_without_its_name_on_lists, |t| {
+    let d = desk(&t).await;
+    let body = json!({"given_names": "Famous", "family_name": "Person", "sex": "female", "birth_date": "1970-01-01",
+        "restricted": true, "restricted_reason": "VIP", "not_a_duplicate": true});
+    let (status, vip) = send(&t, &d.w.desk, "POST", "/api/v1/patients", Some(body), None).await;
+    assert_eq!(status, 201, "{vip}");
+    let vip_id: Uuid = vip["id"].as_str().unwrap().parse().unwrap();
+    let ids = charge(&t, vip_id, &[("CONS", 1)]).await;
+    // The chart stays behind the glass for the clerk; the account does not.
+    let (status, _) = send(&t, &d.clerk, "GET", &format!("/api/v1/patients/{vip_id}"), None, None).await;
+    assert_eq!(status, 403, "the record itself is restricted");
+    let (status, waiting) = send(&t, &d.clerk, "GET", "/api/v1/billing/waiting", None, None).await;
+    assert_eq!(status, 200, "{waiting}");
+    let listed =
+        waiting.as_array().unwrap().iter().find(|w| w["patient"]["id"] == vip["id"]).expect("listed");
+    assert_eq!(listed["patient"]["name"], "Restricted record", "no name on a list: {listed}");
+    let (status, inv) = invoice(&t, &d.clerk, vip_id, json!({"charge_ids": ids})).await;
+    assert_eq!(status, 201, "a VIP's bill is posted like any other: {inv}");
+    let (status, r) =
+        pay(&t, &d.clerk, &inv, json!({"method": "cash", "amount_minor": inv["total_minor"]})).await;
+    assert_eq!(status, 201, "{r}");
+    // Every look is audited against the record.
+    {
+        use salus_db::entity::audit_event;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let reads = audit_event::Entity::find()
+            .filter(audit_event::Column::PatientId.eq(vip_id))
+            .filter(audit_event::Column::Action.eq("billing.to_bill.read"))
+            .all(t.app.db.reader())
+            .await
+            .unwrap();
+        assert_eq!(reads.len(), 1, "the waiting list's look at the record");
+    }
+    books_balance(&t).await;
+});

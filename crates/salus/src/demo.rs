@@ -673,6 +673,7 @@ pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Resu
         lab_orders: args.lab_orders,
         stock_items: args.stock_items.unwrap_or(base.stock_items),
         stock_batches: args.stock_batches.unwrap_or(base.stock_batches).clamp(1, 100),
+        invoices: args.invoices.unwrap_or(base.invoices),
         password: args.password,
         ..base
     };
@@ -699,7 +700,7 @@ pub async fn generate(config: Config, args: crate::GenerateArgs) -> anyhow::Resu
         println!("busy patient {busy}: {} encounters", spec.busy_encounters);
     }
     println!(
-        "accounts bench.admin, bench.desk, bench.nurse, bench.lab1, bench.lab2, bench.pharm01…16, bench.doctor001… share the password given"
+        "accounts bench.admin, bench.desk, bench.nurse, bench.lab1, bench.lab2, bench.pharm01…16, bench.billing01…16, bench.doctor001… share the password given"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -117,6 +117,9 @@ pub struct GenerateArgs {
     /// Batches of each item, each held in all five generated stores.
     #[arg(long)]
     stock_batches: Option<u32>,
+    /// Posted bills over the last year (default by size: 10,000 at 1k, a million at 1m).
+    #[arg(long)]
+    invoices: Option<u64>,
     /// The password of every generated account (bench.desk, bench.doctor001, …).
     #[arg(long, default_value = "salus-bench-password")]
     password: String,

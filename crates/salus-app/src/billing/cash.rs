@@ -256,18 +256,25 @@ impl crate::Billing<'_> {
     pub async fn to_bill(
         &self,
         ctx: &Ctx,
+        limit: u64,
     ) -> Result<Vec<(crate::laboratory::LabPatient, i64, i64, DateTime<Utc>)>, AppError> {
         self.authorize(ctx, Permission::BillingRead).await?;
         let conn = self.db.reader();
-        let rows = q::patients_to_bill(conn, 50).await?;
+        let rows = q::patients_to_bill(conn, limit.clamp(1, 2000)).await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-        // A restricted record is not listed: it opens through break-the-glass, not a list.
+        // A restricted record is listed by its number only (it is billed like any other).
         let people: std::collections::HashMap<Uuid, crate::laboratory::LabPatient> =
             salus_db::patients::find_patients(conn, &ids)
                 .await?
                 .iter()
-                .filter(|p| !p.restricted)
-                .map(|p| (p.id, p.into()))
+                .map(|p| {
+                    let mut shown = crate::laboratory::LabPatient::from(p);
+                    if p.restricted {
+                        shown.name = "Restricted record".into();
+                        shown.birth_date = None;
+                    }
+                    (p.id, shown)
+                })
                 .collect();
         let listed: Vec<_> =
             rows.into_iter().filter_map(|(p, n, a, o)| Some((people.get(&p)?.clone(), n, a, o))).collect();

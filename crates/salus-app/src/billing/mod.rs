@@ -141,7 +141,7 @@ impl crate::Billing<'_> {
         permission: Permission,
     ) -> Result<patient::Model, AppError> {
         self.authorize(ctx, permission).await?;
-        self.patients().load_for(ctx, PatientId::from_uuid(patient), PatientAction::Read).await
+        self.patients().load_for(ctx, PatientId::from_uuid(patient), PatientAction::Bill).await
     }
 
     /// A patient's account: unbilled charges, invoices, money in and out, balances.

@@ -44,6 +44,8 @@ pub struct HospitalSpec {
     /// `stock_batches` batches in every one of five stores; two ledger rows a balance.
     pub stock_items: u64,
     pub stock_batches: u32,
+    /// Posted bills over the last year (with their receipts and journal).
+    pub invoices: u64,
     /// The password of every generated account (`bench.desk`, `bench.doctor001`, …).
     pub password: String,
 }
@@ -54,13 +56,13 @@ impl HospitalSpec {
     /// The stores grow with the hospital: 200 items × 5 batches at 1k patients, 2,000 × 20
     /// at 100k, 5,000 × 20 (500,000 balances, a million ledger rows) at 1m.
     pub fn sized(size: &str) -> Option<Self> {
-        let (patients, stock_items, stock_batches) = match size {
-            "1k" => (1_000, 200, 5),
-            "100k" => (100_000, 2_000, 20),
-            "1m" => (1_000_000, 5_000, 20),
+        let (patients, stock_items, stock_batches, invoices) = match size {
+            "1k" => (1_000, 200, 5, 10_000),
+            "100k" => (100_000, 2_000, 20, 100_000),
+            "1m" => (1_000_000, 5_000, 20, 1_000_000),
             _ => return None,
         };
-        Some(Self { patients, stock_items, stock_batches, ..Self::default() })
+        Some(Self { patients, stock_items, stock_batches, invoices, ..Self::default() })
     }
 }
 
@@ -77,6 +79,7 @@ impl Default for HospitalSpec {
             lab_orders: 3,
             stock_items: 200,
             stock_batches: 5,
+            invoices: 10_000,
             password: "salus-bench-password".into(),
         }
     }
@@ -106,6 +109,7 @@ impl HospitalReport {
     }
 }
 
+mod billing;
 mod lab;
 mod stock;
 mod visits;
@@ -281,6 +285,9 @@ impl App {
         let in_beds: Vec<Uuid> = ids.iter().skip(1).copied().collect();
         self.generate_wards(&in_beds, &doctor_ids, &mut rng, &mut report).await?;
         progress("wards: 500 beds in 15 wards, four in five taken");
+        let hash = crate::identity::password::hash(spec.password.clone()).await?;
+        self.generate_billing(&ids, spec.invoices, &hash, &mut rng, &mut report, &progress).await?;
+        progress("bills: a year of them, and charges waiting");
         salus_db::patients::analyze(self.db.writer()).await?;
         salus_db::laboratory::analyze(self.db.writer()).await?;
         report.seconds = started.elapsed().as_secs_f64();

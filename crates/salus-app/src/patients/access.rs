@@ -28,6 +28,10 @@ pub enum PatientAction {
     Read,
     Edit,
     Merge,
+    /// Bill it: the billing desk's view of the record (name and number, the charges). A
+    /// restricted record is billed like any other — a VIP's stay is still paid for — and
+    /// every look is audited as always; its clinical record stays behind the glass.
+    Bill,
 }
 
 impl PatientAction {
@@ -36,6 +40,7 @@ impl PatientAction {
             PatientAction::Read => Permission::PatientsRead,
             PatientAction::Edit => Permission::PatientsRegister,
             PatientAction::Merge => Permission::PatientsMerge,
+            PatientAction::Bill => Permission::BillingRead,
         }
     }
 }
@@ -103,7 +108,7 @@ impl crate::Patients<'_> {
         }
         self.authorize(ctx, action.permission()).await?;
         let row = row.ok_or(AppError::NotFound("patient"))?;
-        if restricted(&row) && action != PatientAction::Merge {
+        if restricted(&row) && !matches!(action, PatientAction::Merge | PatientAction::Bill) {
             let grant =
                 q::active_break_glass(self.db.reader(), user.id.as_uuid(), id.as_uuid(), Utc::now()).await?;
             if grant.is_none() {

@@ -184,7 +184,7 @@ async fn desk(
     let refunds = billing.open_refunds(&ctx).await?;
     let mut outstanding = billing.outstanding(&ctx).await?;
     outstanding.truncate(50);
-    let to_bill = billing.to_bill(&ctx).await?;
+    let to_bill = billing.to_bill(&ctx, 50).await?;
     let may_approve = may(&page, Permission::BillingApprove);
     Ok(render(
         StatusCode::OK,

@@ -7,6 +7,7 @@
 //! throughput and latency percentiles beside the ceiling, errors, the server's CPU and peak
 //! memory; as Markdown on standard output and as JSON and Markdown files.
 
+mod billing;
 mod pharmacy;
 mod report;
 mod wards;

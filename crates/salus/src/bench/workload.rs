@@ -16,7 +16,7 @@ use super::pharmacy::{Pharmacy, prepare_pharmacy};
 use super::wards::{Wards, prepare_wards};
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 20] = [
+pub const OPERATIONS: [&str; 23] = [
     "search",
     "chart",
     "read",
@@ -37,6 +37,9 @@ pub const OPERATIONS: [&str; 20] = [
     "dose",
     "admit",
     "transfer",
+    "invoice",
+    "payment",
+    "cash",
 ];
 
 /// The values the bench's technician types for a renal panel, by analyte code.
@@ -110,6 +113,8 @@ pub struct World {
     pub(super) pharmacy: Option<Pharmacy>,
     /// The wards' people and stays, when the database has the generated wards.
     pub(super) wards: Option<Wards>,
+    /// The billing desk's cashiers and work, when the database has the generated bills.
+    pub(super) billing: Option<super::billing::Billing>,
 }
 
 /// The laboratory side of the bench: who works it, and the order lines at each stage.
@@ -313,10 +318,12 @@ impl World {
             Some(doctor) => prepare_wards(base, password, doctor, &patients).await?,
             None => None,
         };
+        let billing = super::billing::prepare_billing(base, password).await?;
         Ok(World {
             lab,
             pharmacy,
             wards,
+            billing,
             base: base.to_owned(),
             desk,
             doctors: signed,
@@ -366,6 +373,9 @@ impl World {
             "dose" => self.dose(rng).await,
             "admit" => self.admit(rng).await,
             "transfer" => self.transfer(rng).await,
+            "invoice" => self.invoice().await,
+            "payment" => self.payment().await,
+            "cash" => self.cash_report(rng).await,
             other => bail!("no operation {other}"),
         }
     }

@@ -41,6 +41,7 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/reports/daily-cash", Access::Permission(Permission::BillingRead)),
     route("/api/v1/reports/revenue", Access::Permission(Permission::BillingRead)),
     route("/api/v1/reports/outstanding", Access::Permission(Permission::BillingRead)),
+    route("/api/v1/billing/waiting", Access::Permission(Permission::BillingRead)),
     // The payment provider: no user and no session; the body's HMAC signature is its
     // credential, checked by the use case before anything is read.
     route("/api/v1/payments/webhook", Access::Public).post(),
@@ -65,6 +66,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revenue))
         .routes(routes!(outstanding))
         .routes(routes!(webhook))
+        .routes(routes!(waiting))
 }
 
 /// A patient's account
@@ -396,4 +398,26 @@ async fn webhook(
         .map_err(|_| salus_app::AppError::field("body", "the body could not be read"))?;
     let outcome = state.app.billing().settle_online(&ctx, &body, &signature).await?;
     Ok(Json(outcome.into()))
+}
+
+/// Patients waiting to be billed
+#[utoipa::path(get, path = "/api/v1/billing/waiting", tag = "billing", params(WaitingQuery),
+    responses((status = 200, description = "Patients with unbilled charges, oldest charge first (a restricted record by its number only)", body = Vec<WaitingOut>),
+        (status = 403, description = "Not billing staff", body = Problem, content_type = "application/problem+json")))]
+async fn waiting(
+    State(state): State<AppState>,
+    ApiUser(_u, ctx): ApiUser,
+    ApiQuery(q): ApiQuery<WaitingQuery>,
+) -> Result<Json<Vec<WaitingOut>>, ApiError> {
+    let rows = state.app.billing().to_bill(&ctx, q.limit.unwrap_or(50)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(p, charges, amount, since)| WaitingOut {
+                patient: p.into(),
+                charges,
+                amount_minor: amount,
+                since,
+            })
+            .collect(),
+    ))
 }

@@ -575,3 +575,23 @@ impl From<salus_app::billing::WebhookOutcome> for WebhookOut {
         }
     }
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WaitingQuery {
+    /// At most this many patients (default 50).
+    #[param(minimum = 1, maximum = 2000)]
+    pub limit: Option<u64>,
+}
+
+/// A patient with charges waiting to be billed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaitingOut {
+    pub patient: LabPatientOut,
+    pub charges: i64,
+    /// Before tax and discounts.
+    pub amount_minor: i64,
+    /// The oldest charge's time.
+    pub since: DateTime<Utc>,
+}
