@@ -16,9 +16,11 @@ pub mod payments;
 
 use chrono::{DateTime, Utc};
 use salus_core::PatientId;
-use salus_core::billing::{Account, Charge, Invoice, JournalLine, Receipt, RefundRequest, financial_year};
+use salus_core::billing::{
+    Account, Charge, Invoice, JournalLine, PaymentMethod, Receipt, ReceiptKind, RefundRequest, financial_year,
+};
 use salus_db::billing as q;
-use salus_db::entity::{journal_line, patient};
+use salus_db::entity::{journal_line, patient, receipt};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
@@ -61,6 +63,38 @@ impl Default for BillingSettings {
 /// The caller's user id (money is always moved by someone).
 fn me(ctx: &Ctx) -> Result<Uuid, AppError> {
     ctx.actor.user().map(|u| u.id.as_uuid()).ok_or(AppError::Forbidden)
+}
+
+/// A receipt of `amount` by `method` for `patient`, its other parts empty: money of a
+/// `kind`, numbered `number`, taken by `by` at `at`.
+#[allow(clippy::too_many_arguments)]
+fn money_row(
+    id: Uuid,
+    number: String,
+    patient: Uuid,
+    kind: ReceiptKind,
+    method: PaymentMethod,
+    amount: i64,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> receipt::Model {
+    receipt::Model {
+        id,
+        number,
+        patient_id: patient,
+        invoice_id: None,
+        kind,
+        method,
+        amount_minor: amount,
+        unapplied_minor: 0,
+        deposit_id: None,
+        reference: None,
+        provider_event_id: None,
+        shift_id: None,
+        print_count: 0,
+        received_by: by,
+        received_at: at,
+    }
 }
 
 /// A patient's account as the billing clerk sees it.
@@ -131,6 +165,16 @@ impl crate::Billing<'_> {
             })
             .collect();
         Ok(q::insert_journal(txn, rows).await?)
+    }
+
+    /// Writes a receipt and its journal entry inside `txn` (a refund from a deposit takes
+    /// the money from the deposits held).
+    async fn record_money(&self, txn: &DatabaseTransaction, row: receipt::Model) -> Result<(), AppError> {
+        let from_deposit = row.kind == ReceiptKind::Refund && row.deposit_id.is_some();
+        let entry = salus_core::billing::receipt_entry(row.kind, row.method, row.amount_minor, from_deposit);
+        let (id, patient, at) = (row.id, row.patient_id, row.received_at);
+        q::insert_receipt(txn, row).await?;
+        self.post_entry(txn, entry, ("receipt", id), Some(patient), at).await
     }
 
     /// The patient behind a billing action, if the caller may act on them.

@@ -142,22 +142,20 @@ impl crate::Billing<'_> {
         }
         let number = self.number(&txn, RECEIPT_SERIES, now).await?;
         let row = receipt::Model {
-            id,
-            number: number.clone(),
-            patient_id: inv.patient_id,
             invoice_id: Some(inv.id),
-            kind: ReceiptKind::Payment,
-            method: PaymentMethod::Online,
-            amount_minor: data.amount_minor,
-            unapplied_minor: 0,
-            deposit_id: None,
             reference: Some(data.payment_id.chars().take(100).collect()),
             provider_event_id: Some(event.id.clone()),
-            shift_id: None,
-            print_count: 0,
             // No person took it: the provider did (the nil id names no user).
-            received_by: Uuid::nil(),
-            received_at: now,
+            ..super::money_row(
+                id,
+                number.clone(),
+                inv.patient_id,
+                ReceiptKind::Payment,
+                PaymentMethod::Online,
+                data.amount_minor,
+                Uuid::nil(),
+                now,
+            )
         };
         let inserted = q::insert_receipt(&txn, row).await.on_unique(
             "receipts_provider_event_key",

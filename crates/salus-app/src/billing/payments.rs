@@ -6,16 +6,14 @@
 
 use chrono::Utc;
 use salus_core::FieldError;
-use salus_core::billing::{
-    InvoiceStatus, PaymentMethod, Receipt, ReceiptKind, RefundRequest, RefundStatus, receipt_entry,
-};
+use salus_core::billing::{InvoiceStatus, PaymentMethod, Receipt, ReceiptKind, RefundRequest, RefundStatus};
 use salus_core::organisation::{parse_label, parse_optional_label};
 use salus_db::billing as q;
 use salus_db::entity::{cashier_shift, receipt, refund_request};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{RECEIPT_SERIES, REFUND_SERIES, me};
+use super::{RECEIPT_SERIES, REFUND_SERIES, me, money_row};
 use crate::audit::{self, Event};
 use crate::identity::Permission;
 use crate::operations::Begun;
@@ -157,25 +155,22 @@ impl crate::Billing<'_> {
         }
         let number = self.number(&txn, RECEIPT_SERIES, now).await?;
         let row = receipt::Model {
-            id,
-            number: number.clone(),
-            patient_id: p.id,
             invoice_id: Some(inv.id),
-            kind: ReceiptKind::Payment,
-            method: input.method,
-            amount_minor: input.amount_minor,
-            unapplied_minor: 0,
             deposit_id: input.deposit_id,
             reference,
-            provider_event_id: None,
             shift_id: shift.map(|s| s.id),
-            print_count: 0,
-            received_by: me(ctx)?,
-            received_at: now,
+            ..money_row(
+                id,
+                number.clone(),
+                p.id,
+                ReceiptKind::Payment,
+                input.method,
+                input.amount_minor,
+                me(ctx)?,
+                now,
+            )
         };
-        q::insert_receipt(&txn, row).await?;
-        let entry = receipt_entry(ReceiptKind::Payment, input.method, input.amount_minor, false);
-        self.post_entry(&txn, entry, ("receipt", id), Some(p.id), now).await?;
+        self.record_money(&txn, row).await?;
         let event = Event::new("billing.payment", "receipt", Some(id.to_string())).patient(p.id).detail(json!({
             "number": number, "invoice": inv.number, "method": input.method, "amount_minor": input.amount_minor,
         }));
@@ -219,25 +214,21 @@ impl crate::Billing<'_> {
         };
         let number = self.number(&txn, RECEIPT_SERIES, now).await?;
         let row = receipt::Model {
-            id,
-            number: number.clone(),
-            patient_id: p.id,
-            invoice_id: None,
-            kind: ReceiptKind::Deposit,
-            method: input.method,
-            amount_minor: input.amount_minor,
             unapplied_minor: input.amount_minor,
-            deposit_id: None,
             reference,
-            provider_event_id: None,
             shift_id: Some(shift.id),
-            print_count: 0,
-            received_by: me(ctx)?,
-            received_at: now,
+            ..money_row(
+                id,
+                number.clone(),
+                p.id,
+                ReceiptKind::Deposit,
+                input.method,
+                input.amount_minor,
+                me(ctx)?,
+                now,
+            )
         };
-        q::insert_receipt(&txn, row).await?;
-        let entry = receipt_entry(ReceiptKind::Deposit, input.method, input.amount_minor, false);
-        self.post_entry(&txn, entry, ("receipt", id), Some(p.id), now).await?;
+        self.record_money(&txn, row).await?;
         let event = Event::new("billing.deposit", "receipt", Some(id.to_string()))
             .patient(p.id)
             .detail(json!({ "number": number, "method": input.method, "amount_minor": input.amount_minor }));
@@ -429,25 +420,21 @@ impl crate::Billing<'_> {
         }
         let number = self.number(&txn, REFUND_SERIES, now).await?;
         let row = receipt::Model {
-            id: receipt_id,
-            number: number.clone(),
-            patient_id: r.patient_id,
             invoice_id: r.invoice_id,
-            kind: ReceiptKind::Refund,
-            method: r.method,
-            amount_minor: r.amount_minor,
-            unapplied_minor: 0,
             deposit_id: r.deposit_id,
-            reference: None,
-            provider_event_id: None,
             shift_id: Some(shift.id),
-            print_count: 0,
-            received_by: me(ctx)?,
-            received_at: now,
+            ..money_row(
+                receipt_id,
+                number.clone(),
+                r.patient_id,
+                ReceiptKind::Refund,
+                r.method,
+                r.amount_minor,
+                me(ctx)?,
+                now,
+            )
         };
-        q::insert_receipt(&txn, row).await?;
-        let entry = receipt_entry(ReceiptKind::Refund, r.method, r.amount_minor, r.deposit_id.is_some());
-        self.post_entry(&txn, entry, ("receipt", receipt_id), Some(r.patient_id), now).await?;
+        self.record_money(&txn, row).await?;
         let event = Event::new("billing.refund.pay", "receipt", Some(receipt_id.to_string()))
             .patient(r.patient_id)
             .detail(
