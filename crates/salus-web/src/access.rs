@@ -31,6 +31,10 @@ pub enum Access {
     SignedIn,
     /// A signed-in user whose roles grant the permission.
     Permission(Permission),
+    /// No user at all: the request carries its own credential (a payment provider's
+    /// signature over the body), which the use case checks before reading anything; a
+    /// request without it is 401 whoever sends it, signed in or not.
+    Signed,
 }
 
 /// A route pattern (as axum matches it), what it needs, and one request that reaches
@@ -162,7 +166,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             error_page(StatusCode::INTERNAL_SERVER_ERROR, "This page is not available.")
         };
     };
-    if access == Access::Public {
+    if matches!(access, Access::Public | Access::Signed) {
         return next.run(req).await;
     }
     let user = req.extensions().get::<Auth>().and_then(Auth::user).cloned();

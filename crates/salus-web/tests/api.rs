@@ -266,3 +266,58 @@ db_test!(the_api_document_and_problem_documents_are_snapshotted, |t| {
     problem.as_object_mut().unwrap().remove("request_id");
     insta::assert_json_snapshot!("problem_validation", problem);
 });
+
+/// Two wire types of one name become one schema in the document (utoipa keeps one and
+/// every reference points at it), so the document would lie about the other: a nursing
+/// note once validated as a clinical note. Every `ToSchema` type's schema name — its own,
+/// or the `#[schema(as = …)]` it takes — is unique across the API's sources.
+#[test]
+fn every_schema_name_is_unique() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api"), &mut files);
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.starts_with("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            // The attributes after the derive, up to the item they belong to.
+            let mut renamed = None;
+            for next in &lines[i + 1..] {
+                if let Some(rest) = next.trim().strip_prefix("#[schema(as = ") {
+                    renamed = rest.split(')').next().map(str::to_owned);
+                }
+                if let Some(rest) =
+                    next.strip_prefix("pub struct ").or_else(|| next.strip_prefix("pub enum "))
+                {
+                    let own: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let name = renamed.clone().unwrap_or(own);
+                    let at = format!("{}:{}", file.display(), i + 1);
+                    if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                        clashes.push(format!("{name}: {first} and {at}"));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        clashes.is_empty(),
+        "schema names used twice (give one a #[schema(as = …)]):\n{}",
+        clashes.join("\n")
+    );
+    assert!(seen.len() > 100, "the scan found the API's types ({})", seen.len());
+}

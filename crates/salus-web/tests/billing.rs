@@ -383,6 +383,11 @@ db_test!(deposits_are_applied_and_refunds_need_a_second_person, |t| {
     let (_, a) =
         send(&t, &d.clerk, "GET", &format!("/api/v1/patients/{}/account", d.patient), None, None).await;
     assert_eq!(a["deposit_minor"].as_i64(), Some(0), "{a}");
+    // The day's report lists the deposit applied to the bill but totals only money moved.
+    let (_, r) = send(&t, &d.head, "GET", "/api/v1/reports/daily-cash", None, None).await;
+    let lines = r["lines"].as_array().unwrap();
+    assert!(lines.iter().any(|l| l["method"] == "deposit" && l["kind"] == "payment"), "{r}");
+    assert!(r["totals"].as_array().unwrap().iter().all(|x| x["method"] != "deposit"), "{r}");
     // The drawer: float 2000 + deposits 5000 + 100 − refund.
     let (_, s) = send(&t, &d.clerk, "GET", "/api/v1/cashier-shift", None, None).await;
     assert_eq!(s["expected_minor"].as_i64(), Some(200_000 + 500_000 + 10_000 - left), "{s}");

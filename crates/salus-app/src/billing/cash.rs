@@ -2,6 +2,8 @@
 //! recorded and the close written into the audit chain) and the reports: the day's cash
 //! per cashier and method, revenue by department from the journal, what is owed.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_core::billing::{Account, CashierShift, Invoice, PaymentMethod, ReceiptKind};
 use salus_core::organisation::parse_optional_label;
@@ -42,7 +44,8 @@ pub struct CashLine {
 pub struct CashReport {
     pub day: NaiveDate,
     pub lines: Vec<CashLine>,
-    /// Per method: money in (payments and deposits) less money out (refunds).
+    /// Per method: money in (payments and deposits) less money out (refunds); deposits
+    /// applied to bills are not money moving and have no total.
     pub net_by_method: Vec<(PaymentMethod, i64)>,
     pub shifts: Vec<(CashierShift, String)>,
 }
@@ -195,7 +198,8 @@ impl crate::Billing<'_> {
             ))
         });
         let mut net_by_method: Vec<(PaymentMethod, i64)> = Vec::new();
-        for l in &lines {
+        // A deposit applied to a bill moves no money: it is listed, not totalled.
+        for l in lines.iter().filter(|l| l.method != PaymentMethod::Deposit) {
             let signed = if l.kind == ReceiptKind::Refund { -l.amount_minor } else { l.amount_minor };
             match net_by_method.iter_mut().find(|(m, _)| *m == l.method) {
                 Some((_, n)) => *n += signed,
@@ -260,35 +264,13 @@ impl crate::Billing<'_> {
     ) -> Result<Vec<(crate::laboratory::LabPatient, i64, i64, DateTime<Utc>)>, AppError> {
         self.authorize(ctx, Permission::BillingRead).await?;
         let conn = self.db.reader();
-        let rows = q::patients_to_bill(conn, limit.clamp(1, 2000)).await?;
+        if !(1..=2000).contains(&limit) {
+            return Err(AppError::field("limit", "1 to 2000 patients"));
+        }
+        let rows = q::patients_to_bill(conn, limit).await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-        // A restricted record is listed by its number only (it is billed like any other).
-        let people: std::collections::HashMap<Uuid, crate::laboratory::LabPatient> =
-            salus_db::patients::find_patients(conn, &ids)
-                .await?
-                .iter()
-                .map(|p| {
-                    let mut shown = crate::laboratory::LabPatient::from(p);
-                    if p.restricted {
-                        shown.name = "Restricted record".into();
-                        shown.birth_date = None;
-                    }
-                    (p.id, shown)
-                })
-                .collect();
-        let listed: Vec<_> =
-            rows.into_iter().filter_map(|(p, n, a, o)| Some((people.get(&p)?.clone(), n, a, o))).collect();
-        let events = listed
-            .iter()
-            .map(|(p, ..)| {
-                audit::row(
-                    ctx,
-                    Event::new("billing.to_bill.read", "patient", Some(p.id.to_string())).patient(p.id),
-                )
-            })
-            .collect();
-        self.reads.record(events).await?;
-        Ok(listed)
+        let people = self.listed_patients(ctx, &ids, "billing.to_bill.read").await?;
+        Ok(rows.into_iter().filter_map(|(p, n, a, o)| Some((people.get(&p)?.clone(), n, a, o))).collect())
     }
 
     /// Posted invoices with money still owed, oldest first, with their patients (a
@@ -301,22 +283,7 @@ impl crate::Billing<'_> {
         let conn = self.db.reader();
         let invoices: Vec<Invoice> = crate::records(q::outstanding(conn, 500).await?);
         let ids: Vec<Uuid> = invoices.iter().map(|i| i.patient_id).collect();
-        let people: std::collections::HashMap<Uuid, crate::laboratory::LabPatient> =
-            salus_db::patients::find_patients(conn, &ids)
-                .await?
-                .iter()
-                .filter(|p| !p.restricted)
-                .map(|p| (p.id, p.into()))
-                .collect();
-        let events = invoices
-            .iter()
-            .map(|i| {
-                let event = Event::new("billing.outstanding.read", "invoice", Some(i.id.to_string()))
-                    .patient(i.patient_id);
-                audit::row(ctx, event)
-            })
-            .collect();
-        self.reads.record(events).await?;
+        let people = self.listed_patients(ctx, &ids, "billing.outstanding.read").await?;
         Ok(invoices
             .into_iter()
             .map(|i| {
@@ -324,5 +291,37 @@ impl crate::Billing<'_> {
                 (i, p)
             })
             .collect())
+    }
+
+    /// The patients a list shows, by id: a restricted record by its number only (it is
+    /// billed like any other); each one shown is an audited read (`action`).
+    pub(crate) async fn listed_patients(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+        action: &'static str,
+    ) -> Result<HashMap<Uuid, crate::laboratory::LabPatient>, AppError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let people: HashMap<Uuid, crate::laboratory::LabPatient> =
+            salus_db::patients::find_patients(self.db.reader(), &ids)
+                .await?
+                .iter()
+                .map(|p| {
+                    let mut shown = crate::laboratory::LabPatient::from(p);
+                    if p.restricted {
+                        shown.name = "Restricted record".into();
+                        shown.birth_date = None;
+                    }
+                    (p.id, shown)
+                })
+                .collect();
+        let events = people
+            .keys()
+            .map(|id| audit::row(ctx, Event::new(action, "patient", Some(id.to_string())).patient(*id)))
+            .collect();
+        self.reads.record(events).await?;
+        Ok(people)
     }
 }

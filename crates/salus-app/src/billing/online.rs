@@ -61,6 +61,9 @@ impl crate::Billing<'_> {
     /// Whether `signature` (hex, optionally `sha256=`-prefixed) is the HMAC-SHA256 of
     /// `body` under the webhook secret. No secret configured: the webhook is off.
     fn verify(&self, body: &[u8], signature: &str) -> Result<(), AppError> {
+        if signature.trim().is_empty() {
+            return Err(AppError::Unauthenticated);
+        }
         let Some(secret) = &self.billing.webhook_secret else {
             return Err(AppError::NotFound("payment webhook (no [billing] webhook_secret is configured)"));
         };

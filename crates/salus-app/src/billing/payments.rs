@@ -445,10 +445,23 @@ impl crate::Billing<'_> {
         self.receipt_of(receipt_id).await
     }
 
-    /// Refunds waiting for a supervisor or a cashier.
-    pub async fn open_refunds(&self, ctx: &Ctx) -> Result<Vec<RefundRequest>, AppError> {
+    /// Refunds waiting for a supervisor or a cashier, with their patients (each an
+    /// audited read).
+    pub async fn open_refunds(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<(RefundRequest, Option<crate::laboratory::LabPatient>)>, AppError> {
         self.authorize(ctx, Permission::BillingRead).await?;
-        Ok(crate::records(q::open_refunds(self.db.reader()).await?))
+        let refunds: Vec<RefundRequest> = crate::records(q::open_refunds(self.db.reader()).await?);
+        let ids: Vec<Uuid> = refunds.iter().map(|r| r.patient_id).collect();
+        let people = self.listed_patients(ctx, &ids, "billing.refunds.read").await?;
+        Ok(refunds
+            .into_iter()
+            .map(|r| {
+                let p = people.get(&r.patient_id).cloned();
+                (r, p)
+            })
+            .collect())
     }
 
     /// An amount as the hospital writes it ("1,250.00").

@@ -432,6 +432,7 @@ async fn place_order(
 /// Reports read.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ImagingReviewedIn)]
 pub struct ReviewedIn {
     #[schema(min_items = 1, max_items = 200)]
     pub report_ids: Vec<Uuid>,
@@ -642,6 +643,7 @@ async fn authorise(
 /// An amendment.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ImagingAmendIn)]
 pub struct AmendIn {
     #[schema(min_length = 1, max_length = 20000)]
     pub findings: String,

@@ -151,7 +151,7 @@ struct DeskPage {
     q: String,
     hits: Vec<SearchHit>,
     shift: Option<ShiftSummary>,
-    refunds: Vec<RefundRequest>,
+    refunds: Vec<(RefundRequest, Option<salus_app::laboratory::LabPatient>)>,
     outstanding: Vec<(Invoice, Option<salus_app::laboratory::LabPatient>)>,
     to_bill: Vec<(salus_app::laboratory::LabPatient, i64, i64, chrono::DateTime<Utc>)>,
     may_collect: bool,

@@ -44,7 +44,7 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/api/v1/billing/waiting", Access::Permission(Permission::BillingRead)),
     // The payment provider: no user and no session; the body's HMAC signature is its
     // credential, checked by the use case before anything is read.
-    route("/api/v1/payments/webhook", Access::Public).post(),
+    route("/api/v1/payments/webhook", Access::Signed).post(),
 ];
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
@@ -232,7 +232,7 @@ async fn open_refunds(
     State(state): State<AppState>,
     ApiUser(_u, ctx): ApiUser,
 ) -> Result<Json<Vec<RefundOut>>, ApiError> {
-    Ok(Json(state.app.billing().open_refunds(&ctx).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(state.app.billing().open_refunds(&ctx).await?.into_iter().map(|(r, _)| r.into()).collect()))
 }
 
 /// Approve a refund

@@ -175,6 +175,7 @@ impl From<InvoiceDetail> for InvoiceOut {
 
 /// Money received or paid out.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MoneyReceiptOut)]
 pub struct ReceiptOut {
     pub id: Uuid,
     /// RCP/… for money in, RFD/… for a refund.
@@ -375,6 +376,7 @@ pub struct RefundIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CancelReasonIn)]
 pub struct ReasonIn {
     #[schema(min_length = 1, max_length = 300)]
     pub reason: String,
@@ -382,6 +384,7 @@ pub struct ReasonIn {
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DecisionIn)]
 pub struct NoteIn {
     /// Needed to refuse.
     #[serde(default)]

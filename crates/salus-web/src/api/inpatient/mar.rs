@@ -272,6 +272,7 @@ impl From<WardDoses> for WardDosesOut {
 /// A medication order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MedicationOrderIn)]
 pub struct OrderIn {
     pub medicine_id: Uuid,
     /// "500 mg".
@@ -327,6 +328,7 @@ pub struct DoseIn {
 /// A correction of a dose's record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DoseAmendIn)]
 pub struct AmendIn {
     #[schema(schema_with = coded::<DoseOutcome>)]
     pub outcome: DoseOutcome,

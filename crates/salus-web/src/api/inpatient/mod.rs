@@ -567,6 +567,7 @@ async fn waiting(
 /// Why something is not going ahead.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InpatientReasonIn)]
 pub struct ReasonIn {
     #[schema(min_length = 1, max_length = 300)]
     pub reason: String,
@@ -652,6 +653,7 @@ async fn get_admission(
 /// Moving to another bed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BedTransferIn)]
 pub struct TransferIn {
     pub bed_id: Uuid,
     #[schema(max_length = 300)]

@@ -149,6 +149,7 @@ pub struct SummaryIn {
 
 /// A nurse's note.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NursingNoteOut)]
 pub struct NoteOut {
     pub id: Uuid,
     pub admission_id: Uuid,
@@ -271,6 +272,7 @@ impl From<NursingRecord> for NursingOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NursingNoteIn)]
 pub struct NoteIn {
     #[schema(min_length = 1, max_length = 4000)]
     pub body: String,
@@ -296,6 +298,7 @@ pub struct IoIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NursingReasonIn)]
 pub struct ReasonIn {
     #[schema(min_length = 1, max_length = 300)]
     pub reason: String,

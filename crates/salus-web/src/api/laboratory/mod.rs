@@ -226,6 +226,7 @@ async fn list_orders(
 /// An order.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LabOrderIn)]
 pub struct OrderIn {
     /// Tests and panels of the catalog.
     #[schema(min_items = 1, max_items = 40)]
@@ -320,6 +321,7 @@ async fn list_results(
 /// Results a doctor has seen.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LabReviewedIn)]
 pub struct ReviewedIn {
     #[schema(min_items = 1, max_items = 500)]
     pub result_ids: Vec<Uuid>,

@@ -64,6 +64,7 @@ pub struct OrderLineIn {
 /// An order to place.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PurchaseOrderIn)]
 pub struct OrderIn {
     pub supplier_id: Uuid,
     /// The store it is delivered into.

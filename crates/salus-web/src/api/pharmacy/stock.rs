@@ -242,6 +242,7 @@ async fn get_receipt(
 /// A movement by hand.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StockMoveIn)]
 pub struct MoveIn {
     pub store_id: Uuid,
     pub batch_id: Uuid,
@@ -320,6 +321,7 @@ async fn hold(
 /// A transfer between stores.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StockTransferIn)]
 pub struct TransferIn {
     pub from_store_id: Uuid,
     pub to_store_id: Uuid,

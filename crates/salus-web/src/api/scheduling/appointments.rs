@@ -256,6 +256,7 @@ async fn get_appointment(
 /// A status move.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AppointmentMoveIn)]
 pub struct MoveIn {
     /// check_in, start, finish, cancel, no_show.
     #[schema(schema_with = coded::<Transition>)]
