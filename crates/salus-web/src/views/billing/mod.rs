@@ -9,19 +9,16 @@ use crate::access::{Access, Declared, route};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::Utc;
 use salus_app::billing::{
-    CashReport, DepositInput, InvoiceDetail, InvoiceInput, PatientAccount, PaymentInput, RefundInput,
-    RevenueRow, ShiftSummary,
+    DepositInput, InvoiceInput, PatientAccount, PaymentInput, RefundInput, ShiftSummary,
 };
 use salus_app::identity::Permission;
 use salus_app::patients::SearchHit;
-use salus_core::billing::{
-    Invoice, InvoiceKind, InvoiceStatus, PaymentMethod, Receipt, RefundRequest, RefundStatus,
-};
+use salus_core::billing::{Invoice, InvoiceKind, InvoiceStatus, PaymentMethod, RefundRequest, RefundStatus};
 use salus_core::{Currency, Money};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -32,7 +29,10 @@ use crate::error::PageError;
 use crate::views::clinical::flash_outcome;
 use crate::views::{Form, Local, PageCtx, SignedIn, render};
 
-local!(DeskPage, AccountPage, InvoicePrint, ReceiptPrint, ReportsPage);
+mod print;
+mod reports;
+
+local!(DeskPage, AccountPage);
 
 pub(super) const MENU: &[Entry] = &[
     Entry::page(
@@ -70,16 +70,16 @@ pub(crate) const ROUTES: &[Declared] = &[
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/billing", get(desk))
-        .route("/billing/reports", get(reports))
-        .route("/billing/reports/cash.csv", get(cash_csv))
+        .route("/billing/reports", get(reports::reports))
+        .route("/billing/reports/cash.csv", get(reports::cash_csv))
         .route("/billing/patients/{id}", get(account))
         .route("/billing/patients/{id}/invoice", post(post_invoice))
         .route("/billing/patients/{id}/deposit", post(deposit))
         .route("/billing/patients/{id}/refund", post(refund))
-        .route("/billing/invoices/{id}/print", get(print_invoice))
+        .route("/billing/invoices/{id}/print", get(print::print_invoice))
         .route("/billing/invoices/{id}/pay", post(pay))
         .route("/billing/invoices/{id}/cancel", post(cancel))
-        .route("/billing/receipts/{id}/print", get(print_receipt))
+        .route("/billing/receipts/{id}/print", get(print::print_receipt))
         .route("/billing/refunds/{id}/decide", post(decide))
         .route("/billing/refunds/{id}/pay", post(pay_refund))
         .route("/billing/shift", post(shift))
@@ -522,205 +522,4 @@ async fn pay_refund(
         )),
         Err(e) => flash_outcome(&state, "/billing", Err(e)),
     }
-}
-
-// ---- Printing ----------------------------------------------------------------------------
-
-/// The hospital's letterhead: its active facility.
-async fn letterhead(state: &AppState) -> Result<Option<salus_app::organisation::Facility>, PageError> {
-    let op = salus_app::Ctx::operator();
-    Ok(state.app.organisation().facilities(&op).await?.into_iter().find(|f| f.active))
-}
-
-#[derive(Template)]
-#[template(path = "billing_invoice_print.html")]
-struct InvoicePrint {
-    tz: chrono_tz::Tz,
-    page: PageCtx,
-    cash: Cash,
-    detail: InvoiceDetail,
-    duplicate: bool,
-    facility: Option<salus_app::organisation::Facility>,
-}
-
-impl InvoicePrint {
-    fn money(&self, minor: impl Amount) -> String {
-        self.cash.fmt(minor.minor())
-    }
-    fn rate(&self, bp: &i32) -> String {
-        format!("{}%", f64::from(*bp) / 100.0)
-    }
-    fn cancelled(&self) -> bool {
-        self.detail.invoice.status == InvoiceStatus::Cancelled
-    }
-}
-
-async fn print_invoice(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Path(raw): Path<String>,
-) -> Result<Response, PageError> {
-    let id = id_of(&raw, "invoice")?;
-    let (detail, duplicate) = state.app.billing().print_invoice(&ctx, id).await?;
-    let facility = letterhead(&state).await?;
-    Ok(render(
-        StatusCode::OK,
-        &InvoicePrint {
-            tz: state.app.time_zone,
-            page,
-            cash: Cash(state.app.currency),
-            detail,
-            duplicate,
-            facility,
-        },
-    ))
-}
-
-#[derive(Template)]
-#[template(path = "billing_receipt_print.html")]
-struct ReceiptPrint {
-    tz: chrono_tz::Tz,
-    page: PageCtx,
-    cash: Cash,
-    receipt: Receipt,
-    patient: salus_app::laboratory::LabPatient,
-    invoice: Option<String>,
-    duplicate: bool,
-    facility: Option<salus_app::organisation::Facility>,
-}
-
-impl ReceiptPrint {
-    fn money(&self, minor: impl Amount) -> String {
-        self.cash.fmt(minor.minor())
-    }
-    fn title(&self) -> &'static str {
-        match self.receipt.kind {
-            salus_core::billing::ReceiptKind::Refund => "Refund voucher",
-            salus_core::billing::ReceiptKind::Deposit => "Deposit receipt",
-            salus_core::billing::ReceiptKind::Payment => "Receipt",
-        }
-    }
-}
-
-async fn print_receipt(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Path(raw): Path<String>,
-) -> Result<Response, PageError> {
-    let id = id_of(&raw, "receipt")?;
-    let (receipt, patient, invoice, duplicate) = state.app.billing().print_receipt(&ctx, id).await?;
-    let facility = letterhead(&state).await?;
-    Ok(render(
-        StatusCode::OK,
-        &ReceiptPrint {
-            tz: state.app.time_zone,
-            page,
-            cash: Cash(state.app.currency),
-            receipt,
-            patient,
-            invoice,
-            duplicate,
-            facility,
-        },
-    ))
-}
-
-// ---- Reports -----------------------------------------------------------------------------
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ReportQuery {
-    day: String,
-}
-
-#[derive(Template)]
-#[template(path = "billing_reports.html")]
-struct ReportsPage {
-    tz: chrono_tz::Tz,
-    page: PageCtx,
-    cash: Cash,
-    report: CashReport,
-    revenue: Vec<RevenueRow>,
-    /// The revenue's period: the 30 days to the report's day.
-    from: NaiveDate,
-    /// The largest net revenue, for the bars.
-    top: i64,
-}
-
-impl ReportsPage {
-    fn money(&self, minor: impl Amount) -> String {
-        self.cash.fmt(minor.minor())
-    }
-    fn opt_money(&self, minor: &Option<i64>) -> String {
-        minor.map(|m| self.cash.fmt(m)).unwrap_or_default()
-    }
-    /// A bar's width, in percent of the largest.
-    fn bar(&self, minor: &i64) -> i64 {
-        if self.top <= 0 { 0 } else { (minor * 100 / self.top).clamp(0, 100) }
-    }
-}
-
-fn report_day(state: &AppState, q: &ReportQuery) -> NaiveDate {
-    q.day.parse().unwrap_or_else(|_| Utc::now().with_timezone(&state.app.time_zone).date_naive())
-}
-
-async fn reports(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, page): SignedIn,
-    Query(q): Query<ReportQuery>,
-) -> Result<Response, PageError> {
-    let day = report_day(&state, &q);
-    let billing = state.app.billing();
-    let report = billing.cash_report(&ctx, day).await?;
-    let from = day - Duration::days(29);
-    let revenue = billing.revenue(&ctx, from, day).await?;
-    let top = revenue.iter().map(|r| r.net_minor).max().unwrap_or(0);
-    Ok(render(
-        StatusCode::OK,
-        &ReportsPage {
-            tz: state.app.time_zone,
-            page,
-            cash: Cash(state.app.currency),
-            report,
-            revenue,
-            from,
-            top,
-        },
-    ))
-}
-
-/// The day's cash report as CSV (amounts in major units, the currency named).
-async fn cash_csv(
-    State(state): State<AppState>,
-    SignedIn(_, ctx, _page): SignedIn,
-    Query(q): Query<ReportQuery>,
-) -> Result<Response, PageError> {
-    let day = report_day(&state, &q);
-    let report = state.app.billing().cash_report(&ctx, day).await?;
-    let currency = state.app.currency;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    w.write_record(["day", "cashier", "method", "kind", "count", "amount", "currency"]).map_err(fail)?;
-    for l in &report.lines {
-        w.write_record([
-            day.to_string(),
-            l.cashier.clone(),
-            l.method.as_str().to_owned(),
-            l.kind.as_str().to_owned(),
-            l.count.to_string(),
-            Money::from_minor(l.amount_minor).plain(currency),
-            currency.code().to_owned(),
-        ])
-        .map_err(fail)?;
-    }
-    let body =
-        w.into_inner().map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"cash-{day}.csv\"")),
-        ],
-        body,
-    )
-        .into_response())
 }
