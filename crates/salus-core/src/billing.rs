@@ -107,6 +107,8 @@ coded!(
         Bank,
         /// Patients' deposits the hospital holds.
         DepositsHeld,
+        /// What insurers deducted from what they had approved, written off.
+        ClaimDeductions,
     }
 );
 

@@ -55,6 +55,7 @@ pub mod id;
 pub mod identity;
 pub mod imaging;
 pub mod inpatient;
+pub mod insurance;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;

@@ -231,7 +231,7 @@ impl fmt::Display for TaxRate {
 }
 
 /// What kind of thing a service on the price list is; billing and reports group by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceCategory {
     Consultation,

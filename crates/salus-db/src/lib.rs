@@ -59,6 +59,7 @@ mod fast;
 pub mod identity;
 pub mod imaging;
 pub mod inpatient;
+pub mod insurance;
 pub mod jobs;
 pub mod laboratory;
 pub mod merge;

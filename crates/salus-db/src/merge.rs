@@ -77,6 +77,7 @@ pub const REGISTRY: &[&[PatientLink]] = &[
     crate::clinical::PATIENT_LINKS,
     crate::laboratory::PATIENT_LINKS,
     crate::inpatient::PATIENT_LINKS,
+    crate::insurance::PATIENT_LINKS,
     crate::imaging::PATIENT_LINKS,
     crate::pharmacy::PATIENT_LINKS,
     crate::charges::PATIENT_LINKS,

@@ -221,6 +221,21 @@ pub async fn find_service<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Opti
     service::Entity::find_by_id(id).one(conn).await
 }
 
+/// The consultation a department charges: its first active consultation service by
+/// code (a department's plain consultation sorts before its follow-up variant).
+pub async fn consultation_service<C: ConnectionTrait>(
+    conn: &C,
+    department: Uuid,
+) -> Result<Option<service::Model>, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::DepartmentId.eq(department))
+        .filter(service::Column::Category.eq("consultation"))
+        .filter(service::Column::Active.eq(true))
+        .order_by_asc(service::Column::Code)
+        .one(conn)
+        .await
+}
+
 /// The services with these ids (one statement, whatever their number).
 pub async fn find_services<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<service::Model>, DbErr> {
     if ids.is_empty() {

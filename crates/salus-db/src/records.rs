@@ -68,5 +68,11 @@ record! {
     receipt => salus_core::billing::Receipt { id, number, patient_id, invoice_id, kind, method, amount_minor, unapplied_minor, deposit_id, reference, provider_event_id, shift_id, print_count, received_by, received_at }
     refund_request => salus_core::billing::RefundRequest { id, patient_id, deposit_id, invoice_id, amount_minor, method, reason, status, requested_by, requested_at, decided_by, decided_at, decision_note, receipt_id }
     cashier_shift => salus_core::billing::CashierShift { id, cashier_id, float_minor, opened_at, closed_at, expected_minor, counted_minor, variance_minor, close_note }
+    payer => salus_core::insurance::Payer { id, code, name, kind, administrator_id, contact, active, created_at }
+    insurance_plan => salus_core::insurance::Plan { id, payer_id, code, name, covered, copay_bp, limit_minor, preauth_required, active, created_at }
+    insurance_policy => salus_core::insurance::Policy { id, patient_id, plan_id, member_number, holder, valid_from, valid_to, status, created_by, created_at }
+    preauthorisation => salus_core::insurance::Preauthorisation { id, number, patient_id, policy_id, admission_id, diagnosis, requested_minor, approved_minor, status, reference, note, requested_by, requested_at, decided_by, decided_at, version }
+    claim => salus_core::insurance::Claim { id, number, claim_version, previous_id, patient_id, policy_id, payer_id, invoice_id, preauthorisation_id, status, invoice_total_minor, claimed_minor, patient_share_minor, approved_minor, settled_minor, deductions_minor, decision_note, payer_reference, remittance_reference, created_by, created_at, submitted_at, decided_at, settled_at, closed_at, version }
+    claim_line => salus_core::insurance::ClaimLine { id, claim_id, invoice_line_id, description, category, net_minor, insurer_minor, patient_minor }
     audit_event => salus_core::audit::AuditEvent { id, at, actor_id, actor_name, actor_roles, action, outcome, resource_type, resource_id, patient_id, client_ip, request_id, reason, detail }
 }

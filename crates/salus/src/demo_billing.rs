@@ -1,7 +1,8 @@
 //! The demo's billing desk: Sara's cash shift open since the morning with its float, a
 //! morning of outpatient bills from the charges the laboratory, imaging and pharmacy
 //! made (paid in cash, by UPI and by card, one paid only in part), an inpatient with a
-//! deposit and an interim bill, a refund waiting for the administrator's approval, and
+//! deposit and an interim bill, an insured inpatient with an approved pre-authorisation and a
+//! claim with the insurer, a refund waiting for the administrator's approval, and
 //! patients whose charges are still to be billed. Made through the use cases, so every
 //! number, journal line and audit event is what the desk itself would have made.
 
@@ -117,5 +118,87 @@ pub async fn ensure_demo_billing(app: &App, patients: &[Uuid]) -> anyhow::Result
         };
         billing.request_refund(&sara, p, refund).await?;
     }
+    if let Some((p, stay)) = in_house.get(2).copied() {
+        demo_insurance(app, &sara, p, stay).await?;
+    }
+    Ok(())
+}
+
+/// An insurer worked through a third-party administrator, its family plan, and a third
+/// inpatient covered by it: the stay pre-authorised (the estimate attached), an interim
+/// bill, and its claim submitted — on the insurance desk and in the insurer ageing.
+async fn demo_insurance(app: &App, sara: &salus_app::Ctx, p: Uuid, stay: Uuid) -> anyhow::Result<()> {
+    use salus_app::billing::insurance::{PayerInput, PlanInput, PolicyInput, PreauthAnswer, PreauthInput};
+    use salus_core::ServiceCategory as C;
+    use salus_core::insurance::PayerKind;
+    let admin = staff_ctx(app, "admin", salus_core::Role::Admin).await?;
+    let billing = app.billing();
+    let tpa = PayerInput {
+        code: "NIRAMAYA-TPA".into(),
+        name: "Niramaya Health TPA".into(),
+        kind: PayerKind::Tpa,
+        administrator_id: None,
+        contact: "claims@niramaya-tpa.example".into(),
+    };
+    let tpa = billing.add_payer(&admin, tpa).await?;
+    let insurer = PayerInput {
+        code: "AROGYA".into(),
+        name: "Arogya General Insurance".into(),
+        kind: PayerKind::Insurer,
+        administrator_id: Some(tpa.id),
+        contact: "cashless@arogya.example".into(),
+    };
+    let insurer = billing.add_payer(&admin, insurer).await?;
+    let plan = PlanInput {
+        payer_id: insurer.id,
+        code: "AROGYA-FAMILY".into(),
+        name: "Arogya Family Floater".into(),
+        covered: vec![C::Consultation, C::Procedure, C::Laboratory, C::Imaging, C::BedDay, C::Pharmacy],
+        copay_bp: 1000,
+        limit_minor: Some(50_000_000),
+        preauth_required: true,
+    };
+    let plan = billing.add_plan(&admin, plan).await?;
+    let today = chrono::Utc::now().date_naive();
+    let policy = PolicyInput {
+        plan_id: plan.id,
+        member_number: "AGI-FF-2026-118204".into(),
+        holder: String::new(),
+        valid_from: today - chrono::Duration::days(200),
+        valid_to: today + chrono::Duration::days(165),
+    };
+    let policy = billing.add_policy(sara, p, policy).await?;
+    let ask = PreauthInput {
+        policy_id: policy.id,
+        admission_id: Some(stay),
+        diagnosis: "Community-acquired pneumonia; 5 days' ward care planned".into(),
+        requested_minor: 6_000_000,
+    };
+    let pa = billing.request_preauth(sara, p, ask).await?;
+    let answer = PreauthAnswer {
+        approved_minor: Some(5_000_000),
+        reference: "AGI/PA/26/88412".into(),
+        note: "Approved for 5 days in a general ward".into(),
+        version: pa.version,
+    };
+    billing.answer_preauth(sara, pa.id, answer).await?;
+    let nurse = staff_ctx(app, "nurse.amina", salus_core::Role::Nurse).await?;
+    let task = salus_app::inpatient::nursing::TaskInput {
+        description: "Nebulisation".into(),
+        due_at: None,
+        service_code: "DRESS-S".into(),
+    };
+    let task = app.inpatient().add_task(&nurse, stay, task).await?;
+    app.inpatient().close_task(&nurse, task.id, true, "Tolerated well").await?;
+    let charges = salus_db::billing::unbilled_charges(app.db.reader(), p).await?;
+    let input = InvoiceInput {
+        kind: Some(InvoiceKind::Interim),
+        admission_id: Some(stay),
+        charge_ids: charges.iter().map(|c| c.id).collect(),
+        ..Default::default()
+    };
+    let bill = billing.post_invoice(sara, "demo-interim-3", p, input).await?;
+    let claim = billing.draft_claim(sara, bill.invoice.id, policy.id).await?;
+    billing.submit_claim(sara, claim.id, claim.version).await?;
     Ok(())
 }

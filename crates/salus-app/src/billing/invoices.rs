@@ -328,6 +328,14 @@ impl crate::Billing<'_> {
         if !q::cancel_invoice(&txn, id, &credit_note, &reason, by, now).await? {
             return Err(AppError::Conflict(format!("{} was cancelled meanwhile", detail.invoice.number)));
         }
+        // Checked after the invoice's row is taken, so a claim submitted at the same
+        // moment is either seen here or finds the invoice cancelled.
+        if salus_db::insurance::claimed_on_invoice(&txn, id).await? {
+            return Err(AppError::Conflict(format!(
+                "{} is claimed from an insurer; the claim is settled or closed on its own terms",
+                detail.invoice.number
+            )));
+        }
         q::unbill_charges(&txn, id).await?;
         self.post_entry(&txn, entry, ("credit_note", id), Some(detail.invoice.patient_id), now).await?;
         let event = Event::new("billing.invoice.cancel", "invoice", Some(id.to_string()))

@@ -10,7 +10,10 @@
 //! cashier's shift and the reports in `cash.rs`.
 
 pub mod cash;
+pub mod claims;
+pub mod insurance;
 pub mod invoices;
+pub mod leaks;
 pub mod online;
 pub mod payments;
 

@@ -18,6 +18,9 @@ use crate::patients::{PatientAction, actor_id, timeline_row};
 use crate::{AppError, Ctx};
 
 /// Notes are long but not unbounded: a pasted document belongs in an attachment.
+/// A consultation charge's source: the visit.
+pub const CONSULTATION_SOURCE: &str = "encounter";
+
 const NOTE_SECTION_MAX: usize = 20_000;
 
 /// An encounter with its vitals and notes.
@@ -274,10 +277,55 @@ impl crate::Clinical<'_> {
         if !q::update_encounter(&txn, row.clone()).await? {
             return Err(crate::organisation::stale("encounter"));
         }
-        let event = Event::new(action, "encounter", Some(id.to_string())).patient(row.patient_id);
+        let charged = if row.status == EncounterStatus::Finished {
+            self.charge_consultation(&txn, &row, now).await?
+        } else {
+            // A visit entered in error charges nothing (a bill already posted is put right
+            // by its credit note).
+            salus_db::charges::delete_unbilled_charge(&txn, CONSULTATION_SOURCE, row.id).await?;
+            None
+        };
+        let event = Event::new(action, "encounter", Some(id.to_string()))
+            .patient(row.patient_id)
+            .detail(json!({ "charged": charged }));
         audit::record(&txn, ctx, event).await?;
         txn.commit().await?;
         Ok(row.into())
+    }
+
+    /// The doctor's fee for a finished outpatient or emergency visit: the department's
+    /// consultation service, at the doctor's own fee where one is set. Returns the service
+    /// charged; none if the department prices no consultation (the leak check lists the
+    /// visit until it is charged or exempted). A stay's visits are billed by its bed days.
+    async fn charge_consultation(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        enc: &encounter::Model,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Option<String>, AppError> {
+        if !matches!(enc.class, EncounterClass::Outpatient | EncounterClass::Emergency) {
+            return Ok(None);
+        }
+        let profile = salus_db::organisation::find_staff_profile(txn, enc.doctor_id).await?;
+        let Some(department) = enc.department_id.or(profile.as_ref().and_then(|p| p.department_id)) else {
+            return Ok(None);
+        };
+        let Some(service) = salus_db::organisation::consultation_service(txn, department).await? else {
+            return Ok(None);
+        };
+        let mut charge = crate::charges::unbilled(
+            &service,
+            enc.patient_id,
+            &service.name,
+            (CONSULTATION_SOURCE, enc.id),
+            enc.doctor_id,
+            now,
+        );
+        if let Some(fee) = profile.and_then(|p| p.consultation_fee_minor) {
+            charge.unit_price_minor = fee;
+        }
+        salus_db::charges::insert_charges(txn, vec![charge]).await?;
+        Ok(Some(service.code))
     }
 
     /// Records vital signs in an encounter still in progress.

@@ -138,6 +138,11 @@ permissions! {
     BillingCollect = "billing.collect", "Post invoices and take payments", [Billing];
     /// A supervisor's acts: approve refunds and large discounts, cancel invoices.
     BillingApprove = "billing.approve", "Approve refunds and discounts, cancel invoices", [Admin];
+    /// Patients' policies, pre-authorisations and claims: request, record the insurer's
+    /// answers, settle.
+    InsuranceWork = "insurance.work", "Record policies, work pre-authorisations and claims", [Billing];
+    /// The payers (insurers, third-party administrators) and their plans.
+    InsuranceAdmin = "insurance.admin", "Set up insurers and their plans", [Admin];
 
     // Inpatient care.
     /// See the wards' bed boards, the admission queue and who is in which bed.

@@ -213,6 +213,72 @@ impl crate::Inpatient<'_> {
         Ok(Register { from, to, rows, average_stay })
     }
 
+    /// The days of a stay to charge up to `upto` (the moment it ended, when `ended`), by
+    /// the rule, each with the bed it is charged by.
+    fn stay_days(
+        &self,
+        stay: &admission::Model,
+        history: &[bed_assignment::Model],
+        upto: DateTime<Utc>,
+        ended: bool,
+    ) -> Vec<(NaiveDate, Uuid)> {
+        let segments: Vec<Segment> = history
+            .iter()
+            .filter(|a| a.admission_id == stay.id && !a.companion)
+            .map(|a| Segment {
+                bed_id: a.bed_id,
+                start: a.started_at,
+                end: a.ended_at.or(ended.then_some(upto)),
+            })
+            .collect();
+        bed_days(
+            &segments,
+            self.bed_day_rule,
+            upto,
+            ended,
+            |d| self.midnight_after(d),
+            |t| self.local_date(t),
+        )
+    }
+
+    /// The leak check's bed days: days in `[from, to)` of the stays in the house or
+    /// discharged meanwhile that should be charged by now (complete before the last
+    /// midnight, or before the discharge) and have neither a charge nor an exemption —
+    /// a bed with no price, a night the job did not run. As (stay, source id, day, bed).
+    pub(crate) async fn bed_day_leaks(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(admission::Model, Uuid, NaiveDate, Uuid)>, AppError> {
+        let conn = self.db.reader();
+        let mut stays = q::in_house(conn, None).await?;
+        for s in c::register(conn, from, to).await? {
+            if !stays.iter().any(|x| x.id == s.id) {
+                stays.push(s);
+            }
+        }
+        let history = c::assignments_of_stays(conn, &stays.iter().map(|s| s.id).collect::<Vec<_>>()).await?;
+        let last_midnight = self.midnight_after(self.local_date(Utc::now()) - Duration::days(1));
+        let (first, last) = (self.local_date(from), self.local_date(to));
+        let mut due = Vec::new();
+        for s in &stays {
+            let (upto, ended) = match s.discharged_at {
+                Some(at) => (at, true),
+                None => (last_midnight.min(to), false),
+            };
+            for (day, bed) in self.stay_days(s, &history, upto, ended) {
+                if day >= first && day < last {
+                    let source = crate::jobs::stable_id(&format!("{BED_DAY_SOURCE}/{}/{day}", s.id));
+                    due.push((s.clone(), source, day, bed));
+                }
+            }
+        }
+        let ids: Vec<Uuid> = due.iter().map(|(_, id, _, _)| *id).collect();
+        let accounted = salus_db::insurance::accounted_sources(conn, BED_DAY_SOURCE, &ids).await?;
+        due.retain(|(_, id, _, _)| !accounted.contains(id));
+        Ok(due)
+    }
+
     /// The bed-day charges of a stay up to `upto` (the moment it ended, when `ended`):
     /// each day by the rule, priced from the bed's service; those already charged are
     /// skipped by the charges' unique source key, so this is safe to run again.
@@ -224,23 +290,7 @@ impl crate::Inpatient<'_> {
         ended: bool,
         by: Uuid,
     ) -> Result<Vec<charge::Model>, AppError> {
-        let segments: Vec<Segment> = history
-            .iter()
-            .filter(|a| a.admission_id == stay.id && !a.companion)
-            .map(|a| Segment {
-                bed_id: a.bed_id,
-                start: a.started_at,
-                end: a.ended_at.or(ended.then_some(upto)),
-            })
-            .collect();
-        let days = bed_days(
-            &segments,
-            self.bed_day_rule,
-            upto,
-            ended,
-            |d| self.midnight_after(d),
-            |t| self.local_date(t),
-        );
+        let days = self.stay_days(stay, history, upto, ended);
         if days.is_empty() {
             return Ok(Vec::new());
         }

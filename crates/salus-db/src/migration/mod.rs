@@ -32,6 +32,7 @@ mod m20261201_000022_inpatient;
 mod m20261201_000023_medication_administration;
 mod m20261201_000024_ward_records;
 mod m20261202_000025_billing;
+mod m20261203_000026_insurance;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000023_medication_administration::Migration),
             Box::new(m20261201_000024_ward_records::Migration),
             Box::new(m20261202_000025_billing::Migration),
+            Box::new(m20261203_000026_insurance::Migration),
         ]
     }
 }

@@ -84,6 +84,7 @@ pub(crate) const TABLES: &[&[Declared]] = &[
     inpatient::mar::ROUTES,
     inpatient::nursing::ROUTES,
     billing::ROUTES,
+    billing::insurance::ROUTES,
 ];
 
 /// The API routes and the spec built from them.

@@ -3,6 +3,7 @@
 //! `SALUS_TEST_POSTGRES_URL`). `db_test!` writes one test body that runs on both.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod billing;
 pub mod page;
 pub mod s3;
 pub mod smtp;

@@ -2,6 +2,8 @@
 //! posting invoices, payments, deposits, refunds through a supervisor, the cashier's
 //! shift and the reports. Every request that moves money needs an `Idempotency-Key`.
 
+pub(crate) mod insurance;
+mod insurance_wire;
 mod wire;
 
 use axum::Json;
@@ -67,6 +69,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(outstanding))
         .routes(routes!(webhook))
         .routes(routes!(waiting))
+        .merge(insurance::routes())
 }
 
 /// A patient's account

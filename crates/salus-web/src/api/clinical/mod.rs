@@ -10,7 +10,7 @@
 //! allergies and immunizations; `prescriptions` the medicine catalog, prescriptions and
 //! note templates; `files` referrals and attachments.
 
-pub(super) mod files;
+pub(crate) mod files;
 pub(super) mod prescriptions;
 pub(super) mod records;
 
@@ -76,7 +76,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(files::routes())
 }
 
-pub(super) fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+pub(crate) fn id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::new(ProblemKind::NotFound, format!("{what} not found")))
 }
 

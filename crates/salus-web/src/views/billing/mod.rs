@@ -29,6 +29,7 @@ use crate::error::PageError;
 use crate::views::clinical::flash_outcome;
 use crate::views::{Form, Local, PageCtx, SignedIn, render};
 
+mod insurance;
 mod print;
 mod reports;
 
@@ -39,6 +40,11 @@ pub(super) const MENU: &[Entry] = &[
         "Billing",
         "/billing",
         "Patients' accounts: bills, payments, deposits and refunds; your cash shift",
+    ),
+    Entry::page(
+        "Insurance",
+        "/billing/insurance",
+        "Pre-authorisations and claims to work on, what insurers owe, the leak check",
     ),
     Entry::home_only(
         "Billing reports",
@@ -65,6 +71,18 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/billing/refunds/{id}/decide", Access::Permission(Permission::BillingApprove)).post(),
     route("/billing/refunds/{id}/pay", Access::Permission(Permission::BillingCollect)).post(),
     route("/billing/shift", Access::Permission(Permission::BillingCollect)).post(),
+    route("/billing/insurance", Access::Permission(Permission::BillingRead)),
+    route("/billing/insurance/payers", Access::Permission(Permission::InsuranceAdmin)).post(),
+    route("/billing/insurance/plans", Access::Permission(Permission::InsuranceAdmin)).post(),
+    route("/billing/patients/{id}/policies", Access::Permission(Permission::InsuranceWork)).post(),
+    route("/billing/patients/{id}/preauths", Access::Permission(Permission::InsuranceWork)).post(),
+    route("/billing/preauths/{id}/answer", Access::Permission(Permission::InsuranceWork)).post(),
+    route("/billing/preauths/{id}/documents", Access::Permission(Permission::InsuranceWork)).post(),
+    route("/billing/preauths/{id}/documents/{doc}", Access::Permission(Permission::BillingRead))
+        .example("/billing/preauths/{id}/documents/{id}"),
+    route("/billing/invoices/{id}/claim", Access::Permission(Permission::InsuranceWork)).post(),
+    route("/billing/claims/{id}", Access::Permission(Permission::BillingRead)),
+    route("/billing/exemptions", Access::Permission(Permission::BillingApprove)).post(),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -83,22 +101,37 @@ pub fn router() -> Router<AppState> {
         .route("/billing/refunds/{id}/decide", post(decide))
         .route("/billing/refunds/{id}/pay", post(pay_refund))
         .route("/billing/shift", post(shift))
+        .route("/billing/insurance", get(insurance::desk))
+        .route("/billing/insurance/payers", post(insurance::add_payer))
+        .route("/billing/insurance/plans", post(insurance::add_plan))
+        .route("/billing/patients/{id}/policies", post(insurance::add_policy))
+        .route("/billing/patients/{id}/preauths", post(insurance::request_preauth))
+        .route("/billing/preauths/{id}/answer", post(insurance::answer_preauth))
+        .route("/billing/preauths/{id}/documents", post(insurance::attach))
+        .route("/billing/preauths/{id}/documents/{doc}", get(insurance::document))
+        .route("/billing/invoices/{id}/claim", post(insurance::draft_claim))
+        .route("/billing/claims/{id}", get(insurance::claim).post(insurance::claim_step))
+        .route("/billing/exemptions", post(insurance::exempt))
 }
 
-fn field(f: &[(String, String)], name: &str) -> String {
+pub(super) fn field(f: &[(String, String)], name: &str) -> String {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
 }
 
-fn id_of(raw: &str, what: &str) -> Result<Uuid, PageError> {
+pub(super) fn id_of(raw: &str, what: &str) -> Result<Uuid, PageError> {
     raw.parse().map_err(|_| PageError::new(StatusCode::NOT_FOUND, format!("There is no such {what}.")))
 }
 
-fn may(page: &PageCtx, p: Permission) -> bool {
+pub(super) fn may(page: &PageCtx, p: Permission) -> bool {
     page.user.as_ref().is_some_and(|u| u.may(p))
 }
 
 /// An amount typed in a form, in minor units; a message for the page when it is not one.
-fn amount(f: &[(String, String)], name: &str, currency: Currency) -> Result<i64, salus_app::AppError> {
+pub(super) fn amount(
+    f: &[(String, String)],
+    name: &str,
+    currency: Currency,
+) -> Result<i64, salus_app::AppError> {
     let text = field(f, name);
     if text.is_empty() {
         return Ok(0);
@@ -255,6 +288,9 @@ struct AccountPage {
     deposits: Vec<(Uuid, String, i64)>,
     /// Cancelled invoices with paid money not yet given back: (id, number, left).
     refundable: Vec<(Uuid, String, i64)>,
+    insurance: salus_app::billing::insurance::PatientInsurance,
+    plans: Vec<salus_core::insurance::Plan>,
+    may_insure: bool,
 }
 
 impl AccountPage {
@@ -279,6 +315,17 @@ impl AccountPage {
     /// What a deposit pays of a bill: all it has left, or the bill's balance if less.
     fn apply_amount(&self, left: &i64, i: &Invoice) -> String {
         self.plain((*left).min(i.balance_minor()))
+    }
+    /// The policies a claim or a pre-authorisation may name.
+    fn active_policies(&self) -> Vec<&salus_app::billing::insurance::PolicyView> {
+        self.insurance
+            .policies
+            .iter()
+            .filter(|v| v.policy.status == salus_core::insurance::PolicyStatus::Active)
+            .collect()
+    }
+    fn invoice_number(&self, invoice: &Uuid) -> String {
+        self.number_of(&Some(*invoice))
     }
     fn number_of(&self, invoice: &Option<Uuid>) -> String {
         invoice
@@ -311,9 +358,15 @@ async fn account(
         .map(|i| (i.id, i.number.clone(), i.paid_minor - i.refunded_minor))
         .collect();
     let may_approve = may(&page, Permission::BillingApprove);
+    let insurance = billing.insurance(&ctx, patient).await?;
+    let may_insure = may(&page, Permission::InsuranceWork);
+    let plans = if may_insure { billing.plans(&ctx).await? } else { Vec::new() };
     Ok(render(
         StatusCode::OK,
         &AccountPage {
+            insurance,
+            plans,
+            may_insure,
             tz: state.app.time_zone,
             page,
             cash: Cash(state.app.currency),
@@ -328,7 +381,7 @@ async fn account(
     ))
 }
 
-fn account_path(patient: Uuid) -> String {
+pub(super) fn account_path(patient: Uuid) -> String {
     format!("/billing/patients/{patient}")
 }
 

@@ -1,0 +1,142 @@
+//! The billing desk the billing and insurance tests share: a clerk with an open shift, a
+//! second clerk, a supervisor, a nurse, the price list and two patients; charges made as
+//! the contexts make them; and the check that the books balance.
+
+use salus_core::Role;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::TestApp;
+use super::stock::post_key;
+use super::ward::*;
+
+/// The billing desk: a clerk with an open shift, a second clerk without one, a
+/// supervisor (billing and administration), the price list, and a patient.
+pub struct Desk {
+    pub w: Ward,
+    pub clerk: Who,
+    pub clerk2: Who,
+    pub head: Who,
+    pub nurse: Who,
+    pub patient: Uuid,
+    pub other: Uuid,
+}
+
+pub async fn desk(t: &TestApp) -> Desk {
+    let w = ward(t).await;
+    let clerk = who(t, "bill.clerk", &[Role::Billing]).await;
+    let clerk2 = who(t, "bill.clerk2", &[Role::Billing]).await;
+    let head = who(t, "bill.head", &[Role::Billing, Role::Admin]).await;
+    use salus_app::organisation::{Amount, Percent, ServiceInput};
+    let op = salus_app::Ctx::operator();
+    for (code, name, category, price, tax) in [
+        ("CONS", "Consultation", "consultation", "500", "0"),
+        ("CBC", "Complete blood count", "laboratory", "333.33", "0"),
+        ("XR-CHEST", "Chest X-ray", "imaging", "750", "18"),
+        ("DRESS", "Wound dressing", "procedure", "199.99", "12"),
+    ] {
+        let s = ServiceInput {
+            code: code.into(),
+            name: name.into(),
+            category: category.into(),
+            department_id: None,
+            price: Amount::Typed(price.into()),
+            tax_rate: Percent::Typed(tax.into()),
+            active: true,
+        };
+        t.app.organisation().create_service(&op, s).await.unwrap();
+    }
+    let (status, s) =
+        send(t, &clerk, "POST", "/api/v1/cashier-shift", Some(json!({"float_minor": 200_000})), None).await;
+    assert_eq!(status, 201, "{s}");
+    let (patient, other) = (w.patient.parse().unwrap(), w.other_patient.parse().unwrap());
+    let nurse = who(t, "bill.nurse", &[Role::Nurse]).await;
+    Desk { w, clerk, clerk2, head, nurse, patient, other }
+}
+
+/// Unbilled charges for `patient`, one per (service, quantity), as the contexts that do
+/// the work record them. Returns their ids.
+pub async fn charge(t: &TestApp, patient: Uuid, items: &[(&str, i32)]) -> Vec<Uuid> {
+    let codes: Vec<String> = items.iter().map(|(c, _)| (*c).to_owned()).collect();
+    let services = salus_db::laboratory::services_by_code(t.app.db.reader(), &codes).await.unwrap();
+    let rows: Vec<salus_db::entity::charge::Model> = items
+        .iter()
+        .map(|(code, qty)| {
+            let s = services.iter().find(|s| s.code == *code).unwrap();
+            salus_db::entity::charge::Model {
+                id: Uuid::now_v7(),
+                patient_id: patient,
+                service_id: s.id,
+                service_code: s.code.clone(),
+                description: s.name.clone(),
+                quantity: *qty,
+                unit_price_minor: s.price_minor,
+                tax_rate_bp: s.tax_rate_bp,
+                source_type: "test".into(),
+                source_id: Uuid::now_v7(),
+                status: "unbilled".into(),
+                invoice_id: None,
+                created_by: patient,
+                created_at: chrono::Utc::now(),
+            }
+        })
+        .collect();
+    let ids = rows.iter().map(|r| r.id).collect();
+    salus_db::charges::insert_charges(t.app.db.writer(), rows).await.unwrap();
+    ids
+}
+
+/// The desk's patient admitted to a one-bed ward: the stay's id.
+pub async fn admit(t: &TestApp, d: &Desk) -> String {
+    let admin = who(t, "bill.admin", &[Role::Admin]).await;
+    let (status, ward) =
+        send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
+    assert_eq!(status, 201, "{ward}");
+    let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
+    let (_, beds) = send(
+        t,
+        &admin,
+        "POST",
+        &format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap()),
+        Some(body),
+        None,
+    )
+    .await;
+    let me: Value = d.w.doc.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let body = json!({"patient_id": d.patient, "bed_id": beds[0]["id"], "attending_id": me["id"], "diagnosis": "Cellulitis"});
+    let (status, a) = send(t, &d.w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
+    assert_eq!(status, 201, "{a}");
+    a["id"].as_str().unwrap().to_owned()
+}
+
+pub fn key() -> String {
+    Uuid::now_v7().to_string()
+}
+
+pub async fn invoice(t: &TestApp, who: &Who, patient: Uuid, body: Value) -> (u16, Value) {
+    post_key(t, who, &format!("/api/v1/patients/{patient}/invoices"), body, &key()).await
+}
+
+pub async fn pay(t: &TestApp, who: &Who, invoice: &Value, body: Value) -> (u16, Value) {
+    post_key(t, who, &format!("/api/v1/invoices/{}/payments", invoice["id"].as_str().unwrap()), body, &key())
+        .await
+}
+
+/// Every journal entry sums to zero, and the invoices' totals are their lines' sums.
+pub async fn books_balance(t: &TestApp) {
+    let unbalanced = salus_db::billing::unbalanced_entries(t.app.db.reader()).await.unwrap();
+    assert!(unbalanced.is_empty(), "unbalanced entries: {unbalanced:?}");
+    use sea_orm::EntityTrait;
+    let invoices = salus_db::entity::invoice::Entity::find().all(t.app.db.reader()).await.unwrap();
+    for i in invoices {
+        let lines = salus_db::billing::invoice_lines(t.app.db.reader(), i.id).await.unwrap();
+        let sum = |f: fn(&salus_db::entity::invoice_line::Model) -> i64| lines.iter().map(f).sum::<i64>();
+        assert_eq!(sum(|l| l.gross_minor), i.gross_minor, "{}", i.number);
+        assert_eq!(sum(|l| l.discount_minor), i.discount_minor, "{}", i.number);
+        assert_eq!(sum(|l| l.tax_minor), i.tax_minor, "{}", i.number);
+        assert_eq!(sum(|l| l.net_minor), i.total_minor, "{}", i.number);
+        for l in &lines {
+            assert_eq!(l.gross_minor - l.discount_minor + l.tax_minor, l.net_minor, "{}", i.number);
+        }
+    }
+}
