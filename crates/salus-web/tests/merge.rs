@@ -331,11 +331,56 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         )
         .await;
         assert_eq!(status, 201, "{inv}");
+        // Half of it claimed from an insurer under the patient's policy, after a
+        // pre-authorisation; the rest paid from the deposit.
+        let admin = common::ward::who(t, "merge.insurer", &[Role::Admin]).await;
+        let body = json!({"code": "MI", "name": "Merge Insurance", "kind": "insurer"});
+        let (_, payer) = send(t, &admin, "POST", "/api/v1/payers", Some(body), None).await;
+        let categories = ["consultation", "procedure", "laboratory", "imaging", "bed_day", "pharmacy", "other"];
+        let body = json!({"payer_id": payer["id"], "code": "MI-1", "name": "Half", "covered": categories, "copay_bp": 5000});
+        let (status, plan) = send(t, &admin, "POST", "/api/v1/insurance-plans", Some(body), None).await;
+        assert_eq!(status, 201, "{plan}");
+        let today = chrono::Utc::now().date_naive();
+        let body = json!({"plan_id": plan["id"], "member_number": "M-1", "valid_from": today.to_string(), "valid_to": today.to_string()});
+        let (status, pol) =
+            send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/coverages"), Some(body), None).await;
+        assert_eq!(status, 201, "{pol}");
+        let body = json!({"coverage_id": pol["id"], "diagnosis": "Observation", "requested_minor": 10_000});
+        let (status, pa) =
+            send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/preauthorizations"), Some(body), None).await;
+        assert_eq!(status, 201, "{pa}");
+        let (status, claim) = send(
+            t,
+            &clerk,
+            "POST",
+            &format!("/api/v1/invoices/{}/claims", inv["id"].as_str().unwrap()),
+            Some(json!({"coverage_id": pol["id"]})),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{claim}");
+        let path = format!("/api/v1/claims/{}/submit", claim["id"].as_str().unwrap());
+        let (status, claim) = send(t, &clerk, "POST", &path, Some(json!({"version": 1})), None).await;
+        assert_eq!(status, 200, "{claim}");
+        salus_db::insurance::insert_exemption(
+            t.app.db.writer(),
+            salus_db::entity::billing_exemption::Model {
+                id: Uuid::now_v7(),
+                source_type: "encounter".into(),
+                source_id: Uuid::now_v7(),
+                patient_id: dup,
+                reason: "Free follow-up".into(),
+                exempted_by: doctor,
+                exempted_at: chrono::Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
         let (status, paid) = common::stock::post_key(
             t,
             &clerk,
             &format!("/api/v1/invoices/{}/payments", inv["id"].as_str().unwrap()),
-            json!({"method": "deposit", "deposit_id": dep["id"], "amount_minor": inv["total_minor"]}),
+            json!({"method": "deposit", "deposit_id": dep["id"], "amount_minor": claim["patient_share_minor"]}),
             "merge-payment",
         )
         .await;
