@@ -472,3 +472,38 @@ db_test!(every_billable_event_is_charged_or_exempted, |t| {
     assert_eq!(exempted.len(), 1);
     books_balance(&t).await;
 });
+
+db_test!(insurance_keeps_its_statement_budgets, |t| {
+    let d = desk(&t).await;
+    let (_, plan) = insurer(&t, &d, false).await;
+    let (_, pol) = policy(&t, &d, d.patient, &plan, "AGI-B").await;
+    let ids = charge(&t, d.patient, &[("CBC", 1); 50]).await;
+    let (_, bill) = invoice(&t, &d.clerk, d.patient, json!({"charge_ids": ids})).await;
+    let claims = format!("/api/v1/invoices/{}/claims", bill["id"].as_str().unwrap());
+    let before = t.app.db.statements();
+    let (status, claim) =
+        send(&t, &d.clerk, "POST", &claims, Some(json!({"coverage_id": pol["id"]})), None).await;
+    let draft = t.app.db.statements() - before;
+    assert_eq!(status, 201, "{claim}");
+    let before = t.app.db.statements();
+    let (status, _) = step(&t, &d.clerk, &claim, "submit", json!({"version": 1})).await;
+    let submit = t.app.db.statements() - before;
+    assert_eq!(status, 200);
+    let today = chrono::Utc::now().date_naive();
+    let before = t.app.db.statements();
+    let (status, _) =
+        send(&t, &d.clerk, "GET", &format!("/api/v1/billing/leaks?from={today}&to={today}"), None, None)
+            .await;
+    let leaks = t.app.db.statements() - before;
+    assert_eq!(status, 200);
+    // Drafting a claim of a 50-line bill (the same for 5 lines or 500): the caller's look,
+    // the invoice, the patient, the policy, its plan, the bill's lines, their services, the
+    // sum insured used, then one transaction (the number, the claim, its lines in one
+    // insert, the audit event, commit). Submitting: the caller, the claim, the patient,
+    // then the conditional payment, the claim saved at its version, the journal entry, the
+    // audit event, commit. The leak check with nothing to show (4): the caller, the
+    // billable events in one union, the stays in the house, those admitted or discharged
+    // in the period (their beds' histories, the days' charges and the patients' names and
+    // read audit only when there are some).
+    assert_eq!((draft, submit, leaks), (13, 8, 4), "a claim drafted, submitted; the leak check");
+});

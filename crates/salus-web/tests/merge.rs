@@ -336,7 +336,8 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         let admin = common::ward::who(t, "merge.insurer", &[Role::Admin]).await;
         let body = json!({"code": "MI", "name": "Merge Insurance", "kind": "insurer"});
         let (_, payer) = send(t, &admin, "POST", "/api/v1/payers", Some(body), None).await;
-        let categories = ["consultation", "procedure", "laboratory", "imaging", "bed_day", "pharmacy", "other"];
+        let categories =
+            ["consultation", "procedure", "laboratory", "imaging", "bed_day", "pharmacy", "other"];
         let body = json!({"payer_id": payer["id"], "code": "MI-1", "name": "Half", "covered": categories, "copay_bp": 5000});
         let (status, plan) = send(t, &admin, "POST", "/api/v1/insurance-plans", Some(body), None).await;
         assert_eq!(status, 201, "{plan}");
@@ -347,7 +348,8 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         assert_eq!(status, 201, "{pol}");
         let body = json!({"coverage_id": pol["id"], "diagnosis": "Observation", "requested_minor": 10_000});
         let (status, pa) =
-            send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/preauthorizations"), Some(body), None).await;
+            send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/preauthorizations"), Some(body), None)
+                .await;
         assert_eq!(status, 201, "{pa}");
         let (status, claim) = send(
             t,
