@@ -146,7 +146,8 @@ impl crate::Billing<'_> {
         };
         let (Some(policy), Some(plan)) = (policy, plan) else {
             c.push(FieldError::new("policy_id", "a policy of the invoice's patient"));
-            return Err(c.finish::<()>(None).unwrap_err());
+            c.finish::<()>(None)?;
+            return Err(AppError::field("policy_id", "a policy of the invoice's patient"));
         };
         if !Policy::from(policy.clone()).covers(posted_on) {
             c.push(FieldError::new("policy_id", "the policy was not in force on the invoice's date"));
