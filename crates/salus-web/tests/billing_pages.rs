@@ -218,3 +218,125 @@ db_test!(a_bill_through_the_pages, |t| {
     assert!(csv.starts_with("day,cashier,method,kind,count,amount,currency\n"), "{csv}");
     assert!(csv.lines().any(|l| l.contains(",cash,payment,1,1000.00,")), "{csv}");
 });
+
+db_test!(an_insurance_claim_through_the_pages, |t| {
+    let w = ward(&t).await;
+    let clerk = who(&t, "ip.clerk", &[Role::Billing]).await;
+    let head = who(&t, "ip.head", &[Role::Admin]).await;
+    let patient: Uuid = w.patient.parse().unwrap();
+    charges(&t, patient).await;
+    assert_eq!(w.nurse.client.get(t.url("/billing/insurance")).send().await.unwrap().status(), 403);
+
+    // The administrator adds an insurer and its plan; a clerk may not.
+    let res = post_form(&t, &clerk, "/billing/insurance/payers", &[("code", "X"), ("name", "X")]).await;
+    assert_eq!(res.status(), 403);
+    let res = post_form(
+        &t,
+        &head,
+        "/billing/insurance/payers",
+        &[("code", "AROGYA"), ("name", "Arogya"), ("kind", "insurer")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let desk = html(&t, &head, "/billing/insurance").await;
+    let payer = Page::parse(&desk).value("payer_id").expect("the insurer is offered for a plan");
+    let plan_form = [
+        ("payer_id", payer.as_str()),
+        ("code", "FAM"),
+        ("name", "Family"),
+        ("covered", "consultation"),
+        ("copay", "20"),
+        ("limit", "100000"),
+    ];
+    assert_eq!(post_form(&t, &head, "/billing/insurance/plans", &plan_form).await.status(), 303);
+    let desk = Page::parse(&html(&t, &head, "/billing/insurance").await);
+    assert!(
+        desk.text_of("[role=status]").unwrap().contains("Plan Family added"),
+        "{:?}",
+        desk.text_of("[role=status]")
+    );
+
+    // The clerk records the patient's policy; a bad date range comes back with why.
+    let account_path = format!("/billing/patients/{patient}");
+    let account = html(&t, &clerk, &account_path).await;
+    let plan = Page::parse(&account).value("plan_id").expect("the plan is offered");
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today.to_string(), (today + chrono::Duration::days(300)).to_string());
+    let policies = format!("{account_path}/policies");
+    let bad = [
+        ("plan_id", plan.as_str()),
+        ("member_number", "FAM-1"),
+        ("valid_from", to.as_str()),
+        ("valid_to", from.as_str()),
+    ];
+    post_form(&t, &clerk, &policies, &bad).await;
+    let back = Page::parse(&html(&t, &clerk, &account_path).await);
+    assert!(
+        back.text_of("[role=status]").unwrap().contains("ends after it starts"),
+        "{:?}",
+        back.text_of("[role=status]")
+    );
+    let good = [
+        ("plan_id", plan.as_str()),
+        ("member_number", "FAM-1"),
+        ("valid_from", from.as_str()),
+        ("valid_to", to.as_str()),
+    ];
+    assert_eq!(post_form(&t, &clerk, &policies, &good).await.status(), 303);
+
+    // Bill the charges, then claim the bill: 80 % of 1,000.00 from the insurer.
+    let account = html(&t, &clerk, &account_path).await;
+    let ids = values(&account, "charge");
+    let key = values(&account, "idempotency_key").into_iter().find(|k| k.ends_with("-invoice")).unwrap();
+    let mut form = vec![("kind", "outpatient"), ("idempotency_key", key.as_str())];
+    form.extend(ids.iter().map(|c| ("charge", c.as_str())));
+    let res = post_form(&t, &clerk, &format!("{account_path}/invoice"), &form).await;
+    let invoice =
+        common::location(&res).trim_start_matches("/billing/invoices/").trim_end_matches("/print").to_owned();
+    let account = Page::parse(&html(&t, &clerk, &account_path).await);
+    assert!(
+        account.has(&format!("form[action=\"/billing/invoices/{invoice}/claim\"]")),
+        "a claim can be drafted"
+    );
+    let policy = account.value("policy_id").unwrap();
+    let res = post_form(
+        &t,
+        &clerk,
+        &format!("/billing/invoices/{invoice}/claim"),
+        &[("policy_id", &policy), ("back", &account_path)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let claim_path = common::location(&res);
+    assert!(claim_path.starts_with("/billing/claims/"), "{claim_path}");
+    let claim = Page::parse(&html(&t, &clerk, &claim_path).await);
+    assert!(
+        claim.text_of("[role=status]").unwrap().contains("800.00 from the insurer"),
+        "{:?}",
+        claim.text_of("[role=status]")
+    );
+    let version = claim.value("version").unwrap();
+    assert_eq!(
+        post_form(&t, &clerk, &claim_path, &[("step", "submit"), ("version", &version)]).await.status(),
+        303
+    );
+    let claim = Page::parse(&html(&t, &clerk, &claim_path).await);
+    assert!(
+        claim.has("form[aria-label=\"Record the insurer's decision\"]"),
+        "submitted: the decision is next"
+    );
+    // The desk lists it, and the insurer owes it.
+    let desk = Page::parse(&html(&t, &clerk, "/billing/insurance").await);
+    assert!(desk.links_to(&claim_path));
+    assert!(
+        desk.text_of("#ageing-h + .table-wrap").unwrap().contains("800.00"),
+        "{:?}",
+        desk.text_of("#ageing-h + .table-wrap")
+    );
+    let account = Page::parse(&html(&t, &clerk, &account_path).await);
+    assert!(
+        account.text_of("[aria-label=Balances]").unwrap().starts_with("Owed on bills 200.00"),
+        "{:?}",
+        account.text_of("[aria-label=Balances]")
+    );
+});

@@ -44,14 +44,20 @@ impl Page {
     }
 
     /// The value of the form field `name`: an input's value, a textarea's text, or a
-    /// select's chosen option.
+    /// select's chosen option (the first, as a browser sends, when none is marked).
     pub fn value(&self, name: &str) -> Option<String> {
         let field = *self.select(&format!("[name=\"{name}\"]")).first()?;
         match field.value().name() {
             "textarea" => Some(field.text().collect()),
             "select" => {
                 let chosen = Selector::parse("option[selected]").ok()?;
-                field.select(&chosen).next().and_then(|o| o.value().attr("value")).map(str::to_owned)
+                let first = Selector::parse("option").ok()?;
+                field
+                    .select(&chosen)
+                    .next()
+                    .or_else(|| field.select(&first).next())
+                    .and_then(|o| o.value().attr("value"))
+                    .map(str::to_owned)
             }
             _ => field.value().attr("value").map(str::to_owned),
         }
