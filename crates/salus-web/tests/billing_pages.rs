@@ -334,6 +334,7 @@ db_test!(an_insurance_claim_through_the_pages, |t| {
         desk.text_of("#ageing-h + .table-wrap")
     );
     let account = Page::parse(&html(&t, &clerk, &account_path).await);
+    assert!(!account.has(&format!("form[action=\"/billing/invoices/{invoice}/claim\"]")), "claimed once");
     assert!(
         account.text_of("[aria-label=Balances]").unwrap().starts_with("Owed on bills 200.00"),
         "{:?}",

@@ -22,6 +22,9 @@ pub async fn ensure_demo_billing(app: &App, patients: &[Uuid]) -> anyhow::Result
     let sara = staff_ctx(app, "billing.sara", salus_core::Role::Billing).await?;
     let billing = app.billing();
     billing.open_shift(&sara, 200_000).await?;
+    // Last night's run charged the stays' bed days to midnight, as the job does.
+    let today = chrono::Utc::now().with_timezone(&app.time_zone).date_naive();
+    app.inpatient().nightly_bed_days(today - chrono::Duration::days(1)).await?;
     let in_house: Vec<(Uuid, Uuid)> =
         salus_db::inpatient::in_house(conn, None).await?.into_iter().map(|s| (s.patient_id, s.id)).collect();
 

@@ -324,6 +324,17 @@ impl AccountPage {
             .filter(|v| v.policy.status == salus_core::insurance::PolicyStatus::Active)
             .collect()
     }
+    /// Whether a bill may be claimed from an insurer now: posted, owed, a policy to name,
+    /// and no claim of it in progress.
+    fn claimable(&self, i: &Invoice) -> bool {
+        use salus_core::insurance::ClaimStatus;
+        self.posted(i)
+            && i.balance_minor() > 0
+            && !self.active_policies().is_empty()
+            && !self.insurance.claims.iter().any(|c| {
+                c.invoice_id == i.id && !matches!(c.status, ClaimStatus::Denied | ClaimStatus::Closed)
+            })
+    }
     fn invoice_number(&self, invoice: &Uuid) -> String {
         self.number_of(&Some(*invoice))
     }
