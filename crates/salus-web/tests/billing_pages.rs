@@ -284,11 +284,18 @@ db_test!(an_insurance_claim_through_the_pages, |t| {
     ];
     assert_eq!(post_form(&t, &clerk, &policies, &good).await.status(), 303);
 
-    // Bill the charges, then claim the bill: 80 % of 1,000.00 from the insurer.
+    // Bill the charges, 100.00 off one line (the discount typed beside it), then claim
+    // the bill: 80 % of 900.00 from the insurer.
     let account = html(&t, &clerk, &account_path).await;
     let ids = values(&account, "charge");
     let key = values(&account, "idempotency_key").into_iter().find(|k| k.ends_with("-invoice")).unwrap();
-    let mut form = vec![("kind", "outpatient"), ("idempotency_key", key.as_str())];
+    let line = format!("line_discount-{}", ids[0]);
+    let mut form = vec![
+        ("kind", "outpatient"),
+        ("idempotency_key", key.as_str()),
+        (line.as_str(), "100"),
+        ("discount_reason", "Staff family"),
+    ];
     form.extend(ids.iter().map(|c| ("charge", c.as_str())));
     let res = post_form(&t, &clerk, &format!("{account_path}/invoice"), &form).await;
     let invoice =
@@ -311,7 +318,7 @@ db_test!(an_insurance_claim_through_the_pages, |t| {
     assert!(claim_path.starts_with("/billing/claims/"), "{claim_path}");
     let claim = Page::parse(&html(&t, &clerk, &claim_path).await);
     assert!(
-        claim.text_of("[role=status]").unwrap().contains("800.00 from the insurer"),
+        claim.text_of("[role=status]").unwrap().contains("720.00 from the insurer"),
         "{:?}",
         claim.text_of("[role=status]")
     );
@@ -329,14 +336,14 @@ db_test!(an_insurance_claim_through_the_pages, |t| {
     let desk = Page::parse(&html(&t, &clerk, "/billing/insurance").await);
     assert!(desk.links_to(&claim_path));
     assert!(
-        desk.text_of("#ageing-h + .table-wrap").unwrap().contains("800.00"),
+        desk.text_of("#ageing-h + .table-wrap").unwrap().contains("720.00"),
         "{:?}",
         desk.text_of("#ageing-h + .table-wrap")
     );
     let account = Page::parse(&html(&t, &clerk, &account_path).await);
     assert!(!account.has(&format!("form[action=\"/billing/invoices/{invoice}/claim\"]")), "claimed once");
     assert!(
-        account.text_of("[aria-label=Balances]").unwrap().starts_with("Owed on bills 200.00"),
+        account.text_of("[aria-label=Balances]").unwrap().starts_with("Owed on bills 180.00"),
         "{:?}",
         account.text_of("[aria-label=Balances]")
     );

@@ -409,11 +409,26 @@ async fn post_invoice(
         Ok(d) => d,
         Err(e) => return flash_outcome(&state, &back, Err(e)),
     };
+    // A line's discount is typed beside it, as `line_discount-<charge id>`.
+    let mut line_discounts = Vec::new();
+    for (name, text) in &f {
+        let Some(charge) = name.strip_prefix("line_discount-").and_then(|id| id.parse::<Uuid>().ok()) else {
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match Money::parse_price(text, state.app.currency, "line_discounts") {
+            Ok(m) if m.minor() > 0 => line_discounts.push((charge, m.minor())),
+            Ok(_) => {}
+            Err(e) => return flash_outcome(&state, &back, Err(salus_app::AppError::Invalid(vec![e]))),
+        }
+    }
     let input = InvoiceInput {
         kind: field(&f, "kind").parse().ok(),
         admission_id: field(&f, "admission_id").parse().ok(),
         charge_ids: f.iter().filter(|(k, _)| k == "charge").filter_map(|(_, v)| v.parse().ok()).collect(),
-        line_discounts: Vec::new(),
+        line_discounts,
         discount_minor: discount,
         discount_reason: field(&f, "discount_reason"),
     };
