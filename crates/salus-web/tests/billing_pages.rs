@@ -336,9 +336,14 @@ db_test!(an_insurance_claim_through_the_pages, |t| {
     let desk = Page::parse(&html(&t, &clerk, "/billing/insurance").await);
     assert!(desk.links_to(&claim_path));
     assert!(
-        desk.text_of("#ageing-h + .table-wrap").unwrap().contains("720.00"),
+        desk.text_of("#ageing-h ~ .table-wrap").unwrap().contains("720.00"),
         "{:?}",
-        desk.text_of("#ageing-h + .table-wrap")
+        desk.text_of("#ageing-h ~ .table-wrap")
+    );
+    let csv = html(&t, &clerk, "/billing/insurance/ageing.csv").await;
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("Arogya,AROGYA,1,720.00,0.00,0.00,0.00,720.00,"),
+        "{csv}"
     );
     let account = Page::parse(&html(&t, &clerk, &account_path).await);
     assert!(!account.has(&format!("form[action=\"/billing/invoices/{invoice}/claim\"]")), "claimed once");

@@ -417,3 +417,38 @@ pub(super) async fn exempt(
         .map(|()| "Exempted; it leaves the leak check.".to_owned());
     flash_outcome(&state, DESK, outcome)
 }
+
+/// What insurers owe by age, as CSV (amounts in major units, the currency named).
+pub(super) async fn ageing_csv(
+    State(state): State<AppState>,
+    SignedIn(_, ctx, _page): SignedIn,
+) -> Result<Response, PageError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let rows = state.app.billing().insurer_ageing(&ctx).await?;
+    let currency = state.app.currency;
+    let fail = |e: csv::Error| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["insurer", "code", "claims"];
+    head.extend(["days_0_30", "days_31_60", "days_61_90", "days_over_90", "total", "currency"]);
+    w.write_record(&head).map_err(fail)?;
+    let plain = |m: i64| salus_core::Money::from_minor(m).plain(currency);
+    for a in &rows {
+        let mut rec = vec![a.payer.name.clone(), a.payer.code.clone(), a.claims.to_string()];
+        rec.extend(a.buckets.iter().map(|m| plain(*m)));
+        rec.push(plain(a.total_minor));
+        rec.push(currency.code().to_owned());
+        w.write_record(&rec).map_err(fail)?;
+    }
+    let body =
+        w.into_inner().map_err(|e| PageError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let today = Utc::now().with_timezone(&state.app.time_zone).date_naive();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"insurer-ageing-{today}.csv\"")),
+        ],
+        body,
+    )
+        .into_response())
+}

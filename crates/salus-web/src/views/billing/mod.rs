@@ -72,6 +72,7 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/billing/refunds/{id}/pay", Access::Permission(Permission::BillingCollect)).post(),
     route("/billing/shift", Access::Permission(Permission::BillingCollect)).post(),
     route("/billing/insurance", Access::Permission(Permission::BillingRead)),
+    route("/billing/insurance/ageing.csv", Access::Permission(Permission::BillingRead)),
     route("/billing/insurance/payers", Access::Permission(Permission::InsuranceAdmin)).post(),
     route("/billing/insurance/plans", Access::Permission(Permission::InsuranceAdmin)).post(),
     route("/billing/patients/{id}/policies", Access::Permission(Permission::InsuranceWork)).post(),
@@ -102,6 +103,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing/refunds/{id}/pay", post(pay_refund))
         .route("/billing/shift", post(shift))
         .route("/billing/insurance", get(insurance::desk))
+        .route("/billing/insurance/ageing.csv", get(insurance::ageing_csv))
         .route("/billing/insurance/payers", post(insurance::add_payer))
         .route("/billing/insurance/plans", post(insurance::add_plan))
         .route("/billing/patients/{id}/policies", post(insurance::add_policy))
