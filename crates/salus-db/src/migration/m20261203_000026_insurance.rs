@@ -37,6 +37,14 @@ fn money_null(name: &str) -> ColumnDef {
     col(name).big_integer().null().to_owned()
 }
 
+/// The billable events' times, by which the leak check reads them.
+const LEAK_INDEXES: [(&str, &str, &str); 4] = [
+    ("encounters_ended_idx", "encounters", "ended_at"),
+    ("lab_orders_updated_idx", "lab_orders", "updated_at"),
+    ("imaging_orders_performed_idx", "imaging_orders", "performed_at"),
+    ("nursing_tasks_done_idx", "nursing_tasks", "done_at"),
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -258,10 +266,18 @@ impl MigrationTrait for Migration {
                  WHERE status NOT IN ('denied', 'closed')",
             )
             .await?;
+
+        // The leak check reads each context's billable events by when they happened.
+        for (name, table, column) in LEAK_INDEXES {
+            manager.create_index(index(name, table, &[column])).await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, table, _) in LEAK_INDEXES {
+            manager.drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned()).await?;
+        }
         for t in [
             "claim_lines",
             "claims",
