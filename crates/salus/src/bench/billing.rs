@@ -1,8 +1,9 @@
 //! The billing desk's side of the bench, on the generated hospital's year of bills and its
 //! patients with fifty unbilled charges each: sixteen cashiers (`bench.billing01…16`), each
 //! with an open shift, posting a patient's fifty charges as one bill (the account read
-//! first, untimed), taking a payment against a bill still owed, and the daily cash report of
-//! a day in the last year.
+//! first, untimed), taking a payment against a bill still owed, the daily cash report of
+//! a day in the last year, and the leak check of the last thirty days (every billable
+//! event of every context, against the charges and exemptions).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -89,6 +90,19 @@ impl World {
                 Ok(Outcome::Done)
             }
         }
+    }
+
+    /// The leak check over the last thirty days, as the insurance desk runs it.
+    pub(super) async fn leaks(&self) -> anyhow::Result<Outcome> {
+        let c = self.cashier()?;
+        let to = chrono::Utc::now().date_naive();
+        let from = to - chrono::Duration::days(30);
+        expect(
+            "leak check",
+            call(c.client.get(self.url(&format!("/api/v1/billing/leaks?from={from}&to={to}")))).await?,
+            StatusCode::OK,
+        )
+        .map(|_| Outcome::Done)
     }
 
     /// The daily cash report of a day in the last year.

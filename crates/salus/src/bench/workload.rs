@@ -16,7 +16,7 @@ use super::pharmacy::{Pharmacy, prepare_pharmacy};
 use super::wards::{Wards, prepare_wards};
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 23] = [
+pub const OPERATIONS: [&str; 24] = [
     "search",
     "chart",
     "read",
@@ -40,6 +40,7 @@ pub const OPERATIONS: [&str; 23] = [
     "invoice",
     "payment",
     "cash",
+    "leaks",
 ];
 
 /// The values the bench's technician types for a renal panel, by analyte code.
@@ -376,6 +377,7 @@ impl World {
             "invoice" => self.invoice().await,
             "payment" => self.payment().await,
             "cash" => self.cash_report(rng).await,
+            "leaks" => self.leaks().await,
             other => bail!("no operation {other}"),
         }
     }
