@@ -55,12 +55,6 @@ async fn step(t: &common::TestApp, who: &Who, claim: &Value, what: &str, body: V
     send(t, who, "POST", &path, Some(body), None).await
 }
 
-async fn owed(t: &common::TestApp, d: &Desk) -> i64 {
-    let (_, a) =
-        send(t, &d.clerk, "GET", &format!("/api/v1/patients/{}/account", d.patient), None, None).await;
-    a["owed_minor"].as_i64().unwrap()
-}
-
 async fn insurer_owes(t: &common::TestApp) -> i64 {
     use salus_core::billing::Account;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -137,6 +131,13 @@ db_test!(a_stay_is_preauthorised_claimed_partly_approved_and_settled, |t| {
     let (status, e) =
         send(&t, &d.clerk, "POST", &claims, Some(json!({"coverage_id": theirs["id"]})), None).await;
     assert_eq!((status, fields(&e)), (422, vec!["policy_id".to_owned()]), "another patient's policy: {e}");
+    // A policy is cancelled once, by billing staff only.
+    let cancel = format!("/api/v1/coverages/{}/cancel", theirs["id"].as_str().unwrap());
+    assert_eq!(send(&t, &d.nurse, "POST", &cancel, None, None).await.0, 403);
+    assert_eq!(send(&t, &d.clerk, "POST", &cancel, None, None).await.0, 204);
+    assert_eq!(send(&t, &d.clerk, "POST", &cancel, None, None).await.0, 409, "cancelled once");
+    let missing = format!("/api/v1/coverages/{}/cancel", Uuid::now_v7());
+    assert_eq!(send(&t, &d.clerk, "POST", &missing, None, None).await.0, 404);
 
     let ask = json!({"coverage_id": pol["id"], "admission_id": stay, "diagnosis": "Cellulitis, IV antibiotics", "requested_minor": 250_000});
     let (status, pa) = send(

@@ -146,8 +146,7 @@ impl crate::Billing<'_> {
         };
         let (Some(policy), Some(plan)) = (policy, plan) else {
             c.push(FieldError::new("policy_id", "a policy of the invoice's patient"));
-            c.finish::<()>(None)?;
-            return Err(AppError::field("policy_id", "a policy of the invoice's patient"));
+            return c.finish(None);
         };
         if !Policy::from(policy.clone()).covers(posted_on) {
             c.push(FieldError::new("policy_id", "the policy was not in force on the invoice's date"));

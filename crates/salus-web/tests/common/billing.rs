@@ -140,3 +140,101 @@ pub async fn books_balance(t: &TestApp) {
         }
     }
 }
+
+/// The duplicate's bills for the merge test: a deposit, an invoice of its unbilled charges
+/// half claimed from an insurer under its policy (after a pre-authorisation) and the rest
+/// paid from the deposit, an exemption, a refund of what is left asked for — with the
+/// journal lines naming the patient.
+pub async fn bills_of_duplicate(t: &TestApp, dup: Uuid, doctor: Uuid) {
+    let clerk = who(t, "merge.billing", &[Role::Billing]).await;
+    let (status, s) =
+        send(t, &clerk, "POST", "/api/v1/cashier-shift", Some(json!({"float_minor": 0})), None).await;
+    assert_eq!(status, 201, "{s}");
+    let (status, dep) = post_key(
+        t,
+        &clerk,
+        &format!("/api/v1/patients/{dup}/deposits"),
+        json!({"method": "cash", "amount_minor": 1_000_000}),
+        "merge-deposit",
+    )
+    .await;
+    assert_eq!(status, 201, "{dep}");
+    let (_, account) = send(t, &clerk, "GET", &format!("/api/v1/patients/{dup}/account"), None, None).await;
+    let charges: Vec<Value> =
+        account["unbilled"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+    assert!(!charges.is_empty(), "{account}");
+    let (status, inv) = post_key(
+        t,
+        &clerk,
+        &format!("/api/v1/patients/{dup}/invoices"),
+        json!({"charge_ids": charges}),
+        "merge-invoice",
+    )
+    .await;
+    assert_eq!(status, 201, "{inv}");
+    // Half of it claimed from an insurer under the patient's policy, after a
+    // pre-authorisation; the rest paid from the deposit.
+    let admin = who(t, "merge.insurer", &[Role::Admin]).await;
+    let body = json!({"code": "MI", "name": "Merge Insurance", "kind": "insurer"});
+    let (_, payer) = send(t, &admin, "POST", "/api/v1/payers", Some(body), None).await;
+    let categories = ["consultation", "procedure", "laboratory", "imaging", "bed_day", "pharmacy", "other"];
+    let body = json!({"payer_id": payer["id"], "code": "MI-1", "name": "Half", "covered": categories, "copay_bp": 5000});
+    let (status, plan) = send(t, &admin, "POST", "/api/v1/insurance-plans", Some(body), None).await;
+    assert_eq!(status, 201, "{plan}");
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({"plan_id": plan["id"], "member_number": "M-1", "valid_from": today.to_string(), "valid_to": today.to_string()});
+    let (status, pol) =
+        send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/coverages"), Some(body), None).await;
+    assert_eq!(status, 201, "{pol}");
+    let body = json!({"coverage_id": pol["id"], "diagnosis": "Observation", "requested_minor": 10_000});
+    let (status, pa) =
+        send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/preauthorizations"), Some(body), None).await;
+    assert_eq!(status, 201, "{pa}");
+    let (status, claim) = send(
+        t,
+        &clerk,
+        "POST",
+        &format!("/api/v1/invoices/{}/claims", inv["id"].as_str().unwrap()),
+        Some(json!({"coverage_id": pol["id"]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{claim}");
+    let path = format!("/api/v1/claims/{}/submit", claim["id"].as_str().unwrap());
+    let (status, claim) = send(t, &clerk, "POST", &path, Some(json!({"version": 1})), None).await;
+    assert_eq!(status, 200, "{claim}");
+    salus_db::insurance::insert_exemption(
+        t.app.db.writer(),
+        salus_db::entity::billing_exemption::Model {
+            id: Uuid::now_v7(),
+            source_type: "encounter".into(),
+            source_id: Uuid::now_v7(),
+            patient_id: dup,
+            reason: "Free follow-up".into(),
+            exempted_by: doctor,
+            exempted_at: chrono::Utc::now(),
+        },
+    )
+    .await
+    .unwrap();
+    let (status, paid) = post_key(
+        t,
+        &clerk,
+        &format!("/api/v1/invoices/{}/payments", inv["id"].as_str().unwrap()),
+        json!({"method": "deposit", "deposit_id": dep["id"], "amount_minor": claim["patient_share_minor"]}),
+        "merge-payment",
+    )
+    .await;
+    assert_eq!(status, 201, "{paid}");
+    let body = json!({"deposit_id": dep["id"], "amount_minor": 100, "method": "cash", "reason": "Left over"});
+    let (status, r) =
+        send(t, &clerk, "POST", &format!("/api/v1/patients/{dup}/refunds"), Some(body), None).await;
+    assert_eq!(status, 201, "{r}");
+}
+
+/// What the desk's patient owes on posted bills.
+pub async fn owed(t: &TestApp, d: &Desk) -> i64 {
+    let (_, a) =
+        send(t, &d.clerk, "GET", &format!("/api/v1/patients/{}/account", d.patient), None, None).await;
+    a["owed_minor"].as_i64().unwrap()
+}
