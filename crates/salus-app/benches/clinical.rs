@@ -162,6 +162,7 @@ async fn main() {
                     id: Uuid::now_v7(),
                     patient_id: busy,
                     encounter_id: Some(id),
+                    code_system: salus_core::clinical::CodeSystem::Icd10Cm,
                     code: "I10".into(),
                     description: "Essential (primary) hypertension".into(),
                     clinical_status: if n % 20 == 0 {

@@ -21,6 +21,7 @@ pub mod hospital;
 pub mod identity;
 pub mod imaging;
 pub mod inpatient;
+pub mod interop;
 pub mod jobs;
 pub mod laboratory;
 pub mod notifications;
@@ -123,6 +124,13 @@ service!(
     /// journal and its reports.
     Billing,
     billing
+);
+
+service!(
+    /// The standard doors' reads (FHIR): a patient's record gathered under one check and
+    /// one audited read.
+    Interop,
+    interop
 );
 
 service!(

@@ -187,6 +187,31 @@ coded!(
     }
 );
 coded!(
+    /// The code system of a problem: ICD-10-CM for everything written in Salus; SNOMED CT
+    /// for conditions taken in from a system that codes in it (Synthea, many EHRs).
+    pub enum CodeSystem {
+        #[serde(rename = "icd-10-cm")]
+        #[strum(serialize = "icd-10-cm")]
+        #[cfg_attr(feature = "db", sea_orm(string_value = "icd-10-cm"))]
+        Icd10Cm,
+        #[serde(rename = "snomed-ct")]
+        #[strum(serialize = "snomed-ct")]
+        #[cfg_attr(feature = "db", sea_orm(string_value = "snomed-ct"))]
+        SnomedCt,
+    }
+);
+
+impl CodeSystem {
+    /// The system's URI in FHIR.
+    pub fn uri(self) -> &'static str {
+        match self {
+            CodeSystem::Icd10Cm => "http://hl7.org/fhir/sid/icd-10-cm",
+            CodeSystem::SnomedCt => "http://snomed.info/sct",
+        }
+    }
+}
+
+coded!(
     /// FHIR AllergyIntolerance reaction severity.
     pub enum Severity {
         Mild,
@@ -264,12 +289,13 @@ pub struct Allergy {
     pub version: i32,
 }
 
-/// A problem on the patient's list (ICD-10 coded).
+/// A problem on the patient's list (ICD-10-CM coded; SNOMED CT when taken in so).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnosis {
     pub id: Uuid,
     pub patient_id: Uuid,
     pub encounter_id: Option<Uuid>,
+    pub code_system: CodeSystem,
     pub code: String,
     pub description: String,
     pub clinical_status: ClinicalStatus,

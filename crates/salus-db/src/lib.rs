@@ -60,6 +60,7 @@ pub mod identity;
 pub mod imaging;
 pub mod inpatient;
 pub mod insurance;
+pub mod interop;
 pub mod jobs;
 pub mod laboratory;
 pub mod merge;

@@ -15,7 +15,7 @@ macro_rules! record {
 
 record! {
     allergy => salus_core::clinical::Allergy { id, patient_id, substance, reaction, severity, status, recorded_by, recorded_at, error_reason, version }
-    diagnosis => salus_core::clinical::Diagnosis { id, patient_id, encounter_id, code, description, clinical_status, onset_date, recorded_by, recorded_at, resolved_at, error_reason, version }
+    diagnosis => salus_core::clinical::Diagnosis { id, patient_id, encounter_id, code_system, code, description, clinical_status, onset_date, recorded_by, recorded_at, resolved_at, error_reason, version }
     immunization => salus_core::clinical::Immunization { id, patient_id, vaccine, dose_number, given_on, lot_number, recorded_by, recorded_at, error_reason }
     encounter => salus_core::clinical::Encounter { id, patient_id, appointment_id, class, status, doctor_id, department_id, chief_complaint, started_at, ended_at, error_reason, created_by, created_at, updated_at, version }
     vital => salus_core::clinical::VitalSigns { id, encounter_id, patient_id, recorded_at, recorded_by, temperature_dc, pulse_bpm, systolic, diastolic, respiratory_rate, spo2, weight_g, height_mm, bmi_x10, error_reason }

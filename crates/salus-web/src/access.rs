@@ -84,8 +84,11 @@ impl Declared {
 }
 
 /// Every door's route tables: a new module adds its `ROUTES` to its door's list.
-pub const DOORS: &[&[&[Declared]]] =
-    &[crate::views::TABLES, crate::api::TABLES, &[crate::ops::ROUTES, crate::assets::ROUTES]];
+pub const DOORS: &[&[&[Declared]]] = &[
+    crate::views::TABLES,
+    crate::api::TABLES,
+    &[crate::ops::ROUTES, crate::assets::ROUTES, crate::fhir::ROUTES],
+];
 
 /// Every route of the router.
 pub fn routes() -> impl Iterator<Item = &'static Declared> {

@@ -1,5 +1,5 @@
-//! The three thin doors of Salus — `api` (JSON + OpenAPI), `views` (HTML + htmx) and,
-//! later, `fhir` — plus the middleware they share, the embedded assets, the operations
+//! The three thin doors of Salus — `api` (JSON + OpenAPI), `views` (HTML + htmx) and
+//! `fhir` (FHIR R4) — plus the middleware they share, the embedded assets, the operations
 //! endpoints and the HTTP server. A door parses a request into domain types, calls one use
 //! case of `salus-app`, and turns the result into a response; it never talks SQL and never
 //! decides a permission.
@@ -9,6 +9,7 @@ pub mod api;
 mod assets;
 mod cookies;
 pub mod error;
+pub mod fhir;
 mod middleware;
 pub mod ops;
 pub mod server;
@@ -80,6 +81,7 @@ pub fn router(app: App, web: WebSettings) -> Router {
     let routes = Router::new()
         .merge(views::router())
         .merge(api::router())
+        .merge(fhir::router())
         .merge(ops::router())
         .merge(assets::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))

@@ -10,6 +10,7 @@ mod demo_imaging;
 mod demo_inpatient;
 mod demo_lab;
 mod demo_pharmacy;
+mod import;
 mod run;
 mod stock;
 mod users;
@@ -75,6 +76,11 @@ enum Command {
     /// Fill the database with a made-up hospital for benchmarks (deterministic by seed):
     /// staff with one known password, schedules, appointments, patients and their visits.
     Generate(GenerateArgs),
+    /// Take in another system's records.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Load-test Salus with a clinic day's mix over HTTP and report per operation
     /// (start it on the configured database, or target one with --url).
     Bench(bench::BenchArgs),
@@ -123,6 +129,16 @@ pub struct GenerateArgs {
     /// The password of every generated account (bench.desk, bench.doctor001, …).
     #[arg(long, default_value = "salus-bench-password")]
     password: String,
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// FHIR R4: a bundle (`.json`, such as a Synthea patient), NDJSON (`.ndjson`), or a
+    /// folder of them. Safe to run again: what is already in is not made twice.
+    Fhir {
+        /// A file or a folder.
+        path: PathBuf,
+    },
 }
 
 #[derive(Args, Clone, Copy)]
@@ -244,6 +260,7 @@ fn main() -> ExitCode {
             Command::Audit { command } => audit::run(config, command).await,
             Command::Stock { command } => stock::run(config, command).await,
             Command::Generate(args) => demo::generate(config, args).await,
+            Command::Import { command: ImportCommand::Fhir { path } } => import::fhir(config, &path).await,
             Command::Bench(args) => bench::run(args, global).await,
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
         }

@@ -114,6 +114,10 @@ pub async fn serve(config: Config, started: Instant, demo: bool) -> anyhow::Resu
     let router = salus_web::router(app, web);
     tracing::info!(address = %local, ready_ms = started.elapsed().as_millis() as u64, "Salus is ready");
     if demo {
+        // The "running at" line last: a script may stop reading after it.
+        println!(
+            "The API's docs are at {scheme}://{local}/api/docs/, FHIR R4 at {scheme}://{local}/fhir/metadata."
+        );
         println!("Salus demo is running at {scheme}://{local}  (Ctrl-C to stop)");
     } else {
         eprintln!("Salus listening on {scheme}://{local}");

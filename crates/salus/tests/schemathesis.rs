@@ -7,11 +7,12 @@
 //! reported and the test passes, except in CI, where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
+
+use common::{Demo, start_demo};
 
 fn in_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
@@ -26,54 +27,10 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The demo, started on a free port; killed when dropped.
-struct Demo {
-    child: Child,
-    address: String,
-    admin_password: String,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_demo(database: &[&str]) -> Demo {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salus"))
-        .args(["demo", "--port", "0"])
-        .args(database)
-        // Thousands of requests in a minute from one address: lift the API's rate limit.
-        .env("SALUS_LIMITS__API_PER_ADDRESS_BURST", "1000000")
-        .env("SALUS_LIMITS__API_PER_ADDRESS_PER_MINUTE", "100000000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut password = None;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let ["admin", _, p] = words.as_slice() {
-                password = Some((*p).to_owned());
-            }
-            if let Some(at) = line.split("running at ").nth(1) {
-                let address = at.split_whitespace().next().unwrap_or_default().to_owned();
-                let _ = tx.send((address, password.take()));
-            }
-        }
-    });
-    let (address, password) = rx.recv_timeout(Duration::from_secs(120)).expect("salus demo started");
-    Demo { child, address, admin_password: password.expect("the demo printed the admin's password") }
-}
-
 fn run_against(demo: &Demo) {
     let out = Command::new("python3")
         .arg(root().join("scripts/schemathesis_run.py"))
-        .args([&demo.address, "admin", &demo.admin_password])
+        .args([&demo.address, "admin", &demo.password("admin")])
         .current_dir(root())
         .output()
         .unwrap();

@@ -72,6 +72,7 @@ impl crate::Clinical<'_> {
             id: RecordId::new().as_uuid(),
             patient_id: patient.as_uuid(),
             encounter_id: input.encounter_id.map(|e| e.as_uuid()),
+            code_system: salus_core::clinical::CodeSystem::Icd10Cm,
             code: code.code.clone(),
             description: code.description.chars().take(300).collect(),
             clinical_status: ClinicalStatus::Active,

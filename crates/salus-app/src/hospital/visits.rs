@@ -261,6 +261,7 @@ impl Visits {
             id: Uuid::now_v7(),
             patient_id: patient,
             encounter_id: Some(id),
+            code_system: salus_core::clinical::CodeSystem::Icd10Cm,
             code: s.code.into(),
             description: s.title.into(),
             clinical_status: if s.chronic || recent {

@@ -118,6 +118,49 @@ fn person(rng: &mut StdRng, seq: u64, today: NaiveDate) -> (patient::Model, Vec<
     (row, ids)
 }
 
+/// Writes new patients in `txn` — each row with its MRN set, and its identifiers — through
+/// the same search-key code as a registration: their names into the search index, their
+/// keys, identifiers, and a first timeline entry (`summary`). Returns the rows as written.
+pub(crate) async fn write_new_patients(
+    txn: &sea_orm::DatabaseTransaction,
+    people: Vec<(patient::Model, Vec<(String, String)>)>,
+    summary: impl Fn(&patient::Model) -> String,
+) -> Result<Vec<patient::Model>, AppError> {
+    let mut rows = Vec::with_capacity(people.len());
+    let mut identifiers = Vec::new();
+    let mut all_keys = Vec::new();
+    let mut timeline = Vec::with_capacity(people.len());
+    for (mut row, ids) in people {
+        row.search_names = keys::tokens(&format!("{} {}", row.given_names, row.family_name)).join(" ");
+        all_keys.extend(search_keys(&row, &ids).into_iter().map(|k| (k, row.id)));
+        identifiers.extend(ids.into_iter().map(|(system, value)| patient_identifier::Model {
+            patient_id: row.id,
+            unique_key: (system != "insurance").then(|| format!("{system}:{value}")),
+            system,
+            value,
+        }));
+        timeline.push(patient_timeline::Model {
+            id: Uuid::now_v7(),
+            patient_id: row.id,
+            at: row.created_at,
+            kind: "registered".into(),
+            summary: summary(&row),
+            actor_id: None,
+        });
+        rows.push(row);
+    }
+    let fts: Vec<(Uuid, String, Option<i64>)> =
+        rows.iter().map(|r| (r.id, r.search_names.clone(), None)).collect();
+    for (row, rowid) in rows.iter_mut().zip(q::put_fts(txn, &fts).await?) {
+        row.search_rowid = rowid;
+    }
+    q::insert_patients(txn, rows.clone()).await?;
+    q::insert_identifiers(txn, identifiers).await?;
+    q::insert_keys(txn, all_keys.into_iter()).await?;
+    q::insert_timeline(txn, timeline).await?;
+    Ok(rows)
+}
+
 impl crate::Patients<'_> {
     /// Makes `count` patients from `seed`; gives the first one `chart_events` timeline
     /// entries (for the chart benchmark). `progress` hears the running total.
@@ -142,48 +185,20 @@ impl crate::Patients<'_> {
         let mut done = 0u64;
         while done < count {
             let n = usize::try_from((count - done).min(BATCH as u64)).unwrap_or(BATCH);
-            let mut rows = Vec::with_capacity(n);
-            let mut identifiers = Vec::new();
-            let mut all_keys = Vec::new();
-            let mut timeline = Vec::with_capacity(n);
+            let mut people = Vec::with_capacity(n);
             for i in 0..n {
                 let seq = u64::try_from(start).unwrap_or(0) + done + i as u64;
                 let (mut row, ids) = person(&mut rng, seq, today);
                 row.mrn = Mrn::new(&prefix, seq).to_string();
-                row.search_names =
-                    keys::tokens(&format!("{} {}", row.given_names, row.family_name)).join(" ");
-                all_keys.extend(search_keys(&row, &ids).into_iter().map(|k| (k, row.id)));
-                identifiers.extend(ids.into_iter().map(|(system, value)| patient_identifier::Model {
-                    patient_id: row.id,
-                    unique_key: (system != "insurance").then(|| format!("{system}:{value}")),
-                    system,
-                    value,
-                }));
-                timeline.push(patient_timeline::Model {
-                    id: Uuid::now_v7(),
-                    patient_id: row.id,
-                    at: row.created_at,
-                    kind: "registered".into(),
-                    summary: format!("Registered as {}", row.mrn),
-                    actor_id: None,
-                });
-                rows.push(row);
+                people.push((row, ids));
             }
             let txn = self.db.begin_write().await?;
-            let fts: Vec<(Uuid, String, Option<i64>)> =
-                rows.iter().map(|r| (r.id, r.search_names.clone(), None)).collect();
-            for (row, rowid) in rows.iter_mut().zip(q::put_fts(&txn, &fts).await?) {
-                row.search_rowid = rowid;
-            }
+            let rows = write_new_patients(&txn, people, |r| format!("Registered as {}", r.mrn)).await?;
             let (first, last) = (rows[0].mrn.clone(), rows[rows.len() - 1].mrn.clone());
             if report.busy_patient.is_none() && chart_events > 0 {
                 report.busy_patient = Some(rows[0].id);
             }
             report.ids.extend(rows.iter().map(|r| r.id));
-            q::insert_patients(&txn, rows).await?;
-            q::insert_identifiers(&txn, identifiers).await?;
-            q::insert_keys(&txn, all_keys.into_iter()).await?;
-            q::insert_timeline(&txn, timeline).await?;
             let event = Event::new("patient.generate", "patient", None)
                 .detail(json!({ "count": n, "first_mrn": first, "last_mrn": last, "seed": seed }));
             audit::record(&txn, ctx, event).await?;

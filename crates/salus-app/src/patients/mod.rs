@@ -27,6 +27,7 @@ pub use access::{BreakGlassGrant, PatientAction};
 pub use chart::{Photo, TimelineEntry};
 pub use edit::HistoryEntry;
 pub use generate::Generated;
+pub(crate) use generate::write_new_patients;
 pub use input::PatientInput;
 use input::check_input;
 pub use search::{Duplicate, SearchHit};

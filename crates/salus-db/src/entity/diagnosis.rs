@@ -1,7 +1,7 @@
-use salus_core::clinical::ClinicalStatus;
+use salus_core::clinical::{ClinicalStatus, CodeSystem};
 use sea_orm::entity::prelude::*;
 
-/// A diagnosis (ICD-10-CM) on the problem list.
+/// A diagnosis (ICD-10-CM, or SNOMED CT when taken in so) on the problem list.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "diagnoses")]
 pub struct Model {
@@ -9,6 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub patient_id: Uuid,
     pub encounter_id: Option<Uuid>,
+    pub code_system: CodeSystem,
     pub code: String,
     pub description: String,
     pub clinical_status: ClinicalStatus,

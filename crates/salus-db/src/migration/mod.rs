@@ -33,6 +33,7 @@ mod m20261201_000023_medication_administration;
 mod m20261201_000024_ward_records;
 mod m20261202_000025_billing;
 mod m20261203_000026_insurance;
+mod m20261204_000027_condition_code_system;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000024_ward_records::Migration),
             Box::new(m20261202_000025_billing::Migration),
             Box::new(m20261203_000026_insurance::Migration),
+            Box::new(m20261204_000027_condition_code_system::Migration),
         ]
     }
 }

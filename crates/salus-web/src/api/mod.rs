@@ -10,7 +10,7 @@
 
 mod billing;
 mod clinical;
-mod extract;
+pub(crate) mod extract;
 mod imaging;
 pub(crate) mod inpatient;
 mod laboratory;

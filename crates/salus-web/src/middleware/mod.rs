@@ -26,7 +26,13 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Paths whose errors are answered as problem+json (the JSON API and its spec).
 pub fn is_api_path(path: &str) -> bool {
-    (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/docs")
+    ((path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/docs")) || is_fhir_path(path)
+}
+
+/// A path of the FHIR door: its errors are made as problem documents like the API's and
+/// answered as OperationOutcomes (`problems`).
+pub fn is_fhir_path(path: &str) -> bool {
+    path == "/fhir" || path.starts_with("/fhir/")
 }
 
 /// A NUL character has no meaning in any address Salus serves, and PostgreSQL cannot

@@ -8,6 +8,7 @@
 //! memory; as Markdown on standard output and as JSON and Markdown files.
 
 mod billing;
+mod fhir;
 mod pharmacy;
 mod report;
 mod wards;

@@ -16,7 +16,7 @@ use super::pharmacy::{Pharmacy, prepare_pharmacy};
 use super::wards::{Wards, prepare_wards};
 
 /// The operations of the mix, in report order.
-pub const OPERATIONS: [&str; 24] = [
+pub const OPERATIONS: [&str; 27] = [
     "search",
     "chart",
     "read",
@@ -41,6 +41,9 @@ pub const OPERATIONS: [&str; 24] = [
     "payment",
     "cash",
     "leaks",
+    "fhir_read",
+    "fhir_name",
+    "fhir_obs",
 ];
 
 /// The values the bench's technician types for a renal panel, by analyte code.
@@ -378,6 +381,9 @@ impl World {
             "payment" => self.payment().await,
             "cash" => self.cash_report(rng).await,
             "leaks" => self.leaks().await,
+            "fhir_read" => self.fhir_read(rng).await,
+            "fhir_name" => self.fhir_name(rng).await,
+            "fhir_obs" => self.fhir_observations(rng).await,
             other => bail!("no operation {other}"),
         }
     }

@@ -9,7 +9,9 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use salus_app::clinical::problems::{NewAllergy, NewDiagnosis};
 use salus_app::identity::Permission;
-use salus_core::clinical::{Allergy, AllergyStatus, ClinicalStatus, Diagnosis, Immunization, Severity};
+use salus_core::clinical::{
+    Allergy, AllergyStatus, ClinicalStatus, CodeSystem, Diagnosis, Immunization, Severity,
+};
 use salus_core::{EncounterId, RecordId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,7 +56,11 @@ pub struct DiagnosisOut {
     pub patient_id: Uuid,
     /// The encounter it was made in, if any.
     pub encounter_id: Option<Uuid>,
-    /// The ICD-10-CM code ("E11.9").
+    /// `icd-10-cm` for everything written in Salus; `snomed-ct` for a condition taken in
+    /// from a system that codes in SNOMED CT.
+    #[schema(schema_with = coded::<CodeSystem>)]
+    pub code_system: CodeSystem,
+    /// The code ("E11.9").
     pub code: String,
     /// The code's title.
     pub description: String,
@@ -77,6 +83,7 @@ impl From<Diagnosis> for DiagnosisOut {
             id: d.id,
             patient_id: d.patient_id,
             encounter_id: d.encounter_id,
+            code_system: d.code_system,
             code: d.code,
             description: d.description,
             clinical_status: d.clinical_status,

