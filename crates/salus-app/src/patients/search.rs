@@ -310,18 +310,72 @@ impl crate::Patients<'_> {
         if terms.is_empty() {
             return Ok((Vec::new(), false));
         }
+        let scored = self.rank(&terms, offset + limit).await?;
+        let more = scored.len() > offset + limit;
+        let page: Vec<(f64, Uuid)> =
+            scored.into_iter().skip(offset).take(limit).map(|(s, r)| (s, r.row.id)).collect();
+        let page_ids: Vec<Uuid> = page.iter().map(|(_, id)| *id).collect();
+        let patients = self.listed(ctx, &page_ids).await?;
+        let hits = patients
+            .into_iter()
+            .zip(page)
+            .map(|(patient, (score, _))| SearchHit { patient, score })
+            .collect();
+        Ok((hits, more))
+    }
+
+    /// The ids of the patients a search finds (as [`Self::search_patients`] does, up to
+    /// `cap`, best first), without their records: a door that pages them in its own order
+    /// loads only the records it shows, through [`Self::patients_listed`].
+    pub async fn search_patient_ids(
+        &self,
+        ctx: &Ctx,
+        query: &str,
+        cap: usize,
+    ) -> Result<Vec<Uuid>, AppError> {
+        self.authorize(ctx, Permission::PatientsRead).await?;
+        let terms = parse_query(query);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.rank(&terms, cap).await?.into_iter().take(cap).map(|(_, r)| r.row.id).collect())
+    }
+
+    /// The records of `ids`, in that order (those that exist), each audited as listed.
+    pub async fn patients_listed(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Patient>, AppError> {
+        self.authorize(ctx, Permission::PatientsRead).await?;
+        self.listed(ctx, ids).await
+    }
+
+    async fn listed(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Patient>, AppError> {
+        let patients = self.patients_in_order(ids).await?;
+        let events = patients
+            .iter()
+            .map(|p| {
+                audit::row(
+                    ctx,
+                    Event::new("patient.listed", "patient", Some(p.id.to_string())).patient(p.id.as_uuid()),
+                )
+            })
+            .collect();
+        self.reads.record(events).await?;
+        Ok(patients)
+    }
+
+    /// The candidates of `terms` scored and ranked, enough for `want` results and one more.
+    async fn rank(&self, terms: &[Term], want: usize) -> Result<Vec<(f64, Row)>, AppError> {
         // Strong matches enough for a few pages: what a receptionist pages through before
         // typing one more letter.
-        let cap = u64::try_from((offset + limit) * 5).unwrap_or(u64::MAX).clamp(STRONG_MIN, STRONG_MAX);
+        let cap = u64::try_from(want.saturating_mul(5)).unwrap_or(u64::MAX).clamp(STRONG_MIN, STRONG_MAX);
         // Strong matches that fill this page and show there is another: weaker ones would
         // rank below them, so they are not looked up.
-        let (mut ids, loaded) = self.candidates(&terms, cap, offset + limit + 1).await?;
+        let (mut ids, loaded) = self.candidates(terms, cap, want.saturating_add(1)).await?;
         if ids.len() < FUZZY_BELOW && loaded.is_empty() {
             // No name holds every word as typed, and few sound alike: look for misspellings
             // of each word too (ranking below still requires every word to match well
             // enough). A rare name typed right skips this: a trigram-similarity search per
             // word was the slowest part of such a keystroke.
-            for t in &terms {
+            for t in terms {
                 if let Term::Name(n) = t {
                     ids.extend(q::ids_by_fuzzy_name(&self.db, n, FUZZY_CAP).await?);
                 }
@@ -331,7 +385,7 @@ impl crate::Patients<'_> {
         let needs_ids = terms.iter().any(|t| matches!(t, Term::Number(_) | Term::Code(_)));
         let rows = self.load_rows(&ids, loaded, needs_ids).await?;
         let mut scored: Vec<(f64, Row)> =
-            rows.into_iter().filter_map(|r| self.score(&terms, &r).map(|s| (s, r))).collect();
+            rows.into_iter().filter_map(|r| self.score(terms, &r).map(|s| (s, r))).collect();
         scored.sort_by(|(sa, a), (sb, b)| {
             sb.total_cmp(sa)
                 .then_with(|| b.row.active.cmp(&a.row.active))
@@ -339,28 +393,7 @@ impl crate::Patients<'_> {
                 .then_with(|| a.row.given_names.cmp(&b.row.given_names))
                 .then_with(|| a.row.id.cmp(&b.row.id))
         });
-        let more = scored.len() > offset + limit;
-        let page: Vec<(f64, Uuid)> =
-            scored.into_iter().skip(offset).take(limit).map(|(s, r)| (s, r.row.id)).collect();
-        let page_ids: Vec<Uuid> = page.iter().map(|(_, id)| *id).collect();
-        let patients = self.patients_in_order(&page_ids).await?;
-        let hits: Vec<SearchHit> = patients
-            .into_iter()
-            .zip(page)
-            .map(|(patient, (score, _))| SearchHit { patient, score })
-            .collect();
-        let events = hits
-            .iter()
-            .map(|h| {
-                audit::row(
-                    ctx,
-                    Event::new("patient.listed", "patient", Some(h.patient.id.to_string()))
-                        .patient(h.patient.id.as_uuid()),
-                )
-            })
-            .collect();
-        self.reads.record(events).await?;
-        Ok((hits, more))
+        Ok(scored)
     }
 
     /// Records on file that look like `row` (name, date of birth, phone, identifiers), best

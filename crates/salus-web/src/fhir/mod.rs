@@ -275,15 +275,19 @@ async fn vread(
 }
 
 /// Candidates of a Patient search: the index's matches for the names, identifiers,
-/// telephones, e-mails and birth dates given, or the ids.
+/// telephones, e-mails and birth dates given, or the ids. In id order with nothing else
+/// asked of the whole set (a total, another order, a reverse chain), only the records
+/// a page needs are read: in id order from the cursor on, until one more than the page
+/// matches every criterion.
 async fn patient_candidates(
     state: &AppState,
     ctx: &Ctx,
     q: &search::Query,
 ) -> Result<Vec<Patient>, ApiError> {
+    let patients = state.app.patients();
     if let Some(own) = own_patient(ctx) {
         return match own {
-            Some(own) => Ok(vec![state.app.patients().patient(ctx, own).await?]),
+            Some(own) => Ok(vec![patients.patient(ctx, own).await?]),
             None => Ok(Vec::new()),
         };
     }
@@ -291,7 +295,7 @@ async fn patient_candidates(
         let mut out = Vec::new();
         for id in ids {
             let Ok(uuid) = Uuid::parse_str(id) else { continue };
-            match state.app.patients().patient(ctx, PatientId::from_uuid(uuid)).await {
+            match patients.patient(ctx, PatientId::from_uuid(uuid)).await {
                 Ok(p) => out.push(p),
                 Err(AppError::NotFound(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -306,8 +310,7 @@ async fn patient_candidates(
         for c in q.criteria.iter().filter(|c| {
             c.param.code == code
                 && c.chain.is_none()
-                && c.modifier.as_deref() != Some("missing")
-                && c.modifier.as_deref() != Some("not")
+                && !matches!(c.modifier.as_deref(), Some("missing" | "not"))
         }) {
             for v in &c.values {
                 let v = v.rsplit('|').next().unwrap_or(v);
@@ -331,13 +334,45 @@ async fn patient_candidates(
             "a Patient search names a name, family, given, identifier, phone, telecom, email, birthdate or _id",
         ));
     }
-    let mut out: Vec<Patient> = Vec::new();
+    let mut ids: Vec<Uuid> = Vec::new();
     for text in texts {
-        let (hits, _) = state.app.patients().search_patients(ctx, &text, 0, 1000).await?;
-        out.extend(hits.into_iter().map(|h| h.patient));
+        ids.extend(patients.search_patient_ids(ctx, &text, PATIENT_CANDIDATES).await?);
+    }
+    ids.sort();
+    ids.dedup();
+    let whole_set = !q.sort.is_empty()
+        || q.total
+        || q.summary == search::Summary::Count
+        || !q.has.is_empty()
+        || q.criteria.iter().any(|c| c.chain.is_some());
+    if whole_set {
+        return Ok(patients.patients_listed(ctx, &ids).await?);
+    }
+    if let Some(after) = q.after.as_ref().and_then(|c| Uuid::parse_str(c.id()).ok()) {
+        ids.retain(|id| *id > after);
+    }
+    let none = |_: &str| None;
+    let (mut out, mut matched) = (Vec::new(), 0);
+    for chunk in ids.chunks((q.count + 1).max(8)) {
+        for p in patients.patients_listed(ctx, chunk).await? {
+            if q.matches(&resources::patient(&p), &none) {
+                matched += 1;
+            }
+            out.push(p);
+        }
+        if matched > q.count {
+            break;
+        }
     }
     Ok(out)
 }
+
+/// The most patients the index hands a FHIR search (a page of a common name's holders is
+/// read from these, in id order).
+const PATIENT_CANDIDATES: usize = 1000;
+
+/// The most patients one clinical search names.
+const MAX_PATIENTS: usize = 50;
 
 /// The patients a clinical search looks through.
 async fn compartment(
@@ -351,6 +386,12 @@ async fn compartment(
     }
     let named = q.referenced("patient", "Patient").or_else(|| q.referenced("subject", "Patient"));
     if let Some(ids) = named {
+        if ids.len() > MAX_PATIENTS {
+            return Err(ApiError::new(
+                TOO_COSTLY,
+                format!("a search names at most {MAX_PATIENTS} patients at once; ask in several searches"),
+            ));
+        }
         return Ok(ids.iter().filter_map(|i| Uuid::parse_str(i).ok()).map(PatientId::from_uuid).collect());
     }
     if let Some(encounters) = q

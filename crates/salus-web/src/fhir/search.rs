@@ -942,6 +942,11 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// The id of the entry the last page ended with.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     fn decode(s: &str) -> Option<Cursor> {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).ok()?).ok()
     }
