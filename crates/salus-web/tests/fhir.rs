@@ -131,41 +131,7 @@ async fn record(t: &common::TestApp, w: &Ward) {
     // A glucose result, entered and verified by two technicians.
     let tech = who(t, "fh.tech", &[Role::LabTechnician]).await;
     let tech2 = who(t, "fh.tech2", &[Role::LabTechnician]).await;
-    let (_, tests) = send(t, &w.doc, "GET", "/api/v1/lab/tests", None, None).await;
-    let glu = tests["items"].as_array().unwrap().iter().find(|i| i["code"] == "GLU-R").unwrap()["id"].clone();
-    let (status, orders) = send(
-        t,
-        &w.doc,
-        "POST",
-        &format!("/api/v1/patients/{p}/lab-orders"),
-        Some(json!({"test_ids": [glu], "priority": "routine"})),
-        None,
-    )
-    .await;
-    assert_eq!(status, 201, "{orders}");
-    let oid = orders[0]["id"].as_str().unwrap().to_owned();
-    let (status, specimens) = send(
-        t,
-        &w.nurse,
-        "POST",
-        &format!("/api/v1/patients/{p}/lab-specimens"),
-        Some(json!({"order_ids": [oid]})),
-        None,
-    )
-    .await;
-    assert_eq!(status, 201, "{specimens}");
-    let sid = specimens[0]["id"].as_str().unwrap();
-    assert_eq!(
-        send(t, &tech, "POST", &format!("/api/v1/lab/specimens/{sid}/receive"), None, None).await.0,
-        200
-    );
-    let results = json!({"results": [{"test_id": glu, "value": "182"}]});
-    let (status, out) =
-        send(t, &tech, "POST", &format!("/api/v1/lab/orders/{oid}/results"), Some(results), None).await;
-    assert!(status < 300, "{out}");
-    let (status, out) =
-        send(t, &tech2, "POST", &format!("/api/v1/lab/orders/{oid}/verify"), None, None).await;
-    assert_eq!(status, 200, "{out}");
+    verified_result(t, w, (&tech, &tech2), p, None, ("GLU-R", "182")).await;
 }
 
 const CLINICAL: &[&str] =

@@ -133,42 +133,8 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
         t.app.organisation().create_service(&op, service).await.unwrap();
         let tech = common::ward::who(t, "merge.tech", &[Role::LabTechnician]).await;
         let tech2 = common::ward::who(t, "merge.tech2", &[Role::LabTechnician]).await;
-        let (_, tests) = send(t, &w.doc, "GET", "/api/v1/lab/tests", None, None).await;
-        let glucose =
-            tests["items"].as_array().unwrap().iter().find(|i| i["code"] == "GLU-F").unwrap()["id"].clone();
-        let (status, orders) = send(
-            t,
-            &w.doc,
-            "POST",
-            &format!("/api/v1/patients/{dup}/lab-orders"),
-            Some(json!({"test_ids": [glucose], "encounter_id": enc})),
-            None,
-        )
-        .await;
-        assert_eq!(status, 201, "{orders}");
-        let oid = orders[0]["id"].as_str().unwrap().to_owned();
-        let (status, specimens) = send(
-            t,
-            &w.nurse,
-            "POST",
-            &format!("/api/v1/patients/{dup}/lab-specimens"),
-            Some(json!({"order_ids": [oid]})),
-            None,
-        )
-        .await;
-        assert_eq!(status, 201, "{specimens}");
-        let sid = specimens[0]["id"].as_str().unwrap();
-        assert_eq!(
-            send(t, &tech, "POST", &format!("/api/v1/lab/specimens/{sid}/receive"), None, None).await.0,
-            200
-        );
-        let body = json!({"results": [{"test_id": glucose, "value": "32"}]});
-        let (status, r) =
-            send(t, &tech, "POST", &format!("/api/v1/lab/orders/{oid}/results"), Some(body), None).await;
-        assert_eq!(status, 200, "{r}");
-        let (status, v) =
-            send(t, &tech2, "POST", &format!("/api/v1/lab/orders/{oid}/verify"), None, None).await;
-        assert_eq!(status, 200, "{v}");
+        common::ward::verified_result(t, w, (&tech, &tech2), &dup.to_string(), Some(&enc), ("GLU-F", "32"))
+            .await;
     }
 
     // An imaging order through to an authorised report, with an image.

@@ -188,3 +188,44 @@ pub fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// A laboratory result through the whole path: `test` (a catalog code) ordered for
+/// `patient` by the ward's doctor (in `encounter`, if given), collected by the nurse,
+/// received and entered as `value` by `tech`, verified by `verifier`; the order's id.
+pub async fn verified_result(
+    t: &TestApp,
+    w: &Ward,
+    (tech, verifier): (&Who, &Who),
+    patient: &str,
+    encounter: Option<&str>,
+    (test, value): (&str, &str),
+) -> String {
+    let (_, tests) = send(t, &w.doc, "GET", "/api/v1/lab/tests", None, None).await;
+    let id = tests["items"].as_array().unwrap().iter().find(|i| i["code"] == test).unwrap()["id"].clone();
+    let mut order = json!({"test_ids": [id]});
+    if let Some(e) = encounter {
+        order["encounter_id"] = json!(e);
+    }
+    let (status, orders) =
+        send(t, &w.doc, "POST", &format!("/api/v1/patients/{patient}/lab-orders"), Some(order), None).await;
+    assert_eq!(status, 201, "{orders}");
+    let oid = orders[0]["id"].as_str().unwrap().to_owned();
+    let collect = json!({"order_ids": [oid]});
+    let (status, specimens) =
+        send(t, &w.nurse, "POST", &format!("/api/v1/patients/{patient}/lab-specimens"), Some(collect), None)
+            .await;
+    assert_eq!(status, 201, "{specimens}");
+    let sid = specimens[0]["id"].as_str().unwrap();
+    assert_eq!(
+        send(t, tech, "POST", &format!("/api/v1/lab/specimens/{sid}/receive"), None, None).await.0,
+        200
+    );
+    let body = json!({"results": [{"test_id": id, "value": value}]});
+    let (status, r) =
+        send(t, tech, "POST", &format!("/api/v1/lab/orders/{oid}/results"), Some(body), None).await;
+    assert_eq!(status, 200, "{r}");
+    let (status, v) =
+        send(t, verifier, "POST", &format!("/api/v1/lab/orders/{oid}/verify"), None, None).await;
+    assert_eq!(status, 200, "{v}");
+    oid
+}
