@@ -35,7 +35,7 @@ for (const type of served) {
     const parts = p.expression.split(' | ').map((s) => s.trim())
       .filter((s) => s.replace(/^\(/, '').startsWith(type + '.') || s === type || p.base.length === 1);
     if (parts.length === 0) continue;
-    const sp = { resource: type, code: p.code, type: p.type, expression: parts.join(' | ') };
+    const sp = { resource: type, code: p.code, url: p.url, type: p.type, expression: parts.join(' | ') };
     if (p.target) sp.target = p.target;
     if (p.component) sp.components = p.component.map((c) => ({ code: byUrl.get(c.definition), expression: c.expression }));
     out.push(sp);

@@ -406,6 +406,12 @@ db_test!(errors_are_operation_outcomes_and_access_is_the_apis, |t| {
         names.contains(&"code") && names.contains(&"code-value-quantity") && names.contains(&"_id"),
         "{names:?}"
     );
+    let patient =
+        observation["searchParam"].as_array().unwrap().iter().find(|s| s["name"] == "patient").unwrap();
+    assert_eq!(
+        patient["definition"], "http://hl7.org/fhir/SearchParameter/clinical-patient",
+        "HL7's own definition"
+    );
 
     let (status, o) = fhir(&t, &anonymous, &format!("/fhir/Patient/{p}")).await;
     assert_eq!((status, issue_code(&o)), (401, "login".to_owned()));
@@ -460,6 +466,9 @@ db_test!(errors_are_operation_outcomes_and_access_is_the_apis, |t| {
     assert_eq!(fhir(&t, &w.doc, &format!("/fhir/Patient/{p}/_history/99")).await.0, 404);
     // Only JSON.
     assert_eq!(fhir(&t, &w.doc, &format!("/fhir/Condition?patient={p}&_format=xml")).await.0, 400);
+    let json_format =
+        format!("/fhir/Condition?patient={p}&_format=application/fhir%2Bjson;%20fhirVersion=4.0");
+    assert_eq!(fhir(&t, &w.doc, &json_format).await.0, 200);
 });
 
 db_test!(fhir_reads_are_audited_and_keep_their_statement_budget, |t| {

@@ -97,7 +97,7 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
                 .map(|p| {
                     json!({
                         "name": p.code,
-                        "definition": format!("http://hl7.org/fhir/SearchParameter/{}-{}", if p.code.starts_with('_') { "Resource" } else { ty }, p.code.trim_start_matches('_')),
+                        "definition": p.url,
                         "type": p.kind.as_str(),
                         "documentation": p.expression,
                     })

@@ -68,6 +68,8 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct SearchParam {
     pub code: String,
+    /// The definition's canonical URL (`http://hl7.org/fhir/SearchParameter/clinical-patient`).
+    pub url: String,
     pub kind: Kind,
     pub expression: String,
     expr: Expr,
@@ -86,6 +88,7 @@ impl SearchParam {
 struct Definition {
     resource: String,
     code: String,
+    url: String,
     #[serde(rename = "type")]
     kind: String,
     expression: String,
@@ -153,6 +156,7 @@ fn load(defs: &[Definition], ty: &str) -> Vec<SearchParam> {
                 .collect::<Option<Vec<_>>>()?;
             Some(SearchParam {
                 code: d.code.clone(),
+                url: d.url.clone(),
                 kind,
                 expression: d.expression.clone(),
                 expr,
@@ -450,7 +454,8 @@ pub fn parse(
                 }
             },
             "_format" => {
-                if !matches!(value.as_str(), "json" | "application/json" | "application/fhir+json") {
+                let media = value.split(';').next().unwrap_or_default().trim();
+                if !matches!(media, "json" | "application/json" | "application/fhir+json") {
                     return Err(Invalid(format!("only JSON is served, not _format={value}")));
                 }
             }
