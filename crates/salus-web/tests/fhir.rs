@@ -171,6 +171,7 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
         .find(|r| r["category"][0]["coding"][0]["code"] == "laboratory")
         .expect("a laboratory result");
     assert_eq!(lab["valueQuantity"]["value"], 182.0);
+    assert_eq!(lab["interpretation"][0]["coding"][0]["display"], "High", "{lab}");
     let dx = stored.iter().find(|r| r["code"]["coding"][0]["code"] == "E11.9").expect("a diagnosis");
     assert_eq!(dx["code"]["coding"][0]["system"], "http://hl7.org/fhir/sid/icd-10-cm");
 

@@ -11,7 +11,7 @@ use salus_core::clinical::{
     Allergy, AllergyStatus, ClinicalStatus, Diagnosis, Encounter, EncounterStatus, Immunization,
     Prescription, PrescriptionStatus, Severity, VitalSigns,
 };
-use salus_core::laboratory::{LabResult, ResultStatus};
+use salus_core::laboratory::{Flag, LabResult, ResultStatus};
 use serde_json::{Map, Value, json};
 
 pub const LOINC: &str = "http://loinc.org";
@@ -547,10 +547,17 @@ pub fn lab_observation(r: &LabResult) -> Value {
             "interpretation",
             r.flag
                 .map(|f| {
+                    let display = match f {
+                        Flag::CriticalLow => "Critical low",
+                        Flag::Low => "Low",
+                        Flag::High => "High",
+                        Flag::CriticalHigh => "Critical high",
+                        Flag::Abnormal => "Abnormal",
+                    };
                     json!([concept(
                         "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
                         f.as_str(),
-                        f.as_str()
+                        display
                     )])
                 })
                 .unwrap_or(Value::Null),
