@@ -450,10 +450,14 @@ async fn search_type(
             for p in &patients {
                 let resource = resources::patient(p);
                 if !q.has.is_empty() || !q.revincludes.is_empty() {
-                    let mut parts: Vec<Part> =
-                        q.has.iter().flat_map(|h| parts_of(&h.source).iter().copied()).collect();
-                    parts.extend(q.revincludes.iter().flat_map(|i| parts_of(&i.source).iter().copied()));
-                    parts.dedup();
+                    let mut parts: Vec<Part> = Vec::new();
+                    let sources =
+                        q.has.iter().map(|h| &h.source).chain(q.revincludes.iter().map(|i| &i.source));
+                    for part in sources.flat_map(|s| parts_of(s).iter().copied()) {
+                        if !parts.contains(&part) {
+                            parts.push(part);
+                        }
+                    }
                     let record = app.interop().patient_record(ctx, p.id, &parts).await?;
                     let me = format!("Patient/{}", p.id);
                     let resolve = |_: &str| None;
