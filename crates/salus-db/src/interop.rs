@@ -4,11 +4,13 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::entity::{allergy, diagnosis, encounter, immunization, lab_result, prescription, vital};
+use crate::entity::{allergy, diagnosis, encounter, immunization, lab_result, patient, prescription, vital};
 
 /// A kind of patient-owned row a standard door reads by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Owned {
+    /// The patient's own row (its id is the patient's).
+    Patient,
     Encounter,
     Diagnosis,
     Allergy,
@@ -29,6 +31,10 @@ pub async fn patient_of<C: ConnectionTrait>(conn: &C, kind: Owned, id: Uuid) -> 
         E::find().select_only().column(patient_col).filter(id_col.eq(id)).into_tuple::<Uuid>().one(conn).await
     }
     match kind {
+        Owned::Patient => {
+            let p = existing::<patient::Entity, _>(conn, patient::Column::Id, &[id]).await?;
+            Ok(p.into_iter().next())
+        }
         Owned::Encounter => {
             one::<encounter::Entity, _>(conn, encounter::Column::Id, encounter::Column::PatientId, id).await
         }
@@ -66,7 +72,25 @@ pub async fn patient_of<C: ConnectionTrait>(conn: &C, kind: Owned, id: Uuid) -> 
 
 /// Which of `ids` are patients already.
 pub async fn existing_patients<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
-    existing::<crate::entity::patient::Entity, _>(conn, crate::entity::patient::Column::Id, ids).await
+    existing::<patient::Entity, _>(conn, patient::Column::Id, ids).await
+}
+
+/// Which of `ids` are rows of `kind` already.
+pub async fn existing_of<C: ConnectionTrait>(
+    conn: &C,
+    kind: Owned,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    match kind {
+        Owned::Patient => existing::<patient::Entity, _>(conn, patient::Column::Id, ids).await,
+        Owned::Encounter => existing::<encounter::Entity, _>(conn, encounter::Column::Id, ids).await,
+        Owned::Diagnosis => existing::<diagnosis::Entity, _>(conn, diagnosis::Column::Id, ids).await,
+        Owned::Allergy => existing::<allergy::Entity, _>(conn, allergy::Column::Id, ids).await,
+        Owned::Immunization => existing::<immunization::Entity, _>(conn, immunization::Column::Id, ids).await,
+        Owned::Vitals => existing::<vital::Entity, _>(conn, vital::Column::Id, ids).await,
+        Owned::Prescription => existing::<prescription::Entity, _>(conn, prescription::Column::Id, ids).await,
+        Owned::LabResult => existing::<lab_result::Entity, _>(conn, lab_result::Column::Id, ids).await,
+    }
 }
 
 /// Which of `ids` are encounters already.

@@ -648,3 +648,306 @@ db_test!(a_personal_token_reads_fhir_within_its_scopes, |t| {
     let (status, o) = get(format!("/fhir/Patient/{p}"), "salus_pat_wrong".into()).await;
     assert_eq!((status, o["resourceType"].clone()), (401, json!("OperationOutcome")));
 });
+
+/// POSTs `body` to a FHIR path as `w`: status, body and the Location header.
+async fn post(
+    t: &common::TestApp,
+    w: &Who,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> (u16, Value, String) {
+    let mut req = w
+        .client
+        .post(t.url(path))
+        .header("x-csrf-token", &w.csrf)
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body: Value = res.json().await.unwrap();
+    assert!(ct.starts_with("application/fhir+json"), "{path}: {ct}");
+    if status >= 400 {
+        assert_eq!(body["resourceType"], "OperationOutcome", "{path}: {body}");
+        valid(&body);
+    }
+    (status, body, location)
+}
+
+fn entry(full_url: &str, resource: Value) -> Value {
+    let ty = resource["resourceType"].as_str().unwrap().to_owned();
+    json!({"fullUrl": full_url, "resource": resource, "request": {"method": "POST", "url": ty}})
+}
+
+fn transaction(kind: &str, entries: Vec<Value>) -> Value {
+    json!({"resourceType": "Bundle", "type": kind, "entry": entries})
+}
+
+fn heart_rate(subject: &str, encounter: Option<&str>, at: &str, bpm: f64) -> Value {
+    let mut o = json!({
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}]},
+        "subject": {"reference": subject},
+        "effectiveDateTime": at,
+        "valueQuantity": {"value": bpm, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"},
+    });
+    if let Some(e) = encounter {
+        o["encounter"] = json!({"reference": e});
+    }
+    o
+}
+
+/// A new patient's visit with something of every kind taken in, linked by `urn:uuid:`.
+fn new_record(family: &str) -> Value {
+    let u = |n: u32| {
+        format!(
+            "urn:uuid:{}",
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{family}{n}").as_bytes())
+        )
+    };
+    transaction(
+        "transaction",
+        vec![
+            entry(
+                &u(1),
+                json!({"resourceType": "Patient", "name": [{"family": family, "given": ["Wanjiru"]}], "gender": "female", "birthDate": "1988-04-12"}),
+            ),
+            entry(
+                &u(2),
+                json!({"resourceType": "Encounter", "status": "finished", "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}, "subject": {"reference": u(1)}, "period": {"start": "2026-11-01T09:00:00Z", "end": "2026-11-01T09:30:00Z"}}),
+            ),
+            entry(&u(3), heart_rate(&u(1), Some(&u(2)), "2026-11-01T09:05:00Z", 72.0)),
+            entry(
+                &u(4),
+                json!({"resourceType": "Condition", "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "E11.9", "display": "Type 2 diabetes mellitus without complications"}]}, "subject": {"reference": u(1)}, "encounter": {"reference": u(2)}}),
+            ),
+            entry(
+                &u(5),
+                json!({"resourceType": "AllergyIntolerance", "code": {"text": "Peanut"}, "patient": {"reference": u(1)}, "criticality": "high"}),
+            ),
+            entry(
+                &u(6),
+                json!({"resourceType": "Immunization", "status": "completed", "vaccineCode": {"text": "Influenza"}, "patient": {"reference": u(1)}, "occurrenceDateTime": "2026-10-01"}),
+            ),
+        ],
+    )
+}
+
+fn statuses(response: &Value) -> Vec<String> {
+    response["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["response"]["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+db_test!(transactions_take_a_record_in_whole_or_not_at_all, |t| {
+    let w = ward(&t).await;
+    let writer = who(&t, "fh.writer", &[Role::Receptionist, Role::Doctor]).await;
+    let imports = || {
+        let t = &t;
+        async move { salus_db::audit::actions_of(t.app.db.reader(), "fhir.import").await.unwrap().len() }
+    };
+    let audited = imports().await;
+    let (status, b, _) = post(&t, &writer, "/fhir", &new_record("Mwangi"), &[]).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["type"], "transaction-response");
+    valid(&b);
+    assert!(statuses(&b).iter().all(|s| s == "201 Created"), "{b}");
+    assert_eq!(imports().await, audited + 1, "one write event for the patient, with the write");
+    // Every entry reads back where its location says, as the resource it was sent as.
+    let locations: Vec<String> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["response"]["location"].as_str().unwrap().trim_end_matches("/_history/1").to_owned())
+        .collect();
+    let mut read = Vec::new();
+    for l in &locations {
+        let (status, r) = fhir(&t, &writer, &format!("/fhir/{l}")).await;
+        assert_eq!(status, 200, "{l}: {r}");
+        valid(&r);
+        read.push(r);
+    }
+    let patient = format!("Patient/{}", read[0]["id"].as_str().unwrap());
+    assert_eq!(read[0]["name"][0]["family"], "Mwangi");
+    assert_eq!(read[1]["subject"]["reference"], json!(patient), "the urn:uuid became the patient's id");
+    assert_eq!(read[2]["valueQuantity"]["value"], 72.0);
+    assert_eq!(read[2]["encounter"]["reference"], json!(locations[1]));
+    assert_eq!(read[3]["code"]["coding"][0]["code"], "E11.9");
+    assert_eq!(read[4]["criticality"], "high");
+    assert_eq!(read[5]["vaccineCode"]["text"], "Influenza");
+
+    // The same transaction again creates nothing: the same locations, each 200.
+    let (status, again, _) = post(&t, &writer, "/fhir", &new_record("Mwangi"), &[]).await;
+    assert_eq!(status, 200, "{again}");
+    assert!(statuses(&again).iter().all(|s| s == "200 OK"), "{again}");
+    assert_eq!(again["entry"][0]["response"]["location"], b["entry"][0]["response"]["location"]);
+    let (_, found) = fhir(&t, &writer, "/fhir/Patient?family=Mwangi").await;
+    assert_eq!(ids(&found).len(), 1, "{found}");
+
+    // All or nothing: a record with a claim (not taken in) leaves nothing behind.
+    let mut tx = new_record("Otieno");
+    tx["entry"].as_array_mut().unwrap().push(entry(
+        "urn:uuid:6c1c4b1e-0000-4000-8000-000000000001",
+        json!({"resourceType": "Claim", "status": "active"}),
+    ));
+    let (status, o, _) = post(&t, &writer, "/fhir", &tx, &[]).await;
+    assert_eq!((status, issue_code(&o)), (422, "processing".to_owned()), "{o}");
+    assert!(o.to_string().contains("entry 6 (Claim)"), "names the entry: {o}");
+    let (_, found) = fhir(&t, &writer, "/fhir/Patient?family=Otieno").await;
+    assert!(ids(&found).is_empty(), "nothing half-written: {found}");
+    // A reference to a patient Salus does not have, or does not let the caller write to.
+    let stranger = "Patient/0190a0b0-0000-7000-8000-000000000000";
+    let tx = transaction(
+        "transaction",
+        vec![entry(
+            "urn:uuid:6c1c4b1e-0000-4000-8000-000000000002",
+            heart_rate(stranger, None, "2026-11-02T10:00:00Z", 80.0),
+        )],
+    );
+    let (status, o, _) = post(&t, &writer, "/fhir", &tx, &[]).await;
+    assert_eq!(status, 422, "{o}");
+    assert!(o.to_string().contains("is not known"), "{o}");
+    for (path, kind) in [("/fhir", "transaction"), ("/fhir", "document")] {
+        let (status, _, _) = post(&t, &writer, path, &json!({"resourceType": "Bundle", "type": kind, "entry": [{"request": {"method": "DELETE", "url": "Patient/x"}}]}), &[]).await;
+        assert!(status == 405 || status == 400, "{kind}: {status}");
+    }
+    let (status, o, _) = post(&t, &writer, "/fhir", &json!({"resourceType": "Patient"}), &[]).await;
+    assert_eq!(status, 400, "{o}");
+    let res = writer
+        .client
+        .post(t.url("/fhir"))
+        .header("x-csrf-token", &writer.csrf)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+
+    // A conditional reference is searched for, and must find exactly one.
+    let p = &w.patient;
+    let hr = heart_rate("Patient?family=Pillai&birthdate=1970-02-02", None, "2026-11-03T08:00:00Z", 64.0);
+    let (status, made, location) = post(&t, &w.nurse, "/fhir/Observation", &hr, &[]).await;
+    assert_eq!(status, 201, "{made}");
+    valid(&made);
+    assert_eq!(made["subject"]["reference"], json!(format!("Patient/{p}")));
+    assert!(
+        location.ends_with(&format!("/fhir/Observation/{}/_history/1", made["id"].as_str().unwrap())),
+        "{location}"
+    );
+    let (_, desk_patient) = send(&t, &w.desk, "POST", "/api/v1/patients", Some(json!({"given_names": "Ravi", "family_name": "Pillai", "sex": "male", "birth_date": "1970-02-02", "not_a_duplicate": true})), None).await;
+    assert!(desk_patient["id"].is_string(), "{desk_patient}");
+    let hr = heart_rate("Patient?family=Pillai&birthdate=1970-02-02", None, "2026-11-03T09:00:00Z", 66.0);
+    let (status, o, _) = post(&t, &w.nurse, "/fhir/Observation", &hr, &[]).await;
+    assert_eq!((status, issue_code(&o)), (412, "multiple-matches".to_owned()), "two match: {o}");
+
+    // The caller's own permissions: a nurse records vital signs, not diagnoses; the desk
+    // registers patients, not observations; a patient's account writes nothing.
+    let condition = json!({"resourceType": "Condition", "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I10"}]}, "subject": {"reference": format!("Patient/{p}")}});
+    let (status, o, _) = post(&t, &w.nurse, "/fhir/Condition", &condition, &[]).await;
+    assert_eq!((status, issue_code(&o)), (403, "forbidden".to_owned()), "{o}");
+    let (status, made, _) = post(&t, &w.doc, "/fhir/Condition", &condition, &[]).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["code"]["coding"][0]["code"], "I10");
+    let hr = heart_rate(&format!("Patient/{p}"), None, "2026-11-04T08:00:00Z", 70.0);
+    assert_eq!(post(&t, &w.desk, "/fhir/Observation", &hr, &[]).await.0, 403);
+    let me = patient_account(&t, &w).await;
+    assert_eq!(post(&t, &me, "/fhir/Observation", &hr, &[]).await.0, 403);
+    let (status, made, _) = post(&t, &w.desk, "/fhir/Patient", &json!({"resourceType": "Patient", "name": [{"family": "Kamau", "given": ["Njeri"]}], "gender": "female"}), &[]).await;
+    assert_eq!(status, 201, "{made}");
+    valid(&made);
+    assert!(
+        made["identifier"][0]["value"].as_str().is_some_and(|m| !m.is_empty()),
+        "an MRN was given: {made}"
+    );
+    // Types Salus makes in its own workflow, and interactions it does not take.
+    let (status, o, _) =
+        post(&t, &w.doc, "/fhir/MedicationRequest", &json!({"resourceType": "MedicationRequest"}), &[]).await;
+    assert_eq!((status, issue_code(&o)), (405, "not-supported".to_owned()), "{o}");
+    let (status, o, _) = post(&t, &w.doc, "/fhir/Condition", &json!({"resourceType": "Patient"}), &[]).await;
+    assert_eq!(status, 400, "{o}");
+    for method in ["PUT", "DELETE"] {
+        let (status, o) = send(
+            &t,
+            &w.doc,
+            method,
+            &format!("/fhir/Condition/{}", made["id"].as_str().unwrap()),
+            Some(condition.clone()),
+            None,
+        )
+        .await;
+        assert_eq!((status, o["resourceType"].as_str()), (405, Some("OperationOutcome")), "{method}: {o}");
+        assert!(o["issue"][0]["diagnostics"].as_str().unwrap().contains("entered in error"), "{o}");
+    }
+
+    // A batch: each entry on its own.
+    let batch = transaction(
+        "batch",
+        vec![
+            entry(
+                "urn:uuid:6c1c4b1e-0000-4000-8000-000000000003",
+                heart_rate(&format!("Patient/{p}"), None, "2026-11-05T08:00:00Z", 90.0),
+            ),
+            entry(
+                "urn:uuid:6c1c4b1e-0000-4000-8000-000000000004",
+                heart_rate(stranger, None, "2026-11-05T08:00:00Z", 91.0),
+            ),
+        ],
+    );
+    let (status, b, _) = post(&t, &w.nurse, "/fhir", &batch, &[]).await;
+    assert_eq!(status, 200, "{b}");
+    valid(&b);
+    assert_eq!(b["type"], "batch-response");
+    let s = statuses(&b);
+    assert_eq!((s[0].as_str(), s[1].as_str()), ("201 Created", "422 Unprocessable Entity"), "{b}");
+    assert_eq!(b["entry"][1]["response"]["outcome"]["resourceType"], "OperationOutcome");
+    let (_, hrs) = fhir(&t, &w.nurse, &format!("/fhir/Observation?patient={p}&code=8867-4")).await;
+    assert_eq!(ids(&hrs).len(), 2, "the conditional one and the batch's good one: {hrs}");
+});
+
+db_test!(racing_conditional_creates_make_one_patient, |t| {
+    let desk = who(&t, "fh.desk", &[Role::Receptionist]).await;
+    let resource = json!({"resourceType": "Patient", "identifier": [{"system": "urn:salus:id:passport", "value": "K1234567"}], "name": [{"family": "Achieng", "given": ["Mercy"]}], "gender": "female", "birthDate": "1991-07-30"});
+    let criteria = "identifier=urn:salus:id:passport|K1234567";
+    let header = [("if-none-exist", criteria)];
+    let tries =
+        futures::future::join_all((0..4).map(|_| post(&t, &desk, "/fhir/Patient", &resource, &header))).await;
+    let made: HashSet<String> = tries
+        .iter()
+        .map(|(s, b, _)| {
+            assert!(*s == 201 || *s == 200, "{s}: {b}");
+            b["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(made.len(), 1, "every racer answers with the one patient: {tries:?}");
+    assert_eq!(tries.iter().filter(|(s, _, _)| *s == 201).count(), 1, "one was created");
+    let (_, found) = fhir(&t, &desk, &format!("/fhir/Patient?{criteria}")).await;
+    assert_eq!(ids(&found), made.into_iter().collect::<Vec<_>>(), "{found}");
+    // Later, with the criteria in another order or form: found, not made.
+    let (status, b, _) = post(
+        &t,
+        &desk,
+        "/fhir/Patient",
+        &resource,
+        &[("if-none-exist", "family=Achieng&birthdate=1991-07-30")],
+    )
+    .await;
+    assert_eq!(status, 200, "{b}");
+    // Criteria matching two patients refuse the create.
+    let mut twin = resource.clone();
+    twin["identifier"] = json!([]);
+    twin["name"][0]["given"] = json!(["Faith"]);
+    assert_eq!(post(&t, &desk, "/fhir/Patient", &twin, &[]).await.0, 201);
+    let (status, o, _) =
+        post(&t, &desk, "/fhir/Patient", &twin, &[("if-none-exist", "family=Achieng")]).await;
+    assert_eq!((status, issue_code(&o)), (412, "multiple-matches".to_owned()), "{o}");
+});

@@ -8,6 +8,13 @@
 //! the same data in again finds its rows already there and creates nothing new, and an
 //! import stopped half-way is resumed by running it again. Each bundle is one transaction,
 //! with one audit event per patient whose record it writes.
+//!
+//! The FHIR door hands in a client's transaction the same way ([`Importer::door`]), with
+//! two differences: a reference to something outside the bundle names Salus's own record
+//! (resolved by the door beforehand, never guessed), and nothing may be left behind — an
+//! entry that cannot be taken in refuses the whole bundle, with the reason. There the
+//! caller's own permissions decide (registering patients, clinical writing, recording
+//! vital signs), and each existing patient written to is checked like any clinical write.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -18,7 +25,7 @@ use salus_core::clinical::{
 };
 use salus_core::patients::Mrn;
 use salus_db::entity::{allergy, diagnosis, encounter, immunization, patient, vital};
-use salus_db::interop as q;
+use salus_db::interop::{self as q, Owned};
 use salus_db::patients as patients_q;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -74,6 +81,20 @@ const VITALS: &[(&str, &str, f64)] = &[
     ("8462-4", "diastolic", 1.0),
 ];
 
+/// A vital sign column's measurement as the FHIR door serves it (`Observation/{set}-hr`).
+fn vital_slug(column: &str) -> &'static str {
+    match column {
+        "temperature" => "temp",
+        "pulse" => "hr",
+        "respiratory_rate" => "rr",
+        "spo2" => "spo2",
+        "weight" => "wt",
+        "height" => "ht",
+        "bmi" => "bmi",
+        _ => "bp",
+    }
+}
+
 fn codes(concept: &Value) -> impl Iterator<Item = (&str, &str)> {
     concept["coding"]
         .as_array()
@@ -102,12 +123,14 @@ fn date(v: &Value) -> Option<NaiveDate> {
 }
 
 /// A bundle's references resolved: `urn:uuid:…` full URLs and `Type/id` to the local ids.
-struct Refs {
+struct Refs<'a> {
     by_full_url: HashMap<String, (String, String)>,
+    /// Through the door: references resolved to Salus's own records.
+    door: Option<&'a HashMap<String, Uuid>>,
 }
 
-impl Refs {
-    fn of(entries: &[Value]) -> Refs {
+impl<'a> Refs<'a> {
+    fn of(entries: &[Value], door: Option<&'a HashMap<String, Uuid>>) -> Refs<'a> {
         let by_full_url = entries
             .iter()
             .filter_map(|e| {
@@ -118,7 +141,7 @@ impl Refs {
                 ))
             })
             .collect();
-        Refs { by_full_url }
+        Refs { by_full_url, door }
     }
 
     /// The type and source id a reference names.
@@ -134,6 +157,20 @@ impl Refs {
     }
 
     fn local(&self, reference: &Value, ty: &str) -> Option<Uuid> {
+        if let Some(door) = self.door {
+            let r = reference["reference"].as_str()?;
+            if let Some((t, id)) = self.by_full_url.get(r) {
+                return (t == ty).then(|| local_id(t, id));
+            }
+            // `Type/id`, `Type?criteria`, or either after the server's base.
+            let named = r
+                .split('?')
+                .next()
+                .unwrap_or(r)
+                .rsplit('/')
+                .find(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
+            return door.get(r).copied().filter(|_| named == Some(ty));
+        }
         self.target(reference).filter(|(t, _)| t == ty).map(|(t, id)| local_id(&t, &id))
     }
 }
@@ -149,34 +186,77 @@ struct Batch {
     diagnoses: Vec<diagnosis::Model>,
 }
 
-/// Practitioners seen so far, by source id: their accounts' ids.
+/// An import under way: the practitioners seen so far (by source id, their accounts'
+/// ids), what it did, and, for a bundle handed in through the FHIR door, the references
+/// resolved beforehand.
 #[derive(Default)]
 pub struct Importer {
     practitioners: HashMap<String, Uuid>,
     pub report: ImportReport,
+    door: Option<HashMap<String, Uuid>>,
 }
 
 impl Importer {
+    /// An import of files: references name the source's own ids, and what cannot be
+    /// mapped is counted.
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// A client's bundle through the FHIR door: `resolved` holds each reference the
+    /// bundle makes to Salus's own records (`Patient/…`, and conditional references found
+    /// by search) with the record's id; any other reference must be an entry's full URL.
+    pub fn door(resolved: HashMap<String, Uuid>) -> Self {
+        Self { door: Some(resolved), ..Self::default() }
+    }
+}
+
+/// What became of one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Held as this resource (`Observation/{set}-hr` for a vital sign); `created` is
+    /// false where it was there already (the same data taken in again).
+    Stored { resource_type: &'static str, id: String, created: bool },
+    /// Not taken in, and why.
+    Skipped(String),
 }
 
 impl crate::Interop<'_> {
     /// Takes in one bundle's entries, or a run of NDJSON resources (as entries with no
     /// full URL), in one transaction.
+    /// What became of each entry is answered in the entries' order.
     pub async fn import_fhir(
         &self,
         ctx: &Ctx,
         importer: &mut Importer,
         entries: Vec<Value>,
-    ) -> Result<(), AppError> {
-        self.authorize(ctx, Permission::PatientsRegister).await?;
-        self.authorize(ctx, Permission::ClinicalWrite).await?;
-        let refs = Refs::of(&entries);
+    ) -> Result<Vec<Outcome>, AppError> {
+        let door = importer.door.take();
+        let result = self.import_entries(ctx, importer, door.as_ref(), &entries).await;
+        importer.door = door;
+        result
+    }
+
+    async fn import_entries(
+        &self,
+        ctx: &Ctx,
+        importer: &mut Importer,
+        door: Option<&HashMap<String, Uuid>>,
+        entries: &[Value],
+    ) -> Result<Vec<Outcome>, AppError> {
+        if door.is_none() {
+            self.authorize(ctx, Permission::PatientsRegister).await?;
+            self.authorize(ctx, Permission::ClinicalWrite).await?;
+        }
+        let refs = Refs::of(entries, door);
         importer.report.read += entries.len() as u64;
-        // Practitioners first: a visit names its doctor, who must have an account.
-        for e in &entries {
+        let mut outcomes = vec![Outcome::Skipped(String::new()); entries.len()];
+        // Each entry taken in: its index, the kind and id of the row it became, and the
+        // resource it is read back as.
+        let mut pending: Vec<(usize, Owned, Uuid, &'static str, String)> = Vec::new();
+        // Practitioners first: a visit names its doctor, who must have an account. Through
+        // the door they are Salus's staff already, kept by its administrators.
+        for e in entries.iter().filter(|_| door.is_none()) {
             let r = &e["resource"];
             if r["resourceType"] == "Practitioner" {
                 let Some(id) = r["id"].as_str() else { continue };
@@ -187,23 +267,27 @@ impl crate::Interop<'_> {
         // Vital signs taken together (one encounter, one moment) are one set in Salus.
         let mut vital_sets: BTreeMap<(Uuid, Option<Uuid>, DateTime<Utc>), vital::Model> = BTreeMap::new();
         let now = Utc::now();
-        for e in &entries {
+        for (i, e) in entries.iter().enumerate() {
             let r = &e["resource"];
             let ty = r["resourceType"].as_str().unwrap_or("(no type)");
+            let mut skip = |why: &str| outcomes[i] = Outcome::Skipped(why.to_owned());
             let Some(source) = r["id"].as_str() else {
-                importer.report.skip(ty, "no id");
+                skip("no id");
                 continue;
             };
             let id = local_id(ty, source);
             match ty {
-                "Practitioner" => {}
+                "Practitioner" if door.is_none() => {}
                 "Patient" => match patient_row(r, id, now) {
-                    Some(p) => batch.patients.push(p),
-                    None => importer.report.skip(ty, "no name"),
+                    Some(p) => {
+                        batch.patients.push(p);
+                        pending.push((i, Owned::Patient, id, "Patient", id.to_string()));
+                    }
+                    None => skip("no name"),
                 },
                 "Encounter" => {
                     let Some(patient) = refs.local(&r["subject"], "Patient") else {
-                        importer.report.skip(ty, "no patient");
+                        skip("no patient");
                         continue;
                     };
                     let doctor = r["participant"]
@@ -213,10 +297,26 @@ impl crate::Interop<'_> {
                         .filter_map(|p| refs.target(&p["individual"]))
                         .find_map(|(t, pid)| {
                             (t == "Practitioner").then(|| importer.practitioners.get(&pid).copied()).flatten()
+                        })
+                        .or_else(|| {
+                            r["participant"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .find_map(|p| refs.local(&p["individual"], "Practitioner"))
                         });
-                    let doctor = match doctor {
-                        Some(d) => d,
-                        None => {
+                    let doctor = match (doctor, door) {
+                        (Some(d), _) => d,
+                        // Through the door, a visit naming none of Salus's staff is the
+                        // caller's own.
+                        (None, Some(_)) => match &ctx.actor {
+                            crate::identity::Actor::User(u) => u.id.as_uuid(),
+                            _ => {
+                                skip("no practitioner of Salus's staff");
+                                continue;
+                            }
+                        },
+                        (None, None) => {
                             self.practitioner(
                                 ctx,
                                 &mut importer.practitioners,
@@ -228,7 +328,7 @@ impl crate::Interop<'_> {
                         }
                     };
                     let Some(started) = instant(&r["period"]["start"]) else {
-                        importer.report.skip(ty, "no start");
+                        skip("no start");
                         continue;
                     };
                     let status = match r["status"].as_str() {
@@ -238,7 +338,7 @@ impl crate::Interop<'_> {
                         }
                         Some("entered-in-error") => EncounterStatus::EnteredInError,
                         _ => {
-                            importer.report.skip(ty, "planned or cancelled");
+                            skip("planned or cancelled");
                             continue;
                         }
                     };
@@ -251,6 +351,7 @@ impl crate::Interop<'_> {
                         .get(0)
                         .and_then(text_of)
                         .or_else(|| r["type"].get(0).and_then(text_of));
+                    pending.push((i, Owned::Encounter, id, "Encounter", id.to_string()));
                     batch.encounters.push(encounter::Model {
                         id,
                         patient_id: patient,
@@ -277,15 +378,13 @@ impl crate::Interop<'_> {
                         .flatten()
                         .any(|c| codes(c).any(|(_, code)| code == "vital-signs"));
                     if !vital {
-                        importer
-                            .report
-                            .skip(ty, "laboratory and other observations need their order in Salus");
+                        skip("laboratory and other observations need their order in Salus");
                         continue;
                     }
                     let (Some(patient), Some(at)) =
                         (refs.local(&r["subject"], "Patient"), instant(&r["effectiveDateTime"]))
                     else {
-                        importer.report.skip(ty, "no patient or time");
+                        skip("no patient or time");
                         continue;
                     };
                     let encounter = refs.local(&r["encounter"], "Encounter");
@@ -309,10 +408,10 @@ impl crate::Interop<'_> {
                             }
                         }
                     }
-                    if measured.is_empty() {
-                        importer.report.skip(ty, "a vital sign Salus does not record");
+                    let Some(slug) = measured.first().map(|(column, _)| vital_slug(column)) else {
+                        skip("a vital sign Salus does not record");
                         continue;
-                    }
+                    };
                     let set = vital_sets.entry((patient, encounter, at)).or_insert_with(|| vital::Model {
                         id: local_id(
                             "Observation-set",
@@ -333,6 +432,7 @@ impl crate::Interop<'_> {
                         bmi_x10: None,
                         error_reason: None,
                     });
+                    pending.push((i, Owned::Vitals, set.id, "Observation", format!("{}-{slug}", set.id)));
                     for (column, value) in measured {
                         let v = Some(value.round() as i32);
                         match column {
@@ -352,17 +452,18 @@ impl crate::Interop<'_> {
                     let (Some(patient), Some(given)) =
                         (refs.local(&r["patient"], "Patient"), date(&r["occurrenceDateTime"]))
                     else {
-                        importer.report.skip(ty, "no patient or date");
+                        skip("no patient or date");
                         continue;
                     };
                     if r["status"] != "completed" {
-                        importer.report.skip(ty, "not given");
+                        skip("not given");
                         continue;
                     }
                     let Some(vaccine) = text_of(&r["vaccineCode"]) else {
-                        importer.report.skip(ty, "no vaccine named");
+                        skip("no vaccine named");
                         continue;
                     };
+                    pending.push((i, Owned::Immunization, id, "Immunization", id.to_string()));
                     batch.immunizations.push(immunization::Model {
                         id,
                         patient_id: patient,
@@ -381,7 +482,7 @@ impl crate::Interop<'_> {
                     let (Some(patient), Some(substance)) =
                         (refs.local(&r["patient"], "Patient"), text_of(&r["code"]))
                     else {
-                        importer.report.skip(ty, "no patient or substance");
+                        skip("no patient or substance");
                         continue;
                     };
                     let severity = match (r["reaction"][0]["severity"].as_str(), r["criticality"].as_str()) {
@@ -394,6 +495,7 @@ impl crate::Interop<'_> {
                         Some("resolved") => AllergyStatus::Resolved,
                         _ => AllergyStatus::Active,
                     };
+                    pending.push((i, Owned::Allergy, id, "AllergyIntolerance", id.to_string()));
                     batch.allergies.push(allergy::Model {
                         id,
                         patient_id: patient,
@@ -409,7 +511,7 @@ impl crate::Interop<'_> {
                 }
                 "Condition" => {
                     let Some(patient) = refs.local(&r["subject"], "Patient") else {
-                        importer.report.skip(ty, "no patient");
+                        skip("no patient");
                         continue;
                     };
                     // ICD-10-CM where the source gives it, else SNOMED CT as it came.
@@ -422,9 +524,10 @@ impl crate::Interop<'_> {
                                 .map(|(_, c)| (CodeSystem::SnomedCt, c))
                         });
                     let Some((code_system, code)) = coded else {
-                        importer.report.skip(ty, "coded in neither ICD-10-CM nor SNOMED CT");
+                        skip("coded in neither ICD-10-CM nor SNOMED CT");
                         continue;
                     };
+                    pending.push((i, Owned::Diagnosis, id, "Condition", id.to_string()));
                     let resolved = instant(&r["abatementDateTime"]);
                     batch.diagnoses.push(diagnosis::Model {
                         id,
@@ -446,11 +549,33 @@ impl crate::Interop<'_> {
                         version: 1,
                     });
                 }
-                other => importer.report.skip(other, "not taken in by Salus yet"),
+                "Practitioner" => skip("practitioners are Salus's staff, kept by its administrators"),
+                _ => skip("not taken in by Salus yet"),
             }
         }
         batch.vitals = vital_sets.into_values().collect();
-        self.write(ctx, batch, &mut importer.report).await
+        for (e, o) in entries.iter().zip(&outcomes) {
+            if let Outcome::Skipped(why) = o
+                && !why.is_empty()
+            {
+                importer.report.skip(e["resource"]["resourceType"].as_str().unwrap_or("(no type)"), why);
+            }
+        }
+        if door.is_some()
+            && let Some((i, why)) = outcomes.iter().enumerate().find_map(|(i, o)| match o {
+                Outcome::Skipped(why) if !why.is_empty() => Some((i, why)),
+                _ => None,
+            })
+        {
+            let ty = entries[i]["resource"]["resourceType"].as_str().unwrap_or("(no type)");
+            return Err(AppError::field("entry", format!("entry {i} ({ty}) cannot be taken in: {why}")));
+        }
+        let before = self.write(ctx, batch, &mut importer.report, door.is_some()).await?;
+        for (i, kind, row, resource_type, id) in pending {
+            let created = !before.contains(&(kind, row));
+            outcomes[i] = Outcome::Stored { resource_type, id, created };
+        }
+        Ok(outcomes)
     }
 
     /// The account of a practitioner of the source, made on first sight (a doctor's
@@ -501,12 +626,41 @@ impl crate::Interop<'_> {
     }
 
     /// Writes what is not there yet, in one transaction, an audit event per patient.
-    async fn write(&self, ctx: &Ctx, mut batch: Batch, report: &mut ImportReport) -> Result<(), AppError> {
+    /// Answers which rows were there already, by kind, where the door asks (`door`); the
+    /// door's caller is first checked for each kind of record and each existing patient.
+    async fn write(
+        &self,
+        ctx: &Ctx,
+        mut batch: Batch,
+        report: &mut ImportReport,
+        door: bool,
+    ) -> Result<HashSet<(Owned, Uuid)>, AppError> {
+        let mut before = HashSet::new();
+        if door {
+            self.door_checks(ctx, &batch).await?;
+        }
         let txn = self.db.begin_write().await?;
         let ids: Vec<Uuid> = batch.patients.iter().map(|(p, _)| p.id).collect();
         let existing: HashSet<Uuid> = q::existing_patients(&txn, &ids).await?.into_iter().collect();
         report.already += existing.len() as u64;
+        before.extend(existing.iter().map(|p| (Owned::Patient, *p)));
         batch.patients.retain(|(p, _)| !existing.contains(&p.id));
+        if door {
+            // An identifier another record holds is refused, as at the desk.
+            let rows: Vec<_> = batch
+                .patients
+                .iter()
+                .flat_map(|(p, ids)| {
+                    ids.iter().map(|(system, value)| salus_db::entity::patient_identifier::Model {
+                        patient_id: p.id,
+                        system: system.clone(),
+                        value: value.clone(),
+                        unique_key: (system != "insurance").then(|| format!("{system}:{value}")),
+                    })
+                })
+                .collect();
+            crate::patients::check_unique_identifiers(&txn, &rows, None).await?;
+        }
         if !batch.patients.is_empty() {
             let prefix = self.patients.mrn_prefix.clone();
             let start = patients_q::next_mrn_sequence(&txn, &prefix).await?;
@@ -558,6 +712,21 @@ impl crate::Interop<'_> {
             .filter(|e| !visits.contains(e))
             .collect();
         visits.extend(q::existing_encounters(&txn, &named).await?);
+        if door && let Some(e) = named.iter().find(|e| !visits.contains(e)) {
+            return Err(AppError::field("encounter", format!("Encounter/{e} is not known")));
+        }
+        if door {
+            let kinds = [
+                (Owned::Encounter, batch.encounters.iter().map(|r| r.id).collect::<Vec<_>>()),
+                (Owned::Vitals, batch.vitals.iter().map(|r| r.id).collect()),
+                (Owned::Immunization, batch.immunizations.iter().map(|r| r.id).collect()),
+                (Owned::Allergy, batch.allergies.iter().map(|r| r.id).collect()),
+                (Owned::Diagnosis, batch.diagnoses.iter().map(|r| r.id).collect()),
+            ];
+            for (kind, ids) in kinds {
+                before.extend(q::existing_of(&txn, kind, &ids).await?.into_iter().map(|id| (kind, id)));
+            }
+        }
         for v in &mut batch.vitals {
             v.encounter_id = v.encounter_id.filter(|e| visits.contains(e));
         }
@@ -593,6 +762,42 @@ impl crate::Interop<'_> {
             audit::record(&txn, ctx, event).await?;
         }
         txn.commit().await?;
+        Ok(before)
+    }
+
+    /// Through the door, the caller may write each kind of record the bundle holds, and
+    /// each existing patient it writes to (found, not merged away, not restricted unless
+    /// the glass is broken) — as for the same writes anywhere else.
+    async fn door_checks(&self, ctx: &Ctx, batch: &Batch) -> Result<(), AppError> {
+        if !batch.patients.is_empty() {
+            self.authorize(ctx, Permission::PatientsRegister).await?;
+        }
+        let clinical = !batch.encounters.is_empty() || !batch.diagnoses.is_empty();
+        let charted =
+            !batch.vitals.is_empty() || !batch.allergies.is_empty() || !batch.immunizations.is_empty();
+        let permission = if clinical { Permission::ClinicalWrite } else { Permission::VitalsRecord };
+        if clinical {
+            self.authorize(ctx, Permission::ClinicalWrite).await?;
+        }
+        if charted {
+            self.authorize(ctx, Permission::VitalsRecord).await?;
+        }
+        let new: HashSet<Uuid> = batch.patients.iter().map(|(p, _)| p.id).collect();
+        let named: HashSet<Uuid> = batch
+            .encounters
+            .iter()
+            .map(|e| e.patient_id)
+            .chain(batch.vitals.iter().map(|v| v.patient_id))
+            .chain(batch.immunizations.iter().map(|i| i.patient_id))
+            .chain(batch.allergies.iter().map(|a| a.patient_id))
+            .chain(batch.diagnoses.iter().map(|d| d.patient_id))
+            .filter(|p| !new.contains(p))
+            .collect();
+        for patient in named {
+            self.clinical()
+                .clinical_patient(ctx, salus_core::PatientId::from_uuid(patient), permission)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -626,6 +831,10 @@ fn patient_row(r: &Value, id: Uuid, now: DateTime<Utc>) -> Option<(patient::Mode
     for i in r["identifier"].as_array().into_iter().flatten() {
         let (Some(system), Some(value)) = (i["system"].as_str(), i["value"].as_str()) else { continue };
         let kind = match (system, codes(&i["type"]).next().map(|(_, c)| c)) {
+            // Salus's own, as its FHIR door serves them.
+            ("urn:salus:id:national_id", _) => "national_id",
+            ("urn:salus:id:passport", _) => "passport",
+            ("urn:salus:id:driving_licence", _) => "driving_licence",
             ("http://hl7.org/fhir/sid/us-ssn", _) | (_, Some("SS")) => "national_id",
             (_, Some("PPN")) => "passport",
             (_, Some("DL")) => "driving_licence",

@@ -15,12 +15,13 @@ pub mod outcome;
 pub mod path;
 pub mod resources;
 pub mod search;
+pub mod write;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use salus_app::interop::{Part, PatientRecord};
 use salus_app::organisation::StaffQuery;
 use salus_app::patients::Patient;
@@ -43,6 +44,8 @@ pub const TOO_COSTLY: ProblemKind =
 
 pub(crate) const ROUTES: &[Declared] = &[
     route("/fhir/metadata", Access::Public),
+    // Batches and transactions: each entry under the caller's own permissions.
+    route("/fhir", Access::SignedIn).post(),
     // Who may read what is decided by each resource's use case (clinical reading, the
     // patient's own account, the organisation's readers).
     route("/fhir/{type}", Access::SignedIn).example("/fhir/Patient?name=smith"),
@@ -54,8 +57,9 @@ pub(crate) const ROUTES: &[Declared] = &[
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/fhir/metadata", get(metadata))
-        .route("/fhir/{type}", get(search_type))
-        .route("/fhir/{type}/{id}", get(read))
+        .route("/fhir", post(write::bundle))
+        .route("/fhir/{type}", get(search_type).post(write::create))
+        .route("/fhir/{type}/{id}", get(read).put(write::update).delete(write::delete))
         .route("/fhir/{type}/{id}/_history/{vid}", get(vread))
         .route("/fhir/Patient/{id}/$everything", get(everything))
 }
@@ -103,12 +107,20 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
                     })
                 })
                 .collect();
+            let mut interactions = vec![json!({"code": "read"}), json!({"code": "vread"}), json!({"code": "search-type"})];
+            if write::TAKEN.contains(ty) {
+                interactions.push(json!({"code": "create"}));
+            }
             let mut r = json!({
                 "type": ty,
                 "profile": format!("http://hl7.org/fhir/StructureDefinition/{ty}"),
-                "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+                "interaction": interactions,
                 "versioning": "versioned",
                 "readHistory": false,
+                "updateCreate": false,
+                "conditionalCreate": write::TAKEN.contains(ty),
+                "conditionalUpdate": false,
+                "conditionalDelete": "not-supported",
                 "searchParam": params,
                 "searchInclude": search::params(ty).iter().filter(|p| p.kind == search::Kind::Reference).map(|p| format!("{ty}:{}", p.code)).collect::<Vec<_>>(),
             });
@@ -132,6 +144,10 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
             "documentation": "A clinical resource's search names its patient (patient, subject or encounter); a Patient search names a name, identifier, telephone, e-mail, birth date or id.",
             "security": {"description": "The same users, roles and relationships as the rest of Salus: a session or an API token (Authorization: Bearer)."},
             "resource": resources,
+            "interaction": [
+                {"code": "transaction", "documentation": "All or nothing; entries are creates (POST, with ifNoneExist), urn:uuid and conditional references resolved."},
+                {"code": "batch", "documentation": "Each entry on its own."},
+            ],
         }],
     });
     fhir(StatusCode::OK, &body)
@@ -428,24 +444,50 @@ fn has_matches(
     })
 }
 
-/// `GET /fhir/{type}?…`
-async fn search_type(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiUser(_, ctx): ApiUser,
-    Path(ty): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let ty = served(&ty)?;
-    let q = search::parse(ty, &pairs(raw)?, strict(&headers)).map_err(invalid)?;
-    let ctx = &ctx;
+/// What a search found: the page, and everything a reference in it may be resolved to
+/// (the candidates, and what was read alongside them for chains and includes).
+pub(crate) struct Found {
+    pub page: search::Page,
+    pub context: Vec<Value>,
+    pub candidates: Vec<Value>,
+}
+
+/// Resources by `Type/id`.
+fn by_reference<'a>(
+    context: &'a [Value],
+    candidates: &'a [Value],
+) -> std::collections::HashMap<String, &'a Value> {
+    context
+        .iter()
+        .chain(candidates.iter())
+        .filter_map(|r| Some((format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?), r)))
+        .collect()
+}
+
+/// The resource a reference (`Type/id`, or the same after a base) names, if at hand.
+fn resolve_in<'a>(
+    by_ref: &std::collections::HashMap<String, &'a Value>,
+    reference: &str,
+) -> Option<&'a Value> {
+    let key = reference.rsplitn(3, '/').take(2).collect::<Vec<_>>();
+    let key = if key.len() == 2 { format!("{}/{}", key[1], key[0]) } else { reference.to_owned() };
+    by_ref.get(&key).copied()
+}
+
+/// The resources of `ty` matching `q`, looked for among the candidates the search names
+/// (see the module's note), a page of them.
+pub(crate) async fn find(
+    state: &AppState,
+    ctx: &Ctx,
+    ty: &str,
+    q: &search::Query,
+) -> Result<Found, ApiError> {
     let app = &state.app;
-    let base = base(&headers, &state);
     // Everything a reference in the candidates may be resolved to (chains, includes).
     let mut context: Vec<Value> = Vec::new();
     let candidates: Vec<Value> = match ty {
         "Patient" => {
-            let patients = patient_candidates(&state, ctx, &q).await?;
+            let patients = patient_candidates(state, ctx, q).await?;
             let mut out = Vec::new();
             for p in &patients {
                 let resource = resources::patient(p);
@@ -512,7 +554,7 @@ async fn search_type(
                 q.criteria.iter().any(|c| c.chain.as_ref().is_some_and(|(t, _)| t == "Encounter"))
                     || q.includes.iter().any(|i| i.param.targets.iter().any(|t| t == "Encounter"));
             let mut out = Vec::new();
-            for patient in compartment(&state, ctx, ty, &q).await? {
+            for patient in compartment(state, ctx, ty, q).await? {
                 let mut parts = parts_of(ty).to_vec();
                 if needs_encounters && ty != "Encounter" {
                     parts.push(Part::Encounters);
@@ -534,17 +576,27 @@ async fn search_type(
             out
         }
     };
-    let by_ref: std::collections::HashMap<String, &Value> = context
-        .iter()
-        .chain(candidates.iter())
-        .filter_map(|r| Some((format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?), r)))
-        .collect();
-    let resolve = |reference: &str| -> Option<&Value> {
-        let key = reference.rsplitn(3, '/').take(2).collect::<Vec<_>>();
-        let key = if key.len() == 2 { format!("{}/{}", key[1], key[0]) } else { reference.to_owned() };
-        by_ref.get(&key).copied()
-    };
-    let page = q.run(candidates.clone(), &resolve);
+    let by_ref = by_reference(&context, &candidates);
+    let page = q.run(candidates.clone(), &|reference: &str| resolve_in(&by_ref, reference));
+    drop(by_ref);
+    Ok(Found { page, context, candidates })
+}
+
+/// `GET /fhir/{type}?…`
+async fn search_type(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiUser(_, ctx): ApiUser,
+    Path(ty): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let ty = served(&ty)?;
+    let q = search::parse(ty, &pairs(raw)?, strict(&headers)).map_err(invalid)?;
+    let ctx = &ctx;
+    let base = base(&headers, &state);
+    let Found { page, context, candidates } = find(&state, ctx, ty, &q).await?;
+    let by_ref = by_reference(&context, &candidates);
+    let resolve = |reference: &str| resolve_in(&by_ref, reference);
     let mut links = vec![json!({"relation": "self", "url": link(&base, ty, &q.echo, None)})];
     if let Some(next) = &page.next {
         links.push(json!({"relation": "next", "url": link(&base, ty, &q.echo, Some(next))}));

@@ -11,6 +11,9 @@ fn issue_code(status: StatusCode, kind: &str) -> &'static str {
     if kind.ends_with(":too-costly") {
         return "too-costly";
     }
+    if kind.ends_with(":multiple-matches") {
+        return "multiple-matches";
+    }
     match status.as_u16() {
         400 => "invalid",
         401 => "login",
@@ -21,7 +24,7 @@ fn issue_code(status: StatusCode, kind: &str) -> &'static str {
         409 | 412 => "conflict",
         410 => "deleted",
         413 => "too-long",
-        422 => "processable",
+        422 => "processing",
         429 => "throttled",
         _ => "exception",
     }
