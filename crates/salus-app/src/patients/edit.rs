@@ -260,4 +260,90 @@ impl crate::Patients<'_> {
             })
             .collect())
     }
+
+    /// The record's versions, newest first, as far back as its kept edits reach: the
+    /// current one, then each before it, rebuilt by undoing the edits' changes (audited
+    /// as one read of the record's history). A version made without a kept edit (a merge)
+    /// ends the walk: what came before it is not rebuilt, rather than rebuilt wrongly.
+    pub async fn patient_versions(&self, ctx: &Ctx, id: PatientId) -> Result<Vec<Patient>, AppError> {
+        let current = self.assemble(self.load_for(ctx, id, PatientAction::Read).await?).await?;
+        let rows = q::history_of(self.db.reader(), id.as_uuid(), 200).await?;
+        self.reads
+            .record(vec![audit::row(
+                ctx,
+                Event::new("patient.history_read", "patient", Some(id.to_string())).patient(id.as_uuid()),
+            )])
+            .await?;
+        let mut out = vec![current.clone()];
+        let mut at = current;
+        for (i, row) in rows.iter().enumerate() {
+            if row.version != at.version || row.version <= 1 {
+                break;
+            }
+            let changes: serde_json::Value = serde_json::from_str(&row.changes).unwrap_or_default();
+            let Some(mut before) = undo(&at, &changes) else { break };
+            before.version = row.version - 1;
+            before.updated_at = rows.get(i + 1).map(|r| r.changed_at).unwrap_or(before.created_at);
+            out.push(before.clone());
+            at = before;
+        }
+        Ok(out)
+    }
+}
+
+/// `p` as it was before an edit's `changes` (each `{field, old, new}`), if every field
+/// changed is one a record's edit keeps.
+fn undo(p: &Patient, changes: &serde_json::Value) -> Option<Patient> {
+    let mut p = p.clone();
+    let opt = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    for c in changes.as_array()? {
+        let old = c["old"].as_str()?;
+        match c["field"].as_str()? {
+            "given_names" => p.given_names = old.to_owned(),
+            "family_name" => p.family_name = old.to_owned(),
+            "sex" => p.sex = old.parse().ok()?,
+            "birth_date" => p.birth_date = if old.is_empty() { None } else { Some(old.parse().ok()?) },
+            "phone" => p.phone = opt(old),
+            "phone_alt" => p.phone_alt = opt(old),
+            "email" => p.email = opt(old),
+            "address_line" => p.address_line = opt(old),
+            "city" => p.city = opt(old),
+            "district" => p.district = opt(old),
+            "state" => p.state = opt(old),
+            "postal_code" => p.postal_code = opt(old),
+            "country" => p.country = opt(old),
+            "blood_group" => p.blood_group = opt(old),
+            "preferred_language" => p.preferred_language = opt(old),
+            "emergency_name" => p.emergency_name = opt(old),
+            "emergency_phone" => p.emergency_phone = opt(old),
+            "emergency_relation" => p.emergency_relation = opt(old),
+            "insurer" => p.insurer = opt(old),
+            "insurance_policy" => p.insurance_policy = opt(old),
+            "consent_sms" => p.consent_sms = old == "true",
+            "consent_email" => p.consent_email = old == "true",
+            "consent_research" => p.consent_research = old == "true",
+            "restricted" => p.restricted = old == "true",
+            "restricted_reason" => p.restricted_reason = opt(old),
+            "active" => p.active = old == "true",
+            "deceased_at" => {
+                p.deceased_at = if old.is_empty() {
+                    None
+                } else {
+                    Some(DateTime::parse_from_rfc3339(old).ok()?.with_timezone(&Utc))
+                }
+            }
+            "identifiers" => {
+                p.identifiers = old
+                    .split(", ")
+                    .filter(|x| !x.is_empty())
+                    .map(|x| {
+                        let (system, value) = x.split_once(':')?;
+                        Some(super::Identifier { system: system.to_owned(), value: value.to_owned() })
+                    })
+                    .collect::<Option<Vec<_>>>()?
+            }
+            _ => return None,
+        }
+    }
+    Some(p)
 }

@@ -82,6 +82,10 @@ enum Term {
 }
 
 fn parse_query(query: &str) -> Vec<Term> {
+    // A date of birth alone ("1970-02-02", "02-02-1970") is a date, not a phone number.
+    if let Some(d) = v::parse_date(query) {
+        return vec![Term::Date(d)];
+    }
     // A phone number typed with spaces ("+91 98765 43210") is one number.
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     if digits.len() >= 7 && query.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
@@ -500,6 +504,9 @@ mod tests {
         assert_eq!(parse_query("+91 98765 43210"), vec![Term::Number("919876543210".into())]);
         assert_eq!(parse_query("SAL00000017"), vec![Term::Code("SAL00000017".into())]);
         assert_eq!(parse_query("01/03/1984"), vec![Term::Date(NaiveDate::from_ymd_opt(1984, 3, 1).unwrap())]);
+        let born = vec![Term::Date(NaiveDate::from_ymd_opt(1970, 2, 2).unwrap())];
+        assert_eq!(parse_query("1970-02-02"), born, "an ISO date alone is not a phone number");
+        assert_eq!(parse_query("02-02-1970"), born);
         assert_eq!(parse_query("José-María"), vec![Term::Name("jose".into()), Term::Name("maria".into())]);
     }
 }

@@ -11,6 +11,7 @@
 //! index finds by (name, identifier, telephone, e-mail, birth date) or the ids.
 //! Everything else is asked of those candidates by `search`.
 
+pub mod history;
 pub mod outcome;
 pub mod path;
 pub mod resources;
@@ -46,10 +47,13 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/fhir/metadata", Access::Public),
     // Batches and transactions: each entry under the caller's own permissions.
     route("/fhir", Access::SignedIn).post(),
+    // The base with its trailing slash, where some clients (fhir-kit-client) post bundles.
+    route("/fhir/", Access::SignedIn).post(),
     // Who may read what is decided by each resource's use case (clinical reading, the
     // patient's own account, the organisation's readers).
     route("/fhir/{type}", Access::SignedIn).example("/fhir/Patient?name=smith"),
     route("/fhir/{type}/{id}", Access::SignedIn).example("/fhir/Patient/{id}"),
+    route("/fhir/{type}/{id}/_history", Access::SignedIn).example("/fhir/Patient/{id}/_history"),
     route("/fhir/{type}/{id}/_history/{vid}", Access::SignedIn).example("/fhir/Patient/{id}/_history/1"),
     route("/fhir/Patient/{id}/$everything", Access::SignedIn),
 ];
@@ -58,9 +62,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/fhir/metadata", get(metadata))
         .route("/fhir", post(write::bundle))
-        .route("/fhir/{type}", get(search_type).post(write::create))
+        .route("/fhir/", post(write::bundle))
+        .route("/fhir/{type}", get(search_type).post(write::create).put(write::update_conditional))
         .route("/fhir/{type}/{id}", get(read).put(write::update).delete(write::delete))
-        .route("/fhir/{type}/{id}/_history/{vid}", get(vread))
+        .route("/fhir/{type}/{id}/_history", get(history::history))
+        .route("/fhir/{type}/{id}/_history/{vid}", get(history::vread))
         .route("/fhir/Patient/{id}/$everything", get(everything))
 }
 
@@ -107,19 +113,27 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
                     })
                 })
                 .collect();
-            let mut interactions = vec![json!({"code": "read"}), json!({"code": "vread"}), json!({"code": "search-type"})];
+            let mut interactions = vec![
+                json!({"code": "read"}),
+                json!({"code": "vread"}),
+                json!({"code": "history-instance"}),
+                json!({"code": "search-type"}),
+            ];
             if write::TAKEN.contains(ty) {
                 interactions.push(json!({"code": "create"}));
+            }
+            if *ty == "Patient" {
+                interactions.push(json!({"code": "update"}));
             }
             let mut r = json!({
                 "type": ty,
                 "profile": format!("http://hl7.org/fhir/StructureDefinition/{ty}"),
                 "interaction": interactions,
-                "versioning": "versioned",
-                "readHistory": false,
+                "versioning": if *ty == "Patient" { "versioned-update" } else { "versioned" },
+                "readHistory": *ty == "Patient",
                 "updateCreate": false,
                 "conditionalCreate": write::TAKEN.contains(ty),
-                "conditionalUpdate": false,
+                "conditionalUpdate": *ty == "Patient",
                 "conditionalDelete": "not-supported",
                 "searchParam": params,
                 "searchInclude": search::params(ty).iter().filter(|p| p.kind == search::Kind::Reference).map(|p| format!("{ty}:{}", p.code)).collect::<Vec<_>>(),
@@ -269,24 +283,6 @@ async fn read(
 ) -> Result<Response, ApiError> {
     let ty = served(&ty)?;
     let resource = read_resource(&state, &ctx, ty, &id).await?;
-    Ok(with_etag(fhir(StatusCode::OK, &resource), &resource))
-}
-
-/// `GET /fhir/{type}/{id}/_history/{vid}`: the version asked for, which is the current
-/// one — the record's earlier versions are kept in its own history, not as resources.
-async fn vread(
-    State(state): State<AppState>,
-    ApiUser(_, ctx): ApiUser,
-    Path((ty, id, vid)): Path<(String, String, String)>,
-) -> Result<Response, ApiError> {
-    let ty = served(&ty)?;
-    let resource = read_resource(&state, &ctx, ty, &id).await?;
-    if resource["meta"]["versionId"].as_str() != Some(vid.as_str()) {
-        return Err(ApiError::new(
-            ProblemKind::NotFound,
-            format!("{ty}/{id} version {vid} is not served: only the current version is"),
-        ));
-    }
     Ok(with_etag(fhir(StatusCode::OK, &resource), &resource))
 }
 

@@ -25,6 +25,7 @@ fn issue_code(status: StatusCode, kind: &str) -> &'static str {
         410 => "deleted",
         413 => "too-long",
         422 => "processing",
+        428 => "required",
         429 => "throttled",
         _ => "exception",
     }

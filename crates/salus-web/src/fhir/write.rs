@@ -19,11 +19,13 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use salus_app::Ctx;
 use salus_app::interop::import::{Importer, Outcome};
+use salus_app::patients::{Patient, PatientInput};
+use salus_app::{AppError, Ctx};
+use salus_core::PatientId;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -417,23 +419,248 @@ pub(super) async fn bundle(
     Ok(fhir(StatusCode::OK, &body))
 }
 
-/// `PUT /fhir/{type}/{id}`: not taken; why.
-pub(super) async fn update(
-    ApiUser(_, _ctx): ApiUser,
-    Path((ty, id)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let ty = served(&ty)?;
-    Err(ApiError::new(
+/// Why a resource of `ty` is not replaced through FHIR.
+fn not_replaced(ty: &str) -> ApiError {
+    ApiError::new(
         NOT_ALLOWED,
         format!(
-            "{ty}/{id} is not replaced through FHIR: Salus keeps each change with who made it and why, so {}",
-            if ty == "Patient" {
-                "demographics are edited at registration or through the API (PATCH /api/v1/patients/{id})"
-            } else {
-                "clinical records are amended, or marked entered in error with a reason, from the chart"
-            }
+            "{ty} is not replaced through FHIR: Salus keeps each change to a clinical record with who made it and why, so it is amended, or marked entered in error with a reason, from the chart"
         ),
-    ))
+    )
+}
+
+/// A `Patient` resource laid over the record as it stands: what FHIR carries (names,
+/// gender, birth date, telecom, address, emergency contact, language, identifiers) is
+/// replaced, absent elements cleared; what it does not carry (blood group, insurance,
+/// consents, restriction) is kept. Status, death and merges have their own use cases.
+fn overlay(resource: &Value, current: &Patient) -> Result<PatientInput, ApiError> {
+    let invalid = |field: &str, message: String| {
+        ApiError::fields(vec![crate::error::FieldProblem { field: field.to_owned(), message }])
+    };
+    let mut input = PatientInput::from(current);
+    let text = |v: &Value| v.as_str().map(str::trim).unwrap_or_default().to_owned();
+    let names = resource["name"].as_array().cloned().unwrap_or_default();
+    let name = names.iter().find(|n| n["use"] == "official").or(names.first()).cloned().unwrap_or_default();
+    input.family_name = text(&name["family"]);
+    input.given_names =
+        name["given"].as_array().into_iter().flatten().map(text).collect::<Vec<_>>().join(" ");
+    input.sex = resource["gender"].as_str().unwrap_or("unknown").to_owned();
+    input.birth_date = text(&resource["birthDate"]);
+    let telecom = resource["telecom"].as_array().cloned().unwrap_or_default();
+    let mut phones: Vec<&Value> = telecom.iter().filter(|t| t["system"] == "phone").collect();
+    phones.sort_by_key(|t| t["rank"].as_u64().unwrap_or(u64::MAX));
+    input.phone = phones.first().map(|t| text(&t["value"])).unwrap_or_default();
+    input.phone_alt = phones.get(1).map(|t| text(&t["value"])).unwrap_or_default();
+    input.email =
+        telecom.iter().find(|t| t["system"] == "email").map(|t| text(&t["value"])).unwrap_or_default();
+    let address = &resource["address"][0];
+    input.address_line = text(&address["line"][0]);
+    input.city = text(&address["city"]);
+    input.district = text(&address["district"]);
+    input.state = text(&address["state"]);
+    input.postal_code = text(&address["postalCode"]);
+    input.country = text(&address["country"]);
+    let contact = &resource["contact"][0];
+    input.emergency_name = text(&contact["name"]["text"]);
+    if input.emergency_name.is_empty() {
+        let given = contact["name"]["given"].as_array().into_iter().flatten().map(text);
+        input.emergency_name = given
+            .chain([text(&contact["name"]["family"])])
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    input.emergency_phone = contact["telecom"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["system"] == "phone")
+        .map(|t| text(&t["value"]))
+        .unwrap_or_default();
+    input.emergency_relation = text(&contact["relationship"][0]["text"]);
+    let language = &resource["communication"][0]["language"];
+    input.preferred_language =
+        [&language["text"], &language["coding"][0]["display"], &language["coding"][0]["code"]]
+            .into_iter()
+            .map(text)
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
+    let mut identifiers = Vec::new();
+    for (i, id) in resource["identifier"].as_array().into_iter().flatten().enumerate() {
+        let system = id["system"].as_str().unwrap_or_default();
+        let value = text(&id["value"]);
+        if system == super::resources::MRN_SYSTEM {
+            if value != current.mrn {
+                return Err(invalid(
+                    &format!("identifier[{i}]"),
+                    "the MRN is Salus's own and does not change".into(),
+                ));
+            }
+            continue;
+        }
+        match system.strip_prefix("urn:salus:id:") {
+            Some(kind) => identifiers.push((kind.to_owned(), value)),
+            None => {
+                return Err(invalid(
+                    &format!("identifier[{i}]"),
+                    format!(
+                        "`{system}` is not an identifier system Salus keeps (urn:salus:id:national_id, :passport, :driving_licence, …)"
+                    ),
+                ));
+            }
+        }
+    }
+    input.identifiers = identifiers;
+    let active = resource["active"].as_bool().unwrap_or(true);
+    if active != (current.active && current.merged_into.is_none()) {
+        return Err(invalid(
+            "active",
+            "a record is deactivated, reactivated or merged from Salus, not by an update".into(),
+        ));
+    }
+    let deceased = resource["deceasedDateTime"]
+        .as_str()
+        .map(|d| chrono::DateTime::parse_from_rfc3339(d).map(|t| t.timestamp()).unwrap_or(i64::MIN));
+    if deceased != current.deceased_at.map(|d| d.timestamp()) {
+        return Err(invalid(
+            "deceasedDateTime",
+            "a death is recorded from Salus, with its own checks, not by an update".into(),
+        ));
+    }
+    Ok(input)
+}
+
+/// The version an update was made against: `If-Match: W/"3"`.
+fn if_match(headers: &HeaderMap) -> Option<Result<i32, ApiError>> {
+    let raw = headers.get(header::IF_MATCH)?.to_str().ok()?;
+    Some(
+        raw.trim().trim_start_matches("W/").trim_matches('"').parse().map_err(|_| {
+            malformed(format!("If-Match `{raw}` is not a version this server gave out (W/\"n\")"))
+        }),
+    )
+}
+
+/// Replaces a patient's demographics against `version`, as FHIR answers it.
+async fn replace_patient(
+    state: &AppState,
+    ctx: &Ctx,
+    id: PatientId,
+    version: Option<i32>,
+    resource: &Value,
+) -> Result<Value, ApiError> {
+    let patients = state.app.patients();
+    let current = patients.patient(ctx, id).await?;
+    let version = version.unwrap_or(current.version);
+    let input = overlay(resource, &current)?;
+    match patients.update_patient(ctx, id, version, input).await {
+        Ok(p) => Ok(super::resources::patient(&p)),
+        Err(AppError::VersionConflict { current }) => Err(ApiError::new(
+            STALE,
+            format!(
+                "Patient/{id} is at version {}, not {version}; read it again and apply the change to it",
+                current.version
+            ),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An update made against a version that is no longer the current one.
+const STALE: ProblemKind = ProblemKind::new(
+    "version-conflict",
+    StatusCode::PRECONDITION_FAILED,
+    "The resource was changed meanwhile",
+);
+
+/// `PUT /fhir/Patient/{id}`: the patient's demographics replaced, against the version in
+/// `If-Match` (required, so no one's change is overwritten unseen). Other types are not
+/// replaced through FHIR (405, with why).
+pub(super) async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiUser(_, ctx): ApiUser,
+    Path((ty, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let ty = served(&ty)?;
+    if ty != "Patient" {
+        return Err(not_replaced(ty));
+    }
+    let resource = json_body(&body)?;
+    if resource["resourceType"] != ty {
+        return Err(malformed(format!("the body is not a {ty} resource")));
+    }
+    if resource["id"].as_str() != Some(id.as_str()) {
+        return Err(malformed(format!("the resource's id must be the one updated, {id}")));
+    }
+    let version = if_match(&headers).ok_or_else(|| {
+        ApiError::new(
+            ProblemKind::PreconditionRequired,
+            "send If-Match with the version (the ETag, W/\"n\") you edited, so no one's change is overwritten",
+        )
+    })??;
+    let patient: PatientId =
+        Uuid::parse_str(&id).map(PatientId::from_uuid).map_err(|_| super::not_found(ty, &id))?;
+    let stored = replace_patient(&state, &ctx, patient, Some(version), &resource).await?;
+    Ok(with_etag(fhir(StatusCode::OK, &stored), &stored))
+}
+
+/// `PUT /fhir/Patient?criteria`: the one patient the criteria find updated (against
+/// `If-Match` if sent), or, finding none, created as a conditional create is — so two
+/// racing for the same criteria make one patient, the later one's update applied to it.
+pub(super) async fn update_conditional(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiUser(_, ctx): ApiUser,
+    Path(ty): Path<String>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let ty = served(&ty)?;
+    if ty != "Patient" {
+        return Err(not_replaced(ty));
+    }
+    let criteria = raw.unwrap_or_default();
+    let resource = json_body(&body)?;
+    if resource["resourceType"] != ty {
+        return Err(malformed(format!("the body is not a {ty} resource")));
+    }
+    let version = if_match(&headers).transpose()?;
+    let base = base(&headers, &state);
+    let found = matching(&state, &ctx, ty, &criteria).await?;
+    let id = match found.as_slice() {
+        [] => {
+            let entry = Entry {
+                index: 0,
+                full_url: None,
+                resource: resource.clone(),
+                if_none_exist: Some(criteria.clone()),
+            };
+            let done = transact_once_more(&state, &ctx, &base, vec![entry]).await?;
+            let done = done.into_iter().next().ok_or_else(|| malformed("nothing was taken in"))?;
+            if done.status == StatusCode::CREATED {
+                let stored = read_resource(&state, &ctx, ty, &done.id).await?;
+                let mut res = with_etag(fhir(StatusCode::CREATED, &stored), &stored);
+                if let Ok(location) = HeaderValue::from_str(&format!("{base}/{}", done.location())) {
+                    res.headers_mut().insert(header::LOCATION, location);
+                }
+                return Ok(res);
+            }
+            done.id
+        }
+        [one] => one.clone(),
+        _ => {
+            return Err(ApiError::new(AMBIGUOUS, format!("{ty}?{criteria} matches more than one resource")));
+        }
+    };
+    if let Some(given) = resource["id"].as_str()
+        && given != id
+    {
+        return Err(malformed(format!("the resource's id {given} is not the one the criteria find, {id}")));
+    }
+    let patient = Uuid::parse_str(&id).map(PatientId::from_uuid).map_err(|_| super::not_found(ty, &id))?;
+    let stored = replace_patient(&state, &ctx, patient, version, &resource).await?;
+    Ok(with_etag(fhir(StatusCode::OK, &stored), &stored))
 }
 
 /// `DELETE /fhir/{type}/{id}`: not taken; why.

@@ -82,40 +82,7 @@ impl PatientForm {
     }
 
     fn of(p: &Patient) -> Self {
-        let s = |o: &Option<String>| o.clone().unwrap_or_default();
-        Self {
-            v: PatientInput {
-                given_names: p.given_names.clone(),
-                family_name: p.family_name.clone(),
-                sex: p.sex.as_str().to_owned(),
-                birth_date: p.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-                age_years: None,
-                phone: s(&p.phone),
-                phone_alt: s(&p.phone_alt),
-                email: s(&p.email),
-                address_line: s(&p.address_line),
-                city: s(&p.city),
-                district: s(&p.district),
-                state: s(&p.state),
-                postal_code: s(&p.postal_code),
-                country: s(&p.country),
-                blood_group: s(&p.blood_group),
-                preferred_language: s(&p.preferred_language),
-                emergency_name: s(&p.emergency_name),
-                emergency_phone: s(&p.emergency_phone),
-                emergency_relation: s(&p.emergency_relation),
-                insurer: s(&p.insurer),
-                insurance_policy: s(&p.insurance_policy),
-                consent_sms: p.consent_sms,
-                consent_email: p.consent_email,
-                consent_research: p.consent_research,
-                restricted: p.restricted,
-                restricted_reason: s(&p.restricted_reason),
-                identifiers: p.identifiers.iter().map(|i| (i.system.clone(), i.value.clone())).collect(),
-            },
-            age_years: String::new(),
-            errors: Vec::new(),
-        }
+        Self { v: PatientInput::from(p), age_years: String::new(), errors: Vec::new() }
     }
 }
 
