@@ -517,6 +517,38 @@ db_test!(fhir_reads_are_audited_and_keep_their_statement_budget, |t| {
     // parts under that one check and one commit; an _include of the patient reads it
     // through its own audited read.
     assert_eq!((search, everything, observations), (6, 15, 10), "FHIR budgets");
+
+    // Writes. A vital sign for a patient on file: the sign-in's look, the patient's check
+    // (found, the caller's to write to), the write (what is there already, the row, the
+    // audit event, the commit), and the stored resource read back through its audited read.
+    let writer = who(&t, "fh.budget", &[Role::Receptionist, Role::Doctor]).await;
+    let mut counts = Vec::new();
+    for minute in 0..3 {
+        let hr = heart_rate(&format!("Patient/{p}"), None, &format!("2026-11-06T08:0{minute}:00Z"), 70.0);
+        let before = t.app.db.statements();
+        assert_eq!(post(&t, &w.nurse, "/fhir/Observation", &hr, &[]).await.0, 201);
+        counts.push(t.app.db.statements() - before);
+    }
+    let observation = *counts.iter().min().unwrap();
+    // A new patient's visit with six resources: one transaction whatever its size.
+    let before = t.app.db.statements();
+    assert_eq!(post(&t, &writer, "/fhir", &new_record("Budget"), &[]).await.0, 200);
+    let transaction = t.app.db.statements() - before;
+    // A patient's update against its version.
+    let (_, v1) = fhir(&t, &w.desk, &format!("/fhir/Patient/{p}")).await;
+    let mut edit = v1.clone();
+    edit["name"][0]["family"] = json!("Pillai-Nair");
+    let before = t.app.db.statements();
+    assert_eq!(put(&t, &w.desk, &format!("/fhir/Patient/{p}"), &edit, Some("W/\"1\"")).await.0, 200);
+    let update = t.app.db.statements() - before;
+    // The transaction: the patient's record written in one go (on SQLite its names are
+    // also put in the full-text index); the update: the patient read, then the API's own
+    // edit (on SQLite the name index's row is replaced, two statements more).
+    let expected = match t.app.db.backend() {
+        salus_db::Backend::Sqlite => (14, 21, 20),
+        salus_db::Backend::Postgres => (14, 20, 18),
+    };
+    assert_eq!((observation, transaction, update), expected, "FHIR write budgets");
 });
 
 /// The Synthea bundles kept with the tests (two of the 26, unedited).
@@ -888,6 +920,16 @@ db_test!(transactions_take_a_record_in_whole_or_not_at_all, |t| {
         assert_eq!((status, o["resourceType"].as_str()), (405, Some("OperationOutcome")), "{method}: {o}");
         assert!(o["issue"][0]["diagnostics"].as_str().unwrap().contains("entered in error"), "{o}");
     }
+
+    // A record names a visit of its own patient only.
+    let visit = open(&t, &w).await;
+    let other = format!("Patient/{}", w.other_patient);
+    let hr = heart_rate(&other, Some(&format!("Encounter/{visit}")), "2026-11-04T09:00:00Z", 71.0);
+    let (status, o, _) = post(&t, &w.nurse, "/fhir/Observation", &hr, &[]).await;
+    assert_eq!(status, 422, "{o}");
+    assert!(o.to_string().contains("another patient's visit"), "{o}");
+    let (_, theirs) = fhir(&t, &w.nurse, &format!("/fhir/Observation?patient={}", w.other_patient)).await;
+    assert!(ids(&theirs).is_empty(), "{theirs}");
 
     // A batch: each entry on its own.
     let batch = transaction(

@@ -712,8 +712,30 @@ impl crate::Interop<'_> {
             .filter(|e| !visits.contains(e))
             .collect();
         visits.extend(q::existing_encounters(&txn, &named).await?);
-        if door && let Some(e) = named.iter().find(|e| !visits.contains(e)) {
-            return Err(AppError::field("encounter", format!("Encounter/{e} is not known")));
+        if door {
+            if let Some(e) = named.iter().find(|e| !visits.contains(e)) {
+                return Err(AppError::field("encounter", format!("Encounter/{e} is not known")));
+            }
+            // A record names a visit of its own patient.
+            let of_visit: HashMap<Uuid, Uuid> =
+                batch.encounters.iter().map(|e| (e.id, e.patient_id)).collect();
+            let named_by = batch
+                .vitals
+                .iter()
+                .filter_map(|v| Some((v.encounter_id?, v.patient_id)))
+                .chain(batch.diagnoses.iter().filter_map(|d| Some((d.encounter_id?, d.patient_id))));
+            for (visit, patient) in named_by {
+                let owner = match of_visit.get(&visit) {
+                    Some(p) => Some(*p),
+                    None => q::patient_of(&txn, Owned::Encounter, visit).await?,
+                };
+                if owner != Some(patient) {
+                    return Err(AppError::field(
+                        "encounter",
+                        format!("Encounter/{visit} is another patient's visit"),
+                    ));
+                }
+            }
         }
         if door {
             let kinds = [

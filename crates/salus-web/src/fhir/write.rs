@@ -222,7 +222,13 @@ async fn transact(
                         ));
                     }
                 }
-            } else if matches!(ty, "Patient" | "Practitioner" | "Encounter") {
+            } else if matches!(ty, "Patient" | "Encounter") {
+                // Checked as it is written to: the patient found and the caller's to write
+                // to, the visit found and that patient's.
+                Some(Uuid::parse_str(rest).map_err(|_| {
+                    ApiError::new(ProblemKind::Validation, format!("entry {}: {r} is not known", e.index))
+                })?)
+            } else if ty == "Practitioner" {
                 Some(exists(state, ctx, ty, rest).await.map_err(|err| {
                     ApiError::new(err.kind, format!("entry {}: {}", e.index, err.detail.unwrap_or_default()))
                 })?)
@@ -241,7 +247,14 @@ async fn transact(
         let bundle: Vec<Value> =
             to_take.iter().map(|e| json!({"fullUrl": e.full_url, "resource": e.resource})).collect();
         let mut importer = Importer::door(resolved);
-        let outcomes = state.app.interop().import_fhir(ctx, &mut importer, bundle).await?;
+        let outcomes =
+            state.app.interop().import_fhir(ctx, &mut importer, bundle).await.map_err(|e| match e {
+                AppError::NotFound(what) => ApiError::new(
+                    ProblemKind::Validation,
+                    format!("the {what} a reference names is not known"),
+                ),
+                e => e.into(),
+            })?;
         for (e, o) in to_take.iter().zip(outcomes) {
             match o {
                 Outcome::Stored { resource_type, id, created } => {
