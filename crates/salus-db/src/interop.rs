@@ -4,7 +4,9 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::entity::{allergy, diagnosis, encounter, immunization, lab_result, patient, prescription, vital};
+use crate::entity::{
+    allergy, diagnosis, encounter, immunization, lab_order, lab_result, patient, prescription, vital,
+};
 
 /// A kind of patient-owned row a standard door reads by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,6 +19,7 @@ pub enum Owned {
     Immunization,
     Vitals,
     Prescription,
+    LabOrder,
     LabResult,
 }
 
@@ -63,6 +66,9 @@ pub async fn patient_of<C: ConnectionTrait>(conn: &C, kind: Owned, id: Uuid) -> 
             )
             .await
         }
+        Owned::LabOrder => {
+            one::<lab_order::Entity, _>(conn, lab_order::Column::Id, lab_order::Column::PatientId, id).await
+        }
         Owned::LabResult => {
             one::<lab_result::Entity, _>(conn, lab_result::Column::Id, lab_result::Column::PatientId, id)
                 .await
@@ -89,6 +95,7 @@ pub async fn existing_of<C: ConnectionTrait>(
         Owned::Immunization => existing::<immunization::Entity, _>(conn, immunization::Column::Id, ids).await,
         Owned::Vitals => existing::<vital::Entity, _>(conn, vital::Column::Id, ids).await,
         Owned::Prescription => existing::<prescription::Entity, _>(conn, prescription::Column::Id, ids).await,
+        Owned::LabOrder => existing::<lab_order::Entity, _>(conn, lab_order::Column::Id, ids).await,
         Owned::LabResult => existing::<lab_result::Entity, _>(conn, lab_result::Column::Id, ids).await,
     }
 }

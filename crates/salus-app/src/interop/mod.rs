@@ -9,7 +9,7 @@ pub use import::{ImportReport, Importer};
 
 use salus_core::PatientId;
 use salus_core::clinical::{Allergy, Diagnosis, Encounter, Immunization, Prescription, VitalSigns};
-use salus_core::laboratory::LabResult;
+use salus_core::laboratory::{LabOrder, LabResult};
 use salus_db::clinical as clinical_q;
 use salus_db::interop::{self as q, Owned};
 use salus_db::laboratory as lab_q;
@@ -28,17 +28,19 @@ pub enum Part {
     Immunizations,
     Vitals,
     Prescriptions,
+    LabOrders,
     LabResults,
 }
 
 impl Part {
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 8] = [
         Part::Encounters,
         Part::Diagnoses,
         Part::Allergies,
         Part::Immunizations,
         Part::Vitals,
         Part::Prescriptions,
+        Part::LabOrders,
         Part::LabResults,
     ];
 
@@ -50,6 +52,7 @@ impl Part {
             Part::Immunizations => Owned::Immunization,
             Part::Vitals => Owned::Vitals,
             Part::Prescriptions => Owned::Prescription,
+            Part::LabOrders => Owned::LabOrder,
             Part::LabResults => Owned::LabResult,
         }
     }
@@ -63,6 +66,7 @@ impl Part {
             Part::Immunizations => ("clinical.read", "immunizations"),
             Part::Vitals => ("clinical.read", "vitals"),
             Part::Prescriptions => ("clinical.read", "prescriptions"),
+            Part::LabOrders => ("lab.read", "lab_orders"),
             Part::LabResults => ("lab.read", "lab_results"),
         }
     }
@@ -80,6 +84,8 @@ pub struct PatientRecord {
     pub immunizations: Vec<Immunization>,
     pub vitals: Vec<VitalSigns>,
     pub prescriptions: Vec<Prescription>,
+    /// Laboratory orders, whatever their state (cancelled ones too).
+    pub lab_orders: Vec<LabOrder>,
     /// Released results only (what a clinician's chart and the patient's portal show).
     pub lab_results: Vec<LabResult>,
 }
@@ -129,6 +135,9 @@ impl crate::Interop<'_> {
                 Part::Prescriptions => {
                     record.prescriptions =
                         crate::records(clinical_q::prescriptions_of(conn, id, PART_CAP).await?)
+                }
+                Part::LabOrders => {
+                    record.lab_orders = crate::records(lab_q::orders_of(conn, id, PART_CAP).await?)
                 }
                 Part::LabResults => {
                     record.lab_results = crate::records(lab_q::results_of(conn, id, true, PART_CAP).await?)

@@ -206,6 +206,8 @@ fn parts_of(ty: &str) -> &'static [Part] {
         "Immunization" => &[Part::Immunizations],
         "Observation" => &[Part::Vitals, Part::LabResults],
         "MedicationRequest" => &[Part::Prescriptions],
+        "ServiceRequest" => &[Part::LabOrders],
+        "DiagnosticReport" => &[Part::LabOrders, Part::LabResults],
         _ => &[],
     }
 }
@@ -224,6 +226,15 @@ fn resources_of(ty: &str, r: &PatientRecord) -> Vec<Value> {
             .chain(r.lab_results.iter().map(resources::lab_observation))
             .collect(),
         "MedicationRequest" => r.prescriptions.iter().map(resources::medication_request).collect(),
+        "ServiceRequest" => r.lab_orders.iter().map(resources::service_request).collect(),
+        "DiagnosticReport" => r
+            .lab_orders
+            .iter()
+            .filter_map(|o| {
+                let results: Vec<&_> = r.lab_results.iter().filter(|x| x.order_id == o.id).collect();
+                resources::diagnostic_report(o, &results)
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -253,14 +264,16 @@ async fn read_resource(state: &AppState, ctx: &Ctx, ty: &str, id: &str) -> Resul
         }
         _ => {
             // A vital sign's id is its set's id and the measurement (`…-hr`).
-            let (row, part) = match (ty, id.get(..36), id.get(36..)) {
-                ("Observation", Some(set), Some(rest)) if rest.starts_with('-') => (set, Part::Vitals),
-                ("Observation", _, _) => (id, Part::LabResults),
-                _ => (id, *parts_of(ty).first().ok_or_else(|| not_found(ty, id))?),
+            let (row, parts): (&str, &[Part]) = match (ty, id.get(..36), id.get(36..)) {
+                ("Observation", Some(set), Some(rest)) if rest.starts_with('-') => (set, &[Part::Vitals]),
+                ("Observation", _, _) => (id, &[Part::LabResults]),
+                _ => (id, parts_of(ty)),
             };
+            // The row the id names is of the first part (a report's is its order's).
+            let part = *parts.first().ok_or_else(|| not_found(ty, id))?;
             let row = Uuid::parse_str(row).map_err(|_| not_found(ty, id))?;
             let patient = app.interop().owner(part, row).await.map_err(|_| not_found(ty, id))?;
-            let record = app.interop().patient_record(ctx, patient, &[part]).await?;
+            let record = app.interop().patient_record(ctx, patient, parts).await?;
             resources_of(ty, &record).into_iter().find(|r| r["id"] == id).ok_or_else(|| not_found(ty, id))
         }
     }
@@ -711,9 +724,16 @@ async fn everything(
     let patient = state.app.patients().patient(ctx, patient_id).await?;
     let record = state.app.interop().patient_record(ctx, patient_id, &Part::ALL).await?;
     let mut all = vec![resources::patient(&patient)];
-    for ty in
-        ["Encounter", "Condition", "AllergyIntolerance", "Immunization", "Observation", "MedicationRequest"]
-    {
+    for ty in [
+        "Encounter",
+        "Condition",
+        "AllergyIntolerance",
+        "Immunization",
+        "Observation",
+        "MedicationRequest",
+        "ServiceRequest",
+        "DiagnosticReport",
+    ] {
         all.extend(resources_of(ty, &record));
     }
     let none = |_: &str| None;

@@ -11,7 +11,7 @@ use salus_core::clinical::{
     Allergy, AllergyStatus, ClinicalStatus, Diagnosis, Encounter, EncounterStatus, Immunization,
     Prescription, PrescriptionStatus, Severity, VitalSigns,
 };
-use salus_core::laboratory::{Flag, LabResult, ResultStatus};
+use salus_core::laboratory::{Flag, LabOrder, LabResult, OrderStatus, Priority, ResultStatus};
 use serde_json::{Map, Value, json};
 
 pub const LOINC: &str = "http://loinc.org";
@@ -564,4 +564,80 @@ pub fn lab_observation(r: &LabResult) -> Value {
         ),
         ("referenceRange", range.unwrap_or(Value::Null)),
     ])
+}
+
+/// A laboratory order line as the request it is: one test, for one patient, by one
+/// doctor, with its requisition (the order form it was on) as the shared identifier.
+pub fn service_request(o: &LabOrder) -> Value {
+    let status = match o.status {
+        OrderStatus::Ordered | OrderStatus::Collected | OrderStatus::Received | OrderStatus::Resulted => {
+            "active"
+        }
+        OrderStatus::Verified => "completed",
+        OrderStatus::Cancelled => "revoked",
+    };
+    let priority = match o.priority {
+        Priority::Routine => "routine",
+        Priority::Urgent => "urgent",
+        Priority::Stat => "stat",
+    };
+    let notes: Vec<Value> = [o.clinical_info.as_ref(), o.cancel_reason.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|t| json!({"text": t}))
+        .collect();
+    object(vec![
+        ("resourceType", json!("ServiceRequest")),
+        ("id", json!(o.id.to_string())),
+        ("meta", meta(o.version, o.updated_at)),
+        ("requisition", json!({"system": "urn:salus:requisition", "value": o.requisition_id.to_string()})),
+        ("status", json!(status)),
+        ("intent", json!("order")),
+        ("category", json!([concept("http://snomed.info/sct", "108252007", "Laboratory procedure")])),
+        ("priority", json!(priority)),
+        ("code", json!({"text": o.test_name})),
+        ("subject", reference("Patient", o.patient_id)),
+        ("encounter", o.encounter_id.map(|e| reference("Encounter", e)).unwrap_or(Value::Null)),
+        ("authoredOn", json!(instant(o.created_at))),
+        ("requester", reference("Practitioner", o.ordered_by)),
+        ("note", if notes.is_empty() { Value::Null } else { json!(notes) }),
+    ])
+}
+
+/// An order's released results as its report: the results it holds, the order it
+/// answers. Only an order with a released result has one.
+pub fn diagnostic_report(o: &LabOrder, results: &[&LabResult]) -> Option<Value> {
+    let first = results.first()?;
+    let status = if results.iter().any(|r| r.status == ResultStatus::Corrected) {
+        "corrected"
+    } else if results.iter().any(|r| r.revision > 1) {
+        "amended"
+    } else if o.status == OrderStatus::Verified {
+        "final"
+    } else {
+        "partial"
+    };
+    let issued = results.iter().filter_map(|r| r.verified_at).max();
+    let mut interpreters: Vec<Value> = Vec::new();
+    for u in results.iter().filter_map(|r| r.verified_by) {
+        let r = reference("Practitioner", u);
+        if !interpreters.contains(&r) {
+            interpreters.push(r);
+        }
+    }
+    Some(object(vec![
+        ("resourceType", json!("DiagnosticReport")),
+        ("id", json!(o.id.to_string())),
+        ("meta", meta(o.version, issued.unwrap_or(o.updated_at))),
+        ("basedOn", json!([reference("ServiceRequest", o.id)])),
+        ("status", json!(status)),
+        ("category", json!([concept("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB", "Laboratory")])),
+        ("code", json!({"text": o.test_name})),
+        ("subject", reference("Patient", o.patient_id)),
+        ("encounter", o.encounter_id.map(|e| reference("Encounter", e)).unwrap_or(Value::Null)),
+        ("effectiveDateTime", json!(instant(first.collected_at))),
+        ("issued", json!(issued.map(instant))),
+        ("resultsInterpreter", if interpreters.is_empty() { Value::Null } else { json!(interpreters) }),
+        ("result", json!(results.iter().map(|r| reference("Observation", r.id)).collect::<Vec<_>>())),
+    ]))
 }

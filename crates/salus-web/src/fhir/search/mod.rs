@@ -122,6 +122,8 @@ pub const TYPES: &[&str] = &[
     "AllergyIntolerance",
     "Immunization",
     "MedicationRequest",
+    "ServiceRequest",
+    "DiagnosticReport",
 ];
 
 /// The parameters served for `resource_type`: every R4 parameter of the type (and of
