@@ -84,7 +84,7 @@ db_test!(every_route_against_every_role, no_second_factor(), unlimited(), |t| {
             let res = req.send().await.unwrap();
             let status = res.status().as_u16();
             // The JSON API and the FHIR door answer with a status and a document, not a page.
-            let api = path.starts_with("/api/v1") || path.starts_with("/fhir/");
+            let api = path.starts_with("/api/v1") || path == "/fhir" || path.starts_with("/fhir/");
             let location =
                 res.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
             let body = res.text().await.unwrap();
