@@ -186,6 +186,19 @@ struct Batch {
     diagnoses: Vec<diagnosis::Model>,
 }
 
+impl Batch {
+    /// The patients the batch's clinical records belong to (with repeats).
+    fn records_of(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.encounters
+            .iter()
+            .map(|e| e.patient_id)
+            .chain(self.vitals.iter().map(|v| v.patient_id))
+            .chain(self.immunizations.iter().map(|i| i.patient_id))
+            .chain(self.allergies.iter().map(|a| a.patient_id))
+            .chain(self.diagnoses.iter().map(|d| d.patient_id))
+    }
+}
+
 /// An import under way: the practitioners seen so far (by source id, their accounts'
 /// ids), what it did, and, for a bundle handed in through the FHIR door, the references
 /// resolved beforehand.
@@ -669,22 +682,14 @@ impl crate::Interop<'_> {
             for (i, (row, _)) in batch.patients.iter_mut().enumerate() {
                 row.mrn = Mrn::new(&prefix, u64::try_from(start).unwrap_or(0) + i as u64).to_string();
             }
-            let written = crate::patients::write_new_patients(&txn, batch.patients, |r| {
-                format!("Imported from FHIR as {}", r.mrn)
-            })
-            .await?;
+            let written =
+                crate::patients::write_new_patients(&txn, std::mem::take(&mut batch.patients), |r| {
+                    format!("Imported from FHIR as {}", r.mrn)
+                })
+                .await?;
             report.made("patients", written.len() as u64);
         }
-        let touched: HashSet<Uuid> = batch
-            .encounters
-            .iter()
-            .map(|e| e.patient_id)
-            .chain(batch.vitals.iter().map(|v| v.patient_id))
-            .chain(batch.immunizations.iter().map(|i| i.patient_id))
-            .chain(batch.allergies.iter().map(|a| a.patient_id))
-            .chain(batch.diagnoses.iter().map(|d| d.patient_id))
-            .chain(ids.iter().copied())
-            .collect();
+        let touched: HashSet<Uuid> = batch.records_of().chain(ids.iter().copied()).collect();
         let known: HashSet<Uuid> = q::existing_patients(&txn, &touched.iter().copied().collect::<Vec<_>>())
             .await?
             .into_iter()
@@ -805,16 +810,7 @@ impl crate::Interop<'_> {
             self.authorize(ctx, Permission::VitalsRecord).await?;
         }
         let new: HashSet<Uuid> = batch.patients.iter().map(|(p, _)| p.id).collect();
-        let named: HashSet<Uuid> = batch
-            .encounters
-            .iter()
-            .map(|e| e.patient_id)
-            .chain(batch.vitals.iter().map(|v| v.patient_id))
-            .chain(batch.immunizations.iter().map(|i| i.patient_id))
-            .chain(batch.allergies.iter().map(|a| a.patient_id))
-            .chain(batch.diagnoses.iter().map(|d| d.patient_id))
-            .filter(|p| !new.contains(p))
-            .collect();
+        let named: HashSet<Uuid> = batch.records_of().filter(|p| !new.contains(p)).collect();
         for patient in named {
             self.clinical()
                 .clinical_patient(ctx, salus_core::PatientId::from_uuid(patient), permission)

@@ -244,12 +244,7 @@ impl crate::Patients<'_> {
     pub async fn patient_history(&self, ctx: &Ctx, id: PatientId) -> Result<Vec<HistoryEntry>, AppError> {
         self.load_for(ctx, id, PatientAction::Read).await?;
         let rows = q::history_of(self.db.reader(), id.as_uuid(), 200).await?;
-        self.reads
-            .record(vec![audit::row(
-                ctx,
-                Event::new("patient.history_read", "patient", Some(id.to_string())).patient(id.as_uuid()),
-            )])
-            .await?;
+        self.record_history_read(ctx, id).await?;
         Ok(rows
             .into_iter()
             .map(|r| HistoryEntry {
@@ -261,6 +256,12 @@ impl crate::Patients<'_> {
             .collect())
     }
 
+    /// A read of the record's history, audited before it is answered.
+    async fn record_history_read(&self, ctx: &Ctx, id: PatientId) -> Result<(), AppError> {
+        let event = Event::new("patient.history_read", "patient", Some(id.to_string())).patient(id.as_uuid());
+        self.reads.record(vec![audit::row(ctx, event)]).await
+    }
+
     /// The record's versions, newest first, as far back as its kept edits reach: the
     /// current one, then each before it, rebuilt by undoing the edits' changes (audited
     /// as one read of the record's history). A version made without a kept edit (a merge)
@@ -268,12 +269,7 @@ impl crate::Patients<'_> {
     pub async fn patient_versions(&self, ctx: &Ctx, id: PatientId) -> Result<Vec<Patient>, AppError> {
         let current = self.assemble(self.load_for(ctx, id, PatientAction::Read).await?).await?;
         let rows = q::history_of(self.db.reader(), id.as_uuid(), 200).await?;
-        self.reads
-            .record(vec![audit::row(
-                ctx,
-                Event::new("patient.history_read", "patient", Some(id.to_string())).patient(id.as_uuid()),
-            )])
-            .await?;
+        self.record_history_read(ctx, id).await?;
         let mut out = vec![current.clone()];
         let mut at = current;
         for (i, row) in rows.iter().enumerate() {

@@ -276,8 +276,7 @@ async fn transact(
 }
 
 /// [`transact`], once more if it failed while creating conditionally: a create racing
-/// another for the same criteria loses on the row's key, and the second look finds the
-/// winner's resource.
+/// another for the same criteria loses, and the second look finds the winner's resource.
 async fn transact_once_more(
     state: &AppState,
     ctx: &Ctx,
@@ -299,7 +298,10 @@ async fn transact_once_more(
         Vec::new()
     };
     match transact(state, ctx, base, entries).await {
-        Err(e) if conditional && e.kind.status().is_server_error() => transact(state, ctx, base, again).await,
+        // The loser of a race fails on the row's key, or (its check coming after the
+        // winner's commit) on the identifier the winner now holds: whatever it failed on,
+        // a second look finds the winner, or fails again for a reason of its own.
+        Err(_) if conditional => transact(state, ctx, base, again).await,
         other => other,
     }
 }
