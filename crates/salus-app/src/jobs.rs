@@ -25,6 +25,57 @@ pub const MAX_ATTEMPTS: i32 = 6;
 /// How long a claimed job is a worker's before another may take it back.
 const LEASE: Duration = Duration::from_secs(300);
 
+/// A job handed to a handler an outer layer registered ([`App::register_job`]): the FHIR
+/// door's export, say, which maps records into a standard this crate does not speak.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    pub id: Uuid,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    worker: String,
+}
+
+impl JobRun {
+    /// Extends the claim on a long job, so no other worker takes it back while it runs;
+    /// false when it was taken back (the handler should stop).
+    pub async fn renew(&self, app: &crate::App) -> Result<bool, AppError> {
+        let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let txn = app.db.begin_write().await?;
+        let ours = q::renew(&txn, self.id, &self.worker, until).await?;
+        txn.commit().await?;
+        Ok(ours)
+    }
+}
+
+type HandlerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>> + Send>>;
+type Handler = std::sync::Arc<dyn Fn(crate::App, JobRun) -> HandlerFuture + Send + Sync>;
+
+/// The handlers registered from outside, by job kind.
+#[derive(Default)]
+pub struct JobHandlers(std::sync::RwLock<std::collections::HashMap<String, Handler>>);
+
+impl std::fmt::Debug for JobHandlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds: Vec<String> = self.0.read().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        f.debug_tuple("JobHandlers").field(&kinds).finish()
+    }
+}
+
+impl crate::App {
+    /// Has this instance's workers run jobs of `kind` with `handler` (registered once, at
+    /// start-up, by the layer that owns the work).
+    pub fn register_job<F, Fut>(&self, kind: &str, handler: F)
+    where
+        F: Fn(crate::App, JobRun) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+    {
+        let handler: Handler = std::sync::Arc::new(move |app, run| Box::pin(handler(app, run)));
+        if let Ok(mut map) = self.job_handlers.0.write() {
+            map.insert(kind.to_owned(), handler);
+        }
+    }
+}
+
 /// A job as administrators see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
@@ -107,7 +158,7 @@ impl crate::Jobs<'_> {
             if !still_ours {
                 continue;
             }
-            let outcome = self.run_job(&job).await;
+            let outcome = self.run_job(&job, worker).await;
             let now = Utc::now();
             let txn = self.db.begin_write().await?;
             match outcome {
@@ -136,7 +187,7 @@ impl crate::Jobs<'_> {
         Ok(pass)
     }
 
-    async fn run_job(&self, job: &job::Model) -> Result<(), AppError> {
+    async fn run_job(&self, job: &job::Model, worker: &str) -> Result<(), AppError> {
         let payload: serde_json::Value = serde_json::from_str(&job.payload)
             .map_err(|e| AppError::Internal(format!("bad payload: {e}")))?;
         match job.kind.as_str() {
@@ -178,7 +229,14 @@ impl crate::Jobs<'_> {
             }
             // Does nothing: the job benchmark measures the queue itself.
             "noop" => Ok(()),
-            other => Err(AppError::Internal(format!("no handler for job kind {other}"))),
+            other => {
+                let handler = self.job_handlers.0.read().ok().and_then(|m| m.get(other).cloned());
+                let Some(handler) = handler else {
+                    return Err(AppError::Internal(format!("no handler for job kind {other}")));
+                };
+                let run = JobRun { id: job.id, payload, attempts: job.attempts, worker: worker.to_owned() };
+                handler((**self).clone(), run).await
+            }
         }
     }
 
@@ -189,6 +247,12 @@ impl crate::Jobs<'_> {
         job: &job::Model,
         error: &str,
     ) -> Result<(), AppError> {
+        if job.kind == crate::interop::export::EXPORT_JOB {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+            if let Some(id) = payload["export_id"].as_str().and_then(|s| s.parse().ok()) {
+                salus_db::exports::finish(txn, id, "failed", Some(error), Utc::now()).await?;
+            }
+        }
         if job.kind == "notification.send" {
             let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
             if let Some(id) = payload["notification_id"].as_str().and_then(|s| s.parse().ok()) {

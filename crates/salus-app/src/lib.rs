@@ -216,6 +216,8 @@ pub struct App {
     pub reads: audit_reads::ReadAuditor,
     /// Sessions and API tokens cached, with revocations read before each is trusted.
     pub(crate) sign_ins: std::sync::Arc<identity::sign_ins::SignIns>,
+    /// Job kinds an outer layer works (see [`jobs::JobRun`]).
+    pub(crate) job_handlers: std::sync::Arc<jobs::JobHandlers>,
 }
 
 impl App {
@@ -236,6 +238,7 @@ impl App {
             billing: billing::BillingSettings::default(),
             reads,
             sign_ins: Default::default(),
+            job_handlers: Default::default(),
         }
     }
 

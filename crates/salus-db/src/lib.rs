@@ -55,6 +55,7 @@ pub mod clinical;
 pub mod dialect;
 pub mod entity;
 pub mod error;
+pub mod exports;
 mod fast;
 pub mod identity;
 pub mod imaging;

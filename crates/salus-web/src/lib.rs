@@ -76,6 +76,7 @@ impl std::ops::Deref for AppState {
 pub fn router(app: App, web: WebSettings) -> Router {
     // Install the metrics recorder before the first request records anything.
     middleware::prometheus();
+    fhir::export::register(&app);
     let limiters = middleware::rate_limit::Limiters::new(web.rate_limits);
     let state = AppState(std::sync::Arc::new(SharedState { app, web: web.clone(), limiters }));
     let routes = Router::new()

@@ -94,6 +94,10 @@ permissions! {
     /// See background jobs and the outbox, retry dead jobs, edit message templates.
     JobsManage = "jobs.manage", "See jobs and messages, edit message templates", [Admin];
 
+    // Interoperability.
+    /// Export the hospital's records in bulk (FHIR `$export`); restricted records stay out.
+    InteropExport = "interop.export", "Export records in bulk", [Admin];
+
     // Clinical.
     /// Read the clinical record: encounters, notes, diagnoses, allergies, vitals.
     ClinicalRead = "clinical.read", "Read the clinical record", [Doctor | Nurse];

@@ -3,6 +3,7 @@
 //! here gathers the domain's records — under the same permissions, relationships,
 //! break-the-glass rule and read audit as the API and the pages — and the door maps them.
 
+pub mod export;
 pub mod import;
 
 pub use import::{ImportReport, Importer};

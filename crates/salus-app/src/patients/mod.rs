@@ -101,7 +101,7 @@ impl Patient {
     }
 }
 
-fn to_whole_patient(whole: q::WholePatient) -> Patient {
+pub(crate) fn to_whole_patient(whole: q::WholePatient) -> Patient {
     let ids = whole.identifiers.into_iter().map(|(system, value)| Identifier { system, value }).collect();
     to_patient(whole.row, ids, whole.has_photo)
 }

@@ -14,6 +14,7 @@ pub mod bed;
 pub mod bed_assignment;
 pub mod billing_exemption;
 pub mod break_glass;
+pub mod bulk_export;
 pub mod cashier_shift;
 pub mod charge;
 pub mod claim;

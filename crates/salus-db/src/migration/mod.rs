@@ -34,6 +34,7 @@ mod m20261201_000024_ward_records;
 mod m20261202_000025_billing;
 mod m20261203_000026_insurance;
 mod m20261204_000027_condition_code_system;
+mod m20261205_000028_bulk_exports;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000025_billing::Migration),
             Box::new(m20261203_000026_insurance::Migration),
             Box::new(m20261204_000027_condition_code_system::Migration),
+            Box::new(m20261205_000028_bulk_exports::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@
 //! index finds by (name, identifier, telephone, e-mail, birth date) or the ids.
 //! Everything else is asked of those candidates by `search`.
 
+pub mod export;
 pub mod history;
 pub mod outcome;
 pub mod path;
@@ -56,6 +57,12 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/fhir/{type}/{id}/_history", Access::SignedIn).example("/fhir/Patient/{id}/_history"),
     route("/fhir/{type}/{id}/_history/{vid}", Access::SignedIn).example("/fhir/Patient/{id}/_history/1"),
     route("/fhir/Patient/{id}/$everything", Access::SignedIn),
+    // Bulk export: the `interop.export` permission, checked by its use case.
+    route("/fhir/$export", Access::SignedIn),
+    route("/fhir/Patient/$export", Access::SignedIn),
+    route("/fhir/Group/{id}/$export", Access::SignedIn).example("/fhir/Group/{id}/$export"),
+    route("/fhir/$export-status/{id}", Access::SignedIn).delete(),
+    route("/fhir/$export-file/{id}/{file}", Access::SignedIn),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -68,6 +75,11 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/{type}/{id}/_history", get(history::history))
         .route("/fhir/{type}/{id}/_history/{vid}", get(history::vread))
         .route("/fhir/Patient/{id}/$everything", get(everything))
+        .route("/fhir/$export", get(export::system))
+        .route("/fhir/Patient/$export", get(export::patients))
+        .route("/fhir/Group/{id}/$export", get(export::group))
+        .route("/fhir/$export-status/{id}", get(export::status).delete(export::cancel))
+        .route("/fhir/$export-file/{id}/{file}", get(export::file))
 }
 
 /// A FHIR JSON response.
@@ -139,7 +151,10 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
                 "searchInclude": search::params(ty).iter().filter(|p| p.kind == search::Kind::Reference).map(|p| format!("{ty}:{}", p.code)).collect::<Vec<_>>(),
             });
             if *ty == "Patient" {
-                r["operation"] = json!([{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}]);
+                r["operation"] = json!([
+                    {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+                    {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"},
+                ]);
             }
             r
         })
@@ -152,6 +167,7 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
         "software": {"name": "Salus", "version": env!("CARGO_PKG_VERSION")},
         "implementation": {"description": "Salus hospital information system", "url": base(&headers, &state)},
         "fhirVersion": "4.0.1",
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "format": ["json"],
         "rest": [{
             "mode": "server",
@@ -161,6 +177,10 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
             "interaction": [
                 {"code": "transaction", "documentation": "All or nothing; entries are creates (POST, with ifNoneExist), urn:uuid and conditional references resolved."},
                 {"code": "batch", "documentation": "Each entry on its own."},
+            ],
+            "operation": [
+                {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                 "documentation": "Bulk Data export to NDJSON, asynchronous (Prefer: respond-async); also Patient/$export and Group/{ward id}/$export. Needs the interop.export permission; restricted records are left out."},
             ],
         }],
     });
