@@ -10,6 +10,7 @@ mod demo_imaging;
 mod demo_inpatient;
 mod demo_lab;
 mod demo_pharmacy;
+mod export;
 mod import;
 mod run;
 mod stock;
@@ -81,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Send the hospital's records out.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Load-test Salus with a clinic day's mix over HTTP and report per operation
     /// (start it on the configured database, or target one with --url).
     Bench(bench::BenchArgs),
@@ -138,6 +144,23 @@ pub enum ImportCommand {
     Fhir {
         /// A file or a folder.
         path: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// FHIR R4 Bulk Data NDJSON files (what `GET /fhir/$export` makes), restricted records
+    /// left out; reports resources a second and peak memory.
+    Fhir {
+        /// The folder to write `<Type>.<n>.ndjson` files into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Only these resource types, comma-separated.
+        #[arg(long)]
+        types: Option<String>,
+        /// Only what changed after this instant.
+        #[arg(long)]
+        since: Option<String>,
     },
 }
 
@@ -261,6 +284,9 @@ fn main() -> ExitCode {
             Command::Stock { command } => stock::run(config, command).await,
             Command::Generate(args) => demo::generate(config, args).await,
             Command::Import { command: ImportCommand::Fhir { path } } => import::fhir(config, &path).await,
+            Command::Export { command: ExportCommand::Fhir { out, types, since } } => {
+                export::fhir(config, &out, types.as_deref(), since.as_deref()).await
+            }
             Command::Bench(args) => bench::run(args, global).await,
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
         }

@@ -58,6 +58,8 @@ pub struct ExportRequest {
     /// The door's names of what to export, in order.
     pub types: Vec<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Queue a job to work it (the server); without, the caller works it (the console).
+    pub queue: bool,
 }
 
 /// One file an export wrote.
@@ -113,16 +115,23 @@ impl BulkExport {
         };
         let output = serde_json::from_str(&row.output)
             .map_err(|e| AppError::Internal(format!("export {}: bad output: {e}", row.id)))?;
-        let user = CurrentUser {
-            id: UserId::from_uuid(row.requester_id),
-            username: Username::parse(&row.requester_name)
-                .map_err(|e| AppError::Internal(format!("export {}: requester: {e:?}", row.id)))?,
-            display_name: String::new(),
-            roles: row.requester_roles.split(',').filter_map(|r| r.parse::<Role>().ok()).collect(),
-            gate: None,
-            scope: None,
-            two_factor_enabled: false,
-            patient_id: None,
+        let requester = if row.requester_id.is_nil() {
+            Ctx::operator()
+        } else {
+            Ctx::new(
+                Actor::User(CurrentUser {
+                    id: UserId::from_uuid(row.requester_id),
+                    username: Username::parse(&row.requester_name)
+                        .map_err(|e| AppError::Internal(format!("export {}: requester: {e:?}", row.id)))?,
+                    display_name: String::new(),
+                    roles: row.requester_roles.split(',').filter_map(|r| r.parse::<Role>().ok()).collect(),
+                    gate: None,
+                    scope: None,
+                    two_factor_enabled: false,
+                    patient_id: None,
+                }),
+                Default::default(),
+            )
         };
         Ok(Self {
             id: row.id,
@@ -136,13 +145,14 @@ impl BulkExport {
             output,
             error: row.error,
             resources: row.resources,
-            requester: Ctx::new(Actor::User(user), Default::default()),
+            requester,
         })
     }
 
     fn requested_by(&self, ctx: &Ctx) -> bool {
-        match (ctx.actor.user(), self.requester.actor.user()) {
-            (Some(a), Some(b)) => a.id == b.id,
+        match (&ctx.actor, &self.requester.actor) {
+            (Actor::User(a), Actor::User(b)) => a.id == b.id,
+            (Actor::Operator, Actor::Operator) => true,
             _ => false,
         }
     }
@@ -194,9 +204,18 @@ pub struct ExportPage {
 
 impl crate::Interop<'_> {
     /// Records an export and queues its job, in one transaction. A group must be a ward.
+    /// The operator at the console may export too (it is recorded as the requester).
     pub async fn start_export(&self, ctx: &Ctx, req: ExportRequest) -> Result<BulkExport, AppError> {
         self.authorize(ctx, Permission::InteropExport).await?;
-        let Some(user) = ctx.actor.user() else { return Err(AppError::Forbidden) };
+        let (requester_id, requester_name, requester_roles) = match &ctx.actor {
+            Actor::User(u) => (
+                u.id.as_uuid(),
+                u.username.to_string(),
+                u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
+            ),
+            Actor::Operator => (Uuid::nil(), "operator".to_owned(), String::new()),
+            Actor::Anonymous => return Err(AppError::Unauthenticated),
+        };
         let now = Utc::now();
         let txn = self.db.begin_write().await?;
         if let ExportScope::Group(g) = req.scope {
@@ -204,9 +223,9 @@ impl crate::Interop<'_> {
         }
         let row = bulk_export::Model {
             id: Uuid::now_v7(),
-            requester_id: user.id.as_uuid(),
-            requester_name: user.username.to_string(),
-            requester_roles: user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
+            requester_id,
+            requester_name,
+            requester_roles,
             request: req.request,
             scope: req.scope.as_str().into(),
             group_id: match req.scope {
@@ -225,8 +244,10 @@ impl crate::Interop<'_> {
             updated_at: now,
         };
         q::insert(&txn, row.clone()).await?;
-        salus_db::jobs::enqueue(&txn, crate::jobs::new_job(EXPORT_JOB, json!({ "export_id": row.id }), now))
-            .await?;
+        if req.queue {
+            let job = crate::jobs::new_job(EXPORT_JOB, json!({ "export_id": row.id }), now);
+            salus_db::jobs::enqueue(&txn, job).await?;
+        }
         let event = Event::new("export.start", "bulk_export", Some(row.id.to_string())).detail(
             json!({ "scope": row.scope, "group": row.group_id, "types": row.types, "since": row.since }),
         );

@@ -124,7 +124,7 @@ fn request_of(
     if types.is_empty() {
         types = EXPORTED.iter().map(|t| (*t).to_owned()).collect();
     }
-    Ok(ExportRequest { request: url, scope, types, since })
+    Ok(ExportRequest { request: url, scope, types, since, queue: true })
 }
 
 async fn kick_off(
@@ -277,19 +277,27 @@ struct Cursor {
 
 /// Has this instance's workers run export jobs.
 pub fn register(app: &App) {
-    app.register_job(EXPORT_JOB, |app, run| async move { work(&app, &run).await });
+    app.register_job(EXPORT_JOB, |app, run| async move {
+        let id = run.payload["export_id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| internal("no export_id"))?;
+        work(&app, id, Some(&run)).await
+    });
+}
+
+/// Works an export in the caller's task (the console's `salus export fhir`).
+pub async fn work_now(app: &App, id: Uuid) -> Result<(), AppError> {
+    work(app, id, None).await
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())
 }
 
-/// Works an export from where it stands to its end (or its cancellation).
-async fn work(app: &App, run: &JobRun) -> Result<(), AppError> {
-    let id: Uuid = run.payload["export_id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| internal("no export_id"))?;
+/// Works an export from where it stands to its end (or its cancellation); a job renews
+/// its claim as it goes.
+async fn work(app: &App, id: Uuid, run: Option<&JobRun>) -> Result<(), AppError> {
     let Some(export) = app.interop().export_for_job(id).await? else { return Ok(()) };
     let steps: Vec<(&str, Source)> = export
         .types
@@ -338,7 +346,10 @@ async fn work(app: &App, run: &JobRun) -> Result<(), AppError> {
             }
         }
         pages += 1;
-        if pages % 20 == 0 && !run.renew(app).await? {
+        if let Some(run) = run
+            && pages % 20 == 0
+            && !run.renew(app).await?
+        {
             return Ok(());
         }
     }
