@@ -47,6 +47,7 @@ fn doctor(id: UserId) -> Ctx {
         scope: None,
         two_factor_enabled: true,
         patient_id: None,
+        smart: None,
     };
     Ctx::new(Actor::User(user), ClientInfo::default())
 }

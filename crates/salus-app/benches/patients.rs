@@ -49,6 +49,7 @@ fn staff() -> Ctx {
         scope: None,
         two_factor_enabled: true,
         patient_id: None,
+        smart: None,
     };
     Ctx::new(Actor::User(user), ClientInfo { ip: Some("127.0.0.1".into()), ..Default::default() })
 }

@@ -55,6 +55,7 @@ fn desk() -> Ctx {
         scope: None,
         two_factor_enabled: true,
         patient_id: None,
+        smart: None,
     };
     Ctx::new(Actor::User(user), ClientInfo { ip: Some("127.0.0.1".into()), ..Default::default() })
 }

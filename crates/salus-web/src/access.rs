@@ -87,7 +87,7 @@ impl Declared {
 pub const DOORS: &[&[&[Declared]]] = &[
     crate::views::TABLES,
     crate::api::TABLES,
-    &[crate::ops::ROUTES, crate::assets::ROUTES, crate::fhir::ROUTES],
+    &[crate::ops::ROUTES, crate::assets::ROUTES, crate::fhir::ROUTES, crate::smart::ROUTES],
 ];
 
 /// Every route of the router.
@@ -185,6 +185,11 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         if !open.contains(&path.as_str()) {
             return if api { ApiError::bare(kind).into_response() } else { Redirect::to(to).into_response() };
         }
+    }
+    if user.smart.is_some() && !path.starts_with("/fhir") {
+        // A SMART app's token is for the FHIR door alone.
+        return ApiError::new(ProblemKind::Forbidden, "a SMART app's token reaches /fhir only")
+            .into_response();
     }
     if let Access::Permission(permission) = access {
         let (parts, body) = req.into_parts();

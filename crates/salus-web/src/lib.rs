@@ -13,6 +13,7 @@ pub mod fhir;
 mod middleware;
 pub mod ops;
 pub mod server;
+pub mod smart;
 pub mod views;
 
 use std::time::Duration;
@@ -83,6 +84,7 @@ pub fn router(app: App, web: WebSettings) -> Router {
         .merge(views::router())
         .merge(api::router())
         .merge(fhir::router())
+        .merge(smart::router())
         .merge(ops::router())
         .merge(assets::router())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), access::enforce))

@@ -118,7 +118,12 @@ db_test!(every_route_against_every_role, no_second_factor(), unlimited(), |t| {
             } else {
                 expected_denials += 1;
                 assert_eq!(status, 403, "{who}");
-                if api {
+                if pattern.starts_with("/fhir") {
+                    assert!(
+                        body.contains("OperationOutcome") && body.contains("\"forbidden\""),
+                        "{who}: {body}"
+                    );
+                } else if api {
                     assert!(body.contains("urn:salus:problem:forbidden"), "{who}: {body}");
                 } else {
                     assert!(body.contains("<h1>Forbidden</h1>"), "{who}: a proper page");

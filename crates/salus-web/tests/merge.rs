@@ -66,6 +66,45 @@ async fn medicine(t: &TestApp, w: &Who, q: &str, generic: &str) -> Value {
 /// Puts a row of every kind a duplicate record can have: clinical record, appointment,
 /// message, account, photo, timeline.
 async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
+    // A SMART app launched with the duplicate: its code and its token.
+    let now = chrono::Utc::now();
+    salus_db::identity::insert_oauth_code(
+        t.app.db.writer(),
+        salus_db::entity::oauth_code::Model {
+            id: Uuid::now_v7(),
+            code_hash: format!("{:064x}", dup.as_u128()),
+            client_id: "salus-app-test".into(),
+            user_id: doctor,
+            scope: "patient/*.read".into(),
+            permissions: "clinical.read".into(),
+            patient_id: Some(dup),
+            redirect_uri: "http://127.0.0.1:9/cb".into(),
+            code_challenge: "c".repeat(43),
+            expires_at: now,
+            used_at: None,
+            created_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    salus_db::identity::insert_api_token(
+        t.app.db.writer(),
+        salus_db::entity::api_token::Model {
+            id: Uuid::now_v7(),
+            user_id: doctor,
+            name: "SMART: test".into(),
+            token_hash: format!("{:064x}", dup.as_u128() ^ 1),
+            scopes: "clinical.read".into(),
+            created_at: now,
+            expires_at: now,
+            last_used_at: None,
+            revoked_at: None,
+            client_id: Some("salus-app-test".into()),
+            patient_id: Some(dup),
+        },
+    )
+    .await
+    .unwrap();
     let (status, enc) =
         send(t, &w.doc, "POST", "/api/v1/encounters", Some(json!({"patient_id": dup})), None).await;
     assert_eq!(status, 201, "{enc}");

@@ -452,6 +452,7 @@ pub(crate) async fn staff_ctx(app: &App, username: &str, role: Role) -> anyhow::
         scope: None,
         two_factor_enabled: false,
         patient_id: None,
+        smart: None,
     };
     Ok(Ctx::new(Actor::User(user), ClientInfo::default()))
 }

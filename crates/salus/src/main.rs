@@ -13,6 +13,7 @@ mod demo_pharmacy;
 mod export;
 mod import;
 mod run;
+mod smart;
 mod stock;
 mod users;
 
@@ -87,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// Register the SMART apps that may ask users for access to the FHIR door.
+    Smart {
+        #[command(subcommand)]
+        command: SmartCommand,
+    },
     /// Load-test Salus with a clinic day's mix over HTTP and report per operation
     /// (start it on the configured database, or target one with --url).
     Bench(bench::BenchArgs),
@@ -145,6 +151,21 @@ pub enum ImportCommand {
         /// A file or a folder.
         path: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+pub enum SmartCommand {
+    /// Register an app (public client, PKCE): prints its client id.
+    Register {
+        /// The name users see on the consent page.
+        #[arg(long)]
+        name: String,
+        /// An address it may be sent back to (https, or http on 127.0.0.1); repeat for more.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uri: Vec<String>,
+    },
+    /// The registered apps.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -287,6 +308,7 @@ fn main() -> ExitCode {
             Command::Export { command: ExportCommand::Fhir { out, types, since } } => {
                 export::fhir(config, &out, types.as_deref(), since.as_deref()).await
             }
+            Command::Smart { command } => smart::run(config, command).await,
             Command::Bench(args) => bench::run(args, global).await,
             Command::Config { command: ConfigCommand::Check } => run::config_check(&config),
         }

@@ -7,6 +7,7 @@ pub mod password;
 pub mod profile;
 pub mod session;
 pub(crate) mod sign_ins;
+pub mod smart;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
@@ -232,6 +233,16 @@ pub struct CurrentUser {
     pub two_factor_enabled: bool,
     /// A patient's own account: the record it is linked to.
     pub patient_id: Option<salus_core::PatientId>,
+    /// Set when the request came with a SMART app's token: it reaches `/fhir` only, and
+    /// the launch patient's record alone when it has one.
+    pub smart: Option<SmartGrant>,
+}
+
+/// What a SMART app's token was granted beyond its permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmartGrant {
+    pub client_id: String,
+    pub patient: Option<salus_core::PatientId>,
 }
 
 /// A step between a user and the rest of Salus.

@@ -343,6 +343,7 @@ impl crate::Identity<'_> {
             scope: None,
             two_factor_enabled: enrolled,
             patient_id: row.user.patient_id.map(salus_core::PatientId::from_uuid),
+            smart: None,
         })
     }
 }

@@ -221,6 +221,7 @@ mod tests {
             scope: None,
             two_factor_enabled: false,
             patient_id: None,
+            smart: None,
         }
     }
 

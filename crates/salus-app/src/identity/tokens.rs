@@ -133,6 +133,8 @@ impl crate::Identity<'_> {
             expires_at: now + Duration::days(i64::from(new.expires_in_days)),
             last_used_at: None,
             revoked_at: None,
+            client_id: None,
+            patient_id: None,
         };
         let txn = self.db.begin_write().await?;
         q::insert_api_token(&txn, row.clone()).await?;
@@ -220,6 +222,10 @@ impl crate::Identity<'_> {
         // neither gate applies to a token's requests.
         user.gate = None;
         user.scope = Some(parse_scopes(&token.scopes));
+        user.smart = token.client_id.clone().map(|client_id| super::SmartGrant {
+            client_id,
+            patient: token.patient_id.map(salus_core::PatientId::from_uuid),
+        });
         let cached =
             CachedToken { id: token.id, expires_at: token.expires_at, last_used_at, user: user.clone() };
         self.sign_ins.put_token(ticket, hash, cached);

@@ -129,6 +129,7 @@ impl BulkExport {
                     scope: None,
                     two_factor_enabled: false,
                     patient_id: None,
+                    smart: None,
                 }),
                 Default::default(),
             )

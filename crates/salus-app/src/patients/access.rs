@@ -96,6 +96,13 @@ impl crate::Patients<'_> {
             Actor::Anonymous => return Err(AppError::Unauthenticated),
             Actor::User(u) => u,
         };
+        if let Some(launched) = user.smart.as_ref().and_then(|g| g.patient)
+            && launched != id
+        {
+            // An app launched with one patient reaches no other record.
+            self.deny(ctx, id, "outside the app's launch patient").await?;
+            return Err(AppError::NotFound("patient"));
+        }
         if user.roles.contains(&Role::Patient) {
             // Their own record, to read; anything else is as if it did not exist.
             return match row {

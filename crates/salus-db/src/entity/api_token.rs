@@ -20,6 +20,10 @@ pub struct Model {
     /// Written at most once a minute.
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// A SMART app's token: the app's client id. Such a token reaches `/fhir` only.
+    pub client_id: Option<String>,
+    /// A SMART app launched with a patient: the one record it reaches.
+    pub patient_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

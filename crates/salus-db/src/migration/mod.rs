@@ -35,6 +35,7 @@ mod m20261202_000025_billing;
 mod m20261203_000026_insurance;
 mod m20261204_000027_condition_code_system;
 mod m20261205_000028_bulk_exports;
+mod m20261205_000029_smart_apps;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000026_insurance::Migration),
             Box::new(m20261204_000027_condition_code_system::Migration),
             Box::new(m20261205_000028_bulk_exports::Migration),
+            Box::new(m20261205_000029_smart_apps::Migration),
         ]
     }
 }

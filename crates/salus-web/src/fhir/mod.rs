@@ -44,6 +44,8 @@ pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 pub const TOO_COSTLY: ProblemKind =
     ProblemKind::new("too-costly", StatusCode::BAD_REQUEST, "The search must name what to look through");
 
+const EXPORT: Access = Access::Permission(salus_app::identity::Permission::InteropExport);
+
 pub(crate) const ROUTES: &[Declared] = &[
     route("/fhir/metadata", Access::Public),
     // Batches and transactions: each entry under the caller's own permissions.
@@ -57,12 +59,12 @@ pub(crate) const ROUTES: &[Declared] = &[
     route("/fhir/{type}/{id}/_history", Access::SignedIn).example("/fhir/Patient/{id}/_history"),
     route("/fhir/{type}/{id}/_history/{vid}", Access::SignedIn).example("/fhir/Patient/{id}/_history/1"),
     route("/fhir/Patient/{id}/$everything", Access::SignedIn),
-    // Bulk export: the `interop.export` permission, checked by its use case.
-    route("/fhir/$export", Access::SignedIn),
-    route("/fhir/Patient/$export", Access::SignedIn),
-    route("/fhir/Group/{id}/$export", Access::SignedIn).example("/fhir/Group/{id}/$export"),
-    route("/fhir/$export-status/{id}", Access::SignedIn).delete(),
-    route("/fhir/$export-file/{id}/{file}", Access::SignedIn),
+    // Bulk export: the hospital's data leaving in bulk is its own permission.
+    route("/fhir/$export", EXPORT),
+    route("/fhir/Patient/$export", EXPORT),
+    route("/fhir/Group/{id}/$export", EXPORT),
+    route("/fhir/$export-status/{id}", EXPORT).delete(),
+    route("/fhir/$export-file/{id}/{file}", EXPORT).example("/fhir/$export-file/{id}/0f0e"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -172,7 +174,17 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
         "rest": [{
             "mode": "server",
             "documentation": "A clinical resource's search names its patient (patient, subject or encounter); a Patient search names a name, identifier, telephone, e-mail, birth date or id.",
-            "security": {"description": "The same users, roles and relationships as the rest of Salus: a session or an API token (Authorization: Bearer)."},
+            "security": {
+                "description": "The same users, roles and relationships as the rest of Salus: a session, an API token (Authorization: Bearer), or a SMART app's token (see /fhir/.well-known/smart-configuration).",
+                "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}]}],
+                "extension": [{
+                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                    "extension": [
+                        {"url": "authorize", "valueUri": format!("{}/oauth/authorize", base(&headers, &state).trim_end_matches("/fhir"))},
+                        {"url": "token", "valueUri": format!("{}/oauth/token", base(&headers, &state).trim_end_matches("/fhir"))},
+                    ],
+                }],
+            },
             "resource": resources,
             "interaction": [
                 {"code": "transaction", "documentation": "All or nothing; entries are creates (POST, with ifNoneExist), urn:uuid and conditional references resolved."},
@@ -210,6 +222,9 @@ fn invalid(e: search::Invalid) -> ApiError {
 /// one, which sees nothing); `None` for everyone else.
 fn own_patient(ctx: &Ctx) -> Option<Option<PatientId>> {
     match &ctx.actor {
+        salus_app::identity::Actor::User(u) if u.smart.as_ref().is_some_and(|g| g.patient.is_some()) => {
+            u.smart.as_ref().map(|g| g.patient)
+        }
         salus_app::identity::Actor::User(u) if u.roles.contains(&salus_core::Role::Patient) => {
             Some(u.patient_id)
         }

@@ -26,7 +26,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Paths whose errors are answered as problem+json (the JSON API and its spec).
 pub fn is_api_path(path: &str) -> bool {
-    ((path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/docs")) || is_fhir_path(path)
+    ((path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/docs"))
+        || is_fhir_path(path)
+        // A SMART app's back channel: no session, no anti-forgery token, JSON answers.
+        || path == crate::smart::TOKEN_PATH
 }
 
 /// A path of the FHIR door: its errors are made as problem documents like the API's and

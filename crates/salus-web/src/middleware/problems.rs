@@ -19,6 +19,10 @@ pub async fn problem_details(req: Request, next: Next) -> Response {
 }
 
 async fn rewrite(req: Request, next: Next) -> Response {
+    if req.uri().path() == crate::smart::TOKEN_PATH {
+        // OAuth's own errors (`{"error": "invalid_grant"}`), which SMART apps read.
+        return next.run(req).await;
+    }
     let api = is_api_path(req.uri().path());
     let fhir = is_fhir_path(req.uri().path());
     let res = rewrite_bare(api, next.run(req).await);
