@@ -88,11 +88,12 @@ fn request_of(
     let mut since = None;
     for (name, value) in pairs(raw)? {
         match name.as_str() {
-            "_outputFormat" => {
-                if !matches!(value.as_str(), "application/fhir+ndjson" | "application/ndjson" | "ndjson") {
-                    return Err(refused(format!("_outputFormat {value} is not offered; files are {NDJSON}")));
-                }
+            "_outputFormat"
+                if !matches!(value.as_str(), "application/fhir+ndjson" | "application/ndjson" | "ndjson") =>
+            {
+                return Err(refused(format!("_outputFormat {value} is not offered; files are {NDJSON}")));
             }
+            "_outputFormat" => {}
             "_type" => {
                 for ty in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                     if !EXPORTED.contains(&ty) {
