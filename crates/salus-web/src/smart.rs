@@ -148,6 +148,26 @@ pub fn grant(asked: &str, user: &CurrentUser) -> Granted {
     out
 }
 
+/// A granted scope in words, for the consent page.
+pub fn describe(scope: &str) -> String {
+    if scope == "launch/patient" {
+        return "Open with one patient's record, chosen now".into();
+    }
+    let (level, rest) = scope.split_once('/').unwrap_or(("", scope));
+    let (ty, how) = rest.split_once('.').unwrap_or((rest, ""));
+    let v2 = how.chars().all(|c| "cruds".contains(c));
+    let reads = how == "read" || how == "*" || (v2 && how.contains(['r', 's']));
+    let writes = how == "write" || how == "*" || (v2 && how.contains(['c', 'u']));
+    let verb = match (reads, writes) {
+        (true, true) => "Read and write",
+        (false, true) => "Write",
+        _ => "Read",
+    };
+    let what = if ty == "*" { "records".to_owned() } else { format!("{ty} records") };
+    let whose = if level == "patient" { "of that patient" } else { "of the patients you may open" };
+    format!("{verb} {what} {whose}")
+}
+
 /// An authorisation request, as the app sends it and the consent form sends it back.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -186,7 +206,8 @@ struct ConsentPage {
     page: PageCtx,
     app: SmartClient,
     req: AuthRequest,
-    granted: Vec<String>,
+    /// (scope, in words)
+    granted: Vec<(String, String)>,
     asks_patient: bool,
     error: Option<String>,
 }
@@ -239,7 +260,14 @@ async fn authorize(
         Err(res) => return Ok(res),
     };
     let asks_patient = granted.needs_patient && !user.roles.contains(&Role::Patient);
-    let page = ConsentPage { page, app, req, granted: granted.scopes, asks_patient, error: None };
+    let page = ConsentPage {
+        page,
+        app,
+        req,
+        granted: granted.scopes.iter().map(|s| (s.clone(), describe(s))).collect(),
+        asks_patient,
+        error: None,
+    };
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -275,8 +303,14 @@ async fn consent(
                     }
                     _ => format!("No record you may open has the MRN “{}”.", req.mrn.trim()),
                 };
-                let page =
-                    ConsentPage { page, app, req, granted: granted.scopes, asks_patient, error: Some(error) };
+                let page = ConsentPage {
+                    page,
+                    app,
+                    req,
+                    granted: granted.scopes.iter().map(|s| (s.clone(), describe(s))).collect(),
+                    asks_patient,
+                    error: Some(error),
+                };
                 return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
             }
             Err(e) => return Err(e.into()),
@@ -404,5 +438,7 @@ mod tests {
         assert_eq!(me.scopes, ["patient/*.read"], "a patient's own account reads, never writes");
         assert!(me.permissions.is_empty());
         assert_eq!(grant("launch/patient", &user(&[Role::Doctor])).scopes, Vec::<String>::new());
+        assert_eq!(describe("patient/*.cruds"), "Read and write records of that patient");
+        assert_eq!(describe("user/Observation.rs"), "Read Observation records of the patients you may open");
     }
 }

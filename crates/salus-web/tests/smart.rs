@@ -109,7 +109,9 @@ db_test!(a_smart_app_reads_its_launch_patient_and_nothing_else, |t| {
     // The consent page names the app, what it gets, and asks for the patient.
     let page = html(&t, &w.doc, &path).await;
     assert!(
-        page.contains("Growth charts") && page.contains("patient/*.read") && page.contains("name=\"mrn\""),
+        page.contains("Growth charts")
+            && page.contains("Read records of that patient")
+            && page.contains("name=\"mrn\""),
         "{page}"
     );
     assert!(!page.contains("<code>openid</code>"), "no identity tokens here, so not offered");
