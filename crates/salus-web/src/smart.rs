@@ -212,6 +212,27 @@ struct ConsentPage {
     error: Option<String>,
 }
 
+impl ConsentPage {
+    fn new(
+        page: PageCtx,
+        app: SmartClient,
+        req: AuthRequest,
+        granted: &Granted,
+        user: &CurrentUser,
+        error: Option<String>,
+    ) -> Self {
+        Self {
+            page,
+            app,
+            req,
+            granted: granted.scopes.iter().map(|s| (s.clone(), describe(s))).collect(),
+            // A patient's own account is launched with its record, unasked.
+            asks_patient: granted.needs_patient && !user.roles.contains(&Role::Patient),
+            error,
+        }
+    }
+}
+
 /// Checks a request: the app and its address first (a page if wrong), then the rest (back
 /// to the app if wrong). `Ok` holds the app and what the user would grant.
 async fn check(
@@ -259,16 +280,7 @@ async fn authorize(
         Ok(ok) => ok,
         Err(res) => return Ok(res),
     };
-    let asks_patient = granted.needs_patient && !user.roles.contains(&Role::Patient);
-    let page = ConsentPage {
-        page,
-        app,
-        req,
-        granted: granted.scopes.iter().map(|s| (s.clone(), describe(s))).collect(),
-        asks_patient,
-        error: None,
-    };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(StatusCode::OK, &ConsentPage::new(page, app, req, &granted, &user, None)))
 }
 
 /// `POST /oauth/authorize`: allowed (a code, back to the app) or denied.
@@ -285,7 +297,6 @@ async fn consent(
     if req.decision != "allow" {
         return Ok(refuse(&req, "access_denied", "the user did not allow it"));
     }
-    let asks_patient = granted.needs_patient && !user.roles.contains(&Role::Patient);
     let patient = if !granted.needs_patient {
         None
     } else if user.roles.contains(&Role::Patient) {
@@ -303,14 +314,7 @@ async fn consent(
                     }
                     _ => format!("No record you may open has the MRN “{}”.", req.mrn.trim()),
                 };
-                let page = ConsentPage {
-                    page,
-                    app,
-                    req,
-                    granted: granted.scopes.iter().map(|s| (s.clone(), describe(s))).collect(),
-                    asks_patient,
-                    error: Some(error),
-                };
+                let page = ConsentPage::new(page, app, req, &granted, &user, Some(error));
                 return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
             }
             Err(e) => return Err(e.into()),
