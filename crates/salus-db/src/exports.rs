@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{bulk_export, lab_result, patient};
+use crate::entity::{bulk_export, lab_order, lab_result, medication_order, patient};
 
 pub async fn insert<C: ConnectionTrait>(conn: &C, row: bulk_export::Model) -> Result<(), DbErr> {
     bulk_export::Entity::insert(row.into_active_model()).exec_without_returning(conn).await.map(|_| ())
@@ -153,4 +153,26 @@ pub async fn released_results_of_orders<C: ConnectionTrait>(
         .filter(lab_result::Column::OrderId.is_in(orders.iter().copied()))
         .all(conn)
         .await
+}
+
+/// The laboratory orders taken on these specimens.
+pub async fn orders_of_specimens<C: ConnectionTrait>(
+    conn: &C,
+    specimens: &[Uuid],
+) -> Result<Vec<lab_order::Model>, DbErr> {
+    lab_order::Entity::find()
+        .filter(lab_order::Column::SpecimenId.is_in(specimens.iter().copied()))
+        .all(conn)
+        .await
+}
+
+/// The ward's medication orders by id.
+pub async fn medication_orders<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> Result<Vec<medication_order::Model>, DbErr> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    medication_order::Entity::find().filter(medication_order::Column::Id.is_in(ids)).all(conn).await
 }

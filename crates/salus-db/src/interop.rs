@@ -1,79 +1,81 @@
 //! What the standard doors (FHIR) need beyond each context's own queries: whose record a
-//! row belongs to, so a resource read by its id is checked against that patient.
+//! row belongs to, so a resource read by its id is checked against that patient, and a
+//! patient's rows of the kinds no context lists on its own.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::entity::{
-    allergy, diagnosis, encounter, immunization, lab_order, lab_result, patient, prescription, vital,
+    allergy, appointment, attachment, charge, claim, claim_line, diagnosis, dispense, dispense_line,
+    encounter, immunization, insurance_plan, insurance_policy, invoice, invoice_line, lab_order, lab_result,
+    lab_specimen, medication_administration, medication_order, patient, payer, prescription, vital,
 };
 
-/// A kind of patient-owned row a standard door reads by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Owned {
-    /// The patient's own row (its id is the patient's).
-    Patient,
-    Encounter,
-    Diagnosis,
-    Allergy,
-    Immunization,
-    Vitals,
-    Prescription,
-    LabOrder,
-    LabResult,
+/// The patient-owned kinds of row: each with its entity and the column naming its patient.
+macro_rules! owned {
+    ($($kind:ident => $entity:ident),+ $(,)?) => {
+        /// A kind of patient-owned row a standard door reads by id.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Owned {
+            /// The patient's own row (its id is the patient's).
+            Patient,
+            $($kind),+
+        }
+
+        /// The patient `id` (a row of `kind`) belongs to, if there is such a row.
+        pub async fn patient_of<C: ConnectionTrait>(
+            conn: &C,
+            kind: Owned,
+            id: Uuid,
+        ) -> Result<Option<Uuid>, DbErr> {
+            match kind {
+                Owned::Patient => {
+                    let p = existing::<patient::Entity, _>(conn, patient::Column::Id, &[id]).await?;
+                    Ok(p.into_iter().next())
+                }
+                $(Owned::$kind => Ok($entity::Entity::find()
+                    .select_only()
+                    .column($entity::Column::PatientId)
+                    .filter($entity::Column::Id.eq(id))
+                    .into_tuple::<Option<Uuid>>()
+                    .one(conn)
+                    .await?
+                    .flatten()),)+
+            }
+        }
+
+        /// Which of `ids` are rows of `kind` already.
+        pub async fn existing_of<C: ConnectionTrait>(
+            conn: &C,
+            kind: Owned,
+            ids: &[Uuid],
+        ) -> Result<Vec<Uuid>, DbErr> {
+            match kind {
+                Owned::Patient => existing::<patient::Entity, _>(conn, patient::Column::Id, ids).await,
+                $(Owned::$kind => existing::<$entity::Entity, _>(conn, $entity::Column::Id, ids).await,)+
+            }
+        }
+    };
 }
 
-/// The patient `id` (a row of `kind`) belongs to, if there is such a row.
-pub async fn patient_of<C: ConnectionTrait>(conn: &C, kind: Owned, id: Uuid) -> Result<Option<Uuid>, DbErr> {
-    async fn one<E: EntityTrait, C: ConnectionTrait>(
-        conn: &C,
-        id_col: E::Column,
-        patient_col: E::Column,
-        id: Uuid,
-    ) -> Result<Option<Uuid>, DbErr> {
-        E::find().select_only().column(patient_col).filter(id_col.eq(id)).into_tuple::<Uuid>().one(conn).await
-    }
-    match kind {
-        Owned::Patient => {
-            let p = existing::<patient::Entity, _>(conn, patient::Column::Id, &[id]).await?;
-            Ok(p.into_iter().next())
-        }
-        Owned::Encounter => {
-            one::<encounter::Entity, _>(conn, encounter::Column::Id, encounter::Column::PatientId, id).await
-        }
-        Owned::Diagnosis => {
-            one::<diagnosis::Entity, _>(conn, diagnosis::Column::Id, diagnosis::Column::PatientId, id).await
-        }
-        Owned::Allergy => {
-            one::<allergy::Entity, _>(conn, allergy::Column::Id, allergy::Column::PatientId, id).await
-        }
-        Owned::Immunization => {
-            one::<immunization::Entity, _>(
-                conn,
-                immunization::Column::Id,
-                immunization::Column::PatientId,
-                id,
-            )
-            .await
-        }
-        Owned::Vitals => one::<vital::Entity, _>(conn, vital::Column::Id, vital::Column::PatientId, id).await,
-        Owned::Prescription => {
-            one::<prescription::Entity, _>(
-                conn,
-                prescription::Column::Id,
-                prescription::Column::PatientId,
-                id,
-            )
-            .await
-        }
-        Owned::LabOrder => {
-            one::<lab_order::Entity, _>(conn, lab_order::Column::Id, lab_order::Column::PatientId, id).await
-        }
-        Owned::LabResult => {
-            one::<lab_result::Entity, _>(conn, lab_result::Column::Id, lab_result::Column::PatientId, id)
-                .await
-        }
-    }
+owned! {
+    Encounter => encounter,
+    Diagnosis => diagnosis,
+    Allergy => allergy,
+    Immunization => immunization,
+    Vitals => vital,
+    Prescription => prescription,
+    LabOrder => lab_order,
+    LabResult => lab_result,
+    Specimen => lab_specimen,
+    Administration => medication_administration,
+    DispenseLine => dispense_line,
+    Appointment => appointment,
+    Attachment => attachment,
+    Policy => insurance_policy,
+    Claim => claim,
+    Invoice => invoice,
+    Charge => charge,
 }
 
 /// Which of `ids` are patients already.
@@ -81,23 +83,191 @@ pub async fn existing_patients<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Re
     existing::<patient::Entity, _>(conn, patient::Column::Id, ids).await
 }
 
-/// Which of `ids` are rows of `kind` already.
-pub async fn existing_of<C: ConnectionTrait>(
+/// A patient's rows of one entity, oldest first by `order`, at most `cap`.
+async fn rows_of<E, C>(
     conn: &C,
-    kind: Owned,
-    ids: &[Uuid],
-) -> Result<Vec<Uuid>, DbErr> {
-    match kind {
-        Owned::Patient => existing::<patient::Entity, _>(conn, patient::Column::Id, ids).await,
-        Owned::Encounter => existing::<encounter::Entity, _>(conn, encounter::Column::Id, ids).await,
-        Owned::Diagnosis => existing::<diagnosis::Entity, _>(conn, diagnosis::Column::Id, ids).await,
-        Owned::Allergy => existing::<allergy::Entity, _>(conn, allergy::Column::Id, ids).await,
-        Owned::Immunization => existing::<immunization::Entity, _>(conn, immunization::Column::Id, ids).await,
-        Owned::Vitals => existing::<vital::Entity, _>(conn, vital::Column::Id, ids).await,
-        Owned::Prescription => existing::<prescription::Entity, _>(conn, prescription::Column::Id, ids).await,
-        Owned::LabOrder => existing::<lab_order::Entity, _>(conn, lab_order::Column::Id, ids).await,
-        Owned::LabResult => existing::<lab_result::Entity, _>(conn, lab_result::Column::Id, ids).await,
+    patient_col: E::Column,
+    order: E::Column,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<E::Model>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    E::find().filter(patient_col.eq(patient)).order_by_asc(order).limit(cap).all(conn).await
+}
+
+/// A patient's specimens, by collection time.
+pub async fn specimens_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<lab_specimen::Model>, DbErr> {
+    use lab_specimen::{Column, Entity};
+    rows_of::<Entity, _>(conn, Column::PatientId, Column::CollectedAt, patient, cap).await
+}
+
+/// Every dose recorded for a patient on the ward (amended ones too), by recording time,
+/// and the medication orders they were given against.
+pub async fn administrations_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<(Vec<medication_administration::Model>, Vec<medication_order::Model>), DbErr> {
+    use medication_administration::{Column, Entity};
+    let doses = rows_of::<Entity, _>(conn, Column::PatientId, Column::RecordedAt, patient, cap).await?;
+    let mut ids: Vec<Uuid> = doses.iter().map(|d| d.order_id).collect();
+    ids.sort();
+    ids.dedup();
+    let orders =
+        medication_order::Entity::find().filter(medication_order::Column::Id.is_in(ids)).all(conn).await?;
+    Ok((doses, orders))
+}
+
+/// What the pharmacy gave a patient: each line with its dispensing.
+pub async fn dispensed_to<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<(dispense_line::Model, dispense::Model)>, DbErr> {
+    let lines = dispense_line::Entity::find()
+        .filter(dispense_line::Column::PatientId.eq(patient))
+        .order_by_asc(dispense_line::Column::Id)
+        .limit(cap)
+        .all(conn)
+        .await?;
+    if lines.is_empty() {
+        return Ok(Vec::new());
     }
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.dispense_id).collect();
+    let dispenses = dispense::Entity::find().filter(dispense::Column::Id.is_in(ids)).all(conn).await?;
+    let mut out: Vec<_> = lines
+        .into_iter()
+        .filter_map(|l| Some((l.clone(), dispenses.iter().find(|d| d.id == l.dispense_id)?.clone())))
+        .collect();
+    out.sort_by_key(|(l, d)| (d.dispensed_at, l.id));
+    Ok(out)
+}
+
+/// A patient's appointments, by start.
+pub async fn appointments_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<appointment::Model>, DbErr> {
+    use appointment::{Column, Entity};
+    rows_of::<Entity, _>(conn, Column::PatientId, Column::StartsAt, patient, cap).await
+}
+
+/// The files kept with a patient's record, by upload time.
+pub async fn attachments_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<attachment::Model>, DbErr> {
+    use attachment::{Column, Entity};
+    rows_of::<Entity, _>(conn, Column::PatientId, Column::UploadedAt, patient, cap).await
+}
+
+/// A patient's insurance policies, by start of cover, each with its plan and payer.
+pub async fn policies_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<(insurance_policy::Model, insurance_plan::Model, payer::Model)>, DbErr> {
+    use insurance_policy::{Column, Entity};
+    let policies = rows_of::<Entity, _>(conn, Column::PatientId, Column::ValidFrom, patient, cap).await?;
+    if policies.is_empty() {
+        return Ok(Vec::new());
+    }
+    let plan_ids: Vec<Uuid> = policies.iter().map(|p| p.plan_id).collect();
+    let plans =
+        insurance_plan::Entity::find().filter(insurance_plan::Column::Id.is_in(plan_ids)).all(conn).await?;
+    let payers = payers_by_ids(conn, &plans.iter().map(|p| p.payer_id).collect::<Vec<_>>()).await?;
+    Ok(policies
+        .into_iter()
+        .filter_map(|p| {
+            let plan = plans.iter().find(|x| x.id == p.plan_id)?.clone();
+            let payer = payers.iter().find(|x| x.id == plan.payer_id)?.clone();
+            Some((p, plan, payer))
+        })
+        .collect())
+}
+
+/// Payers by id.
+pub async fn payers_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result<Vec<payer::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    payer::Entity::find().filter(payer::Column::Id.is_in(ids)).all(conn).await
+}
+
+/// A patient's claims (every version), with their lines.
+pub async fn claims_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<(claim::Model, Vec<claim_line::Model>)>, DbErr> {
+    use claim::{Column, Entity};
+    let claims = rows_of::<Entity, _>(conn, Column::PatientId, Column::CreatedAt, patient, cap).await?;
+    if claims.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = claims.iter().map(|c| c.id).collect();
+    let mut lines = claim_line::Entity::find()
+        .filter(claim_line::Column::ClaimId.is_in(ids))
+        .order_by_asc(claim_line::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(claims
+        .into_iter()
+        .map(|c| {
+            let (mine, rest) = lines.drain(..).partition(|l| l.claim_id == c.id);
+            lines = rest;
+            (c, mine)
+        })
+        .collect())
+}
+
+/// A patient's invoices, with their lines in order.
+pub async fn invoices_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<(invoice::Model, Vec<invoice_line::Model>)>, DbErr> {
+    use invoice::{Column, Entity};
+    let invoices = rows_of::<Entity, _>(conn, Column::PatientId, Column::PostedAt, patient, cap).await?;
+    if invoices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = invoices.iter().map(|c| c.id).collect();
+    let mut lines = invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.is_in(ids))
+        .order_by_asc(invoice_line::Column::Position)
+        .all(conn)
+        .await?;
+    Ok(invoices
+        .into_iter()
+        .map(|i| {
+            let (mine, rest) = lines.drain(..).partition(|l| l.invoice_id == i.id);
+            lines = rest;
+            (i, mine)
+        })
+        .collect())
+}
+
+/// A patient's charges, billed or not, by time.
+pub async fn charges_of<C: ConnectionTrait>(
+    conn: &C,
+    patient: Uuid,
+    cap: u64,
+) -> Result<Vec<charge::Model>, DbErr> {
+    use charge::{Column, Entity};
+    rows_of::<Entity, _>(conn, Column::PatientId, Column::CreatedAt, patient, cap).await
 }
 
 /// Which of `ids` are encounters already.

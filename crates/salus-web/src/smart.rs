@@ -82,7 +82,9 @@ fn reads_of(ty: &str) -> &'static [Permission] {
     match ty {
         "*" => &[Permission::ClinicalRead, Permission::PatientsRead, Permission::OrganisationRead],
         "Patient" => &[Permission::PatientsRead],
-        "Practitioner" | "Organization" => &[Permission::OrganisationRead],
+        "Practitioner" | "Organization" | "Medication" => &[Permission::OrganisationRead],
+        "Location" => &[Permission::InpatientRead],
+        "Coverage" | "ChargeItem" | "Invoice" | "Claim" => &[Permission::BillingRead],
         _ => &[Permission::ClinicalRead],
     }
 }

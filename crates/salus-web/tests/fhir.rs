@@ -38,25 +38,50 @@ const CLINICAL: &[&str] = &[
     "MedicationRequest",
     "ServiceRequest",
     "DiagnosticReport",
+    "Specimen",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "Appointment",
+    "DocumentReference",
 ];
+
+/// The resource types of a patient's accounts, read by the billing desk.
+const ACCOUNTS: &[&str] = &["Coverage", "ChargeItem", "Invoice", "Claim"];
 
 db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_parameter, |t| {
     let w = ward(&t).await;
     record(&t, &w).await;
     let p = w.patient.clone();
     let mut stored: Vec<Value> = Vec::new();
-    for ty in CLINICAL {
-        let (status, bundle) = fhir(&t, &w.doc, &format!("/fhir/{ty}?patient={p}&_count=500")).await;
+    let clerk = who(&t, "fh.billing", &[Role::Billing]).await;
+    let reader = |ty: &str| if ACCOUNTS.contains(&ty) { &clerk } else { &w.doc };
+    for ty in CLINICAL.iter().chain(ACCOUNTS) {
+        let (status, bundle) = fhir(&t, reader(ty), &format!("/fhir/{ty}?patient={p}&_count=500")).await;
         assert_eq!(status, 200, "{bundle}");
         valid(&bundle);
         let found = entries(&bundle, "match");
         assert!(!found.is_empty(), "{ty}: none of the record's {ty} resources");
         stored.extend(found.into_iter().cloned());
     }
+    // The accounts are the billing desk's; the chart is the clinicians'.
+    assert_eq!(fhir(&t, &w.doc, &format!("/fhir/Invoice?patient={p}")).await.0, 403);
+    assert_eq!(fhir(&t, &clerk, &format!("/fhir/Observation?patient={p}")).await.0, 403);
     let (_, me) = fhir(&t, &w.doc, &format!("/fhir/Patient/{p}")).await;
     stored.push(me);
     let (_, staff) = fhir(&t, &w.doc, "/fhir/Practitioner?_count=500").await;
     stored.extend(entries(&staff, "match").into_iter().cloned());
+    // The ward and its bed, the patient in it; two of the formulary's medicines.
+    let (_, places) = fhir(&t, &w.doc, "/fhir/Location?_count=500").await;
+    let places: Vec<Value> = entries(&places, "match").into_iter().cloned().collect();
+    let bed = places.iter().find(|l| l["physicalType"]["coding"][0]["code"] == "bd").expect("a bed");
+    assert_eq!(bed["operationalStatus"]["code"], "O", "{bed}");
+    let ward_ref = bed["partOf"]["reference"].as_str().unwrap();
+    assert!(places.iter().any(|l| format!("Location/{}", l["id"].as_str().unwrap()) == ward_ref), "{bed}");
+    stored.extend(places);
+    let (_, meds) = fhir(&t, &w.doc, "/fhir/Medication?_count=1000").await;
+    stored.extend(
+        entries(&meds, "match").into_iter().filter(|m| m["code"]["coding"].is_array()).take(2).cloned(),
+    );
     let dept = department(&t, "GM", "General Medicine").await;
     let (_, org) = fhir(&t, &w.doc, &format!("/fhir/Organization/{}", dept.id)).await;
     assert_eq!(org["partOf"]["reference"].as_str().unwrap().split('/').next(), Some("Organization"));
@@ -85,14 +110,14 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
         let ty = r["resourceType"].as_str().unwrap();
         let id = r["id"].as_str().unwrap();
         // Each reads back by its id, the same.
-        let (status, back) = fhir(&t, &w.doc, &format!("/fhir/{ty}/{id}")).await;
+        let (status, back) = fhir(&t, reader(ty), &format!("/fhir/{ty}/{id}")).await;
         assert_eq!((status, &back), (200, r), "{ty}/{id} reads back as found");
         let version = r["meta"]["versionId"].as_str().unwrap();
-        assert_eq!(fhir(&t, &w.doc, &format!("/fhir/{ty}/{id}/_history/{version}")).await.0, 200);
+        assert_eq!(fhir(&t, reader(ty), &format!("/fhir/{ty}/{id}/_history/{version}")).await.0, 200);
         // And is found by every parameter it holds a value of.
         let scope = match ty {
             "Patient" => format!("_id={id}"),
-            "Practitioner" | "Organization" => String::new(),
+            "Practitioner" | "Organization" | "Location" | "Medication" => String::new(),
             _ => format!("patient={p}"),
         };
         for param in salus_web::fhir::search::params(ty) {
@@ -101,7 +126,7 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
                 serde_urlencoded::to_string([(param.code.as_str(), value.as_str()), ("_count", "500")])
                     .unwrap();
             let path = format!("/fhir/{ty}?{scope}&{query}");
-            let (status, bundle) = fhir(&t, &w.doc, &path).await;
+            let (status, bundle) = fhir(&t, reader(ty), &path).await;
             assert_eq!(status, 200, "{path}: {bundle}");
             assert!(ids(&bundle).contains(&id.to_owned()), "{ty}/{id} not found by {path}\n{r:#}");
             searched += 1;
@@ -119,6 +144,17 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
         "AllergyIntolerance",
         "Practitioner",
         "Organization",
+        "Location",
+        "Medication",
+        "Specimen",
+        "MedicationAdministration",
+        "MedicationDispense",
+        "Appointment",
+        "DocumentReference",
+        "Coverage",
+        "ChargeItem",
+        "Invoice",
+        "Claim",
     ] {
         assert!(by_type.get(ty).is_some_and(|s| s.len() >= 4), "{ty}: {:?}", by_type.get(ty));
     }
@@ -212,6 +248,20 @@ db_test!(searches_chain_include_and_count_only_when_asked, |t| {
     }
     assert_eq!(seen.len() as u64, total);
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len(), "no entry twice");
+    // Each reads the parts that are theirs: the doctor no bills, the billing desk no chart.
+    let types_of = |b: &Value| -> HashSet<String> {
+        entries(b, "match").iter().map(|r| r["resourceType"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, b) = fhir(&t, &w.doc, &format!("/fhir/Patient/{p}/$everything?_count=1000")).await;
+    let doctors = types_of(&b);
+    assert!(doctors.contains("Appointment") && doctors.contains("Specimen"), "{doctors:?}");
+    assert!(!doctors.contains("Invoice") && !doctors.contains("Claim"), "{doctors:?}");
+    let clerk = who(&t, "fh.everything", &[Role::Billing]).await;
+    let (status, b) = fhir(&t, &clerk, &format!("/fhir/Patient/{p}/$everything?_count=1000")).await;
+    assert_eq!(status, 200, "{b}");
+    let clerks = types_of(&b);
+    assert!(clerks.contains("Invoice") && clerks.contains("Coverage"), "{clerks:?}");
+    assert!(!clerks.contains("Observation") && !clerks.contains("Condition"), "{clerks:?}");
 });
 
 db_test!(pages_neither_repeat_nor_skip_while_the_record_grows, |t| {
@@ -416,10 +466,12 @@ db_test!(fhir_reads_are_audited_and_keep_their_statement_budget, |t| {
     let everything = measure(format!("/fhir/Patient/{p}/$everything")).await;
     let observations = measure(format!("/fhir/Observation?patient={p}&_include=Observation:patient")).await;
     // A compartment search: the sign-in's look, the patient's check (two), the part's
-    // rows, the read audit's commit (two). $everything reads the patient and all eight
-    // parts under that one check and one commit; an _include of the patient reads it
-    // through its own audited read.
-    assert_eq!((search, everything, observations), (6, 16, 10), "FHIR budgets");
+    // rows, the read audit's commit (two). $everything reads the patient and the
+    // thirteen parts of the chart a doctor reads under that one check and one commit,
+    // and what two parts' rows point to (the doses' orders, the dispensings; read only
+    // when there are rows); an _include of the patient reads it through its own audited
+    // read.
+    assert_eq!((search, everything, observations), (6, 23, 10), "FHIR budgets");
 
     // Writes. A vital sign for a patient on file: the sign-in's look, the patient's check
     // (found, the caller's to write to), the write (what is there already, the row, the

@@ -95,7 +95,11 @@ fn owner(r: &Value) -> String {
     if r["resourceType"] == "Patient" {
         return r["id"].as_str().unwrap().to_owned();
     }
-    let reference = r["subject"]["reference"].as_str().or(r["patient"]["reference"].as_str()).unwrap();
+    let participant = r["participant"].as_array().and_then(|ps| {
+        ps.iter().filter_map(|p| p["actor"]["reference"].as_str()).find(|a| a.starts_with("Patient/"))
+    });
+    let reference =
+        r["subject"]["reference"].as_str().or(r["patient"]["reference"].as_str()).or(participant).unwrap();
     reference.trim_start_matches("Patient/").to_owned()
 }
 
@@ -117,6 +121,7 @@ db_test!(a_system_export_holds_every_record_once_valid_and_audited, |t| {
     let (status, vip) = send(&t, desk, "POST", "/api/v1/patients", Some(vip), None).await;
     assert_eq!(status, 201, "{vip}");
     let admin = who(&t, "fx.admin", &[Role::Admin]).await;
+    let clerk = who(&t, "fx.billing", &[Role::Billing]).await;
 
     let (status, _, location) = kick_off(&t, &admin, "/fhir/$export", true).await;
     assert_eq!(status, 202);
@@ -154,10 +159,16 @@ db_test!(a_system_export_holds_every_record_once_valid_and_audited, |t| {
         "MedicationRequest",
         "ServiceRequest",
         "DiagnosticReport",
+        "Specimen",
+        "MedicationAdministration",
+        "Appointment",
+        "DocumentReference",
+        "ChargeItem",
     ] {
         let exported: Vec<Value> =
             by_type.get(ty).into_iter().flatten().filter(|r| owner(r) == w.patient).cloned().collect();
-        let found = searched(&t, &w.doc, ty, &w.patient).await;
+        let reader = if ty == "ChargeItem" { &clerk } else { &w.doc };
+        let found = searched(&t, reader, ty, &w.patient).await;
         assert!(!found.is_empty(), "the record has a {ty}");
         assert_eq!(ids_of(&exported), found, "{ty}");
     }
@@ -235,19 +246,12 @@ db_test!(a_ward_is_a_group_and_an_export_refuses_what_it_cannot_do, |t| {
     assert_eq!(t.app.jobs().run_due_jobs("test", 10).await.unwrap().claimed, 0, "nothing was queued");
     assert_eq!(poll(&t, &admin, "/fhir/$export-status/nonsense").await.0, 404);
 
-    // A ward with the first patient in it: its export is that patient's record alone.
-    let (status, ward) =
-        send(&t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "GX", "name": "Group ward"})), None)
-            .await;
-    assert_eq!(status, 201, "{ward}");
-    let ward_id = ward["id"].as_str().unwrap().to_owned();
-    let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
-    let (_, beds) =
-        send(&t, &admin, "POST", &format!("/api/v1/wards/{ward_id}/beds"), Some(body), None).await;
-    let me: Value = w.doc.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
-    let body = json!({"patient_id": w.patient, "bed_id": beds[0]["id"], "attending_id": me["id"], "diagnosis": "Cellulitis"});
-    let (status, a) = send(&t, &w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
-    assert_eq!(status, 201, "{a}");
+    // The ward the record's stay is on, the first patient in it: its export is that
+    // patient's record alone.
+    let (status, wards) = send(&t, &admin, "GET", "/api/v1/wards", None, None).await;
+    assert_eq!(status, 200, "{wards}");
+    let list = wards.as_array().or(wards["items"].as_array()).unwrap();
+    let ward_id = list.iter().find(|x| x["code"] == "W").unwrap()["id"].as_str().unwrap().to_owned();
 
     let manifest = export(&t, &admin, &format!("/fhir/Group/{ward_id}/$export")).await;
     let by_type = files(&t, &admin, &manifest).await;

@@ -205,91 +205,13 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
 
     // A dispensing of the prescription from a stocked pharmacy: its lines, the ledger rows
     // that name the patient, and the charges.
-    {
-        let admin = common::ward::who(t, "merge.stores", &[Role::Admin]).await;
-        let pharm = common::ward::who(t, "merge.pharm", &[Role::Pharmacist]).await;
-        let (status, store) = send(
-            t,
-            &admin,
-            "POST",
-            "/api/v1/pharmacy/stores",
-            Some(json!({"code": "PH", "name": "Pharmacy", "kind": "pharmacy"})),
-            None,
-        )
-        .await;
-        assert_eq!(status, 201, "{store}");
-        let store = store["id"].as_str().unwrap().to_owned();
-        let keyed = |path: &str, body: Value, key: &'static str| {
-            pharm
-                .client
-                .post(t.url(path))
-                .header("x-csrf-token", &pharm.csrf)
-                .header("idempotency-key", key)
-                .json(&body)
-        };
-        let (_, todo) = send(
-            t,
-            &pharm,
-            "GET",
-            &format!("/api/v1/patients/{dup}/to-dispense?store_id={store}"),
-            None,
-            None,
-        )
-        .await;
-        let rx = todo["items"][0]["prescription"]["id"].clone();
-        let item = todo["items"][0]["options"][0]["item"]["id"].clone();
-        let expiry = (chrono::Utc::now() + chrono::Duration::days(300)).date_naive().to_string();
-        let body = json!({"store_id": store, "lines": [{"item_id": item, "batch_no": "M1", "expiry_date": expiry,
-            "quantity": 50, "cost_minor": 100, "sale_price_minor": 150}]});
-        let res = keyed("/api/v1/pharmacy/receipts", body, "merge-receipt").send().await.unwrap();
-        assert_eq!(res.status(), 201);
-        let body = json!({"store_id": store, "lines": [{"prescription_id": rx, "quantity": 10}]});
-        let res =
-            keyed(&format!("/api/v1/patients/{dup}/dispenses"), body, "merge-dispense").send().await.unwrap();
-        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    }
+    common::care::dispensed(t, &dup.to_string()).await;
 
-    // A stay: the doctor's request, the admission into a bed and its bed assignment.
+    // A stay: the doctor's request, the admission into a bed and its bed assignment, and
+    // its medication record: an order and a dose given against it.
     {
-        let admin = common::ward::who(t, "merge.wards", &[Role::Admin]).await;
-        let (status, ward) =
-            send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
-        assert_eq!(status, 201, "{ward}");
-        let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
-        let (_, beds) = send(
-            t,
-            &admin,
-            "POST",
-            &format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap()),
-            Some(body),
-            None,
-        )
-        .await;
-        let path = format!("/api/v1/patients/{dup}/admission-requests");
-        let (status, r) = send(t, &w.doc, "POST", &path, Some(json!({"reason": "Observation"})), None).await;
-        assert_eq!(status, 201, "{r}");
-        let body = json!({"patient_id": dup, "request_id": r["id"], "bed_id": beds[0]["id"], "attending_id": doctor,
-            "diagnosis": "Observation"});
-        let (status, a) = send(t, &w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
-        assert_eq!(status, 201, "{a}");
-        // Its medication record: an order and a dose given against it.
-        let path = format!("/api/v1/admissions/{}/medication-orders", a["id"].as_str().unwrap());
-        let body = json!({"medicine_id": paracetamol, "dose": "500 mg", "kind": "as_needed"});
-        let (status, o) = send(t, &w.doc, "POST", &path, Some(body), None).await;
-        assert_eq!(status, 201, "{o}");
-        let res = w
-            .nurse
-            .client
-            .post(t.url(&format!("/api/v1/medication-orders/{}/administrations", o["id"].as_str().unwrap())))
-            .header("x-csrf-token", &w.nurse.csrf)
-            .header("idempotency-key", "merge-dose")
-            .json(&json!({"outcome": "given"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let stay = common::care::stay_with_dose(t, w, &dup.to_string(), doctor, &paracetamol).await;
         // The ward's records: a summary drafted, a nurse's note, a volume, a task.
-        let stay = a["id"].as_str().unwrap();
         for (who, path, body) in [
             (&w.doc, "discharge-summary", None),
             (&w.nurse, "nursing-notes", Some(json!({"body": "Settled"}))),
@@ -310,39 +232,8 @@ async fn fill(t: &TestApp, w: &common::ward::Ward, dup: Uuid, doctor: Uuid) {
     common::billing::bills_of_duplicate(t, dup, doctor).await;
 
     // An appointment and a reminder, as the booking and its job write them.
-    let starts = chrono::Utc::now() + chrono::Duration::days(3);
-    let local = starts.with_timezone(&t.app.time_zone);
-    let appointment = Uuid::now_v7();
+    let appointment = common::care::booked(t, dup, doctor).await;
     let db = t.app.db.writer();
-    salus_db::insert_all::<salus_db::entity::appointment::Entity, _>(
-        db,
-        vec![salus_db::entity::appointment::Model {
-            id: appointment,
-            patient_id: dup,
-            doctor_id: doctor,
-            department_id: None,
-            slot_date: local.date_naive(),
-            slot_time: Some(local.format("%H:%M").to_string()),
-            starts_at: starts,
-            duration_minutes: 15,
-            seat: Some(1),
-            kind: "booked".into(),
-            status: salus_core::scheduling::AppointmentStatus::Booked,
-            reason: None,
-            token: None,
-            cancel_reason: None,
-            rescheduled_to: None,
-            created_by: None,
-            created_at: starts,
-            updated_at: starts,
-            checked_in_at: None,
-            started_at: None,
-            finished_at: None,
-            version: 1,
-        }],
-    )
-    .await
-    .unwrap();
     let now = chrono::Utc::now();
     salus_db::insert_all::<salus_db::entity::notification::Entity, _>(
         db,

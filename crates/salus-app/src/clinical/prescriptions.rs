@@ -124,6 +124,12 @@ impl crate::Clinical<'_> {
         Ok(crate::records(q::medicines(self.db.reader(), text, include_inactive, 200).await?))
     }
 
+    /// The whole catalog, retired entries too (the standard doors' Medication).
+    pub async fn formulary(&self, ctx: &Ctx) -> Result<Vec<salus_core::clinical::Medicine>, AppError> {
+        self.authorize(ctx, Permission::OrganisationRead).await?;
+        Ok(crate::records(q::medicines(self.db.reader(), None, true, 10_000).await?))
+    }
+
     /// One entry of the catalog.
     pub async fn medicine(&self, ctx: &Ctx, id: Uuid) -> Result<salus_core::clinical::Medicine, AppError> {
         self.authorize(ctx, Permission::OrganisationRead).await?;

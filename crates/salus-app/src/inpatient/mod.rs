@@ -86,6 +86,15 @@ impl crate::Inpatient<'_> {
         Ok(crate::records(q::wards(self.db.reader(), false).await?))
     }
 
+    /// Every ward (retired ones too) and every bed in use, without who is in them (the
+    /// standard doors' Locations).
+    pub async fn locations(&self, ctx: &Ctx) -> Result<(Vec<Ward>, Vec<Bed>), AppError> {
+        self.authorize(ctx, Permission::InpatientRead).await?;
+        let conn = self.db.reader();
+        let (wards, beds) = tokio::try_join!(q::wards(conn, true), q::beds(conn, None))?;
+        Ok((crate::records(wards), crate::records(beds)))
+    }
+
     /// Adds a ward (administrators).
     pub async fn create_ward(&self, ctx: &Ctx, input: NewWard) -> Result<Ward, AppError> {
         self.authorize(ctx, Permission::WardAdmin).await?;

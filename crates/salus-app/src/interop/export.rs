@@ -12,7 +12,8 @@ use salus_core::identity::{Role, Username};
 use salus_core::laboratory::LabOrder;
 use salus_core::{PatientId, UserId};
 use salus_db::entity::{
-    allergy, bulk_export, diagnosis, encounter, immunization, lab_order, lab_result, prescription, vital,
+    allergy, appointment, attachment, bulk_export, charge, diagnosis, encounter, immunization, lab_order,
+    lab_result, lab_specimen, medication_administration, prescription, vital,
 };
 use salus_db::exports::{self as q, Scan};
 use sea_orm::Condition;
@@ -175,6 +176,12 @@ pub enum Source {
     LabReports,
     /// Released laboratory results.
     LabResults,
+    Specimens,
+    /// Doses given on the ward, with the orders they were given against.
+    Administrations,
+    Appointments,
+    Documents,
+    Charges,
 }
 
 impl Source {
@@ -189,6 +196,11 @@ impl Source {
             Source::Prescriptions => ("export.read", "prescriptions"),
             Source::LabOrders | Source::LabReports => ("export.read", "lab_orders"),
             Source::LabResults => ("export.read", "lab_results"),
+            Source::Specimens => ("export.read", "specimens"),
+            Source::Administrations => ("export.read", "administrations"),
+            Source::Appointments => ("export.read", "appointments"),
+            Source::Documents => ("export.read", "attachments"),
+            Source::Charges => ("export.read", "charges"),
         }
     }
 }
@@ -321,6 +333,7 @@ impl crate::Interop<'_> {
         let scan = Scan { after, patients: members, since: export.since, limit };
         let conn = self.db.reader();
         let mut page = ExportPage::default();
+        page.record.currency = self.currency;
         let mut owners: Vec<Uuid>;
         macro_rules! read {
             ($field:ident, $entity:ident, $changed:ident, $cond:expr) => {{
@@ -360,6 +373,34 @@ impl crate::Interop<'_> {
                 page.record.lab_results = crate::records(q::released_results_of_orders(conn, &ids).await?);
             }
             Source::LabResults => read!(lab_results, lab_result, EnteredAt, q::released()),
+            Source::Specimens => {
+                read!(specimens, lab_specimen, CollectedAt, Condition::all());
+                let ids: Vec<Uuid> = page.record.specimens.iter().map(|s| s.id).collect();
+                page.record.lab_orders = crate::records(q::orders_of_specimens(conn, &ids).await?);
+            }
+            Source::Administrations => {
+                read!(administrations, medication_administration, RecordedAt, Condition::all());
+                let ids: Vec<Uuid> = page.record.administrations.iter().map(|a| a.order_id).collect();
+                page.record.medication_orders = crate::records(q::medication_orders(conn, &ids).await?);
+            }
+            Source::Appointments => {
+                let rows = q::scan::<appointment::Entity, _>(
+                    conn,
+                    (appointment::Column::Id, appointment::Column::PatientId, appointment::Column::UpdatedAt),
+                    Condition::all(),
+                    scan,
+                )
+                .await?;
+                page.rows = rows.len();
+                page.last = rows.last().map(|r| r.id);
+                owners = rows.iter().map(|r| r.patient_id).collect();
+                page.record.appointments = rows
+                    .into_iter()
+                    .map(crate::scheduling::Appointment::try_from)
+                    .collect::<Result<_, _>>()?;
+            }
+            Source::Documents => read!(documents, attachment, UploadedAt, Condition::all()),
+            Source::Charges => read!(charges, charge, CreatedAt, Condition::all()),
         }
         owners.sort_unstable();
         owners.dedup();

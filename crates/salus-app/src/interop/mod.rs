@@ -9,8 +9,14 @@ pub mod import;
 pub use import::{ImportReport, Importer};
 
 use salus_core::PatientId;
-use salus_core::clinical::{Allergy, Diagnosis, Encounter, Immunization, Prescription, VitalSigns};
-use salus_core::laboratory::{LabOrder, LabResult};
+use salus_core::billing::{Charge, Invoice, InvoiceLine};
+use salus_core::clinical::{
+    Allergy, Attachment, Diagnosis, Encounter, Immunization, Prescription, VitalSigns,
+};
+use salus_core::inpatient::mar::{Administration, MedicationOrder};
+use salus_core::insurance::{Claim, ClaimLine, Payer, Plan, Policy};
+use salus_core::laboratory::{LabOrder, LabResult, Specimen};
+use salus_core::pharmacy::{Dispense, DispenseLine};
 use salus_db::clinical as clinical_q;
 use salus_db::interop::{self as q, Owned};
 use salus_db::laboratory as lab_q;
@@ -18,6 +24,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Event};
 use crate::identity::Permission;
+use crate::scheduling::Appointment;
 use crate::{AppError, Ctx};
 
 /// The parts of a patient's record a door may ask for at once.
@@ -31,10 +38,19 @@ pub enum Part {
     Prescriptions,
     LabOrders,
     LabResults,
+    Specimens,
+    Administrations,
+    Dispensed,
+    Appointments,
+    Documents,
+    Policies,
+    Charges,
+    Invoices,
+    Claims,
 }
 
 impl Part {
-    pub const ALL: [Part; 8] = [
+    pub const ALL: [Part; 17] = [
         Part::Encounters,
         Part::Diagnoses,
         Part::Allergies,
@@ -43,7 +59,36 @@ impl Part {
         Part::Prescriptions,
         Part::LabOrders,
         Part::LabResults,
+        Part::Specimens,
+        Part::Administrations,
+        Part::Dispensed,
+        Part::Appointments,
+        Part::Documents,
+        Part::Policies,
+        Part::Charges,
+        Part::Invoices,
+        Part::Claims,
     ];
+
+    /// The permission reading this part takes: the chart's, or the accounts'.
+    pub fn permission(self) -> Permission {
+        match self {
+            Part::Policies | Part::Charges | Part::Invoices | Part::Claims => Permission::BillingRead,
+            _ => Permission::ClinicalRead,
+        }
+    }
+
+    /// The parts the caller may read at all (a patient's own account: the chart's).
+    pub fn readable(ctx: &Ctx) -> Vec<Part> {
+        let own = matches!(&ctx.actor, crate::identity::Actor::User(u) if u.roles.contains(&salus_core::Role::Patient));
+        Part::ALL
+            .into_iter()
+            .filter(|p| {
+                ctx.actor.require(p.permission()).is_ok()
+                    || (own && p.permission() == Permission::ClinicalRead)
+            })
+            .collect()
+    }
 
     fn owned(self) -> Owned {
         match self {
@@ -55,6 +100,15 @@ impl Part {
             Part::Prescriptions => Owned::Prescription,
             Part::LabOrders => Owned::LabOrder,
             Part::LabResults => Owned::LabResult,
+            Part::Specimens => Owned::Specimen,
+            Part::Administrations => Owned::Administration,
+            Part::Dispensed => Owned::DispenseLine,
+            Part::Appointments => Owned::Appointment,
+            Part::Documents => Owned::Attachment,
+            Part::Policies => Owned::Policy,
+            Part::Charges => Owned::Charge,
+            Part::Invoices => Owned::Invoice,
+            Part::Claims => Owned::Claim,
         }
     }
 
@@ -69,6 +123,15 @@ impl Part {
             Part::Prescriptions => ("clinical.read", "prescriptions"),
             Part::LabOrders => ("lab.read", "lab_orders"),
             Part::LabResults => ("lab.read", "lab_results"),
+            Part::Specimens => ("lab.read", "specimens"),
+            Part::Administrations => ("inpatient.read", "administrations"),
+            Part::Dispensed => ("pharmacy.read", "dispensed"),
+            Part::Appointments => ("appointments.read", "appointments"),
+            Part::Documents => ("clinical.read", "attachments"),
+            Part::Policies => ("billing.read", "policies"),
+            Part::Charges => ("billing.read", "charges"),
+            Part::Invoices => ("billing.read", "invoices"),
+            Part::Claims => ("billing.read", "claims"),
         }
     }
 }
@@ -89,6 +152,25 @@ pub struct PatientRecord {
     pub lab_orders: Vec<LabOrder>,
     /// Released results only (what a clinician's chart and the patient's portal show).
     pub lab_results: Vec<LabResult>,
+    pub specimens: Vec<Specimen>,
+    /// Every dose recorded on the ward, amended and amending ones too.
+    pub administrations: Vec<Administration>,
+    /// The ward's medication orders those doses were given against.
+    pub medication_orders: Vec<MedicationOrder>,
+    /// What the pharmacy gave out, each line with its dispensing.
+    pub dispensed: Vec<(DispenseLine, Dispense)>,
+    pub appointments: Vec<Appointment>,
+    pub documents: Vec<Attachment>,
+    /// Insurance policies, each with its plan and payer.
+    pub policies: Vec<(Policy, Plan, Payer)>,
+    pub charges: Vec<Charge>,
+    pub invoices: Vec<(Invoice, Vec<InvoiceLine>)>,
+    /// Claims (every version of each claim number), with their lines.
+    pub claims: Vec<(Claim, Vec<ClaimLine>)>,
+    /// The payers the claims were sent to.
+    pub payers: Vec<Payer>,
+    /// The currency the hospital's amounts are kept in.
+    pub currency: salus_core::organisation::Currency,
 }
 
 impl crate::Interop<'_> {
@@ -102,19 +184,26 @@ impl crate::Interop<'_> {
             .ok_or(AppError::NotFound("record"))
     }
 
-    /// The parts of `patient`'s record asked for, checked once (clinical read, or the
-    /// patient's own account; a restricted record needs the glass broken) and audited as
-    /// one read event per part, committed together before anything is returned.
+    /// The parts of `patient`'s record asked for, checked once per kind — the chart's
+    /// parts by clinical read or the patient's own account (a restricted record needs the
+    /// glass broken), the accounts' by billing read — and audited as one read event per
+    /// part, committed together before anything is returned.
     pub async fn patient_record(
         &self,
         ctx: &Ctx,
         patient: PatientId,
         parts: &[Part],
     ) -> Result<PatientRecord, AppError> {
-        self.clinical().clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
+        if parts.iter().any(|p| p.permission() == Permission::ClinicalRead) {
+            self.clinical().clinical_patient(ctx, patient, Permission::ClinicalRead).await?;
+        }
+        if parts.iter().any(|p| p.permission() == Permission::BillingRead) {
+            self.authorize(ctx, Permission::BillingRead).await?;
+            self.patients().load_for(ctx, patient, crate::patients::PatientAction::Bill).await?;
+        }
         let conn = self.db.reader();
         let id = patient.as_uuid();
-        let mut record = PatientRecord::default();
+        let mut record = PatientRecord { currency: self.currency, ..Default::default() };
         for part in parts {
             match part {
                 Part::Encounters => {
@@ -142,6 +231,53 @@ impl crate::Interop<'_> {
                 }
                 Part::LabResults => {
                     record.lab_results = crate::records(lab_q::results_of(conn, id, true, PART_CAP).await?)
+                }
+                Part::Specimens => {
+                    record.specimens = crate::records(q::specimens_of(conn, id, PART_CAP).await?)
+                }
+                Part::Administrations => {
+                    let (doses, orders) = q::administrations_of(conn, id, PART_CAP).await?;
+                    record.administrations = crate::records(doses);
+                    record.medication_orders = crate::records(orders);
+                }
+                Part::Dispensed => {
+                    record.dispensed = q::dispensed_to(conn, id, PART_CAP)
+                        .await?
+                        .into_iter()
+                        .map(|(l, d)| (l.into(), d.into()))
+                        .collect()
+                }
+                Part::Appointments => {
+                    record.appointments = q::appointments_of(conn, id, PART_CAP)
+                        .await?
+                        .into_iter()
+                        .map(Appointment::try_from)
+                        .collect::<Result<_, _>>()?
+                }
+                Part::Documents => {
+                    record.documents = crate::records(q::attachments_of(conn, id, PART_CAP).await?)
+                }
+                Part::Policies => {
+                    record.policies = q::policies_of(conn, id, PART_CAP)
+                        .await?
+                        .into_iter()
+                        .map(|(p, plan, payer)| (p.into(), plan.into(), payer.into()))
+                        .collect()
+                }
+                Part::Charges => record.charges = crate::records(q::charges_of(conn, id, PART_CAP).await?),
+                Part::Invoices => {
+                    record.invoices = q::invoices_of(conn, id, PART_CAP)
+                        .await?
+                        .into_iter()
+                        .map(|(i, lines)| (i.into(), crate::records(lines)))
+                        .collect()
+                }
+                Part::Claims => {
+                    let claims = q::claims_of(conn, id, PART_CAP).await?;
+                    let payers: Vec<Uuid> = claims.iter().map(|(c, _)| c.payer_id).collect();
+                    record.payers = crate::records(q::payers_by_ids(conn, &payers).await?);
+                    record.claims =
+                        claims.into_iter().map(|(c, lines)| (c.into(), crate::records(lines))).collect();
                 }
             }
         }

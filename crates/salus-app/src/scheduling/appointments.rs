@@ -37,6 +37,7 @@ pub struct Appointment {
     pub cancel_reason: Option<String>,
     pub rescheduled_to: Option<AppointmentId>,
     pub version: i32,
+    pub updated_at: chrono::DateTime<Utc>,
 }
 
 impl TryFrom<appointment::Model> for Appointment {
@@ -59,6 +60,7 @@ impl TryFrom<appointment::Model> for Appointment {
             cancel_reason: r.cancel_reason,
             rescheduled_to: r.rescheduled_to.map(Into::into),
             version: r.version,
+            updated_at: r.updated_at,
         })
     }
 }

@@ -30,7 +30,7 @@ use crate::api::extract::ApiUser;
 use crate::error::{ApiError, ProblemKind};
 
 /// What an export can hold, in the order it writes them.
-pub const EXPORTED: [&str; 9] = [
+pub const EXPORTED: [&str; 14] = [
     "Patient",
     "Encounter",
     "Condition",
@@ -40,6 +40,11 @@ pub const EXPORTED: [&str; 9] = [
     "MedicationRequest",
     "ServiceRequest",
     "DiagnosticReport",
+    "Specimen",
+    "MedicationAdministration",
+    "Appointment",
+    "DocumentReference",
+    "ChargeItem",
 ];
 
 /// Rows read a page.
@@ -61,6 +66,11 @@ fn sources_of(ty: &str) -> &'static [Source] {
         "MedicationRequest" => &[Source::Prescriptions],
         "ServiceRequest" => &[Source::LabOrders],
         "DiagnosticReport" => &[Source::LabReports],
+        "Specimen" => &[Source::Specimens],
+        "MedicationAdministration" => &[Source::Administrations],
+        "Appointment" => &[Source::Appointments],
+        "DocumentReference" => &[Source::Documents],
+        "ChargeItem" => &[Source::Charges],
         _ => &[],
     }
 }

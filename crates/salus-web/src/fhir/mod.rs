@@ -156,6 +156,15 @@ fn parts_of(ty: &str) -> &'static [Part] {
         "MedicationRequest" => &[Part::Prescriptions],
         "ServiceRequest" => &[Part::LabOrders],
         "DiagnosticReport" => &[Part::LabOrders, Part::LabResults],
+        "Specimen" => &[Part::Specimens, Part::LabOrders],
+        "MedicationAdministration" => &[Part::Administrations],
+        "MedicationDispense" => &[Part::Dispensed],
+        "Appointment" => &[Part::Appointments],
+        "DocumentReference" => &[Part::Documents],
+        "Coverage" => &[Part::Policies],
+        "ChargeItem" => &[Part::Charges],
+        "Invoice" => &[Part::Invoices],
+        "Claim" => &[Part::Claims],
         _ => &[],
     }
 }
@@ -183,6 +192,32 @@ fn resources_of(ty: &str, r: &PatientRecord) -> Vec<Value> {
                 resources::diagnostic_report(o, &results)
             })
             .collect(),
+        "Specimen" => r.specimens.iter().map(|s| resources::specimen(s, &r.lab_orders)).collect(),
+        "MedicationAdministration" => r
+            .administrations
+            .iter()
+            .map(|a| {
+                resources::medication_administration(
+                    a,
+                    r.medication_orders.iter().find(|o| o.id == a.order_id),
+                )
+            })
+            .collect(),
+        "MedicationDispense" => {
+            r.dispensed.iter().map(|(l, d)| resources::medication_dispense(l, d)).collect()
+        }
+        "Appointment" => r.appointments.iter().map(resources::appointment).collect(),
+        "DocumentReference" => r.documents.iter().map(resources::document_reference).collect(),
+        "Coverage" => r.policies.iter().map(|(p, plan, payer)| resources::coverage(p, plan, payer)).collect(),
+        "ChargeItem" => r.charges.iter().map(|c| resources::charge_item(c, r.currency)).collect(),
+        "Invoice" => r.invoices.iter().map(|(i, lines)| resources::invoice(i, lines, r.currency)).collect(),
+        "Claim" => r
+            .claims
+            .iter()
+            .map(|(c, lines)| {
+                resources::claim(c, lines, r.payers.iter().find(|p| p.id == c.payer_id), r.currency)
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -200,6 +235,17 @@ async fn read_resource(state: &AppState, ctx: &Ctx, ty: &str, id: &str) -> Resul
             let member = app.organisation().staff_member(ctx, parse_id::<UserId>(ty, id)?).await?;
             Ok(resources::practitioner(&member))
         }
+        "Location" => {
+            let uuid: Uuid = parse_id(ty, id)?;
+            let (wards, beds) = app.inpatient().locations(ctx).await?;
+            wards
+                .iter()
+                .find(|w| w.id == uuid)
+                .map(resources::ward_location)
+                .or_else(|| beds.iter().find(|b| b.id == uuid).map(resources::bed_location))
+                .ok_or_else(|| not_found(ty, id))
+        }
+        "Medication" => Ok(resources::medication(&app.clinical().medicine(ctx, parse_id(ty, id)?).await?)),
         "Organization" => {
             let uuid: Uuid = parse_id(ty, id)?;
             match app.organisation().facility(ctx, uuid.into()).await {
@@ -497,6 +543,13 @@ pub(crate) async fn find(
             out.extend(app.organisation().departments(ctx, None).await?.iter().map(resources::department));
             out
         }
+        "Location" => {
+            let (wards, beds) = app.inpatient().locations(ctx).await?;
+            let mut out: Vec<Value> = wards.iter().map(resources::ward_location).collect();
+            out.extend(beds.iter().map(resources::bed_location));
+            out
+        }
+        "Medication" => app.clinical().formulary(ctx).await?.iter().map(resources::medication).collect(),
         _ => {
             if !q.has.is_empty() {
                 return Err(ApiError::new(
@@ -670,18 +723,10 @@ async fn everything(
     pairs.retain(|(k, _)| matches!(k.as_str(), "_count" | "_cursor"));
     let q = search::parse("Patient", &pairs, false).map_err(invalid)?;
     let patient = state.app.patients().patient(ctx, patient_id).await?;
-    let record = state.app.interop().patient_record(ctx, patient_id, &Part::ALL).await?;
+    let record = state.app.interop().patient_record(ctx, patient_id, &Part::readable(ctx)).await?;
     let mut all = vec![resources::patient(&patient)];
-    for ty in [
-        "Encounter",
-        "Condition",
-        "AllergyIntolerance",
-        "Immunization",
-        "Observation",
-        "MedicationRequest",
-        "ServiceRequest",
-        "DiagnosticReport",
-    ] {
+    // Every type of the patient's compartment, of the parts the caller may read.
+    for ty in search::TYPES.iter().filter(|t| !parts_of(t).is_empty()) {
         all.extend(resources_of(ty, &record));
     }
     let none = |_: &str| None;

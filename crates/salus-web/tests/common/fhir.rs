@@ -113,4 +113,18 @@ pub async fn record(t: &TestApp, w: &Ward) {
     let tech = who(t, "fh.tech", &[Role::LabTechnician]).await;
     let tech2 = who(t, "fh.tech2", &[Role::LabTechnician]).await;
     verified_result(t, w, (&tech, &tech2), p, None, ("GLU-R", "182")).await;
+
+    // The prescription dispensed; a stay with a dose given; an appointment; a file.
+    super::care::dispensed(t, p).await;
+    let op = salus_app::Ctx::operator();
+    let doctor = t.app.identity().find_user_by_username(&op, "cl.doc").await.unwrap().id;
+    let patient: uuid::Uuid = p.parse().unwrap();
+    super::care::stay_with_dose(t, w, p, doctor.into(), &metformin).await;
+    super::care::booked(t, patient, doctor.into()).await;
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let path = format!("/api/v1/patients/{p}/attachments?filename=ecg.pdf&encounter_id={enc}");
+    let (status, a) = upload(t, &w.nurse, &path, pdf).await;
+    assert_eq!(status, 201, "{a}");
+    // Billed, half claimed from an insurer under a policy, paid.
+    super::billing::bills_of_duplicate(t, patient, doctor.into()).await;
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod billing;
+pub mod care;
 pub mod fhir;
 pub mod page;
 pub mod s3;

@@ -116,6 +116,8 @@ pub const TYPES: &[&str] = &[
     "Patient",
     "Practitioner",
     "Organization",
+    "Location",
+    "Medication",
     "Encounter",
     "Observation",
     "Condition",
@@ -124,6 +126,15 @@ pub const TYPES: &[&str] = &[
     "MedicationRequest",
     "ServiceRequest",
     "DiagnosticReport",
+    "Specimen",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "Appointment",
+    "DocumentReference",
+    "Coverage",
+    "ChargeItem",
+    "Invoice",
+    "Claim",
 ];
 
 /// The parameters served for `resource_type`: every R4 parameter of the type (and of

@@ -14,6 +14,13 @@ use salus_core::clinical::{
 use salus_core::laboratory::{Flag, LabOrder, LabResult, OrderStatus, Priority, ResultStatus};
 use serde_json::{Map, Value, json};
 
+mod billing;
+mod care;
+mod places;
+pub use billing::{charge_item, claim, coverage, invoice, money};
+pub use care::{appointment, document_reference, medication_administration, medication_dispense, specimen};
+pub use places::{bed_location, medication, ward_location};
+
 pub const LOINC: &str = "http://loinc.org";
 pub const UCUM: &str = "http://unitsofmeasure.org";
 /// The system of Salus's medical record numbers.
@@ -538,6 +545,7 @@ pub fn lab_observation(r: &LabResult) -> Value {
         ("status", json!(status)),
         ("category", json!([concept(OBSERVATION_CATEGORY, "laboratory", "Laboratory")])),
         ("code", code),
+        ("basedOn", json!([reference("ServiceRequest", r.order_id)])),
         ("subject", reference("Patient", r.patient_id)),
         ("effectiveDateTime", json!(instant(r.collected_at))),
         ("issued", json!(r.verified_at.map(instant))),
@@ -562,6 +570,7 @@ pub fn lab_observation(r: &LabResult) -> Value {
                 })
                 .unwrap_or(Value::Null),
         ),
+        ("specimen", reference("Specimen", r.specimen_id)),
         ("referenceRange", range.unwrap_or(Value::Null)),
     ])
 }
@@ -600,6 +609,7 @@ pub fn service_request(o: &LabOrder) -> Value {
         ("encounter", o.encounter_id.map(|e| reference("Encounter", e)).unwrap_or(Value::Null)),
         ("authoredOn", json!(instant(o.created_at))),
         ("requester", reference("Practitioner", o.ordered_by)),
+        ("specimen", o.specimen_id.map(|s| json!([reference("Specimen", s)])).unwrap_or(Value::Null)),
         ("note", if notes.is_empty() { Value::Null } else { json!(notes) }),
     ])
 }
