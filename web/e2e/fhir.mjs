@@ -47,7 +47,8 @@ let res = await http.post('/login', { form: { username, password, csrf_token: to
 assert.equal(res.status(), 303, 'signed in');
 token = csrf(await (await http.get('/profile')).text());
 const form = new URLSearchParams({ csrf_token: token, name: 'fhir-kit-client', expires_in_days: '1' });
-for (const scope of ['patients.read', 'clinical.read', 'clinical.write', 'vitals.record']) form.append('scopes', scope);
+for (const scope of ['patients.read', 'clinical.read', 'clinical.write', 'vitals.record', 'appointments.read',
+  'inpatient.read', 'organisation.read']) form.append('scopes', scope);
 res = await http.post('/profile/tokens', {
   data: form.toString(),
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -62,6 +63,14 @@ valid(cap);
 assert.equal(cap.fhirVersion, '4.0.1');
 const types = cap.rest[0].resource.map((r) => r.type);
 for (const t of ['Patient', 'Observation', 'Condition', 'Encounter']) assert.ok(types.includes(t), t);
+
+// What the hospital has: its wards and beds, doctors' roles, schedules and slots, the
+// formulary.
+for (const type of ['Location', 'PractitionerRole', 'Schedule', 'Slot', 'Medication']) {
+  const bundle = await client.search({ resourceType: type, searchParams: { _count: 50 } });
+  valid(bundle);
+  assert.ok(bundle.entry?.length > 0, `the demo hospital has ${type} resources`);
+}
 
 // Patients by name, as a receptionist's system would look one up.
 const found = await client.search({ resourceType: 'Patient', searchParams: { name: 'kumar', _count: 5 } });
@@ -89,7 +98,8 @@ for (const { resource } of found.entry.filter((e) => e.search.mode === 'match'))
   read += 1;
   valid(patient);
   assert.equal(patient.id, resource.id);
-  for (const type of ['Encounter', 'Condition', 'AllergyIntolerance', 'MedicationRequest', 'Immunization']) {
+  for (const type of ['Encounter', 'Condition', 'AllergyIntolerance', 'MedicationRequest', 'Immunization',
+    'Specimen', 'MedicationDispense', 'MedicationAdministration', 'Appointment', 'DocumentReference']) {
     valid(await client.search({ resourceType: type, searchParams: { patient: resource.id } }));
   }
   let obs = await client.search({ resourceType: 'Observation', searchParams: { patient: resource.id, _count: 10 } });

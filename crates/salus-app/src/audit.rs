@@ -339,6 +339,17 @@ impl crate::Audit<'_> {
         Ok(crate::records(q::search_events(self.db.reader(), &filter, before, limit).await?))
     }
 
+    /// One event of the audit trail, to those who may view it.
+    pub async fn audit_event(&self, ctx: &Ctx, id: Uuid) -> Result<salus_core::audit::AuditEvent, AppError> {
+        self.authorize(ctx, crate::identity::Permission::AuditView).await?;
+        q::events_by_ids(self.db.reader(), &[id])
+            .await?
+            .into_iter()
+            .next()
+            .map(Into::into)
+            .ok_or(AppError::NotFound("audit event"))
+    }
+
     /// Events with `from <= at < to` in time order, a page at a time, for export.
     pub async fn audit_events_between(
         &self,

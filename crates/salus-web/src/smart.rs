@@ -82,7 +82,11 @@ fn reads_of(ty: &str) -> &'static [Permission] {
     match ty {
         "*" => &[Permission::ClinicalRead, Permission::PatientsRead, Permission::OrganisationRead],
         "Patient" => &[Permission::PatientsRead],
-        "Practitioner" | "Organization" | "Medication" => &[Permission::OrganisationRead],
+        "Practitioner" | "PractitionerRole" | "Organization" | "Medication" => {
+            &[Permission::OrganisationRead]
+        }
+        "Schedule" | "Slot" => &[Permission::AppointmentsRead],
+        "AuditEvent" => &[Permission::AuditView],
         "Location" => &[Permission::InpatientRead],
         "Coverage" | "ChargeItem" | "Invoice" | "Claim" => &[Permission::BillingRead],
         _ => &[Permission::ClinicalRead],

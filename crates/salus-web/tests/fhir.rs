@@ -54,7 +54,12 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
     let p = w.patient.clone();
     let mut stored: Vec<Value> = Vec::new();
     let clerk = who(&t, "fh.billing", &[Role::Billing]).await;
-    let reader = |ty: &str| if ACCOUNTS.contains(&ty) { &clerk } else { &w.doc };
+    let auditor = who(&t, "fh.auditor", &[Role::Admin]).await;
+    let reader = |ty: &str| match ty {
+        "AuditEvent" => &auditor,
+        _ if ACCOUNTS.contains(&ty) => &clerk,
+        _ => &w.doc,
+    };
     for ty in CLINICAL.iter().chain(ACCOUNTS) {
         let (status, bundle) = fhir(&t, reader(ty), &format!("/fhir/{ty}?patient={p}&_count=500")).await;
         assert_eq!(status, 200, "{bundle}");
@@ -78,6 +83,36 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
     let ward_ref = bed["partOf"]["reference"].as_str().unwrap();
     assert!(places.iter().any(|l| format!("Location/{}", l["id"].as_str().unwrap()) == ward_ref), "{bed}");
     stored.extend(places);
+    // The doctor's role, schedule and two of its slots.
+    let (_, me) = send(&t, &w.doc, "GET", "/api/v1/me", None, None).await;
+    let doc_id = me["id"].as_str().unwrap();
+    for path in [
+        format!("/fhir/PractitionerRole?practitioner=Practitioner/{doc_id}"),
+        format!("/fhir/Schedule?actor=Practitioner/{doc_id}"),
+        format!("/fhir/Slot?schedule=Schedule/{doc_id}&_count=2"),
+    ] {
+        let (status, b) = fhir(&t, &w.doc, &path).await;
+        assert_eq!(status, 200, "{path}: {b}");
+        let found = entries(&b, "match");
+        assert!(!found.is_empty(), "{path}: {b}");
+        stored.extend(found.into_iter().cloned());
+    }
+    // The billing clerk's reads of the patient's accounts, in the audit trail.
+    let (_, me) = send(&t, &clerk, "GET", "/api/v1/me", None, None).await;
+    let clerk_id = me["id"].as_str().unwrap().to_owned();
+    let (status, trail) =
+        fhir(&t, &auditor, &format!("/fhir/AuditEvent?agent=Practitioner/{clerk_id}&patient={p}&_count=2"))
+            .await;
+    assert_eq!(status, 200, "{trail}");
+    let trail: Vec<Value> = entries(&trail, "match").into_iter().cloned().collect();
+    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert!(trail.iter().all(|e| e["action"] == "R" && e["outcome"] == "0"), "{trail:?}");
+    assert_eq!(
+        fhir(&t, &w.doc, &format!("/fhir/AuditEvent?patient={p}")).await.0,
+        403,
+        "the trail is the auditors'"
+    );
+    stored.extend(trail);
     let (_, meds) = fhir(&t, &w.doc, "/fhir/Medication?_count=1000").await;
     stored.extend(
         entries(&meds, "match").into_iter().filter(|m| m["code"]["coding"].is_array()).take(2).cloned(),
@@ -117,7 +152,9 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
         // And is found by every parameter it holds a value of.
         let scope = match ty {
             "Patient" => format!("_id={id}"),
-            "Practitioner" | "Organization" | "Location" | "Medication" => String::new(),
+            "AuditEvent" => format!("agent=Practitioner/{clerk_id}"),
+            "Practitioner" | "PractitionerRole" | "Organization" | "Location" | "Medication" | "Schedule"
+            | "Slot" => String::new(),
             _ => format!("patient={p}"),
         };
         for param in salus_web::fhir::search::params(ty) {
@@ -146,6 +183,10 @@ db_test!(every_resource_is_valid_r4_reads_back_and_finds_itself_by_every_paramet
         "Organization",
         "Location",
         "Medication",
+        "PractitionerRole",
+        "Schedule",
+        "Slot",
+        "AuditEvent",
         "Specimen",
         "MedicationAdministration",
         "MedicationDispense",
@@ -262,6 +303,55 @@ db_test!(searches_chain_include_and_count_only_when_asked, |t| {
     let clerks = types_of(&b);
     assert!(clerks.contains("Invoice") && clerks.contains("Coverage"), "{clerks:?}");
     assert!(!clerks.contains("Observation") && !clerks.contains("Condition"), "{clerks:?}");
+});
+
+db_test!(a_doctors_sessions_are_a_schedule_of_slots_that_fill, |t| {
+    let w = ward(&t).await;
+    let (_, me) = send(&t, &w.doc, "GET", "/api/v1/me", None, None).await;
+    let doc = me["id"].as_str().unwrap().to_owned();
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(2);
+    weekly_session(&t, doc.parse().unwrap(), day).await;
+
+    let (_, b) = fhir(&t, &w.desk, &format!("/fhir/Schedule?actor=Practitioner/{doc}")).await;
+    let schedules = entries(&b, "match");
+    assert_eq!(schedules.len(), 1, "{b}");
+    assert!(schedules[0]["comment"].as_str().unwrap().contains("09:00–10:00"), "{b}");
+    valid(schedules[0]);
+
+    let that_day = format!("/fhir/Slot?schedule=Schedule/{doc}&start=ge{day}&start=le{day}");
+    let statuses = |b: &Value| -> Vec<String> {
+        entries(b, "match").iter().map(|s| s["status"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, b) = fhir(&t, &w.desk, &that_day).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(statuses(&b), vec!["free"; 4], "{b}");
+    entries(&b, "match").iter().for_each(|s| valid(s));
+
+    // Booked at 09:15, that slot is busy and the others still free.
+    let body = json!({"patient_id": w.patient, "doctor_id": doc, "date": day.to_string(), "time": "09:15"});
+    let (status, a) = send(&t, &w.desk, "POST", "/api/v1/appointments", Some(body), None).await;
+    assert_eq!(status, 201, "{a}");
+    let (_, b) = fhir(&t, &w.desk, &that_day).await;
+    assert_eq!(statuses(&b), vec!["free", "busy", "free", "free"], "{b}");
+    let busy = entries(&b, "match")[1].clone();
+    let (status, back) = fhir(&t, &w.desk, &format!("/fhir/Slot/{}", busy["id"].as_str().unwrap())).await;
+    assert_eq!((status, &back), (200, &busy));
+    let (_, b) = fhir(&t, &w.desk, &format!("{that_day}&status=free")).await;
+    assert_eq!(statuses(&b).len(), 3);
+    // The appointment names its doctor, whose role says what they do.
+    let (_, b) =
+        fhir(&t, &w.doc, &format!("/fhir/Appointment?patient={}&actor=Practitioner/{doc}", w.patient)).await;
+    assert_eq!(entries(&b, "match").len(), 1, "{b}");
+    let (_, b) = fhir(&t, &w.desk, &format!("/fhir/PractitionerRole?practitioner=Practitioner/{doc}")).await;
+    assert_eq!(entries(&b, "match")[0]["code"][0]["coding"][0]["code"], "doctor", "{b}");
+
+    // A year of every doctor's slots is not one search; a slot that is not there is not found.
+    let (status, b) = fhir(&t, &w.desk, "/fhir/Slot?start=ge2026-01-01&start=le2026-12-31").await;
+    assert_eq!((status, issue_code(&b)), (400, "too-costly".to_owned()), "{b}");
+    let nowhere = format!("/fhir/Slot/{doc}-{}-0300", day.format("%Y%m%d"));
+    assert_eq!(fhir(&t, &w.desk, &nowhere).await.0, 404);
+    assert_eq!(fhir(&t, &w.desk, "/fhir/Slot/not-a-slot").await.0, 404);
+    assert_eq!(fhir(&t, &w.desk, &format!("/fhir/Schedule/{}", w.patient)).await.0, 404);
 });
 
 db_test!(pages_neither_repeat_nor_skip_while_the_record_grows, |t| {

@@ -35,6 +35,19 @@ pub struct FreeSlot {
     pub taken: u16,
 }
 
+/// One slot of a doctor's day as the standard doors serve it: free while places are left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SlotPlaces {
+    pub doctor_id: UserId,
+    pub date: NaiveDate,
+    pub time: WallTime,
+    pub starts_at: DateTime<Utc>,
+    pub minutes: u16,
+    pub department_id: DepartmentId,
+    pub capacity: u16,
+    pub taken: u16,
+}
+
 /// The wall-clock moment `date` `time` in `tz`, in UTC. A time skipped by a daylight-saving
 /// jump is taken an hour later; an ambiguous one is the earlier.
 pub fn to_utc(tz: Tz, date: NaiveDate, time: WallTime) -> DateTime<Utc> {
@@ -204,6 +217,46 @@ impl crate::Scheduling<'_> {
             ids.dedup();
         }
         self.free_slots_of(&ids, department, from, days, usize::MAX).await
+    }
+
+    /// Every slot of the doctors (every doctor with weekly sessions when none are named),
+    /// free and full, from `from` for `days` days (at most 31).
+    pub async fn slot_places(
+        &self,
+        ctx: &Ctx,
+        doctors: &[UserId],
+        from: NaiveDate,
+        days: u32,
+    ) -> Result<Vec<SlotPlaces>, AppError> {
+        self.authorize(ctx, Permission::AppointmentsRead).await?;
+        if days == 0 || days > 31 {
+            return Err(AppError::field("days", "ask for 1 to 31 days"));
+        }
+        let conn = self.db.reader();
+        let mut ids: Vec<Uuid> = doctors.iter().map(|d| d.as_uuid()).collect();
+        if ids.is_empty() {
+            ids = q::templates(conn, None).await?.into_iter().map(|t| t.doctor_id).collect();
+            ids.sort();
+            ids.dedup();
+        }
+        let doctors = users_q::active_with_role(conn, &ids, Role::Doctor.as_str()).await?;
+        let mut out = Vec::new();
+        for (doctor, date, day) in self.slots(conn, &doctors, from, days).await? {
+            for (slot, taken) in day.slots {
+                out.push(SlotPlaces {
+                    doctor_id: UserId::from_uuid(doctor),
+                    date,
+                    time: slot.time,
+                    starts_at: to_utc(self.time_zone, date, slot.time),
+                    minutes: slot.minutes,
+                    department_id: slot.department,
+                    capacity: slot.capacity,
+                    taken,
+                });
+            }
+        }
+        out.sort_by_key(|s| (s.starts_at, s.doctor_id));
+        Ok(out)
     }
 
     pub(crate) async fn free_slots_of(

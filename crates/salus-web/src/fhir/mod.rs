@@ -235,6 +235,36 @@ async fn read_resource(state: &AppState, ctx: &Ctx, ty: &str, id: &str) -> Resul
             let member = app.organisation().staff_member(ctx, parse_id::<UserId>(ty, id)?).await?;
             Ok(resources::practitioner(&member))
         }
+        "PractitionerRole" => {
+            let member = app.organisation().staff_member(ctx, parse_id::<UserId>(ty, id)?).await?;
+            let specialities = app.organisation().specialisations(ctx).await?;
+            let theirs = specialities.iter().find(|s| Some(s.id) == member.profile.specialisation_id);
+            Ok(resources::practitioner_role(&member, theirs))
+        }
+        "Schedule" => {
+            let doctor = parse_id::<UserId>(ty, id)?;
+            let templates = app.scheduling().templates(ctx, Some(doctor)).await?;
+            let today = salus_app::scheduling::local_now(app.time_zone).0;
+            resources::schedule(doctor.as_uuid(), &templates.iter().collect::<Vec<_>>(), today)
+                .ok_or_else(|| not_found(ty, id))
+        }
+        "Slot" => {
+            // `{doctor}-{yyyymmdd}-{hhmm}`
+            let (doctor, date) = match (id.get(..36), id.get(37..45)) {
+                (Some(d), Some(day)) => {
+                    (parse_id::<UserId>(ty, d)?, chrono::NaiveDate::parse_from_str(day, "%Y%m%d"))
+                }
+                _ => return Err(not_found(ty, id)),
+            };
+            let date = date.map_err(|_| not_found(ty, id))?;
+            let slots = app.scheduling().slot_places(ctx, &[doctor], date, 1).await?;
+            slots
+                .iter()
+                .find(|s| resources::slot_id(s) == id)
+                .map(resources::slot)
+                .ok_or_else(|| not_found(ty, id))
+        }
+        "AuditEvent" => Ok(resources::audit_event(&app.audit().audit_event(ctx, parse_id(ty, id)?).await?)),
         "Location" => {
             let uuid: Uuid = parse_id(ty, id)?;
             let (wards, beds) = app.inpatient().locations(ctx).await?;
@@ -386,6 +416,88 @@ async fn patient_candidates(
     Ok(out)
 }
 
+/// Every member of staff, retired ones too, read a page at a time.
+async fn staff(
+    app: &salus_app::App,
+    ctx: &Ctx,
+) -> Result<Vec<salus_app::organisation::StaffMember>, ApiError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app
+            .organisation()
+            .staff(
+                ctx,
+                &StaffQuery { include_inactive: true, ..Default::default() },
+                PageRequest { after, limit: 200 },
+            )
+            .await?;
+        out.extend(page.items);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The days a Slot search looks through: from its `start` bounds (from today and for two
+/// weeks when it gives none), at most 31 days.
+fn slot_window(q: &search::Query, today: chrono::NaiveDate) -> Result<(chrono::NaiveDate, u32), ApiError> {
+    let (mut from, mut to) = (None::<chrono::NaiveDate>, None::<chrono::NaiveDate>);
+    for v in
+        q.criteria.iter().filter(|c| c.param.code == "start" && c.chain.is_none()).flat_map(|c| &c.values)
+    {
+        let (prefix, rest) = search::prefixed(v);
+        let Some(day) = rest.get(..10).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        if matches!(prefix, "eq" | "ge" | "gt" | "sa" | "ap") {
+            from = Some(from.map_or(day, |f| f.max(day)));
+        }
+        if matches!(prefix, "eq" | "le" | "lt" | "eb" | "ap") {
+            to = Some(to.map_or(day, |t| t.min(day)));
+        }
+    }
+    let from = from.unwrap_or_else(|| to.map_or(today, |t| t - chrono::Duration::days(13)));
+    let to = to.unwrap_or(from + chrono::Duration::days(13));
+    let days = (to - from).num_days() + 1;
+    if !(1..=31).contains(&days) {
+        return Err(ApiError::new(
+            TOO_COSTLY,
+            "a Slot search looks through 1 to 31 days (start=ge…&start=le…)",
+        ));
+    }
+    Ok((from, u32::try_from(days).unwrap_or(1)))
+}
+
+/// The audit trail an AuditEvent search looks through: one patient's (`patient=`,
+/// `entity=Patient/…`) or one member of staff's (`agent=`), newest first, the latest
+/// thousand. Reading the trail is the auditors' permission.
+async fn audit_candidates(state: &AppState, ctx: &Ctx, q: &search::Query) -> Result<Vec<Value>, ApiError> {
+    let patient = q.referenced("patient", "Patient").or_else(|| q.referenced("entity", "Patient"));
+    let agent = q.referenced("agent", "Practitioner");
+    let one = |ids: Option<Vec<String>>| -> Result<Option<Uuid>, ApiError> {
+        match ids.as_deref() {
+            None => Ok(None),
+            Some([id]) => Ok(Some(Uuid::parse_str(id).unwrap_or_default())),
+            Some(_) => Err(ApiError::new(TOO_COSTLY, "an AuditEvent search names one patient or one agent")),
+        }
+    };
+    let (patient_id, actor_id) = (one(patient)?, one(agent)?);
+    if patient_id.is_none() && actor_id.is_none() {
+        return Err(ApiError::new(
+            TOO_COSTLY,
+            "an AuditEvent search names the patient (patient=Patient/…) or the agent (agent=Practitioner/…)",
+        ));
+    }
+    let filter =
+        salus_core::audit::EventFilter { actor_id, patient_id, action_prefix: None, from: None, to: None };
+    let events = state.app.audit().search_audit(ctx, None, filter, None, 1000).await?;
+    Ok(events.iter().map(resources::audit_event).collect())
+}
+
 /// The most patients the index hands a FHIR search (a page of a common name's holders is
 /// read from these, in id order).
 const PATIENT_CANDIDATES: usize = 1000;
@@ -517,25 +629,47 @@ pub(crate) async fn find(
             }
             out
         }
-        "Practitioner" => {
-            let mut out = Vec::new();
-            let mut after = None;
-            loop {
-                let page = app
-                    .organisation()
-                    .staff(
-                        ctx,
-                        &StaffQuery { include_inactive: true, ..Default::default() },
-                        PageRequest { after, limit: 200 },
-                    )
-                    .await?;
-                out.extend(page.items.iter().map(resources::practitioner));
-                match page.next {
-                    Some(n) => after = Some(n),
-                    None => break,
-                }
-            }
-            out
+        "Practitioner" => staff(app, ctx).await?.iter().map(resources::practitioner).collect(),
+        "PractitionerRole" => {
+            let specialities = app.organisation().specialisations(ctx).await?;
+            staff(app, ctx)
+                .await?
+                .iter()
+                .map(|m| {
+                    let theirs = specialities.iter().find(|s| Some(s.id) == m.profile.specialisation_id);
+                    resources::practitioner_role(m, theirs)
+                })
+                .collect()
+        }
+        "Schedule" => {
+            let templates = app.scheduling().templates(ctx, None).await?;
+            let mut doctors: Vec<Uuid> = templates.iter().map(|t| t.doctor_id).collect();
+            doctors.sort();
+            doctors.dedup();
+            let today = salus_app::scheduling::local_now(app.time_zone).0;
+            doctors
+                .iter()
+                .filter_map(|d| {
+                    let theirs: Vec<_> = templates.iter().filter(|t| t.doctor_id == *d).collect();
+                    resources::schedule(*d, &theirs, today)
+                })
+                .collect()
+        }
+        "Slot" => {
+            let doctors: Vec<UserId> = q
+                .referenced("schedule", "Schedule")
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|i| Uuid::parse_str(i).ok())
+                .map(UserId::from_uuid)
+                .collect();
+            let (from, days) = slot_window(q, salus_app::scheduling::local_now(app.time_zone).0)?;
+            app.scheduling()
+                .slot_places(ctx, &doctors, from, days)
+                .await?
+                .iter()
+                .map(resources::slot)
+                .collect()
         }
         "Organization" => {
             let mut out: Vec<Value> =
@@ -550,6 +684,7 @@ pub(crate) async fn find(
             out
         }
         "Medication" => app.clinical().formulary(ctx).await?.iter().map(resources::medication).collect(),
+        "AuditEvent" => audit_candidates(state, ctx, q).await?,
         _ => {
             if !q.has.is_empty() {
                 return Err(ApiError::new(

@@ -125,6 +125,28 @@ pub async fn record(t: &TestApp, w: &Ward) {
     let path = format!("/api/v1/patients/{p}/attachments?filename=ecg.pdf&encounter_id={enc}");
     let (status, a) = upload(t, &w.nurse, &path, pdf).await;
     assert_eq!(status, 201, "{a}");
+    // The doctor's weekly session, tomorrow's weekday: a schedule and its slots.
+    weekly_session(t, doctor.into(), chrono::Utc::now().date_naive() + chrono::Duration::days(1)).await;
     // Billed, half claimed from an insurer under a policy, paid.
     super::billing::bills_of_duplicate(t, patient, doctor.into()).await;
+}
+
+/// A weekly session of `doctor` in General Medicine on `day`'s weekday, 09:00 to 10:00 in
+/// four slots of one place each, from today on.
+pub async fn weekly_session(t: &TestApp, doctor: uuid::Uuid, day: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let dept = department(t, "GM", "General Medicine").await;
+    let input = salus_app::scheduling::TemplateInput {
+        doctor_id: doctor.into(),
+        department_id: dept.id,
+        weekday: i16::try_from(day.weekday().number_from_monday()).unwrap(),
+        start: "09:00".into(),
+        end: "10:00".into(),
+        slot_minutes: 15,
+        capacity: 1,
+        overbook: 0,
+        valid_from: chrono::Utc::now().date_naive(),
+        valid_until: None,
+    };
+    t.app.scheduling().create_template(&salus_app::Ctx::operator(), input).await.unwrap();
 }

@@ -102,7 +102,8 @@ pub async fn patient_account(t: &TestApp, w: &Ward) -> Who {
     Who { client, csrf }
 }
 
-/// A department of a facility "M", made through the use cases (the facility on first use).
+/// A department of a facility "M", made through the use cases (the facility on first use),
+/// or the one of that code made before.
 pub async fn department(t: &TestApp, code: &str, name: &str) -> salus_app::organisation::Department {
     let op = salus_app::Ctx::operator();
     let org = t.app.organisation();
@@ -121,6 +122,11 @@ pub async fn department(t: &TestApp, code: &str, name: &str) -> salus_app::organ
             .await
             .unwrap(),
     };
+    if let Some(d) =
+        org.departments(&op, Some(facility.id)).await.unwrap().into_iter().find(|d| d.code == code)
+    {
+        return d;
+    }
     let input = salus_app::organisation::DepartmentInput {
         facility_id: facility.id,
         code: code.into(),

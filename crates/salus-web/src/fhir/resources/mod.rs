@@ -14,12 +14,16 @@ use salus_core::clinical::{
 use salus_core::laboratory::{Flag, LabOrder, LabResult, OrderStatus, Priority, ResultStatus};
 use serde_json::{Map, Value, json};
 
+mod audit;
 mod billing;
 mod care;
 mod places;
+mod scheduling;
+pub use audit::audit_event;
 pub use billing::{charge_item, claim, coverage, invoice, money};
 pub use care::{appointment, document_reference, medication_administration, medication_dispense, specimen};
 pub use places::{bed_location, medication, ward_location};
+pub use scheduling::{practitioner_role, schedule, slot, slot_id};
 
 pub const LOINC: &str = "http://loinc.org";
 pub const UCUM: &str = "http://unitsofmeasure.org";

@@ -183,7 +183,7 @@ pub(super) fn uri(v: &Value, want: &str, modifier: Option<&str>) -> bool {
 }
 
 /// A search value's comparator prefix and the rest.
-pub(super) fn prefixed(v: &str) -> (&str, &str) {
+pub fn prefixed(v: &str) -> (&str, &str) {
     for p in ["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"] {
         if let Some(rest) = v.strip_prefix(p)
             && rest.starts_with(|c: char| c.is_ascii_digit() || c == '-')

@@ -25,8 +25,9 @@ use super::path::{Expr, Node, reference_type};
 mod matching;
 mod paging;
 
+pub use matching::prefixed;
+use matching::strings;
 pub use matching::{DateRange, Resolver, example};
-use matching::{prefixed, strings};
 pub use paging::{Cursor, Key, Page};
 
 /// A search parameter's type.
@@ -115,8 +116,11 @@ struct ComponentDef {
 pub const TYPES: &[&str] = &[
     "Patient",
     "Practitioner",
+    "PractitionerRole",
     "Organization",
     "Location",
+    "Schedule",
+    "Slot",
     "Medication",
     "Encounter",
     "Observation",
@@ -135,6 +139,7 @@ pub const TYPES: &[&str] = &[
     "ChargeItem",
     "Invoice",
     "Claim",
+    "AuditEvent",
 ];
 
 /// The parameters served for `resource_type`: every R4 parameter of the type (and of
