@@ -170,6 +170,19 @@ pub fn describe(scope: &str) -> String {
         _ => "Read",
     };
     let what = if ty == "*" { "records".to_owned() } else { format!("{ty} records") };
+    let hospitals = matches!(
+        ty,
+        "Practitioner"
+            | "PractitionerRole"
+            | "Organization"
+            | "Location"
+            | "Schedule"
+            | "Slot"
+            | "Medication"
+    );
+    if hospitals {
+        return format!("{verb} the hospital's {what}");
+    }
     let whose = if level == "patient" { "of that patient" } else { "of the patients you may open" };
     format!("{verb} {what} {whose}")
 }
@@ -450,5 +463,6 @@ mod tests {
         assert_eq!(grant("launch/patient", &user(&[Role::Doctor])).scopes, Vec::<String>::new());
         assert_eq!(describe("patient/*.cruds"), "Read and write records of that patient");
         assert_eq!(describe("user/Observation.rs"), "Read Observation records of the patients you may open");
+        assert_eq!(describe("user/Slot.read"), "Read the hospital's Slot records");
     }
 }

@@ -79,19 +79,58 @@ pub fn slot_id(s: &SlotPlaces) -> String {
     format!("{}-{}-{}", s.doctor_id, s.date.format("%Y%m%d"), s.time.to_string().replace(':', ""))
 }
 
-/// A slot of a doctor's session: free while places are left, busy once they are taken.
+/// A slot of a doctor's session: free while places are left, busy once they are taken,
+/// and no longer to be had once it has begun.
 pub fn slot(s: &SlotPlaces) -> Value {
     let ends = s.starts_at + Duration::minutes(i64::from(s.minutes));
+    let status = if s.starts_at <= chrono::Utc::now() {
+        "busy-unavailable"
+    } else if s.taken < s.capacity {
+        "free"
+    } else {
+        "busy"
+    };
     object(vec![
         ("resourceType", json!("Slot")),
         ("id", json!(slot_id(s))),
         // Its version follows the places taken (a slot keeps no history of its own).
         ("meta", json!({"versionId": (u32::from(s.taken) + 1).to_string()})),
         ("schedule", reference("Schedule", s.doctor_id)),
-        ("status", json!(if s.taken < s.capacity { "free" } else { "busy" })),
+        ("status", json!(status)),
         ("start", json!(instant(s.starts_at))),
         ("end", json!(instant(ends))),
         ("overbooked", json!(s.taken > s.capacity)),
         ("comment", json!(format!("{} of {} places taken", s.taken, s.capacity))),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use salus_core::scheduling::WallTime;
+    use salus_core::{DepartmentId, UserId};
+
+    fn slot_at(starts_at: chrono::DateTime<chrono::Utc>, taken: u16) -> SlotPlaces {
+        SlotPlaces {
+            doctor_id: UserId::from_uuid(uuid::Uuid::nil()),
+            date: starts_at.date_naive(),
+            time: WallTime::parse("09:30", "time").unwrap(),
+            starts_at,
+            minutes: 15,
+            department_id: DepartmentId::from_uuid(uuid::Uuid::nil()),
+            capacity: 2,
+            taken,
+        }
+    }
+
+    #[test]
+    fn a_slot_is_free_until_full_and_gone_once_begun() {
+        let later = chrono::Utc::now() + Duration::hours(2);
+        let earlier = chrono::Utc::now() - Duration::minutes(5);
+        assert_eq!(slot(&slot_at(later, 1))["status"], "free");
+        assert_eq!(slot(&slot_at(later, 2))["status"], "busy");
+        assert_eq!(slot(&slot_at(earlier, 0))["status"], "busy-unavailable");
+        assert_eq!(slot(&slot_at(later, 3))["overbooked"], true);
+        assert!(slot_id(&slot_at(later, 0)).ends_with("-0930"));
+    }
 }
