@@ -206,6 +206,33 @@ pub async fn payers_by_ids<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> Result
     payer::Entity::find().filter(payer::Column::Id.is_in(ids)).all(conn).await
 }
 
+/// Each of `rows` with its lines (`fk` the column naming the row), the lines in `order`.
+async fn with_lines<L, R, C>(
+    conn: &C,
+    rows: Vec<R>,
+    id: impl Fn(&R) -> Uuid,
+    (fk, order): (L::Column, L::Column),
+    parent: impl Fn(&L::Model) -> Uuid,
+) -> Result<Vec<(R, Vec<L::Model>)>, DbErr>
+where
+    L: EntityTrait,
+    C: ConnectionTrait,
+{
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(&id).collect();
+    let mut lines = L::find().filter(fk.is_in(ids)).order_by_asc(order).all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (mine, rest) = lines.drain(..).partition(|l| parent(l) == id(&r));
+            lines = rest;
+            (r, mine)
+        })
+        .collect())
+}
+
 /// A patient's claims (every version), with their lines.
 pub async fn claims_of<C: ConnectionTrait>(
     conn: &C,
@@ -214,23 +241,8 @@ pub async fn claims_of<C: ConnectionTrait>(
 ) -> Result<Vec<(claim::Model, Vec<claim_line::Model>)>, DbErr> {
     use claim::{Column, Entity};
     let claims = rows_of::<Entity, _>(conn, Column::PatientId, Column::CreatedAt, patient, cap).await?;
-    if claims.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = claims.iter().map(|c| c.id).collect();
-    let mut lines = claim_line::Entity::find()
-        .filter(claim_line::Column::ClaimId.is_in(ids))
-        .order_by_asc(claim_line::Column::Id)
-        .all(conn)
-        .await?;
-    Ok(claims
-        .into_iter()
-        .map(|c| {
-            let (mine, rest) = lines.drain(..).partition(|l| l.claim_id == c.id);
-            lines = rest;
-            (c, mine)
-        })
-        .collect())
+    let columns = (claim_line::Column::ClaimId, claim_line::Column::Id);
+    with_lines::<claim_line::Entity, _, _>(conn, claims, |c| c.id, columns, |l| l.claim_id).await
 }
 
 /// A patient's invoices, with their lines in order.
@@ -241,23 +253,8 @@ pub async fn invoices_of<C: ConnectionTrait>(
 ) -> Result<Vec<(invoice::Model, Vec<invoice_line::Model>)>, DbErr> {
     use invoice::{Column, Entity};
     let invoices = rows_of::<Entity, _>(conn, Column::PatientId, Column::PostedAt, patient, cap).await?;
-    if invoices.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = invoices.iter().map(|c| c.id).collect();
-    let mut lines = invoice_line::Entity::find()
-        .filter(invoice_line::Column::InvoiceId.is_in(ids))
-        .order_by_asc(invoice_line::Column::Position)
-        .all(conn)
-        .await?;
-    Ok(invoices
-        .into_iter()
-        .map(|i| {
-            let (mine, rest) = lines.drain(..).partition(|l| l.invoice_id == i.id);
-            lines = rest;
-            (i, mine)
-        })
-        .collect())
+    let columns = (invoice_line::Column::InvoiceId, invoice_line::Column::Position);
+    with_lines::<invoice_line::Entity, _, _>(conn, invoices, |i| i.id, columns, |l| l.invoice_id).await
 }
 
 /// A patient's charges, billed or not, by time.

@@ -13,26 +13,14 @@ use serde_json::{Value, json};
 
 /// The first patient admitted into a one-bed ward, with a diagnosis on the stay.
 async fn stay(t: &common::TestApp, w: &Ward) -> String {
+    let bed = one_bed_ward(t, "wr.wards").await;
     let admin = who(t, "wr.admin", &[Role::Admin]).await;
-    let (status, ward) =
-        send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
-    assert_eq!(status, 201, "{ward}");
-    let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
-    let (_, beds) = send(
-        t,
-        &admin,
-        "POST",
-        &format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap()),
-        Some(body),
-        None,
-    )
-    .await;
     let service =
         json!({"code": "DRESS", "name": "Wound dressing", "category": "procedure", "price_minor": 35000});
     let (status, s) = send(t, &admin, "POST", "/api/v1/services", Some(service), None).await;
     assert_eq!(status, 201, "{s}");
     let me: Value = w.doc.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
-    let body = json!({"patient_id": w.patient, "bed_id": beds[0]["id"], "attending_id": me["id"], "diagnosis": "Cellulitis of the left leg"});
+    let body = json!({"patient_id": w.patient, "bed_id": bed, "attending_id": me["id"], "diagnosis": "Cellulitis of the left leg"});
     let (status, a) = send(t, &w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
     assert_eq!(status, 201, "{a}");
     a["id"].as_str().unwrap().to_owned()

@@ -88,22 +88,10 @@ pub async fn charge(t: &TestApp, patient: Uuid, items: &[(&str, i32)]) -> Vec<Uu
 
 /// The desk's patient admitted to a one-bed ward: the stay's id.
 pub async fn admit(t: &TestApp, d: &Desk) -> String {
-    let admin = who(t, "bill.admin", &[Role::Admin]).await;
-    let (status, ward) =
-        send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
-    assert_eq!(status, 201, "{ward}");
-    let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
-    let (_, beds) = send(
-        t,
-        &admin,
-        "POST",
-        &format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap()),
-        Some(body),
-        None,
-    )
-    .await;
+    let bed = one_bed_ward(t, "bill.admin").await;
     let me: Value = d.w.doc.client.get(t.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
-    let body = json!({"patient_id": d.patient, "bed_id": beds[0]["id"], "attending_id": me["id"], "diagnosis": "Cellulitis"});
+    let body =
+        json!({"patient_id": d.patient, "bed_id": bed, "attending_id": me["id"], "diagnosis": "Cellulitis"});
     let (status, a) = send(t, &d.w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
     assert_eq!(status, 201, "{a}");
     a["id"].as_str().unwrap().to_owned()

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::TestApp;
-use super::ward::{Ward, send, who};
+use super::ward::{Ward, one_bed_ward, send, who};
 
 /// Stocks a new pharmacy with the patient's first prescription to dispense and dispenses
 /// ten of it to them.
@@ -63,24 +63,11 @@ pub async fn stay_with_dose(
     attending: Uuid,
     medicine: &Value,
 ) -> String {
-    let admin = who(t, "care.wards", &[Role::Admin]).await;
-    let (status, ward) =
-        send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
-    assert_eq!(status, 201, "{ward}");
-    let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
-    let (_, beds) = send(
-        t,
-        &admin,
-        "POST",
-        &format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap()),
-        Some(body),
-        None,
-    )
-    .await;
+    let bed = one_bed_ward(t, "care.wards").await;
     let path = format!("/api/v1/patients/{patient}/admission-requests");
     let (status, r) = send(t, &w.doc, "POST", &path, Some(json!({"reason": "Observation"})), None).await;
     assert_eq!(status, 201, "{r}");
-    let body = json!({"patient_id": patient, "request_id": r["id"], "bed_id": beds[0]["id"], "attending_id": attending,
+    let body = json!({"patient_id": patient, "request_id": r["id"], "bed_id": bed, "attending_id": attending,
         "diagnosis": "Observation"});
     let (status, a) = send(t, &w.desk, "POST", "/api/v1/admissions", Some(body), None).await;
     assert_eq!(status, 201, "{a}");

@@ -235,3 +235,16 @@ pub async fn verified_result(
     assert_eq!(status, 200, "{v}");
     oid
 }
+
+/// A ward "W" with one bed, made by a new administrator `admin`: the bed's id.
+pub async fn one_bed_ward(t: &TestApp, admin: &str) -> Value {
+    let admin = who(t, admin, &[Role::Admin]).await;
+    let (status, ward) =
+        send(t, &admin, "POST", "/api/v1/wards", Some(json!({"code": "W", "name": "Ward"})), None).await;
+    assert_eq!(status, 201, "{ward}");
+    let body = json!({"room": "1", "letters": ["A"], "bed_type": "general"});
+    let path = format!("/api/v1/wards/{}/beds", ward["id"].as_str().unwrap());
+    let (status, beds) = send(t, &admin, "POST", &path, Some(body), None).await;
+    assert_eq!(status, 201, "{beds}");
+    beds[0]["id"].clone()
+}
