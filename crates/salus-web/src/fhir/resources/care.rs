@@ -48,21 +48,21 @@ pub fn specimen(s: &Specimen, orders: &[LabOrder]) -> Value {
         .filter(|o| o.specimen_id == Some(s.id))
         .map(|o| reference("ServiceRequest", o.id))
         .collect();
+    // Why it was rejected, in HL7 table 0490 (a wrong container has no code there).
     let condition = s.reject_reason.map(|r| {
-        let (code, display) = match r {
-            salus_core::laboratory::RejectReason::Haemolysed => ("HEM", "Hemolyzed"),
-            salus_core::laboratory::RejectReason::Clotted => ("CLOT", "Clotted"),
-            salus_core::laboratory::RejectReason::Insufficient => ("QS", "Quantity not sufficient"),
-            salus_core::laboratory::RejectReason::Mislabelled => ("MIS", "Mislabelled"),
-            salus_core::laboratory::RejectReason::WrongContainer => ("WRC", "Wrong container"),
-            salus_core::laboratory::RejectReason::Leaked => ("LEAK", "Leaking"),
+        use salus_core::laboratory::RejectReason;
+        let coded = match r {
+            RejectReason::Haemolysed => Some(("RH", "Hemolysis")),
+            RejectReason::Clotted => Some(("RC", "Clotting")),
+            RejectReason::Insufficient => Some(("QS", "Quantity not sufficient")),
+            RejectReason::Mislabelled => Some(("RM", "Labeling")),
+            RejectReason::Leaked => Some(("RB", "Broken container")),
+            RejectReason::WrongContainer => None,
         };
-        let system = if matches!(code, "HEM" | "CLOT") {
-            "http://terminology.hl7.org/CodeSystem/v2-0493"
-        } else {
-            V2_0490
-        };
-        json!([concept(system, code, display)])
+        match coded {
+            Some((code, display)) => json!([concept(V2_0490, code, display)]),
+            None => json!([{"text": "Wrong container"}]),
+        }
     });
     object(vec![
         ("resourceType", json!("Specimen")),
@@ -249,4 +249,43 @@ pub fn document_reference(f: &Attachment) -> Value {
             f.encounter_id.map(|e| json!({"encounter": [reference("Encounter", e)]})).unwrap_or(Value::Null),
         ),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use salus_core::laboratory::RejectReason;
+    use uuid::Uuid;
+
+    fn rejected(reason: RejectReason) -> Specimen {
+        let at = chrono::Utc::now();
+        Specimen {
+            id: Uuid::now_v7(),
+            patient_id: Uuid::now_v7(),
+            accession: "L26-000001".into(),
+            specimen: "Serum".into(),
+            container: "Gold top".into(),
+            status: SpecimenStatus::Rejected,
+            collected_by: Uuid::now_v7(),
+            collected_at: at,
+            received_by: None,
+            received_at: Some(at),
+            reject_reason: Some(reason),
+            reject_note: Some("Pink serum".into()),
+            version: 2,
+        }
+    }
+
+    #[test]
+    fn a_rejected_specimen_is_unsatisfactory_with_its_reason_coded() {
+        let s = specimen(&rejected(RejectReason::Haemolysed), &[]);
+        assert_eq!(s["status"], "unsatisfactory");
+        assert_eq!(s["condition"][0]["coding"][0]["code"], "RH");
+        assert_eq!(s["type"]["coding"][0]["code"], "SER");
+        assert_eq!(s["note"][0]["text"], "Pink serum");
+        assert!(s.get("request").is_none(), "no orders, no requests");
+        let s = specimen(&rejected(RejectReason::WrongContainer), &[]);
+        assert_eq!(s["condition"][0]["text"], "Wrong container");
+        assert!(s["condition"][0].get("coding").is_none());
+    }
 }
